@@ -2,7 +2,7 @@
 the field at fault. The HTTP mapping lives in `tocsin.api.problems`, nowhere else.
 
     TocsinError
-    ├── InvalidInput             400  bad value in a request (field names where)
+    ├── InvalidInput             422  bad value in a request (field names where)
     │   ├── UnknownRegion        422  region code not loaded
     │   ├── UnknownThreat        422  threat id not in the catalogue
     │   └── RegionImportError    422  a region pack or GeoJSON file that cannot be imported
@@ -34,7 +34,7 @@ class TocsinError(Exception):
 
 
 class InvalidInput(TocsinError):
-    status = 400
+    status = 422
     code = "invalid_input"
     title = "Invalid input"
 

@@ -1,0 +1,65 @@
+"""The ASGI application: routers, error mapping, and the background expiry of alerts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from tocsin import __version__
+from tocsin.api import alerts, events, meta, problems, regions, tokens
+from tocsin.bootstrap import Tocsin, build
+from tocsin.config import Settings, load_settings
+from tocsin.domain.auth import Actor, Role
+
+log = logging.getLogger("tocsin")
+SYSTEM = Actor(name="system", role=Role.ADMIN)
+
+Factory = Callable[[], Awaitable[Tocsin]]
+
+
+def create_app(settings: Settings | None = None, *, factory: Factory | None = None) -> FastAPI:
+    """The app; `factory` builds the services at start-up (tests pass their own)."""
+
+    async def default_factory() -> Tocsin:
+        return await build(settings or load_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tocsin = await (factory or default_factory)()
+        app.state.tocsin = tocsin
+        expirer = asyncio.create_task(_expire_forever(tocsin))
+        try:
+            yield
+        finally:
+            expirer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await expirer
+            await tocsin.close()
+
+    app = FastAPI(
+        title="tocsin",
+        version=__version__,
+        summary="Public warning system for air threats",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    problems.install(app)
+    for module in (alerts, regions, events, tokens, meta):
+        app.include_router(module.router)
+    return app
+
+
+async def _expire_forever(tocsin: Tocsin) -> None:
+    while True:
+        try:
+            for alert in await tocsin.alerts.expire_due(SYSTEM):
+                log.info("alert %s expired", alert.id)
+        except Exception:
+            log.exception("expiry check failed; trying again")
+        await asyncio.sleep(tocsin.settings.expiry_interval)

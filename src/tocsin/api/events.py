@@ -1,0 +1,28 @@
+"""The event log, read from a sequence number onward."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from tocsin.api.deps import App
+from tocsin.api.views import json_response
+
+router = APIRouter(prefix="/v1/events", tags=["events"])
+
+
+@router.get("", summary="Events after a sequence number, oldest first")
+async def events(
+    tocsin: App,
+    after: Annotated[int, Query(ge=0, description="return events with seq > after")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Response:
+    found = await tocsin.store.events_after(after, limit)
+    last = found[-1].seq if found else after
+    return json_response({
+        "events": [event.to_json() for event in found],
+        "next_after": last,
+        "last_seq": await tocsin.store.last_seq(),
+    })

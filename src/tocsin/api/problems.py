@@ -1,0 +1,78 @@
+"""The one place where errors become HTTP: `application/problem+json` (RFC 9457).
+
+Body: `type`, `title`, `status`, `detail`, plus `code` (stable, for programs) and `field`
+(the input at fault, when there is one). Nothing here leaks a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from tocsin.errors import TocsinError
+
+PROBLEM_TYPE = "application/problem+json"
+log = logging.getLogger("tocsin.api")
+
+
+def problem(status: int, code: str, title: str, detail: str, field: str | None = None) -> Response:
+    body: dict[str, Any] = {
+        "type": f"https://tocsin.dev/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if field is not None:
+        body["field"] = field
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return Response(orjson.dumps(body), status, media_type=PROBLEM_TYPE, headers=headers)
+
+
+async def _tocsin_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, TocsinError)
+    return problem(exc.status, exc.code, exc.title, exc.message, exc.field)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0]
+    loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
+    field = _dotted(loc) or None
+    if first.get("type") == "json_invalid":
+        return problem(400, "malformed_request", "Malformed request",
+                       f"the request body is not valid JSON: {first.get('msg')}", "body")
+    detail = f"{field}: {first.get('msg')}" if field else str(first.get("msg"))
+    return problem(422, "invalid_input", "Invalid input", detail, field)
+
+
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
+    code = codes.get(exc.status_code, "http_error")
+    return problem(exc.status_code, code, str(exc.detail), str(exc.detail))
+
+
+async def _unexpected(_request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error", exc_info=exc)
+    return problem(500, "internal", "Internal error", "an unexpected error occurred; it is logged")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(TocsinError, _tocsin_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def _dotted(loc: list[str]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
+    return out

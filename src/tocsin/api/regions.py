@@ -1,0 +1,117 @@
+"""Regions and their state: list, tree, GeoJSON, one region, state of one or all."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from tocsin.api.deps import App, Language
+from tocsin.api.views import cached_json, json_response, region_view, state_view
+from tocsin.bootstrap import Tocsin
+from tocsin.domain.alerts import Status
+from tocsin.domain.regions import Region
+from tocsin.domain.state import RegionState, region_states
+from tocsin.errors import InvalidInput
+
+router = APIRouter(prefix="/v1/regions", tags=["regions"])
+StatusQuery = Annotated[Status, Query(description="whose state: actual (public) by default")]
+
+
+@router.get("", summary="Regions as a flat list (parents before children)")
+async def list_regions(
+    request: Request,
+    tocsin: App,
+    lang: Language,
+    level: str | None = None,
+    parent: str | None = None,
+    q: Annotated[str | None, Query(description="part of a name or code", max_length=100)] = None,
+) -> Response:
+    regions = _filter(list(tocsin.regions.tree), level, parent, q)
+    return cached_json(request, {"regions": [region_view(r, lang) for r in regions]}, max_age=60)
+
+
+@router.get("/tree", summary="Regions as a nested tree")
+async def region_tree(request: Request, tocsin: App, lang: Language) -> Response:
+    tree = tocsin.regions.tree
+
+    def node(region: Region) -> dict[str, Any]:
+        return {**region_view(region, lang),
+                "children": [node(child) for child in tree.children(region.code)]}
+
+    return cached_json(request, {"regions": [node(r) for r in tree.roots()]}, max_age=60)
+
+
+@router.get("/geojson", summary="Regions as a GeoJSON FeatureCollection")
+async def region_geojson(
+    request: Request, tocsin: App, lang: Language, level: str | None = None
+) -> Response:
+    collection = tocsin.regions.tree.geojson(lang)
+    if level is not None:
+        collection["features"] = [
+            f for f in collection["features"] if f["properties"]["level"] == level
+        ]
+    return cached_json(request, collection, max_age=300)
+
+
+@router.get("/states", summary="The state of every region")
+async def all_states(
+    request: Request, tocsin: App, lang: Language, status: StatusQuery = Status.ACTUAL,
+    level: str | None = None, only_alerted: bool = False,
+) -> Response:
+    states = await _states(tocsin, status)
+    tree = tocsin.regions.tree
+    chosen = [
+        s for s in states.values()
+        if (level is None or _level(tree.get(s.code)) == level)
+        and (not only_alerted or s.state.value != "none")
+    ]
+    body = {"states": [state_view(s, tree, tocsin.catalogue, lang, status) for s in chosen]}
+    return cached_json(request, body)
+
+
+@router.get("/{code}", summary="One region, with its shape")
+async def get_region(code: str, tocsin: App, lang: Language) -> Response:
+    tree = tocsin.regions.tree
+    region = tree.require(code, field="code")
+    return json_response({
+        **region_view(region, lang),
+        "ancestors": tree.ancestors(code),
+        "children": [c.code for c in tree.children(code)],
+        "geometry": region.geojson_geometry(),
+    })
+
+
+@router.get("/{code}/state", summary="The state of one region: active, partial or none")
+async def get_state(
+    code: str, request: Request, tocsin: App, lang: Language, status: StatusQuery = Status.ACTUAL
+) -> Response:
+    tree = tocsin.regions.tree
+    tree.require(code, field="code")
+    states = await _states(tocsin, status)
+    return cached_json(request, state_view(states[code], tree, tocsin.catalogue, lang, status))
+
+
+async def _states(tocsin: Tocsin, status: Status) -> dict[str, RegionState]:
+    alerts = await tocsin.store.open_alerts(status)
+    return region_states(tocsin.regions.tree, alerts, tocsin.catalogue, status)
+
+
+def _filter(
+    regions: list[Region], level: str | None, parent: str | None, q: str | None
+) -> list[Region]:
+    if parent is not None and not any(r.code == parent for r in regions):
+        raise InvalidInput(f"unknown parent region {parent!r}", field="parent")
+    needle = q.casefold() if q else None
+    return [
+        r for r in regions
+        if (level is None or r.level == level)
+        and (parent is None or r.parent == parent)
+        and (needle is None or needle in r.code.casefold()
+             or any(needle in n.casefold() for n in r.names.values()))
+    ]
+
+
+def _level(region: Region | None) -> str | None:
+    return region.level if region else None

@@ -1,0 +1,24 @@
+"""The `tocsin` command."""
+
+from __future__ import annotations
+
+import typer
+
+from tocsin.cli import alerts, db, regions, serve, tokens
+
+app = typer.Typer(
+    name="tocsin",
+    help="tocsin: public warning system for air threats.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(regions.app, name="regions")
+app.add_typer(alerts.app, name="alert")
+app.add_typer(tokens.app, name="token")
+serve.register(app)
+
+
+def main() -> None:
+    app()

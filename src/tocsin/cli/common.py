@@ -1,0 +1,73 @@
+"""What every `tocsin` command shares: consoles, options, error handling."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable, Coroutine
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from tocsin.bootstrap import Tocsin, build
+from tocsin.config import Settings, load_settings
+from tocsin.errors import TocsinError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+console = Console()
+errors = Console(stderr=True)
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database-url", envvar="TOCSIN_DATABASE_URL",
+                 help="sqlite:///FILE or postgresql+asyncpg://USER@HOST/DB"),
+]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", envvar="TOCSIN_CONFIG", help="TOML settings file")
+]
+
+
+def settings_from(
+    database_url: str | None = None, config: Path | None = None, **overrides: Any
+) -> Settings:
+    """Settings for this command: flags > environment > config file > defaults."""
+    if config is not None:
+        os.environ["TOCSIN_CONFIG"] = str(config)
+    return load_settings(database_url=database_url, **overrides)
+
+
+def run(coro: Coroutine[Any, Any, R]) -> R:
+    return asyncio.run(coro)
+
+
+def with_tocsin(settings: Settings, fn: Callable[[Tocsin], Awaitable[R]]) -> R:
+    """Open the database, run `fn` with the wired services, close it again."""
+
+    async def go() -> R:
+        tocsin = await build(settings)
+        try:
+            return await fn(tocsin)
+        finally:
+            await tocsin.close()
+
+    return asyncio.run(go())
+
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn tocsin errors into a one-line message on stderr and exit status 1 (2: bad input)."""
+
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except TocsinError as exc:
+            where = f" [{exc.field}]" if exc.field else ""
+            errors.print(f"[bold red]error[/]{where}: {exc.message}", highlight=False)
+            raise typer.Exit(2 if exc.status in (400, 422) else 1) from None
+
+    return wrapper

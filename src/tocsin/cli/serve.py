@@ -1,0 +1,48 @@
+"""`tocsin serve`: run the service."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from tocsin.api.app import create_app
+from tocsin.bootstrap import Tocsin, build
+from tocsin.cli.common import ConfigOption, DatabaseOption, console, handle_errors, settings_from
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+
+
+@handle_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on [127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on [8000]")] = None,
+    database_url: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Run the HTTP service (migrates the database and loads the region packs on first start)."""
+    settings = settings_from(database_url, config, host=host, port=port)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    async def factory() -> Tocsin:
+        tocsin = await build(settings)
+        _welcome(tocsin)
+        return tocsin
+
+    uvicorn.run(create_app(settings, factory=factory), host=settings.host, port=settings.port,
+                log_level="info")
+
+
+def _welcome(tocsin: Tocsin) -> None:
+    settings = tocsin.settings
+    base = f"http://{settings.host}:{settings.port}"
+    console.print(f"[bold]tocsin[/] on {base}  (database {settings.database_display}, "
+                  f"{len(tocsin.regions.tree)} regions)")
+    console.print(f"  active alerts  {base}/v1/alerts/active")
+    console.print(f"  region states  {base}/v1/regions/states")
+    console.print(f"  API docs       {base}/docs")
+    console.print("  raise alerts with a token: tocsin token create --role admin")

@@ -1,0 +1,107 @@
+"""Settings: one frozen object. Precedence: environment (`TOCSIN_*`) > TOML file > default.
+
+The file is named by `TOCSIN_CONFIG` (or `--config`); see `docs/configuration.md` for every
+option with an example.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+from tocsin.errors import InvalidInput
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///tocsin.db"
+DEFAULT_PACKS = ("ua", "ru-border")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TOCSIN_", frozen=True, extra="forbid")
+
+    database_url: SecretStr = Field(
+        SecretStr(DEFAULT_DATABASE_URL),
+        description="SQLAlchemy URL: sqlite:///FILE (default tocsin.db in the working "
+        "directory) or postgresql+asyncpg://USER:PASSWORD@HOST/DB",
+    )
+    host: str = Field("127.0.0.1", description="address `tocsin serve` listens on")
+    port: int = Field(8000, ge=1, le=65535, description="port `tocsin serve` listens on")
+    packs: tuple[str, ...] = Field(
+        DEFAULT_PACKS, description="region packs loaded on first start when no regions exist"
+    )
+    languages: tuple[str, ...] = Field(("en", "uk", "ru"), description="languages served")
+    expiry_interval: float = Field(
+        1.0, gt=0, le=3600, description="seconds between checks for expired alerts"
+    )
+    public_url: str = Field(
+        "", description="the URL the public reaches this service at (links in feeds)"
+    )
+    threats: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="threat types to add or override, by id (see docs/threats.md)",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _url(cls, value: SecretStr) -> SecretStr:
+        try:
+            make_url(value.get_secret_value())
+        except Exception as exc:
+            raise ValueError(f"not a database URL: {exc}") from None
+        return value
+
+    @property
+    def database(self) -> str:
+        return self.database_url.get_secret_value()
+
+    @property
+    def database_display(self) -> str:
+        """The database URL with any password masked."""
+        return make_url(self.database).render_as_string(hide_password=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls))
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get("TOCSIN_CONFIG")
+        if not path:
+            return {}
+        return read_toml(Path(path))
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInput(f"configuration file {path} does not exist", field="config") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"configuration file {path}: {exc}", field="config") from None
+    return data.get("tocsin", data)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and file, with explicit values (e.g. CLI flags) on top."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise InvalidInput(f"setting {field}: {first['msg']}", field=field) from None

@@ -1,0 +1,84 @@
+"""Who may do what, and where.
+
+Roles:
+- `admin`: everything, everywhere (tokens, regions, alerts).
+- `operator`: raise and manage alerts within the regions listed on the token (and below them).
+- `automation`: the same, for machine feeds (detection systems, CAP import).
+- `approver`: approves alerts held for a second person; raises nothing by itself.
+- `viewer`: reads what needs a token; changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tocsin.domain.regions import RegionTree
+from tocsin.errors import Forbidden, InvalidInput
+from tocsin.types import RegionCode
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    AUTOMATION = "automation"
+    APPROVER = "approver"
+    VIEWER = "viewer"
+
+
+ALERTING_ROLES = frozenset({Role.ADMIN, Role.OPERATOR, Role.AUTOMATION})
+SCOPED_ROLES = frozenset({Role.OPERATOR, Role.AUTOMATION, Role.APPROVER})
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The one who issues a command: a token holder, a console user or the local CLI."""
+
+    name: str
+    role: Role
+    regions: frozenset[RegionCode] | None = None  # None: every region
+    token_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name if self.token_id is None else f"{self.name} ({self.token_id})"
+
+
+LOCAL_ADMIN = Actor(name="cli", role=Role.ADMIN)
+
+
+def validate_scope(role: Role, regions: Iterable[RegionCode], tree: RegionTree) -> frozenset[str]:
+    """Check the regions given for a new token of `role`."""
+    scope = frozenset(regions)
+    if role in SCOPED_ROLES and not scope:
+        raise InvalidInput(
+            f"a {role.value} token needs at least one region (use the country code for all of it)",
+            field="regions",
+        )
+    if role not in SCOPED_ROLES and scope:
+        raise InvalidInput(f"a {role.value} token is not limited to regions", field="regions")
+    for code in sorted(scope):
+        tree.require(code, field="regions")
+    return scope
+
+
+def authorize_alert(actor: Actor, regions: Iterable[RegionCode], tree: RegionTree) -> None:
+    """Raise `Forbidden` unless `actor` may alert every one of `regions`."""
+    if actor.role not in ALERTING_ROLES:
+        raise Forbidden(f"the {actor.role.value} role cannot raise or change alerts")
+    if actor.regions is None:
+        return
+    for index, code in enumerate(regions):
+        if code in tree and not tree.within(code, actor.regions):
+            raise Forbidden(
+                f"{actor.name} may alert only {', '.join(sorted(actor.regions))} "
+                f"and the regions within; not {code}",
+                field=f"regions[{index}]",
+            )
+
+
+def require_role(actor: Actor, *roles: Role) -> None:
+    if actor.role not in roles:
+        allowed = " or ".join(r.value for r in roles)
+        raise Forbidden(f"this needs the {allowed} role; the token has {actor.role.value}")

@@ -1,0 +1,31 @@
+"""Events: the append-only record of every accepted change, numbered without gaps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tocsin.types import AlertId, Seq
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    seq: Seq
+    id: str
+    type: str
+    time: datetime
+    actor: str
+    alert_id: AlertId | None
+    data: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """The public form, as served by `/v1/events` and the live streams."""
+        return {
+            "seq": self.seq,
+            "id": self.id,
+            "type": self.type,
+            "time": self.time.isoformat().replace("+00:00", "Z"),
+            "actor": self.actor,
+            **self.data,
+        }

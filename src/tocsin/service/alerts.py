@@ -1,0 +1,161 @@
+"""Alert commands: load, apply the domain rules, commit with one event, tell listeners."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from datetime import datetime
+
+import orjson
+
+from tocsin.domain import alerts as rules
+from tocsin.domain.alerts import Alert, Change, RaiseAlert, UpdateAlert
+from tocsin.domain.auth import Actor, authorize_alert
+from tocsin.domain.events import Event
+from tocsin.domain.threats import Catalogue
+from tocsin.errors import Conflict, NotFound
+from tocsin.service.ports import Clock, CommitListener
+from tocsin.service.regions import RegionService
+from tocsin.storage.store import Store, Tx
+from tocsin.types import AlertId
+
+
+class AlertService:
+    def __init__(
+        self,
+        store: Store,
+        regions: RegionService,
+        catalogue: Catalogue,
+        clock: Clock,
+        listeners: Sequence[CommitListener] = (),
+    ) -> None:
+        self.store = store
+        self.regions = regions
+        self.catalogue = catalogue
+        self.clock = clock
+        self.listeners = list(listeners)
+
+    async def raise_alert(
+        self, cmd: RaiseAlert, actor: Actor, *, idempotency_key: str | None = None
+    ) -> tuple[Alert, bool]:
+        """Raise an alert; returns it and whether it is new (False: a replayed request)."""
+        tree = self.regions.tree
+        authorize_alert(actor, cmd.regions, tree)
+        now = self.clock.now()
+        change = rules.raise_alert(
+            cmd, alert_id=str(uuid.uuid4()), now=now, actor=actor.label, tree=tree,
+            catalogue=self.catalogue,
+        )
+        async with self.store.write() as tx:
+            if idempotency_key is not None:
+                replayed = await self._replayed(tx, actor, idempotency_key, cmd)
+                if replayed is not None:
+                    return replayed, False
+                await tx.remember_key(
+                    actor.label, idempotency_key, _request_hash(cmd), change.alert.id, now
+                )
+            await tx.save_alert(change.alert, new=True)
+            await self._record(tx, change, actor, now)
+        self._tell(tx)
+        return change.alert, True
+
+    async def update_alert(
+        self, alert_id: AlertId, cmd: UpdateAlert, actor: Actor, *, version: int | None = None
+    ) -> Alert:
+        def apply(alert: Alert, now: datetime) -> Change | None:
+            return rules.update_alert(
+                alert, cmd, now=now, tree=self.regions.tree, catalogue=self.catalogue
+            )
+
+        return await self._apply(alert_id, actor, apply, version)
+
+    async def activate(self, alert_id: AlertId, actor: Actor) -> Alert:
+        return await self._apply(alert_id, actor, lambda a, now: rules.activate_alert(a, now=now))
+
+    async def end(self, alert_id: AlertId, actor: Actor) -> Alert:
+        return await self._apply(alert_id, actor, lambda a, now: rules.end_alert(a, now=now))
+
+    async def cancel(self, alert_id: AlertId, actor: Actor, message: str | None = None) -> Alert:
+        return await self._apply(
+            alert_id, actor, lambda a, now: rules.cancel_alert(a, now=now, message=message)
+        )
+
+    async def expire_due(self, actor: Actor) -> list[Alert]:
+        """Expire every open alert whose expiry has passed."""
+        expired = []
+        for alert_id in await self.store.due_expiries(self.clock.now()):
+            expired.append(await self._apply(
+                alert_id, actor, lambda a, now: rules.expire_alert(a, now=now), check_scope=False
+            ))
+        return expired
+
+    async def get(self, alert_id: AlertId) -> Alert:
+        alert = await self.store.get_alert(alert_id)
+        if alert is None:
+            raise NotFound(f"no alert {alert_id!r}", field="id")
+        return alert
+
+    async def _apply(
+        self,
+        alert_id: AlertId,
+        actor: Actor,
+        fn: Callable[[Alert, datetime], Change | None],
+        version: int | None = None,
+        *,
+        check_scope: bool = True,
+    ) -> Alert:
+        tree = self.regions.tree
+        async with self.store.write() as tx:
+            alert = await tx.get_alert(alert_id)
+            if alert is None:
+                raise NotFound(f"no alert {alert_id!r}", field="id")
+            if check_scope:
+                authorize_alert(actor, alert.regions, tree)
+            if version is not None and version != alert.version:
+                raise Conflict(
+                    f"alert {alert_id} is at version {alert.version}, not {version}; "
+                    "reload it and try again",
+                    field="version", code="version_mismatch",
+                )
+            now = self.clock.now()
+            change = fn(alert, now)
+            if change is None:
+                return alert
+            if check_scope:
+                authorize_alert(actor, change.alert.regions, tree)
+            await tx.save_alert(change.alert, new=False)
+            await self._record(tx, change, actor, now)
+        self._tell(tx)
+        return change.alert
+
+    async def _replayed(
+        self, tx: Tx, actor: Actor, key: str, cmd: RaiseAlert
+    ) -> Alert | None:
+        known = await tx.idempotent_alert(actor.label, key)
+        if known is None:
+            return None
+        request_hash, alert_id = known
+        if request_hash != _request_hash(cmd):
+            raise Conflict(
+                "this idempotency key was used for a different request",
+                field="idempotency_key", code="idempotency_key_reused",
+            )
+        return await tx.get_alert(alert_id)
+
+    async def _record(self, tx: Tx, change: Change, actor: Actor, now: datetime) -> Event:
+        return await tx.append(
+            type=change.type.value, time=now, actor=actor.label, alert_id=change.alert.id,
+            data={"alert": change.alert.to_json(), "changes": change.changes},
+        )
+
+    def _tell(self, tx: Tx) -> None:
+        if tx.events:
+            for listener in self.listeners:
+                listener.committed(tx.events)
+
+
+def _request_hash(cmd: RaiseAlert) -> str:
+    body = orjson.dumps(asdict(cmd), default=str, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(body).hexdigest()

@@ -1,0 +1,308 @@
+"""The store: every read and write of tocsin's state, over SQLAlchemy Core.
+
+Writes happen in `Store.write()` transactions. A transaction that appends to the event log
+first takes the next sequence number from the single `log_head` row; that row lock serialises
+writers, so sequence numbers are gap-free and commit in order, and a rolled-back command leaves
+no trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+import shapely
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tocsin.domain.alerts import Alert, Phase, Status
+from tocsin.domain.events import Event
+from tocsin.domain.regions import Region
+from tocsin.storage import tables as t
+from tocsin.storage.engine import WRITE_OPTION
+from tocsin.types import AlertId, RegionCode, Seq
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    id: str
+    name: str
+    role: str
+    regions: tuple[RegionCode, ...] | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryQuery:
+    since: datetime | None = None
+    until: datetime | None = None
+    regions: frozenset[RegionCode] | None = None
+    threat: str | None = None
+    status: Status | None = None
+    phase: Phase | None = None
+    before: tuple[datetime, str] | None = None
+    limit: int = 100
+
+
+class Tx:
+    """One write transaction."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        self.events: list[Event] = []
+
+    async def append(
+        self, *, type: str, time: datetime, actor: str, alert_id: AlertId | None,
+        data: dict[str, Any],
+    ) -> Event:
+        result = await self.conn.execute(
+            update(t.log_head).where(t.log_head.c.id == 1)
+            .values(seq=t.log_head.c.seq + 1).returning(t.log_head.c.seq)
+        )
+        seq = int(result.scalar_one())
+        record = Event(seq, str(uuid.uuid4()), type, time, actor, alert_id, data)
+        await self.conn.execute(insert(t.events).values(
+            seq=seq, id=record.id, type=type, time=time, actor=actor, alert_id=alert_id, data=data
+        ))
+        self.events.append(record)
+        return record
+
+    async def lock_log(self) -> None:
+        """Take the log lock, so that what this transaction reads next is current."""
+        await self.conn.execute(
+            update(t.log_head).where(t.log_head.c.id == 1).values(seq=t.log_head.c.seq)
+        )
+
+    async def get_alert(self, alert_id: AlertId) -> Alert | None:
+        return await _get_alert(self.conn, alert_id)
+
+    async def save_alert(self, alert: Alert, *, new: bool) -> None:
+        values = _alert_row(alert)
+        if new:
+            await self.conn.execute(insert(t.alerts).values(id=alert.id, **values))
+        else:
+            await self.conn.execute(
+                update(t.alerts).where(t.alerts.c.id == alert.id).values(**values)
+            )
+            await self.conn.execute(
+                delete(t.alert_regions).where(t.alert_regions.c.alert_id == alert.id)
+            )
+        await self.conn.execute(
+            insert(t.alert_regions),
+            [{"alert_id": alert.id, "region": code} for code in alert.regions],
+        )
+
+    async def idempotent_alert(self, actor: str, key: str) -> tuple[str, AlertId] | None:
+        row = (await self.conn.execute(
+            select(t.idempotency.c.request_hash, t.idempotency.c.alert_id)
+            .where(t.idempotency.c.actor == actor, t.idempotency.c.key == key)
+        )).first()
+        return None if row is None else (row.request_hash, row.alert_id)
+
+    async def remember_key(
+        self, actor: str, key: str, request_hash: str, alert_id: AlertId, now: datetime
+    ) -> None:
+        await self.conn.execute(insert(t.idempotency).values(
+            actor=actor, key=key, request_hash=request_hash, alert_id=alert_id, created_at=now
+        ))
+
+    async def put_regions(self, regions: Sequence[Region], *, start: int) -> None:
+        codes = [r.code for r in regions]
+        for chunk in _chunks(codes, 500):
+            await self.conn.execute(delete(t.regions).where(t.regions.c.code.in_(chunk)))
+        rows = [_region_row(r, start + i) for i, r in enumerate(regions)]
+        for chunk_rows in _chunks(rows, 500):
+            await self.conn.execute(insert(t.regions), chunk_rows)
+
+    async def add_token(
+        self, *, token_id: str, name: str, role: str, regions: Iterable[str] | None,
+        secret_hash: str, now: datetime,
+    ) -> None:
+        await self.conn.execute(insert(t.tokens).values(
+            id=token_id, name=name, role=role,
+            regions=None if regions is None else sorted(regions),
+            secret_hash=secret_hash, created_at=now,
+        ))
+
+    async def revoke_token(self, token_id: str, now: datetime) -> bool:
+        result = await self.conn.execute(
+            update(t.tokens).where(t.tokens.c.id == token_id, t.tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return bool(result.rowcount)
+
+
+class Store:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._lock = asyncio.Lock()
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Tx]:
+        """A write transaction; it commits when the block ends without an exception."""
+        async with self._lock, self.engine.connect() as conn:
+            conn = await conn.execution_options(**{WRITE_OPTION: True})
+            async with conn.begin():
+                tx = Tx(conn)
+                await tx.lock_log()
+                yield tx
+
+    async def get_alert(self, alert_id: AlertId) -> Alert | None:
+        async with self.engine.connect() as conn:
+            return await _get_alert(conn, alert_id)
+
+    async def open_alerts(self, status: Status | None = None) -> list[Alert]:
+        query = select(t.alerts.c.data).where(
+            t.alerts.c.phase.in_([p.value for p in (Phase.PRE_ALERT, Phase.ACTIVE)])
+        )
+        if status is not None:
+            query = query.where(t.alerts.c.status == status.value)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query.order_by(t.alerts.c.raised_at, t.alerts.c.id))).all()
+        return [Alert.from_json(row.data) for row in rows]
+
+    async def due_expiries(self, now: datetime) -> list[AlertId]:
+        query = select(t.alerts.c.id).where(
+            t.alerts.c.phase.in_([Phase.PRE_ALERT.value, Phase.ACTIVE.value]),
+            t.alerts.c.expires_at.is_not(None),
+            t.alerts.c.expires_at <= now,
+        )
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(query)).scalars())
+
+    async def history(self, q: HistoryQuery) -> list[Alert]:
+        """Alerts overlapping [since, until), newest first, keyset-paginated."""
+        query = select(t.alerts.c.data)
+        conditions = []
+        if q.until is not None:
+            conditions.append(t.alerts.c.raised_at < q.until)
+        if q.since is not None:
+            conditions.append(or_(t.alerts.c.ended_at.is_(None), t.alerts.c.ended_at > q.since))
+        if q.threat is not None:
+            conditions.append(t.alerts.c.threat == q.threat)
+        if q.status is not None:
+            conditions.append(t.alerts.c.status == q.status.value)
+        if q.phase is not None:
+            conditions.append(t.alerts.c.phase == q.phase.value)
+        if q.regions is not None:
+            in_regions = select(t.alert_regions.c.alert_id).where(
+                t.alert_regions.c.region.in_(sorted(q.regions))
+            )
+            conditions.append(t.alerts.c.id.in_(in_regions))
+        if q.before is not None:
+            raised, alert_id = q.before
+            conditions.append(or_(
+                t.alerts.c.raised_at < raised,
+                and_(t.alerts.c.raised_at == raised, t.alerts.c.id < alert_id),
+            ))
+        query = query.where(*conditions).order_by(
+            t.alerts.c.raised_at.desc(), t.alerts.c.id.desc()
+        ).limit(q.limit)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [Alert.from_json(row.data) for row in rows]
+
+    async def events_after(self, seq: Seq, limit: int = 1000) -> list[Event]:
+        query = select(t.events).where(t.events.c.seq > seq).order_by(t.events.c.seq).limit(limit)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_event(row) for row in rows]
+
+    async def last_seq(self) -> Seq:
+        async with self.engine.connect() as conn:
+            value = (await conn.execute(select(func.max(t.events.c.seq)))).scalar()
+        return int(value or 0)
+
+    async def regions(self) -> list[Region]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(t.regions).order_by(t.regions.c.position))).all()
+        return [_region(row) for row in rows]
+
+    async def region_count(self) -> int:
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(select(func.count()).select_from(t.regions))).scalar_one())
+
+    async def max_region_position(self) -> int:
+        async with self.engine.connect() as conn:
+            value = (await conn.execute(select(func.max(t.regions.c.position)))).scalar()
+        return int(value) if value is not None else -1
+
+    async def token_by_hash(self, secret_hash: str) -> TokenRecord | None:
+        query = select(t.tokens).where(t.tokens.c.secret_hash == secret_hash)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else _token(row)
+
+    async def tokens(self) -> list[TokenRecord]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(t.tokens).order_by(t.tokens.c.created_at))).all()
+        return [_token(row) for row in rows]
+
+
+async def _get_alert(conn: AsyncConnection, alert_id: AlertId) -> Alert | None:
+    row = (await conn.execute(select(t.alerts.c.data).where(t.alerts.c.id == alert_id))).first()
+    return None if row is None else Alert.from_json(row.data)
+
+
+def _alert_row(alert: Alert) -> dict[str, Any]:
+    return {
+        "status": alert.status.value,
+        "phase": alert.phase.value,
+        "threat": alert.threat,
+        "raised_at": alert.raised_at,
+        "ended_at": alert.ended_at,
+        "expires_at": alert.expires_at,
+        "version": alert.version,
+        "data": alert.to_json(),
+    }
+
+
+def _region_row(region: Region, position: int) -> dict[str, Any]:
+    geometry = region.geojson_geometry()
+    return {
+        "code": region.code,
+        "position": position,
+        "parent": region.parent,
+        "level": region.level,
+        "names": dict(region.names),
+        "geometry": None if geometry is None else orjson.dumps(geometry).decode(),
+        "time_to_shelter": region.time_to_shelter,
+        "external_id": region.external_id,
+        "pack": region.pack,
+    }
+
+
+def _region(row: Row[Any]) -> Region:
+    geometry = None if row.geometry is None else shapely.from_geojson(row.geometry)
+    return Region(
+        code=row.code, level=row.level, names=row.names, parent=row.parent, geometry=geometry,
+        time_to_shelter=row.time_to_shelter, external_id=row.external_id, pack=row.pack,
+    )
+
+
+def _event(row: Row[Any]) -> Event:
+    return Event(row.seq, row.id, row.type, row.time, row.actor, row.alert_id, row.data)
+
+
+def _token(row: Row[Any]) -> TokenRecord:
+    regions = None if row.regions is None else tuple(row.regions)
+    return TokenRecord(row.id, row.name, row.role, regions, row.created_at, row.revoked_at)
+
+
+def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]

@@ -1,0 +1,127 @@
+"""The schema. Changes to it go through a new migration in `migrations/versions/`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+metadata = MetaData()
+
+log_head = Table(
+    "log_head",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("type", String(64), nullable=False),
+    Column("time", UTCDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("alert_id", String(36), nullable=True, index=True),
+    Column("data", JSON, nullable=False),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("phase", String(16), nullable=False),
+    Column("threat", String(32), nullable=False),
+    Column("raised_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("data", JSON, nullable=False),
+    Index("ix_alerts_open", "phase", "status"),
+    Index("ix_alerts_raised", "raised_at", "id"),
+)
+
+alert_regions = Table(
+    "alert_regions",
+    metadata,
+    Column("alert_id", String(36), primary_key=True),
+    Column("region", String(64), primary_key=True),
+    Index("ix_alert_regions_region", "region", "alert_id"),
+)
+
+regions = Table(
+    "regions",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("parent", String(64), nullable=True, index=True),
+    Column("level", String(32), nullable=False),
+    Column("names", JSON, nullable=False),
+    Column("geometry", Text, nullable=True),
+    Column("time_to_shelter", Integer, nullable=True),
+    Column("external_id", String(128), nullable=True),
+    Column("pack", String(64), nullable=True),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("regions", JSON, nullable=True),
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+idempotency = Table(
+    "idempotency",
+    metadata,
+    Column("actor", String(200), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("alert_id", String(36), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
