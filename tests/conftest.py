@@ -1,0 +1,197 @@
+"""Shared fixtures: real databases (SQLite and PostgreSQL), the wired services, an API client.
+
+Set `TOCSIN_REQUIRE_SERVICES=1` (CI does) to turn every skip into a failure: then a test that
+cannot reach PostgreSQL, or cannot find ../shared/data, fails the run instead of passing quietly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+import httpx
+import pytest
+
+from tocsin.api.app import create_app
+from tocsin.bootstrap import Tocsin, build
+from tocsin.config import Settings
+from tocsin.service.ports import ManualClock
+
+T = TypeVar("T")
+REQUIRE_SERVICES = os.environ.get("TOCSIN_REQUIRE_SERVICES") == "1"
+POSTGRES_URL = os.environ.get(
+    "TOCSIN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("TOCSIN_SHARED_DATA", REPO.parent / "shared" / "data"))
+START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+SNAPSHOT_TABLES = ("log_head", "events", "regions", "alembic_version")
+ALL_TABLES = ("alerts", "alert_regions", "tokens", "idempotency", *SNAPSHOT_TABLES)
+
+_skipped: list[str] = []
+
+
+def need(reason: str) -> None:
+    """Skip for want of a service or data, or fail when they are required."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"required but unavailable: {reason}")
+    pytest.skip(reason)
+
+
+def shared_data(*parts: str) -> Path:
+    """A path under ../shared/data; skips (fails in CI) when it is not there."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        need(f"{path} not found (set TOCSIN_SHARED_DATA)")
+    return path
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if REQUIRE_SERVICES and _skipped and exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if REQUIRE_SERVICES and _skipped:
+        terminalreporter.write_line(
+            f"TOCSIN_REQUIRE_SERVICES=1 and {len(_skipped)} test(s) were skipped: failing the run",
+            red=True,
+        )
+
+
+def _asyncpg_dsn(url: str, database: str | None = None) -> str:
+    base = url.replace("postgresql+asyncpg://", "postgresql://")
+    if database is None:
+        return base
+    return base.rsplit("/", 1)[0] + "/" + database
+
+
+class PostgresDatabase:
+    """A private database for this test session, reset to the template before each test."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.dsn = _asyncpg_dsn(POSTGRES_URL, name)
+        self.url = self.dsn.replace("postgresql://", "postgresql+asyncpg://")
+        self.snapshot: dict[str, list[tuple[Any, ...]]] = {}
+
+    async def capture(self) -> None:
+        conn = await asyncpg.connect(self.dsn)
+        try:
+            for table in SNAPSHOT_TABLES:
+                self.snapshot[table] = [tuple(r) for r in await conn.fetch(f"SELECT * FROM {table}")]
+        finally:
+            await conn.close()
+
+    async def reset(self) -> None:
+        conn = await asyncpg.connect(self.dsn)
+        try:
+            async with conn.transaction():
+                await conn.execute(f"TRUNCATE {', '.join(ALL_TABLES)}")
+                for table, rows in self.snapshot.items():
+                    if rows:
+                        await conn.copy_records_to_table(table, records=rows)
+        finally:
+            await conn.close()
+
+
+async def _admin(sql: str) -> None:
+    conn = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def run_apart(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on a loop of its own (session fixtures may be set up inside a test's)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+async def _prepare(url: str) -> None:
+    tocsin = await build(Settings(database_url=url))
+    await tocsin.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "tocsin.db"
+    run_apart(_prepare(f"sqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[PostgresDatabase]:
+    name = f"tocsin_test_{uuid.uuid4().hex[:10]}"
+    try:
+        run_apart(_admin(f"CREATE DATABASE {name}"))
+    except (OSError, asyncpg.PostgresError) as exc:
+        need(f"PostgreSQL at {POSTGRES_URL} is not available: {exc}")
+    database = PostgresDatabase(name)
+    try:
+        run_apart(_prepare(database.url))
+        run_apart(database.capture())
+        yield database
+    finally:
+        run_apart(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database with the schema and the built-in region packs, fresh for each test."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "tocsin.db"
+        shutil.copyfile(template, target)
+        return f"sqlite:///{target}"
+    database: PostgresDatabase = request.getfixturevalue("postgres_database")
+    await database.reset()
+    return database.url
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+async def tocsin(database_url: str, clock: ManualClock) -> AsyncIterator[Tocsin]:
+    app = await build(Settings(database_url=database_url), clock=clock)
+    try:
+        yield app
+    finally:
+        await app.close()
+
+
+@pytest.fixture
+async def client(tocsin: Tocsin) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(tocsin.settings)
+    app.state.tocsin = tocsin
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tocsin.test") as http:
+        yield http
+
+
+async def bearer(tocsin: Tocsin, role: str = "admin", *regions: str) -> dict[str, str]:
+    """Authorization headers for a new token."""
+    new = await tocsin.tokens.create(role, regions, name=f"test-{role}")
+    return {"Authorization": f"Bearer {new.secret}"}
+
+
+@pytest.fixture
+async def admin(tocsin: Tocsin) -> dict[str, str]:
+    return await bearer(tocsin, "admin")
