@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     public_url: str = Field(
         "", description="the URL the public reaches this service at (links in feeds)"
     )
-    threats: dict[str, dict[str, Any]] = Field(
+    threats: dict[str, Any] = Field(
         default_factory=dict,
         description="threat types to add or override, by id (see docs/threats.md)",
     )
