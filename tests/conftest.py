@@ -92,7 +92,9 @@ class PostgresDatabase:
         conn = await asyncpg.connect(self.dsn)
         try:
             for table in SNAPSHOT_TABLES:
-                self.snapshot[table] = [tuple(r) for r in await conn.fetch(f"SELECT * FROM {table}")]
+                self.snapshot[table] = [
+                    tuple(r) for r in await conn.fetch(f"SELECT * FROM {table}")
+                ]
         finally:
             await conn.close()
 

@@ -9,8 +9,8 @@ from tocsin.domain.auth import LOCAL_ADMIN
 from tocsin.domain.threats import Catalogue, builtin
 from tocsin.regions.packs import load_pack
 from tocsin.service.alerts import AlertService
-from tocsin.service.queries import AlertQueries
 from tocsin.service.ports import Clock, CommitListener, SystemClock
+from tocsin.service.queries import AlertQueries
 from tocsin.service.regions import RegionService
 from tocsin.service.tokens import TokenService
 from tocsin.storage import migrate

@@ -94,7 +94,10 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise InvalidInput(f"configuration file {path} does not exist", field="config") from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(f"configuration file {path}: {exc}", field="config") from None
-    return data.get("tocsin", data)
+    section = data.get("tocsin", data)
+    if not isinstance(section, dict):
+        raise InvalidInput(f"configuration file {path}: [tocsin] must be a table", field="config")
+    return section
 
 
 def load_settings(**overrides: Any) -> Settings:

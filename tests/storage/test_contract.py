@@ -113,8 +113,10 @@ async def test_history_window_filters_and_pages(tocsin: Tocsin, clock: ManualClo
     ids = []
     for index in range(5):
         alert, _ = await tocsin.alerts.raise_alert(
-            missile("UA-63" if index % 2 else "RU-BEL",
-                    status=Status.EXERCISE if index == 4 else Status.ACTUAL),
+            missile(
+                "UA-63" if index % 2 else "RU-BEL",
+                status=Status.EXERCISE if index == 4 else Status.ACTUAL,
+            ),
             LOCAL_ADMIN,
         )
         ids.append(alert.id)
@@ -132,13 +134,18 @@ async def test_history_window_filters_and_pages(tocsin: Tocsin, clock: ManualClo
     actual = await tocsin.store.history(HistoryQuery(status=Status.ACTUAL))
     assert ids[4] not in [a.id for a in actual]
     second = everything[-2]
-    window = await tocsin.store.history(HistoryQuery(
-        since=second.raised_at + timedelta(seconds=30), until=second.raised_at + timedelta(seconds=31)
-    ))
+    window = await tocsin.store.history(
+        HistoryQuery(
+            since=second.raised_at + timedelta(seconds=30),
+            until=second.raised_at + timedelta(seconds=31),
+        )
+    )
     assert [a.id for a in window] == [second.id]
 
 
-async def test_state_survives_restart(tocsin: Tocsin, database_url: str, clock: ManualClock) -> None:
+async def test_state_survives_restart(
+    tocsin: Tocsin, database_url: str, clock: ManualClock
+) -> None:
     alert, _ = await tocsin.alerts.raise_alert(missile("UA-63", "UA-59"), LOCAL_ADMIN)
     new = await tocsin.tokens.create("operator", ["RU-BEL"], "belgorod desk")
     last = await tocsin.store.last_seq()
@@ -173,7 +180,9 @@ async def test_concurrent_writers_keep_the_log_gap_free(
                 await node.alerts.raise_alert(missile("RU-BEL"), LOCAL_ADMIN)
 
         await asyncio.gather(
-            churn(tocsin, "missile", 10), churn(other, "uav", 10), raiser(tocsin, 10),
+            churn(tocsin, "missile", 10),
+            churn(other, "uav", 10),
+            raiser(tocsin, 10),
             raiser(other, 10),
         )
         events = await tocsin.store.events_after(start, limit=10_000)

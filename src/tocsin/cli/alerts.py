@@ -12,14 +12,23 @@ import orjson
 import typer
 from rich.table import Table
 
-from tocsin.cli.client import AlertClient, open_client
-from tocsin.cli.common import ConfigOption, DatabaseOption, console, handle_errors, run, settings_from
+from tocsin.cli.client import open_client
+from tocsin.cli.common import (
+    ConfigOption,
+    DatabaseOption,
+    console,
+    handle_errors,
+    run,
+    settings_from,
+)
 from tocsin.domain.alerts import RaiseAlert, Status, UpdateAlert
 
 app = typer.Typer(help="Raise and manage alerts.", no_args_is_help=True)
 
-Server = Annotated[str | None, typer.Option(envvar="TOCSIN_SERVER",
-                                            help="a running server, e.g. http://127.0.0.1:8000")]
+Server = Annotated[
+    str | None,
+    typer.Option(envvar="TOCSIN_SERVER", help="a running server, e.g. http://127.0.0.1:8000"),
+]
 Token = Annotated[str | None, typer.Option(envvar="TOCSIN_TOKEN", help="API token for --server")]
 Lang = Annotated[str, typer.Option(help="language of names and instructions: en, uk, ru")]
 Json = Annotated[bool, typer.Option("--json", help="print JSON")]
@@ -27,8 +36,14 @@ Regions = Annotated[list[str] | None, typer.Option("--region", "-r", help="regio
 
 
 class Target:
-    def __init__(self, database_url: str | None, config: Any, server: str | None,
-                 token: str | None, lang: str) -> None:
+    def __init__(
+        self,
+        database_url: str | None,
+        config: Any,
+        server: str | None,
+        token: str | None,
+        lang: str,
+    ) -> None:
         self.settings = settings_from(database_url, config)
         self.server, self.token, self.lang = server, token, lang
 
@@ -51,13 +66,25 @@ def raise_(
     headline: Annotated[str | None, typer.Option()] = None,
     text: Annotated[str | None, typer.Option(help="free text for the public")] = None,
     idempotency_key: Annotated[str | None, typer.Option(help="retries with it raise once")] = None,
-    server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
-    database_url: DatabaseOption = None, config: ConfigOption = None,
+    server: Server = None,
+    token: Token = None,
+    lang: Lang = "en",
+    json: Json = False,
+    database_url: DatabaseOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Raise an alert for one or more regions."""
     expires = datetime.now(UTC) + timedelta(minutes=expires_in) if expires_in else None
-    cmd = RaiseAlert(threat=threat, regions=region or [], status=status, pre_alert=pre_alert,
-                     expires_at=expires, headline=headline, text=text, source="cli")
+    cmd = RaiseAlert(
+        threat=threat,
+        regions=region or [],
+        status=status,
+        pre_alert=pre_alert,
+        expires_at=expires,
+        headline=headline,
+        text=text,
+        source="cli",
+    )
     target = Target(database_url, config, server, token, lang)
     alert = target.call(lambda c: c.raise_alert(cmd, idempotency_key))
     _show(alert, json)
@@ -68,16 +95,27 @@ def raise_(
 def update(
     alert_id: Annotated[str, typer.Argument(help="alert id")],
     threat: Annotated[str | None, typer.Option(help="escalate or de-escalate to this")] = None,
-    add_region: Regions = None,
-    remove_region: Annotated[list[str] | None, typer.Option(help="region code (repeat)")] = None,
+    add_region: Annotated[list[str] | None, typer.Option(help="region to add (repeat)")] = None,
+    remove_region: Annotated[
+        list[str] | None, typer.Option(help="region to remove (repeat)")
+    ] = None,
     headline: Annotated[str | None, typer.Option()] = None,
     text: Annotated[str | None, typer.Option()] = None,
-    server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
-    database_url: DatabaseOption = None, config: ConfigOption = None,
+    server: Server = None,
+    token: Token = None,
+    lang: Lang = "en",
+    json: Json = False,
+    database_url: DatabaseOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Escalate or de-escalate an alert, add or remove regions, change its text."""
-    cmd = UpdateAlert(threat=threat, add_regions=add_region or [],
-                      remove_regions=remove_region or [], headline=headline, text=text)
+    cmd = UpdateAlert(
+        threat=threat,
+        add_regions=add_region or [],
+        remove_regions=remove_region or [],
+        headline=headline,
+        text=text,
+    )
     target = Target(database_url, config, server, token, lang)
     _show(target.call(lambda c: c.update(alert_id, cmd)), json)
 
@@ -86,8 +124,12 @@ def _action(name: str, doc: str) -> None:
     @handle_errors
     def command(
         alert_id: Annotated[str, typer.Argument(help="alert id")],
-        server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
-        database_url: DatabaseOption = None, config: ConfigOption = None,
+        server: Server = None,
+        token: Token = None,
+        lang: Lang = "en",
+        json: Json = False,
+        database_url: DatabaseOption = None,
+        config: ConfigOption = None,
     ) -> None:
         target = Target(database_url, config, server, token, lang)
         _show(target.call(lambda c: c.act(alert_id, name)), json)
@@ -105,8 +147,12 @@ _action("activate", "Promote a pre-alert to an active alert.")
 def cancel(
     alert_id: Annotated[str, typer.Argument(help="alert id")],
     message: Annotated[str | None, typer.Option(help="false-alarm message")] = None,
-    server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
-    database_url: DatabaseOption = None, config: ConfigOption = None,
+    server: Server = None,
+    token: Token = None,
+    lang: Lang = "en",
+    json: Json = False,
+    database_url: DatabaseOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Cancel an alert as a false alarm."""
     target = Target(database_url, config, server, token, lang)
@@ -117,8 +163,12 @@ def cancel(
 @handle_errors
 def show(
     alert_id: Annotated[str, typer.Argument(help="alert id")],
-    server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
-    database_url: DatabaseOption = None, config: ConfigOption = None,
+    server: Server = None,
+    token: Token = None,
+    lang: Lang = "en",
+    json: Json = False,
+    database_url: DatabaseOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Show one alert."""
     target = Target(database_url, config, server, token, lang)
@@ -133,8 +183,12 @@ def list_(
     threat: Annotated[str | None, typer.Option()] = None,
     status: Annotated[str | None, typer.Option(help="actual, exercise, test or all")] = None,
     limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
-    server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
-    database_url: DatabaseOption = None, config: ConfigOption = None,
+    server: Server = None,
+    token: Token = None,
+    lang: Lang = "en",
+    json: Json = False,
+    database_url: DatabaseOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """List active alerts (or, with --history, all alerts newest first)."""
     params = {k: v for k, v in {"region": region, "threat": threat}.items() if v}
@@ -157,8 +211,24 @@ def _show(alert: dict[str, Any], as_json: bool) -> None:
     if as_json:
         console.print_json(orjson.dumps(alert).decode())
         return
-    _table([alert])
-    console.print(f"id {alert['id']}")
+    threat = alert["threat"]
+    lines = [
+        ("id", alert["id"]),
+        ("signal", alert["signal"]),
+        ("status", alert["status"] + (f" ({alert['marker']})" if alert["marker"] else "")),
+        ("phase", alert["phase"]),
+        ("threat", f"{threat['id']}: {threat.get('name', '')}"),
+        ("regions", "; ".join(f"{r['code']} {r['name']}" for r in alert["regions"])),
+        ("raised", f"{alert['raised_at']} by {alert['raised_by']}"),
+        ("instructions", threat.get("instructions", "")),
+    ]
+    lines += [
+        (key, alert[key])
+        for key in ("ended_at", "expires_at", "headline", "text", "cancel_message")
+        if alert.get(key)
+    ]
+    for key, value in lines:
+        console.print(f"[bold]{key:>13}[/] {value}", highlight=False, soft_wrap=True)
 
 
 def _table(alerts: list[dict[str, Any]]) -> None:
@@ -169,6 +239,13 @@ def _table(alerts: list[dict[str, Any]]) -> None:
         regions = ", ".join(f"{r['code']} {r['name']}" for r in alert["regions"][:4])
         if len(alert["regions"]) > 4:
             regions += f" +{len(alert['regions']) - 4}"
-        table.add_row(alert["id"][:8], status, alert["phase"], alert["signal"], regions,
-                      alert["raised_at"], style=style)
+        table.add_row(
+            alert["id"][:8],
+            status,
+            alert["phase"],
+            alert["signal"],
+            regions,
+            alert["raised_at"],
+            style=style,
+        )
     console.print(table if alerts else "no alerts")

@@ -17,7 +17,6 @@ from tocsin.bootstrap import Tocsin, build
 from tocsin.config import Settings
 from tocsin.domain.alerts import RaiseAlert, Status, UpdateAlert
 from tocsin.domain.auth import Actor, Role
-from tocsin.service.queries import ActiveFilter, parse_enum
 from tocsin.errors import (
     Conflict,
     Forbidden,
@@ -27,6 +26,7 @@ from tocsin.errors import (
     Unauthorized,
     Unavailable,
 )
+from tocsin.service.queries import ActiveFilter, parse_enum
 
 JSONDict = dict[str, Any]
 
@@ -75,7 +75,9 @@ class LocalClient:
     async def history(self, params: dict[str, str]) -> list[JSONDict]:
         status = parse_enum(Status, params["status"], "status") if "status" in params else None
         found = await self.tocsin.queries.history(
-            region=params.get("region"), threat=params.get("threat"), status=status,
+            region=params.get("region"),
+            threat=params.get("threat"),
+            status=status,
             limit=int(params.get("limit", "100")),
         )
         return [self._view(a) for a in found]
@@ -90,8 +92,12 @@ class RemoteClient:
 
     async def raise_alert(self, cmd: RaiseAlert, key: str | None) -> JSONDict:
         body: JSONDict = {
-            "threat": cmd.threat, "regions": list(cmd.regions), "status": cmd.status.value,
-            "pre_alert": cmd.pre_alert, "headline": cmd.headline, "text": cmd.text,
+            "threat": cmd.threat,
+            "regions": list(cmd.regions),
+            "status": cmd.status.value,
+            "pre_alert": cmd.pre_alert,
+            "headline": cmd.headline,
+            "text": cmd.text,
             "expires_at": cmd.expires_at.isoformat() if cmd.expires_at else None,
         }
         headers = {"Idempotency-Key": key} if key else {}
@@ -99,8 +105,11 @@ class RemoteClient:
 
     async def update(self, alert_id: str, cmd: UpdateAlert) -> JSONDict:
         body: JSONDict = {
-            "threat": cmd.threat, "headline": cmd.headline, "text": cmd.text,
-            "add_regions": list(cmd.add_regions), "remove_regions": list(cmd.remove_regions),
+            "threat": cmd.threat,
+            "headline": cmd.headline,
+            "text": cmd.text,
+            "add_regions": list(cmd.add_regions),
+            "remove_regions": list(cmd.remove_regions),
         }
         if cmd.regions is not None:
             body["regions"] = list(cmd.regions)
@@ -117,7 +126,8 @@ class RemoteClient:
 
     async def active(self, params: dict[str, str]) -> list[JSONDict]:
         alerts: list[JSONDict] = (await self._send("GET", "/v1/alerts/active", params=params))[
-            "alerts"]
+            "alerts"
+        ]
         return alerts
 
     async def history(self, params: dict[str, str]) -> list[JSONDict]:
@@ -152,8 +162,13 @@ async def open_client(
 
 
 ERRORS: dict[int, type[TocsinError]] = {
-    401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 422: InvalidInput,
-    400: InvalidInput, 503: Unavailable,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    422: InvalidInput,
+    400: InvalidInput,
+    503: Unavailable,
 }
 
 
@@ -166,8 +181,11 @@ def _checked(response: httpx.Response) -> JSONDict:
     except ValueError:
         problem = {"detail": response.text[:200]}
     kind = ERRORS.get(response.status_code, TocsinError)
-    raise kind(str(problem.get("detail", response.reason_phrase)), field=problem.get("field"),
-               code=problem.get("code"))
+    raise kind(
+        str(problem.get("detail", response.reason_phrase)),
+        field=problem.get("field"),
+        code=problem.get("code"),
+    )
 
 
 def _user() -> str:

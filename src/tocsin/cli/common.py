@@ -19,13 +19,16 @@ from tocsin.errors import TocsinError
 P = ParamSpec("P")
 R = TypeVar("R")
 
-console = Console()
-errors = Console(stderr=True)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 DatabaseOption = Annotated[
     str | None,
-    typer.Option("--database-url", envvar="TOCSIN_DATABASE_URL",
-                 help="sqlite:///FILE or postgresql+asyncpg://USER@HOST/DB"),
+    typer.Option(
+        "--database-url",
+        envvar="TOCSIN_DATABASE_URL",
+        help="sqlite:///FILE or postgresql+asyncpg://USER@HOST/DB",
+    ),
 ]
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", envvar="TOCSIN_CONFIG", help="TOML settings file")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from tocsin.cli.common import ConfigOption, DatabaseOption, console, handle_errors, run, settings_from
+from tocsin.cli.common import (
+    ConfigOption,
+    DatabaseOption,
+    console,
+    handle_errors,
+    run,
+    settings_from,
+)
 from tocsin.storage import migrate
 from tocsin.storage.engine import create_engine
 
@@ -44,4 +51,6 @@ def status(database_url: DatabaseOption = None, config: ConfigOption = None) -> 
 
     current, head = run(go()), migrate.head_revision()
     state = "up to date" if current == head else "needs `tocsin db upgrade`"
-    console.print(f"{settings.database_display}: revision {current or 'none'}, newest {head}: {state}")
+    console.print(
+        f"{settings.database_display}: revision {current or 'none'}, newest {head}: {state}"
+    )

@@ -30,14 +30,18 @@ app = typer.Typer(help="Regions: packs, custom GeoJSON, the tree.", no_args_is_h
 @app.command("import")
 @handle_errors
 def import_(
-    source: Annotated[str, typer.Argument(
-        help="a built-in pack (ua, ru-border) or a GeoJSON file")],
-    hierarchy: Annotated[Path | None, typer.Option(
-        help="CSV or JSON with code,parent,level[,name_en,name_uk,name_ru,time_to_shelter]")]
-    = None,
-    code_property: Annotated[str, typer.Option(help="feature property holding the code")]
-    = "code",
-    database_url: DatabaseOption = None, config: ConfigOption = None,
+    source: Annotated[
+        str, typer.Argument(help="a built-in pack (ua, ru-border) or a GeoJSON file")
+    ],
+    hierarchy: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV or JSON with code,parent,level[,name_en,name_uk,name_ru,time_to_shelter]"
+        ),
+    ] = None,
+    code_property: Annotated[str, typer.Option(help="feature property holding the code")] = "code",
+    database_url: DatabaseOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Import a region pack or a custom GeoJSON file (regions with the same code are replaced)."""
     settings = settings_from(database_url, config)
@@ -47,15 +51,21 @@ def import_(
         if is_pack:
             regions = load_pack(source)
         else:
-            regions = read_geojson_file(Path(source), hierarchy, code_property=code_property,
-                                        known=list(tocsin.regions.tree))
+            regions = read_geojson_file(
+                Path(source),
+                hierarchy,
+                code_property=code_property,
+                known=list(tocsin.regions.tree),
+            )
         return await tocsin.regions.import_regions(
             regions, LOCAL_ADMIN, pack=source if is_pack else Path(source).name
         )
 
     result = with_tocsin(settings, go)
-    console.print(f"imported {source}: {result.added} added, {result.replaced} replaced; "
-                  f"{result.total} regions in all")
+    console.print(
+        f"imported {source}: {result.added} added, {result.replaced} replaced; "
+        f"{result.total} regions in all"
+    )
 
 
 @app.command("list")
@@ -65,22 +75,29 @@ def list_(
     parent: Annotated[str | None, typer.Option(help="only the children of this region")] = None,
     search: Annotated[str | None, typer.Option(help="part of a name or code")] = None,
     lang: Annotated[str, typer.Option(help="en, uk or ru")] = "en",
-    database_url: DatabaseOption = None, config: ConfigOption = None,
+    database_url: DatabaseOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """List regions."""
     settings = settings_from(database_url, config)
     regions = with_tocsin(settings, _all_regions)
     needle = search.casefold() if search else None
     chosen = [
-        r for r in regions
-        if (level is None or r.level == level) and (parent is None or r.parent == parent)
-        and (needle is None or needle in r.code.casefold()
-             or any(needle in n.casefold() for n in r.names.values()))
+        r
+        for r in regions
+        if (level is None or r.level == level)
+        and (parent is None or r.parent == parent)
+        and (
+            needle is None
+            or needle in r.code.casefold()
+            or any(needle in n.casefold() for n in r.names.values())
+        )
     ]
     table = Table("code", "level", "parent", "name", "shape", box=None)
     for r in chosen:
-        table.add_row(r.code, r.level, r.parent or "", r.name(lang),
-                      "yes" if r.geometry is not None else "")
+        table.add_row(
+            r.code, r.level, r.parent or "", r.name(lang), "yes" if r.geometry is not None else ""
+        )
     console.print(table if chosen else "no regions match")
     console.print(f"{len(chosen)} of {len(regions)} regions")
 
@@ -90,7 +107,8 @@ def list_(
 def show(
     code: Annotated[str, typer.Argument(help="region code, e.g. UA-63")],
     json: Annotated[bool, typer.Option("--json")] = False,
-    database_url: DatabaseOption = None, config: ConfigOption = None,
+    database_url: DatabaseOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Show one region: names, parent, children, time to shelter."""
     settings = settings_from(database_url, config)
@@ -99,9 +117,13 @@ def show(
         tree = tocsin.regions.tree
         region = tree.require(code, field="code")
         return {
-            "code": region.code, "level": region.level, "parent": region.parent,
-            "names": dict(region.names), "time_to_shelter": region.time_to_shelter,
-            "external_id": region.external_id, "pack": region.pack,
+            "code": region.code,
+            "level": region.level,
+            "parent": region.parent,
+            "names": dict(region.names),
+            "time_to_shelter": region.time_to_shelter,
+            "external_id": region.external_id,
+            "pack": region.pack,
             "ancestors": tree.ancestors(code),
             "children": [c.code for c in tree.children(code)],
             "has_geometry": region.geometry is not None,

@@ -26,22 +26,30 @@ def serve(
 ) -> None:
     """Run the HTTP service (migrates the database and loads the region packs on first start)."""
     settings = settings_from(database_url, config, host=host, port=port)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     async def factory() -> Tocsin:
         tocsin = await build(settings)
         _welcome(tocsin)
         return tocsin
 
-    uvicorn.run(create_app(settings, factory=factory), host=settings.host, port=settings.port,
-                log_level="info")
+    uvicorn.run(
+        create_app(settings, factory=factory),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+    )
 
 
 def _welcome(tocsin: Tocsin) -> None:
     settings = tocsin.settings
     base = f"http://{settings.host}:{settings.port}"
-    console.print(f"[bold]tocsin[/] on {base}  (database {settings.database_display}, "
-                  f"{len(tocsin.regions.tree)} regions)")
+    console.print(
+        f"[bold]tocsin[/] on {base}  (database {settings.database_display}, "
+        f"{len(tocsin.regions.tree)} regions)"
+    )
     console.print(f"  active alerts  {base}/v1/alerts/active")
     console.print(f"  region states  {base}/v1/regions/states")
     console.print(f"  API docs       {base}/docs")

@@ -23,17 +23,23 @@ app = typer.Typer(help="API tokens.", no_args_is_help=True)
 @handle_errors
 def create(
     role: Annotated[str, typer.Option(help="admin, operator, automation, approver or viewer")],
-    region: Annotated[list[str] | None, typer.Option(
-        help="region the token may alert (repeat; operator, automation and approver)")] = None,
+    region: Annotated[
+        list[str] | None,
+        typer.Option(help="region the token may alert (repeat; operator, automation and approver)"),
+    ] = None,
     name: Annotated[str, typer.Option(help="who or what holds it")] = "",
-    database_url: DatabaseOption = None, config: ConfigOption = None,
+    database_url: DatabaseOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Create a token. The token is printed once, alone on the last line."""
     settings = settings_from(database_url, config)
     new = with_tocsin(settings, lambda t: t.tokens.create(role, region or [], name))
     scope = ", ".join(new.record.regions) if new.record.regions else "all regions"
-    console.print(f"token {new.record.id} ({new.record.role}, {scope}); keep it secret, "
-                  "it is not shown again:", highlight=False)
+    console.print(
+        f"token {new.record.id} ({new.record.role}, {scope}); keep it secret, "
+        "it is not shown again:",
+        highlight=False,
+    )
     print(new.secret)
 
 
@@ -45,9 +51,14 @@ def list_(database_url: DatabaseOption = None, config: ConfigOption = None) -> N
     records = with_tocsin(settings, lambda t: t.tokens.list())
     table = Table("id", "name", "role", "regions", "created", "revoked", box=None)
     for r in records:
-        table.add_row(r.id, r.name, r.role, ", ".join(r.regions) if r.regions else "all",
-                      r.created_at.isoformat(timespec="seconds"),
-                      r.revoked_at.isoformat(timespec="seconds") if r.revoked_at else "")
+        table.add_row(
+            r.id,
+            r.name,
+            r.role,
+            ", ".join(r.regions) if r.regions else "all",
+            r.created_at.isoformat(timespec="seconds"),
+            r.revoked_at.isoformat(timespec="seconds") if r.revoked_at else "",
+        )
     console.print(table if records else "no tokens")
 
 
@@ -55,7 +66,8 @@ def list_(database_url: DatabaseOption = None, config: ConfigOption = None) -> N
 @handle_errors
 def revoke(
     token_id: Annotated[str, typer.Argument(help="token id, e.g. tk_1a2b3c4d")],
-    database_url: DatabaseOption = None, config: ConfigOption = None,
+    database_url: DatabaseOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Revoke a token; requests with it are refused from now on."""
     settings = settings_from(database_url, config)

@@ -45,7 +45,11 @@ class AlertService:
         authorize_alert(actor, cmd.regions, tree)
         now = self.clock.now()
         change = rules.raise_alert(
-            cmd, alert_id=str(uuid.uuid4()), now=now, actor=actor.label, tree=tree,
+            cmd,
+            alert_id=str(uuid.uuid4()),
+            now=now,
+            actor=actor.label,
+            tree=tree,
             catalogue=self.catalogue,
         )
         async with self.store.write() as tx:
@@ -86,9 +90,14 @@ class AlertService:
         """Expire every open alert whose expiry has passed."""
         expired = []
         for alert_id in await self.store.due_expiries(self.clock.now()):
-            expired.append(await self._apply(
-                alert_id, actor, lambda a, now: rules.expire_alert(a, now=now), check_scope=False
-            ))
+            expired.append(
+                await self._apply(
+                    alert_id,
+                    actor,
+                    lambda a, now: rules.expire_alert(a, now=now),
+                    check_scope=False,
+                )
+            )
         return expired
 
     async def get(self, alert_id: AlertId) -> Alert:
@@ -117,7 +126,8 @@ class AlertService:
                 raise Conflict(
                     f"alert {alert_id} is at version {alert.version}, not {version}; "
                     "reload it and try again",
-                    field="version", code="version_mismatch",
+                    field="version",
+                    code="version_mismatch",
                 )
             now = self.clock.now()
             change = fn(alert, now)
@@ -130,9 +140,7 @@ class AlertService:
         self._tell(tx)
         return change.alert
 
-    async def _replayed(
-        self, tx: Tx, actor: Actor, key: str, cmd: RaiseAlert
-    ) -> Alert | None:
+    async def _replayed(self, tx: Tx, actor: Actor, key: str, cmd: RaiseAlert) -> Alert | None:
         known = await tx.idempotent_alert(actor.label, key)
         if known is None:
             return None
@@ -140,13 +148,17 @@ class AlertService:
         if request_hash != _request_hash(cmd):
             raise Conflict(
                 "this idempotency key was used for a different request",
-                field="idempotency_key", code="idempotency_key_reused",
+                field="idempotency_key",
+                code="idempotency_key_reused",
             )
         return await tx.get_alert(alert_id)
 
     async def _record(self, tx: Tx, change: Change, actor: Actor, now: datetime) -> Event:
         return await tx.append(
-            type=change.type.value, time=now, actor=actor.label, alert_id=change.alert.id,
+            type=change.type.value,
+            time=now,
+            actor=actor.label,
+            alert_id=change.alert.id,
             data={"alert": change.alert.to_json(), "changes": change.changes},
         )
 

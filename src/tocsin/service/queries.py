@@ -66,10 +66,18 @@ class AlertQueries:
         if threat is not None:
             self.catalogue.require(threat, field="threat")
         area = frozenset(self.region_area(region)) if region is not None else None
-        return await self.store.history(HistoryQuery(
-            since=since, until=until, regions=area, threat=threat, status=status, phase=phase,
-            before=before, limit=limit,
-        ))
+        return await self.store.history(
+            HistoryQuery(
+                since=since,
+                until=until,
+                regions=area,
+                threat=threat,
+                status=status,
+                phase=phase,
+                before=before,
+                limit=limit,
+            )
+        )
 
     def region_area(self, code: str) -> set[str]:
         """The region, its ancestors and its descendants: an alert for any covers part of it."""
@@ -86,6 +94,8 @@ class AlertQueries:
 
     def _threats(self, text: str) -> set[str]:
         ids = {part.strip() for part in text.split(",") if part.strip()}
+        if not ids:
+            raise InvalidInput("threat must name at least one threat id", field="threat")
         for threat_id in ids:
             self.catalogue.require(threat_id, field="threat")
         return ids

@@ -48,7 +48,9 @@ class RegionService:
             await tx.put_regions(regions, start=start)
             replaced = sum(1 for code in incoming if code in self.tree)
             await tx.append(
-                type="regions.imported", time=self.clock.now(), actor=actor.label,
+                type="regions.imported",
+                time=self.clock.now(),
+                actor=actor.label,
                 alert_id=None,
                 data={"pack": pack, "added": len(incoming) - replaced, "replaced": replaced},
             )
@@ -70,8 +72,6 @@ def _check_parents(regions: Sequence[Region]) -> None:
         current = parents[code]
         while current is not None:
             if current in seen:
-                raise RegionImportError(
-                    f"regions form a cycle through {code!r}", field="parent"
-                )
+                raise RegionImportError(f"regions form a cycle through {code!r}", field="parent")
             seen.add(current)
             current = parents.get(current)

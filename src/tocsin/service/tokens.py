@@ -44,8 +44,12 @@ class TokenService:
         now = self.clock.now()
         async with self.store.write() as tx:
             await tx.add_token(
-                token_id=token_id, name=name, role=parsed.value,
-                regions=scope if scope else None, secret_hash=_hash(secret), now=now,
+                token_id=token_id,
+                name=name,
+                role=parsed.value,
+                regions=scope if scope else None,
+                secret_hash=_hash(secret),
+                now=now,
             )
         record = TokenRecord(
             token_id, name, parsed.value, tuple(sorted(scope)) if scope else None, now, None
@@ -65,8 +69,7 @@ class TokenService:
         if record is None or record.revoked_at is not None:
             raise Unauthorized("the token is unknown or revoked")
         regions = None if record.regions is None else frozenset(record.regions)
-        return Actor(name=record.name, role=Role(record.role), regions=regions,
-                     token_id=record.id)
+        return Actor(name=record.name, role=Role(record.role), regions=regions, token_id=record.id)
 
 
 def _hash(secret: str) -> str:

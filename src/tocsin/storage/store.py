@@ -60,18 +60,33 @@ class Tx:
         self.events: list[Event] = []
 
     async def append(
-        self, *, type: str, time: datetime, actor: str, alert_id: AlertId | None,
+        self,
+        *,
+        type: str,
+        time: datetime,
+        actor: str,
+        alert_id: AlertId | None,
         data: dict[str, Any],
     ) -> Event:
         result = await self.conn.execute(
-            update(t.log_head).where(t.log_head.c.id == 1)
-            .values(seq=t.log_head.c.seq + 1).returning(t.log_head.c.seq)
+            update(t.log_head)
+            .where(t.log_head.c.id == 1)
+            .values(seq=t.log_head.c.seq + 1)
+            .returning(t.log_head.c.seq)
         )
         seq = int(result.scalar_one())
         record = Event(seq, str(uuid.uuid4()), type, time, actor, alert_id, data)
-        await self.conn.execute(insert(t.events).values(
-            seq=seq, id=record.id, type=type, time=time, actor=actor, alert_id=alert_id, data=data
-        ))
+        await self.conn.execute(
+            insert(t.events).values(
+                seq=seq,
+                id=record.id,
+                type=type,
+                time=time,
+                actor=actor,
+                alert_id=alert_id,
+                data=data,
+            )
+        )
         self.events.append(record)
         return record
 
@@ -101,18 +116,23 @@ class Tx:
         )
 
     async def idempotent_alert(self, actor: str, key: str) -> tuple[str, AlertId] | None:
-        row = (await self.conn.execute(
-            select(t.idempotency.c.request_hash, t.idempotency.c.alert_id)
-            .where(t.idempotency.c.actor == actor, t.idempotency.c.key == key)
-        )).first()
+        row = (
+            await self.conn.execute(
+                select(t.idempotency.c.request_hash, t.idempotency.c.alert_id).where(
+                    t.idempotency.c.actor == actor, t.idempotency.c.key == key
+                )
+            )
+        ).first()
         return None if row is None else (row.request_hash, row.alert_id)
 
     async def remember_key(
         self, actor: str, key: str, request_hash: str, alert_id: AlertId, now: datetime
     ) -> None:
-        await self.conn.execute(insert(t.idempotency).values(
-            actor=actor, key=key, request_hash=request_hash, alert_id=alert_id, created_at=now
-        ))
+        await self.conn.execute(
+            insert(t.idempotency).values(
+                actor=actor, key=key, request_hash=request_hash, alert_id=alert_id, created_at=now
+            )
+        )
 
     async def put_regions(self, regions: Sequence[Region], *, start: int) -> None:
         codes = [r.code for r in regions]
@@ -123,18 +143,30 @@ class Tx:
             await self.conn.execute(insert(t.regions), chunk_rows)
 
     async def add_token(
-        self, *, token_id: str, name: str, role: str, regions: Iterable[str] | None,
-        secret_hash: str, now: datetime,
+        self,
+        *,
+        token_id: str,
+        name: str,
+        role: str,
+        regions: Iterable[str] | None,
+        secret_hash: str,
+        now: datetime,
     ) -> None:
-        await self.conn.execute(insert(t.tokens).values(
-            id=token_id, name=name, role=role,
-            regions=None if regions is None else sorted(regions),
-            secret_hash=secret_hash, created_at=now,
-        ))
+        await self.conn.execute(
+            insert(t.tokens).values(
+                id=token_id,
+                name=name,
+                role=role,
+                regions=None if regions is None else sorted(regions),
+                secret_hash=secret_hash,
+                created_at=now,
+            )
+        )
 
     async def revoke_token(self, token_id: str, now: datetime) -> bool:
         result = await self.conn.execute(
-            update(t.tokens).where(t.tokens.c.id == token_id, t.tokens.c.revoked_at.is_(None))
+            update(t.tokens)
+            .where(t.tokens.c.id == token_id, t.tokens.c.revoked_at.is_(None))
             .values(revoked_at=now)
         )
         return bool(result.rowcount)
@@ -206,13 +238,17 @@ class Store:
             conditions.append(t.alerts.c.id.in_(in_regions))
         if q.before is not None:
             raised, alert_id = q.before
-            conditions.append(or_(
-                t.alerts.c.raised_at < raised,
-                and_(t.alerts.c.raised_at == raised, t.alerts.c.id < alert_id),
-            ))
-        query = query.where(*conditions).order_by(
-            t.alerts.c.raised_at.desc(), t.alerts.c.id.desc()
-        ).limit(q.limit)
+            conditions.append(
+                or_(
+                    t.alerts.c.raised_at < raised,
+                    and_(t.alerts.c.raised_at == raised, t.alerts.c.id < alert_id),
+                )
+            )
+        query = (
+            query.where(*conditions)
+            .order_by(t.alerts.c.raised_at.desc(), t.alerts.c.id.desc())
+            .limit(q.limit)
+        )
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [Alert.from_json(row.data) for row in rows]
@@ -235,7 +271,9 @@ class Store:
 
     async def region_count(self) -> int:
         async with self.engine.connect() as conn:
-            return int((await conn.execute(select(func.count()).select_from(t.regions))).scalar_one())
+            return int(
+                (await conn.execute(select(func.count()).select_from(t.regions))).scalar_one()
+            )
 
     async def max_region_position(self) -> int:
         async with self.engine.connect() as conn:
@@ -290,8 +328,14 @@ def _region_row(region: Region, position: int) -> dict[str, Any]:
 def _region(row: Row[Any]) -> Region:
     geometry = None if row.geometry is None else shapely.from_geojson(row.geometry)
     return Region(
-        code=row.code, level=row.level, names=row.names, parent=row.parent, geometry=geometry,
-        time_to_shelter=row.time_to_shelter, external_id=row.external_id, pack=row.pack,
+        code=row.code,
+        level=row.level,
+        names=row.names,
+        parent=row.parent,
+        geometry=geometry,
+        time_to_shelter=row.time_to_shelter,
+        external_id=row.external_id,
+        pack=row.pack,
     )
 
 
@@ -305,4 +349,4 @@ def _token(row: Row[Any]) -> TokenRecord:
 
 
 def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]

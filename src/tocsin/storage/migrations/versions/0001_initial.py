@@ -90,6 +90,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("idempotency", "tokens", "regions", "alert_regions", "alerts", "events",
-                  "log_head"):
+    for table in (
+        "idempotency",
+        "tokens",
+        "regions",
+        "alert_regions",
+        "alerts",
+        "events",
+        "log_head",
+    ):
         op.drop_table(table)
