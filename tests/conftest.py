@@ -9,6 +9,9 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
+import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +22,7 @@ from typing import Any, TypeVar
 import asyncpg
 import httpx
 import pytest
+import uvicorn
 
 from tocsin.api.app import create_app
 from tocsin.bootstrap import Tocsin, build
@@ -197,3 +201,29 @@ async def bearer(tocsin: Tocsin, role: str = "admin", *regions: str) -> dict[str
 @pytest.fixture
 async def admin(tocsin: Tocsin) -> dict[str, str]:
     return await bearer(tocsin, "admin")
+
+
+@pytest.fixture
+def live_server(database_url: str) -> Iterator[str]:
+    """A real server on a free loopback port, over the test's database."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(Settings(database_url=database_url)),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=2,
+        lifespan="on",
+    )
+    live = uvicorn.Server(config)
+    thread = threading.Thread(target=live.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not live.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    live.should_exit = True
+    thread.join(10)

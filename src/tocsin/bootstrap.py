@@ -16,6 +16,8 @@ from tocsin.service.tokens import TokenService
 from tocsin.storage import migrate
 from tocsin.storage.engine import create_engine
 from tocsin.storage.store import Store
+from tocsin.streams.hub import Hub
+from tocsin.streams.log import LocalFeed
 
 
 @dataclass
@@ -28,9 +30,18 @@ class Tocsin:
     alerts: AlertService
     tokens: TokenService
     queries: AlertQueries
+    feed: LocalFeed
+    hub: Hub
     listeners: list[CommitListener] = field(default_factory=list)
 
+    async def start(self) -> None:
+        """Start the background readers of the log (the server does; one-shot commands don't)."""
+        await self.feed.start()
+        await self.hub.start()
+
     async def close(self) -> None:
+        await self.hub.stop()
+        await self.feed.stop()
         await self.store.close()
 
 
@@ -45,6 +56,8 @@ async def build(
     clock = clock or SystemClock()
     listeners = listeners if listeners is not None else []
     store = Store(create_engine(settings.database))
+    feed = LocalFeed(store, poll_interval=settings.log_poll_interval)
+    listeners = [feed, *listeners]
     try:
         await migrate.upgrade(store.engine)
         catalogue = builtin().with_overrides(settings.threats)
@@ -59,4 +72,7 @@ async def build(
     alerts = AlertService(store, regions, catalogue, clock, listeners)
     tokens = TokenService(store, regions, clock)
     queries = AlertQueries(store, regions, catalogue)
-    return Tocsin(settings, store, clock, catalogue, regions, alerts, tokens, queries, listeners)
+    hub = Hub(feed, buffer=settings.stream_buffer)
+    return Tocsin(
+        settings, store, clock, catalogue, regions, alerts, tokens, queries, feed, hub, listeners
+    )

@@ -38,6 +38,21 @@ class Settings(BaseSettings):
     expiry_interval: float = Field(
         1.0, gt=0, le=3600, description="seconds between checks for expired alerts"
     )
+    stream_keepalive: float = Field(
+        15.0, gt=0, le=300, description="seconds between keepalives on idle live streams"
+    )
+    stream_buffer: int = Field(
+        1000,
+        ge=10,
+        le=100_000,
+        description="events queued per stream subscriber before it is dropped as too slow",
+    )
+    log_poll_interval: float = Field(
+        0.25,
+        gt=0,
+        le=60,
+        description="seconds between checks for events committed by other processes",
+    )
     public_url: str = Field(
         "", description="the URL the public reaches this service at (links in feeds)"
     )

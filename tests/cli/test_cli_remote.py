@@ -3,44 +3,12 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
-from collections.abc import Iterator
 
-import pytest
-import uvicorn
 from typer.testing import CliRunner
 
-from tocsin.api.app import create_app
 from tocsin.cli import app
-from tocsin.config import Settings
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def server(database_url: str) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(Settings(database_url=database_url)),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="on",
-    )
-    live = uvicorn.Server(config)
-    thread = threading.Thread(target=live.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not live.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    live.should_exit = True
-    thread.join(10)
 
 
 def cli(database_url: str, *args: str, code: int = 0) -> str:
@@ -56,9 +24,9 @@ def token(database_url: str, role: str, *regions: str) -> str:
     return cli(database_url, *args).strip().splitlines()[-1]
 
 
-def test_raise_escalate_end_through_the_server(database_url: str, server: str) -> None:
+def test_raise_escalate_end_through_the_server(database_url: str, live_server: str) -> None:
     secret = token(database_url, "operator", "RU-BEL")
-    remote = ["--server", server, "--token", secret, "--json"]
+    remote = ["--server", live_server, "--token", secret, "--json"]
     raised = json.loads(
         cli(database_url, "alert", "raise", "--threat", "uav", "-r", "RU-BEL", *remote)
     )
@@ -73,7 +41,7 @@ def test_raise_escalate_end_through_the_server(database_url: str, server: str) -
     assert ended["phase"] == "ended"
 
 
-def test_scope_and_auth_errors_come_back_as_messages(database_url: str, server: str) -> None:
+def test_scope_and_auth_errors_come_back_as_messages(database_url: str, live_server: str) -> None:
     secret = token(database_url, "operator", "RU-BEL")
     out = cli(
         database_url,
@@ -84,7 +52,7 @@ def test_scope_and_auth_errors_come_back_as_messages(database_url: str, server: 
         "-r",
         "UA-63",
         "--server",
-        server,
+        live_server,
         "--token",
         secret,
         code=1,
@@ -99,7 +67,7 @@ def test_scope_and_auth_errors_come_back_as_messages(database_url: str, server: 
         "-r",
         "UA-63",
         "--server",
-        server,
+        live_server,
         "--token",
         "tocsin_bogus",
         code=1,
@@ -114,7 +82,7 @@ def test_scope_and_auth_errors_come_back_as_messages(database_url: str, server: 
         "-r",
         "UA-63",
         "--server",
-        server,
+        live_server,
         code=2,
     )
     assert "--server needs --token" in out

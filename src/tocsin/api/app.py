@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from tocsin import __version__
-from tocsin.api import alerts, events, meta, problems, regions, tokens
+from tocsin.api import alerts, events, meta, problems, regions, stream, tokens
 from tocsin.bootstrap import Tocsin, build
 from tocsin.config import Settings, load_settings
 from tocsin.domain.auth import Actor, Role
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, *, factory: Factory | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tocsin = await (factory or default_factory)()
         app.state.tocsin = tocsin
+        await tocsin.start()
         expirer = asyncio.create_task(_expire_forever(tocsin))
         try:
             yield
@@ -50,7 +51,7 @@ def create_app(settings: Settings | None = None, *, factory: Factory | None = No
         openapi_url="/openapi.json",
     )
     problems.install(app)
-    for module in (alerts, regions, events, tokens, meta):
+    for module in (alerts, regions, events, stream, tokens, meta):
         app.include_router(module.router)
     return app
 

@@ -40,6 +40,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_level="info",
+        timeout_graceful_shutdown=5,
     )
 
 

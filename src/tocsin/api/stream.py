@@ -1,0 +1,170 @@
+"""Live streams: Server-Sent Events and WebSocket, both encoders over the one hub.
+
+Every stream starts with an `open` event, sends keepalives, and resumes after a reconnect from
+`Last-Event-ID` (or `?since=`) with no gap and no duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
+from starlette.responses import StreamingResponse
+
+from tocsin.api.deps import App
+from tocsin.bootstrap import Tocsin
+from tocsin.errors import InvalidInput, TocsinError
+from tocsin.service.queries import parse_statuses
+from tocsin.streams.hub import Dropped, Encoded, Filter
+
+router = APIRouter(prefix="/v1/stream", tags=["streams"])
+
+KEEPALIVE = b": keepalive\n\n"
+RegionQuery = Annotated[str | None, Query(description="region codes, comma-separated")]
+ThreatQuery = Annotated[str | None, Query(description="threat ids, comma-separated")]
+StatusQuery = Annotated[str, Query(description="actual, exercise, test (comma-separated) or all")]
+SinceQuery = Annotated[int | None, Query(ge=0, description="replay events after this seq")]
+
+
+@router.get("", summary="Server-Sent Events: every matching event as it is committed")
+async def sse(
+    request: Request,
+    tocsin: App,
+    region: RegionQuery = None,
+    threat: ThreatQuery = None,
+    status: StatusQuery = "actual",
+    since: SinceQuery = None,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> StreamingResponse:
+    chosen = build_filter(tocsin, region, threat, status)
+    resume = _resume_point(last_event_id, since)
+    hub = tocsin.hub
+    keepalive = tocsin.settings.stream_keepalive
+
+    async def frames() -> AsyncIterator[bytes]:
+        yield _sse("open", _open_body(tocsin, region, chosen, resume))
+        async for item in hub.stream(chosen, resume, keepalive=keepalive):
+            if item is None:
+                if await request.is_disconnected():
+                    return
+                yield KEEPALIVE
+            elif isinstance(item, Dropped):
+                yield _sse("dropped", {"reason": item.reason, "resume_from": item.resume_from})
+                return
+            else:
+                yield item.sse
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(frames(), media_type="text/event-stream", headers=headers)
+
+
+@router.websocket("/ws")
+async def websocket(
+    socket: WebSocket,
+    region: RegionQuery = None,
+    threat: ThreatQuery = None,
+    status: StatusQuery = "actual",
+    since: SinceQuery = None,
+) -> None:
+    tocsin: Tocsin = socket.app.state.tocsin
+    await socket.accept()
+    try:
+        chosen = build_filter(tocsin, region, threat, status)
+    except TocsinError as exc:
+        problem = {"type": "error", "code": exc.code, "field": exc.field, "detail": exc.message}
+        await socket.send_text(_json(problem))
+        await socket.close(code=1008, reason=exc.message[:120])
+        return
+    await socket.send_text(_json({"type": "open", **_open_body(tocsin, region, chosen, since)}))
+    pump = asyncio.create_task(_pump(socket, tocsin, chosen, since))
+    watch = asyncio.create_task(_until_disconnected(socket))
+    _, pending = await asyncio.wait({pump, watch}, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def _pump(socket: WebSocket, tocsin: Tocsin, chosen: Filter, since: int | None) -> None:
+    keepalive = tocsin.settings.stream_keepalive
+    try:
+        async for item in tocsin.hub.stream(chosen, since, keepalive=keepalive):
+            await _send(socket, item)
+            if isinstance(item, Dropped):
+                await socket.close(code=1013, reason="too far behind; resume from resume_from")
+                return
+    except (WebSocketDisconnect, RuntimeError):
+        return
+
+
+async def _until_disconnected(socket: WebSocket) -> None:
+    """Read (and ignore) what the client sends until it goes away."""
+    while True:
+        message = await socket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+
+
+async def _send(socket: WebSocket, item: Encoded | Dropped | None) -> None:
+    if item is None:
+        await socket.send_text('{"type":"keepalive"}')
+    elif isinstance(item, Dropped):
+        body = {"type": "dropped", "reason": item.reason, "resume_from": item.resume_from}
+        await socket.send_text(_json(body))
+    else:
+        await socket.send_text(item.text)
+
+
+def build_filter(tocsin: Tocsin, region: str | None, threat: str | None, status: str) -> Filter:
+    area: set[str] | None = None
+    if region:
+        area = set()
+        for code in _items(region):
+            area |= tocsin.queries.region_area(code)
+    threats = None
+    if threat:
+        threats = frozenset(_items(threat))
+        for threat_id in threats:
+            tocsin.catalogue.require(threat_id, field="threat")
+    statuses = frozenset(s.value for s in parse_statuses(status))
+    return Filter(frozenset(area) if area is not None else None, threats, statuses)
+
+
+def _resume_point(last_event_id: str | None, since: int | None) -> int | None:
+    if last_event_id is None or not last_event_id.strip():
+        return since
+    try:
+        value = int(last_event_id.strip())
+    except ValueError:
+        raise InvalidInput("Last-Event-ID must be an event seq", field="Last-Event-ID") from None
+    if value < 0:
+        raise InvalidInput("Last-Event-ID must not be negative", field="Last-Event-ID")
+    return value
+
+
+def _open_body(
+    tocsin: Tocsin, region: str | None, chosen: Filter, resume: int | None
+) -> dict[str, Any]:
+    return {
+        "last_seq": tocsin.hub.position,
+        "resume_from": resume,
+        "filter": {
+            "regions": _items(region) if region else None,
+            "threats": sorted(chosen.threats) if chosen.threats is not None else None,
+            "statuses": sorted(chosen.statuses) if chosen.statuses is not None else None,
+        },
+    }
+
+
+def _sse(event: str, body: dict[str, Any]) -> bytes:
+    return b"event: %s\ndata: %s\n\n" % (event.encode(), orjson.dumps(body))
+
+
+def _json(body: dict[str, Any]) -> str:
+    return orjson.dumps(body).decode()
+
+
+def _items(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]

@@ -1,0 +1,195 @@
+"""One subscription pipeline for every live stream.
+
+A single task tails the event log; each event is encoded once (JSON, and the SSE frame built
+from it) and the same bytes are offered to every subscriber whose filter matches. A subscriber
+has a bounded queue: one that falls too far behind is dropped with a reason and resumes from
+its last sequence number. A subscriber that asks for events since N is first replayed the
+stored events after N, then continues live, with no gap and no duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from tocsin.domain.events import Event
+from tocsin.streams.log import LogFeed
+from tocsin.types import Seq
+
+log = logging.getLogger("tocsin.streams")
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """An event, encoded once for every subscriber."""
+
+    seq: Seq
+    type: str
+    json: bytes
+    text: str
+    sse: bytes
+    regions: frozenset[str]
+    threats: frozenset[str]
+    status: str | None
+
+    @classmethod
+    def of(cls, event: Event) -> Encoded:
+        body = orjson.dumps(event.to_json())
+        text = body.decode()
+        sse = b"id: %d\nevent: %s\ndata: %s\n\n" % (event.seq, event.type.encode(), body)
+        alert: dict[str, Any] | None = event.data.get("alert")
+        if alert is None:
+            return cls(event.seq, event.type, body, text, sse, frozenset(), frozenset(), None)
+        changes = event.data.get("changes", {})
+        removed = changes.get("regions", {}).get("removed", [])
+        threats = {alert["threat"], changes.get("threat", {}).get("from", alert["threat"])}
+        return cls(
+            event.seq,
+            event.type,
+            body,
+            text,
+            sse,
+            frozenset([*alert["regions"], *removed]),
+            frozenset(threats),
+            alert["status"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Which events a subscriber wants. None: no restriction on that dimension."""
+
+    area: frozenset[str] | None = None
+    threats: frozenset[str] | None = None
+    statuses: frozenset[str] | None = frozenset({"actual"})
+
+    def matches(self, event: Encoded) -> bool:
+        if event.status is None:
+            return self.area is None and self.threats is None
+        if self.statuses is not None and event.status not in self.statuses:
+            return False
+        if self.threats is not None and self.threats.isdisjoint(event.threats):
+            return False
+        return self.area is None or not self.area.isdisjoint(event.regions)
+
+
+@dataclass(frozen=True, slots=True)
+class Dropped:
+    reason: str
+    resume_from: Seq
+
+
+@dataclass(eq=False)
+class Subscription:
+    filter: Filter
+    limit: int
+    queue: asyncio.Queue[Encoded] = field(init=False)
+    dropped: str | None = None
+
+    def __post_init__(self) -> None:
+        self.queue = asyncio.Queue(self.limit)
+
+    def offer(self, event: Encoded) -> None:
+        if self.dropped is not None or not self.filter.matches(event):
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.dropped = f"too far behind: more than {self.limit} events queued"
+
+
+class Hub:
+    def __init__(self, feed: LogFeed, *, buffer: int = 1000, page: int = 1000) -> None:
+        self.feed = feed
+        self.buffer = buffer
+        self.page = page
+        self.position: Seq = 0
+        self._subscribers: set[Subscription] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscribers)
+
+    async def start(self) -> None:
+        self.position = self.feed.head
+        self._task = asyncio.create_task(self._tail())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def stream(
+        self, filter: Filter, since: Seq | None = None, *, keepalive: float = 15.0
+    ) -> AsyncIterator[Encoded | Dropped | None]:
+        """Matching events after `since` (or from now), then live; None is a keepalive tick.
+
+        When the subscriber falls too far behind, the last item is a `Dropped` saying why and
+        where to resume from.
+        """
+        subscription = Subscription(filter, self.buffer)
+        live_from = self.position
+        self._subscribers.add(subscription)
+        try:
+            last = live_from if since is None else since
+            if since is not None and since < live_from:
+                async for event in self._replay(filter, since, live_from):
+                    last = event.seq
+                    yield event
+                last = max(last, live_from)
+            async for item in self._live(subscription, last, keepalive):
+                yield item
+        finally:
+            self._subscribers.discard(subscription)
+
+    async def _replay(self, filter: Filter, after: Seq, until: Seq) -> AsyncIterator[Encoded]:
+        while after < until:
+            events = await self.feed.read(after, self.page)
+            if not events:
+                return
+            for event in events:
+                if event.seq > until:
+                    return
+                after = event.seq
+                encoded = Encoded.of(event)
+                if filter.matches(encoded):
+                    yield encoded
+
+    async def _live(
+        self, subscription: Subscription, last: Seq, keepalive: float
+    ) -> AsyncIterator[Encoded | Dropped | None]:
+        while subscription.dropped is None:
+            try:
+                async with asyncio.timeout(keepalive):
+                    event = await subscription.queue.get()
+            except TimeoutError:
+                yield None
+                continue
+            if event.seq > last:
+                last = event.seq
+                yield event
+        yield Dropped(subscription.dropped or "dropped", last)
+
+    async def _tail(self) -> None:
+        while True:
+            try:
+                await self.feed.wait(self.position, timeout=5.0)
+                for event in await self.feed.read(self.position, self.page):
+                    encoded = Encoded.of(event)
+                    for subscription in tuple(self._subscribers):
+                        subscription.offer(encoded)
+                    self.position = event.seq
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reading the event log failed; retrying")
+                await asyncio.sleep(1.0)

@@ -1,0 +1,83 @@
+"""Reading the event log as it grows.
+
+`LogFeed` is the one interface consumers read through: events after a sequence number, and a
+wait for the next commit. `LocalFeed` serves it in-process: commits made by this process wake
+waiters at once; commits made by other processes on the same database (the CLI, another node)
+are found by a cheap poll of the newest sequence number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from typing import Protocol
+
+from tocsin.domain.events import Event
+from tocsin.storage.store import Store
+from tocsin.types import Seq
+
+
+class LogFeed(Protocol):
+    async def read(self, after: Seq, limit: int = 1000) -> list[Event]: ...
+
+    async def wait(self, after: Seq, timeout: float) -> Seq:
+        """Return the newest committed seq once it is past `after`, or at the timeout."""
+        ...
+
+    @property
+    def head(self) -> Seq: ...
+
+
+class LocalFeed:
+    """The log of one database, read in-process; also a `CommitListener` for its own writes."""
+
+    def __init__(self, store: Store, *, poll_interval: float = 0.25) -> None:
+        self.store = store
+        self.poll_interval = poll_interval
+        self._head: Seq = 0
+        self._changed = asyncio.Event()
+        self._poller: asyncio.Task[None] | None = None
+
+    @property
+    def head(self) -> Seq:
+        return self._head
+
+    async def start(self) -> None:
+        self._advance(await self.store.last_seq())
+        self._poller = asyncio.create_task(self._poll())
+
+    async def stop(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
+
+    def committed(self, events: Sequence[Event]) -> None:
+        if events:
+            self._advance(events[-1].seq)
+
+    async def read(self, after: Seq, limit: int = 1000) -> list[Event]:
+        return await self.store.events_after(after, limit)
+
+    async def wait(self, after: Seq, timeout: float) -> Seq:
+        if self._head > after:
+            return self._head
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while self._head <= after:
+                    self._changed.clear()
+                    await self._changed.wait()
+        return self._head
+
+    def _advance(self, seq: Seq) -> None:
+        if seq > self._head:
+            self._head = seq
+            self._changed.set()
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_interval)
+            with contextlib.suppress(Exception):
+                self._advance(await self.store.last_seq())
