@@ -38,7 +38,6 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("TOCSIN_SHARED_DATA", REPO.parent / "shared" / "data"))
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SNAPSHOT_TABLES = ("log_head", "events", "regions", "alembic_version")
-ALL_TABLES = ("alerts", "alert_regions", "tokens", "idempotency", *SNAPSHOT_TABLES)
 
 _skipped: list[str] = []
 
@@ -106,7 +105,10 @@ class PostgresDatabase:
         conn = await asyncpg.connect(self.dsn)
         try:
             async with conn.transaction():
-                await conn.execute(f"TRUNCATE {', '.join(ALL_TABLES)}")
+                tables = await conn.fetch(
+                    "SELECT tablename FROM pg_tables WHERE schemaname='public'"
+                )
+                await conn.execute(f"TRUNCATE {', '.join(r['tablename'] for r in tables)}")
                 for table, rows in self.snapshot.items():
                     if rows:
                         await conn.copy_records_to_table(table, records=rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tocsin.channels.delivery import Supervisor
 from tocsin.config import Settings
 from tocsin.domain.auth import LOCAL_ADMIN
 from tocsin.domain.threats import Catalogue, builtin
@@ -14,6 +15,7 @@ from tocsin.service.queries import AlertQueries
 from tocsin.service.regions import RegionService
 from tocsin.service.tokens import TokenService
 from tocsin.storage import migrate
+from tocsin.storage.delivery_store import DeliveryStore
 from tocsin.storage.engine import create_engine
 from tocsin.storage.store import Store
 from tocsin.streams.hub import Hub
@@ -32,6 +34,8 @@ class Tocsin:
     queries: AlertQueries
     feed: LocalFeed
     hub: Hub
+    deliveries: DeliveryStore
+    supervisor: Supervisor
     listeners: list[CommitListener] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -40,6 +44,7 @@ class Tocsin:
         await self.hub.start()
 
     async def close(self) -> None:
+        await self.supervisor.stop()
         await self.hub.stop()
         await self.feed.stop()
         await self.store.close()
@@ -73,6 +78,20 @@ async def build(
     tokens = TokenService(store, regions, clock)
     queries = AlertQueries(store, regions, catalogue)
     hub = Hub(feed, buffer=settings.stream_buffer)
+    deliveries = DeliveryStore(store.engine)
+    supervisor = Supervisor(feed, deliveries, clock)
     return Tocsin(
-        settings, store, clock, catalogue, regions, alerts, tokens, queries, feed, hub, listeners
+        settings,
+        store,
+        clock,
+        catalogue,
+        regions,
+        alerts,
+        tokens,
+        queries,
+        feed,
+        hub,
+        deliveries,
+        supervisor,
+        listeners,
     )

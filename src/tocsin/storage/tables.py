@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -124,4 +125,65 @@ idempotency = Table(
     Column("request_hash", String(64), nullable=False),
     Column("alert_id", String(36), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("consumer", String(200), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("consumer", String(200), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("target", String(500), nullable=False),
+    Column("event_seq", BigInteger, nullable=False),
+    Column("event_id", String(36), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("time", UTCDateTime, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("error", Text, nullable=True),
+    Index("ix_deliveries_consumer", "consumer", "event_seq"),
+    Index("ix_deliveries_event", "event_seq"),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("secret", String(200), nullable=True),
+    Column("filters", JSON, nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("options", JSON, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("state_reason", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("start_seq", BigInteger, nullable=False),
+)
+
+sirens = Table(
+    "sirens",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("region", String(64), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("registered_at", UTCDateTime, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("fault_reason", Text, nullable=True),
+    Column("last_heartbeat_at", UTCDateTime, nullable=True),
+    Column("last_command_seq", BigInteger, nullable=True),
+    Column("last_command_at", UTCDateTime, nullable=True),
+    Column("last_ack_seq", BigInteger, nullable=True),
+    Column("last_ack_at", UTCDateTime, nullable=True),
 )
