@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tocsin.channels.delivery import Supervisor
+from tocsin.channels.registry import Channel, build_channels
 from tocsin.config import Settings
 from tocsin.domain.auth import LOCAL_ADMIN
 from tocsin.domain.threats import Catalogue, builtin
@@ -37,13 +38,19 @@ class Tocsin:
     deliveries: DeliveryStore
     supervisor: Supervisor
     listeners: list[CommitListener] = field(default_factory=list)
+    channels: list[Channel] = field(default_factory=list)
 
     async def start(self) -> None:
-        """Start the background readers of the log (the server does; one-shot commands don't)."""
+        """Start reading the log and every channel (the server does; one-shot commands don't)."""
         await self.feed.start()
         await self.hub.start()
+        self.channels = build_channels(self, self.settings.channels)
+        for channel in self.channels:
+            await channel.start()
 
     async def close(self) -> None:
+        for channel in reversed(self.channels):
+            await channel.stop()
         await self.supervisor.stop()
         await self.hub.stop()
         await self.feed.stop()

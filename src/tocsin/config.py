@@ -53,6 +53,9 @@ class Settings(BaseSettings):
         le=60,
         description="seconds between checks for events committed by other processes",
     )
+    channels: tuple[str, ...] = Field(
+        (), description="channels started with the server: built-in names or 'module:Class'"
+    )
     public_url: str = Field(
         "", description="the URL the public reaches this service at (links in feeds)"
     )

@@ -55,7 +55,9 @@ class Point:
         try:
             lat, lon = float(parts[0]), float(parts[1])
         except ValueError:
-            raise InvalidInput(f"point must be two numbers 'LAT,LON', got {text!r}", field=field)
+            raise InvalidInput(
+                f"point must be two numbers 'LAT,LON', got {text!r}", field=field
+            ) from None
         if not (-90.0 <= lat <= 90.0) or not (-180.0 <= lon <= 180.0):
             raise InvalidInput(f"point {text!r} is outside -90..90, -180..180", field=field)
         return cls(lat, lon)
@@ -131,8 +133,9 @@ class RegionTree:
         """Regions whose shape contains the point, broadest level first."""
         if self._strtree is None:
             return []
-        geom = shapely.Point(point.lon, point.lat)
-        hits = self._strtree.query(geom, predicate="intersects")
+        candidates = self._strtree.query(shapely.Point(point.lon, point.lat))
+        shapes = self._strtree.geometries.take(candidates)
+        hits = candidates[shapely.intersects_xy(shapes, point.lon, point.lat)]
         found = [self._by_code[self._shaped_codes[i]] for i in hits]
         return sorted(found, key=lambda r: (_level_rank(r.level), r.code))
 
@@ -152,6 +155,7 @@ class RegionTree:
                         "name": r.name(lang),
                         "names": dict(r.names),
                         "time_to_shelter": r.time_to_shelter,
+                        "external_id": r.external_id,
                     },
                 }
                 for r in self._by_code.values()
