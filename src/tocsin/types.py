@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, TypeAlias
 
 RegionCode: TypeAlias = str
@@ -24,3 +25,9 @@ def pick(texts: Names, lang: Lang) -> str:
     if DEFAULT_LANG in texts:
         return texts[DEFAULT_LANG]
     return next(iter(texts.values()), "")
+
+
+def iso_time(value: datetime) -> str:
+    """ISO 8601 with `Z` for UTC, as every tocsin interface writes times."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text

@@ -27,7 +27,7 @@ from typing import Any
 from tocsin.domain.regions import RegionTree
 from tocsin.domain.threats import Catalogue
 from tocsin.errors import IllegalTransition, InvalidInput
-from tocsin.types import AlertId, RegionCode, ThreatId
+from tocsin.types import AlertId, RegionCode, ThreatId, iso_time
 
 MAX_REGIONS = 5000
 MAX_HEADLINE = 160
@@ -228,7 +228,9 @@ def update_alert(
         changes["threat"] = {"from": alert.threat, "to": cmd.threat}
         threat = cmd.threat
     regions = _next_regions(alert, cmd, tree)
-    if regions != alert.regions:
+    if set(regions) == set(alert.regions):
+        regions = alert.regions  # the same regions in another order change nothing
+    else:
         added = [r for r in regions if r not in alert.regions]
         removed = [r for r in alert.regions if r not in regions]
         changes["regions"] = {"added": added, "removed": removed}
@@ -250,11 +252,13 @@ def end_alert(alert: Alert, *, now: datetime) -> Change:
 
 
 def cancel_alert(alert: Alert, *, now: datetime, message: str | None) -> Change:
+    _check_action(alert, "cancel")
     msg = _text(message, MAX_MESSAGE, "message")
     return _finish(alert, "cancel", EventType.CANCELLED, now, ended_at=now, cancel_message=msg)
 
 
 def expire_alert(alert: Alert, *, now: datetime) -> Change:
+    _check_action(alert, "expire")
     if alert.expires_at is None or alert.expires_at > now:
         raise IllegalTransition(f"alert {alert.id} is not past its expiry", field="expires_at")
     return _finish(alert, "expire", EventType.EXPIRED, now, ended_at=alert.expires_at)
@@ -337,12 +341,13 @@ def _changed_texts(
 def _valid_regions(
     codes: Iterable[RegionCode], tree: RegionTree, *, field: str
 ) -> tuple[RegionCode, ...]:
-    unique = tuple(dict.fromkeys(codes))
+    given = tuple(codes)
+    unique = tuple(dict.fromkeys(given))
     if not unique:
         raise InvalidInput("at least one region is required", field=field)
     if len(unique) > MAX_REGIONS:
         raise InvalidInput(f"at most {MAX_REGIONS} regions per alert", field=field)
-    for index, code in enumerate(unique):
+    for index, code in enumerate(given):  # the index as given, before duplicates are dropped
         tree.require(code, field=f"{field}[{index}]")
     return unique
 
@@ -367,7 +372,7 @@ def _text(value: str | None, limit: int, name: str) -> str | None:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat().replace("+00:00", "Z")
+    return None if value is None else iso_time(value)
 
 
 def _dt(value: str) -> datetime:

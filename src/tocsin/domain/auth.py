@@ -67,12 +67,15 @@ def authorize_alert(actor: Actor, regions: Iterable[RegionCode], tree: RegionTre
     """Raise `Forbidden` unless `actor` may alert every one of `regions`."""
     if actor.role not in ALERTING_ROLES:
         raise Forbidden(f"the {actor.role.value} role cannot raise or change alerts")
-    if actor.regions is None:
+    if actor.regions is None and actor.role not in SCOPED_ROLES:
         return
+    scope = actor.regions or frozenset()  # fail closed: a scoped role needs its regions
+    if not scope:
+        raise Forbidden(f"{actor.name} is an {actor.role.value} limited to no region")
     for index, code in enumerate(regions):
-        if code in tree and not tree.within(code, actor.regions):
+        if code in tree and not tree.within(code, scope):
             raise Forbidden(
-                f"{actor.name} may alert only {', '.join(sorted(actor.regions))} "
+                f"{actor.name} may alert only {', '.join(sorted(scope))} "
                 f"and the regions within; not {code}",
                 field=f"regions[{index}]",
             )

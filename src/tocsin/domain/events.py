@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tocsin.types import AlertId, Seq
+from tocsin.types import AlertId, Seq, iso_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +25,7 @@ class Event:
             "seq": self.seq,
             "id": self.id,
             "type": self.type,
-            "time": self.time.isoformat().replace("+00:00", "Z"),
+            "time": iso_time(self.time),
             "actor": self.actor,
             **self.data,
         }
