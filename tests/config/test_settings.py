@@ -1,0 +1,110 @@
+"""Settings: one precedence, every option documented, secrets masked, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tocsin import docs
+from tocsin.config import Settings, load_settings
+from tocsin.errors import InvalidInput
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(Settings.model_fields):
+        monkeypatch.delenv(f"TOCSIN_{name.upper()}", raising=False)
+    monkeypatch.delenv("TOCSIN_CONFIG", raising=False)
+
+
+def test_defaults() -> None:
+    settings = load_settings()
+    assert settings.database == "sqlite+aiosqlite:///tocsin.db"
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert settings.packs == ("ua", "ru-border")
+
+
+def test_precedence_flag_over_env_over_file_over_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "tocsin.toml"
+    config.write_text('[tocsin]\nport = 7001\nhost = "0.0.0.0"\nstream_buffer = 50\n')
+    monkeypatch.setenv("TOCSIN_CONFIG", str(config))
+    monkeypatch.setenv("TOCSIN_PORT", "7002")
+    monkeypatch.setenv("TOCSIN_HOST", "10.0.0.1")
+    settings = load_settings(host="127.0.0.2")
+    assert settings.host == "127.0.0.2"  # flag
+    assert settings.port == 7002  # environment over file
+    assert settings.stream_buffer == 50  # file over default
+    assert settings.expiry_interval == 1.0  # default
+
+
+def test_file_without_section_and_with_threats(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "tocsin.toml"
+    config.write_text('packs = ["ua"]\n[threats.uav]\nrank = 45\n')
+    monkeypatch.setenv("TOCSIN_CONFIG", str(config))
+    settings = load_settings()
+    assert settings.packs == ("ua",)
+    assert settings.threats == {"uav": {"rank": 45}}
+
+
+def test_lists_from_the_environment_are_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOCSIN_PACKS", '["ru-border"]')
+    assert load_settings().packs == ("ru-border",)
+
+
+def test_password_is_masked() -> None:
+    settings = load_settings(database_url="postgresql+asyncpg://tocsin:s3cret@db/tocsin")
+    assert "s3cret" not in repr(settings) and "s3cret" not in str(settings)
+    assert "s3cret" not in settings.database_display
+    assert settings.database.endswith("tocsin:s3cret@db/tocsin")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"port": 0}, "port"),
+        ({"port": "eighty"}, "port"),
+        ({"stream_buffer": 1}, "stream_buffer"),
+        ({"expiry_interval": -1}, "expiry_interval"),
+        ({"database_url": "::not a url::"}, "database_url"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_bad_values_name_the_setting(overrides: dict[str, object], field: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        load_settings(**overrides)
+    assert info.value.field == field
+    assert field in info.value.message
+
+
+def test_bad_config_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "broken.toml"
+    config.write_text("port = = 1\n")
+    monkeypatch.setenv("TOCSIN_CONFIG", str(config))
+    with pytest.raises(InvalidInput, match="broken.toml"):
+        load_settings()
+    monkeypatch.setenv("TOCSIN_CONFIG", str(tmp_path / "missing.toml"))
+    with pytest.raises(InvalidInput, match="does not exist"):
+        load_settings()
+
+
+def test_every_option_is_documented_and_described() -> None:
+    page = (REPO / "docs" / "configuration.md").read_text()
+    for name, field in Settings.model_fields.items():
+        assert f"`TOCSIN_{name.upper()}`" in page, name
+        assert field.description, f"{name} has no description"
+
+
+@pytest.mark.parametrize(
+    ("page", "render"),
+    [("configuration.md", docs.configuration), ("cli-reference.md", docs.cli_reference)],
+)
+def test_generated_pages_are_up_to_date(page: str, render: object) -> None:
+    current = (REPO / "docs" / page).read_text()
+    assert current == render(), f"docs/{page} is stale: run `python -m tocsin.docs`"  # type: ignore[operator]
