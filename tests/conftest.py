@@ -37,7 +37,7 @@ POSTGRES_URL = os.environ.get(
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("TOCSIN_SHARED_DATA", REPO.parent / "shared" / "data"))
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-SNAPSHOT_TABLES = ("log_head", "events", "regions", "alembic_version")
+SNAPSHOT_TABLES = ("log_head", "events", "regions", "audit", "alembic_version")
 
 _skipped: list[str] = []
 

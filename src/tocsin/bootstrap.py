@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from tocsin.channels.delivery import Supervisor
 from tocsin.channels.registry import Channel, build_channels
 from tocsin.config import Settings
+from tocsin.domain.approval import ApprovalPolicy
 from tocsin.domain.auth import LOCAL_ADMIN
 from tocsin.domain.threats import Catalogue, builtin
 from tocsin.regions.packs import load_pack
@@ -81,7 +82,12 @@ async def build(
     except BaseException:
         await store.close()
         raise
-    alerts = AlertService(store, regions, catalogue, clock, listeners)
+    policy = ApprovalPolicy(
+        more_regions_than=settings.approval_more_regions_than,
+        free_text=settings.approval_free_text,
+        always=settings.approval_always,
+    )
+    alerts = AlertService(store, regions, catalogue, clock, listeners, policy)
     tokens = TokenService(store, regions, clock)
     queries = AlertQueries(store, regions, catalogue)
     hub = Hub(feed, buffer=settings.stream_buffer)

@@ -53,6 +53,20 @@ class Settings(BaseSettings):
         le=60,
         description="seconds between checks for events committed by other processes",
     )
+    approval_more_regions_than: int | None = Field(
+        None,
+        ge=0,
+        description="two-person rule: actual alerts covering more regions than this wait for "
+        "an approver (unset: no limit)",
+    )
+    approval_free_text: bool = Field(
+        False,
+        description="two-person rule: actual alerts with a headline or free text wait "
+        "for an approver",
+    )
+    approval_always: bool = Field(
+        False, description="two-person rule: every actual alert waits for an approver"
+    )
     channels: tuple[str, ...] = Field(
         (), description="channels started with the server: built-in names or 'module:Class'"
     )

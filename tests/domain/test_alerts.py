@@ -31,10 +31,12 @@ from tocsin.domain.alerts import (
     Status,
     UpdateAlert,
     activate_alert,
+    approve_alert,
     cancel_alert,
     end_alert,
     expire_alert,
     raise_alert,
+    reject_alert,
     update_alert,
 )
 from tocsin.domain.regions import RegionTree
@@ -47,7 +49,7 @@ CATALOGUE = builtin()
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=2)
 EXPIRES = NOW + timedelta(hours=1)
-FINAL_PHASES = (Phase.ENDED, Phase.CANCELLED, Phase.EXPIRED)
+FINAL_PHASES = (Phase.ENDED, Phase.CANCELLED, Phase.EXPIRED, Phase.REJECTED)
 ILLEGAL = (IllegalTransition, "illegal_transition")
 INVALID = (InvalidInput, "invalid_input")
 UNKNOWN_REGION = (UnknownRegion, "unknown_region")
@@ -65,6 +67,8 @@ LEGAL: dict[tuple[str, Phase], Phase] = {
     ("cancel", Phase.ACTIVE): Phase.CANCELLED,
     ("expire", Phase.PRE_ALERT): Phase.EXPIRED,
     ("expire", Phase.ACTIVE): Phase.EXPIRED,
+    ("approve", Phase.PENDING): Phase.ACTIVE,
+    ("reject", Phase.PENDING): Phase.REJECTED,
 }
 EVENTS = {
     "activate": EventType.ACTIVATED,
@@ -72,6 +76,8 @@ EVENTS = {
     "end": EventType.ENDED,
     "cancel": EventType.CANCELLED,
     "expire": EventType.EXPIRED,
+    "approve": EventType.RAISED,
+    "reject": EventType.REJECTED,
 }
 
 
@@ -103,6 +109,14 @@ def refused(expected: tuple[type[TocsinError], str], field: str, fn: Callable[[]
 
 def in_phase(phase: Phase) -> Alert:
     """An alert brought to `phase` through the real transitions (all expire at EXPIRES)."""
+    if phase in (Phase.PENDING, Phase.REJECTED):
+        cmd = RaiseAlert(threat="uav", regions=("UA-63",))
+        held = raise_alert(
+            cmd, alert_id="a1", now=NOW, actor="duty", tree=TREE, catalogue=CATALOGUE, hold="policy"
+        ).alert
+        if phase is Phase.PENDING:
+            return held
+        return reject_alert(held, now=NOW + timedelta(minutes=30), by="boss", reason="no").alert
     opened = raised(pre_alert=phase is Phase.PRE_ALERT, expires_at=EXPIRES)
     half_hour = NOW + timedelta(minutes=30)
     closing = {
@@ -121,13 +135,15 @@ ACTIONS: dict[str, Callable[[Alert], Change | None]] = {
     "end": lambda a: end_alert(a, now=LATER),
     "cancel": lambda a: cancel_alert(a, now=LATER, message="false alarm"),
     "expire": lambda a: expire_alert(a, now=LATER),
+    "approve": lambda a: approve_alert(a, now=LATER, approver="second officer"),
+    "reject": lambda a: reject_alert(a, now=LATER, by="second officer", reason=None),
 }
 
 
 def test_transition_table_lists_every_action() -> None:
     assert set(TRANSITIONS) == set(ACTIONS) == {action for action, _ in LEGAL}
     assert {Phase.PRE_ALERT, Phase.ACTIVE} == OPEN_PHASES
-    assert [p.is_open for p in Phase] == [True, True, False, False, False]
+    assert [p.is_open for p in Phase] == [False, True, True, False, False, False, False]
 
 
 @pytest.mark.parametrize("phase", list(Phase))
@@ -155,6 +171,9 @@ def test_final_phase_refuses_even_without_expiry(phase: Phase) -> None:
         Phase.ENDED: lambda: end_alert(opened, now=LATER),
         Phase.CANCELLED: lambda: cancel_alert(opened, now=LATER, message=None),
         Phase.EXPIRED: lambda: expire_alert(replace(opened, expires_at=EXPIRES), now=LATER),
+        Phase.REJECTED: lambda: reject_alert(
+            in_phase(Phase.PENDING), now=LATER, by="b", reason=None
+        ),
     }[phase]().alert
     alert = replace(alert, expires_at=None)
     for act in ACTIONS.values():
@@ -620,6 +639,7 @@ def test_to_json() -> None:
         "text": None,
         "cancel_message": None,
         "source": "api",
+        "approval": None,
     }
     assert Alert.from_json(alert.to_json()) == alert
 

@@ -17,7 +17,7 @@ from tocsin.config import Settings, load_settings
 from tocsin.domain.auth import Actor, Role
 
 log = logging.getLogger("tocsin")
-SYSTEM = Actor(name="system", role=Role.ADMIN)
+SYSTEM = Actor(name="system", role=Role.ADMIN, origin="system")
 
 Factory = Callable[[], Awaitable[Tocsin]]
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import Field
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from tocsin.api.deps import App, Caller
+from tocsin.api.deps import App, Caller, Text
 from tocsin.api.views import json_response
 from tocsin.domain.auth import Role, require_role
+from tocsin.errors import NotFound
 from tocsin.storage.store import TokenRecord
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
@@ -22,7 +22,7 @@ class TokenBody(BaseModel):
 
     role: str
     regions: list[Annotated[str, Field(max_length=64)]] = []
-    name: str = ""
+    name: Text = ""
 
 
 def token_view(record: TokenRecord) -> dict[str, Any]:
@@ -40,7 +40,7 @@ def token_view(record: TokenRecord) -> dict[str, Any]:
 @router.post("", status_code=201, summary="Create a token (its secret is shown only now)")
 async def create_token(body: TokenBody, tocsin: App, actor: Caller) -> Response:
     require_role(actor, Role.ADMIN)
-    new = await tocsin.tokens.create(body.role, body.regions, body.name)
+    new = await tocsin.tokens.create(body.role, body.regions, body.name, actor)
     return json_response({**token_view(new.record), "token": new.secret}, 201)
 
 
@@ -53,5 +53,7 @@ async def list_tokens(tocsin: App, actor: Caller) -> Response:
 @router.delete("/{token_id}", status_code=204, summary="Revoke a token")
 async def revoke_token(token_id: str, tocsin: App, actor: Caller) -> Response:
     require_role(actor, Role.ADMIN)
-    await tocsin.tokens.revoke(token_id)
+    if "\x00" in token_id:  # no token has one, and PostgreSQL cannot even compare it
+        raise NotFound(f"no active token {token_id!r}", field="id")
+    await tocsin.tokens.revoke(token_id, actor)
     return Response(status_code=204)

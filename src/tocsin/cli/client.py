@@ -46,7 +46,7 @@ class LocalClient:
     def __init__(self, tocsin: Tocsin, lang: str) -> None:
         self.tocsin = tocsin
         self.lang = lang
-        self.actor = Actor(name=f"cli:{_user()}", role=Role.ADMIN)
+        self.actor = Actor(name=f"cli:{_user()}", role=Role.ADMIN, origin="cli")
 
     def _view(self, alert: Any) -> JSONDict:
         return alert_view(alert, self.tocsin.regions.tree, self.tocsin.catalogue, self.lang)

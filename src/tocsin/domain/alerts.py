@@ -2,11 +2,13 @@
 
 An alert is one threat event for a set of regions. It moves through explicit phases:
 
-    pre_alert ──activate──► active ──end──► ended        (all-clear)
-        │                     │
-        │                     ├──cancel──► cancelled    (false alarm)
-        │                     └──expire──► expired      (past expires_at)
-        └── end / cancel / expire likewise
+    pending ──approve──► pre_alert ──activate──► active ──end──► ended   (all-clear)
+       │       (or active)     │                     ├──cancel──► cancelled (false alarm)
+       └──reject──► rejected   │                     └──expire──► expired   (past expires_at)
+                               └── end / cancel / expire likewise
+
+An alert that the two-person rule holds (see `tocsin.domain.approval`) starts `pending` and is
+public only once a second person approves it.
 
 While open (pre_alert or active) its threat may be escalated or de-escalated and its regions
 changed; that is one alert throughout, so clients never see a spurious all-clear. Status
@@ -42,11 +44,13 @@ class Status(StrEnum):
 
 
 class Phase(StrEnum):
+    PENDING = "pending"
     PRE_ALERT = "pre_alert"
     ACTIVE = "active"
     ENDED = "ended"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    REJECTED = "rejected"
 
     @property
     def is_open(self) -> bool:
@@ -62,10 +66,16 @@ TRANSITIONS: dict[str, tuple[frozenset[Phase], Phase | None]] = {
     "end": (OPEN_PHASES, Phase.ENDED),
     "cancel": (OPEN_PHASES, Phase.CANCELLED),
     "expire": (OPEN_PHASES, Phase.EXPIRED),
+    "approve": (frozenset({Phase.PENDING}), None),
+    "reject": (frozenset({Phase.PENDING}), Phase.REJECTED),
 }
+# phases the public never sees: alerts held for approval, and those refused
+PRIVATE_PHASES = frozenset({Phase.PENDING, Phase.REJECTED})
 
 
 class EventType(StrEnum):
+    PENDING = "alert.pending"
+    REJECTED = "alert.rejected"
     RAISED = "alert.raised"
     ACTIVATED = "alert.activated"
     ESCALATED = "alert.escalated"
@@ -94,6 +104,7 @@ class Alert:
     text: str | None = None
     cancel_message: str | None = None
     source: str | None = None
+    approval: dict[str, Any] | None = None
 
     @property
     def is_open(self) -> bool:
@@ -117,6 +128,7 @@ class Alert:
             "text": self.text,
             "cancel_message": self.cancel_message,
             "source": self.source,
+            "approval": self.approval,
         }
 
     @classmethod
@@ -138,6 +150,7 @@ class Alert:
             text=data.get("text"),
             cancel_message=data.get("cancel_message"),
             source=data.get("source"),
+            approval=data.get("approval"),
         )
 
 
@@ -148,6 +161,11 @@ class Change:
     alert: Alert
     type: EventType
     changes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def public(self) -> bool:
+        """Whether the change goes into the public event log (held alerts go only to audit)."""
+        return self.alert.phase not in PRIVATE_PHASES
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,11 +200,15 @@ def raise_alert(
     actor: str,
     tree: RegionTree,
     catalogue: Catalogue,
+    hold: str | None = None,
 ) -> Change:
+    """A new alert; with `hold` (the reason a second person must approve it) it is pending."""
     catalogue.require(cmd.threat, field="threat")
     regions = _valid_regions(cmd.regions, tree, field="regions")
     _check_expiry(cmd.expires_at, now)
     phase = Phase.PRE_ALERT if cmd.pre_alert else Phase.ACTIVE
+    if hold is not None:
+        return _held(cmd, regions, alert_id=alert_id, now=now, actor=actor, reason=hold)
     alert = Alert(
         id=alert_id,
         status=cmd.status,
@@ -203,6 +225,69 @@ def raise_alert(
         source=cmd.source,
     )
     return Change(alert, EventType.RAISED)
+
+
+def _held(
+    cmd: RaiseAlert,
+    regions: tuple[RegionCode, ...],
+    *,
+    alert_id: AlertId,
+    now: datetime,
+    actor: str,
+    reason: str,
+) -> Change:
+    alert = Alert(
+        id=alert_id,
+        status=cmd.status,
+        phase=Phase.PENDING,
+        threat=cmd.threat,
+        regions=regions,
+        raised_at=now,
+        updated_at=now,
+        expires_at=cmd.expires_at,
+        raised_by=actor,
+        headline=_text(cmd.headline, MAX_HEADLINE, "headline"),
+        text=_text(cmd.text, MAX_TEXT, "text"),
+        source=cmd.source,
+        approval={"reason": reason, "pre_alert": cmd.pre_alert},
+    )
+    return Change(alert, EventType.PENDING, {"approval": {"reason": reason}})
+
+
+def approve_alert(alert: Alert, *, now: datetime, approver: str) -> Change:
+    """A second person releases a held alert: from now on it is raised for everyone."""
+    _check_action(alert, "approve")
+    if approver == alert.raised_by:
+        raise IllegalTransition(
+            "the two-person rule needs someone other than the one who raised the alert",
+            field="approver",
+        )
+    if alert.expires_at is not None and alert.expires_at <= now:
+        raise IllegalTransition(f"alert {alert.id} expired while it waited", field="expires_at")
+    held = alert.approval or {}
+    pre_alert = bool(held.get("pre_alert"))
+    approval = {**held, "approved_by": approver, "approved_at": iso_time(now)}
+    released = replace(
+        alert,
+        phase=Phase.PRE_ALERT if pre_alert else Phase.ACTIVE,
+        activated_at=None if pre_alert else now,
+        updated_at=now,
+        version=alert.version + 1,
+        approval=approval,
+    )
+    return Change(released, EventType.RAISED, {"approval": approval})
+
+
+def reject_alert(alert: Alert, *, now: datetime, by: str, reason: str | None) -> Change:
+    """A held alert is refused (or withdrawn by the one who raised it); it never goes out."""
+    _check_action(alert, "reject")
+    approval = {
+        **(alert.approval or {}),
+        "rejected_by": by,
+        "rejected_at": iso_time(now),
+        "rejection": _text(reason, MAX_MESSAGE, "reason"),
+    }
+    return _finish(alert, "reject", EventType.REJECTED, now, ended_at=now, approval=approval)
 
 
 def update_alert(
@@ -267,9 +352,7 @@ def expire_alert(alert: Alert, *, now: datetime) -> Change:
 def _finish(alert: Alert, action: str, kind: EventType, now: datetime, **fields: Any) -> Change:
     target = _check_action(alert, action)
     assert target is not None
-    changed = replace(
-        alert, phase=target, updated_at=now, version=alert.version + 1, **fields
-    )
+    changed = replace(alert, phase=target, updated_at=now, version=alert.version + 1, **fields)
     return Change(changed, kind, {"phase": {"from": alert.phase.value, "to": target.value}})
 
 
@@ -356,8 +439,9 @@ def _check_expiry(expires_at: datetime | None, now: datetime) -> None:
     if expires_at is None:
         return
     if expires_at.tzinfo is None:
-        raise InvalidInput("expires_at needs a time zone (e.g. 2024-01-01T10:00:00Z)",
-                           field="expires_at")
+        raise InvalidInput(
+            "expires_at needs a time zone (e.g. 2024-01-01T10:00:00Z)", field="expires_at"
+        )
     if expires_at <= now:
         raise InvalidInput("expires_at must be in the future", field="expires_at")
 

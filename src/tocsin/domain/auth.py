@@ -39,13 +39,14 @@ class Actor:
     role: Role
     regions: frozenset[RegionCode] | None = None  # None: every region
     token_id: str | None = None
+    origin: str | None = None  # where the command came from: an address, "cli", "system"
 
     @property
     def label(self) -> str:
         return self.name if self.token_id is None else f"{self.name} ({self.token_id})"
 
 
-LOCAL_ADMIN = Actor(name="cli", role=Role.ADMIN)
+LOCAL_ADMIN = Actor(name="cli", role=Role.ADMIN, origin="cli")
 
 
 def validate_scope(role: Role, regions: Iterable[RegionCode], tree: RegionTree) -> frozenset[str]:
@@ -85,3 +86,19 @@ def require_role(actor: Actor, *roles: Role) -> None:
     if actor.role not in roles:
         allowed = " or ".join(r.value for r in roles)
         raise Forbidden(f"this needs the {allowed} role; the token has {actor.role.value}")
+
+
+def authorize_approval(actor: Actor, regions: Iterable[RegionCode], tree: RegionTree) -> None:
+    """Raise `Forbidden` unless `actor` may approve an alert for all of `regions`."""
+    if actor.role not in (Role.APPROVER, Role.ADMIN):
+        raise Forbidden(f"approving needs the approver role; the token has {actor.role.value}")
+    if actor.regions is None and actor.role is Role.ADMIN:
+        return
+    scope = actor.regions or frozenset()
+    for index, code in enumerate(regions):
+        if code in tree and not tree.within(code, scope):
+            raise Forbidden(
+                f"{actor.name} may approve only for {', '.join(sorted(scope)) or 'no regions'}"
+                f" and the regions within; not {code}",
+                field=f"regions[{index}]",
+            )

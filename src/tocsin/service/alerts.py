@@ -12,7 +12,8 @@ import orjson
 
 from tocsin.domain import alerts as rules
 from tocsin.domain.alerts import Alert, Change, RaiseAlert, UpdateAlert
-from tocsin.domain.auth import Actor, authorize_alert
+from tocsin.domain.approval import ApprovalPolicy
+from tocsin.domain.auth import Actor, authorize_alert, authorize_approval
 from tocsin.domain.events import Event
 from tocsin.domain.threats import Catalogue
 from tocsin.errors import Conflict, NotFound
@@ -30,7 +31,9 @@ class AlertService:
         catalogue: Catalogue,
         clock: Clock,
         listeners: Sequence[CommitListener] = (),
+        policy: ApprovalPolicy | None = None,
     ) -> None:
+        self.policy = policy or ApprovalPolicy()
         self.store = store
         self.regions = regions
         self.catalogue = catalogue
@@ -51,6 +54,7 @@ class AlertService:
             actor=actor.label,
             tree=tree,
             catalogue=self.catalogue,
+            hold=self.policy.hold(cmd),
         )
         async with self.store.write() as tx:
             if idempotency_key is not None:
@@ -86,6 +90,33 @@ class AlertService:
             alert_id, actor, lambda a, now: rules.cancel_alert(a, now=now, message=message)
         )
 
+    async def approve(self, alert_id: AlertId, actor: Actor) -> Alert:
+        """A second person releases an alert held by the two-person rule."""
+
+        def check(alert: Alert) -> None:
+            authorize_approval(actor, alert.regions, self.regions.tree)
+
+        return await self._apply(
+            alert_id,
+            actor,
+            lambda a, now: rules.approve_alert(a, now=now, approver=actor.label),
+            authorize=check,
+        )
+
+    async def reject(self, alert_id: AlertId, actor: Actor, reason: str | None = None) -> Alert:
+        """Refuse a held alert (an approver), or withdraw it (the one who raised it)."""
+
+        def check(alert: Alert) -> None:
+            if alert.raised_by != actor.label:
+                authorize_approval(actor, alert.regions, self.regions.tree)
+
+        return await self._apply(
+            alert_id,
+            actor,
+            lambda a, now: rules.reject_alert(a, now=now, by=actor.label, reason=reason),
+            authorize=check,
+        )
+
     async def expire_due(self, actor: Actor) -> list[Alert]:
         """Expire every open alert whose expiry has passed."""
         expired = []
@@ -114,13 +145,17 @@ class AlertService:
         version: int | None = None,
         *,
         check_scope: bool = True,
+        authorize: Callable[[Alert], None] | None = None,
     ) -> Alert:
         tree = self.regions.tree
         async with self.store.write() as tx:
             alert = await tx.get_alert(alert_id)
             if alert is None:
                 raise NotFound(f"no alert {alert_id!r}", field="id")
-            if check_scope:
+            if authorize is not None:
+                authorize(alert)
+                check_scope = False
+            elif check_scope:
                 authorize_alert(actor, alert.regions, tree)
             if version is not None and version != alert.version:
                 raise Conflict(
@@ -153,7 +188,19 @@ class AlertService:
             )
         return await tx.get_alert(alert_id)
 
-    async def _record(self, tx: Tx, change: Change, actor: Actor, now: datetime) -> Event:
+    async def _record(self, tx: Tx, change: Change, actor: Actor, now: datetime) -> Event | None:
+        alert = change.alert
+        detail = {
+            "status": alert.status.value,
+            "phase": alert.phase.value,
+            "threat": alert.threat,
+            "regions": list(alert.regions),
+            "version": alert.version,
+            "changes": change.changes,
+        }
+        await tx.audit(actor, change.type.value, alert.id, detail, now)
+        if not change.public:
+            return None
         return await tx.append(
             type=change.type.value,
             time=now,

@@ -47,6 +47,8 @@ class RegionService:
             start = await self.store.max_region_position() + 1
             await tx.put_regions(regions, start=start)
             replaced = sum(1 for code in incoming if code in self.tree)
+            detail = {"codes": len(incoming), "replaced": replaced}
+            await tx.audit(actor, "regions.imported", pack, detail, self.clock.now())
             await tx.append(
                 type="regions.imported",
                 time=self.clock.now(),

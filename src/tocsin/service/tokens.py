@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tocsin.domain.auth import Actor, Role, validate_scope
+from tocsin.domain.auth import LOCAL_ADMIN, Actor, Role, validate_scope
 from tocsin.errors import InvalidInput, NotFound, Unauthorized
 from tocsin.service.ports import Clock
 from tocsin.service.regions import RegionService
@@ -29,7 +29,9 @@ class TokenService:
         self.regions = regions
         self.clock = clock
 
-    async def create(self, role: str, regions: Iterable[str] = (), name: str = "") -> NewToken:
+    async def create(
+        self, role: str, regions: Iterable[str] = (), name: str = "", actor: Actor = LOCAL_ADMIN
+    ) -> NewToken:
         try:
             parsed = Role(role)
         except ValueError:
@@ -51,6 +53,8 @@ class TokenService:
                 secret_hash=_hash(secret),
                 now=now,
             )
+            detail = {"role": parsed.value, "regions": sorted(scope), "name": name}
+            await tx.audit(actor, "token.created", token_id, detail, now)
         record = TokenRecord(
             token_id, name, parsed.value, tuple(sorted(scope)) if scope else None, now, None
         )
@@ -59,17 +63,25 @@ class TokenService:
     async def list(self) -> list[TokenRecord]:
         return await self.store.tokens()
 
-    async def revoke(self, token_id: str) -> None:
+    async def revoke(self, token_id: str, actor: Actor = LOCAL_ADMIN) -> None:
+        now = self.clock.now()
         async with self.store.write() as tx:
-            if not await tx.revoke_token(token_id, self.clock.now()):
+            if not await tx.revoke_token(token_id, now):
                 raise NotFound(f"no active token {token_id!r}", field="id")
+            await tx.audit(actor, "token.revoked", token_id, {}, now)
 
-    async def authenticate(self, secret: str) -> Actor:
+    async def authenticate(self, secret: str, origin: str | None = None) -> Actor:
         record = await self.store.token_by_hash(_hash(secret.strip()))
         if record is None or record.revoked_at is not None:
             raise Unauthorized("the token is unknown or revoked")
         regions = None if record.regions is None else frozenset(record.regions)
-        return Actor(name=record.name, role=Role(record.role), regions=regions, token_id=record.id)
+        return Actor(
+            name=record.name,
+            role=Role(record.role),
+            regions=regions,
+            token_id=record.id,
+            origin=origin,
+        )
 
 
 def _hash(secret: str) -> str:

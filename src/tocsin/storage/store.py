@@ -12,7 +12,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,9 @@ from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tocsin.domain.alerts import Alert, Phase, Status
+from tocsin.domain.alerts import PRIVATE_PHASES, Alert, Phase, Status
+from tocsin.domain.audit import GENESIS, AuditEntry, chain_hash
+from tocsin.domain.auth import Actor
 from tocsin.domain.events import Event
 from tocsin.domain.regions import Region
 from tocsin.storage import tables as t
@@ -89,6 +91,37 @@ class Tx:
         )
         self.events.append(record)
         return record
+
+    async def audit(
+        self,
+        actor: Actor,
+        action: str,
+        target: str | None,
+        detail: dict[str, Any],
+        time: datetime,
+    ) -> AuditEntry:
+        """Append to the audit trail, chained to the entry before (the log lock is held)."""
+        last = (
+            await self.conn.execute(
+                select(t.audit.c.seq, t.audit.c.hash).order_by(t.audit.c.seq.desc()).limit(1)
+            )
+        ).first()
+        seq, prev = (1, GENESIS) if last is None else (int(last.seq) + 1, str(last.hash))
+        entry = AuditEntry(
+            seq=seq,
+            time=time,
+            actor=actor.label,
+            role=actor.role.value,
+            origin=actor.origin,
+            action=action,
+            target=target,
+            detail=detail,
+            prev_hash=prev,
+            hash="",
+        )
+        entry = replace(entry, hash=chain_hash(entry))
+        await self.conn.execute(insert(t.audit).values(**asdict(entry)))
+        return entry
 
     async def lock_log(self) -> None:
         """Take the log lock, so that what this transaction reads next is current."""
@@ -208,6 +241,13 @@ class Store:
             rows = (await conn.execute(query.order_by(t.alerts.c.raised_at, t.alerts.c.id))).all()
         return [Alert.from_json(row.data) for row in rows]
 
+    async def held_alerts(self) -> list[Alert]:
+        """Alerts waiting for a second person's approval, oldest first."""
+        query = select(t.alerts.c.data).where(t.alerts.c.phase == Phase.PENDING.value)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query.order_by(t.alerts.c.raised_at))).all()
+        return [Alert.from_json(row.data) for row in rows]
+
     async def due_expiries(self, now: datetime) -> list[AlertId]:
         query = select(t.alerts.c.id).where(
             t.alerts.c.phase.in_([Phase.PRE_ALERT.value, Phase.ACTIVE.value]),
@@ -231,6 +271,8 @@ class Store:
             conditions.append(t.alerts.c.status == q.status.value)
         if q.phase is not None:
             conditions.append(t.alerts.c.phase == q.phase.value)
+        else:
+            conditions.append(t.alerts.c.phase.not_in([p.value for p in PRIVATE_PHASES]))
         if q.regions is not None:
             in_regions = select(t.alert_regions.c.alert_id).where(
                 t.alert_regions.c.region.in_(sorted(q.regions))
@@ -285,6 +327,28 @@ class Store:
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).first()
         return None if row is None else _token(row)
+
+    async def audit_entries(self, after: int = 0, limit: int | None = None) -> list[AuditEntry]:
+        query = select(t.audit).where(t.audit.c.seq > after).order_by(t.audit.c.seq)
+        if limit is not None:
+            query = query.limit(limit)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            AuditEntry(
+                r.seq,
+                r.time,
+                r.actor,
+                r.role,
+                r.origin,
+                r.action,
+                r.target,
+                r.detail,
+                r.prev_hash,
+                r.hash,
+            )
+            for r in rows
+        ]
 
     async def tokens(self) -> list[TokenRecord]:
         async with self.engine.connect() as conn:
