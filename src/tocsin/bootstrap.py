@@ -11,6 +11,7 @@ from tocsin.domain.approval import ApprovalPolicy
 from tocsin.domain.auth import LOCAL_ADMIN
 from tocsin.domain.threats import Catalogue, builtin
 from tocsin.regions.packs import load_pack
+from tocsin.service.accounts import AccountService
 from tocsin.service.alerts import AlertService
 from tocsin.service.ports import Clock, CommitListener, SystemClock
 from tocsin.service.queries import AlertQueries
@@ -38,6 +39,7 @@ class Tocsin:
     hub: Hub
     deliveries: DeliveryStore
     supervisor: Supervisor
+    accounts: AccountService
     listeners: list[CommitListener] = field(default_factory=list)
     channels: list[Channel] = field(default_factory=list)
 
@@ -93,6 +95,7 @@ async def build(
     hub = Hub(feed, buffer=settings.stream_buffer)
     deliveries = DeliveryStore(store.engine)
     supervisor = Supervisor(feed, deliveries, clock)
+    accounts = AccountService(store, regions, clock)
     return Tocsin(
         settings,
         store,
@@ -106,5 +109,6 @@ async def build(
         hub,
         deliveries,
         supervisor,
+        accounts,
         listeners,
     )

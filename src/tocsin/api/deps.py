@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -10,7 +11,8 @@ from pydantic import AfterValidator, AwareDatetime
 
 from tocsin.bootstrap import Tocsin
 from tocsin.domain.auth import Actor
-from tocsin.errors import Unauthorized
+from tocsin.errors import Forbidden, Unauthorized
+from tocsin.service.accounts import Session
 from tocsin.types import DEFAULT_LANG, Lang
 
 
@@ -38,6 +40,10 @@ Instant = Annotated[AwareDatetime, AfterValidator(_utc_instant)]
 """A time with a zone, in UTC (as every time the API gives out is)."""
 
 
+SESSION_COOKIE = "tocsin_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_tocsin(request: Request) -> Tocsin:
     tocsin: Tocsin = request.app.state.tocsin
     return tocsin
@@ -47,14 +53,30 @@ App = Annotated[Tocsin, Depends(get_tocsin)]
 
 
 async def get_actor(
-    tocsin: App, authorization: Annotated[str | None, Header()] = None
+    request: Request, tocsin: App, authorization: Annotated[str | None, Header()] = None
 ) -> Actor:
+    """The caller: an API token, or a console session (with its CSRF token on writes)."""
+    origin = request.client.host if request.client else None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not authorization and cookie:
+        session = await tocsin.accounts.session(cookie, origin)
+        check_csrf(request, session)
+        return session.actor
     if not authorization:
         raise Unauthorized("this needs a token: send 'Authorization: Bearer TOKEN'")
     scheme, _, secret = authorization.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("send the token as 'Authorization: Bearer TOKEN'")
-    return await tocsin.tokens.authenticate(secret)
+    return await tocsin.tokens.authenticate(secret, origin)
+
+
+def check_csrf(request: Request, session: Session) -> None:
+    """State-changing requests made with a session cookie must echo its CSRF token."""
+    if request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get("x-csrf-token", "")
+    if not hmac.compare_digest(sent, session.csrf):
+        raise Forbidden("missing or wrong X-CSRF-Token for this session", field="X-CSRF-Token")
 
 
 Caller = Annotated[Actor, Depends(get_actor)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tocsin.cli import alerts, db, regions, serve, tokens
+from tocsin.cli import alerts, audit, db, regions, serve, tokens, users
 
 app = typer.Typer(
     name="tocsin",
@@ -17,6 +17,8 @@ app.add_typer(db.app, name="db")
 app.add_typer(regions.app, name="regions")
 app.add_typer(alerts.app, name="alert")
 app.add_typer(tokens.app, name="token")
+app.add_typer(users.app, name="user")
+app.add_typer(audit.app, name="audit")
 serve.register(app)
 
 

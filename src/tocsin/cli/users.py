@@ -1,0 +1,96 @@
+"""`tocsin user`: console accounts (passwords hashed with argon2)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from tocsin.cli.common import (
+    ConfigOption,
+    DatabaseOption,
+    console,
+    handle_errors,
+    settings_from,
+    with_tocsin,
+)
+
+app = typer.Typer(help="Console accounts.", no_args_is_help=True)
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="read the password from standard input")
+]
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    value: str = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    return value
+
+
+@app.command()
+@handle_errors
+def create(
+    username: Annotated[str, typer.Argument(help="login name")],
+    role: Annotated[str, typer.Option(help="admin, operator, approver, automation or viewer")],
+    region: Annotated[list[str] | None, typer.Option(help="region it may act for (repeat)")] = None,
+    password_stdin: PasswordStdin = False,
+    database_url: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Create a console account."""
+    settings = settings_from(database_url, config)
+    password = _password(password_stdin)
+    account = with_tocsin(
+        settings, lambda t: t.accounts.create(username, password, role, region or [])
+    )
+    scope = ", ".join(account.regions) if account.regions else "all regions"
+    console.print(f"account {account.username} created ({account.role}, {scope})")
+
+
+@app.command()
+@handle_errors
+def passwd(
+    username: Annotated[str, typer.Argument(help="login name")],
+    password_stdin: PasswordStdin = False,
+    database_url: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Set an account's password."""
+    settings = settings_from(database_url, config)
+    password = _password(password_stdin)
+    with_tocsin(settings, lambda t: t.accounts.set_password(username, password))
+    console.print(f"password of {username} set")
+
+
+@app.command()
+@handle_errors
+def disable(
+    username: Annotated[str, typer.Argument(help="login name")],
+    database_url: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Disable an account and end its sessions."""
+    settings = settings_from(database_url, config)
+    with_tocsin(settings, lambda t: t.accounts.disable(username))
+    console.print(f"account {username} disabled")
+
+
+@app.command("list")
+@handle_errors
+def list_(database_url: DatabaseOption = None, config: ConfigOption = None) -> None:
+    """List console accounts."""
+    settings = settings_from(database_url, config)
+    accounts = with_tocsin(settings, lambda t: t.accounts.list())
+    table = Table("username", "role", "regions", "created", "disabled", box=None)
+    for a in accounts:
+        table.add_row(
+            a.username,
+            a.role,
+            ", ".join(a.regions) if a.regions else "all",
+            a.created_at.isoformat(timespec="seconds"),
+            a.disabled_at.isoformat(timespec="seconds") if a.disabled_at else "",
+        )
+    console.print(table if accounts else "no accounts")
