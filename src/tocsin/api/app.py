@@ -11,7 +11,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from tocsin import __version__
-from tocsin.api import alerts, events, meta, problems, regions, session, stream, tokens
+from tocsin.api import (
+    alerts,
+    approvals,
+    events,
+    meta,
+    problems,
+    regions,
+    session,
+    stream,
+    tokens,
+)
 from tocsin.bootstrap import Tocsin, build
 from tocsin.config import Settings, load_settings
 from tocsin.domain.auth import Actor, Role
@@ -51,7 +61,7 @@ def create_app(settings: Settings | None = None, *, factory: Factory | None = No
         openapi_url="/openapi.json",
     )
     problems.install(app)
-    for module in (alerts, regions, events, stream, tokens, session, meta):
+    for module in (approvals, alerts, regions, events, stream, tokens, session, meta):
         app.include_router(module.router)
     return app
 
