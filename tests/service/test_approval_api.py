@@ -66,3 +66,17 @@ async def test_reject_with_a_reason(tocsin: Tocsin, client: httpx.AsyncClient) -
     assert rejected.json()["approval"]["rejection"] == "radar glitch"
     again = await client.post(f"/v1/alerts/{alert['id']}/approve", headers=approver)
     assert again.status_code == 409
+
+
+async def test_audit_api_is_admin_only_and_verifies(
+    tocsin: Tocsin, client: httpx.AsyncClient
+) -> None:
+    admin = await bearer(tocsin, "admin")
+    viewer = await bearer(tocsin, "viewer")
+    await client.post("/v1/alerts", headers=admin, json={"threat": "uav", "regions": ["UA-63"]})
+    assert (await client.get("/v1/audit", headers=viewer)).status_code == 403
+    entries = (await client.get("/v1/audit", headers=admin)).json()["entries"]
+    assert entries[-1]["action"] == "alert.raised" and entries[-1]["origin"] == "127.0.0.1"
+    assert entries[-1]["prev_hash"] == entries[-2]["hash"]
+    verdict = (await client.get("/v1/audit/verify", headers=admin)).json()
+    assert verdict == {"ok": True, "checked": len(entries), "broken_at": None, "reason": None}

@@ -14,6 +14,7 @@ from tocsin import __version__
 from tocsin.api import (
     alerts,
     approvals,
+    audit,
     events,
     meta,
     problems,
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None, *, factory: Factory | None = No
         openapi_url="/openapi.json",
     )
     problems.install(app)
-    for module in (approvals, alerts, regions, events, stream, tokens, session, meta):
+    for module in (approvals, alerts, regions, events, stream, tokens, session, audit, meta):
         app.include_router(module.router)
     return app
 
