@@ -73,6 +73,30 @@ class Settings(BaseSettings):
     public_url: str = Field(
         "", description="the URL the public reaches this service at (links in feeds)"
     )
+    cap_sender: str = Field(
+        "",
+        description="CAP sender: globally unique, no spaces or commas "
+        "(default tocsin@<host of public_url>)",
+    )
+    cap_sender_name: str = Field("tocsin", description="CAP senderName and the Atom feed's author")
+    cap_languages: tuple[str, ...] = Field(
+        (), description="one CAP info per language, in this order (default: languages)"
+    )
+    cap_lifetime: float = Field(
+        86400,
+        gt=0,
+        description="seconds a CAP message of an open alert without its own expiry stays in force",
+    )
+    cap_feed_retention: float = Field(
+        3600, ge=0, description="seconds a closed alert stays in the CAP Atom feed"
+    )
+    cap_sign_key: str = Field(
+        "", description="PEM private key file for XML-DSig signatures of CAP messages"
+    )
+    cap_sign_key_password: SecretStr | None = Field(
+        None, description="password of cap_sign_key, if it is encrypted"
+    )
+    cap_sign_cert: str = Field("", description="PEM certificate file of cap_sign_key")
     threats: dict[str, Any] = Field(
         default_factory=dict,
         description="threat types to add or override, by id (see docs/threats.md)",

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from tocsin.api.deps import App, Caller, Language
+from tocsin.api.deps import App, Caller, Instant, Language, Text
 from tocsin.api.views import alert_view, cached_json, json_response
 from tocsin.bootstrap import Tocsin
 from tocsin.domain.alerts import Alert, Phase, RaiseAlert, Status, UpdateAlert
-from tocsin.errors import InvalidInput
+from tocsin.errors import InvalidInput, NotFound
 from tocsin.service.queries import ActiveFilter
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
@@ -31,10 +31,10 @@ class RaiseBody(BaseModel):
     )
     status: Status = Status.ACTUAL
     pre_alert: bool = Field(False, description="raise as an early warning; activate it later")
-    expires_at: AwareDatetime | None = None
-    headline: str | None = None
-    text: str | None = None
-    idempotency_key: str | None = Field(None, max_length=200)
+    expires_at: Instant | None = None
+    headline: Text | None = None
+    text: Text | None = None
+    idempotency_key: Text | None = Field(None, max_length=200)
 
 
 class UpdateBody(BaseModel):
@@ -44,9 +44,9 @@ class UpdateBody(BaseModel):
     regions: list[Annotated[str, Field(max_length=64)]] | None = None
     add_regions: list[Annotated[str, Field(max_length=64)]] = []
     remove_regions: list[Annotated[str, Field(max_length=64)]] = []
-    headline: str | None = None
-    text: str | None = None
-    expires_at: AwareDatetime | None = None
+    headline: Text | None = None
+    text: Text | None = None
+    expires_at: Instant | None = None
     status: Status | None = None
     version: int | None = Field(None, description="refuse the update unless at this version")
 
@@ -54,7 +54,16 @@ class UpdateBody(BaseModel):
 class CancelBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    message: str | None = Field(None, description="the false-alarm message; a default is used")
+    message: Text | None = Field(None, description="the false-alarm message for residents")
+
+
+def _alert_id(alert_id: Annotated[str, Path(description="the alert's id")]) -> str:
+    if "\x00" in alert_id:  # no alert has one, and PostgreSQL cannot even compare it
+        raise NotFound(f"no alert {alert_id!r}", field="id")
+    return alert_id
+
+
+AlertIdPath = Annotated[str, Depends(_alert_id)]
 
 
 def _view(tocsin: Tocsin, alert: Alert, lang: str) -> dict[str, Any]:
@@ -101,8 +110,8 @@ async def active_alerts(
 async def history(
     tocsin: App,
     lang: Language,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     region: str | None = None,
     threat: str | None = None,
     status: Status | None = None,
@@ -120,13 +129,13 @@ async def history(
 
 
 @router.get("/{alert_id}", summary="One alert")
-async def get_alert(alert_id: str, tocsin: App, lang: Language) -> Response:
+async def get_alert(alert_id: AlertIdPath, tocsin: App, lang: Language) -> Response:
     return json_response(_view(tocsin, await tocsin.alerts.get(alert_id), lang))
 
 
 @router.patch("/{alert_id}", summary="Escalate, de-escalate, change regions or text")
 async def update_alert(
-    alert_id: str, body: UpdateBody, tocsin: App, actor: Caller, lang: Language
+    alert_id: AlertIdPath, body: UpdateBody, tocsin: App, actor: Caller, lang: Language
 ) -> Response:
     cmd = UpdateAlert(
         threat=body.threat, regions=body.regions, add_regions=body.add_regions,
@@ -138,18 +147,19 @@ async def update_alert(
 
 
 @router.post("/{alert_id}/activate", summary="Promote a pre-alert to an active alert")
-async def activate(alert_id: str, tocsin: App, actor: Caller, lang: Language) -> Response:
+async def activate(alert_id: AlertIdPath, tocsin: App, actor: Caller, lang: Language) -> Response:
     return json_response(_view(tocsin, await tocsin.alerts.activate(alert_id, actor), lang))
 
 
 @router.post("/{alert_id}/end", summary="All-clear")
-async def end(alert_id: str, tocsin: App, actor: Caller, lang: Language) -> Response:
+async def end(alert_id: AlertIdPath, tocsin: App, actor: Caller, lang: Language) -> Response:
     return json_response(_view(tocsin, await tocsin.alerts.end(alert_id, actor), lang))
 
 
 @router.post("/{alert_id}/cancel", summary="Cancel as a false alarm")
 async def cancel(
-    alert_id: str, tocsin: App, actor: Caller, lang: Language, body: CancelBody | None = None
+    alert_id: AlertIdPath, tocsin: App, actor: Caller, lang: Language,
+    body: CancelBody | None = None,
 ) -> Response:
     message = body.message if body else None
     alert = await tocsin.alerts.cancel(alert_id, actor, message)
@@ -167,6 +177,9 @@ def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         raised, alert_id = raw.split("|", 1)
-        return datetime.fromisoformat(raised), alert_id
-    except ValueError:
+        when = datetime.fromisoformat(raised)
+        if when.tzinfo is None or "\x00" in alert_id:
+            raise ValueError(cursor)
+        return when.astimezone(UTC), alert_id
+    except (ValueError, OverflowError):
         raise InvalidInput("cursor is not one this API gave out", field="cursor") from None

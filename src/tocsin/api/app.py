@@ -15,6 +15,7 @@ from tocsin.api import (
     alerts,
     approvals,
     audit,
+    cap,
     events,
     meta,
     problems,
@@ -62,7 +63,18 @@ def create_app(settings: Settings | None = None, *, factory: Factory | None = No
         openapi_url="/openapi.json",
     )
     problems.install(app)
-    for module in (approvals, alerts, regions, events, stream, tokens, session, audit, meta):
+    for module in (
+        approvals,
+        alerts,
+        regions,
+        events,
+        stream,
+        tokens,
+        session,
+        audit,
+        cap,
+        meta,
+    ):
         app.include_router(module.router)
     return app
 

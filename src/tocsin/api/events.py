@@ -11,12 +11,15 @@ from tocsin.api.deps import App
 from tocsin.api.views import json_response
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
+MAX_SEQ = 2**63 - 1  # the largest sequence number the database column holds
 
 
 @router.get("", summary="Events after a sequence number, oldest first")
 async def events(
     tocsin: App,
-    after: Annotated[int, Query(ge=0, description="return events with seq > after")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_SEQ, description="return events with seq > after")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
     found = await tocsin.store.events_after(after, limit)

@@ -7,6 +7,7 @@ Body: `type`, `title`, `status`, `detail`, plus `code` (stable, for programs) an
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -21,7 +22,10 @@ PROBLEM_TYPE = "application/problem+json"
 log = logging.getLogger("tocsin.api")
 
 
-def problem(status: int, code: str, title: str, detail: str, field: str | None = None) -> Response:
+def problem(
+    status: int, code: str, title: str, detail: str, field: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
     body: dict[str, Any] = {
         "type": f"https://tocsin.dev/problems/{code}",
         "title": title,
@@ -31,7 +35,9 @@ def problem(status: int, code: str, title: str, detail: str, field: str | None =
     }
     if field is not None:
         body["field"] = field
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return Response(orjson.dumps(body), status, media_type=PROBLEM_TYPE, headers=headers)
 
 
@@ -43,8 +49,9 @@ async def _tocsin_error(_request: Request, exc: Exception) -> Response:
 async def _validation_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     first = exc.errors()[0]
-    loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
-    field = _dotted(loc) or None
+    raw_loc = first.get("loc", ())
+    loc = [str(p) for p in raw_loc if p not in ("body", "query", "path", "header")]
+    field = _dotted(loc) or ("body" if raw_loc[:1] == ("body",) else None)
     if first.get("type") == "json_invalid":
         return problem(400, "malformed_request", "Malformed request",
                        f"the request body is not valid JSON: {first.get('msg')}", "body")
@@ -54,9 +61,13 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
 
 async def _http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
+    codes = {
+        400: "malformed_request", 404: "not_found", 405: "method_not_allowed", 401: "unauthorized"
+    }
     code = codes.get(exc.status_code, "http_error")
-    return problem(exc.status_code, code, str(exc.detail), str(exc.detail))
+    if exc.status_code == 400:  # FastAPI could not read the body
+        return problem(400, code, "Malformed request", str(exc.detail), "body")
+    return problem(exc.status_code, code, str(exc.detail), str(exc.detail), headers=exc.headers)
 
 
 async def _unexpected(_request: Request, exc: Exception) -> Response:

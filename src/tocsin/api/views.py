@@ -86,7 +86,11 @@ def cached_json(request: Request, body: Any, *, max_age: int = 0) -> Response:
     """JSON with a strong ETag; answers 304 when the client already has it."""
     data = orjson.dumps(body)
     etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}, must-revalidate"}
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"public, max-age={max_age}, must-revalidate",
+        "Vary": "Accept-Language",  # the body is in the caller's language
+    }
     if etag in _etags(request.headers.get("if-none-match", "")):
         return Response(status_code=304, headers=headers)
     return Response(data, media_type="application/json", headers=headers)

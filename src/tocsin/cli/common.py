@@ -11,6 +11,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from tocsin.bootstrap import Tocsin, build
 from tocsin.config import Settings, load_settings
@@ -70,7 +71,8 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except TocsinError as exc:
             where = f" [{exc.field}]" if exc.field else ""
-            errors.print(f"[bold red]error[/]{where}: {exc.message}", highlight=False)
+            text = escape(f"{where}: {exc.message}")  # `[url]` is a field, not rich markup
+            errors.print(f"[bold red]error[/]{text}", highlight=False)
             raise typer.Exit(2 if exc.status in (400, 422) else 1) from None
 
     return wrapper

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from tocsin.channels.cap.feed import atom
+from tocsin.channels.cap.feed import EPOCH, atom
 from tocsin.channels.cap.render import CapConfig, Rendered, Renderer, parse_identifier
 from tocsin.channels.cap.sign import Signer
 from tocsin.domain.alerts import Alert, Status
@@ -100,7 +100,7 @@ class CapPublisher:
         messages.sort(key=lambda m: (m.event.time, m.event.seq), reverse=True)
         last = await self.cap_store.last_alert_change()
         data = atom(messages, self.config, self_url=self_url, title=title, updated=last)
-        updated = max((m.event.time for m in messages), default=last or since)
+        updated = max((m.event.time for m in messages), default=last or EPOCH)
         return Published(data, updated)
 
     def _covering(self, alerts: list[Alert], code: str) -> list[Alert]:

@@ -1,0 +1,181 @@
+"""CAP 1.2 over HTTP: each alert's latest message, every message by identifier, the Atom feed
+(public, with ETag / 304), and CAP import from other authorities (token needed)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from tocsin.api.deps import App, Caller, Language
+from tocsin.api.views import alert_view, json_response
+from tocsin.bootstrap import Tocsin
+from tocsin.channels.cap import ATOM_MEDIA_TYPE, CAP_MEDIA_TYPE
+from tocsin.channels.cap.errors import CapMediaType, CapTooLarge
+from tocsin.channels.cap.parse import MAX_BYTES
+from tocsin.channels.cap.render import CapConfig
+from tocsin.service.cap_import import CapImportService
+from tocsin.service.cap_publish import CapPublisher, Published
+from tocsin.service.queries import parse_statuses
+
+router = APIRouter(tags=["cap"])
+
+IMPORT_MEDIA_TYPES = (CAP_MEDIA_TYPE, "application/xml", "text/xml")
+LIVE_CACHE = "public, max-age=0, must-revalidate"
+MESSAGE_CACHE = "public, max-age=3600"
+_XML: dict[int | str, dict[str, Any]] = {200: {"content": {CAP_MEDIA_TYPE: {}}}}
+_BODY = {"requestBody": {"required": True, "content": {
+    t: {"schema": {"type": "string", "format": "binary"}} for t in IMPORT_MEDIA_TYPES
+}}}  # fmt: skip
+
+
+def publisher(request: Request, tocsin: Tocsin) -> CapPublisher:
+    config = CapConfig.from_settings(tocsin.settings, base_url=str(request.base_url))
+    return CapPublisher(tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock, config)
+
+
+def importer(tocsin: Tocsin) -> CapImportService:
+    wired = getattr(tocsin, "cap_import", None)
+    if isinstance(wired, CapImportService):
+        return wired
+    return CapImportService(
+        tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock, tocsin.listeners
+    )
+
+
+@router.get(
+    "/cap/alerts/{alert_id}.xml",
+    summary="The latest CAP 1.2 message of an alert",
+    response_class=Response,
+    responses=_XML,
+)
+async def alert_message(alert_id: str, request: Request, tocsin: App) -> Response:
+    published = await publisher(request, tocsin).latest(alert_id)
+    return cached(request, published, CAP_MEDIA_TYPE, LIVE_CACHE)
+
+
+@router.get(
+    "/cap/messages/{identifier}.xml",
+    summary="One CAP 1.2 message by identifier",
+    response_class=Response,
+    responses=_XML,
+)
+async def message(identifier: str, request: Request, tocsin: App) -> Response:
+    published = await publisher(request, tocsin).message(identifier)
+    return cached(request, published, CAP_MEDIA_TYPE, MESSAGE_CACHE)
+
+
+@router.get(
+    "/cap/feed.atom",
+    summary="Atom feed of current CAP messages",
+    response_class=Response,
+    responses={200: {"content": {ATOM_MEDIA_TYPE: {}}}},
+)
+async def feed(
+    request: Request,
+    tocsin: App,
+    region: Annotated[str | None, Query(description="alerts covering any part of it")] = None,
+    status: Annotated[
+        str, Query(description="actual, exercise, test (comma-separated) or all")
+    ] = "actual",
+) -> Response:
+    statuses = parse_statuses(status)
+    cap = publisher(request, tocsin)
+    self_url = cap.config.public_url + request.url.path
+    if request.url.query:
+        self_url += "?" + request.url.query
+    title = f"{cap.config.sender_name}: CAP alerts"
+    if region:
+        title += f" for {region}"
+    if statuses != set(parse_statuses("actual")):
+        title += f" ({', '.join(sorted(s.value for s in statuses))})"
+    published = await cap.feed(statuses, region=region, self_url=self_url, title=title)
+    return cached(request, published, ATOM_MEDIA_TYPE, LIVE_CACHE)
+
+
+@router.post(
+    "/v1/cap",
+    summary="Import a CAP 1.2 (or 1.1) message from another authority",
+    status_code=201,
+    openapi_extra=_BODY,
+)
+async def import_message(request: Request, tocsin: App, actor: Caller, lang: Language) -> Response:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in IMPORT_MEDIA_TYPES:
+        raise CapMediaType(
+            f"send the CAP message as the request body with Content-Type "
+            f"{' or '.join(IMPORT_MEDIA_TYPES)}; got {media_type or 'none'!r}",
+            field="content-type",
+        )
+    data = await read_body(request, MAX_BYTES)
+    result = await importer(tocsin).import_message(data, actor)
+    msg = result.message
+    body = {
+        "action": result.action,
+        "alert": alert_view(result.alert, tocsin.regions.tree, tocsin.catalogue, lang),
+        "message": {
+            "sender": msg.sender,
+            "identifier": msg.identifier,
+            "sent": msg.sent.isoformat(),
+            "msg_type": msg.msg_type,
+        },
+    }
+    headers = {"Location": f"/v1/alerts/{result.alert.id}"}
+    if result.action == "replayed":
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(body, 201 if result.created else 200, headers)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it passes `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(int(declared), limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(size, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(size: int, limit: int) -> CapTooLarge:
+    return CapTooLarge(
+        f"the message is {size} bytes or more; at most {limit} are accepted", field="alert"
+    )
+
+
+def cached(request: Request, published: Published, media_type: str, cache: str) -> Response:
+    """The bytes with a strong ETag and Last-Modified; 304 when the client has them."""
+    etag = '"' + hashlib.sha256(published.data).hexdigest()[:32] + '"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": cache,
+        "Last-Modified": format_datetime(_second(published.updated), usegmt=True),
+    }
+    match = request.headers.get("if-none-match")
+    if match is not None:
+        if etag in {tag.strip().removeprefix("W/") for tag in match.split(",")} or match == "*":
+            return Response(status_code=304, headers=headers)
+    elif _not_modified_since(request.headers.get("if-modified-since"), published.updated):
+        return Response(status_code=304, headers=headers)
+    return Response(published.data, media_type=media_type, headers=headers)
+
+
+def _not_modified_since(header: str | None, updated: datetime) -> bool:
+    if not header:
+        return False
+    try:
+        since = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return False
+    return since.tzinfo is not None and _second(updated) <= since
+
+
+def _second(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(microsecond=0)
