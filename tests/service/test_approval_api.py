@@ -19,6 +19,7 @@ async def test_held_until_a_second_person_approves(
     approver = await bearer(tocsin, "approver", "UA")
     before = (await client.get("/v1/events")).json()["last_seq"]
     raised = await client.post("/v1/alerts", headers=operator, json=BROAD)
+    assert raised.status_code == 202
     alert = raised.json()
     assert alert["phase"] == "pending" and alert["approval"]["reason"].startswith("it covers 3")
     assert (await client.get("/v1/alerts/active")).json()["alerts"] == []

@@ -87,7 +87,7 @@ async def raise_alert(
     headers = {"Location": f"/v1/alerts/{alert.id}"}
     if not created:
         headers["Idempotent-Replayed"] = "true"
-    return json_response(_view(tocsin, alert, lang), 201 if created else 200, headers)
+    return json_response(_view(tocsin, alert, lang), _raise_status(alert, created), headers)
 
 
 @router.get("/active", summary="Alerts in force now")
@@ -183,3 +183,10 @@ def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
         return when.astimezone(UTC), alert_id
     except (ValueError, OverflowError):
         raise InvalidInput("cursor is not one this API gave out", field="cursor") from None
+
+
+def _raise_status(alert: Alert, created: bool) -> int:
+    """201 for a new alert, 202 when it waits for approval, 200 for a replayed request."""
+    if not created:
+        return 200
+    return 202 if alert.phase is Phase.PENDING else 201

@@ -14,7 +14,7 @@ from tocsin.service.regions import RegionService
 from tocsin.storage.store import Store, TokenRecord
 
 PREFIX = "tocsin_"
-MAX_NAME = 200
+MAX_NAME = 150  # the actor label 'NAME (tk_…)' must fit the log's 200 characters
 
 
 @dataclass(frozen=True, slots=True)
