@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 
 from alembic import command
@@ -19,6 +20,7 @@ def _config(connection: Connection | None = None) -> Config:
     return config
 
 
+@functools.cache
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(_config()).get_current_head()
 
@@ -31,5 +33,7 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    if revision == "head" and await current_revision(engine) == head_revision():
+        return
     async with engine.begin() as conn:
         await conn.run_sync(lambda sync: command.upgrade(_config(sync), revision))
