@@ -13,6 +13,7 @@ from tocsin.domain.threats import Catalogue, builtin
 from tocsin.regions.packs import load_pack
 from tocsin.service.accounts import AccountService
 from tocsin.service.alerts import AlertService
+from tocsin.service.incidents import IncidentService
 from tocsin.service.ports import Clock, CommitListener, SystemClock
 from tocsin.service.queries import AlertQueries
 from tocsin.service.regions import RegionService
@@ -40,6 +41,7 @@ class Tocsin:
     deliveries: DeliveryStore
     supervisor: Supervisor
     accounts: AccountService
+    incidents: IncidentService
     listeners: list[CommitListener] = field(default_factory=list)
     channels: list[Channel] = field(default_factory=list)
 
@@ -96,6 +98,7 @@ async def build(
     deliveries = DeliveryStore(store.engine)
     supervisor = Supervisor(feed, deliveries, clock)
     accounts = AccountService(store, regions, clock)
+    incidents = IncidentService(store, regions, catalogue, clock, listeners)
     return Tocsin(
         settings,
         store,
@@ -110,5 +113,6 @@ async def build(
         deliveries,
         supervisor,
         accounts,
+        incidents,
         listeners,
     )

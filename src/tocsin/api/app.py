@@ -17,6 +17,7 @@ from tocsin.api import (
     audit,
     cap,
     events,
+    incidents,
     meta,
     problems,
     regions,
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, factory: Factory | None = No
         session,
         audit,
         cap,
+        incidents,
         meta,
     ):
         app.include_router(module.router)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tocsin.cli import alerts, audit, cap, db, regions, serve, tokens, users
+from tocsin.cli import alerts, audit, cap, db, incidents, regions, serve, tokens, users
 
 app = typer.Typer(
     name="tocsin",
@@ -20,6 +20,7 @@ app.add_typer(tokens.app, name="token")
 app.add_typer(users.app, name="user")
 app.add_typer(audit.app, name="audit")
 app.add_typer(cap.app, name="cap")
+app.add_typer(incidents.app, name="incident")
 serve.register(app)
 
 

@@ -3,12 +3,10 @@
 A claim is never changed once recorded. Its verification status moves by appended status
 changes (each one an event); a correction is a new claim that `supersedes` older ones.
 
-    unverified ──verify──► confirmed
-        │  ╲                 │  ▲
-        │   dispute          dispute  verify
-        │     ╲              ▼  │
-        │      └────────► disputed
-        └──── retract (from any of them) ───► retracted   (final)
+    action    allowed from                        leads to
+    verify    unverified, disputed                confirmed
+    dispute   unverified, confirmed               disputed
+    retract   unverified, confirmed, disputed     retracted (final)
 
 A claim is *live* when it is not retracted and no non-retracted claim supersedes it: retracting
 a correction brings back what it corrected.
@@ -75,18 +73,34 @@ UTILITIES: Final = (
     Measure.CUSTOMERS_WITHOUT_HEAT,
 )
 ALIASES: Final[Mapping[str, Measure]] = {
-    "wounded": Measure.INJURED,
-    "dead": Measure.KILLED,
-    "fatalities": Measure.KILLED,
+    "launches": Measure.LAUNCHED,
     "shot_down": Measure.INTERCEPTED,
     "destroyed": Measure.INTERCEPTED,
+    "interceptions": Measure.INTERCEPTED,
     "hits": Measure.IMPACTS,
     "debris": Measure.DEBRIS_FALLS,
     "detonations": Measure.DETONATIONS_HEARD,
     "explosions": Measure.DETONATIONS_HEARD,
+    "dead": Measure.KILLED,
+    "deaths": Measure.KILLED,
+    "fatalities": Measure.KILLED,
+    "wounded": Measure.INJURED,
+    "injuries": Measure.INJURED,
+    "damaged_buildings": Measure.BUILDINGS_DAMAGED,
+    "destroyed_vehicles": Measure.VEHICLES_DESTROYED,
+    "cars_destroyed": Measure.VEHICLES_DESTROYED,
     "without_power": Measure.BUILDINGS_WITHOUT_POWER,
     "without_water": Measure.BUILDINGS_WITHOUT_WATER,
     "without_heat": Measure.BUILDINGS_WITHOUT_HEAT,
+    "evacuees": Measure.EVACUATED,
+}
+# common words for weapons, used when the catalogue has no type of that id
+WEAPON_ALIASES: Final[Mapping[str, str]] = {
+    **dict.fromkeys(("drone", "drones", "shahed", "shaheds", "uavs"), "uav"),
+    **dict.fromkeys(("rocket", "rockets", "missiles", "ballistic_missile", "cruise_missile",
+                     "ballistic", "cruise"), "missile"),
+    **dict.fromkeys(("guided_bomb", "guided_bombs", "kab", "aircraft"), "aviation"),
+    **dict.fromkeys(("shelling", "shell", "shells", "mlrs"), "artillery"),
 }
 
 

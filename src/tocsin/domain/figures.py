@@ -42,8 +42,9 @@ class Figure:
     parts: tuple[Figure, ...] = ()  # one per weapon, when claims name weapons
 
     @property
-    def key(self) -> tuple[Quantity, Standing]:
-        return (self.quantity, self.status)
+    def key(self) -> tuple[Quantity, Standing, tuple[str, ...]]:
+        """What a revision records: the value, its standing and the claims it rests on."""
+        return (self.quantity, self.status, self.claims)
 
 
 def series_figure(claims: Sequence[Claim]) -> Figure | None:
@@ -83,34 +84,40 @@ def measure_figure(measure: Measure, claims: Sequence[Claim]) -> Figure | None:
     """The figure for one measure from its live claims.
 
     Measures that count weapons (launched, intercepted, impacts, debris falls) may have claims
-    per weapon and claims for all weapons together (no weapon). The per-weapon figures are
-    kept as `parts`; the measure's figure is the all-weapons figure when it is confirmed or
-    when the parts are not all confirmed, and otherwise (or when there is no all-weapons
-    figure) the sum of the parts, confirmed only when every part is.
+    per weapon and claims for all weapons together (no weapon). Each weapon's figure is kept
+    as a part, and the measure's figure is, in this order of preference:
+
+    1. the all-weapons figure, if it is confirmed;
+    2. the sum of the confirmed parts, if any part is confirmed (confirmed);
+    3. the all-weapons figure (unverified), if there is one;
+    4. the sum of the parts (unverified).
+
+    So, as for one series, confirmed information wins over unverified, and an unverified claim
+    never changes a confirmed figure.
     """
-    disputed = tuple(c.id for c in claims if c.status is ClaimStatus.DISPUTED)
+    ordered = sorted(claims, key=lambda c: c.seq)
+    disputed = tuple(c.id for c in ordered if c.status is ClaimStatus.DISPUTED)
     by_weapon: dict[ThreatId | None, list[Claim]] = {}
-    for claim in sorted(claims, key=lambda c: c.seq):
+    for claim in ordered:
         by_weapon.setdefault(claim.weapon if measure in WEAPON_MEASURES else None, []).append(claim)
     overall = series_figure(by_weapon.pop(None, []))
-    parts = tuple(
-        f for w in sorted(by_weapon) if (f := series_figure(by_weapon[w])) is not None
-    )
-    if not parts:
-        return None if overall is None else _with(overall, disputed=disputed)
-    summed = Figure(
+    weapons = sorted(w for w in by_weapon if w is not None)
+    parts = tuple(f for w in weapons if (f := series_figure(by_weapon[w])) is not None)
+    confirmed = tuple(p for p in parts if p.status is Standing.CONFIRMED)
+    if overall is not None and (overall.status is Standing.CONFIRMED or not confirmed):
+        return replace(overall, disputed=disputed, parts=parts)
+    chosen = confirmed or parts
+    if not chosen:
+        return None
+    return Figure(
         measure,
-        total(p.quantity for p in parts),
-        Standing.CONFIRMED
-        if all(p.status is Standing.CONFIRMED for p in parts)
-        else Standing.UNVERIFIED,
-        tuple(i for p in parts for i in p.claims),
+        total(p.quantity for p in chosen),
+        Standing.CONFIRMED if confirmed else Standing.UNVERIFIED,
+        tuple(i for p in chosen for i in p.claims),
+        disputed,
+        None,
+        parts,
     )
-    if overall is not None and (
-        overall.status is Standing.CONFIRMED or summed.status is not Standing.CONFIRMED
-    ):
-        return _with(overall, disputed=disputed, parts=parts)
-    return _with(summed, disputed=disputed, parts=parts)
 
 
 def derive_figures(claims: Iterable[Claim]) -> dict[Measure, Figure]:
@@ -128,15 +135,16 @@ def derive_figures(claims: Iterable[Claim]) -> dict[Measure, Figure]:
 
 @dataclass(frozen=True, slots=True)
 class Revision:
-    """A figure's value from event `seq` on (None: no figure from then on)."""
+    """A figure from event `seq` on (quantity None: no figure from then on)."""
 
     seq: int
     at: datetime
     measure: Measure
     quantity: Quantity | None
     status: Standing | None
+    claims: tuple[str, ...]  # the claims it rests on
     cause: str  # the event type
-    claim: str  # the claim it concerned
+    claim: str  # the claim that event concerned
 
     def to_json(self) -> dict[str, Any]:
         empty = {"value": None, "min": None, "max": None, "kind": None, "words": None}
@@ -147,13 +155,17 @@ class Revision:
             "measure": self.measure.value,
             **value,
             "status": None if self.status is None else self.status.value,
+            "claims": list(self.claims),
             "cause": self.cause,
             "claim": self.claim,
         }
 
 
 def figure_history(claims: Sequence[Claim]) -> dict[Measure, list[Revision]]:
-    """Every value each figure has had, oldest first, replaying the claims event by event."""
+    """Every value each figure has had, oldest first, replaying the claims event by event.
+
+    A revision is recorded whenever the value, its standing or the claims it rests on change.
+    """
     moments: dict[int, tuple[datetime, str, str]] = {}
     for claim in claims:
         moments[claim.seq] = (claim.recorded_at, CLAIM_ADDED, claim.id)
@@ -170,7 +182,7 @@ def figure_history(claims: Sequence[Claim]) -> dict[Measure, list[Revision]]:
                 continue
             history.setdefault(measure, []).append(Revision(
                 seq, at, measure, new.quantity if new else None, new.status if new else None,
-                cause, claim_id,
+                new.claims if new else (), cause, claim_id,
             ))
         before = now
     return history
@@ -179,7 +191,3 @@ def figure_history(claims: Sequence[Claim]) -> dict[Measure, list[Revision]]:
 def _later(moment: datetime) -> float:
     """Sort key that puts later moments first."""
     return -moment.timestamp()
-
-
-def _with(figure: Figure, **changes: Any) -> Figure:
-    return replace(figure, **changes)

@@ -4,8 +4,8 @@ A `Quantity` is a closed interval of whole numbers `[low, high]` (`high` None: n
 with the form it was stated in. "No injuries" is `Quantity.exact(0)` (kind `zero`); an unknown
 count is no quantity at all.
 
-Vague words become the ranges in `VAGUE` (the table in docs/incidents.md); the words are kept
-for display, the range is what every calculation uses.
+Vague words become the ranges in `VAGUE` (the table in docs/incidents.md), and "about N" the
+range N ± 10 %; the words are kept for display, the range is what every calculation uses.
 """
 
 from __future__ import annotations
@@ -60,6 +60,8 @@ _PATTERNS: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
         (rf"(?:more than|over|>|понад|більше|більш ніж|более|больше|свыше)\s*{_N}", "above"),
         (rf"(?:up to|at most|no more than|max|≤|<=|до|не більше|не более)\s*{_N}", "at_most"),
         (rf"(?:fewer than|less than|under|<|менше|меньше)\s*{_N}", "below"),
+        (rf"(?:about|approximately|around|nearly|~|≈|близько|приблизно|около|примерно)"
+         rf"\s*{_N}", "about"),
     )
 )
 
@@ -170,12 +172,23 @@ class Quantity:
             return words["zero"]
         if self.kind is Kind.VAGUE:
             bounds = f"{self.low}–{self.high}" if self.high is not None else f"{self.low}+"
-            return f"{self.words} ({bounds})"
+            stated = self.words or ""
+            if stated.startswith("about "):
+                stated = words["about"].format(stated.removeprefix("about "))
+            return f"{stated} ({bounds})"
         if self.high is None:
             return words["at_least"].format(self.low)
         if self.kind is Kind.AT_MOST:
             return words["at_most"].format(self.high)
         return str(self.low) if self.low == self.high else f"{self.low}–{self.high}"
+
+
+def about(value: int, *, field: str = "value") -> Quantity:
+    """"About N": N less 10 % to N plus 10 %, rounded outward (about 5 is 4–6)."""
+    _count(value, field)
+    spread = max(1, -(-value // 10))
+    low, high = max(0, value - spread), value + spread
+    return Quantity(low, high, Kind.VAGUE, f"about {value}")
 
 
 def envelope(quantities: Iterable[Quantity]) -> Quantity:
@@ -221,6 +234,8 @@ def _from_match(kind: str, numbers: list[int], field: str) -> Quantity:
         return Quantity.at_least(numbers[0] + 1, field=field)
     if kind == "at_most":
         return Quantity.at_most(numbers[0], field=field)
+    if kind == "about":
+        return about(numbers[0], field=field)
     if numbers[0] == 0:  # "fewer than 0"
         raise InvalidInput("a count cannot be fewer than 0", field=field, code="negative_count")
     return Quantity.at_most(numbers[0] - 1, field=field)
@@ -242,7 +257,10 @@ def _normal(text: str) -> str:
 
 
 _PHRASES: Final[Mapping[Lang, Mapping[str, str]]] = {
-    "en": {"zero": "none (0)", "at_least": "at least {}", "at_most": "up to {}"},
-    "uk": {"zero": "жодного (0)", "at_least": "щонайменше {}", "at_most": "до {}"},
-    "ru": {"zero": "ни одного (0)", "at_least": "не менее {}", "at_most": "до {}"},
+    "en": {"zero": "none (0)", "at_least": "at least {}", "at_most": "up to {}",
+           "about": "about {}"},
+    "uk": {"zero": "жодного (0)", "at_least": "щонайменше {}", "at_most": "до {}",
+           "about": "близько {}"},
+    "ru": {"zero": "ни одного (0)", "at_least": "не менее {}", "at_most": "до {}",
+           "about": "около {}"},
 }

@@ -55,6 +55,12 @@ class ResponseStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+KIND_ALIASES: Final = {
+    "crew_dispatched": "crew", "dispatch": "crew", "team": "crew",
+    "evacuations": "evacuation", "shelter_opened": "shelter", "shelters": "shelter",
+    "restoration": "utility_restoration", "utility": "utility_restoration",
+    "utility_restored": "utility_restoration",
+}
 FINAL: Final = frozenset({ResponseStatus.COMPLETED, ResponseStatus.CANCELLED})
 NEXT: Final = {
     ResponseStatus.PLANNED: frozenset(ResponseStatus),
@@ -202,7 +208,7 @@ class UpdateResponse:
 def new_response(
     cmd: AddResponse, *, response_id: str, incident_id: str, now: datetime, actor: str
 ) -> ResponseAction:
-    kind = parse_enum(ResponseKind, cmd.kind, "kind")
+    kind = parse_enum(ResponseKind, KIND_ALIASES.get(str(cmd.kind).strip(), cmd.kind), "kind")
     task = None if cmd.task is None else parse_enum(Task, cmd.task, "task")
     utility = None if cmd.utility is None else parse_enum(Utility, cmd.utility, "utility")
     if kind is ResponseKind.CREW and task is None:

@@ -1,0 +1,437 @@
+"""Incidents: record, claim, verify, respond, link, close (token needed); list, one, timeline,
+statistics and exports (public)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from starlette.responses import Response
+
+from tocsin.api.deps import App, Caller, Language
+from tocsin.api.incident_views import claim_answer, incident_view, response_view
+from tocsin.api.incident_views import timeline_view as render_timeline
+from tocsin.api.views import cached_json, json_response
+from tocsin.domain.incidents import (
+    AddClaim,
+    AmendIncident,
+    CreateIncident,
+    IncidentRecord,
+    Place,
+    SourceInput,
+)
+from tocsin.domain.responses import AddResponse, ResponseStatus, UpdateResponse
+from tocsin.errors import InvalidInput, NotFound
+from tocsin.service import incident_reports as reports
+from tocsin.service.incidents import IncidentFilter, IncidentService
+from tocsin.types import iso_time
+
+router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
+MAX_PAGE = 500
+Code = Annotated[str, Field(max_length=64)]
+
+
+def get_incidents(request: Request) -> IncidentService:
+    service: IncidentService = request.app.state.tocsin.incidents
+    return service
+
+
+Incidents = Annotated[IncidentService, Depends(get_incidents)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class PlaceBody(Body):
+    lat: float
+    lon: float
+    precision_m: Any = Field(None, description="how far off the point may be, in metres")
+    name: str | None = Field(None, description="e.g. a street or district")
+
+    def place(self, field: str) -> Place:
+        return Place.of(self.lat, self.lon, self.precision_m, self.name, field=field)
+
+
+class CreateBody(Body):
+    regions: list[Code] = Field(description="region codes of any level, e.g. ['UA-63']")
+    threats: list[Code] = Field(description="threat type ids, e.g. ['missile']")
+    start: AwareDatetime
+    end: AwareDatetime | None = None
+    reported_at: AwareDatetime | None = Field(None, description="when it was first reported")
+    places: list[PlaceBody] = []
+    title: str | None = None
+    description: str | None = None
+    alerts: list[Code] = Field([], description="ids of alerts that covered it")
+
+
+class AmendBody(Body):
+    title: str | None = None
+    description: str | None = None
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    reported_at: AwareDatetime | None = None
+    add_regions: list[Code] = []
+    add_threats: list[Code] = []
+    add_places: list[PlaceBody] = []
+
+
+class SourceBody(Body):
+    name: str | None = Field(None, description="the publisher: who published the statement")
+    kind: str = Field("other", validation_alias=AliasChoices("kind", "type"))
+    originator: str | None = Field(None, description="who they quote: an official, a channel")
+    url: str | None = Field(None, validation_alias=AliasChoices("url", "link"))
+    published_at: AwareDatetime | None = Field(
+        None, validation_alias=AliasChoices("published_at", "time", "at")
+    )
+    reliability: str | None = Field(None, description="Admiralty grade A–F")
+
+
+class ClaimBody(Body):
+    measure: str = Field(description="launched, intercepted, injured, killed, …")
+    value: Any = Field(None, description="a number, or text: '5-6', 'at least 22', 'dozens'")
+    min: Any = None
+    max: Any = None
+    source: SourceBody | None = Field(None, description="who stated it; at least its name")
+    reliability: str | None = Field(None, description="Admiralty grade A–F (F: cannot judge)")
+    weapon: str | None = Field(None, description="threat id for launched/intercepted/…")
+    supersedes: list[str] | str | None = None
+    note: str | None = None
+    status: str = Field("unverified", description="unverified, confirmed or disputed")
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _source_name(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
+
+    def command(self) -> AddClaim:
+        source = self.source
+        if source is None:
+            raise InvalidInput("a claim needs its source: give source.name at least",
+                               field="source", code="empty_source")
+        supersedes = [self.supersedes] if isinstance(self.supersedes, str) else self.supersedes
+        return AddClaim(
+            measure=self.measure,
+            source=SourceInput(source.name, source.kind, source.originator, source.url,
+                               source.published_at),
+            value=self.value,
+            minimum=self.min,
+            maximum=self.max,
+            reliability=self.reliability or source.reliability,
+            weapon=self.weapon,
+            supersedes=supersedes or (),
+            note=self.note,
+            status=self.status,
+        )
+
+
+class NoteBody(Body):
+    note: str | None = Field(None, validation_alias=AliasChoices("note", "reason", "comment"))
+
+
+class ResponseBody(Body):
+    kind: str = Field(description="crew, evacuation, shelter, utility_restoration, other",
+                      validation_alias=AliasChoices("kind", "type"))
+    task: str | None = Field(None, description="for crews: assessment, repair, rescue, …")
+    utility: str | None = Field(None, description="power, water, heat, gas, communications")
+    party: str | None = Field(None, validation_alias=AliasChoices("party", "crew", "unit"))
+    description: str | None = None
+    people: Any = None
+    started_at: AwareDatetime | None = Field(
+        None, validation_alias=AliasChoices("started_at", "dispatched_at", "at")
+    )
+    expected_at: AwareDatetime | None = None
+    status: str = "in_progress"
+    progress: Any = None
+
+
+class ProgressBody(Body):
+    status: str | None = None
+    progress: Any = None
+    note: str | None = None
+    expected_at: AwareDatetime | None = None
+    at: AwareDatetime | None = None
+
+
+class LinkBody(Body):
+    alerts: list[Code] | Code = Field(
+        validation_alias=AliasChoices("alerts", "alert_ids", "alert_id")
+    )
+
+
+class CloseBody(Body):
+    end: AwareDatetime | None = None
+    note: str | None = None
+
+
+def _id(value: str, name: str) -> str:
+    if "\x00" in value or len(value) > 64:
+        raise NotFound(f"no {name} {value!r}", field=name)
+    return value
+
+
+def _incident_id(incident_id: Annotated[str, Path(description="the incident's id")]) -> str:
+    return _id(incident_id, "id")
+
+
+IncidentId = Annotated[str, Depends(_incident_id)]
+
+
+def _view(tocsin: App, record: IncidentRecord, lang: str, *, full: bool = True) -> dict[str, Any]:
+    return incident_view(record, tocsin.regions.tree, tocsin.catalogue, lang, full=full)
+
+
+def _claim_answer(tocsin: App, record: IncidentRecord, claim_id: str, lang: str) -> dict[str, Any]:
+    """A claim, and the incident's figures after the command."""
+    return claim_answer(record, claim_id, tocsin.regions.tree, tocsin.catalogue, lang)
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+@router.post("", status_code=201, summary="Record an incident")
+async def create_incident(
+    body: CreateBody, tocsin: App, service: Incidents, actor: Caller, lang: Language
+) -> Response:
+    cmd = CreateIncident(
+        regions=body.regions, threats=body.threats, start=body.start, end=body.end,
+        reported_at=body.reported_at, title=body.title, description=body.description,
+        places=[p.place(f"places[{i}]") for i, p in enumerate(body.places)],
+        alerts=body.alerts,
+    )
+    record = await service.create(cmd, actor)
+    headers = {"Location": f"/v1/incidents/{record.incident.id}"}
+    return json_response(_view(tocsin, record, lang), 201, headers)
+
+
+@router.patch("/{incident_id}", summary="Correct the title, times, or add regions, threats, places")
+async def amend_incident(
+    incident_id: IncidentId, body: AmendBody, tocsin: App, service: Incidents, actor: Caller,
+    lang: Language,
+) -> Response:
+    cmd = AmendIncident(
+        title=body.title, description=body.description, start=body.start, end=body.end,
+        reported_at=body.reported_at, add_regions=body.add_regions, add_threats=body.add_threats,
+        add_places=[p.place(f"add_places[{i}]") for i, p in enumerate(body.add_places)],
+    )
+    return json_response(_view(tocsin, await service.amend(incident_id, cmd, actor), lang))
+
+
+@router.post("/{incident_id}/claims", status_code=201, summary="Add a claim (one sourced figure)")
+async def add_claim(
+    incident_id: IncidentId, body: ClaimBody, tocsin: App, service: Incidents, actor: Caller,
+    lang: Language,
+) -> Response:
+    record, claim = await service.add_claim(incident_id, body.command(), actor)
+    headers = {"Location": f"/v1/incidents/{incident_id}/claims/{claim.id}"}
+    return json_response(_claim_answer(tocsin, record, claim.id, lang), 201, headers)
+
+
+def _status_route(action: str, summary: str) -> None:
+    async def change(
+        incident_id: IncidentId, claim_id: str, tocsin: App, service: Incidents, actor: Caller,
+        lang: Language, body: NoteBody | None = None,
+    ) -> Response:
+        note = body.note if body else None
+        record, claim = await service.change_claim(
+            incident_id, _id(claim_id, "claim_id"), action, actor, note
+        )
+        return json_response(_claim_answer(tocsin, record, claim.id, lang))
+
+    change.__name__ = f"{action}_claim"
+    router.post(f"/{{incident_id}}/claims/{{claim_id}}/{action}", summary=summary)(change)
+
+
+_status_route("verify", "Confirm a claim")
+_status_route("dispute", "Dispute a claim (shown, no longer counted)")
+_status_route("retract", "Retract a claim (never counted again)")
+
+
+@router.post("/{incident_id}/responses", status_code=201, summary="Add a response action")
+async def add_response(
+    incident_id: IncidentId, body: ResponseBody, service: Incidents, actor: Caller,
+    lang: Language,
+) -> Response:
+    cmd = AddResponse(
+        kind=body.kind, task=body.task, utility=body.utility, party=body.party,
+        description=body.description, people=body.people, started_at=body.started_at,
+        expected_at=body.expected_at, status=body.status, progress=body.progress,
+    )
+    _, action = await service.add_response(incident_id, cmd, actor)
+    headers = {"Location": f"/v1/incidents/{incident_id}/responses/{action.id}"}
+    return json_response(response_view(action, lang), 201, headers)
+
+
+@router.patch("/{incident_id}/responses/{response_id}", summary="The same as …/progress")
+@router.post("/{incident_id}/responses/{response_id}/progress",
+             summary="Report progress, a new expected time, completion or cancellation")
+async def update_response(
+    incident_id: IncidentId, response_id: str, body: ProgressBody, service: Incidents,
+    actor: Caller, lang: Language,
+) -> Response:
+    cmd = UpdateResponse(status=body.status, progress=body.progress, note=body.note,
+                         expected_at=body.expected_at, at=body.at)
+    _, action = await service.update_response(
+        incident_id, _id(response_id, "response_id"), cmd, actor
+    )
+    return json_response(response_view(action, lang))
+
+
+@router.post("/{incident_id}/responses/{response_id}/complete", summary="Complete a response")
+async def complete_response(
+    incident_id: IncidentId, response_id: str, service: Incidents, actor: Caller,
+    lang: Language, body: CloseBody | None = None,
+) -> Response:
+    cmd = UpdateResponse(status=ResponseStatus.COMPLETED.value,
+                         note=body.note if body else None, at=body.end if body else None)
+    _, action = await service.update_response(
+        incident_id, _id(response_id, "response_id"), cmd, actor
+    )
+    return json_response(response_view(action, lang))
+
+
+@router.post("/{incident_id}/alerts", summary="Link the alerts that covered it")
+async def link_alerts(
+    incident_id: IncidentId, body: LinkBody, tocsin: App, service: Incidents, actor: Caller,
+    lang: Language,
+) -> Response:
+    alerts = [body.alerts] if isinstance(body.alerts, str) else body.alerts
+    record = await service.link_alerts(incident_id, alerts, actor)
+    return json_response(_view(tocsin, record, lang))
+
+
+@router.post("/{incident_id}/close", summary="Close an incident (it then accepts nothing)")
+async def close_incident(
+    incident_id: IncidentId, tocsin: App, service: Incidents, actor: Caller, lang: Language,
+    body: CloseBody | None = None,
+) -> Response:
+    record = await service.close(incident_id, actor, end=body.end if body else None,
+                                 note=body.note if body else None)
+    return json_response(_view(tocsin, record, lang))
+
+
+@router.post("/{incident_id}/reopen", summary="Reopen a closed incident")
+async def reopen_incident(
+    incident_id: IncidentId, tocsin: App, service: Incidents, actor: Caller, lang: Language,
+    body: NoteBody | None = None,
+) -> Response:
+    record = await service.reopen(incident_id, actor, note=body.note if body else None)
+    return json_response(_view(tocsin, record, lang))
+
+
+# --- reads ----------------------------------------------------------------------------------
+
+Since = Annotated[AwareDatetime | None, Query(description="incidents still going on or later")]
+Until = Annotated[AwareDatetime | None, Query(description="incidents that started before")]
+Region = Annotated[str | None, Query(description="region code: it and every region within")]
+Threat = Annotated[str | None, Query(description="threat ids, comma-separated")]
+Status = Annotated[str | None, Query(description="open or closed")]
+
+
+@router.get("", summary="Incidents, newest first (cursor-paginated)")
+async def list_incidents(
+    request: Request, tocsin: App, service: Incidents, lang: Language, region: Region = None,
+    since: Since = None, until: Until = None, threat: Threat = None, status: Status = None,
+    cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+) -> Response:
+    found = await service.find(IncidentFilter(
+        region, since, until, threat, status, _decode_cursor(cursor), limit
+    ))
+    next_cursor = _encode_cursor(found[-1]) if len(found) == limit else None
+    body = {"incidents": [_view(tocsin, r, lang, full=False) for r in found],
+            "next_cursor": next_cursor}
+    return cached_json(request, body)
+
+
+@router.get("/stats", summary="Statistics per region and period")
+async def incident_stats(
+    request: Request, service: Incidents, region: Region = None, since: Since = None,
+    until: Until = None, threat: Threat = None,
+    confirmed_only: Annotated[bool, Query(description="casualties and damage: confirmed "
+                                                      "figures only")] = True,
+) -> Response:
+    found = await service.find(IncidentFilter(region, since, until, threat, limit=None))
+    body = {
+        "region": region,
+        "since": None if since is None else iso_time(since.astimezone(UTC)),
+        "until": None if until is None else iso_time(until.astimezone(UTC)),
+        "threat": threat,
+        **reports.statistics(found, confirmed_only=confirmed_only),
+    }
+    return cached_json(request, body)
+
+
+@router.get("/export.csv", summary="Incidents as conflict-event CSV")
+async def export_csv(
+    tocsin: App, service: Incidents, region: Region = None, since: Since = None,
+    until: Until = None, threat: Threat = None, status: Status = None,
+    tz: Annotated[str, Query(description="time zone of event_date")] = "UTC",
+    confirmed_only: bool = False, lang: Annotated[str, Query()] = "en",
+) -> Response:
+    zone = reports.zone(tz)
+    found = await service.find(IncidentFilter(region, since, until, threat, status, limit=None))
+    rows = reports.event_rows(
+        list(reversed(found)), tocsin.regions.tree, tocsin.catalogue, tz=zone,
+        confirmed_only=confirmed_only, lang=lang if lang in tocsin.settings.languages else "en",
+    )
+    return Response(
+        reports.to_csv(rows), media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="incidents.csv"'},
+    )
+
+
+@router.get("/export.json", summary="Incidents with every claim, figure and response")
+async def export_json(
+    tocsin: App, service: Incidents, lang: Language, region: Region = None, since: Since = None,
+    until: Until = None, threat: Threat = None, status: Status = None,
+) -> Response:
+    found = await service.find(IncidentFilter(region, since, until, threat, status, limit=None))
+    return json_response({"incidents": [_view(tocsin, r, lang) for r in reversed(found)]})
+
+
+@router.get("/{incident_id}", summary="One incident with its figures, claims and responses")
+async def get_incident(
+    incident_id: IncidentId, request: Request, tocsin: App, service: Incidents, lang: Language
+) -> Response:
+    return cached_json(request, _view(tocsin, await service.get(incident_id), lang))
+
+
+@router.get("/{incident_id}/timeline", summary="Every change, with the figures it revised")
+async def incident_timeline(
+    incident_id: IncidentId, request: Request, service: Incidents, lang: Language
+) -> Response:
+    record = await service.get(incident_id)
+    events = await service.timeline(incident_id)
+    return cached_json(request, render_timeline(events, record, lang))
+
+
+@router.get("/{incident_id}/claims/{claim_id}", summary="One claim with its status history")
+async def get_claim(
+    incident_id: IncidentId, claim_id: str, tocsin: App, service: Incidents, lang: Language
+) -> Response:
+    record = await service.get(incident_id)
+    if record.claim(_id(claim_id, "claim_id")) is None:
+        raise NotFound(f"no claim {claim_id!r} in incident {incident_id}", field="claim_id")
+    return json_response(_claim_answer(tocsin, record, claim_id, lang))
+
+
+def _encode_cursor(record: IncidentRecord) -> str:
+    raw = f"{record.incident.start.isoformat()}|{record.incident.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        start, incident_id = raw.split("|", 1)
+        when = datetime.fromisoformat(start)
+        if when.tzinfo is None or "\x00" in incident_id:
+            raise ValueError(cursor)
+        return when.astimezone(UTC), incident_id
+    except (ValueError, OverflowError):
+        raise InvalidInput("cursor is not one this API gave out", field="cursor") from None
