@@ -57,6 +57,12 @@ def shared_data(*parts: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The root of ../shared/data; skips (fails in CI) when it is not there."""
+    return shared_data()
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.skipped and not hasattr(report, "wasxfail"):
         _skipped.append(report.nodeid)

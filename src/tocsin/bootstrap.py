@@ -49,7 +49,10 @@ class Tocsin:
         """Start reading the log and every channel (the server does; one-shot commands don't)."""
         await self.feed.start()
         await self.hub.start()
-        self.channels = build_channels(self, self.settings.channels)
+        specs = self.settings.channels
+        if self.settings.mqtt_url is not None and "sirens" not in specs:
+            specs = (*specs, "sirens")  # a broker is all sirens need
+        self.channels = build_channels(self, specs)
         for channel in self.channels:
             await channel.start()
 

@@ -67,6 +67,29 @@ class Settings(BaseSettings):
     approval_always: bool = Field(
         False, description="two-person rule: every actual alert waits for an approver"
     )
+    mqtt_url: SecretStr | None = Field(
+        None,
+        description="MQTT broker for sirens and region states, e.g. mqtt://127.0.0.1:1883 "
+        "(mqtts:// for TLS, mqtt://USER:PASSWORD@HOST:PORT); unset: no MQTT",
+    )
+    mqtt_topic_prefix: str = Field(
+        "tocsin/v1",
+        min_length=1,
+        max_length=100,
+        description="first levels of every MQTT topic (no wildcards, no leading or trailing /)",
+    )
+    siren_ack_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="seconds a siren has to acknowledge a command before it is marked faulty",
+    )
+    siren_heartbeat_timeout: float = Field(
+        90.0,
+        gt=0,
+        le=86400,
+        description="seconds without a heartbeat before a siren is marked faulty",
+    )
     channels: tuple[str, ...] = Field(
         (), description="channels started with the server: built-in names or 'module:Class'"
     )

@@ -407,8 +407,8 @@ def test_errors_are_region_import_errors_with_a_stable_code() -> None:
 
 
 @pytest.mark.shared_data
-def test_natural_earth_file_with_a_hierarchy(shared_data: Path, tmp_path: Path) -> None:
-    boundaries = shared_data / "boundaries"
+def test_natural_earth_file_with_a_hierarchy(shared_dir: Path, tmp_path: Path) -> None:
+    boundaries = shared_dir / "boundaries"
     with (boundaries / "region_crosswalk_iso3166_2.csv").open(encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
     hierarchy = tmp_path / "hierarchy.csv"

@@ -196,8 +196,8 @@ def test_notice_attributes_the_sources() -> None:
 
 
 @pytest.mark.shared_data
-def test_every_raion_and_hromada_of_states_json(shared_data: Path) -> None:
-    states = json.loads((shared_data / "alerts" / "states.json").read_text("utf-8"))["states"]
+def test_every_raion_and_hromada_of_states_json(shared_dir: Path) -> None:
+    states = json.loads((shared_dir / "alerts" / "states.json").read_text("utf-8"))["states"]
     by_id = {r.external_id: r for r in pack("ua").values() if r.external_id}
     for state in states:
         oblast = by_id[f"states:{state['stateId']}"]
@@ -211,8 +211,8 @@ def test_every_raion_and_hromada_of_states_json(shared_data: Path) -> None:
 
 
 @pytest.mark.shared_data
-def test_english_names_follow_the_alert_datasets(shared_data: Path) -> None:
-    with (shared_data / "alerts" / "region_names_en_uk.csv").open(encoding="utf-8") as file:
+def test_english_names_follow_the_alert_datasets(shared_dir: Path) -> None:
+    with (shared_dir / "alerts" / "region_names_en_uk.csv").open(encoding="utf-8") as file:
         rows = [r for r in csv.DictReader(file) if r["dataset_column"] in ("raion", "hromada")]
     english = {row["name_uk"]: row["name_en"] for row in rows}
     local = [r for r in pack("ua").values() if r.level != "oblast" and r.names["uk"] in english]

@@ -111,8 +111,8 @@ def test_ukrainian_text_comes_out_in_ascii_letters(text: str) -> None:
 
 
 @pytest.mark.shared_data
-def test_agrees_with_the_alert_datasets(shared_data: Path) -> None:
-    with (shared_data / "alerts" / "region_names_en_uk.csv").open(encoding="utf-8") as file:
+def test_agrees_with_the_alert_datasets(shared_dir: Path) -> None:
+    with (shared_dir / "alerts" / "region_names_en_uk.csv").open(encoding="utf-8") as file:
         pairs = {(row["name_uk"], row["name_en"]) for row in csv.DictReader(file)}
     differing = {(uk, en) for uk, en in pairs if romanize(uk) != en}
     assert len(pairs) > 200

@@ -52,14 +52,14 @@ async def test_login_and_raise_with_the_session(
     raised = await client.post(
         "/v1/alerts",
         headers={"X-CSRF-Token": csrf},
-        json={"threat": "missile", "regions": ["UA-63"]},
+        json={"threat": "missile", "regions": ["UA-63"], "status": "exercise"},
     )
     assert raised.status_code == 201
     assert raised.json()["raised_by"] == "olena"
     outside = await client.post(
         "/v1/alerts",
         headers={"X-CSRF-Token": csrf},
-        json={"threat": "missile", "regions": ["UA-30"]},
+        json={"threat": "missile", "regions": ["UA-30"], "status": "exercise"},
     )
     assert outside.status_code == 403 and outside.json()["field"] == "regions[0]"
 
@@ -119,6 +119,8 @@ async def test_two_person_rule_through_two_sessions(
 ) -> None:
     accounts.alerts.policy = accounts.alerts.policy.__class__(always=True)
     csrf = await login(client, "olena")
+    await client.patch("/v1/session", headers={"X-CSRF-Token": csrf}, json={"mode": "actual"})
+    await client.patch("/v1/session", headers={"X-CSRF-Token": csrf}, json={"mode": "actual"})
     raised = await client.post(
         "/v1/alerts",
         headers={"X-CSRF-Token": csrf},
@@ -181,3 +183,21 @@ def test_cli_user_commands_and_audit_verify(database_url: str) -> None:
     assert verified.exit_code == 0 and "audit trail intact" in verified.stdout
     shown = runner.invoke(cli, ["audit", "list"], env=env)
     assert "account.created" in shown.stdout and "oksana" in shown.stdout
+
+
+async def test_a_session_raises_only_in_its_own_mode(
+    accounts: Tocsin, client: httpx.AsyncClient
+) -> None:
+    csrf = await login(client, "olena")  # sessions start in exercise mode
+    actual = await client.post(
+        "/v1/alerts",
+        headers={"X-CSRF-Token": csrf},
+        json={"threat": "missile", "regions": ["UA-63"], "status": "actual"},
+    )
+    assert actual.status_code == 403 and actual.json()["field"] == "status"
+    drill = await client.post(
+        "/v1/alerts",
+        headers={"X-CSRF-Token": csrf},
+        json={"threat": "missile", "regions": ["UA-63"], "status": "exercise"},
+    )
+    assert drill.status_code == 201 and drill.json()["marker"] == "EXERCISE"

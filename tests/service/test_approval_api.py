@@ -34,8 +34,9 @@ async def test_held_until_a_second_person_approves(
     for action in ("activate", "end"):
         sneaky = await client.post(f"/v1/alerts/{alert['id']}/{action}", headers=operator)
         assert sneaky.status_code == 409 and sneaky.json()["code"] == "illegal_transition"
-    patched = await client.patch(f"/v1/alerts/{alert['id']}", headers=operator,
-                                 json={"threat": "uav"})
+    patched = await client.patch(
+        f"/v1/alerts/{alert['id']}", headers=operator, json={"threat": "uav"}
+    )
     assert patched.status_code == 409
     approved = await client.post(f"/v1/alerts/{alert['id']}/approve", headers=approver)
     assert approved.status_code == 200 and approved.json()["phase"] == "active"
@@ -50,8 +51,9 @@ async def test_drills_and_small_alerts_are_not_held(
     tocsin.alerts.policy = ApprovalPolicy(more_regions_than=2)
     admin = await bearer(tocsin, "admin")
     drill = await client.post("/v1/alerts", headers=admin, json={**BROAD, "status": "exercise"})
-    small = await client.post("/v1/alerts", headers=admin,
-                              json={"threat": "uav", "regions": ["UA-63"]})
+    small = await client.post(
+        "/v1/alerts", headers=admin, json={"threat": "uav", "regions": ["UA-63"]}
+    )
     assert drill.json()["phase"] == small.json()["phase"] == "active"
 
 
@@ -59,10 +61,14 @@ async def test_reject_with_a_reason(tocsin: Tocsin, client: httpx.AsyncClient) -
     tocsin.alerts.policy = ApprovalPolicy(always=True)
     operator = await bearer(tocsin, "operator", "UA-63")
     approver = await bearer(tocsin, "approver", "UA")
-    alert = (await client.post("/v1/alerts", headers=operator,
-                               json={"threat": "uav", "regions": ["UA-63"]})).json()
-    rejected = await client.post(f"/v1/alerts/{alert['id']}/reject", headers=approver,
-                                 json={"reason": "radar glitch"})
+    alert = (
+        await client.post(
+            "/v1/alerts", headers=operator, json={"threat": "uav", "regions": ["UA-63"]}
+        )
+    ).json()
+    rejected = await client.post(
+        f"/v1/alerts/{alert['id']}/reject", headers=approver, json={"reason": "radar glitch"}
+    )
     assert rejected.json()["phase"] == "rejected"
     assert rejected.json()["approval"]["rejection"] == "radar glitch"
     again = await client.post(f"/v1/alerts/{alert['id']}/approve", headers=approver)
@@ -81,3 +87,41 @@ async def test_audit_api_is_admin_only_and_verifies(
     assert entries[-1]["prev_hash"] == entries[-2]["hash"]
     verdict = (await client.get("/v1/audit/verify", headers=admin)).json()
     assert verdict == {"ok": True, "checked": len(entries), "broken_at": None, "reason": None}
+
+
+async def test_held_alerts_are_not_public(tocsin: Tocsin, client: httpx.AsyncClient) -> None:
+    tocsin.alerts.policy = ApprovalPolicy(always=True)
+    operator = await bearer(tocsin, "operator", "UA")
+    alert = (await client.post("/v1/alerts", headers=operator, json=BROAD)).json()
+    assert (await client.get(f"/v1/alerts/{alert['id']}")).status_code == 401
+    mine = await client.get(f"/v1/alerts/{alert['id']}", headers=operator)
+    assert mine.status_code == 200 and mine.json()["phase"] == "pending"
+    for phase in ("pending", "rejected"):
+        listed = await client.get("/v1/alerts", params={"phase": phase})
+        assert listed.status_code == 422 and listed.json()["field"] == "phase"
+    assert (await client.get("/v1/alerts")).json()["alerts"] == []
+
+
+async def test_an_update_cannot_widen_past_the_rule(
+    tocsin: Tocsin, client: httpx.AsyncClient
+) -> None:
+    tocsin.alerts.policy = ApprovalPolicy(more_regions_than=2, free_text=True)
+    operator = await bearer(tocsin, "operator", "UA")
+    alert = (
+        await client.post(
+            "/v1/alerts", headers=operator, json={"threat": "uav", "regions": ["UA-63"]}
+        )
+    ).json()
+    before = (await client.get("/v1/events")).json()["last_seq"]
+    url = f"/v1/alerts/{alert['id']}"
+    wider = await client.patch(
+        url, headers=operator, json={"add_regions": ["UA-59", "UA-74", "UA-71"]}
+    )
+    assert wider.status_code == 409 and wider.json()["code"] == "approval_required"
+    text = await client.patch(url, headers=operator, json={"text": "Stay inside"})
+    assert text.status_code == 409
+    assert (await client.get("/v1/events")).json()["last_seq"] == before
+    escalated = await client.patch(
+        url, headers=operator, json={"threat": "missile", "add_regions": ["UA-59"]}
+    )
+    assert escalated.status_code == 200 and escalated.json()["threat"]["id"] == "missile"

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from tocsin.api.deps import App, Caller, Instant, Language, Text
+from tocsin.api.deps import App, Caller, Instant, Language, Text, get_actor
 from tocsin.api.views import alert_view, cached_json, json_response
 from tocsin.bootstrap import Tocsin
-from tocsin.domain.alerts import Alert, Phase, RaiseAlert, Status, UpdateAlert
+from tocsin.domain.alerts import PRIVATE_PHASES, Alert, Phase, RaiseAlert, Status, UpdateAlert
 from tocsin.errors import InvalidInput, NotFound
 from tocsin.service.queries import ActiveFilter
 
@@ -79,8 +79,14 @@ async def raise_alert(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
     cmd = RaiseAlert(
-        threat=body.threat, regions=body.regions, status=body.status, pre_alert=body.pre_alert,
-        expires_at=body.expires_at, headline=body.headline, text=body.text, source="api",
+        threat=body.threat,
+        regions=body.regions,
+        status=body.status,
+        pre_alert=body.pre_alert,
+        expires_at=body.expires_at,
+        headline=body.headline,
+        text=body.text,
+        source="api",
     )
     key = idempotency_key or body.idempotency_key
     alert, created = await tocsin.alerts.raise_alert(cmd, actor, idempotency_key=key)
@@ -97,8 +103,9 @@ async def active_alerts(
     lang: Language,
     region: Annotated[str | None, Query(description="code: alerts covering any part of it")] = None,
     threat: Annotated[str | None, Query(description="threat ids, comma-separated")] = None,
-    status: Annotated[str, Query(description="actual, exercise, test (comma-separated) or all")]
-    = "actual",
+    status: Annotated[
+        str, Query(description="actual, exercise, test (comma-separated) or all")
+    ] = "actual",
     point: Annotated[str | None, Query(description="LAT,LON: alerts covering this point")] = None,
     phase: Annotated[str | None, Query(description="active or pre_alert")] = None,
 ) -> Response:
@@ -120,17 +127,33 @@ async def history(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> Response:
     found = await tocsin.queries.history(
-        since=since, until=until, region=region, threat=threat, status=status, phase=phase,
-        before=_decode_cursor(cursor), limit=limit,
+        since=since,
+        until=until,
+        region=region,
+        threat=threat,
+        status=status,
+        phase=phase,
+        before=_decode_cursor(cursor),
+        limit=limit,
     )
     next_cursor = _encode_cursor(found[-1]) if len(found) == limit else None
-    return json_response({"alerts": [_view(tocsin, a, lang) for a in found],
-                          "next_cursor": next_cursor})
+    return json_response(
+        {"alerts": [_view(tocsin, a, lang) for a in found], "next_cursor": next_cursor}
+    )
 
 
 @router.get("/{alert_id}", summary="One alert")
-async def get_alert(alert_id: AlertIdPath, tocsin: App, lang: Language) -> Response:
-    return json_response(_view(tocsin, await tocsin.alerts.get(alert_id), lang))
+async def get_alert(
+    alert_id: AlertIdPath,
+    request: Request,
+    tocsin: App,
+    lang: Language,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Response:
+    alert = await tocsin.alerts.get(alert_id)
+    if alert.phase in PRIVATE_PHASES:  # held for approval or refused: for those with access
+        await get_actor(request, tocsin, authorization)
+    return json_response(_view(tocsin, alert, lang))
 
 
 @router.patch("/{alert_id}", summary="Escalate, de-escalate, change regions or text")
@@ -138,9 +161,14 @@ async def update_alert(
     alert_id: AlertIdPath, body: UpdateBody, tocsin: App, actor: Caller, lang: Language
 ) -> Response:
     cmd = UpdateAlert(
-        threat=body.threat, regions=body.regions, add_regions=body.add_regions,
-        remove_regions=body.remove_regions, headline=body.headline, text=body.text,
-        expires_at=body.expires_at, status=body.status,
+        threat=body.threat,
+        regions=body.regions,
+        add_regions=body.add_regions,
+        remove_regions=body.remove_regions,
+        headline=body.headline,
+        text=body.text,
+        expires_at=body.expires_at,
+        status=body.status,
     )
     alert = await tocsin.alerts.update_alert(alert_id, cmd, actor, version=body.version)
     return json_response(_view(tocsin, alert, lang))
@@ -158,7 +186,10 @@ async def end(alert_id: AlertIdPath, tocsin: App, actor: Caller, lang: Language)
 
 @router.post("/{alert_id}/cancel", summary="Cancel as a false alarm")
 async def cancel(
-    alert_id: AlertIdPath, tocsin: App, actor: Caller, lang: Language,
+    alert_id: AlertIdPath,
+    tocsin: App,
+    actor: Caller,
+    lang: Language,
     body: CancelBody | None = None,
 ) -> Response:
     message = body.message if body else None

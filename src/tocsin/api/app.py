@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from tocsin import __version__
+from tocsin import __version__, web
 from tocsin.api import (
     alerts,
     approvals,
@@ -18,10 +18,12 @@ from tocsin.api import (
     cap,
     events,
     incidents,
+    iot,
     meta,
     problems,
     regions,
     session,
+    sirens,
     stream,
     tokens,
 )
@@ -75,9 +77,12 @@ def create_app(settings: Settings | None = None, *, factory: Factory | None = No
         audit,
         cap,
         incidents,
+        sirens,
+        iot,
         meta,
     ):
         app.include_router(module.router)
+    web.install(app)
     return app
 
 

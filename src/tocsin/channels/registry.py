@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tocsin.channels")
 
-BUILTIN: dict[str, str] = {}
+BUILTIN: dict[str, str] = {
+    "sirens": "tocsin.channels.sirens.bridge:SirenChannel",
+}
 
 
 class Channel(Protocol):

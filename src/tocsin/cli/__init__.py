@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from tocsin.cli import alerts, audit, cap, db, incidents, regions, serve, tokens, users
+from tocsin.cli import (
+    alerts,
+    audit,
+    cap,
+    db,
+    incidents,
+    regions,
+    serve,
+    sirens,
+    tokens,
+    users,
+)
 
 app = typer.Typer(
     name="tocsin",
@@ -21,6 +32,7 @@ app.add_typer(users.app, name="user")
 app.add_typer(audit.app, name="audit")
 app.add_typer(cap.app, name="cap")
 app.add_typer(incidents.app, name="incident")
+app.add_typer(sirens.app, name="siren")
 serve.register(app)
 
 

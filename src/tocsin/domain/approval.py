@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tocsin.domain.alerts import RaiseAlert, Status
+from tocsin.domain.alerts import Alert, RaiseAlert, Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,4 +35,24 @@ class ApprovalPolicy:
             )
         if self.free_text and (cmd.headline or cmd.text):
             return "it carries free text, which needs a second person's approval"
+        return None
+
+    def hold_update(self, before: Alert, after: Alert) -> str | None:
+        """Why a change to an open alert may not go out without a second person, if it may not.
+
+        Widening an actual alert past the region limit, or giving it free text, would let one
+        person do through an update what a raise could not; such changes are refused (raise a
+        separate alert for the other regions: it waits for approval like any other).
+        """
+        if after.status is not Status.ACTUAL:
+            return None
+        limit = self.more_regions_than
+        if limit is not None and len(after.regions) > max(limit, len(before.regions)):
+            return (
+                f"it would cover {len(after.regions)} regions; more than {limit} need a second "
+                "person's approval: raise a separate alert for the other regions"
+            )
+        changed_text = (after.headline, after.text) != (before.headline, before.text)
+        if self.free_text and changed_text and (after.headline or after.text):
+            return "free text needs a second person's approval: raise a new alert with it"
         return None

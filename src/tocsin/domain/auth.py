@@ -40,6 +40,7 @@ class Actor:
     regions: frozenset[RegionCode] | None = None  # None: every region
     token_id: str | None = None
     origin: str | None = None  # where the command came from: an address, "cli", "system"
+    session_mode: str | None = None  # a console session's mode: its alerts must have it
 
     @property
     def label(self) -> str:

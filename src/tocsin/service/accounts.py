@@ -14,7 +14,7 @@ import re
 import secrets
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -67,7 +67,7 @@ class Session:
 
     @property
     def actor(self) -> Actor:
-        return self.account.actor(self.origin)
+        return replace(self.account.actor(self.origin), session_mode=self.mode.value)
 
 
 class AccountService:

@@ -16,7 +16,7 @@ from tocsin.domain.approval import ApprovalPolicy
 from tocsin.domain.auth import Actor, authorize_alert, authorize_approval
 from tocsin.domain.events import Event
 from tocsin.domain.threats import Catalogue
-from tocsin.errors import Conflict, NotFound
+from tocsin.errors import Conflict, Forbidden, NotFound
 from tocsin.service.ports import Clock, CommitListener
 from tocsin.service.regions import RegionService
 from tocsin.storage.store import Store, Tx
@@ -44,6 +44,12 @@ class AlertService:
         self, cmd: RaiseAlert, actor: Actor, *, idempotency_key: str | None = None
     ) -> tuple[Alert, bool]:
         """Raise an alert; returns it and whether it is new (False: a replayed request)."""
+        if actor.session_mode is not None and cmd.status.value != actor.session_mode:
+            raise Forbidden(
+                f"this console session is in {actor.session_mode} mode; switch the mode to "
+                f"raise an {cmd.status.value} alert",
+                field="status",
+            )
         tree = self.regions.tree
         authorize_alert(actor, cmd.regions, tree)
         now = self.clock.now()
@@ -73,9 +79,15 @@ class AlertService:
         self, alert_id: AlertId, cmd: UpdateAlert, actor: Actor, *, version: int | None = None
     ) -> Alert:
         def apply(alert: Alert, now: datetime) -> Change | None:
-            return rules.update_alert(
+            change = rules.update_alert(
                 alert, cmd, now=now, tree=self.regions.tree, catalogue=self.catalogue
             )
+            reason = None if change is None else self.policy.hold_update(alert, change.alert)
+            if reason is not None:
+                raise Conflict(
+                    f"this change is refused: {reason}", field="regions", code="approval_required"
+                )
+            return change
 
         return await self._apply(alert_id, actor, apply, version)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from tocsin.domain.alerts import Alert, Phase, Status
+from tocsin.domain.alerts import PRIVATE_PHASES, Alert, Phase, Status
 from tocsin.domain.regions import Point
 from tocsin.domain.threats import Catalogue
 from tocsin.errors import InvalidInput
@@ -65,6 +65,12 @@ class AlertQueries:
             raise InvalidInput("until must be after since", field="until")
         if threat is not None:
             self.catalogue.require(threat, field="threat")
+        if phase in PRIVATE_PHASES:
+            raise InvalidInput(
+                "held and rejected alerts are not public; approvers list them at "
+                "/v1/alerts/pending",
+                field="phase",
+            )
         area = frozenset(self.region_area(region)) if region is not None else None
         return await self.store.history(
             HistoryQuery(

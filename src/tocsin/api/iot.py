@@ -1,0 +1,109 @@
+"""Compact state for small devices: one letter per region, in a stable order (docs/iot.md).
+
+`GET /v1/iot/states` answers `text/plain` with one ASCII letter per region and nothing else
+(no newline): `A` active, `P` partial, `N` none. `GET /v1/iot/regions` gives the region codes
+in the same order, one per line. Both take `level` (e.g. `oblast`), and carry the header
+`Tocsin-Region-Order`, which changes only when that order does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from tocsin.api.deps import App
+from tocsin.api.views import json_response
+from tocsin.bootstrap import Tocsin
+from tocsin.channels.sirens.commands import LETTERS
+from tocsin.domain.alerts import Status
+from tocsin.domain.regions import Region, RegionTree
+from tocsin.domain.state import region_states
+from tocsin.errors import InvalidInput
+
+router = APIRouter(prefix="/v1/iot", tags=["iot"])
+ORDER_HEADER = "Tocsin-Region-Order"
+LevelQuery = Annotated[
+    str | None, Query(description="keep one level: country, oblast, raion, hromada", max_length=32)
+]
+
+
+@router.get("/states", summary="One letter per region: A active, P partial, N none")
+async def iot_states(
+    request: Request,
+    tocsin: App,
+    level: LevelQuery = None,
+    status: Annotated[Status, Query(description="whose alerts: actual by default")] = Status.ACTUAL,
+) -> Response:
+    regions = chosen(tocsin.regions.tree, level)
+    letters = await _letters(request, tocsin, status)
+    return _text(request, "".join(letters[r.code] for r in regions), order_tag(regions))
+
+
+@router.get("/regions", summary="The region codes, in the order of /v1/iot/states")
+async def iot_regions(
+    request: Request,
+    tocsin: App,
+    level: LevelQuery = None,
+    format: Annotated[str, Query(description="text (one code a line) or json")] = "text",
+) -> Response:
+    regions = chosen(tocsin.regions.tree, level)
+    tag = order_tag(regions)
+    if format == "json":
+        body = {
+            "level": level,
+            "count": len(regions),
+            "order": tag,
+            "regions": [r.code for r in regions],
+        }
+        return json_response(body, headers={ORDER_HEADER: tag})
+    if format != "text":
+        raise InvalidInput(f"format must be text or json; got {format!r}", field="format")
+    return _text(request, "".join(f"{r.code}\n" for r in regions), tag)
+
+
+async def _letters(request: Request, tocsin: Tocsin, status: Status) -> dict[str, str]:
+    """Every region's letter, worked out once per change of the log (devices poll often)."""
+    tree = tocsin.regions.tree
+    key = (await tocsin.store.last_seq(), id(tree))
+    cache: dict[Status, tuple[Any, dict[str, str]]] = getattr(request.app.state, "iot", {})
+    request.app.state.iot = cache
+    if status in cache and cache[status][0] == key:
+        return cache[status][1]
+    alerts = await tocsin.store.open_alerts(status)
+    states = region_states(tree, alerts, tocsin.catalogue, status)
+    letters = {code: LETTERS[state.state] for code, state in states.items()}
+    cache[status] = (key, letters)
+    return letters
+
+
+def chosen(tree: RegionTree, level: str | None) -> list[Region]:
+    """The regions in their stable order (as imported: the `position` column), maybe one level."""
+    regions = list(tree)
+    if level is None:
+        return regions
+    levels = sorted({r.level for r in regions})
+    if level not in levels:
+        known = ", ".join(levels)
+        raise InvalidInput(f"level must be one of {known}; got {level!r}", field="level")
+    return [r for r in regions if r.level == level]
+
+
+def order_tag(regions: list[Region]) -> str:
+    return hashlib.sha256("\n".join(r.code for r in regions).encode()).hexdigest()[:16]
+
+
+def _text(request: Request, body: str, tag: str) -> Response:
+    data = body.encode("ascii", errors="replace")
+    etag = '"' + hashlib.sha256(tag.encode() + b"\n" + data).hexdigest()[:32] + '"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "public, max-age=0, must-revalidate",
+        ORDER_HEADER: tag,
+    }
+    given = request.headers.get("if-none-match", "")
+    if etag in {t.strip().removeprefix("W/") for t in given.split(",")}:
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type="text/plain; charset=us-ascii", headers=headers)
