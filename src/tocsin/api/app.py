@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -32,13 +33,19 @@ from tocsin.config import Settings, load_settings
 from tocsin.domain.auth import Actor, Role
 
 log = logging.getLogger("tocsin")
+GC_THRESHOLD = 50_000
 SYSTEM = Actor(name="system", role=Role.ADMIN, origin="system")
 
 Factory = Callable[[], Awaitable[Tocsin]]
 
 
-def create_app(settings: Settings | None = None, *, factory: Factory | None = None) -> FastAPI:
-    """The app; `factory` builds the services at start-up (tests pass their own)."""
+def create_app(
+    settings: Settings | None = None, *, factory: Factory | None = None, tune_gc: bool = False
+) -> FastAPI:
+    """The app; `factory` builds the services at start-up (tests pass their own).
+
+    `tune_gc` is for a server process of its own (`tocsin serve`), not for an embedding one.
+    """
 
     async def default_factory() -> Tocsin:
         return await build(settings or load_settings())
@@ -48,6 +55,12 @@ def create_app(settings: Settings | None = None, *, factory: Factory | None = No
         tocsin = await (factory or default_factory)()
         app.state.tocsin = tocsin
         await tocsin.start()
+        if tune_gc:
+            # what start-up built lives as long as the process: keep the collector off it,
+            # so that fan-out to many streams is not stalled by full collections
+            gc.collect()
+            gc.freeze()
+            gc.set_threshold(GC_THRESHOLD, 10, 10)
         expirer = asyncio.create_task(_expire_forever(tocsin))
         try:
             yield

@@ -45,8 +45,10 @@ async def sse(
     keepalive = tocsin.settings.stream_keepalive
 
     async def frames() -> AsyncIterator[bytes]:
+        # from the position announced in `open`, so nothing committed meanwhile is missed
+        start = resume if resume is not None else hub.position
         yield _sse("open", _open_body(tocsin, region, chosen, resume))
-        async for item in hub.stream(chosen, resume, keepalive=keepalive):
+        async for item in hub.stream(chosen, start, keepalive=keepalive):
             if item is None:
                 if await request.is_disconnected():
                     return
@@ -78,8 +80,9 @@ async def websocket(
         await socket.send_text(_json(problem))
         await socket.close(code=1008, reason=exc.message[:120])
         return
+    start = since if since is not None else tocsin.hub.position
     await socket.send_text(_json({"type": "open", **_open_body(tocsin, region, chosen, since)}))
-    pump = asyncio.create_task(_pump(socket, tocsin, chosen, since))
+    pump = asyncio.create_task(_pump(socket, tocsin, chosen, start))
     watch = asyncio.create_task(_until_disconnected(socket))
     _, pending = await asyncio.wait({pump, watch}, return_when=asyncio.FIRST_COMPLETED)
     for task in pending:

@@ -36,7 +36,7 @@ def serve(
         return tocsin
 
     uvicorn.run(
-        create_app(settings, factory=factory),
+        create_app(settings, factory=factory, tune_gc=True),
         host=settings.host,
         port=settings.port,
         log_level="info",

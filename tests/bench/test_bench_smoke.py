@@ -1,0 +1,59 @@
+"""The dissemination benchmarks still run: each at a tiny size, checked for correctness only.
+
+Timings are not asserted: they depend on the machine. What is asserted is what each benchmark
+itself calls correct (every client got every alert in order; no alert lost or duplicated across
+kills), through its exit status and its `result:` line.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+@pytest.mark.parametrize(
+    ("script", "arguments", "result"),
+    [
+        (
+            "sse_fanout.py",
+            ["--clients", "20", "--alerts", "3", "--interval", "0"],
+            "result: every client got every alert, in order",
+        ),
+        (
+            "kill9.py",
+            ["--alerts", "10", "--kills", "2", "--concurrency", "2"],
+            "result: no alert lost, duplicated or out of order",
+        ),
+        (
+            "burst.py",
+            [
+                "--clients",
+                "20",
+                "--singles",
+                "2",
+                "--bursts",
+                "1",
+                "--size",
+                "5",
+                "--interval",
+                "0",
+            ],
+            "result: every client got every alert, in order",
+        ),
+    ],
+)
+def test_benchmark_runs_and_is_correct(script: str, arguments: list[str], result: str) -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *arguments],
+        cwd=BENCH,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert result in done.stdout.splitlines()[-1], done.stdout
