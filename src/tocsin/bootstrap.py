@@ -17,6 +17,7 @@ from tocsin.service.incidents import IncidentService
 from tocsin.service.ports import Clock, CommitListener, SystemClock
 from tocsin.service.queries import AlertQueries
 from tocsin.service.regions import RegionService
+from tocsin.service.stats import StatsService
 from tocsin.service.tokens import TokenService
 from tocsin.storage import migrate
 from tocsin.storage.delivery_store import DeliveryStore
@@ -42,6 +43,7 @@ class Tocsin:
     supervisor: Supervisor
     accounts: AccountService
     incidents: IncidentService
+    stats: StatsService
     listeners: list[CommitListener] = field(default_factory=list)
     channels: list[Channel] = field(default_factory=list)
 
@@ -102,6 +104,7 @@ async def build(
     supervisor = Supervisor(feed, deliveries, clock)
     accounts = AccountService(store, regions, clock)
     incidents = IncidentService(store, regions, catalogue, clock, listeners)
+    stats = StatsService(store, regions, catalogue, clock)
     return Tocsin(
         settings,
         store,
@@ -117,5 +120,6 @@ async def build(
         supervisor,
         accounts,
         incidents,
+        stats,
         listeners,
     )

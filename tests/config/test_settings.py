@@ -87,7 +87,7 @@ def test_bad_config_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     config = tmp_path / "broken.toml"
     config.write_text("port = = 1\n")
     monkeypatch.setenv("TOCSIN_CONFIG", str(config))
-    with pytest.raises(InvalidInput, match="broken.toml"):
+    with pytest.raises(InvalidInput, match=r"broken\.toml"):
         load_settings()
     monkeypatch.setenv("TOCSIN_CONFIG", str(tmp_path / "missing.toml"))
     with pytest.raises(InvalidInput, match="does not exist"):

@@ -25,6 +25,7 @@ from tocsin.api import (
     regions,
     session,
     sirens,
+    stats,
     stream,
     tokens,
 )
@@ -92,6 +93,7 @@ def create_app(
         incidents,
         sirens,
         iot,
+        stats,
         meta,
     ):
         app.include_router(module.router)

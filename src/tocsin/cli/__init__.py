@@ -9,10 +9,13 @@ from tocsin.cli import (
     audit,
     cap,
     db,
+    history,
     incidents,
     regions,
+    replay,
     serve,
     sirens,
+    stats,
     tokens,
     users,
 )
@@ -33,6 +36,9 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(cap.app, name="cap")
 app.add_typer(incidents.app, name="incident")
 app.add_typer(sirens.app, name="siren")
+app.add_typer(history.app, name="history")
+app.add_typer(stats.app, name="stats")
+replay.register(app)
 serve.register(app)
 
 

@@ -27,8 +27,17 @@ from tocsin.errors import InvalidInput
 from tocsin.types import Lang
 
 COLUMNS: Final = (
-    "event_date", "admin1", "admin2", "location", "latitude", "longitude", "event_type",
-    "sub_event_type", "fatalities", "source", "notes",
+    "event_date",
+    "admin1",
+    "admin2",
+    "location",
+    "latitude",
+    "longitude",
+    "event_type",
+    "sub_event_type",
+    "fatalities",
+    "source",
+    "notes",
 )
 REMOTE_VIOLENCE: Final = "Explosions/Remote violence"
 SHELLING: Final = (REMOTE_VIOLENCE, "Shelling/artillery/missile attack")
@@ -96,8 +105,13 @@ class _Tally:
 
     def to_json(self) -> dict[str, Any]:
         rate = round(self.intercepted / self.launched, RATE_DIGITS) if self.launched else None
-        return {"launched": self.launched, "intercepted": self.intercepted, "rate": rate,
-                "based_on": self.based_on, "inconsistent": self.inconsistent}
+        return {
+            "launched": self.launched,
+            "intercepted": self.intercepted,
+            "rate": rate,
+            "based_on": self.based_on,
+            "inconsistent": self.inconsistent,
+        }
 
 
 def _interception(figures: Sequence[dict[Measure, Figure]], confirmed_only: bool) -> dict[str, Any]:
@@ -115,20 +129,19 @@ def _interception(figures: Sequence[dict[Measure, Figure]], confirmed_only: bool
             if _usable(sent, confirmed_only) and _usable(downed, confirmed_only):
                 tally = overall if weapon is None else weapons.setdefault(weapon, _Tally())
                 tally.add(sent, downed)
-    return {**overall.to_json(),
-            "by_weapon": {w: weapons[w].to_json() for w in sorted(weapons)}}
+    return {**overall.to_json(), "by_weapon": {w: weapons[w].to_json() for w in sorted(weapons)}}
 
 
-def _sum(figures: Sequence[dict[Measure, Figure]], measure: Measure,
-         confirmed_only: bool) -> dict[str, Any]:
+def _sum(
+    figures: Sequence[dict[Measure, Figure]], measure: Measure, confirmed_only: bool
+) -> dict[str, Any]:
     used = [f for figs in figures if (f := _usable(figs.get(measure), confirmed_only))]
     if not used:  # unknown, which is not zero
         return {"value": None, "min": None, "max": None, "based_on": 0}
     low = sum(f.quantity.low for f in used)
     highs = [f.quantity.high for f in used]
     high = None if None in highs else sum(h for h in highs if h is not None)
-    return {"value": low if low == high else None, "min": low, "max": high,
-            "based_on": len(used)}
+    return {"value": low if low == high else None, "min": low, "max": high, "based_on": len(used)}
 
 
 def _usable(figure: Figure | None, confirmed_only: bool) -> Figure | None:
@@ -141,13 +154,19 @@ def zone(name: str) -> tzinfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"unknown time zone {name!r}; use an IANA name such as Europe/Kyiv",
-                           field="tz") from None
+        raise InvalidInput(
+            f"unknown time zone {name!r}; use an IANA name such as Europe/Kyiv", field="tz"
+        ) from None
 
 
 def event_rows(
-    records: Sequence[IncidentRecord], tree: RegionTree, catalogue: Catalogue, *,
-    tz: tzinfo, confirmed_only: bool = False, lang: Lang = "en",
+    records: Sequence[IncidentRecord],
+    tree: RegionTree,
+    catalogue: Catalogue,
+    *,
+    tz: tzinfo,
+    confirmed_only: bool = False,
+    lang: Lang = "en",
 ) -> list[dict[str, str]]:
     return [_row(r, tree, catalogue, tz, confirmed_only, lang) for r in records]
 
@@ -160,8 +179,14 @@ def to_csv(rows: Iterable[dict[str, str]]) -> str:
     return out.getvalue()
 
 
-def _row(record: IncidentRecord, tree: RegionTree, catalogue: Catalogue, tz: tzinfo,
-         confirmed_only: bool, lang: Lang) -> dict[str, str]:
+def _row(
+    record: IncidentRecord,
+    tree: RegionTree,
+    catalogue: Catalogue,
+    tz: tzinfo,
+    confirmed_only: bool,
+    lang: Lang,
+) -> dict[str, str]:
     incident = record.incident
     chain = _chain(tree, incident.regions[0])
     names = [_name(tree, code, lang) for code in chain]
@@ -186,14 +211,18 @@ def _row(record: IncidentRecord, tree: RegionTree, catalogue: Catalogue, tz: tzi
     }
 
 
-def _notes(record: IncidentRecord, figures: dict[Measure, Figure], tree: RegionTree,
-           lang: Lang) -> str:
+def _notes(
+    record: IncidentRecord, figures: dict[Measure, Figure], tree: RegionTree, lang: Lang
+) -> str:
     incident = record.incident
     parts = [p for p in (incident.title, incident.description) if p]
     stated = [
         f"{m.value} {f.quantity.text(lang)}"
-        + (" (" + ", ".join(f"{p.weapon} {p.quantity.text(lang)}" for p in f.parts) + ")"
-           if f.parts and any(p.weapon for p in f.parts) else "")
+        + (
+            " (" + ", ".join(f"{p.weapon} {p.quantity.text(lang)}" for p in f.parts) + ")"
+            if f.parts and any(p.weapon for p in f.parts)
+            else ""
+        )
         + f" [{f.status.value}]"
         for m, f in figures.items()
     ]

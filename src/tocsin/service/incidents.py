@@ -86,7 +86,11 @@ class IncidentService:
         authorize_incident(actor, cmd.regions, tree)
         now = self.clock.now()
         incident = rules.create_incident(
-            cmd, incident_id=str(uuid.uuid4()), now=now, actor=actor.label, tree=tree,
+            cmd,
+            incident_id=str(uuid.uuid4()),
+            now=now,
+            actor=actor.label,
+            tree=tree,
             catalogue=self.catalogue,
         )
         async with self.store.write() as tx:
@@ -116,7 +120,11 @@ class IncidentService:
         return await self._change(incident_id, actor, apply, alerts=alert_ids)
 
     async def close(
-        self, incident_id: str, actor: Actor, *, end: datetime | None = None,
+        self,
+        incident_id: str,
+        actor: Actor,
+        *,
+        end: datetime | None = None,
         note: str | None = None,
     ) -> IncidentRecord:
         def apply(record: IncidentRecord, now: datetime) -> Change:
@@ -139,7 +147,11 @@ class IncidentService:
             record = await self._load(tx, incident_id, actor)
             now = self.clock.now()
             claim = rules.new_claim(
-                record, cmd, claim_id=str(uuid.uuid4()), now=now, actor=actor.label,
+                record,
+                cmd,
+                claim_id=str(uuid.uuid4()),
+                now=now,
+                actor=actor.label,
                 catalogue=self.catalogue,
             )
             event = await self._record(
@@ -151,21 +163,31 @@ class IncidentService:
         return replace(record, claims=(*record.claims, claim)), claim
 
     async def change_claim(
-        self, incident_id: str, claim_id: str, action: str, actor: Actor,
+        self,
+        incident_id: str,
+        claim_id: str,
+        action: str,
+        actor: Actor,
         note: str | None = None,
     ) -> tuple[IncidentRecord, Claim]:
         """Verify, dispute or retract a claim (`action`: verify, dispute, retract)."""
         if action not in ACTIONS:
-            raise InvalidInput(f"unknown action {action!r}; known: {', '.join(ACTIONS)}",
-                               field="action")
+            raise InvalidInput(
+                f"unknown action {action!r}; known: {', '.join(ACTIONS)}", field="action"
+            )
         async with self.store.write() as tx:
             record = await self._load(tx, incident_id, actor)
             rules.require_open(record.incident, f"{action} a claim of")
             claim = _claim(record, claim_id)
             now = self.clock.now()
             change = change_status(claim, action, now=now, actor=actor.label, note=note)
-            data = {"claim_id": claim.id, "measure": claim.measure.value,
-                    "from": change.previous.value, "to": change.status.value, "note": change.note}
+            data = {
+                "claim_id": claim.id,
+                "measure": claim.measure.value,
+                "from": change.previous.value,
+                "to": change.status.value,
+                "note": change.note,
+            }
             event = await self._record(
                 tx, actor, STATUS_EVENTS[change.status], incident_id, data, now
             )
@@ -183,11 +205,20 @@ class IncidentService:
             record = await self._load(tx, incident_id, actor)
             rules.require_open(record.incident, "add a response to")
             now = self.clock.now()
-            action = new_response(cmd, response_id=str(uuid.uuid4()), incident_id=incident_id,
-                                  now=now, actor=actor.label)
+            action = new_response(
+                cmd,
+                response_id=str(uuid.uuid4()),
+                incident_id=incident_id,
+                now=now,
+                actor=actor.label,
+            )
             event = await self._record(
-                tx, actor, EventType.RESPONSE_ADDED, incident_id,
-                {"response": action.to_json()}, now,
+                tx,
+                actor,
+                EventType.RESPONSE_ADDED,
+                incident_id,
+                {"response": action.to_json()},
+                now,
             )
             action = replace(action, seq=event.seq)
             await db.insert_response(tx, action)
@@ -203,8 +234,9 @@ class IncidentService:
             rules.require_open(record.incident, "update a response of")
             action = record.response(response_id)
             if action is None:
-                raise NotFound(f"no response {response_id!r} in incident {incident_id}",
-                               field="response_id")
+                raise NotFound(
+                    f"no response {response_id!r} in incident {incident_id}", field="response_id"
+                )
             now = self.clock.now()
             change = update_response(action, cmd, now=now, actor=actor.label)
             kind = RESPONSE_EVENTS.get(change.status, EventType.RESPONSE_UPDATED)
@@ -272,7 +304,8 @@ class IncidentService:
                 return record
             await self._check_alerts(tx, alerts, "alerts")
             data: dict[str, Any] = {
-                "incident": change.incident.to_json(), "changes": change.changes
+                "incident": change.incident.to_json(),
+                "changes": change.changes,
             }
             if note:
                 data["note"] = text(note, MAX_NOTE, "note")
@@ -294,11 +327,17 @@ class IncidentService:
         known = await db.existing_alerts(tx, [a for a in alert_ids if "\x00" not in a])
         for index, alert_id in enumerate(alert_ids):
             if alert_id not in known:
-                raise InvalidInput(f"no alert {alert_id!r}", field=f"{field}[{index}]",
-                                   code="unknown_alert")
+                raise InvalidInput(
+                    f"no alert {alert_id!r}", field=f"{field}[{index}]", code="unknown_alert"
+                )
 
     async def _record(
-        self, tx: Tx, actor: Actor, kind: EventType, incident_id: str, data: dict[str, Any],
+        self,
+        tx: Tx,
+        actor: Actor,
+        kind: EventType,
+        incident_id: str,
+        data: dict[str, Any],
         now: datetime,
     ) -> Event:
         body = {"incident_id": incident_id, **data}
@@ -326,6 +365,5 @@ class IncidentService:
 def _claim(record: IncidentRecord, claim_id: str) -> Claim:
     claim = record.claim(claim_id)
     if claim is None:
-        raise NotFound(f"no claim {claim_id!r} in incident {record.incident.id}",
-                       field="claim_id")
+        raise NotFound(f"no claim {claim_id!r} in incident {record.incident.id}", field="claim_id")
     return claim

@@ -1,0 +1,240 @@
+"""Statistics: time under alert per region, rankings, time series, profiles, concurrency.
+
+Public reads. Every answer is JSON by default; `format=csv|parquet` gives the table and
+`format=png|svg` a chart. Exercise and test alerts count only when `status` asks for them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import AwareDatetime
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from tocsin.api.deps import App, Language
+from tocsin.api.views import cached_json
+from tocsin.errors import InvalidInput
+from tocsin.reports import stats as reports
+from tocsin.reports.charts import Chart
+from tocsin.reports.tables import Table
+from tocsin.service.stats import Filters, StatsService, Window
+
+router = APIRouter(prefix="/v1/stats", tags=["statistics"])
+
+Since = Annotated[
+    AwareDatetime | None, Query(description="start of the window (ISO 8601 with offset)")
+]
+Until = Annotated[AwareDatetime | None, Query(description="end of the window (exclusive)")]
+Status = Annotated[str, Query(description="actual (default), exercise, test, a comma list, or all")]
+Threat = Annotated[str | None, Query(description="threat ids, comma-separated (default: all)")]
+Source = Annotated[
+    str | None, Query(description="alert sources, e.g. ua-official, ua-volunteer, api")
+]
+Tz = Annotated[str, Query(description="time zone of days, hours and weekdays, e.g. Europe/Kyiv")]
+Every = Annotated[str, Query(description="hour, day, week, month or year")]
+
+
+def stats_service(request: Request, tocsin: App) -> StatsService:
+    """The wired statistics service (one per application)."""
+    wired = getattr(tocsin, "stats", None)
+    if isinstance(wired, StatsService):
+        return wired
+    service = getattr(request.app.state, "stats", None)
+    if not isinstance(service, StatsService) or service.store is not tocsin.store:
+        service = StatsService(tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock)
+        request.app.state.stats = service
+    return service
+
+
+Stats = Annotated[StatsService, Depends(stats_service)]
+
+
+def filters(
+    tocsin: App, status: Status = "actual", threat: Threat = None, source: Source = None
+) -> Filters:
+    return Filters.parse(status, threat, source, tocsin.catalogue)
+
+
+Filter = Annotated[Filters, Depends(filters)]
+
+
+def _format(fmt: str, allowed: tuple[str, ...] = reports.FORMATS) -> str:
+    if fmt not in allowed:
+        raise InvalidInput(f"format must be one of {', '.join(allowed)}", field="format")
+    return fmt
+
+
+Format = Annotated[str, Query(alias="format", description="json, csv, parquet, png or svg")]
+
+
+@router.get("/regions/{code}", summary="Alerts and time under alert of one region")
+async def region_stats(
+    code: str,
+    request: Request,
+    stats: Stats,
+    flt: Filter,
+    lang: Language,
+    since: Since = None,
+    until: Until = None,
+    fmt: Format = "json",
+) -> Response:
+    """`count`: alerts of the region or its descendants that started in the window; `seconds`:
+    time in the window during which the region or any part of it was under alert (overlapping
+    alerts counted once); durations of the counted alerts in seconds."""
+    _format(fmt, ("json", "csv", "parquet"))
+    result = await stats.region(code, Window(since, until), flt)
+    if fmt == "json":
+        return cached_json(request, result.to_json(lang))
+    table = reports.regions_table([result], f"{code}: alerts and time under alert", lang)
+    return await _file(table, None, fmt, f"stats-{code}")
+
+
+@router.get("/ranking", summary="Regions of one level ranked by time under alert or count")
+async def ranking(
+    request: Request,
+    stats: Stats,
+    flt: Filter,
+    lang: Language,
+    level: str = "oblast",
+    within: str | None = None,
+    by: Annotated[str, Query(description="seconds or count")] = "seconds",
+    limit: Annotated[int, Query(ge=1, le=5000)] = 50,
+    since: Since = None,
+    until: Until = None,
+    fmt: Format = "json",
+) -> Response:
+    _format(fmt)
+    bounds, ranked = await stats.ranking(
+        level, within, Window(since, until), flt, by=by, limit=limit
+    )
+    if fmt == "json":
+        return cached_json(
+            request,
+            {
+                "level": level,
+                "within": within,
+                "by": by,
+                **bounds.to_json(),
+                "filters": flt.to_json(),
+                "regions": [r.to_json(lang) for r in ranked],
+            },
+        )
+    table = reports.regions_table(ranked, f"{level} ranking by {by}", lang)
+    return await _file(table, reports.ranking_chart(ranked, bounds, by, lang), fmt, "ranking")
+
+
+@router.get("/series", summary="Alerts started and hours under alert per day, week or month")
+async def series(
+    request: Request,
+    stats: Stats,
+    flt: Filter,
+    lang: Language,
+    region: str = "UA",
+    every: Every = "day",
+    tz: Tz = "UTC",
+    metric: Annotated[str, Query(description="what charts show: hours or alerts")] = "hours",
+    since: Since = None,
+    until: Until = None,
+    fmt: Format = "json",
+) -> Response:
+    _format(fmt)
+    result = await stats.series(region, Window(since, until), flt, every=every, tz=tz)
+    if fmt == "json":
+        return cached_json(request, {**result.to_json(lang), "filters": flt.to_json()})
+    chart = reports.series_chart(result, metric, lang)
+    return await _file(reports.series_table(result), chart, fmt, f"series-{region}-{every}")
+
+
+@router.get("/profile/hour", summary="Alerts and time under alert by hour of day")
+async def hour_profile(
+    request: Request,
+    stats: Stats,
+    flt: Filter,
+    lang: Language,
+    region: str = "UA",
+    tz: Tz = "UTC",
+    since: Since = None,
+    until: Until = None,
+    fmt: Format = "json",
+) -> Response:
+    return await _profile(request, stats, flt, lang, region, "hour", tz, since, until, fmt)
+
+
+@router.get("/profile/weekday", summary="Alerts and time under alert by day of week")
+async def weekday_profile(
+    request: Request,
+    stats: Stats,
+    flt: Filter,
+    lang: Language,
+    region: str = "UA",
+    tz: Tz = "UTC",
+    since: Since = None,
+    until: Until = None,
+    fmt: Format = "json",
+) -> Response:
+    return await _profile(request, stats, flt, lang, region, "weekday", tz, since, until, fmt)
+
+
+@router.get("/concurrency", summary="How many regions were under alert at once, and the peak")
+async def concurrency(
+    request: Request,
+    stats: Stats,
+    flt: Filter,
+    lang: Language,
+    within: str | None = None,
+    level: Annotated[
+        str | None,
+        Query(
+            description="count regions of this level (partly) under alert; "
+            "default: the regions alerts named, at any level"
+        ),
+    ] = None,
+    every: Every = "day",
+    tz: Tz = "UTC",
+    since: Since = None,
+    until: Until = None,
+    fmt: Format = "json",
+) -> Response:
+    _format(fmt)
+    result = await stats.concurrency(
+        within, Window(since, until), flt, level=level, every=every, tz=tz
+    )
+    if fmt == "json":
+        return cached_json(request, {**result.to_json(lang), "filters": flt.to_json()})
+    chart = reports.concurrency_chart(result, lang)
+    return await _file(reports.concurrency_table(result), chart, fmt, "concurrency")
+
+
+async def _profile(
+    request: Request,
+    stats: StatsService,
+    flt: Filters,
+    lang: str,
+    region: str,
+    by: str,
+    tz: str,
+    since: Any,
+    until: Any,
+    fmt: str,
+) -> Response:
+    _format(fmt)
+    result = await stats.profile(region, Window(since, until), flt, by=by, tz=tz)
+    if fmt == "json":
+        return cached_json(request, {**result.to_json(lang), "filters": flt.to_json()})
+    chart = reports.profile_chart(result, lang)
+    return await _file(reports.profile_table(result), chart, fmt, f"profile-{by}-{region}")
+
+
+async def _file(table: Table, chart: Chart | None, fmt: str, name: str) -> Response:
+    if chart is None and fmt in ("png", "svg"):
+        raise InvalidInput("this answer has no chart; use json, csv or parquet", field="format")
+    assert chart is not None or fmt in ("csv", "parquet")
+    body, media_type = await run_in_threadpool(reports.export, table, chart or _no_chart(), fmt)
+    headers = {"Content-Disposition": f'inline; filename="{name}.{fmt}"'}
+    return Response(body, media_type=media_type, headers=headers)
+
+
+def _no_chart() -> Chart:
+    return Chart("bar", "", "", "", [], [])

@@ -1,0 +1,190 @@
+"""`tocsin history`: import published alert history (and list what was imported)."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tocsin.bootstrap import Tocsin
+from tocsin.cli.common import (
+    ConfigOption,
+    DatabaseOption,
+    console,
+    errors,
+    handle_errors,
+    settings_from,
+    with_tocsin,
+)
+from tocsin.history.formats import FORMATS
+from tocsin.history.importer import DEFAULT_BATCH, BatchDone, HistoryImporter, ImportReport
+from tocsin.storage.history_store import HistoryStore, ImportRecord
+
+app = typer.Typer(help="Alert history: import published data sets.", no_args_is_help=True)
+SHOWN = 50
+
+
+@app.command("import")
+@handle_errors
+def import_(
+    file: Annotated[Path, typer.Argument(help="the data file", exists=True, dir_okay=False)],
+    fmt: Annotated[
+        str,
+        typer.Option("--format", help=f"one of: {', '.join(FORMATS)} (see docs/history.md)"),
+    ],
+    source: Annotated[
+        str | None,
+        typer.Option(help="name recorded as the alerts' source [format, or the file's stem]"),
+    ] = None,
+    on_error: Annotated[
+        str,
+        typer.Option(
+            help="skip: import the good rows and report the bad; abort: write nothing "
+            "if any row is bad"
+        ),
+    ] = "skip",
+    batch_size: Annotated[int, typer.Option(min=1, help="rows per transaction")] = DEFAULT_BATCH,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="check every row, write nothing")
+    ] = False,
+    json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    database_url: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Import an alert history file; a second import of the same rows adds nothing, and an
+    interrupted import resumes after its last committed batch."""
+    if on_error not in ("skip", "abort"):
+        raise typer.BadParameter("--on-error must be skip or abort")
+    settings = settings_from(database_url, config)
+    total = _lines(file)
+
+    async def go(tocsin: Tocsin) -> ImportReport:
+        importer = HistoryImporter(
+            tocsin.store, tocsin.regions.tree, tocsin.catalogue, tocsin.clock
+        )
+        with _progress(json) as progress:
+            task = progress.add_task(f"importing {file.name}", total=total)
+
+            def advance(done: BatchDone) -> None:
+                progress.update(task, completed=done.last_line)
+
+            report = await importer.run(
+                file,
+                fmt,
+                actor=f"cli:{_user()}",
+                source=source,
+                on_error="abort" if on_error == "abort" else "skip",
+                batch_size=batch_size,
+                dry_run=dry_run,
+                on_batch=advance,
+            )
+            progress.update(task, completed=total)
+        return report
+
+    report = with_tocsin(settings, go)
+    if json:
+        console.print_json(orjson.dumps(report_json(report)).decode())
+    else:
+        _print(report)
+    if report.aborted:
+        raise typer.Exit(2)
+
+
+@app.command("list")
+@handle_errors
+def list_(database_url: DatabaseOption = None, config: ConfigOption = None) -> None:
+    """The files imported so far, and how far each import got."""
+    settings = settings_from(database_url, config)
+
+    async def go(tocsin: Tocsin) -> list[ImportRecord]:
+        return await HistoryStore(tocsin.store.engine).all()
+
+    records = with_tocsin(settings, go)
+    if not records:
+        console.print("no history imported yet")
+        return
+    for r in records:
+        state = f"done {r.finished_at:%Y-%m-%d %H:%M}" if r.finished_at else "interrupted"
+        console.print(
+            f"[bold]{r.source}[/] ({r.format}) {Path(r.file).name}: up to line {r.last_line}, "
+            f"{r.added} added, {r.existing} already present, {r.rejected} rejected; {state}",
+            highlight=False,
+        )
+
+
+def report_json(report: ImportReport) -> dict[str, object]:
+    return {
+        "file": report.file,
+        "format": report.format,
+        "source": report.source,
+        "fingerprint": report.fingerprint,
+        "rows": report.rows,
+        "added": report.added,
+        "already_present": report.existing,
+        "rejected": report.rejected,
+        "bad_rows": [{"line": b.line, "reason": b.reason} for b in report.bad],
+        "resumed_after_line": report.resumed_after,
+        "already_imported": report.already_imported,
+        "aborted": report.aborted,
+        "dry_run": report.dry_run,
+        "batches": report.batches,
+        "seconds": round(report.seconds, 3),
+    }
+
+
+def _print(report: ImportReport) -> None:
+    if report.already_imported:
+        console.print(
+            f"{report.file} was imported before (same content): nothing added; "
+            f"{report.existing} alerts from it are in the store"
+        )
+        return
+    if report.resumed_after is not None:
+        console.print(f"resumed after line {report.resumed_after}")
+    verb = "checked" if report.dry_run or report.aborted else "imported"
+    console.print(
+        f"{verb} {report.file} as {report.source}: {report.rows} rows, {report.added} alerts "
+        f"added, {report.existing} already present, {report.rejected} rejected "
+        f"({report.seconds:.1f} s)"
+    )
+    if report.bad:
+        table = Table("line", "reason", box=None)
+        for bad in report.bad[:SHOWN]:
+            table.add_row(str(bad.line), bad.reason)
+        errors.print(table)
+        if len(report.bad) > SHOWN:
+            errors.print(f"… and {len(report.bad) - SHOWN} more (--json lists them all)")
+    if report.aborted:
+        errors.print(
+            "[bold red]aborted[/]: nothing was written (--on-error skip imports the good rows)"
+        )
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("lines"),
+        TimeElapsedColumn(),
+        console=errors,
+        disable=quiet,
+        transient=False,
+    )
+
+
+def _lines(file: Path) -> int:
+    with file.open("rb") as handle:
+        return max(1, sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b"")))
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"

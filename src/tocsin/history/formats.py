@@ -1,0 +1,231 @@
+"""Readers for alert history files, each yielding one record per data row with its line number.
+
+    ua-official   Vadimkin/ukrainian-air-raid-sirens-dataset `official_data_en.csv`:
+                  oblast,raion,hromada,level,started_at,finished_at,source
+    ua-volunteer  the same data set's `volunteer_data_en.csv`: region,started_at,finished_at,naive
+                  (naive=True: no all-clear was seen; the end is the start + 30 minutes)
+    csv           generic: region,threat,start,end[,status] with region codes of the loaded tree
+    jsonl         generic: one JSON object per line with the same keys
+
+Times are ISO 8601 with a UTC offset (`2022-03-15 16:10:34+00:00`, `…T16:10:34Z`). A row that
+cannot be read becomes a `BadRow` naming the line and the reason; the reader goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+
+from tocsin.domain.alerts import Status
+from tocsin.errors import InvalidInput
+
+_ZERO = timedelta(0)
+AIR = "air"
+"""The threat type of the Ukrainian data sets: an air-raid alert of unknown kind."""
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A place as a data set names it (no code yet)."""
+
+    level: str
+    oblast: str
+    raion: str = ""
+    hromada: str = ""
+
+    def label(self) -> str:
+        return " / ".join(part for part in (self.oblast, self.raion, self.hromada) if part)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    line: int
+    start: datetime
+    end: datetime
+    threat: str = AIR
+    status: Status = Status.ACTUAL
+    place: Place | None = None
+    region: str | None = None
+    naive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BadRow:
+    line: int
+    reason: str
+
+
+Record = Row | BadRow
+Reader = Callable[[Path], Iterator[Record]]
+
+OFFICIAL_COLUMNS = ("oblast", "raion", "hromada", "level", "started_at", "finished_at")
+VOLUNTEER_COLUMNS = ("region", "started_at", "finished_at", "naive")
+GENERIC_COLUMNS = ("region", "threat", "start", "end")
+PLACE_LEVELS = ("oblast", "raion", "hromada")
+
+
+def read_official(path: Path) -> Iterator[Record]:
+    for item in _csv_rows(path, OFFICIAL_COLUMNS):
+        if isinstance(item, BadRow):
+            yield item
+            continue
+        line, row = item
+        try:
+            start, end = _times(row["started_at"], row["finished_at"])
+            place = _official_place(row)
+        except ValueError as exc:
+            yield BadRow(line, str(exc))
+            continue
+        yield Row(line, start, end, place=place)
+
+
+def read_volunteer(path: Path) -> Iterator[Record]:
+    for item in _csv_rows(path, VOLUNTEER_COLUMNS):
+        if isinstance(item, BadRow):
+            yield item
+            continue
+        line, row = item
+        try:
+            start, end = _times(row["started_at"], row["finished_at"])
+            naive = _flag(row["naive"], "naive")
+            name = _required(row, "region")
+        except ValueError as exc:
+            yield BadRow(line, str(exc))
+            continue
+        yield Row(line, start, end, place=Place("oblast", name), naive=naive)
+
+
+def read_generic_csv(path: Path) -> Iterator[Record]:
+    for item in _csv_rows(path, GENERIC_COLUMNS):
+        yield item if isinstance(item, BadRow) else _generic(*item)
+
+
+def read_generic_jsonl(path: Path) -> Iterator[Record]:
+    with path.open("rb") as handle:
+        for line, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                value = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                yield BadRow(line, f"not valid JSON: {exc}")
+                continue
+            if not isinstance(value, dict):
+                yield BadRow(line, "not a JSON object")
+                continue
+            yield _generic(line, {k: "" if v is None else str(v) for k, v in value.items()})
+
+
+FORMATS: dict[str, Reader] = {
+    "ua-official": read_official,
+    "ua-volunteer": read_volunteer,
+    "csv": read_generic_csv,
+    "jsonl": read_generic_jsonl,
+}
+
+
+def reader(name: str) -> Reader:
+    try:
+        return FORMATS[name]
+    except KeyError:
+        known = ", ".join(FORMATS)
+        raise InvalidInput(
+            f"unknown history format {name!r}; known: {known}", field="format"
+        ) from None
+
+
+def parse_time(text: str, what: str) -> datetime:
+    text = text.strip()
+    if not text:
+        raise ValueError(f"{what} is empty")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{what} {text!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"{what} {text!r} has no UTC offset (write e.g. +00:00 or Z)")
+    return moment if moment.utcoffset() == _ZERO else moment.astimezone(UTC)
+
+
+def _generic(line: int, row: dict[str, str]) -> Record:
+    try:
+        start, end = _times(row.get("start", ""), row.get("end", ""))
+        region = _required(row, "region")
+        threat = _required(row, "threat")
+        status = _status(row.get("status", "") or "actual")
+    except ValueError as exc:
+        return BadRow(line, str(exc))
+    return Row(line, start, end, threat=threat, status=status, region=region)
+
+
+def _csv_rows(
+    path: Path, required: tuple[str, ...]
+) -> Iterator[tuple[int, dict[str, str]] | BadRow]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = csv.reader(handle)
+        header = [h.strip() for h in next(rows, [])]
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise InvalidInput(
+                f"{path.name}: the header has no column {', '.join(missing)} "
+                f"(found: {', '.join(header) or 'nothing'})",
+                field="file",
+            )
+        for values in rows:
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) != len(header):
+                yield BadRow(rows.line_num, f"{len(values)} fields; the header has {len(header)}")
+                continue
+            yield rows.line_num, dict(zip(header, values, strict=True))
+
+
+def _times(start_text: str, end_text: str) -> tuple[datetime, datetime]:
+    start = parse_time(start_text, "start")
+    end = parse_time(end_text, "end")
+    if end < start:
+        raise ValueError(f"ends before it starts ({end.isoformat()} < {start.isoformat()})")
+    return start, end
+
+
+def _official_place(row: dict[str, str]) -> Place:
+    level = _required(row, "level").lower()
+    if level not in PLACE_LEVELS:
+        raise ValueError(f"level {level!r} is not one of {', '.join(PLACE_LEVELS)}")
+    names = {key: row.get(key, "").strip() for key in PLACE_LEVELS}
+    depth = PLACE_LEVELS.index(level)
+    for key in PLACE_LEVELS[: depth + 1]:
+        if not names[key]:
+            raise ValueError(f"level is {level} but the {key} column is empty")
+    for key in PLACE_LEVELS[depth + 1 :]:
+        if names[key]:
+            raise ValueError(f"level is {level} but the {key} column is filled ({names[key]!r})")
+    return Place(level, names["oblast"], names["raion"], names["hromada"])
+
+
+def _required(row: dict[str, str], key: str) -> str:
+    value = (row.get(key) or "").strip()
+    if not value:
+        raise ValueError(f"{key} is empty")
+    return value
+
+
+def _flag(text: str, what: str) -> bool:
+    value = text.strip().lower()
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no", ""):
+        return False
+    raise ValueError(f"{what} {text!r} is not true or false")
+
+
+def _status(text: str) -> Status:
+    try:
+        return Status(text.strip().lower())
+    except ValueError:
+        raise ValueError(f"status {text!r} is not actual, exercise or test") from None

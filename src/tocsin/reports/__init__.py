@@ -1,0 +1,1 @@
+"""Statistics as tables (CSV, Parquet) and charts (PNG, SVG) that a reader understands."""
