@@ -184,7 +184,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def tocsin(database_url: str, clock: ManualClock) -> AsyncIterator[Tocsin]:
-    app = await build(Settings(database_url=database_url), clock=clock)
+    app = await build(Settings(database_url=database_url, channels=()), clock=clock)
     try:
         yield app
     finally:

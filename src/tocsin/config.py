@@ -91,7 +91,23 @@ class Settings(BaseSettings):
         description="seconds without a heartbeat before a siren is marked faulty",
     )
     channels: tuple[str, ...] = Field(
-        (), description="channels started with the server: built-in names or 'module:Class'"
+        ("subscriptions", "broadcast"),
+        description="channels started with the server: built-in names (subscriptions: "
+        "webhooks and apprise; broadcast: repeats; sirens: added by itself when mqtt_url is "
+        "set) or 'module:Class'",
+    )
+    webhook_allow_private: bool = Field(
+        False,
+        description="let webhooks reach private, loopback, link-local and other non-public "
+        "addresses (refused by default so outbound requests cannot reach internal services)",
+    )
+    webhook_timeout: float = Field(
+        10.0, gt=0, le=300, description="seconds a webhook receiver has to answer, in all"
+    )
+    broadcast_repeat_minutes: dict[str, float] = Field(
+        default_factory=lambda: {"missile": 5.0, "aviation": 5.0, "*": 10.0},
+        description="minutes between repeats of an active alert's announcement to broadcast "
+        "subscriptions, by threat id ('*': any other; 0: none); see docs/broadcast.md",
     )
     public_url: str = Field(
         "", description="the URL the public reaches this service at (links in feeds)"

@@ -17,6 +17,7 @@ from tocsin.api import (
     approvals,
     audit,
     cap,
+    channels,
     events,
     incidents,
     iot,
@@ -27,6 +28,7 @@ from tocsin.api import (
     sirens,
     stats,
     stream,
+    subscriptions,
     tokens,
 )
 from tocsin.bootstrap import Tocsin, build
@@ -94,6 +96,8 @@ def create_app(
         sirens,
         iot,
         stats,
+        subscriptions,
+        channels,
         meta,
     ):
         app.include_router(module.router)

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("tocsin.channels")
 
 BUILTIN: dict[str, str] = {
+    "subscriptions": "tocsin.channels.subscriptions:SubscriptionChannel",
+    "broadcast": "tocsin.channels.broadcast:BroadcastRepeater",
     "sirens": "tocsin.channels.sirens.bridge:SirenChannel",
 }
 

@@ -8,6 +8,7 @@ from tocsin.cli import (
     alerts,
     audit,
     cap,
+    channels,
     db,
     history,
     incidents,
@@ -16,6 +17,7 @@ from tocsin.cli import (
     serve,
     sirens,
     stats,
+    subscriptions,
     tokens,
     users,
 )
@@ -38,6 +40,8 @@ app.add_typer(incidents.app, name="incident")
 app.add_typer(sirens.app, name="siren")
 app.add_typer(history.app, name="history")
 app.add_typer(stats.app, name="stats")
+app.add_typer(subscriptions.app, name="subscription")
+app.add_typer(channels.app, name="channel")
 replay.register(app)
 serve.register(app)
 

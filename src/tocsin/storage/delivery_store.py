@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -140,6 +140,20 @@ class DeliveryStore:
                 .values(state=state, state_reason=reason)
             )
         return bool(result.rowcount)
+
+    async def delete_subscription(self, subscription_id: str) -> bool:
+        """Forget a subscription and its cursor (its attempts stay in the log).
+
+        The cursor goes even when the subscription is already gone: a worker that was still
+        finishing an event may have written it after the subscription was deleted.
+        """
+        consumer = t.cursors.c.consumer.endswith(f":{subscription_id}", autoescape=True)
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(t.cursors).where(consumer))
+            deleted = await conn.execute(
+                delete(t.subscriptions).where(t.subscriptions.c.id == subscription_id)
+            )
+        return bool(deleted.rowcount)
 
 
 def _attempt_values(attempt: Attempt) -> dict[str, Any]:

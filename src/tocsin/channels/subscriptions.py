@@ -1,0 +1,258 @@
+"""Subscriptions: webhook, apprise and broadcast targets that admins add and remove at run time.
+
+Every kind is a module, named by an import string and loaded lazily (a kind whose optional
+dependency is missing is disabled alone, with a clear message). A kind module offers
+
+- `validate(url, options) -> None`: raise `InvalidInput` (with the field) for a bad target;
+- `make_target(record, tocsin) -> Target`: the delivery target of one subscription;
+
+and may offer `secret(given) -> str` (the kind signs with a secret: check the given one or
+make one) and `async check_target(url, options, settings) -> None` (checks that need I/O).
+
+`SubscriptionChannel` runs one delivery worker per active subscription, reconciles with the
+table every few seconds (the CLI and other processes change it too) and at once when the
+service in this process asks; a target that keeps failing is paused and reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import re
+from collections.abc import Awaitable
+from dataclasses import replace
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+import httpx
+
+from tocsin.channels.delivery import Target
+from tocsin.domain.events import Event
+from tocsin.errors import InvalidInput
+from tocsin.storage.delivery_store import SubscriptionRecord
+from tocsin.streams.hub import Encoded, Filter
+
+if TYPE_CHECKING:
+    from tocsin.bootstrap import Tocsin
+    from tocsin.service.queries import AlertQueries
+
+log = logging.getLogger("tocsin.subscriptions")
+
+KINDS: dict[str, str] = {
+    "webhook": "tocsin.channels.webhook",
+    "apprise": "tocsin.channels.apprise",
+    "broadcast": "tocsin.channels.broadcast",
+}
+PAUSED_EVENT = "subscription.paused"
+
+
+class Kind(Protocol):
+    def validate(self, url: str, options: dict[str, Any]) -> None: ...
+
+    def make_target(self, record: SubscriptionRecord, tocsin: Tocsin) -> Target: ...
+
+
+def load_kind(kind: str) -> Kind:
+    """The module of a subscription kind; InvalidInput if unknown or unavailable here."""
+    if kind not in KINDS:
+        raise InvalidInput(
+            f"unknown subscription kind {kind!r}: one of {', '.join(sorted(KINDS))}", field="kind"
+        )
+    try:
+        module: ModuleType = importlib.import_module(KINDS[kind])
+    except ImportError as exc:
+        raise InvalidInput(
+            f"{kind} subscriptions are not available here: {exc} (install what they need)",
+            field="kind",
+            code="kind_unavailable",
+        ) from None
+    return cast(Kind, module)
+
+
+# --- filters ------------------------------------------------------------------------------
+
+
+def compile_filter(filters: dict[str, Any], queries: AlertQueries) -> Filter:
+    """A subscription's stored filters as the stream filter they mean.
+
+    `regions`: alerts covering any part of one of them (the region, its ancestors and its
+    descendants); `threats`: the alert's threat, or its previous one on an escalation or
+    de-escalation; `statuses`: default `actual`. Unknown regions no longer match anything.
+    """
+    area: set[str] | None = None
+    if filters.get("regions"):
+        area = set()
+        for code in filters["regions"]:
+            if code in queries.regions.tree:
+                area |= queries.region_area(code)
+    threats = frozenset(filters["threats"]) if filters.get("threats") else None
+    statuses = frozenset(filters.get("statuses") or ["actual"])
+    return Filter(None if area is None else frozenset(area), threats, statuses)
+
+
+def wanted(filter: Filter, event: Event) -> bool:
+    """Whether a subscriber with `filter` gets `event`, exactly as a live stream would.
+
+    An alert event matches on its regions and those the change removed, its threat and the
+    one it changed from, and its status. Other events (`subscription.paused`, …) go only to
+    subscribers without region or threat filters.
+    """
+    return filter.matches(Encoded.of(event))
+
+
+# --- the channel --------------------------------------------------------------------------
+
+
+class SubscriptionChannel:
+    name = "subscriptions"
+
+    def __init__(self, tocsin: Tocsin, *, interval: float = 2.0) -> None:
+        self.tocsin = tocsin
+        self.interval = interval
+        self.records: dict[str, SubscriptionRecord] = {}  # by consumer, as last read
+        self.cursors: dict[str, int] = {}
+        self.disabled: dict[str, str] = {}  # consumer -> why no worker could be made
+        self._mine: set[str] = set()
+        self._pausing: set[str] = set()
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.reconcile()
+        self._task = asyncio.create_task(self._loop(), name="subscriptions")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        async with self._lock:
+            for consumer in list(self._mine):
+                await self._remove(consumer)
+
+    async def reconcile(self) -> None:
+        """Make the running workers match the active subscriptions in the table."""
+        async with self._lock:
+            records = await self.tocsin.deliveries.subscriptions()
+            self.cursors = await self.tocsin.deliveries.cursors()
+            self.records = {r.consumer: r for r in records if r.kind in KINDS}
+            active = {c: r for c, r in self.records.items() if r.state == "active"}
+            for consumer in sorted(self._mine - active.keys()):
+                await self._remove(consumer)
+                if consumer not in self.records:  # deleted: its worker may have left a cursor
+                    await self.tocsin.deliveries.delete_subscription(consumer.partition(":")[2])
+            for record in active.values():
+                await self._ensure(record)
+
+    def status(self) -> list[dict[str, Any]]:
+        rows = {row["consumer"]: row for row in self.tocsin.supervisor.status()}
+        head = self.tocsin.feed.head
+        out = []
+        for consumer, record in sorted(self.records.items()):
+            row = rows.get(consumer)
+            if row is None or consumer not in self._mine:
+                cursor = self.cursors.get(consumer, record.start_seq)
+                state = "disabled" if consumer in self.disabled else record.state
+                row = {
+                    "consumer": consumer,
+                    "channel": record.kind,
+                    "target": mask_url(record.url),
+                    "state": state,
+                    "cursor": cursor,
+                    "backlog": max(0, head - cursor),
+                    "last_error": self.disabled.get(consumer, record.state_reason),
+                }
+            out.append(row)
+        return out
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.reconcile()
+            except Exception:
+                log.exception("reading the subscriptions failed; trying again")
+
+    async def _ensure(self, record: SubscriptionRecord) -> None:
+        consumer = record.consumer
+        worker = self.tocsin.supervisor.workers.get(consumer)
+        if worker is not None:
+            if consumer not in self._mine:
+                return  # another channel runs it
+            if worker.state != "paused" or consumer in self._pausing:
+                return
+            await self._remove(consumer)  # resumed elsewhere: start afresh from the cursor
+        try:
+            target = load_kind(record.kind).make_target(record, self.tocsin)
+        except Exception as exc:
+            reason = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+            if self.disabled.get(consumer) != reason:
+                log.warning("subscription %s is not delivered: %s", record.id, reason)
+            self.disabled[consumer] = reason
+            return
+        self.disabled.pop(consumer, None)
+        self.tocsin.supervisor.add(target, start=record.start_seq, on_pause=self._on_pause)
+        self._mine.add(consumer)
+
+    async def _remove(self, consumer: str) -> None:
+        worker = self.tocsin.supervisor.workers.get(consumer)
+        await self.tocsin.supervisor.remove(consumer)
+        self._mine.discard(consumer)
+        closing = getattr(worker.target, "aclose", None) if worker is not None else None
+        if closing is not None:
+            with contextlib.suppress(Exception):
+                await cast(Awaitable[None], closing())
+
+    async def _on_pause(self, target: Target, reason: str) -> None:
+        self._pausing.add(target.consumer)  # before any await: reconcile must not restart it
+        try:
+            async with self._lock:
+                record = self.records.get(target.consumer)
+                if record is None:
+                    return
+                await self.tocsin.deliveries.set_state(record.id, "paused", reason)
+                await self._announce(record, reason)
+                self.records[target.consumer] = replace(record, state="paused", state_reason=reason)
+        finally:
+            self._pausing.discard(target.consumer)
+
+    async def _announce(self, record: SubscriptionRecord, reason: str) -> None:
+        """Tell the log. The event is public: it names the subscription, not its target, and
+        not the reason (which may name hosts); admins read those in the API and the CLI."""
+        tocsin = self.tocsin
+        async with tocsin.store.write() as tx:
+            await tx.append(
+                type=PAUSED_EVENT,
+                time=tocsin.clock.now(),
+                actor="system",
+                alert_id=None,
+                data={
+                    "subscription": {"id": record.id, "kind": record.kind},
+                    "stopped_at": _failed_seq(reason),
+                },
+            )
+        for listener in tocsin.listeners:
+            listener.committed(tx.events)
+
+
+def _failed_seq(reason: str) -> int | None:
+    """The event a worker paused at, from its reason (`event 12: HTTP 410`)."""
+    found = re.match(r"event (\d+):", reason)
+    return int(found.group(1)) if found else None
+
+
+def mask_url(url: str) -> str:
+    """A target URL fit to show: for http(s), credentials and query masked; else the scheme."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return "(invalid URL)"
+    if parsed.scheme not in ("http", "https"):
+        return f"{parsed.scheme or '?'}://***"
+    if parsed.userinfo:
+        parsed = parsed.copy_with(username="***", password=None)
+    text = str(parsed.copy_with(query=None, fragment=None))
+    return text + "?***" if parsed.query else text
