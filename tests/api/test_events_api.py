@@ -166,3 +166,14 @@ async def test_bad_event_queries_are_422(
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert (response.json()["code"], response.json()["field"]) == ("invalid_input", field)
+
+
+async def test_every_event_has_an_alert_field_even_when_it_is_about_something_else(
+    client: httpx.AsyncClient,
+) -> None:
+    events = (await client.get("/v1/events", params={"after": 0})).json()["events"]
+    imported = [e for e in events if e["type"] == "regions.imported"]
+    assert imported, "the packs' import is in the log"
+    for event in imported:
+        assert event["alert"] is None and event["changes"] == {}
+        assert event["pack"] in ("ua", "ru-border")

@@ -181,7 +181,7 @@ async def test_a_refusing_endpoint_is_paused_reported_and_resumed(live: Tocsin) 
         gone.plan = lambda _request, _count: Reply()
         resumed = await service.resume(bad.record.id)
         assert (resumed.state, resumed.state_reason) == ("active", None)
-        await until(lambda: len(gone.delivered) == 2)
+        await until(lambda: len(gone.delivered) >= 2)
     assert gone.seqs == [failed, while_paused]  # from the cursor, nothing missing
 
 
@@ -239,7 +239,7 @@ async def test_a_restart_resumes_from_the_cursor(database_url: str) -> None:
         await writer.close()
         second = await start_tocsin(database_url)
         try:
-            await until(lambda: len(receiver.delivered) == 4)
+            await until(lambda: len(receiver.delivered) >= 5)  # 2 before, 1 again, 2 during
             await settled(second, created)
         finally:
             await second.close()

@@ -20,12 +20,18 @@ class Event:
     data: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
-        """The public form, as served by `/v1/events` and the live streams."""
+        """The public form, as served by `/v1/events` and the live streams.
+
+        Every event has `alert` and `changes`; events about something other than an alert
+        (regions imported, a siren's fault, a paused subscription) have `alert: null`.
+        """
         return {
             "seq": self.seq,
             "id": self.id,
             "type": self.type,
             "time": iso_time(self.time),
             "actor": self.actor,
+            "alert": None,
+            "changes": {},
             **self.data,
         }
