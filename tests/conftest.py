@@ -7,6 +7,7 @@ cannot reach PostgreSQL, or cannot find ../shared/data, fails the run instead of
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -214,11 +215,18 @@ async def admin(tocsin: Tocsin) -> dict[str, str]:
 @pytest.fixture
 def live_server(database_url: str) -> Iterator[str]:
     """A real server on a free loopback port, over the test's database."""
+    with serving(Settings(database_url=database_url)) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """A real server with these settings on a free loopback port, in a thread of its own."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     config = uvicorn.Config(
-        create_app(Settings(database_url=database_url)),
+        create_app(settings),
         host="127.0.0.1",
         port=port,
         log_level="warning",
@@ -232,6 +240,8 @@ def live_server(database_url: str) -> Iterator[str]:
     while not live.started:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    live.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        live.should_exit = True
+        thread.join(10)

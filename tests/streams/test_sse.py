@@ -183,3 +183,28 @@ async def test_websocket_refuses_bad_filters(live_server: str) -> None:
         "detail": "unknown region code 'XX-1'",
     }
     assert info.value.rcvd is not None and info.value.rcvd.code == 1008
+
+
+async def test_sse_sends_keepalives_and_a_late_commit_after_them(database_url: str) -> None:
+    from conftest import serving
+
+    headers = await token(database_url)
+    settings = Settings(database_url=database_url, stream_keepalive=0.1)
+    with serving(settings) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=20) as http:
+            seen: list[dict[str, Any]] = []
+            async with http.stream("GET", "/v1/stream") as response:
+                async for frame in frames(response):
+                    seen.append(frame)
+                    comments = [f for f in seen if f.get("comment") == "keepalive"]
+                    if len(comments) == 2 and not any("id" in f for f in seen):
+                        raised = await http.post(
+                            "/v1/alerts", headers=headers,
+                            json={"threat": "missile", "regions": ["UA-63"]},
+                        )  # fmt: skip
+                        assert raised.status_code == 201
+                    if "id" in frame:
+                        break
+    assert seen[0]["event"] == "open"
+    assert seen[-1]["event"] == "alert.raised"
+    assert seen[-1]["data"]["alert"]["id"] == raised.json()["id"]

@@ -1,24 +1,27 @@
 """Live streams: Server-Sent Events and WebSocket, both encoders over the one hub.
 
 Every stream starts with an `open` event, sends keepalives, and resumes after a reconnect from
-`Last-Event-ID` (or `?since=`) with no gap and no duplicate.
+`Last-Event-ID` (or `?since=`) with no gap and no duplicate. An SSE response is written by the
+hub itself (`Hub.attach`, `Pusher`); its own task only sends keepalives and notices when the
+client has gone.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
-from starlette.responses import StreamingResponse
+from fastapi import APIRouter, Header, Query, WebSocket, WebSocketDisconnect
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from tocsin.api.deps import App
 from tocsin.bootstrap import Tocsin
 from tocsin.errors import InvalidInput, TocsinError
 from tocsin.service.queries import parse_statuses
 from tocsin.streams.hub import Dropped, Encoded, Filter
+from tocsin.streams.push import Pusher
 
 router = APIRouter(prefix="/v1/stream", tags=["streams"])
 
@@ -29,38 +32,94 @@ StatusQuery = Annotated[str, Query(description="actual, exercise, test (comma-se
 SinceQuery = Annotated[int | None, Query(ge=0, description="replay events after this seq")]
 
 
-@router.get("", summary="Server-Sent Events: every matching event as it is committed")
+@router.get(
+    "",
+    summary="Server-Sent Events: every matching event as it is committed",
+    response_class=Response,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
 async def sse(
-    request: Request,
     tocsin: App,
     region: RegionQuery = None,
     threat: ThreatQuery = None,
     status: StatusQuery = "actual",
     since: SinceQuery = None,
     last_event_id: Annotated[str | None, Header()] = None,
-) -> StreamingResponse:
+) -> Response:
     chosen = build_filter(tocsin, region, threat, status)
     resume = _resume_point(last_event_id, since)
-    hub = tocsin.hub
-    keepalive = tocsin.settings.stream_keepalive
+    return EventStream(tocsin, chosen, resume, _open_body(tocsin, region, chosen, resume))
 
-    async def frames() -> AsyncIterator[bytes]:
+
+class EventStream(Response):
+    """`open`, the replay after the resume point, then every live event, with keepalives."""
+
+    media_type = "text/event-stream"
+
+    def __init__(
+        self, tocsin: Tocsin, chosen: Filter, resume: int | None, opening: dict[str, Any]
+    ) -> None:
+        self.tocsin = tocsin
+        self.chosen = chosen
+        self.resume = resume
+        self.opening = opening
+        self.status_code = 200
+        self.background = None
+        self.init_headers({"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        hub = self.tocsin.hub
         # from the position announced in `open`, so nothing committed meanwhile is missed
-        start = resume if resume is not None else hub.position
-        yield _sse("open", _open_body(tocsin, region, chosen, resume))
-        async for item in hub.stream(chosen, start, keepalive=keepalive):
-            if item is None:
-                if await request.is_disconnected():
-                    return
-                yield KEEPALIVE
-            elif isinstance(item, Dropped):
-                yield _sse("dropped", {"reason": item.reason, "resume_from": item.resume_from})
+        start = self.resume if self.resume is not None else self.opening["last_seq"]
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        pusher = Pusher(send, limit=hub.buffer, written=start)
+        pusher.push(_sse("open", self.opening))
+        gone = asyncio.ensure_future(_disconnected(receive))
+        subscription = None
+        try:
+            attaching = asyncio.ensure_future(hub.attach(self.chosen, start, pusher))
+            if not await _first(attaching, gone):
                 return
-            else:
-                yield item.sse
+            subscription = attaching.result()
+            keepalive = self.tocsin.settings.stream_keepalive
+            while not pusher.finished.done():
+                if await _first(pusher.finished, gone, timeout=keepalive) is None:
+                    if not pusher.busy:
+                        pusher.push(KEEPALIVE)
+                elif gone.done():
+                    return
+            # dropped for falling behind: say so, and where to resume from
+            body = {"reason": pusher.finished.result(), "resume_from": pusher.written}
+            ending = Pusher(send, limit=1)
+            ending.push(_sse("dropped", body))
+            if await _first(asyncio.ensure_future(ending.drained()), gone):
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            if subscription is not None:
+                hub.detach(subscription)
+            pusher.finish("closed")
+            gone.cancel()
 
-    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(frames(), media_type="text/event-stream", headers=headers)
+
+async def _first(
+    wanted: asyncio.Future[Any], gone: asyncio.Future[None], timeout: float | None = None
+) -> bool | None:
+    """True once `wanted` is done, False if the client went first (a task `wanted` is then
+    cancelled), None at the timeout."""
+    await asyncio.wait({wanted, gone}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    if wanted.done():
+        return True
+    if gone.done():
+        if isinstance(wanted, asyncio.Task):
+            wanted.cancel()
+            await asyncio.gather(wanted, return_exceptions=True)
+        return False
+    return None
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 @router.websocket("/ws")

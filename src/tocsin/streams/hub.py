@@ -2,9 +2,15 @@
 
 A single task tails the event log; each event is encoded once (JSON, and the SSE frame built
 from it) and the same bytes are offered to every subscriber whose filter matches. A subscriber
-has a bounded queue: one that falls too far behind is dropped with a reason and resumes from
-its last sequence number. A subscriber that asks for events since N is first replayed the
-stored events after N, then continues live, with no gap and no duplicate.
+that asks for events since N is first replayed the stored events after N, then continues live,
+with no gap and no duplicate.
+
+Subscribers come in two kinds. An iterating one (`stream`) has a bounded queue that its own
+task reads; one that falls too far behind is dropped with a reason and resumes from its last
+sequence number. A pushed one (`attach`, for Server-Sent Events) is written to by the hub's
+task itself through a `Pusher`: the events read together in one batch go out as one write,
+joined once for every subscriber with an equal filter, so a burst of alerts costs each client
+one write rather than one per alert.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import orjson
 
 from tocsin.domain.events import Event
 from tocsin.streams.log import LogFeed
+from tocsin.streams.push import Pusher
 from tocsin.types import Seq
 
 log = logging.getLogger("tocsin.streams")
@@ -85,23 +92,50 @@ class Dropped:
     resume_from: Seq
 
 
+@dataclass(frozen=True, slots=True)
+class Frames:
+    """The SSE frames of the events of one batch that a filter matches, joined once."""
+
+    sse: bytes
+    last: Seq
+
+    @classmethod
+    def of(cls, batch: list[Encoded], filter: Filter) -> Frames | None:
+        matched = [event for event in batch if filter.matches(event)]
+        if not matched:
+            return None
+        return cls(b"".join(event.sse for event in matched), matched[-1].seq)
+
+
 @dataclass(eq=False)
 class Subscription:
     filter: Filter
     limit: int
     queue: asyncio.Queue[Encoded] = field(init=False)
     dropped: str | None = None
+    pusher: Pusher | None = None  # set once a pushed subscriber has caught up
 
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(self.limit)
 
-    def offer(self, event: Encoded) -> None:
-        if self.dropped is not None or not self.filter.matches(event):
+    def offer(self, batch: list[Encoded], framed: dict[Filter, Frames | None]) -> None:
+        if self.dropped is not None:
             return
-        try:
-            self.queue.put_nowait(event)
-        except asyncio.QueueFull:
-            self.dropped = f"too far behind: more than {self.limit} events queued"
+        if self.pusher is not None:
+            if self.filter in framed:
+                frames = framed[self.filter]
+            else:
+                frames = framed[self.filter] = Frames.of(batch, self.filter)
+            if frames is not None:
+                self.pusher.push(frames.sse, frames.last)
+            return
+        for event in batch:
+            if self.filter.matches(event):
+                try:
+                    self.queue.put_nowait(event)
+                except asyncio.QueueFull:
+                    self.dropped = f"too far behind: more than {self.limit} events queued"
+                    return
 
 
 class Hub:
@@ -151,6 +185,51 @@ class Hub:
         finally:
             self._subscribers.discard(subscription)
 
+    async def attach(self, filter: Filter, since: Seq | None, pusher: Pusher) -> Subscription:
+        """Push matching events after `since` (or from now) to `pusher`, then every live one.
+
+        The stored events are replayed first, a page per write, each written before the next
+        is read; what the hub reads meanwhile is queued and follows them. `detach` ends it.
+        """
+        subscription = Subscription(filter, self.buffer)
+        live_from = self.position
+        self._subscribers.add(subscription)
+        try:
+            last = live_from if since is None else since
+            if since is not None and since < live_from:
+                page: list[Encoded] = []
+                async for event in self._replay(filter, since, live_from):
+                    page.append(event)
+                    if len(page) == self.page:
+                        await self._push_page(pusher, page)
+                        page = []
+                await self._push_page(pusher, page)
+                last = max(last, live_from)
+        except BaseException:
+            self.detach(subscription)
+            raise
+        if subscription.dropped is not None:
+            pusher.finish(subscription.dropped)
+            return subscription
+        queued: list[Encoded] = []
+        while not subscription.queue.empty():
+            event = subscription.queue.get_nowait()
+            if event.seq > last:
+                queued.append(event)
+        if queued:
+            pusher.push(b"".join(event.sse for event in queued), queued[-1].seq)
+        subscription.pusher = pusher  # from here the hub writes to it directly
+        return subscription
+
+    def detach(self, subscription: Subscription) -> None:
+        self._subscribers.discard(subscription)
+
+    @staticmethod
+    async def _push_page(pusher: Pusher, page: list[Encoded]) -> None:
+        if page:
+            pusher.push(b"".join(event.sse for event in page), page[-1].seq)
+            await pusher.drained()
+
     async def _replay(self, filter: Filter, after: Seq, until: Seq) -> AsyncIterator[Encoded]:
         while after < until:
             events = await self.feed.read(after, self.page)
@@ -183,11 +262,14 @@ class Hub:
         while True:
             try:
                 await self.feed.wait(self.position, timeout=5.0)
-                for event in await self.feed.read(self.position, self.page):
-                    encoded = Encoded.of(event)
-                    for subscription in tuple(self._subscribers):
-                        subscription.offer(encoded)
-                    self.position = event.seq
+                events = await self.feed.read(self.position, self.page)
+                if not events:
+                    continue
+                batch = [Encoded.of(event) for event in events]
+                self.position = batch[-1].seq
+                framed: dict[Filter, Frames | None] = {}  # one join per distinct filter
+                for subscription in tuple(self._subscribers):
+                    subscription.offer(batch, framed)
             except asyncio.CancelledError:
                 raise
             except Exception:

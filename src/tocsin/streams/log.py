@@ -2,8 +2,9 @@
 
 `LogFeed` is the one interface consumers read through: events after a sequence number, and a
 wait for the next commit. `LocalFeed` serves it in-process: commits made by this process wake
-waiters at once; commits made by other processes on the same database (the CLI, another node)
-are found by a cheap poll of the newest sequence number.
+waiters at once, and their events are read from memory rather than from the database again;
+commits made by other processes on the same database (the CLI, another node) are found by a
+cheap poll of the newest sequence number and read from the database.
 """
 
 from __future__ import annotations
@@ -32,10 +33,12 @@ class LogFeed(Protocol):
 class LocalFeed:
     """The log of one database, read in-process; also a `CommitListener` for its own writes."""
 
-    def __init__(self, store: Store, *, poll_interval: float = 0.25) -> None:
+    def __init__(self, store: Store, *, poll_interval: float = 0.25, recent: int = 4096) -> None:
         self.store = store
         self.poll_interval = poll_interval
         self._head: Seq = 0
+        self._recent: dict[Seq, Event] = {}  # this process's latest commits, by seq
+        self._keep = recent
         self._changed = asyncio.Event()
         self._poller: asyncio.Task[None] | None = None
 
@@ -56,9 +59,19 @@ class LocalFeed:
 
     def committed(self, events: Sequence[Event]) -> None:
         if events:
+            for event in events:
+                self._recent[event.seq] = event
+            if len(self._recent) > self._keep:  # forget the oldest (dicts keep insertion order)
+                for seq in list(self._recent)[: len(self._recent) - self._keep]:
+                    del self._recent[seq]
             self._advance(events[-1].seq)
 
     async def read(self, after: Seq, limit: int = 1000) -> list[Event]:
+        found: list[Event] = []
+        while len(found) < limit and (event := self._recent.get(after + len(found) + 1)):
+            found.append(event)
+        if found:  # up to the first seq this process did not commit (read on the next call)
+            return found
         return await self.store.events_after(after, limit)
 
     async def wait(self, after: Seq, timeout: float) -> Seq:

@@ -1,0 +1,116 @@
+"""Writing a stream's frames to its client from the hub's own task.
+
+A live stream with ten thousand clients must not cost ten thousand task switches per event.
+`Pusher` writes through the response's ASGI `send` directly from the caller: while the
+client's socket takes data, `send` finishes without suspending and the frame is on the wire
+before `push` returns. When the socket is full, that `send` waits for it to drain, resumed by
+the event loop as a task would be, and later frames queue behind it, up to a limit: a client
+that falls further behind is finished with a reason and resumes from the last frame written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from tocsin.types import Seq
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class Pusher:
+    """The body of one streaming response, written in order, never blocking the caller."""
+
+    def __init__(self, send: Send, *, limit: int, written: Seq = 0) -> None:
+        self._send = send
+        self._limit = limit
+        self._backlog: deque[tuple[bytes, Seq | None]] = deque()
+        self._sending: Coroutine[Any, Any, None] | None = None  # a send waiting for the socket
+        self._sending_seq: Seq | None = None
+        self._idle: asyncio.Future[None] | None = None
+        self.written: Seq = written  # the seq of the last event frame handed to the socket
+        self.finished: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    @property
+    def busy(self) -> bool:
+        return self._sending is not None or bool(self._backlog)
+
+    def push(self, body: bytes, seq: Seq | None = None) -> None:
+        """Write `body` (after what is queued); `seq` is the last event it carries, if any."""
+        if self.finished.done():
+            return
+        if self.busy:
+            if len(self._backlog) >= self._limit:
+                self.finish(f"too far behind: more than {self._limit} frames queued")
+                return
+            self._backlog.append((body, seq))
+            return
+        self._run(body, seq)
+
+    async def drained(self) -> None:
+        """Until every pushed frame is written (or the stream finished)."""
+        while self.busy and not self.finished.done():
+            if self._idle is None or self._idle.done():
+                self._idle = asyncio.get_running_loop().create_future()
+            waiting: set[asyncio.Future[Any]] = {self._idle, self.finished}
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+
+    def finish(self, reason: str) -> None:
+        """End the stream: nothing more is written; a waiting send is abandoned."""
+        if not self.finished.done():
+            self.finished.set_result(reason)
+        self._backlog.clear()
+        if self._sending is not None:
+            self._sending.close()
+            self._sending = None
+        self._wake_idle()
+
+    def _run(self, body: bytes, seq: Seq | None) -> None:
+        self._step(self._write(body), seq)
+
+    def _write(self, body: bytes) -> Coroutine[Any, Any, None]:
+        message = {"type": "http.response.body", "body": body, "more_body": True}
+        return self._send(message)  # type: ignore[return-value]  # ASGI servers' send is a coroutine
+
+    def _step(self, sending: Coroutine[Any, Any, None], seq: Seq | None) -> None:
+        while True:
+            try:
+                waiting = sending.send(None)
+            except StopIteration:
+                if seq is not None:
+                    self.written = seq
+                if not self._backlog or self.finished.done():
+                    self._wake_idle()
+                    return
+                body, seq = self._backlog.popleft()
+                sending = self._write(body)
+                continue
+            except Exception as exc:  # the connection is unusable
+                self.finish(f"write failed: {exc.__class__.__name__}")
+                return
+            self._sending, self._sending_seq = sending, seq
+            self._resume_when(waiting)
+            return
+
+    def _resume_when(self, waiting: Any) -> None:
+        if waiting is None:  # a bare yield (sleep(0)): resume on the next loop turn
+            asyncio.get_running_loop().call_soon(self._resume)
+            return
+        waiting._asyncio_future_blocking = False  # as asyncio.Task does for the future it awaits
+        waiting.add_done_callback(self._resumed)
+
+    def _resumed(self, _: object) -> None:
+        self._resume()
+
+    def _resume(self) -> None:
+        sending, seq = self._sending, self._sending_seq
+        if sending is None:  # finished meanwhile
+            return
+        self._sending = self._sending_seq = None
+        self._step(sending, seq)
+
+    def _wake_idle(self) -> None:
+        if self._idle is not None and not self._idle.done():
+            self._idle.set_result(None)
