@@ -190,6 +190,21 @@ async def tocsin(database_url: str, clock: ManualClock) -> AsyncIterator[Tocsin]
         yield app
     finally:
         await app.close()
+        await sqlite_threads_finished()
+
+
+async def sqlite_threads_finished(timeout: float = 2.0) -> None:
+    """Wait while aiosqlite's connection threads finish what they were given.
+
+    A task cancelled in the middle of a query leaves its connection's thread running the query;
+    when it finishes, the thread hands the result to the test's event loop, which must still be
+    open then.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(
+        thread.name.endswith("(_connection_worker_thread)") for thread in threading.enumerate()
+    ):
+        await asyncio.sleep(0.01)
 
 
 @pytest.fixture
