@@ -37,7 +37,7 @@ from tocsin.domain.incidents import (
     EventType,
     Incident,
     IncidentRecord,
-    IncidentStatus,
+    IncidentState,
     Place,
     SourceInput,
     amend_incident,
@@ -117,7 +117,7 @@ def changed(c: Claim, status: ClaimStatus, seq: int) -> Claim:
 
 def incident(**fields: Any) -> Incident:
     base: dict[str, Any] = {
-        "id": "i1", "status": IncidentStatus.OPEN, "start": T0, "recorded_at": T0, "updated_at": T0,
+        "id": "i1", "state": IncidentState.OPEN, "start": T0, "recorded_at": T0, "updated_at": T0,
         "created_by": "op", "regions": ("UA-63",), "threats": ("missile",),
     }
     base.update(fields)
@@ -558,10 +558,10 @@ def test_create_amend_link_close_reopen() -> None:
         lambda: amend_incident(closed, AmendIncident(title="x"), now=T0, tree=TREE,
                                catalogue=CATALOGUE),
     ):
-        fails(fn, "incident_closed", "status")
+        fails(fn, "incident_closed", "state")
     fails(lambda: close_incident(made, now=T0, end=T0 - timedelta(1)), "end_before_start", "end")
     assert reopen_incident(closed, now=T0).incident.is_open
-    fails(lambda: reopen_incident(made, now=T0), "illegal_transition", "status")
+    fails(lambda: reopen_incident(made, now=T0), "illegal_transition", "state")
 
 
 @pytest.mark.parametrize(("lat", "lon", "precision", "field"), [
@@ -617,8 +617,8 @@ def test_bad_claims_are_refused(
 
 
 def test_a_closed_incident_takes_no_claims() -> None:
-    record = IncidentRecord(incident(status=IncidentStatus.CLOSED))
-    fails(lambda: add(record), "incident_closed", "status")
+    record = IncidentRecord(incident(state=IncidentState.CLOSED))
+    fails(lambda: add(record), "incident_closed", "state")
 
 
 def test_common_words_for_weapons_and_threats() -> None:

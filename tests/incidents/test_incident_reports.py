@@ -22,7 +22,7 @@ from tocsin.domain.claims import (
     StatusChange,
 )
 from tocsin.domain.events import Event
-from tocsin.domain.incidents import Incident, IncidentRecord, IncidentStatus, Place
+from tocsin.domain.incidents import Incident, IncidentRecord, IncidentState, Place
 from tocsin.domain.quantities import Quantity
 from tocsin.domain.regions import Region, RegionTree
 from tocsin.domain.responses import (
@@ -68,7 +68,7 @@ def claim(measure: Measure, q: Quantity | int, *, confirmed: bool = False,
 def record(*claims: Claim, regions: tuple[str, ...] = ("UA-63-H1",),
            threats: tuple[str, ...] = ("missile",), **fields: Any) -> IncidentRecord:
     incident = Incident(
-        id=f"i{next(_seq)}", status=fields.pop("status", IncidentStatus.OPEN),
+        id=f"i{next(_seq)}", state=fields.pop("state", IncidentState.OPEN),
         start=fields.pop("start", T0), recorded_at=T0, updated_at=T0, created_by="op",
         regions=regions, threats=threats, **fields,
     )
@@ -120,7 +120,7 @@ def test_casualties_confirmed_only_unless_asked_and_zero_is_not_unknown() -> Non
 def test_counts_by_status_and_threat() -> None:
     stats = statistics([
         record(threats=("missile", "uav")), record(threats=("uav",)),
-        record(status=IncidentStatus.CLOSED, threats=("artillery",)),
+        record(state=IncidentState.CLOSED, threats=("artillery",)),
     ])
     assert (stats["incidents"], stats["open"], stats["closed"]) == (3, 2, 1)
     assert stats["by_threat"] == {"artillery": 1, "missile": 1, "uav": 2}
@@ -208,7 +208,7 @@ def test_unknown_time_zone() -> None:
 
 def test_every_name_is_there_in_every_language() -> None:
     for table, kind in (
-        (texts.CLAIM_STATUSES, ClaimStatus), (texts.INCIDENT_STATUSES, IncidentStatus),
+        (texts.CLAIM_STATUSES, ClaimStatus), (texts.INCIDENT_STATES, IncidentState),
         (texts.RELIABILITY, Reliability), (texts.SOURCE_KINDS, SourceKind),
         (texts.RESPONSE_KINDS, ResponseKind), (texts.TASKS, Task), (texts.UTILITIES, Utility),
         (texts.RESPONSE_STATUSES, ResponseStatus), (texts.MEASURES, Measure),

@@ -82,11 +82,11 @@ def test_a_duty_officer_records_a_drone_attack(database_url: str, tmp_path: Path
     assert exported["incidents"][0]["figures"]["injured"]["value"] == 28
 
     closed = as_json(database_url, "close", incident_id, "--note", "all figures in")
-    assert closed["status"] == "closed"
+    assert closed["state"] == "closed"
     refused = incident(database_url, "claim", incident_id, "killed", "1", "--source", "X",
                        code=1)
     assert "is closed: cannot add a claim" in refused  # (the field tag is eaten by rich markup)
-    assert as_json(database_url, "reopen", incident_id)["status"] == "open"
+    assert as_json(database_url, "reopen", incident_id)["state"] == "open"
 
 
 def test_bad_input_is_refused_with_the_field(database_url: str) -> None:
@@ -136,3 +136,33 @@ def test_through_a_running_server(database_url: str, incident_server: str) -> No
     assert "token" in bad_token.lower()
     csv_text = incident(database_url, "export", "--server", incident_server, "--token", "x")
     assert csv_text.splitlines()[0].startswith("event_date,admin1,admin2,location")
+
+
+def test_drills_and_retries(database_url: str) -> None:
+    start = ("-r", "UA-63", "-t", "missile", "--start", "2026-03-01T01:30:00Z")
+    drill = as_json(database_url, "create", *start, "--status", "exercise", "--title", "Drill",
+                    "--idempotency-key", "d-1")
+    again = as_json(database_url, "create", *start, "--status", "exercise", "--title", "Drill",
+                    "--idempotency-key", "d-1")
+    assert (drill["status"], again["id"]) == ("exercise", drill["id"])
+    real = as_json(database_url, "create", *start, "--title", "Strike")
+    assert real["status"] == "actual"
+    assert "no incidents" not in incident(database_url, "list")
+    listed = incident(database_url, "list", "--status", "exercise")
+    assert drill["id"][:8] in listed and real["id"][:8] not in listed
+    assert "EXERCISE" in listed and "EXERCISE" in incident(database_url, "show", drill["id"])
+    both = as_json(database_url, "list", "--status", "all", "--state", "open")["incidents"]
+    assert {i["id"] for i in both} == {drill["id"], real["id"]}
+    for key, value in (("c-1", "2"), ("c-1", "2")):
+        claim = as_json(database_url, "claim", drill["id"], "injured", value, "--source", "OVA",
+                        "--idempotency-key", key)
+    assert len(as_json(database_url, "show", drill["id"])["claims"]) == 1
+    reused = incident(database_url, "claim", drill["id"], "injured", "3", "--source", "OVA",
+                      "--idempotency-key", "c-1", code=1)
+    assert "idempotency key was used for a different request" in reused
+    assert claim["figures"]["injured"]["value"] == 2
+    stats = json.loads(incident(database_url, "stats", "--status", "exercise", "--all-claims"))
+    assert stats["incidents"] == 1 and stats["casualties"]["injured"]["value"] == 2
+    assert json.loads(incident(database_url, "stats"))["incidents"] == 1
+    refused = incident(database_url, "create", *start, "--status", "drill", code=2)
+    assert "status" in refused

@@ -55,7 +55,9 @@ class Recorder:
 async def create(service: IncidentService, actor: Actor = ADMIN, **fields: Any) -> IncidentRecord:
     body: dict[str, Any] = {"regions": ["UA-63-R124"], "threats": ["missile"], "start": NIGHT}
     body.update(fields)
-    return await service.create(CreateIncident(**body), actor)
+    record, created = await service.create(CreateIncident(**body), actor)
+    assert created
+    return record
 
 
 async def claim(
@@ -63,7 +65,9 @@ async def claim(
 ) -> Any:
     body: dict[str, Any] = {"measure": "injured", "value": 1, "source": SourceInput("OVA")}
     body.update(fields)
-    return await service.add_claim(incident_id, AddClaim(**body), actor)
+    record, made, created = await service.add_claim(incident_id, AddClaim(**body), actor)
+    assert created
+    return record, made
 
 
 async def count(tocsin: Tocsin, table: Any) -> int:
@@ -152,7 +156,7 @@ REFUSED: list[tuple[str, dict[str, Any], str, str]] = [
     ("progress", {"response_id": "nope"}, "not_found", "response_id"),
     ("amend", {"end": NIGHT - timedelta(days=1)}, "end_before_start", "end"),
     ("close", {"end": NIGHT - timedelta(days=1)}, "end_before_start", "end"),
-    ("claim-closed", {}, "incident_closed", "status"),
+    ("claim-closed", {}, "incident_closed", "state"),
     ("scope", {}, "forbidden", "regions[0]"),
 ]
 
@@ -244,13 +248,13 @@ async def test_find_by_region_time_threat_status(
     assert await ids(region="UA-63-R124") == [r]
     assert await ids(region="UA") == [e, o, r]
     assert await ids(threat="uav,artillery") == [e, o]
-    assert await ids(status="closed") == [e]
+    assert await ids(state="closed") == [e]
     assert await ids(since=NIGHT + timedelta(days=1, hours=2)) == [e, o]
     assert await ids(until=NIGHT + timedelta(days=1)) == [r]
     assert await ids(limit=2) == [e, o]
     assert await ids(before=(oblast.incident.start, o)) == [r]
     for filters, field in (({"region": "XX"}, "region"), ({"threat": "comet"}, "threat"),
-                           ({"status": "pending"}, "status"),
+                           ({"state": "pending"}, "state"), ({"status": "open"}, "status"),
                            ({"since": NIGHT, "until": NIGHT}, "until")):
         with pytest.raises(TocsinError) as caught:
             await ids(**filters)

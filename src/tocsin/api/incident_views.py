@@ -10,13 +10,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tocsin.api.views import region_brief
+from tocsin.api.views import marker, region_brief
 from tocsin.domain import incident_texts as texts
-from tocsin.domain.claims import Claim, Measure, superseders
+from tocsin.domain.claims import (
+    INITIAL_STATUSES,
+    WEAPON_MEASURES,
+    Claim,
+    ClaimStatus,
+    Measure,
+    Reliability,
+    superseders,
+)
 from tocsin.domain.events import Event
 from tocsin.domain.figures import STATUS_EVENTS, Figure, Revision
 from tocsin.domain.incident_texts import name_of
 from tocsin.domain.incidents import IncidentRecord
+from tocsin.domain.quantities import VAGUE
 from tocsin.domain.regions import RegionTree
 from tocsin.domain.responses import ResponseAction
 from tocsin.domain.threats import Catalogue
@@ -49,7 +58,8 @@ def incident_view(
     by_id = {c.id: c for c in record.claims}
     view = incident.to_json()
     view.update(
-        status_name=name_of(texts.INCIDENT_STATUSES, incident.status, lang),
+        state_name=name_of(texts.INCIDENT_STATES, incident.state, lang),
+        marker=marker(incident.status, lang),
         regions=[region_brief(tree.get(code), code, lang) for code in incident.regions],
         threats=[ctx.threat(t) for t in incident.threats],
         figures={m.value: figure_view(f, by_id, ctx) for m, f in figures.items()},
@@ -169,6 +179,29 @@ def timeline_view(events: Sequence[Event], record: IncidentRecord, lang: Lang) -
         "events": [{**e.to_json(), "figures": caused.get(e.seq, [])} for e in events],
         "figure_history": {m.value: [revision_view(r, lang) for r in revs]
                            for m, revs in history.items()},
+        "lang": lang,
+    }
+
+
+def terms_view(lang: Lang) -> JSON:
+    """What a client offers its users when they record claims and responses, with names."""
+
+    def named(table: Mapping[str, Mapping[Lang, str]], keys: Sequence[str] = ()) -> list[JSON]:
+        return [{"id": key, "name": name_of(table, key, lang)} for key in keys or table]
+
+    return {
+        "measures": [{**entry, "weapon": Measure(entry["id"]) in WEAPON_MEASURES}
+                     for entry in named(texts.MEASURES, [m.value for m in Measure])],
+        "vague_words": [{**entry, "min": VAGUE[entry["id"]][0], "max": VAGUE[entry["id"]][1]}
+                        for entry in named(texts.VAGUE_WORDS)],
+        "source_kinds": named(texts.SOURCE_KINDS),
+        "reliability": named(texts.RELIABILITY, [r.value for r in Reliability]),
+        "claim_statuses": named(texts.CLAIM_STATUSES,
+                                [s.value for s in ClaimStatus if s in INITIAL_STATUSES]),
+        "response_kinds": named(texts.RESPONSE_KINDS),
+        "tasks": named(texts.TASKS),
+        "utilities": named(texts.UTILITIES),
+        "response_statuses": named(texts.RESPONSE_STATUSES),
         "lang": lang,
     }
 

@@ -1,5 +1,9 @@
-"""Incidents: record, claim, verify, respond, link, close (token needed); list, one, timeline,
-statistics and exports (public)."""
+"""Incidents: record, claim, verify, respond, link, close (token or session needed); list, one,
+timeline, statistics, exports and the terms clients offer (public).
+
+Recording an incident and adding a claim take an idempotency key (`Idempotency-Key` header or
+`idempotency_key` in the body), as raising an alert does: a retry answers 200 with what the
+first request made, and `Idempotent-Replayed: true`."""
 
 from __future__ import annotations
 
@@ -7,14 +11,15 @@ import base64
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from starlette.responses import Response
 
-from tocsin.api.deps import App, Caller, Language
-from tocsin.api.incident_views import claim_answer, incident_view, response_view
+from tocsin.api.deps import App, Caller, Language, Text
+from tocsin.api.incident_views import claim_answer, incident_view, response_view, terms_view
 from tocsin.api.incident_views import timeline_view as render_timeline
 from tocsin.api.views import cached_json, json_response
+from tocsin.domain.alerts import Status
 from tocsin.domain.incidents import (
     AddClaim,
     AmendIncident,
@@ -32,6 +37,8 @@ from tocsin.types import iso_time
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
 MAX_PAGE = 500
 Code = Annotated[str, Field(max_length=64)]
+IdempotencyKey = Annotated[str | None, Header(max_length=200, description="retries with it "
+                                              "record once")]
 
 
 def get_incidents(request: Request) -> IncidentService:
@@ -66,6 +73,8 @@ class CreateBody(Body):
     title: str | None = None
     description: str | None = None
     alerts: list[Code] = Field([], description="ids of alerts that covered it")
+    status: Status = Field(Status.ACTUAL, description="actual, exercise or test; never changes")
+    idempotency_key: Text | None = Field(None, max_length=200)
 
 
 class AmendBody(Body):
@@ -101,6 +110,7 @@ class ClaimBody(Body):
     supersedes: list[str] | str | None = None
     note: str | None = None
     status: str = Field("unverified", description="unverified, confirmed or disputed")
+    idempotency_key: Text | None = Field(None, max_length=200)
 
     @field_validator("source", mode="before")
     @classmethod
@@ -192,19 +202,29 @@ def _claim_answer(tocsin: App, record: IncidentRecord, claim_id: str, lang: str)
 # --- commands -------------------------------------------------------------------------------
 
 
+def _made(body: dict[str, Any], location: str, created: bool) -> Response:
+    """201 with the new resource, or 200 with the one a replayed request made."""
+    headers = {"Location": location}
+    if not created:
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(body, 201 if created else 200, headers)
+
+
 @router.post("", status_code=201, summary="Record an incident")
 async def create_incident(
-    body: CreateBody, tocsin: App, service: Incidents, actor: Caller, lang: Language
+    body: CreateBody, tocsin: App, service: Incidents, actor: Caller, lang: Language,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     cmd = CreateIncident(
         regions=body.regions, threats=body.threats, start=body.start, end=body.end,
         reported_at=body.reported_at, title=body.title, description=body.description,
         places=[p.place(f"places[{i}]") for i, p in enumerate(body.places)],
-        alerts=body.alerts,
+        alerts=body.alerts, status=body.status,
     )
-    record = await service.create(cmd, actor)
-    headers = {"Location": f"/v1/incidents/{record.incident.id}"}
-    return json_response(_view(tocsin, record, lang), 201, headers)
+    key = idempotency_key or body.idempotency_key
+    record, created = await service.create(cmd, actor, idempotency_key=key)
+    location = f"/v1/incidents/{record.incident.id}"
+    return _made(_view(tocsin, record, lang), location, created)
 
 
 @router.patch("/{incident_id}", summary="Correct the title, times, or add regions, threats, places")
@@ -223,11 +243,14 @@ async def amend_incident(
 @router.post("/{incident_id}/claims", status_code=201, summary="Add a claim (one sourced figure)")
 async def add_claim(
     incident_id: IncidentId, body: ClaimBody, tocsin: App, service: Incidents, actor: Caller,
-    lang: Language,
+    lang: Language, idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    record, claim = await service.add_claim(incident_id, body.command(), actor)
-    headers = {"Location": f"/v1/incidents/{incident_id}/claims/{claim.id}"}
-    return json_response(_claim_answer(tocsin, record, claim.id, lang), 201, headers)
+    key = idempotency_key or body.idempotency_key
+    record, claim, created = await service.add_claim(
+        incident_id, body.command(), actor, idempotency_key=key
+    )
+    location = f"/v1/incidents/{incident_id}/claims/{claim.id}"
+    return _made(_claim_answer(tocsin, record, claim.id, lang), location, created)
 
 
 def _status_route(action: str, summary: str) -> None:
@@ -328,17 +351,19 @@ Since = Annotated[AwareDatetime | None, Query(description="incidents still going
 Until = Annotated[AwareDatetime | None, Query(description="incidents that started before")]
 Region = Annotated[str | None, Query(description="region code: it and every region within")]
 Threat = Annotated[str | None, Query(description="threat ids, comma-separated")]
-Status = Annotated[str | None, Query(description="open or closed")]
+State = Annotated[str | None, Query(description="open or closed")]
+Drills = Annotated[str, Query(description="actual, exercise, test (comma-separated) or all")]
 
 
 @router.get("", summary="Incidents, newest first (cursor-paginated)")
 async def list_incidents(
     request: Request, tocsin: App, service: Incidents, lang: Language, region: Region = None,
-    since: Since = None, until: Until = None, threat: Threat = None, status: Status = None,
-    cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    since: Since = None, until: Until = None, threat: Threat = None, state: State = None,
+    status: Drills = "actual", cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> Response:
     found = await service.find(IncidentFilter(
-        region, since, until, threat, status, _decode_cursor(cursor), limit
+        region, since, until, threat, state, status, _decode_cursor(cursor), limit
     ))
     next_cursor = _encode_cursor(found[-1]) if len(found) == limit else None
     body = {"incidents": [_view(tocsin, r, lang, full=False) for r in found],
@@ -346,19 +371,27 @@ async def list_incidents(
     return cached_json(request, body)
 
 
+@router.get("/terms", summary="Measures, source kinds, grades, response kinds, with names")
+async def terms(request: Request, lang: Language) -> Response:
+    return cached_json(request, terms_view(lang))
+
+
 @router.get("/stats", summary="Statistics per region and period")
 async def incident_stats(
     request: Request, service: Incidents, region: Region = None, since: Since = None,
-    until: Until = None, threat: Threat = None,
+    until: Until = None, threat: Threat = None, status: Drills = "actual",
     confirmed_only: Annotated[bool, Query(description="casualties and damage: confirmed "
                                                       "figures only")] = True,
 ) -> Response:
-    found = await service.find(IncidentFilter(region, since, until, threat, limit=None))
+    found = await service.find(
+        IncidentFilter(region, since, until, threat, status=status, limit=None)
+    )
     body = {
         "region": region,
         "since": None if since is None else iso_time(since.astimezone(UTC)),
         "until": None if until is None else iso_time(until.astimezone(UTC)),
         "threat": threat,
+        "status": status,
         **reports.statistics(found, confirmed_only=confirmed_only),
     }
     return cached_json(request, body)
@@ -367,12 +400,14 @@ async def incident_stats(
 @router.get("/export.csv", summary="Incidents as conflict-event CSV")
 async def export_csv(
     tocsin: App, service: Incidents, region: Region = None, since: Since = None,
-    until: Until = None, threat: Threat = None, status: Status = None,
+    until: Until = None, threat: Threat = None, state: State = None, status: Drills = "actual",
     tz: Annotated[str, Query(description="time zone of event_date")] = "UTC",
     confirmed_only: bool = False, lang: Annotated[str, Query()] = "en",
 ) -> Response:
     zone = reports.zone(tz)
-    found = await service.find(IncidentFilter(region, since, until, threat, status, limit=None))
+    found = await service.find(
+        IncidentFilter(region, since, until, threat, state, status, limit=None)
+    )
     rows = reports.event_rows(
         list(reversed(found)), tocsin.regions.tree, tocsin.catalogue, tz=zone,
         confirmed_only=confirmed_only, lang=lang if lang in tocsin.settings.languages else "en",
@@ -386,9 +421,11 @@ async def export_csv(
 @router.get("/export.json", summary="Incidents with every claim, figure and response")
 async def export_json(
     tocsin: App, service: Incidents, lang: Language, region: Region = None, since: Since = None,
-    until: Until = None, threat: Threat = None, status: Status = None,
+    until: Until = None, threat: Threat = None, state: State = None, status: Drills = "actual",
 ) -> Response:
-    found = await service.find(IncidentFilter(region, since, until, threat, status, limit=None))
+    found = await service.find(
+        IncidentFilter(region, since, until, threat, state, status, limit=None)
+    )
     return json_response({"incidents": [_view(tocsin, r, lang) for r in reversed(found)]})
 
 

@@ -52,6 +52,7 @@ Json = Annotated[bool, typer.Option("--json", help="print JSON")]
 IncidentArg = Annotated[str, typer.Argument(help="incident id")]
 Note = Annotated[str | None, typer.Option(help="why (kept in the record)")]
 When = Annotated[str | None, typer.Option(help="ISO 8601 time with zone, e.g. 2026-03-01T01:30Z")]
+Key = Annotated[str | None, typer.Option(help="retries with it record once")]
 
 
 class Target:
@@ -171,13 +172,17 @@ def create(
     place: Annotated[list[str] | None, typer.Option(
         help="LAT,LON[,PRECISION_M[,NAME]] (repeat)")] = None,
     alert: Annotated[list[str] | None, typer.Option(help="id of an alert that covered it")] = None,
+    status: Annotated[str | None, typer.Option(
+        help="actual (default), exercise or test; never changes")] = None,
+    idempotency_key: Key = None,
     server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
     database_url: DatabaseOption = None, config: ConfigOption = None,
 ) -> None:
     """Record an incident."""
     body = _given(regions=region, threats=threat, start=start, end=end, reported_at=reported_at,
                   title=title, description=description,
-                  places=[_place(p) for p in place or []], alerts=alert or [])
+                  places=[_place(p) for p in place or []], alerts=alert or [], status=status,
+                  idempotency_key=idempotency_key)
     target = Target(database_url, config, server, token, lang)
     _show(target.send("POST", "/v1/incidents", body), json)
 
@@ -200,13 +205,14 @@ def claim(
     supersedes: Annotated[list[str] | None, typer.Option(help="claim it corrects")] = None,
     status: Annotated[str, typer.Option(help="unverified, confirmed or disputed")] = "unverified",
     note: Note = None,
+    idempotency_key: Key = None,
     server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
     database_url: DatabaseOption = None, config: ConfigOption = None,
 ) -> None:
     """Add a claim: one figure as one source stated it."""
     body = _given(
         measure=measure, value=_count(value), reliability=reliability, weapon=weapon,
-        supersedes=supersedes or [], status=status, note=note,
+        supersedes=supersedes or [], status=status, note=note, idempotency_key=idempotency_key,
         source=_given(name=source, kind=source_kind, originator=originator, url=url,
                       published_at=published_at),
     )
@@ -343,14 +349,15 @@ RegionFilter = Annotated[str | None, typer.Option(help="region code: it and all 
 SinceFilter = Annotated[str | None, typer.Option(help="from this time (ISO 8601)")]
 UntilFilter = Annotated[str | None, typer.Option(help="before this time (ISO 8601)")]
 ThreatFilter = Annotated[str | None, typer.Option(help="threat ids, comma-separated")]
-StatusFilter = Annotated[str | None, typer.Option(help="open or closed")]
+StateFilter = Annotated[str | None, typer.Option(help="open or closed")]
+StatusFilter = Annotated[str, typer.Option(help="actual, exercise, test, a comma list, or all")]
 
 
 @app.command("list")
 @handle_errors
 def list_(
     region: RegionFilter = None, since: SinceFilter = None, until: UntilFilter = None,
-    threat: ThreatFilter = None, status: StatusFilter = None,
+    threat: ThreatFilter = None, state: StateFilter = None, status: StatusFilter = "actual",
     limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
     server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
     database_url: DatabaseOption = None, config: ConfigOption = None,
@@ -358,14 +365,14 @@ def list_(
     """List incidents, newest first."""
     target = Target(database_url, config, server, token, lang)
     found = target.send("GET", "/v1/incidents", region=region, since=since, until=until,
-                        threat=threat, status=status, limit=limit)["incidents"]
+                        threat=threat, state=state, status=status, limit=limit)["incidents"]
     if json:
         console.print_json(orjson.dumps({"incidents": found}).decode())
         return
-    table = Table("id", "start", "status", "threats", "regions", "figures", box=None)
+    table = Table("id", "start", "state", "threats", "regions", "figures", box=None)
     for item in found:
         figures = ", ".join(f"{f['name']} {f['text']}" for f in item["figures"].values())
-        table.add_row(item["id"][:8], item["start"], item["status"],
+        table.add_row(item["id"][:8], item["start"], _state(item),
                       ", ".join(t["name"] for t in item["threats"]),
                       ", ".join(r["name"] for r in item["regions"]), figures)
     console.print(table if found else "no incidents")
@@ -377,7 +384,7 @@ def export(
     format: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
     output: Annotated[Path | None, typer.Option(help="file to write (default: stdout)")] = None,
     region: RegionFilter = None, since: SinceFilter = None, until: UntilFilter = None,
-    threat: ThreatFilter = None, status: StatusFilter = None,
+    threat: ThreatFilter = None, state: StateFilter = None, status: StatusFilter = "actual",
     tz: Annotated[str, typer.Option(help="time zone of event_date (csv)")] = "UTC",
     server: Server = None, token: Token = None, lang: Lang = "en",
     database_url: DatabaseOption = None, config: ConfigOption = None,
@@ -387,7 +394,7 @@ def export(
         raise InvalidInput(f"format must be csv or json; got {format!r}", field="format")
     target = Target(database_url, config, server, token, lang)
     params: Filters = {"region": region, "since": since, "until": until, "threat": threat,
-                       "status": status}
+                       "state": state, "status": status}
     if format == "csv":
         text = target.send("GET", "/v1/incidents/export.csv", tz=tz, **params)
     else:
@@ -404,7 +411,7 @@ def export(
 @handle_errors
 def stats(
     region: RegionFilter = None, since: SinceFilter = None, until: UntilFilter = None,
-    threat: ThreatFilter = None,
+    threat: ThreatFilter = None, status: StatusFilter = "actual",
     all_claims: Annotated[bool, typer.Option(
         "--all-claims", help="casualties and damage from unverified figures too")] = False,
     server: Server = None, token: Token = None, lang: Lang = "en",
@@ -413,7 +420,7 @@ def stats(
     """Statistics per region and period (JSON)."""
     target = Target(database_url, config, server, token, lang)
     body = target.send("GET", "/v1/incidents/stats", region=region, since=since, until=until,
-                       threat=threat, confirmed_only=str(not all_claims).lower())
+                       threat=threat, status=status, confirmed_only=str(not all_claims).lower())
     console.print_json(orjson.dumps(body).decode())
 
 
@@ -423,7 +430,7 @@ def _show(item: JSON, as_json: bool) -> None:
         return
     lines = [
         ("id", item["id"]),
-        ("status", item["status_name"]),
+        ("state", _state(item)),
         ("title", item.get("title") or ""),
         ("when", f"{item['start']} – {item.get('end') or '…'}"),
         ("threats", ", ".join(t["name"] for t in item["threats"])),
@@ -445,6 +452,11 @@ def _show(item: JSON, as_json: bool) -> None:
     for response in item.get("responses", []):
         console.print(f"[bold]response[/] {response['kind_name']}: {response['status_name']}"
                       f" {response.get('party') or ''}", highlight=False)
+
+
+def _state(item: JSON) -> str:
+    """"Open", or "Open — EXERCISE" for a drill."""
+    return f"{item['state_name']} — {item['marker']}" if item.get("marker") else item["state_name"]
 
 
 def _show_claim(answer: JSON, as_json: bool) -> None:

@@ -54,7 +54,7 @@ CLAIM_STATUSES: Final = _names(
     ("retracted", "Retracted", "Відкликано", "Отозвано"),
 )
 
-INCIDENT_STATUSES: Final = _names(
+INCIDENT_STATES: Final = _names(
     ("open", "Open", "Відкрито", "Открыт"),
     ("closed", "Closed", "Закрито", "Закрыт"),
 )
@@ -112,6 +112,16 @@ RESPONSE_STATUSES: Final = _names(
     ("in_progress", "In progress", "Триває", "Выполняется"),
     ("completed", "Completed", "Завершено", "Завершено"),
     ("cancelled", "Cancelled", "Скасовано", "Отменено"),
+)
+
+# one word of each range in `quantities.VAGUE`, as an officer would write it in each language
+VAGUE_WORDS: Final = _names(
+    ("a few", "a few", "кілька", "несколько"),
+    ("a dozen", "a dozen", "десяток", "десяток"),
+    ("dozens", "dozens", "десятки", "десятки"),
+    ("hundreds", "hundreds", "сотні", "сотни"),
+    ("thousands", "thousands", "тисячі", "тысячи"),
+    ("many", "many", "багато", "много"),
 )
 
 FIGURE_STATUSES: Final = _names(

@@ -5,7 +5,8 @@ each incident's current figures. Casualties and damage (and, under `confirmed`, 
 interception) use confirmed figures only unless `confirmed_only` is false.
 
 Export (`event_rows`): one row per incident with the columns conflict-event datasets use (ACLED
-style); docs/incidents.md has the mapping.
+style); docs/incidents.md has the mapping. The notes of an exercise or a test start with
+EXERCISE or TEST (the API leaves drills out unless asked for them).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import tzinfo
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tocsin.domain.alerts import Status
 from tocsin.domain.claims import CASUALTIES, DAMAGE, UTILITIES, Measure, live
 from tocsin.domain.figures import Figure, Standing
 from tocsin.domain.incidents import IncidentRecord
@@ -215,7 +217,8 @@ def _notes(
     record: IncidentRecord, figures: dict[Measure, Figure], tree: RegionTree, lang: Lang
 ) -> str:
     incident = record.incident
-    parts = [p for p in (incident.title, incident.description) if p]
+    drill = incident.status.value.upper() if incident.status is not Status.ACTUAL else None
+    parts = [p for p in (drill, incident.title, incident.description) if p]
     stated = [
         f"{m.value} {f.quantity.text(lang)}"
         + (

@@ -1,21 +1,29 @@
 """Incident commands and reads: load, apply the domain rules, commit with one event, tell.
 
 Every command is one `store.write()` transaction that checks the command (domain rules, region
-scope), appends one `incident.*` event with the actor (the audit trail), and appends rows to the
-incident tables. A refused command writes nothing.
+scope, a console session's mode), appends one `incident.*` event with the actor (the audit
+trail), and appends rows to the incident tables. A refused command writes nothing.
+
+Recording an incident and adding a claim take an idempotency key, as raising an alert does: a
+retry with the same key and the same command answers what the first one made and writes
+nothing; the same key with another command is refused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from tocsin.domain import incidents as rules
+from tocsin.domain.alerts import Status
 from tocsin.domain.auth import Actor
-from tocsin.domain.claims import ACTIONS, MAX_NOTE, Claim, change_status, text
+from tocsin.domain.claims import ACTIONS, MAX_NOTE, Claim, change_status, parse_enum, text
 from tocsin.domain.events import Event
 from tocsin.domain.incidents import (
     STATUS_EVENTS,
@@ -36,8 +44,9 @@ from tocsin.domain.responses import (
     update_response,
 )
 from tocsin.domain.threats import Catalogue
-from tocsin.errors import InvalidInput, NotFound
+from tocsin.errors import Conflict, InvalidInput, NotFound
 from tocsin.service.ports import Clock, CommitListener
+from tocsin.service.queries import parse_statuses
 from tocsin.service.regions import RegionService
 from tocsin.storage import incident_store as db
 from tocsin.storage.incident_store import IncidentQuery, IncidentStore
@@ -58,7 +67,8 @@ class IncidentFilter:
     since: datetime | None = None
     until: datetime | None = None
     threat: str | None = None  # threat ids, comma-separated
-    status: str | None = None  # open or closed
+    state: str | None = None  # open or closed
+    status: str = "actual"  # actual, exercise, test (comma-separated) or all
     before: tuple[datetime, str] | None = None
     limit: int | None = 100
 
@@ -81,8 +91,12 @@ class IncidentService:
 
     # --- commands ----------------------------------------------------------------------------
 
-    async def create(self, cmd: CreateIncident, actor: Actor) -> IncidentRecord:
+    async def create(
+        self, cmd: CreateIncident, actor: Actor, *, idempotency_key: str | None = None
+    ) -> tuple[IncidentRecord, bool]:
+        """Record an incident; returns it and whether it is new (False: a replayed request)."""
         tree = self.regions.tree
+        rules.check_mode(actor, parse_enum(Status, cmd.status, "status"))
         authorize_incident(actor, cmd.regions, tree)
         now = self.clock.now()
         incident = rules.create_incident(
@@ -94,13 +108,19 @@ class IncidentService:
             catalogue=self.catalogue,
         )
         async with self.store.write() as tx:
+            if idempotency_key is not None:
+                request = _request_hash("incident.create", cmd)
+                made = await self._replayed(tx, actor, idempotency_key, request)
+                if made is not None:
+                    return await self._load(tx, made, actor), False
+                await tx.remember_key(actor.label, idempotency_key, request, incident.id, now)
             await self._check_alerts(tx, incident.alerts, "alerts")
             event = await self._record(
                 tx, actor, EventType.CREATED, incident.id, {"incident": incident.to_json()}, now
             )
             await db.insert_incident(tx, incident, event.seq)
         self._tell(tx)
-        return IncidentRecord(incident)
+        return IncidentRecord(incident), True
 
     async def amend(self, incident_id: str, cmd: AmendIncident, actor: Actor) -> IncidentRecord:
         def apply(record: IncidentRecord, now: datetime) -> Change | None:
@@ -141,10 +161,22 @@ class IncidentService:
         return await self._change(incident_id, actor, apply, note=note)
 
     async def add_claim(
-        self, incident_id: str, cmd: AddClaim, actor: Actor
-    ) -> tuple[IncidentRecord, Claim]:
+        self,
+        incident_id: str,
+        cmd: AddClaim,
+        actor: Actor,
+        *,
+        idempotency_key: str | None = None,
+    ) -> tuple[IncidentRecord, Claim, bool]:
+        """Add a claim; returns the incident, the claim and whether it is new (False: a
+        replayed request, answered with the claim the first one added)."""
         async with self.store.write() as tx:
             record = await self._load(tx, incident_id, actor)
+            request = _request_hash("incident.claim", {"incident_id": incident_id, **asdict(cmd)})
+            if idempotency_key is not None:
+                made = await self._replayed(tx, actor, idempotency_key, request)
+                if made is not None:
+                    return record, _claim(record, made), False
             now = self.clock.now()
             claim = rules.new_claim(
                 record,
@@ -154,13 +186,15 @@ class IncidentService:
                 actor=actor.label,
                 catalogue=self.catalogue,
             )
+            if idempotency_key is not None:
+                await tx.remember_key(actor.label, idempotency_key, request, claim.id, now)
             event = await self._record(
                 tx, actor, EventType.CLAIM_ADDED, incident_id, {"claim": claim.to_json()}, now
             )
             claim = replace(claim, seq=event.seq)
             await db.insert_claim(tx, claim)
         self._tell(tx)
-        return replace(record, claims=(*record.claims, claim)), claim
+        return replace(record, claims=(*record.claims, claim)), claim, True
 
     async def change_claim(
         self,
@@ -267,14 +301,16 @@ class IncidentService:
     def query(self, f: IncidentFilter) -> IncidentQuery:
         if f.since and f.until and f.until <= f.since:
             raise InvalidInput("until must be after since", field="until")
-        if f.status is not None and f.status not in ("open", "closed"):
-            raise InvalidInput(f"status must be open or closed; got {f.status!r}", field="status")
+        if f.state is not None and f.state not in ("open", "closed"):
+            raise InvalidInput(f"state must be open or closed; got {f.state!r}", field="state")
+        statuses = {s.value for s in parse_statuses(f.status)}
         return IncidentQuery(
             since=f.since,
             until=f.until,
             regions=None if f.region is None else frozenset(self.area(f.region)),
             threats=None if f.threat is None else frozenset(self._threats(f.threat)),
-            status=f.status,
+            state=f.state,
+            statuses=None if len(statuses) == len(Status) else frozenset(statuses),
             before=f.before,
             limit=f.limit,
         )
@@ -319,7 +355,22 @@ class IncidentService:
         if record is None:
             raise NotFound(f"no incident {incident_id!r}", field="id")
         authorize_incident(actor, record.incident.regions, self.regions.tree)
+        rules.check_mode(actor, record.incident.status, incident_id)
         return record
+
+    async def _replayed(self, tx: Tx, actor: Actor, key: str, request: str) -> str | None:
+        """The id of what the first request with this key made; None for a new key."""
+        known = await tx.idempotent(actor.label, key)
+        if known is None:
+            return None
+        first, made = known
+        if first != request:
+            raise Conflict(
+                "this idempotency key was used for a different request",
+                field="idempotency_key",
+                code="idempotency_key_reused",
+            )
+        return made
 
     async def _check_alerts(self, tx: Tx, alert_ids: Sequence[AlertId], field: str) -> None:
         if not alert_ids:
@@ -360,6 +411,12 @@ class IncidentService:
         for threat_id in ids:
             self.catalogue.require(threat_id, field="threat")
         return ids
+
+
+def _request_hash(command: str, body: Any) -> str:
+    data = asdict(body) if not isinstance(body, dict) else body
+    text = orjson.dumps({"command": command, **data}, default=str, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(text).hexdigest()
 
 
 def _claim(record: IncidentRecord, claim_id: str) -> Claim:

@@ -1,4 +1,4 @@
-"""Incident storage (migration 0005).
+"""Incident storage (migrations 0005 and 0008).
 
 `incidents` is the projection of each incident (updated by amend, link, close, reopen); every
 other table is append-only: claims and their status changes, response actions and their
@@ -67,7 +67,8 @@ incidents = Table(
     "incidents",
     t.metadata,
     Column("id", String(36), primary_key=True),
-    Column("status", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("status", String(16), nullable=False, server_default="actual"),
     Column("start_at", t.UTCDateTime, nullable=False),
     Column("end_at", t.UTCDateTime, nullable=True),
     Column("recorded_at", t.UTCDateTime, nullable=False),
@@ -117,7 +118,8 @@ class IncidentQuery:
     until: datetime | None = None
     regions: frozenset[RegionCode] | None = None
     threats: frozenset[ThreatId] | None = None
-    status: str | None = None
+    state: str | None = None
+    statuses: frozenset[str] | None = None  # actual, exercise, test; None: all
     before: tuple[datetime, str] | None = None
     limit: int | None = 100
 
@@ -275,8 +277,10 @@ def _conditions(q: IncidentQuery) -> list[Any]:
         conditions.append(c.start_at < q.until)
     if q.since is not None:
         conditions.append(or_(c.end_at >= q.since, and_(c.end_at.is_(None), c.start_at >= q.since)))
-    if q.status is not None:
-        conditions.append(c.status == q.status)
+    if q.state is not None:
+        conditions.append(c.state == q.state)
+    if q.statuses is not None:
+        conditions.append(c.status.in_(sorted(q.statuses)))
     if q.regions is not None:
         conditions.append(
             c.id.in_(
@@ -347,6 +351,7 @@ async def _load_records(conn: AsyncConnection, ids: Sequence[str]) -> list[Incid
 
 def _incident_row(incident: Incident) -> dict[str, Any]:
     return {
+        "state": incident.state.value,
         "status": incident.status.value,
         "start_at": incident.start,
         "end_at": incident.end,

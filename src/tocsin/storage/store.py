@@ -149,6 +149,11 @@ class Tx:
         )
 
     async def idempotent_alert(self, actor: str, key: str) -> tuple[str, AlertId] | None:
+        return await self.idempotent(actor, key)
+
+    async def idempotent(self, actor: str, key: str) -> tuple[str, str] | None:
+        """The hash of the request first made with `actor`'s `key`, and the id of what it made
+        (an alert, an incident, a claim: the `alert_id` column holds any of them)."""
         row = (
             await self.conn.execute(
                 select(t.idempotency.c.request_hash, t.idempotency.c.alert_id).where(
@@ -159,7 +164,7 @@ class Tx:
         return None if row is None else (row.request_hash, row.alert_id)
 
     async def remember_key(
-        self, actor: str, key: str, request_hash: str, alert_id: AlertId, now: datetime
+        self, actor: str, key: str, request_hash: str, alert_id: str, now: datetime
     ) -> None:
         await self.conn.execute(
             insert(t.idempotency).values(

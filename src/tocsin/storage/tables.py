@@ -123,7 +123,7 @@ idempotency = Table(
     Column("actor", String(200), primary_key=True),
     Column("key", String(200), primary_key=True),
     Column("request_hash", String(64), nullable=False),
-    Column("alert_id", String(36), nullable=False),
+    Column("alert_id", String(36), nullable=False),  # what it made: an alert, incident or claim
     Column("created_at", UTCDateTime, nullable=False),
 )
 

@@ -1,16 +1,21 @@
 // Incidents: the current figures of each (launches, interceptions, damage, casualties) with the
-// sources they rest on, and the timeline of every revision. Hidden with a note where this
-// server keeps no incidents.
+// sources they rest on, and the timeline of every revision. Exercises are left out until asked
+// for, and then marked (tests are never shown). Hidden with a note where this server keeps no
+// incidents.
 
 import { $, ApiError, clear, dateTime, el, getJSON, listNames } from "./api.js";
 import { onLangChange, t } from "./i18n.js";
 import { startPage } from "./site.js";
 
-const view = { items: [], cursor: null, open: null };
+const view = { items: [], cursor: null, open: null, exercises: false };
 
 async function main() {
   await startPage();
   $("#more").addEventListener("click", () => load(false));
+  $("#show-exercises").addEventListener("change", (event) => {
+    view.exercises = event.target.checked;
+    load(true);
+  });
   onLangChange(() => {
     load(true);
     if (view.open) show(view.open, false);
@@ -24,7 +29,8 @@ async function load(fresh) {
   const note = $("#incidents-note");
   let body;
   try {
-    body = await getJSON("/v1/incidents", { limit: 30, cursor: fresh ? null : view.cursor });
+    body = await getJSON("/v1/incidents", { limit: 30, cursor: fresh ? null : view.cursor,
+      status: view.exercises ? "actual,exercise" : "actual" });
   } catch (error) {
     note.hidden = false;
     note.textContent = error instanceof ApiError && [404, 501].includes(error.status)
@@ -44,11 +50,15 @@ function figuresLine(figures) {
   return Object.values(figures || {}).map((f) => `${f.name}: ${f.text}`).join(" · ");
 }
 
+function marker(incident) {
+  return incident.marker ? [el("strong", { class: "marker" }, incident.marker), " "] : null;
+}
+
 function item(incident) {
-  return el("li", {}, el("button", { type: "button", class: "incident-item", dataset: { id: incident.id },
-    onclick: () => show(incident.id) },
-  el("h3", {}, incident.title || t("incidents.untitled")),
-  el("p", { class: "hint" }, dateTime(incident.start), " · ", incident.status_name || incident.status,
+  return el("li", {}, el("button", { type: "button", class: "incident-item",
+    dataset: { id: incident.id, status: incident.status }, onclick: () => show(incident.id) },
+  el("h3", {}, marker(incident), incident.title || t("incidents.untitled")),
+  el("p", { class: "hint" }, dateTime(incident.start), " · ", incident.state_name,
     " · ", listNames(incident.regions.map((r) => r.name), 4)),
   el("p", {}, figuresLine(incident.figures))));
 }
@@ -69,9 +79,9 @@ async function show(id, focus = true) {
     return;
   }
   clear(panel,
-    el("h2", { id: "incident-title" }, incident.title || t("incidents.untitled")),
+    el("h2", { id: "incident-title" }, marker(incident), incident.title || t("incidents.untitled")),
     el("p", { class: "hint" }, dateTime(incident.start),
-      incident.end ? ` – ${dateTime(incident.end)}` : "", " · ", incident.status_name || incident.status),
+      incident.end ? ` – ${dateTime(incident.end)}` : "", " · ", incident.state_name),
     incident.description ? el("p", {}, incident.description) : null,
     el("p", {}, el("strong", {}, t("incidents.regions")), " ",
       listNames(incident.regions.map((r) => r.name), 10)),
