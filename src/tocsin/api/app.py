@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from tocsin import __version__, web
 from tocsin.api import (
@@ -40,6 +41,19 @@ GC_THRESHOLD = 50_000
 SYSTEM = Actor(name="system", role=Role.ADMIN, origin="system")
 
 Factory = Callable[[], Awaitable[Tocsin]]
+
+
+class App(FastAPI):
+    """The API, handing a live stream the server's own `send` for its frames.
+
+    Every middleware wraps `send` in a coroutine of its own; a stream's frames, written to
+    thousands of clients at once, go around them once the response has started through them.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == stream.PATH:
+            scope[stream.SERVER_SEND] = send
+        await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -73,7 +87,7 @@ def create_app(
                 await expirer
             await tocsin.close()
 
-    app = FastAPI(
+    app = App(
         title="tocsin",
         version=__version__,
         summary="Public warning system for air threats",

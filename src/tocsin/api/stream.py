@@ -23,7 +23,9 @@ from tocsin.service.queries import parse_statuses
 from tocsin.streams.hub import Dropped, Encoded, Filter
 from tocsin.streams.push import Pusher
 
-router = APIRouter(prefix="/v1/stream", tags=["streams"])
+PATH = "/v1/stream"
+SERVER_SEND = "tocsin.server_send"  # in the scope: the server's `send`, unwrapped (see `App`)
+router = APIRouter(prefix=PATH, tags=["streams"])
 
 KEEPALIVE = b": keepalive\n\n"
 RegionQuery = Annotated[str | None, Query(description="region codes, comma-separated")]
@@ -72,7 +74,7 @@ class EventStream(Response):
         # from the position announced in `open`, so nothing committed meanwhile is missed
         start = self.resume if self.resume is not None else self.opening["last_seq"]
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-        pusher = Pusher(send, limit=hub.buffer, written=start)
+        pusher = Pusher(scope.get(SERVER_SEND, send), limit=hub.buffer, written=start)
         pusher.push(_sse("open", self.opening))
         gone = asyncio.ensure_future(_disconnected(receive))
         subscription = None

@@ -118,16 +118,8 @@ class Subscription:
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(self.limit)
 
-    def offer(self, batch: list[Encoded], framed: dict[Filter, Frames | None]) -> None:
+    def offer(self, batch: list[Encoded]) -> None:
         if self.dropped is not None:
-            return
-        if self.pusher is not None:
-            if self.filter in framed:
-                frames = framed[self.filter]
-            else:
-                frames = framed[self.filter] = Frames.of(batch, self.filter)
-            if frames is not None:
-                self.pusher.push(frames.sse, frames.last)
             return
         for event in batch:
             if self.filter.matches(event):
@@ -144,12 +136,13 @@ class Hub:
         self.buffer = buffer
         self.page = page
         self.position: Seq = 0
-        self._subscribers: set[Subscription] = set()
+        self._subscribers: set[Subscription] = set()  # iterating, or pushed but catching up
+        self._pushed: dict[Filter, set[Pusher]] = {}  # by filter: one join for each filter
         self._task: asyncio.Task[None] | None = None
 
     @property
     def subscribers(self) -> int:
-        return len(self._subscribers)
+        return len(self._subscribers) + sum(len(group) for group in self._pushed.values())
 
     async def start(self) -> None:
         self.position = self.feed.head
@@ -218,11 +211,19 @@ class Hub:
                 queued.append(event)
         if queued:
             pusher.push(b"".join(event.sse for event in queued), queued[-1].seq)
-        subscription.pusher = pusher  # from here the hub writes to it directly
+        # from here the hub writes to it directly
+        self._subscribers.discard(subscription)
+        self._pushed.setdefault(filter, set()).add(pusher)
+        subscription.pusher = pusher
         return subscription
 
     def detach(self, subscription: Subscription) -> None:
         self._subscribers.discard(subscription)
+        group = self._pushed.get(subscription.filter)
+        if subscription.pusher is not None and group is not None:
+            group.discard(subscription.pusher)
+            if not group:
+                del self._pushed[subscription.filter]
 
     @staticmethod
     async def _push_page(pusher: Pusher, page: list[Encoded]) -> None:
@@ -267,9 +268,13 @@ class Hub:
                     continue
                 batch = [Encoded.of(event) for event in events]
                 self.position = batch[-1].seq
-                framed: dict[Filter, Frames | None] = {}  # one join per distinct filter
                 for subscription in tuple(self._subscribers):
-                    subscription.offer(batch, framed)
+                    subscription.offer(batch)
+                for filter, pushers in list(self._pushed.items()):
+                    if frames := Frames.of(batch, filter):
+                        sse, last = frames.sse, frames.last
+                        for pusher in list(pushers):
+                            pusher.push(sse, last)
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -32,6 +32,7 @@ class Pusher:
         self._idle: asyncio.Future[None] | None = None
         self.written: Seq = written  # the seq of the last event frame handed to the socket
         self.finished: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._over = False
 
     @property
     def busy(self) -> bool:
@@ -39,15 +40,13 @@ class Pusher:
 
     def push(self, body: bytes, seq: Seq | None = None) -> None:
         """Write `body` (after what is queued); `seq` is the last event it carries, if any."""
-        if self.finished.done():
-            return
-        if self.busy:
+        if self._sending is None and not self._backlog and not self._over:
+            self._step(self._write(body), seq)  # the usual case: straight to the socket
+        elif not self._over:
             if len(self._backlog) >= self._limit:
                 self.finish(f"too far behind: more than {self._limit} frames queued")
                 return
             self._backlog.append((body, seq))
-            return
-        self._run(body, seq)
 
     async def drained(self) -> None:
         """Until every pushed frame is written (or the stream finished)."""
@@ -59,6 +58,7 @@ class Pusher:
 
     def finish(self, reason: str) -> None:
         """End the stream: nothing more is written; a waiting send is abandoned."""
+        self._over = True
         if not self.finished.done():
             self.finished.set_result(reason)
         self._backlog.clear()
@@ -66,9 +66,6 @@ class Pusher:
             self._sending.close()
             self._sending = None
         self._wake_idle()
-
-    def _run(self, body: bytes, seq: Seq | None) -> None:
-        self._step(self._write(body), seq)
 
     def _write(self, body: bytes) -> Coroutine[Any, Any, None]:
         message = {"type": "http.response.body", "body": body, "more_body": True}
@@ -81,8 +78,9 @@ class Pusher:
             except StopIteration:
                 if seq is not None:
                     self.written = seq
-                if not self._backlog or self.finished.done():
-                    self._wake_idle()
+                if not self._backlog:
+                    if self._idle is not None:
+                        self._wake_idle()
                     return
                 body, seq = self._backlog.popleft()
                 sending = self._write(body)
