@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tocsin.api.incident_views import claim_answer, incident_view, timeline_view
+from tocsin.api.incident_views import claim_answer, incident_view, terms_view, timeline_view
 from tocsin.domain import incident_texts as texts
 from tocsin.domain.claims import (
     Claim,
@@ -23,7 +23,7 @@ from tocsin.domain.claims import (
 )
 from tocsin.domain.events import Event
 from tocsin.domain.incidents import Incident, IncidentRecord, IncidentState, Place
-from tocsin.domain.quantities import Quantity
+from tocsin.domain.quantities import VAGUE, Kind, Quantity
 from tocsin.domain.regions import Region, RegionTree
 from tocsin.domain.responses import (
     ResponseAction,
@@ -255,3 +255,24 @@ def test_views_show_figures_with_sources_claims_with_history_and_responses() -> 
     event = Event(second.seq, "e", "incident.claim_added", T0, "op", None, {"incident_id": "i"})
     timeline = timeline_view([event], made, "en")
     assert [f["text"] for f in timeline["events"][0]["figures"]] == ["28"]
+
+
+@pytest.mark.parametrize("lang", ["en", "uk", "ru"])
+def test_terms_name_what_a_client_offers_and_every_vague_word_reads_as_its_range(
+    lang: str,
+) -> None:
+    terms = terms_view(lang)
+    assert [m["id"] for m in terms["measures"]] == [m.value for m in Measure]
+    weapons = {m["id"] for m in terms["measures"] if m["weapon"]}
+    assert weapons == {"launched", "intercepted", "impacts", "debris_falls"}
+    assert [s["id"] for s in terms["claim_statuses"]] == ["unverified", "confirmed", "disputed"]
+    assert [r["id"] for r in terms["reliability"]] == list("ABCDEF")
+    assert {k["id"] for k in terms["response_kinds"]} == {k.value for k in ResponseKind}
+    ranges = {(low, high) for low, high in VAGUE.values()}
+    assert {(w["min"], w["max"]) for w in terms["vague_words"]} == ranges  # one word per range
+    for word in terms["vague_words"]:
+        stated = Quantity.of(word["name"])
+        assert (stated.kind, stated.low, stated.high) == (Kind.VAGUE, word["min"], word["max"])
+    if lang == "uk":
+        assert terms["measures"][0]["name"] == "Запущено"
+        assert [w["name"] for w in terms["vague_words"]][2] == "десятки"

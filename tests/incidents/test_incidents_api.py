@@ -566,3 +566,11 @@ async def test_links_to_alerts_and_amendments(officer: Officer) -> None:
     timeline = await officer.send("GET", f"/v1/incidents/{incident_id}/timeline")
     assert [e["type"] for e in timeline["events"]] == ["incident.created", "incident.updated"]
     assert timeline["events"][1]["changes"]["regions"] == {"added": ["UA-12"]}
+
+
+async def test_terms_are_served_in_the_callers_language(officer: Officer) -> None:
+    terms = await officer.send("GET", "/v1/incidents/terms", lang="ru")
+    assert terms["lang"] == "ru"
+    assert terms["measures"][0] == {"id": "launched", "name": "Запущено", "weapon": True}
+    assert {"id": "a few", "name": "несколько", "min": 2, "max": 9} in terms["vague_words"]
+    assert terms["source_kinds"][0] == {"id": "official", "name": "Официальный источник"}

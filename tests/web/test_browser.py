@@ -7,13 +7,11 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import pytest
-from web_support import CHROMIUM_ARGS, PASSWORD, LiveWeb, chromium, need, screenshot, serve
+from web_support import PASSWORD, TIMEOUT, LiveWeb, screenshot, serve, sign_in
 
 from tocsin.api import incidents, sirens, stats
 from tocsin.bootstrap import Tocsin
@@ -25,7 +23,7 @@ try:
 except ImportError:  # the browser fixture reports it (skip locally, fail in CI)
     expect = None  # type: ignore[assignment]
 
-TIMEOUT = 5000
+pytest_plugins = ("browser_support",)  # the `browser`, `context` and `live_web` fixtures
 EXERCISE_RGB = "rgb(0, 121, 107)"
 ACTUAL_RGB = "rgb(183, 28, 28)"
 
@@ -40,39 +38,6 @@ def lighter(color: str, amount: float = 0.55) -> str:
     value = int(color.lstrip("#"), 16)
     parts = [(value >> shift) & 255 for shift in (16, 8, 0)]
     return "rgb({}, {}, {})".format(*(round(c + (255 - c) * amount) for c in parts))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless, driven by Playwright (skips locally, fails in CI, without)."""
-    path = chromium()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        need("the playwright package is not installed (pip install playwright)")
-    with sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@pytest.fixture
-def live_web(sqlite_template: Path, tmp_path: Path) -> Iterator[LiveWeb]:
-    """The service with its pages on a real port, over a fresh copy of the template database."""
-    target = tmp_path / "tocsin.db"
-    shutil.copyfile(sqlite_template, target)
-    with serve(f"sqlite:///{target}") as live:
-        yield live
-
-
-@pytest.fixture
-def context(browser: Any) -> Iterator[Any]:
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    ctx.set_default_timeout(TIMEOUT)
-    yield ctx
-    ctx.close()
 
 
 def fill_of(page: Any, code: str) -> str:
@@ -91,12 +56,7 @@ def open_map(context: Any, live: LiveWeb, path: str = "/") -> Any:
 
 
 def login(context: Any, live: LiveWeb, username: str) -> Any:
-    page = context.new_page()
-    page.goto(live.url + "/console")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#login-form button[type=submit]")
-    expect(page.locator("#main")).to_be_visible()
+    page = sign_in(context, live, "/console", username)
     expect(page.locator("#map path.region").first).to_be_attached()
     return page
 

@@ -1,4 +1,6 @@
-"""Helpers for the web tests: the app with the pages, a live server, a browser, screenshots."""
+"""Helpers for the web tests: the app with the pages, a live server, a browser, screenshots.
+
+The fixtures that drive the browser are in `browser_support` (name it in `pytest_plugins`)."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 PASSWORD = "correct horse battery staple"
+TIMEOUT = 5000  # ms, for every wait in the browser
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -146,6 +149,19 @@ def serve(
         live.http.close()
         server.should_exit = True
         thread.join(10)
+
+
+def sign_in(context: Any, live: LiveWeb, path: str, username: str) -> Any:
+    """A new page at the console page `path`, signed in as `username` (password PASSWORD)."""
+    from playwright.sync_api import expect  # the browser fixture checks it is installed
+
+    page = context.new_page()
+    page.goto(live.url + path)
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#main")).to_be_visible()
+    return page
 
 
 def screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:

@@ -12,8 +12,8 @@ from tocsin.web import delivery, pages
 
 
 def install(app: FastAPI) -> None:
-    """Serve the pages at `/`, `/history`, `/stats`, `/incidents`, `/console`, `/console/audit`
-    (once, however often it is called)."""
+    """Serve the pages at `/`, `/history`, `/stats`, `/incidents`, `/console`, `/console/audit`,
+    `/console/incidents` (once, however often it is called)."""
     if getattr(app.state, "web", False):
         return
     app.include_router(pages.router)

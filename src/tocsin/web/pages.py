@@ -67,6 +67,9 @@ PAGES: dict[str, Page] = {
     "/incidents": Page("incidents.html", "Incidents", "incidents.js", "public"),
     "/console": Page("console.html", "Operator console", "console.js", "console"),
     "/console/audit": Page("audit.html", "Audit trail", "audit.js", "console"),
+    "/console/incidents": Page(
+        "console-incidents.html", "Incidents (console)", "console-incidents.js", "console"
+    ),
 }
 
 router = APIRouter(tags=["web"], include_in_schema=False)

@@ -142,6 +142,13 @@ export class LiveStream {
   }
 }
 
+/** A new idempotency key: a retried command with it is carried out once. */
+export function randomKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return [...crypto.getRandomValues(new Uint8Array(16))]
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 /** Build an element: el("a", {href: "/", class: "x"}, "text", child). Text is never parsed. */
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -210,6 +217,20 @@ export function dateTime(iso) {
 export function date(iso) {
   if (!iso) return "";
   return new Intl.DateTimeFormat(locale(), { dateStyle: "medium" }).format(new Date(iso));
+}
+
+/** The value of an <input type="datetime-local"> as a UTC instant ("" gives null). */
+export function instant(value) {
+  if (!value) return null;
+  const when = new Date(value);
+  return Number.isNaN(when.getTime()) ? value : when.toISOString();
+}
+
+/** A time as an <input type="datetime-local"> shows it, in local time: "2026-03-01T14:05". */
+export function localInput(when = new Date()) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${when.getFullYear()}-${pad(when.getMonth() + 1)}-${pad(when.getDate())}`
+    + `T${pad(when.getHours())}:${pad(when.getMinutes())}`;
 }
 
 export function locale() {

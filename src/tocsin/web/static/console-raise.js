@@ -3,7 +3,7 @@
 // confirmation step says, in words, the status, the threat, the regions and who is affected,
 // and for an actual alert wants the first region's name typed in.
 
-import { $, clear, el, listNames } from "./api.js";
+import { $, clear, el, listNames, randomKey } from "./api.js";
 import { t } from "./i18n.js";
 import { act, confirmStep, mode, statusWord } from "./session.js";
 import { selectAlert, refreshAlerts, refreshPending } from "./console-alert.js";
@@ -206,12 +206,6 @@ async function review(event) {
   if (!alert) return undefined;
   sent(alert);
   return undefined;
-}
-
-function randomKey() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  return [...crypto.getRandomValues(new Uint8Array(16))]
-    .map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function showError(message) {
