@@ -1,7 +1,8 @@
 """Incidents: a status like an alert's (actual, exercise, test); open / closed becomes `state`.
 
 Existing incidents are actual. The incident's JSON in `data` is rewritten to match; events
-already in the log keep what they recorded.
+already in the log keep what they recorded. Going down drops the status: exercise and test
+incidents then look actual.
 
 Revision ID: 0008
 Revises: 0007
