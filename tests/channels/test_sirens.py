@@ -143,7 +143,10 @@ async def test_region_states_are_retained_for_late_clients(
     started: Tocsin, broker: tuple[str, str]
 ) -> None:
     url, prefix = broker
-    async with channel_on(started, url, prefix), reading(url, f"{prefix}/regions/+/state", qos=0) as early:
+    async with (
+        channel_on(started, url, prefix),
+        reading(url, f"{prefix}/regions/+/state", qos=0) as early,
+    ):
         alert_id = await raise_alert(started, "missile", "UA-63")
         seq = await started.store.last_seq()
         topic = f"{prefix}/regions/UA-63/state"

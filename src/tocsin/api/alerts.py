@@ -57,7 +57,7 @@ class CancelBody(BaseModel):
     message: Text | None = Field(None, description="the false-alarm message for residents")
 
 
-def _alert_id(alert_id: Annotated[str, Path(description="the alert's id")]) -> str:
+async def _alert_id(alert_id: Annotated[str, Path(description="the alert's id")]) -> str:
     if "\x00" in alert_id:  # no alert has one, and PostgreSQL cannot even compare it
         raise NotFound(f"no alert {alert_id!r}", field="id")
     return alert_id

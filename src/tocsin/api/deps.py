@@ -44,7 +44,7 @@ SESSION_COOKIE = "tocsin_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_tocsin(request: Request) -> Tocsin:
+async def get_tocsin(request: Request) -> Tocsin:
     tocsin: Tocsin = request.app.state.tocsin
     return tocsin
 
@@ -82,7 +82,7 @@ def check_csrf(request: Request, session: Session) -> None:
 Caller = Annotated[Actor, Depends(get_actor)]
 
 
-def get_lang(
+async def get_lang(
     tocsin: App,
     lang: Annotated[str | None, Query(description="language: en, uk or ru")] = None,
     accept_language: Annotated[str | None, Header()] = None,

@@ -41,7 +41,7 @@ IdempotencyKey = Annotated[str | None, Header(max_length=200, description="retri
                                               "record once")]
 
 
-def get_incidents(request: Request) -> IncidentService:
+async def get_incidents(request: Request) -> IncidentService:
     service: IncidentService = request.app.state.tocsin.incidents
     return service
 
@@ -183,7 +183,7 @@ def _id(value: str, name: str) -> str:
     return value
 
 
-def _incident_id(incident_id: Annotated[str, Path(description="the incident's id")]) -> str:
+async def _incident_id(incident_id: Annotated[str, Path(description="the incident's id")]) -> str:
     return _id(incident_id, "id")
 
 

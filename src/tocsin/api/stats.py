@@ -36,7 +36,7 @@ Tz = Annotated[str, Query(description="time zone of days, hours and weekdays, e.
 Every = Annotated[str, Query(description="hour, day, week, month or year")]
 
 
-def stats_service(request: Request, tocsin: App) -> StatsService:
+async def stats_service(request: Request, tocsin: App) -> StatsService:
     """The wired statistics service (one per application)."""
     wired = getattr(tocsin, "stats", None)
     if isinstance(wired, StatsService):
@@ -51,7 +51,7 @@ def stats_service(request: Request, tocsin: App) -> StatsService:
 Stats = Annotated[StatsService, Depends(stats_service)]
 
 
-def filters(
+async def filters(
     tocsin: App, status: Status = "actual", threat: Threat = None, source: Source = None
 ) -> Filters:
     return Filters.parse(status, threat, source, tocsin.catalogue)

@@ -65,7 +65,7 @@ class SubscriptionBody(BaseModel):
         )
 
 
-def service(tocsin: App, actor: Caller) -> SubscriptionService:
+async def service(tocsin: App, actor: Caller) -> SubscriptionService:
     require_role(actor, Role.ADMIN)
     return SubscriptionService.of(tocsin)
 

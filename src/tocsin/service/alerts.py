@@ -1,11 +1,16 @@
-"""Alert commands: load, apply the domain rules, commit with one event, tell listeners."""
+"""Alert commands: load, apply the domain rules, commit with one event, tell listeners.
+
+New alerts are written by group commit (`GroupCommit`): raises that arrive while another
+commits go together in the next transaction, so a burst of alerts for many regions is not
+delivered one commit at a time.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 import orjson
@@ -14,13 +19,22 @@ from tocsin.domain import alerts as rules
 from tocsin.domain.alerts import Alert, Change, RaiseAlert, UpdateAlert
 from tocsin.domain.approval import ApprovalPolicy
 from tocsin.domain.auth import Actor, authorize_alert, authorize_approval
-from tocsin.domain.events import Event
 from tocsin.domain.threats import Catalogue
 from tocsin.errors import Conflict, Forbidden, NotFound
 from tocsin.service.ports import Clock, CommitListener
 from tocsin.service.regions import RegionService
-from tocsin.storage.store import Store, Tx
+from tocsin.storage.group import GroupCommit
+from tocsin.storage.store import Audited, NewEvent, Store, Tx
 from tocsin.types import AlertId
+
+
+@dataclass(frozen=True, slots=True)
+class _Raise:
+    change: Change
+    actor: Actor
+    now: datetime
+    key: str | None
+    request_hash: str
 
 
 class AlertService:
@@ -39,6 +53,7 @@ class AlertService:
         self.catalogue = catalogue
         self.clock = clock
         self.listeners = list(listeners)
+        self._raises: GroupCommit[_Raise, tuple[Alert, bool]] = GroupCommit(self._write_raises)
 
     async def raise_alert(
         self, cmd: RaiseAlert, actor: Actor, *, idempotency_key: str | None = None
@@ -62,18 +77,42 @@ class AlertService:
             catalogue=self.catalogue,
             hold=self.policy.hold(cmd),
         )
+        job = _Raise(change, actor, now, idempotency_key, _request_hash(cmd))
+        return await self._raises.submit(job)
+
+    async def _write_raises(self, jobs: Sequence[_Raise]) -> list[tuple[Alert, bool] | Exception]:
+        """One transaction for every raise of a batch (a replayed one writes nothing)."""
+        results: list[tuple[Alert, bool] | Exception] = []
+        fresh: list[_Raise] = []
         async with self.store.write() as tx:
-            if idempotency_key is not None:
-                replayed = await self._replayed(tx, actor, idempotency_key, cmd)
+            keys: dict[tuple[str, str], _Raise] = {}  # keys first used in this batch
+            for job in jobs:
+                if job.key is None:
+                    results.append((job.change.alert, True))
+                    fresh.append(job)
+                    continue
+                earlier = keys.get((job.actor.label, job.key))
+                try:
+                    if earlier is not None:
+                        _same_request(earlier.request_hash, job.request_hash)
+                        results.append((earlier.change.alert, False))
+                        continue
+                    replayed = await self._replayed(tx, job.actor, job.key, job.request_hash)
+                except Conflict as refused:
+                    results.append(refused)
+                    continue
                 if replayed is not None:
-                    return replayed, False
-                await tx.remember_key(
-                    actor.label, idempotency_key, _request_hash(cmd), change.alert.id, now
-                )
-            await tx.save_alert(change.alert, new=True)
-            await self._record(tx, change, actor, now)
+                    results.append((replayed, False))
+                    continue
+                keys[(job.actor.label, job.key)] = job
+                results.append((job.change.alert, True))
+                fresh.append(job)
+                alert_id = job.change.alert.id
+                await tx.remember_key(job.actor.label, job.key, job.request_hash, alert_id, job.now)
+            await tx.add_alerts([job.change.alert for job in fresh])
+            await self._record_all(tx, [(job.change, job.actor, job.now) for job in fresh])
         self._tell(tx)
-        return change.alert, True
+        return results
 
     async def update_alert(
         self, alert_id: AlertId, cmd: UpdateAlert, actor: Actor, *, version: int | None = None
@@ -187,44 +226,49 @@ class AlertService:
         self._tell(tx)
         return change.alert
 
-    async def _replayed(self, tx: Tx, actor: Actor, key: str, cmd: RaiseAlert) -> Alert | None:
+    async def _replayed(self, tx: Tx, actor: Actor, key: str, request_hash: str) -> Alert | None:
         known = await tx.idempotent_alert(actor.label, key)
         if known is None:
             return None
-        request_hash, alert_id = known
-        if request_hash != _request_hash(cmd):
-            raise Conflict(
-                "this idempotency key was used for a different request",
-                field="idempotency_key",
-                code="idempotency_key_reused",
-            )
-        return await tx.get_alert(alert_id)
+        _same_request(known[0], request_hash)
+        return await tx.get_alert(known[1])
 
-    async def _record(self, tx: Tx, change: Change, actor: Actor, now: datetime) -> Event | None:
-        alert = change.alert
-        detail = {
-            "status": alert.status.value,
-            "phase": alert.phase.value,
-            "threat": alert.threat,
-            "regions": list(alert.regions),
-            "version": alert.version,
-            "changes": change.changes,
-        }
-        await tx.audit(actor, change.type.value, alert.id, detail, now)
-        if not change.public:
-            return None
-        return await tx.append(
-            type=change.type.value,
-            time=now,
-            actor=actor.label,
-            alert_id=change.alert.id,
-            data={"alert": change.alert.to_json(), "changes": change.changes},
-        )
+    async def _record(self, tx: Tx, change: Change, actor: Actor, now: datetime) -> None:
+        await self._record_all(tx, [(change, actor, now)])
+
+    async def _record_all(self, tx: Tx, changes: Sequence[tuple[Change, Actor, datetime]]) -> None:
+        """Audit every change, and append an event for each public one."""
+        audited, events = [], []
+        for change, actor, now in changes:
+            alert = change.alert
+            detail = {
+                "status": alert.status.value,
+                "phase": alert.phase.value,
+                "threat": alert.threat,
+                "regions": list(alert.regions),
+                "version": alert.version,
+                "changes": change.changes,
+            }
+            audited.append(Audited(actor, change.type.value, alert.id, detail, now))
+            if change.public:
+                data = {"alert": alert.to_json(), "changes": change.changes}
+                events.append(NewEvent(change.type.value, now, actor.label, alert.id, data))
+        await tx.audit_all(audited)
+        await tx.append_all(events)
 
     def _tell(self, tx: Tx) -> None:
         if tx.events:
             for listener in self.listeners:
                 listener.committed(tx.events)
+
+
+def _same_request(first: str, again: str) -> None:
+    if first != again:
+        raise Conflict(
+            "this idempotency key was used for a different request",
+            field="idempotency_key",
+            code="idempotency_key_reused",
+        )
 
 
 def _request_hash(cmd: RaiseAlert) -> str:

@@ -54,6 +54,28 @@ class HistoryQuery:
     limit: int = 100
 
 
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to append: the log gives it its seq and id."""
+
+    type: str
+    time: datetime
+    actor: str
+    alert_id: AlertId | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Audited:
+    """An action to record in the audit trail."""
+
+    actor: Actor
+    action: str
+    target: str | None
+    detail: dict[str, Any]
+    time: datetime
+
+
 class Tx:
     """One write transaction."""
 
@@ -70,27 +92,41 @@ class Tx:
         alert_id: AlertId | None,
         data: dict[str, Any],
     ) -> Event:
+        [record] = await self.append_all([NewEvent(type, time, actor, alert_id, data)])
+        return record
+
+    async def append_all(self, new: Sequence[NewEvent]) -> list[Event]:
+        """Append events to the log, in order, with the next sequence numbers."""
+        if not new:
+            return []
         result = await self.conn.execute(
             update(t.log_head)
             .where(t.log_head.c.id == 1)
-            .values(seq=t.log_head.c.seq + 1)
+            .values(seq=t.log_head.c.seq + len(new))
             .returning(t.log_head.c.seq)
         )
-        seq = int(result.scalar_one())
-        record = Event(seq, str(uuid.uuid4()), type, time, actor, alert_id, data)
+        first = int(result.scalar_one()) - len(new) + 1
+        records = [
+            Event(first + i, str(uuid.uuid4()), e.type, e.time, e.actor, e.alert_id, e.data)
+            for i, e in enumerate(new)
+        ]
         await self.conn.execute(
-            insert(t.events).values(
-                seq=seq,
-                id=record.id,
-                type=type,
-                time=time,
-                actor=actor,
-                alert_id=alert_id,
-                data=data,
-            )
+            insert(t.events),
+            [
+                {
+                    "seq": r.seq,
+                    "id": r.id,
+                    "type": r.type,
+                    "time": r.time,
+                    "actor": r.actor,
+                    "alert_id": r.alert_id,
+                    "data": r.data,
+                }
+                for r in records
+            ],
         )
-        self.events.append(record)
-        return record
+        self.events.extend(records)
+        return records
 
     async def audit(
         self,
@@ -101,27 +137,39 @@ class Tx:
         time: datetime,
     ) -> AuditEntry:
         """Append to the audit trail, chained to the entry before (the log lock is held)."""
+        [entry] = await self.audit_all([Audited(actor, action, target, detail, time)])
+        return entry
+
+    async def audit_all(self, items: Sequence[Audited]) -> list[AuditEntry]:
+        """Append to the audit trail, each entry chained to the one before."""
+        if not items:
+            return []
         last = (
             await self.conn.execute(
                 select(t.audit.c.seq, t.audit.c.hash).order_by(t.audit.c.seq.desc()).limit(1)
             )
         ).first()
-        seq, prev = (1, GENESIS) if last is None else (int(last.seq) + 1, str(last.hash))
-        entry = AuditEntry(
-            seq=seq,
-            time=time,
-            actor=actor.label,
-            role=actor.role.value,
-            origin=actor.origin,
-            action=action,
-            target=target,
-            detail=detail,
-            prev_hash=prev,
-            hash="",
-        )
-        entry = replace(entry, hash=chain_hash(entry))
-        await self.conn.execute(insert(t.audit).values(**asdict(entry)))
-        return entry
+        seq, prev = (0, GENESIS) if last is None else (int(last.seq), str(last.hash))
+        entries = []
+        for item in items:
+            seq += 1
+            entry = AuditEntry(
+                seq=seq,
+                time=item.time,
+                actor=item.actor.label,
+                role=item.actor.role.value,
+                origin=item.actor.origin,
+                action=item.action,
+                target=item.target,
+                detail=item.detail,
+                prev_hash=prev,
+                hash="",
+            )
+            entry = replace(entry, hash=chain_hash(entry))
+            entries.append(entry)
+            prev = entry.hash
+        await self.conn.execute(insert(t.audit), [asdict(entry) for entry in entries])
+        return entries
 
     async def lock_log(self) -> None:
         """Take the log lock, so that what this transaction reads next is current."""
@@ -133,19 +181,29 @@ class Tx:
         return await _get_alert(self.conn, alert_id)
 
     async def save_alert(self, alert: Alert, *, new: bool) -> None:
-        values = _alert_row(alert)
         if new:
-            await self.conn.execute(insert(t.alerts).values(id=alert.id, **values))
-        else:
-            await self.conn.execute(
-                update(t.alerts).where(t.alerts.c.id == alert.id).values(**values)
-            )
-            await self.conn.execute(
-                delete(t.alert_regions).where(t.alert_regions.c.alert_id == alert.id)
-            )
+            await self.add_alerts([alert])
+            return
+        await self.conn.execute(
+            update(t.alerts).where(t.alerts.c.id == alert.id).values(**_alert_row(alert))
+        )
+        await self.conn.execute(
+            delete(t.alert_regions).where(t.alert_regions.c.alert_id == alert.id)
+        )
         await self.conn.execute(
             insert(t.alert_regions),
             [{"alert_id": alert.id, "region": code} for code in alert.regions],
+        )
+
+    async def add_alerts(self, alerts: Sequence[Alert]) -> None:
+        if not alerts:
+            return
+        await self.conn.execute(
+            insert(t.alerts), [{"id": alert.id, **_alert_row(alert)} for alert in alerts]
+        )
+        await self.conn.execute(
+            insert(t.alert_regions),
+            [{"alert_id": a.id, "region": code} for a in alerts for code in a.regions],
         )
 
     async def idempotent_alert(self, actor: str, key: str) -> tuple[str, AlertId] | None:
