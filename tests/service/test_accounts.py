@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from tocsin.api.app import create_app
 from tocsin.bootstrap import Tocsin
 from tocsin.cli import app as cli
-from tocsin.errors import InvalidInput
+from tocsin.errors import Forbidden, InvalidInput
 
 PASSWORD = "correct horse battery"
 
@@ -129,14 +129,14 @@ async def test_two_person_rule_through_two_sessions(
     alert = raised.json()
     assert alert["phase"] == "pending"
     assert await accounts.store.open_alerts() == []
-    released = await accounts.alerts.approve(
-        alert["id"],
-        (
-            await accounts.accounts.session(
-                (await accounts.accounts.login("petro", PASSWORD, "10.1.1.1"))[0]
-            )
-        ).actor,
-    )
+    secret, _ = await accounts.accounts.login("petro", PASSWORD, "10.1.1.1")
+    in_exercise = (await accounts.accounts.session(secret)).actor
+    with pytest.raises(Forbidden) as refused:  # an actual alert is approved in actual mode only
+        await accounts.alerts.approve(alert["id"], in_exercise)
+    assert refused.value.field == "status"
+    assert await accounts.store.open_alerts() == []
+    in_actual = (await accounts.accounts.set_mode(secret, "actual")).actor
+    released = await accounts.alerts.approve(alert["id"], in_actual)
     assert released.phase.value == "active"
 
 
@@ -201,3 +201,37 @@ async def test_a_session_raises_only_in_its_own_mode(
         json={"threat": "missile", "regions": ["UA-63"], "status": "exercise"},
     )
     assert drill.status_code == 201 and drill.json()["marker"] == "EXERCISE"
+
+
+async def test_another_mode_may_stand_an_alert_down_but_never_raise_it(
+    accounts: Tocsin, client: httpx.AsyncClient
+) -> None:
+    from tocsin.domain.alerts import RaiseAlert
+    from tocsin.domain.auth import LOCAL_ADMIN
+
+    async def actual(threat: str, *regions: str) -> str:
+        cmd = RaiseAlert(threat=threat, regions=list(regions))
+        return (await accounts.alerts.raise_alert(cmd, LOCAL_ADMIN))[0].id
+
+    csrf = {"X-CSRF-Token": await login(client, "olena")}  # sessions start in exercise mode
+    a, b, c, d = [r.code for r in accounts.regions.tree.children("UA-63")][:4]  # her scope
+    first, second = await actual("uav", a, b), await actual("missile", c)
+    head = await accounts.store.last_seq()
+    for path, body in [
+        (f"/v1/alerts/{first}", {"threat": "missile"}),  # escalation
+        (f"/v1/alerts/{first}", {"add_regions": [d]}),
+        (f"/v1/alerts/{first}", {"headline": "Changed"}),
+    ]:
+        refused = await client.patch(path, headers=csrf, json=body)
+        assert refused.status_code == 403, (body, refused.text)
+        assert refused.json()["field"] == "status"
+        assert "switch the mode to change an actual alert" in refused.json()["detail"]
+    assert await accounts.store.last_seq() == head  # nothing was written
+    removed = await client.patch(f"/v1/alerts/{first}", headers=csrf, json={"remove_regions": [b]})
+    assert removed.status_code == 200, removed.text
+    lowered = await client.patch(f"/v1/alerts/{second}", headers=csrf, json={"threat": "air"})
+    assert lowered.status_code == 200 and lowered.json()["threat"]["id"] == "air"
+    for alert_id, action in ((first, "end"), (second, "cancel")):
+        done = await client.post(f"/v1/alerts/{alert_id}/{action}", headers=csrf)
+        assert done.status_code == 200, done.text
+    assert await accounts.store.open_alerts() == []

@@ -384,6 +384,12 @@ def test_an_actual_alert_waits_for_a_second_person(browser: Any, live_web: LiveW
         approver = login(second, live_web, "maria")
         queued = approver.locator(f'#pending .pending-alert[data-id="{alert_id}"]')
         expect(queued).to_contain_text("taras")
+        # in exercise mode, an actual alert cannot be approved: the console says so
+        expect(queued.locator(".approve")).to_have_count(0)
+        expect(queued.locator(".switch-mode")).to_contain_text("switch the console to Actual mode")
+        approver.click('#mode-switch button[data-mode="actual"]')
+        approver.click("#confirm-yes")
+        expect(approver.locator("body")).to_have_attribute("data-mode", "actual")
         queued.locator(".approve").click()
         expect(approver.locator("#confirm")).to_contain_text("ACTUAL")
         expect(approver.locator("#confirm-yes")).to_be_disabled()

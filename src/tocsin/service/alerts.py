@@ -16,7 +16,7 @@ from datetime import datetime
 import orjson
 
 from tocsin.domain import alerts as rules
-from tocsin.domain.alerts import Alert, Change, RaiseAlert, UpdateAlert
+from tocsin.domain.alerts import Alert, Change, EventType, RaiseAlert, UpdateAlert
 from tocsin.domain.approval import ApprovalPolicy
 from tocsin.domain.auth import Actor, authorize_alert, authorize_approval
 from tocsin.domain.threats import Catalogue
@@ -59,12 +59,7 @@ class AlertService:
         self, cmd: RaiseAlert, actor: Actor, *, idempotency_key: str | None = None
     ) -> tuple[Alert, bool]:
         """Raise an alert; returns it and whether it is new (False: a replayed request)."""
-        if actor.session_mode is not None and cmd.status.value != actor.session_mode:
-            raise Forbidden(
-                f"this console session is in {actor.session_mode} mode; switch the mode to "
-                f"raise an {cmd.status.value} alert",
-                field="status",
-            )
+        _check_mode(actor, cmd.status.value, "raise")
         tree = self.regions.tree
         authorize_alert(actor, cmd.regions, tree)
         now = self.clock.now()
@@ -221,6 +216,8 @@ class AlertService:
                 return alert
             if check_scope:
                 authorize_alert(actor, change.alert.regions, tree)
+            if not _stands_down(change):
+                _check_mode(actor, alert.status.value, "change")
             await tx.save_alert(change.alert, new=False)
             await self._record(tx, change, actor, now)
         self._tell(tx)
@@ -260,6 +257,37 @@ class AlertService:
         if tx.events:
             for listener in self.listeners:
                 listener.committed(tx.events)
+
+
+STANDING_DOWN = frozenset({EventType.ENDED, EventType.CANCELLED, EventType.REJECTED})
+
+
+def _stands_down(change: Change) -> bool:
+    """Whether a change only lowers the alarm: the all-clear, the false-alarm cancel, refusing
+    a held alert, a lower threat or fewer regions. A console session may make these to an alert
+    of another mode (a real alert is never left standing for want of a mode switch); anything
+    that raises the alarm needs the session to be in the alert's mode."""
+    if change.type in STANDING_DOWN:
+        return True
+    if change.type not in (EventType.DEESCALATED, EventType.UPDATED):
+        return False
+    regions = change.changes.get("regions")
+    lowered = {"threat"} if change.type is EventType.DEESCALATED else set()
+    if regions is not None and not regions.get("added"):
+        lowered.add("regions")
+    return bool(lowered) and set(change.changes) <= lowered
+
+
+def _check_mode(actor: Actor, status: str, doing: str) -> None:
+    """A console session acts only on alerts of its own mode: a drill never touches the real."""
+    mode = actor.session_mode
+    if mode is not None and status != mode:
+        article = "an" if status[0] in "aeiou" else "a"
+        raise Forbidden(
+            f"this console session is in {mode} mode; switch the mode to {doing} "
+            f"{article} {status} alert",
+            field="status",
+        )
 
 
 def _same_request(first: str, again: str) -> None:

@@ -18,6 +18,7 @@ export function setupAlerts(ctx, current) {
   state.me = current;
   document.addEventListener("tocsin:mode", () => {
     renderAlerts();
+    renderPending();
     renderSelected();
     paint();
   });
@@ -411,7 +412,8 @@ function renderPending() {
   const me = state.me;
   clear($("#pending"), state.ctx.pending.map((alert) => {
     const mine = alert.raised_by === me.username;
-    const canApprove = APPROVING.includes(me.role) && !mine;
+    const approver = APPROVING.includes(me.role) && !mine;
+    const canApprove = approver && alert.status === mode();
     return el("li", { class: "pending-alert", dataset: { id: alert.id } },
       el("p", {}, statusWord(alert.status), " ", el("strong", {}, alert.threat.signal), " — ",
         listNames(alert.regions.map((r) => r.name), 6)),
@@ -420,11 +422,13 @@ function renderPending() {
       el("div", { class: "actions" },
         canApprove ? el("button", { type: "button", class: "btn danger approve",
           onclick: () => approve(alert) }, t("pending.approve")) : null,
-        canApprove ? el("button", { type: "button", class: "btn reject",
+        approver ? el("button", { type: "button", class: "btn reject",
           onclick: () => reject(alert, "pending.rejectTitle") }, t("pending.reject")) : null,
         mine ? el("button", { type: "button", class: "btn withdraw",
           onclick: () => reject(alert, "pending.withdrawTitle") }, t("pending.withdraw")) : null,
-        mine && !canApprove ? el("span", { class: "hint" }, t("pending.waiting")) : null));
+        mine && !approver ? el("span", { class: "hint" }, t("pending.waiting")) : null,
+        approver && !canApprove ? el("span", { class: "hint switch-mode" }, t("pending.switchMode", {
+          status: t(`mode.${alert.status}`).toUpperCase(), mode: t(`mode.${alert.status}`) })) : null));
   }));
   $("#no-pending").hidden = state.ctx.pending.length > 0;
 }
