@@ -6,7 +6,9 @@
 For each backend, in one run, on fresh databases (schema and region packs loaded):
 
 - import:    `HistoryImporter.run` on the file: read, map names, check, write in batches of
-             2,000 (alerts, their regions, statistics spans, progress, one event per batch)
+             10,000 (alerts, their regions, statistics spans, progress, one event per batch)
+- again:     the same rows from an updated file (one more line, so another fingerprint): every
+             row is read and found present, nothing is added
 - baseline:  the same alert rows, prepared in memory beforehand, inserted into `alerts` and
              `alert_regions` with one `executemany` each, in one transaction, straight
              through the driver (sqlite3 / asyncpg): the least any import of them must do
@@ -81,6 +83,7 @@ async def run_backend(
             started, cpu = time.perf_counter(), time.process_time()
             report = await importer.run(file, "ua-official", actor="bench")
             imported, cpu = time.perf_counter() - started, time.process_time() - cpu
+            again = await import_again(importer, file)
             alerts = [
                 p.alert()
                 for p in importer.prepare(file, "ua-official", report.source)
@@ -89,11 +92,29 @@ async def run_backend(
         finally:
             await tocsin.close()
         print(f"{backend}: {report.added} alerts imported, {report.rejected} rows rejected")
+        print(f"{backend}: the same rows again from an updated file (all present): {again:.2f} s")
     async with fresh(backend, pg_url) as url:
         tocsin = await build(Settings(database_url=url))
         await tocsin.close()
         baseline, base_cpu = await plain_executemany(backend, url, alerts)
     return imported, cpu, baseline, base_cpu, len(alerts)
+
+
+async def import_again(importer: HistoryImporter, file: Path) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        updated = updated_copy(file, Path(tmp))
+        started = time.perf_counter()
+        report = await importer.run(updated, "ua-official", actor="bench")
+        seconds = time.perf_counter() - started
+    assert report.added == 0 and not report.already_imported
+    return seconds
+
+
+def updated_copy(file: Path, folder: Path) -> Path:
+    """The file with one more (blank) line: the same rows, another fingerprint."""
+    updated = folder / file.name
+    updated.write_bytes(file.read_bytes() + b"\n")
+    return updated
 
 
 async def plain_executemany(backend: str, url: str, alerts: list[Alert]) -> tuple[float, float]:

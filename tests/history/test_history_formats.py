@@ -99,6 +99,51 @@ def test_bad_official_rows_name_line_and_reason(tmp_path: Path, line: str, reaso
     assert reason in bad.reason
 
 
+def test_blank_rows_are_skipped_and_a_repeated_bad_place_is_reported_each_time(
+    tmp_path: Path,
+) -> None:
+    bad = "Vinnytska oblast,,,city,2022-03-15 16:10:34+00:00,2022-03-15 17:00:00+00:00,x\n"
+    good = "Zhytomyrska oblast,,,oblast,2022-03-15 16:11:25+00:00,2022-03-15 16:54:23+00:00,x\n"
+    path = write(tmp_path, OFFICIAL_HEADER + bad + " , ,,,,, \n\n" + good + bad + good)
+    records = list(read_official(path))
+    assert [(type(r), r.line) for r in records] == [
+        (BadRow, 2),
+        (Row, 5),
+        (BadRow, 6),
+        (Row, 7),
+    ]
+    first, third = records[1], records[3]
+    assert isinstance(first, Row) and isinstance(third, Row) and first.place is third.place
+
+
+def test_columns_are_found_by_name_in_any_order(tmp_path: Path) -> None:
+    official = write(
+        tmp_path,
+        "source,finished_at,started_at,level,hromada,raion,oblast\n"
+        "x,2022-03-15 16:50:07+00:00,2022-03-15 16:10:34+00:00,raion,,Umanskyi raion,"
+        "Cherkaska oblast\n",
+        "official.csv",
+    )
+    generic = write(  # no status column: actual
+        tmp_path,
+        "end,threat,region,start\nZ,missile,UA-63,2024-01-02T03:04:05Z\n"
+        "2024-01-02T04:00:00Z,missile,UA-63,2024-01-02T03:04:05Z\n",
+        "generic.csv",
+    )
+    (row,) = read_official(official)
+    assert isinstance(row, Row) and row.place == Place(
+        "raion", "Cherkaska oblast", "Umanskyi raion"
+    )
+    assert row.start == datetime(2022, 3, 15, 16, 10, 34, tzinfo=UTC)
+    bad, good = read_generic_csv(generic)
+    assert isinstance(bad, BadRow) and "end 'Z' is not an ISO 8601 time" in bad.reason
+    assert isinstance(good, Row) and (good.region, good.threat, good.status) == (
+        "UA-63",
+        "missile",
+        Status.ACTUAL,
+    )
+
+
 def test_a_file_without_the_columns_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "region,started_at\nKyiv City,2022-02-25 16:36:22+00:00\n")
     with pytest.raises(InvalidInput, match="no column finished_at, naive"):

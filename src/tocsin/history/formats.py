@@ -16,15 +16,17 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
+from typing import NamedTuple
 
 import orjson
 
 from tocsin.domain.alerts import Status
 from tocsin.errors import InvalidInput
 
-_ZERO = timedelta(0)
 AIR = "air"
 """The threat type of the Ukrainian data sets: an air-raid alert of unknown kind."""
 
@@ -42,8 +44,9 @@ class Place:
         return " / ".join(part for part in (self.oblast, self.raion, self.hromada) if part)
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(NamedTuple):
+    """One data row (a named tuple: a file has tens of thousands)."""
+
     line: int
     start: datetime
     end: datetime
@@ -74,10 +77,10 @@ def read_official(path: Path) -> Iterator[Record]:
         if isinstance(item, BadRow):
             yield item
             continue
-        line, row = item
+        line, (oblast, raion, hromada, level, started, finished) = item
         try:
-            start, end = _times(row["started_at"], row["finished_at"])
-            place = _official_place(row)
+            start, end = _times(started, finished)
+            place = _official_place(level, oblast, raion, hromada)
         except ValueError as exc:
             yield BadRow(line, str(exc))
             continue
@@ -89,11 +92,11 @@ def read_volunteer(path: Path) -> Iterator[Record]:
         if isinstance(item, BadRow):
             yield item
             continue
-        line, row = item
+        line, (region, started, finished, flag) = item
         try:
-            start, end = _times(row["started_at"], row["finished_at"])
-            naive = _flag(row["naive"], "naive")
-            name = _required(row, "region")
+            start, end = _times(started, finished)
+            naive = _flag(flag, "naive")
+            name = _required(region, "region")
         except ValueError as exc:
             yield BadRow(line, str(exc))
             continue
@@ -101,8 +104,13 @@ def read_volunteer(path: Path) -> Iterator[Record]:
 
 
 def read_generic_csv(path: Path) -> Iterator[Record]:
-    for item in _csv_rows(path, GENERIC_COLUMNS):
-        yield item if isinstance(item, BadRow) else _generic(*item)
+    columns = (*GENERIC_COLUMNS, "status")
+    for item in _csv_rows(path, GENERIC_COLUMNS, optional=("status",)):
+        if isinstance(item, BadRow):
+            yield item
+            continue
+        line, values = item
+        yield _generic(line, dict(zip(columns, values, strict=True)))
 
 
 def read_generic_jsonl(path: Path) -> Iterator[Record]:
@@ -149,14 +157,14 @@ def parse_time(text: str, what: str) -> datetime:
         raise ValueError(f"{what} {text!r} is not an ISO 8601 time") from None
     if moment.tzinfo is None:
         raise ValueError(f"{what} {text!r} has no UTC offset (write e.g. +00:00 or Z)")
-    return moment if moment.utcoffset() == _ZERO else moment.astimezone(UTC)
+    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
 
 
 def _generic(line: int, row: dict[str, str]) -> Record:
     try:
         start, end = _times(row.get("start", ""), row.get("end", ""))
-        region = _required(row, "region")
-        threat = _required(row, "threat")
+        region = _required(row.get("region"), "region")
+        threat = _required(row.get("threat"), "threat")
         status = _status(row.get("status", "") or "actual")
     except ValueError as exc:
         return BadRow(line, str(exc))
@@ -164,8 +172,10 @@ def _generic(line: int, row: dict[str, str]) -> Record:
 
 
 def _csv_rows(
-    path: Path, required: tuple[str, ...]
-) -> Iterator[tuple[int, dict[str, str]] | BadRow]:
+    path: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> Iterator[tuple[int, tuple[str, ...]] | BadRow]:
+    """Each data row's line and its values of the `required` columns then the `optional` ones
+    (empty if the header lacks them), in that order; blank rows are skipped."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
         rows = csv.reader(handle)
         header = [h.strip() for h in next(rows, [])]
@@ -176,13 +186,16 @@ def _csv_rows(
                 f"(found: {', '.join(header) or 'nothing'})",
                 field="file",
             )
+        width = len(header)  # a column the header lacks is read from the "" after the row
+        pick = itemgetter(*(header.index(c) if c in header else width for c in required + optional))
         for values in rows:
-            if not any(v.strip() for v in values):
+            if not "".join(values).strip():
                 continue
-            if len(values) != len(header):
-                yield BadRow(rows.line_num, f"{len(values)} fields; the header has {len(header)}")
+            if len(values) != width:
+                yield BadRow(rows.line_num, f"{len(values)} fields; the header has {width}")
                 continue
-            yield rows.line_num, dict(zip(header, values, strict=True))
+            values.append("")
+            yield rows.line_num, pick(values)
 
 
 def _times(start_text: str, end_text: str) -> tuple[datetime, datetime]:
@@ -193,11 +206,16 @@ def _times(start_text: str, end_text: str) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _official_place(row: dict[str, str]) -> Place:
-    level = _required(row, "level").lower()
+@lru_cache(maxsize=8192)
+def _official_place(level: str, oblast: str, raion: str, hromada: str) -> Place:
+    """The place a row names, checked against its level (a data set names a few thousand
+    distinct places in tens of thousands of rows, hence the cache)."""
+    level = level.strip().lower()
+    if not level:
+        raise ValueError("level is empty")
     if level not in PLACE_LEVELS:
         raise ValueError(f"level {level!r} is not one of {', '.join(PLACE_LEVELS)}")
-    names = {key: row.get(key, "").strip() for key in PLACE_LEVELS}
+    names = dict(zip(PLACE_LEVELS, (oblast.strip(), raion.strip(), hromada.strip()), strict=True))
     depth = PLACE_LEVELS.index(level)
     for key in PLACE_LEVELS[: depth + 1]:
         if not names[key]:
@@ -208,10 +226,10 @@ def _official_place(row: dict[str, str]) -> Place:
     return Place(level, names["oblast"], names["raion"], names["hromada"])
 
 
-def _required(row: dict[str, str], key: str) -> str:
-    value = (row.get(key) or "").strip()
+def _required(text: str | None, what: str) -> str:
+    value = (text or "").strip()
     if not value:
-        raise ValueError(f"{key} is empty")
+        raise ValueError(f"{what} is empty")
     return value
 
 

@@ -18,11 +18,13 @@ import asyncio
 import hashlib
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
+
+import orjson
 
 from tocsin.domain.alerts import Alert, Phase, Status
 from tocsin.domain.regions import RegionTree
@@ -36,17 +38,18 @@ from tocsin.storage import span_packs
 from tocsin.storage.history_store import HistoryStore, ImportRecord
 from tocsin.storage.stats_store import micros
 from tocsin.storage.store import Store
-from tocsin.types import AlertId, RegionCode, iso_time
+from tocsin.types import AlertId, RegionCode
 
 OnError = Literal["skip", "abort"]
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://tocsin.dev/history")
-DEFAULT_BATCH = 2000
+_NAMESPACE_BYTES = NAMESPACE.bytes
+DEFAULT_BATCH = 10_000
 EVENT_TYPE = "history.imported"
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryAlert:
-    """One readable row, mapped to a region."""
+class HistoryAlert(NamedTuple):
+    """One readable row, mapped to a region (a named tuple: an import makes tens of
+    thousands)."""
 
     line: int
     region: RegionCode
@@ -86,64 +89,51 @@ class Prepared:
             source=f"history:{self.source}:{item.line}",
         )
 
-    def alert_row(self) -> dict[str, Any]:
-        """The `alerts` row; `data` is what `self.alert().to_json()` gives, built directly
-        (an import writes tens of thousands of these)."""
+    def alert_row(self) -> tuple[Any, ...]:
+        """The `alerts` row (columns as in `hs.ALERT_COLUMNS`); `data` is the JSON of
+        `self.alert()`, built directly (an import writes tens of thousands of these)."""
         item = self.item
-        start, end = iso_time(item.start), iso_time(item.end)
-        phase = Phase.EXPIRED if item.naive else Phase.ENDED
-        return {
+        status, phase = item.status.value, (Phase.EXPIRED if item.naive else Phase.ENDED).value
+        start, end = item.start, item.end
+        expires = end if item.naive else None
+        data = {
             "id": self.id,
-            "status": item.status.value,
-            "phase": phase.value,
+            "status": status,
+            "phase": phase,
             "threat": item.threat,
-            "raised_at": item.start,
-            "ended_at": item.end,
-            "expires_at": item.end if item.naive else None,
+            "regions": [item.region],
+            "raised_at": start,
+            "activated_at": start,
+            "updated_at": end,
+            "ended_at": end,
+            "expires_at": expires,
             "version": 1,
-            "data": {
-                "id": self.id,
-                "status": item.status.value,
-                "phase": phase.value,
-                "threat": item.threat,
-                "regions": [item.region],
-                "raised_at": start,
-                "activated_at": start,
-                "updated_at": end,
-                "ended_at": end,
-                "expires_at": end if item.naive else None,
-                "version": 1,
-                "raised_by": f"history:{self.source}",
-                "headline": None,
-                "text": None,
-                "cancel_message": None,
-                "source": f"history:{self.source}:{item.line}",
-            },
+            "raised_by": f"history:{self.source}",
+            "headline": None,
+            "text": None,
+            "cancel_message": None,
+            "source": f"history:{self.source}:{item.line}",
+            "approval": None,
         }
+        json = orjson.dumps(data, option=orjson.OPT_UTC_Z).decode()  # times as `iso_time` has them
+        return (self.id, status, phase, item.threat, start, end, expires, 1, json)
 
-    def span_rows(self, lineage: list[RegionCode]) -> list[dict[str, Any]]:
+    def span_rows(self, lineage: Sequence[RegionCode]) -> list[tuple[Any, ...]]:
+        """The `alert_spans` rows (columns as in `hs.SPAN_COLUMNS`): the region and each of
+        its ancestors, `lineage`."""
         item = self.item
-        start, end = micros(item.start), micros(item.end)
+        status, start, end = item.status.value, micros(item.start), micros(item.end)
         return [
-            {
-                "region": code,
-                "status": item.status.value,
-                "start_us": start,
-                "alert_id": self.id,
-                "end_us": end,
-                "threat": item.threat,
-                "source": self.source,
-                "direct": code == item.region,
-            }
+            (code, status, start, self.id, end, item.threat, self.source, code == item.region)
             for code in lineage
         ]
 
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """Rows ready to write: (alert id, `alerts` row, `alert_spans` rows) per distinct alert."""
+    """The new rows of a batch's distinct alerts, and where the batch lies in the file."""
 
-    rows: list[tuple[AlertId, dict[str, Any], list[dict[str, Any]]]]
+    rows: hs.NewAlerts
     size: int
     bad: int
     first_line: int
@@ -197,7 +187,7 @@ def mapped_rows(
         except Unmapped as exc:
             yield BadRow(record.line, str(exc))
             continue
-        if catalogue.get(record.threat) is None:
+        if record.threat not in catalogue:
             yield BadRow(record.line, f"unknown threat type {record.threat!r}")
             continue
         yield HistoryAlert(
@@ -354,8 +344,12 @@ class HistoryImporter:
     def _batch(
         self, items: list[Prepared], bad: int, first: int | None, last: int, *, final: bool
     ) -> Batch:
-        unique = list({p.id: p for p in items}.values())
-        rows = [(p.id, p.alert_row(), p.span_rows(self._lineage_of(p.item.region))) for p in unique]
+        unique = {p.id: p for p in items}.values()
+        rows = hs.NewAlerts(
+            [p.alert_row() for p in unique],
+            [(p.id, p.item.region) for p in unique],
+            [span for p in unique for span in p.span_rows(self._lineage_of(p.item.region))],
+        )
         first = last + 1 if first is None else first
         return Batch(rows, len(items), bad, first, last, final)
 
@@ -364,25 +358,16 @@ class HistoryImporter:
     ) -> tuple[ImportRecord, BatchDone]:
         now = self.clock.now()
         async with self.store.write() as tx:
-            existing = await hs.existing_ids(tx.conn, [row[0] for row in batch.rows])
-            fresh = [row for row in batch.rows if row[0] not in existing]
-            await hs.insert_alerts(
-                tx.conn,
-                [alert for _, alert, _ in fresh],
-                [
-                    {"alert_id": alert["id"], "region": alert["data"]["regions"][0]}
-                    for _, alert, _ in fresh
-                ],
-                [span for _, _, spans in fresh for span in spans],
-            )
-            await span_packs.invalidate(
-                tx.conn, {span["region"] for _, _, spans in fresh for span in spans}
-            )
-            present = batch.size - len(fresh)
+            existing = await hs.existing_ids(tx.conn, batch.rows.ids)
+            fresh = batch.rows.without(existing)
+            await hs.insert_alerts(tx.conn, fresh)
+            await span_packs.invalidate(tx.conn, {span[0] for span in fresh.spans})
+            added = len(fresh.alerts)
+            present = batch.size - added
             updated = replace(
                 record,
                 last_line=batch.last_line,
-                added=record.added + len(fresh),
+                added=record.added + added,
                 existing=record.existing + present,
                 rejected=record.rejected + batch.bad,
                 updated_at=now,
@@ -400,13 +385,13 @@ class HistoryImporter:
                     "file": Path(record.file).name,
                     "fingerprint": record.fingerprint,
                     "lines": [batch.first_line, batch.last_line],
-                    "added": len(fresh),
+                    "added": added,
                     "existing": present,
                     "rejected": batch.bad,
                     "finished": batch.final,
                 },
             )
-        done = BatchDone(batch.first_line, batch.last_line, len(fresh), present, batch.bad)
+        done = BatchDone(batch.first_line, batch.last_line, added, present, batch.bad)
         return updated, done
 
     def _lineage_of(self, code: RegionCode) -> list[RegionCode]:
@@ -424,10 +409,6 @@ def default_source(fmt: str, path: Path) -> str:
 def _require_file(path: Path) -> None:
     if not path.is_file():
         raise InvalidInput(f"no such file: {path}", field="file")
-
-
-def _line(item: Prepared | BadRow) -> int:
-    return item.line
 
 
 def _region(record: Row, mapper: PlaceMapper | None, tree: RegionTree) -> RegionCode:
@@ -448,7 +429,7 @@ def _content_key(source: str, item: HistoryAlert) -> str:
 
 def _uuid5(key: str) -> str:
     """`str(uuid.uuid5(NAMESPACE, key))`, without the cost of building UUID objects."""
-    digest = bytearray(hashlib.sha1(NAMESPACE.bytes + key.encode()).digest()[:16])
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + key.encode()).digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50
     digest[8] = (digest[8] & 0x3F) | 0x80
     x = digest.hex()

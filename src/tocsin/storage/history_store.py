@@ -8,29 +8,31 @@ that committed, and nothing of a batch that did not commit remains.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import (
-    JSON,
-    Boolean,
     Column,
     Integer,
     String,
     Table,
+    bindparam,
     delete,
+    func,
     insert,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tocsin.storage import tables as t
 from tocsin.storage.stats_store import alert_spans
 from tocsin.storage.tables import UTCDateTime, metadata
-from tocsin.types import AlertId
+from tocsin.types import AlertId, RegionCode
 
 history_imports = Table(
     "history_imports",
@@ -48,7 +50,20 @@ history_imports = Table(
     Column("finished_at", UTCDateTime, nullable=True),
 )
 
-_CHUNK = 500  # ids per IN (...) list
+ALERT_COLUMNS = (
+    "id",
+    "status",
+    "phase",
+    "threat",
+    "raised_at",
+    "ended_at",
+    "expires_at",
+    "version",
+    "data",
+)
+REGION_COLUMNS = ("alert_id", "region")
+SPAN_COLUMNS = ("region", "status", "start_us", "alert_id", "end_us", "threat", "source", "direct")
+_SPAN_ALERT = SPAN_COLUMNS.index("alert_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,85 +104,91 @@ class HistoryStore:
         return [ImportRecord(**row._asdict()) for row in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class NewAlerts:
+    """Alerts to insert with their regions and statistics spans. Each row is a tuple of its
+    table's columns in the order of `ALERT_COLUMNS`, `REGION_COLUMNS` and `SPAN_COLUMNS`: times
+    aware, `data` as JSON text (tuples, not dicts: an import writes a hundred thousand rows)."""
+
+    alerts: list[tuple[Any, ...]]
+    regions: list[tuple[AlertId, RegionCode]]
+    spans: list[tuple[Any, ...]]
+
+    @property
+    def ids(self) -> list[AlertId]:
+        return [row[0] for row in self.alerts]
+
+    def without(self, ids: AbstractSet[AlertId]) -> NewAlerts:
+        """The same rows less those of the alerts `ids`."""
+        if not ids:
+            return self
+        return NewAlerts(
+            [row for row in self.alerts if row[0] not in ids],
+            [row for row in self.regions if row[0] not in ids],
+            [row for row in self.spans if row[_SPAN_ALERT] not in ids],
+        )
+
+
 async def existing_ids(conn: AsyncConnection, ids: Sequence[AlertId]) -> set[AlertId]:
-    found: set[AlertId] = set()
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        rows = await conn.execute(select(t.alerts.c.id).where(t.alerts.c.id.in_(chunk)))
-        found.update(rows.scalars())
-    return found
+    """Which of `ids` are in `alerts`: one query, the ids passed as one parameter (a JSON
+    array on SQLite, an array on PostgreSQL, joined rather than `= ANY(…)`, which PostgreSQL
+    may answer with a sequential scan per id once it caches a generic plan)."""
+    if not ids:
+        return set()
+    if conn.dialect.name == "sqlite":
+        listed = select(func.json_each(bindparam("ids")).table_valued("value").c.value)
+        value: object = orjson.dumps(list(ids)).decode()
+    else:
+        listed = select(func.unnest(bindparam("ids", type_=postgresql.ARRAY(String))))
+        value = list(ids)
+    query = select(t.alerts.c.id).where(t.alerts.c.id.in_(listed))
+    return set((await conn.execute(query, {"ids": value})).scalars())
 
 
-async def insert_alerts(
-    conn: AsyncConnection,
-    alerts: Sequence[dict[str, Any]],
-    regions: Sequence[dict[str, Any]],
-    spans: Sequence[dict[str, Any]],
+async def insert_alerts(conn: AsyncConnection, new: NewAlerts) -> None:
+    """Insert new alerts, their regions and statistics spans, in bulk: one `executemany`
+    straight to the driver per table on SQLite, `COPY` on PostgreSQL (SQLAlchemy's per-row
+    parameter processing would cost more than the inserts themselves)."""
+    sqlite = conn.dialect.name == "sqlite"
+    alerts = [_sqlite_alert(row) for row in new.alerts] if sqlite else new.alerts
+    for table, columns, rows in (
+        (t.alerts, ALERT_COLUMNS, alerts),
+        (t.alert_regions, REGION_COLUMNS, new.regions),
+        (alert_spans, SPAN_COLUMNS, new.spans),
+    ):
+        if rows:
+            insert_rows = _sqlite_insert if sqlite else _postgres_copy
+            await insert_rows(conn, table.name, columns, rows)
+
+
+async def _sqlite_insert(
+    conn: AsyncConnection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
 ) -> None:
-    """Insert new alerts (rows of `alerts`), their regions and statistics spans, in bulk."""
-    for table, rows in ((t.alerts, alerts), (t.alert_regions, regions), (alert_spans, spans)):
-        if not rows:
-            continue
-        if conn.dialect.name == "sqlite":
-            await _sqlite_executemany(conn, table, rows)
-        elif conn.dialect.name == "postgresql":
-            await _postgres_copy(conn, table, rows)
-        else:
-            await conn.execute(insert(table), list(rows))
-
-
-async def _sqlite_executemany(
-    conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]
-) -> None:
-    """One `executemany` straight to the driver, with values as SQLAlchemy would store them
-    on SQLite (its per-row parameter processing costs more than the insert itself)."""
-    columns = [c for c in table.columns if c.name in rows[0]]
-    convert = [_SQLITE.get(type(c.type), _same) for c in columns]
-    names = ", ".join(c.name for c in columns)
-    sql = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})"
-    keys = [c.name for c in columns]
-    values = [tuple(f(row[k]) for f, k in zip(convert, keys, strict=True)) for row in rows]
-    await conn.exec_driver_sql(sql, values)
+    placeholders = ", ".join("?" * len(columns))
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
+    await conn.exec_driver_sql(sql, rows)
 
 
 async def _postgres_copy(
-    conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]
+    conn: AsyncConnection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
 ) -> None:
     """COPY the rows in, on the transaction's own asyncpg connection."""
-    columns = [c.name for c in table.columns if c.name in rows[0]]
-    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
-    records = [
-        tuple(_sqlite_json(row[k]) if k in json_columns else row[k] for k in columns)
-        for row in rows
-    ]
     raw = await conn.get_raw_connection()
     driver: Any = raw.driver_connection
-    await driver.copy_records_to_table(table.name, records=records, columns=columns)
+    await driver.copy_records_to_table(table, records=rows, columns=columns)
 
 
-def _same(value: Any) -> Any:
-    return value
+def _sqlite_alert(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    id_, status, phase, threat, raised_at, ended_at, expires_at, version, data = row
+    times = (_sqlite_time(raised_at), _sqlite_time(ended_at), _sqlite_time(expires_at))
+    return (id_, status, phase, threat, *times, version, data)
 
 
 def _sqlite_time(value: datetime | None) -> str | None:
+    """As SQLAlchemy stores a `UTCDateTime` on SQLite: UTC without zone, with microseconds."""
     if value is None:
         return None
-    return f"{value.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}"
-
-
-def _sqlite_json(value: Any) -> str:
-    return orjson.dumps(value).decode()
-
-
-def _sqlite_bool(value: bool | None) -> int | None:
-    return None if value is None else int(value)
-
-
-_SQLITE: dict[type[Any], Any] = {
-    UTCDateTime: _sqlite_time,
-    JSON: _sqlite_json,
-    Boolean: _sqlite_bool,
-}
+    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
 
 
 async def save_progress(conn: AsyncConnection, record: ImportRecord, *, new: bool) -> None:
