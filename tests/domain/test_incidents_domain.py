@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tocsin.domain import figures as fig
+from tocsin.domain.alerts import Status
 from tocsin.domain.auth import Actor, Role
 from tocsin.domain.claims import (
     ACTIONS,
@@ -37,11 +38,12 @@ from tocsin.domain.incidents import (
     EventType,
     Incident,
     IncidentRecord,
-    IncidentState,
+    IncidentStatus,
     Place,
     SourceInput,
     amend_incident,
     authorize_incident,
+    check_mode,
     close_incident,
     create_incident,
     link_alerts,
@@ -117,7 +119,7 @@ def changed(c: Claim, status: ClaimStatus, seq: int) -> Claim:
 
 def incident(**fields: Any) -> Incident:
     base: dict[str, Any] = {
-        "id": "i1", "state": IncidentState.OPEN, "start": T0, "recorded_at": T0, "updated_at": T0,
+        "id": "i1", "status": IncidentStatus.OPEN, "start": T0, "recorded_at": T0, "updated_at": T0,
         "created_by": "op", "regions": ("UA-63",), "threats": ("missile",),
     }
     base.update(fields)
@@ -527,6 +529,8 @@ def create(**fields: Any) -> Incident:
         ({"start": datetime(2026, 3, 1)}, "invalid_input", "start"),
         ({"start": None}, "invalid_input", "start"),
         ({"title": "x" * 201}, "invalid_input", "title"),
+        ({"mode": "drill"}, "invalid_input", "mode"),
+        ({"mode": "open"}, "invalid_input", "mode"),
     ],
 )
 def test_bad_incidents_are_refused(fields: dict[str, Any], code: str, field: str) -> None:
@@ -558,10 +562,49 @@ def test_create_amend_link_close_reopen() -> None:
         lambda: amend_incident(closed, AmendIncident(title="x"), now=T0, tree=TREE,
                                catalogue=CATALOGUE),
     ):
-        fails(fn, "incident_closed", "state")
+        fails(fn, "incident_closed", "status")
     fails(lambda: close_incident(made, now=T0, end=T0 - timedelta(1)), "end_before_start", "end")
-    assert reopen_incident(closed, now=T0).incident.is_open
-    fails(lambda: reopen_incident(made, now=T0), "illegal_transition", "state")
+    assert close_incident(made, now=T0).changes["status"] == {"from": "open", "to": "closed"}
+    reopened = reopen_incident(closed, now=T0)
+    assert reopened.incident.is_open and reopened.incident.status is IncidentStatus.OPEN
+    assert reopened.changes == {"status": {"from": "closed", "to": "open"}}
+    fails(lambda: reopen_incident(made, now=T0), "illegal_transition", "status")
+
+
+def test_the_mode_is_kept_apart_from_the_status() -> None:
+    made = create(mode="exercise")
+    assert (made.mode, made.status) == (Status.EXERCISE, IncidentStatus.OPEN)
+    assert made.to_json()["mode"] == "exercise" and made.to_json()["status"] == "open"
+    assert "state" not in made.to_json()
+    closed = close_incident(made, now=T0).incident
+    assert (closed.mode, closed.status) == (Status.EXERCISE, IncidentStatus.CLOSED)
+    assert Incident.from_json(closed.to_json()) == closed
+    assert create().mode is Status.ACTUAL
+
+
+@pytest.mark.parametrize(
+    ("session", "mode", "allowed"),
+    [
+        (None, Status.EXERCISE, True),
+        ("exercise", Status.EXERCISE, True),
+        ("exercise", Status.ACTUAL, False),
+        ("actual", Status.TEST, False),
+    ],
+)
+def test_a_session_touches_only_incidents_of_its_mode(
+    session: str | None, mode: Status, allowed: bool
+) -> None:
+    actor = Actor("ivan", Role.OPERATOR, session_mode=session)
+    for incident_id in (None, "i1"):
+
+        def check(incident_id: str | None = incident_id) -> None:
+            check_mode(actor, mode, incident_id)
+
+        if allowed:
+            check()
+        else:
+            refused = fails(check, "forbidden", "mode")
+            assert f"in {session} mode" in str(refused) and mode.value in str(refused)
 
 
 @pytest.mark.parametrize(("lat", "lon", "precision", "field"), [
@@ -617,8 +660,8 @@ def test_bad_claims_are_refused(
 
 
 def test_a_closed_incident_takes_no_claims() -> None:
-    record = IncidentRecord(incident(state=IncidentState.CLOSED))
-    fails(lambda: add(record), "incident_closed", "state")
+    record = IncidentRecord(incident(status=IncidentStatus.CLOSED))
+    fails(lambda: add(record), "incident_closed", "status")
 
 
 def test_common_words_for_weapons_and_threats() -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from tocsin.api.incident_views import claim_answer, incident_view, terms_view, timeline_view
 from tocsin.domain import incident_texts as texts
+from tocsin.domain.alerts import Status
 from tocsin.domain.claims import (
     Claim,
     ClaimStatus,
@@ -22,7 +23,7 @@ from tocsin.domain.claims import (
     StatusChange,
 )
 from tocsin.domain.events import Event
-from tocsin.domain.incidents import Incident, IncidentRecord, IncidentState, Place
+from tocsin.domain.incidents import Incident, IncidentRecord, IncidentStatus, Place
 from tocsin.domain.quantities import VAGUE, Kind, Quantity
 from tocsin.domain.regions import Region, RegionTree
 from tocsin.domain.responses import (
@@ -68,7 +69,7 @@ def claim(measure: Measure, q: Quantity | int, *, confirmed: bool = False,
 def record(*claims: Claim, regions: tuple[str, ...] = ("UA-63-H1",),
            threats: tuple[str, ...] = ("missile",), **fields: Any) -> IncidentRecord:
     incident = Incident(
-        id=f"i{next(_seq)}", state=fields.pop("state", IncidentState.OPEN),
+        id=f"i{next(_seq)}", status=fields.pop("status", IncidentStatus.OPEN),
         start=fields.pop("start", T0), recorded_at=T0, updated_at=T0, created_by="op",
         regions=regions, threats=threats, **fields,
     )
@@ -120,7 +121,7 @@ def test_casualties_confirmed_only_unless_asked_and_zero_is_not_unknown() -> Non
 def test_counts_by_status_and_threat() -> None:
     stats = statistics([
         record(threats=("missile", "uav")), record(threats=("uav",)),
-        record(state=IncidentState.CLOSED, threats=("artillery",)),
+        record(status=IncidentStatus.CLOSED, threats=("artillery",)),
     ])
     assert (stats["incidents"], stats["open"], stats["closed"]) == (3, 2, 1)
     assert stats["by_threat"] == {"artillery": 1, "missile": 1, "uav": 2}
@@ -197,6 +198,27 @@ def test_a_row_tells_the_figures_sources_and_the_conservative_fatalities() -> No
     assert uk["admin1"] == "Харківська область"
 
 
+@pytest.mark.parametrize(
+    ("mode", "notes"),
+    [
+        (Status.ACTUAL, "Drill. "),
+        (Status.EXERCISE, "EXERCISE. Drill. "),
+        (Status.TEST, "TEST. Drill. "),
+    ],
+)
+def test_the_notes_of_a_drill_start_with_its_mode(mode: Status, notes: str) -> None:
+    row = event_rows([record(mode=mode, title="Drill")], TREE, CATALOGUE, tz=UTC)[0]
+    assert row["notes"].startswith(notes)
+
+
+def test_a_view_names_the_status_and_marks_the_mode() -> None:
+    made = record(status=IncidentStatus.CLOSED, mode=Status.EXERCISE)
+    view = incident_view(made, TREE, CATALOGUE, "uk", full=False)
+    assert (view["status"], view["status_name"]) == ("closed", "Закрито")
+    assert (view["mode"], view["marker"]) == ("exercise", "НАВЧАННЯ")
+    assert "state" not in view and "state_name" not in view
+
+
 def test_unknown_time_zone() -> None:
     with pytest.raises(InvalidInput) as caught:
         zone("Mars/Olympus")
@@ -208,7 +230,7 @@ def test_unknown_time_zone() -> None:
 
 def test_every_name_is_there_in_every_language() -> None:
     for table, kind in (
-        (texts.CLAIM_STATUSES, ClaimStatus), (texts.INCIDENT_STATES, IncidentState),
+        (texts.CLAIM_STATUSES, ClaimStatus), (texts.INCIDENT_STATUSES, IncidentStatus),
         (texts.RELIABILITY, Reliability), (texts.SOURCE_KINDS, SourceKind),
         (texts.RESPONSE_KINDS, ResponseKind), (texts.TASKS, Task), (texts.UTILITIES, Utility),
         (texts.RESPONSE_STATUSES, ResponseStatus), (texts.MEASURES, Measure),

@@ -39,7 +39,8 @@ class Officer:
 
     async def incident(self, **body: Any) -> str:
         created = await self.send("POST", "/v1/incidents", body, 201)
-        assert created["figures"] == {} and created["state"] == "open"
+        assert created["figures"] == {} and created["status"] == "open"
+        assert created["mode"] == "actual"
         incident_id: str = created["id"]
         return incident_id
 
@@ -198,7 +199,7 @@ async def test_night_missile_attack(officer: Officer, clock: ManualClock) -> Non
     assert uk["figures"]["injured"]["text"] == "жодного (0)"
     assert uk["figures"]["buildings_without_power"]["text"] == "dozens (20–99)"
     assert uk["threats"] == [{"id": "missile", "name": "Ракетна небезпека"}]
-    assert uk["state_name"] == "Відкрито"
+    assert uk["status_name"] == "Відкрито"
     ru = await officer.get(incident_id, lang="ru")
     assert ru["figures"]["detonations_heard"]["text"] == "не менее 3"
     assert ru["claims"][0]["status_name"] == "Отозвано"
@@ -256,7 +257,7 @@ async def test_response_actions(officer: Officer, clock: ManualClock) -> None:
     assert uk["responses"][1]["utility_name"] == "Електропостачання"
     await officer.send("POST", f"/v1/incidents/{incident_id}/close")
     closed = await officer.send("POST", base, {"kind": "shelter"}, 409)
-    assert (closed["code"], closed["field"]) == ("incident_closed", "state")
+    assert (closed["code"], closed["field"]) == ("incident_closed", "status")
 
 
 # --- scenario 2: artillery shelling, one injured and a destroyed car ---------------------------
@@ -277,7 +278,7 @@ async def artillery_shelling(officer: Officer) -> str:
     assert disputed["figures"]["injured"]["disputed"] == [rumour["id"]]
     closed = await officer.send("POST", f"/v1/incidents/{incident_id}/close",
                                 {"end": "2026-03-01T09:40:00Z"})
-    assert (closed["state"], closed["end"]) == ("closed", "2026-03-01T09:40:00Z")
+    assert (closed["status"], closed["end"]) == ("closed", "2026-03-01T09:40:00Z")
     return incident_id
 
 
@@ -293,9 +294,11 @@ async def test_artillery_shelling(officer: Officer) -> None:
         (f"claims/{body['claims'][0]['id']}/retract", None),
     ):
         refused = await officer.send("POST", f"/v1/incidents/{incident_id}/{path}", payload, 409)
-        assert (refused["code"], refused["field"]) == ("incident_closed", "state")
+        assert (refused["code"], refused["field"]) == ("incident_closed", "status")
     assert await officer.last_seq() == before
     await officer.send("POST", f"/v1/incidents/{incident_id}/reopen", {"note": "late report"})
+    again = await officer.send("POST", f"/v1/incidents/{incident_id}/reopen", None, 409)
+    assert (again["code"], again["field"]) == ("illegal_transition", "status")
     late = await officer.claim(incident_id, "injured", {"name": "Nikopol city head"}, value=2,
                                supersedes=[body["claims"][0]["id"]], status="confirmed",
                                reliability="A")
@@ -374,7 +377,7 @@ async def test_list_statistics_and_exports(officer: Officer, clock: ManualClock)
     assert listed["incidents"][0]["figures"]["injured"]["value"] == 1
     for params, expected in (
         ({"region": "UA-63"}, [kharkiv]), ({"region": "UA-51"}, [odesa]),
-        ({"threat": "uav,artillery"}, [nikopol, odesa]), ({"state": "closed"}, [nikopol]),
+        ({"threat": "uav,artillery"}, [nikopol, odesa]), ({"status": "closed"}, [nikopol]),
         ({"since": "2026-03-01T05:00:00Z"}, [nikopol]),
         ({"until": "2026-03-01T00:00:00Z"}, [odesa]),
     ):

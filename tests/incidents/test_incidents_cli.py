@@ -82,11 +82,11 @@ def test_a_duty_officer_records_a_drone_attack(database_url: str, tmp_path: Path
     assert exported["incidents"][0]["figures"]["injured"]["value"] == 28
 
     closed = as_json(database_url, "close", incident_id, "--note", "all figures in")
-    assert closed["state"] == "closed"
+    assert closed["status"] == "closed"
     refused = incident(database_url, "claim", incident_id, "killed", "1", "--source", "X",
                        code=1)
     assert "is closed: cannot add a claim" in refused  # (the field tag is eaten by rich markup)
-    assert as_json(database_url, "reopen", incident_id)["state"] == "open"
+    assert as_json(database_url, "reopen", incident_id)["status"] == "open"
 
 
 def test_bad_input_is_refused_with_the_field(database_url: str) -> None:
@@ -140,19 +140,21 @@ def test_through_a_running_server(database_url: str, incident_server: str) -> No
 
 def test_drills_and_retries(database_url: str) -> None:
     start = ("-r", "UA-63", "-t", "missile", "--start", "2026-03-01T01:30:00Z")
-    drill = as_json(database_url, "create", *start, "--status", "exercise", "--title", "Drill",
+    drill = as_json(database_url, "create", *start, "--mode", "exercise", "--title", "Drill",
                     "--idempotency-key", "d-1")
-    again = as_json(database_url, "create", *start, "--status", "exercise", "--title", "Drill",
+    again = as_json(database_url, "create", *start, "--mode", "exercise", "--title", "Drill",
                     "--idempotency-key", "d-1")
-    assert (drill["status"], again["id"]) == ("exercise", drill["id"])
+    assert (drill["mode"], drill["status"], again["id"]) == ("exercise", "open", drill["id"])
     real = as_json(database_url, "create", *start, "--title", "Strike")
-    assert real["status"] == "actual"
+    assert (real["mode"], real["status"]) == ("actual", "open")
     assert "no incidents" not in incident(database_url, "list")
-    listed = incident(database_url, "list", "--status", "exercise")
+    listed = incident(database_url, "list", "--mode", "exercise")
     assert drill["id"][:8] in listed and real["id"][:8] not in listed
-    assert "EXERCISE" in listed and "EXERCISE" in incident(database_url, "show", drill["id"])
-    both = as_json(database_url, "list", "--status", "all", "--state", "open")["incidents"]
+    assert "Open" in listed and "EXERCISE" in listed
+    assert "status Open — EXERCISE" in incident(database_url, "show", drill["id"])
+    both = as_json(database_url, "list", "--mode", "all", "--status", "open")["incidents"]
     assert {i["id"] for i in both} == {drill["id"], real["id"]}
+    assert as_json(database_url, "list", "--mode", "all", "--status", "closed")["incidents"] == []
     for key, value in (("c-1", "2"), ("c-1", "2")):
         claim = as_json(database_url, "claim", drill["id"], "injured", value, "--source", "OVA",
                         "--idempotency-key", key)
@@ -161,8 +163,14 @@ def test_drills_and_retries(database_url: str) -> None:
                       "--idempotency-key", "c-1", code=1)
     assert "idempotency key was used for a different request" in reused
     assert claim["figures"]["injured"]["value"] == 2
-    stats = json.loads(incident(database_url, "stats", "--status", "exercise", "--all-claims"))
+    stats = json.loads(incident(database_url, "stats", "--mode", "exercise", "--all-claims"))
     assert stats["incidents"] == 1 and stats["casualties"]["injured"]["value"] == 2
+    assert stats["mode"] == "exercise"
     assert json.loads(incident(database_url, "stats"))["incidents"] == 1
-    refused = incident(database_url, "create", *start, "--status", "drill", code=2)
-    assert "status" in refused
+    exported = incident(database_url, "export", "--mode", "exercise", "--status", "open")
+    assert [line.split(",")[0] for line in exported.splitlines()[1:]] == ["2026-03-01"]
+    assert "EXERCISE" in exported and "Strike" not in exported
+    refused = incident(database_url, "create", *start, "--mode", "drill", code=2)
+    assert "mode" in refused
+    for args in (("list", "--status", "exercise"), ("list", "--mode", "open")):
+        assert incident(database_url, *args, code=2)

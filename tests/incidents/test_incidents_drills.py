@@ -1,5 +1,5 @@
 """Exercise and test incidents through /v1/incidents: marked everywhere, left out of the list,
-statistics and exports unless asked for, never changing status; and a console session that
+statistics and exports unless asked for, never changing mode; and a console session that
 records and changes only incidents of its own mode (tokens have no mode)."""
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ CLAIM = {"measure": "injured", "value": 2, "source": {"name": "OVA"}}
 
 
 async def record(
-    api: httpx.AsyncClient, headers: dict[str, str], status: str | None, **fields: Any
+    api: httpx.AsyncClient, headers: dict[str, str], mode: str | None, **fields: Any
 ) -> Json:
-    body = {**INCIDENT, **fields, **({"status": status} if status else {})}
+    body = {**INCIDENT, **fields, **({"mode": mode} if mode else {})}
     made = await api.post("/v1/incidents", json=body, headers=headers)
     assert made.status_code == 201, made.text
     answer: Json = made.json()
@@ -64,18 +64,20 @@ async def test_drills_are_marked_and_left_out_unless_asked_for(
     real = await record(api, admin, None, title="Strike")
     drill = await record(api, admin, "exercise", title="Drill", start="2026-03-01T02:00:00Z")
     test = await record(api, admin, "test", title="Test", start="2026-03-01T03:00:00Z")
-    assert (real["status"], real["state"], real["marker"]) == ("actual", "open", None)
-    assert (drill["status"], drill["marker"]) == ("exercise", "EXERCISE")
-    assert test["marker"] == "TEST"
+    assert (real["mode"], real["status"], real["marker"]) == ("actual", "open", None)
+    assert (drill["mode"], drill["status"], drill["marker"]) == ("exercise", "open", "EXERCISE")
+    assert (test["mode"], test["marker"]) == ("test", "TEST")
+    assert "state" not in drill and "state_name" not in drill
     uk = (await api.get(f"/v1/incidents/{drill['id']}", params={"lang": "uk"})).json()
-    assert (uk["marker"], uk["state_name"]) == ("НАВЧАННЯ", "Відкрито")
+    assert (uk["marker"], uk["status_name"]) == ("НАВЧАННЯ", "Відкрито")
     for params, expected in (
         ({}, [real]),
-        ({"status": "actual"}, [real]),
-        ({"status": "exercise"}, [drill]),
-        ({"status": "exercise,test"}, [test, drill]),
-        ({"status": "all"}, [test, drill, real]),
-        ({"status": "all", "state": "open", "region": "UA-63"}, [test, drill, real]),
+        ({"mode": "actual"}, [real]),
+        ({"mode": "exercise"}, [drill]),
+        ({"mode": "exercise,test"}, [test, drill]),
+        ({"mode": "all"}, [test, drill, real]),
+        ({"mode": "all", "status": "open", "region": "UA-63"}, [test, drill, real]),
+        ({"mode": "all", "status": "closed"}, []),
     ):
         assert await ids(api, **params) == [i["id"] for i in expected], params
         exported = await ids(api, "/v1/incidents/export.json", **params)
@@ -85,14 +87,14 @@ async def test_drills_are_marked_and_left_out_unless_asked_for(
     assert (stats["incidents"], stats["casualties"]["injured"]["based_on"]) == (1, 0)
     drills = (
         await api.get(
-            "/v1/incidents/stats", params={"status": "exercise", "confirmed_only": "false"}
+            "/v1/incidents/stats", params={"mode": "exercise", "confirmed_only": "false"}
         )
     ).json()
-    assert (drills["incidents"], drills["casualties"]["injured"]["value"]) == (1, 2)
-    assert drills["status"] == "exercise"
+    assert (drills["incidents"], drills["open"], drills["closed"]) == (1, 1, 0)
+    assert (drills["casualties"]["injured"]["value"], drills["mode"]) == (2, "exercise")
     rows = list(
         csv.DictReader(
-            io.StringIO((await api.get("/v1/incidents/export.csv", params={"status": "all"})).text)
+            io.StringIO((await api.get("/v1/incidents/export.csv", params={"mode": "all"})).text)
         )
     )
     assert [r["notes"].split(". ")[0] for r in rows] == ["Strike", "EXERCISE", "TEST"]
@@ -103,40 +105,50 @@ async def test_drills_are_marked_and_left_out_unless_asked_for(
 @pytest.mark.parametrize(
     ("params", "field"),
     [
-        ({"status": "drill"}, "status"),
-        ({"status": ""}, "status"),
-        ({"state": "exercise"}, "state"),
-        ({"status": "open"}, "status"),
+        ({"mode": "drill"}, "mode"),
+        ({"mode": ""}, "mode"),
+        ({"mode": "open"}, "mode"),
+        ({"status": "exercise"}, "status"),
+        ({"status": "actual"}, "status"),
     ],
 )
 async def test_bad_filters_name_their_parameter(
     api: httpx.AsyncClient, params: Json, field: str
 ) -> None:
-    for path in ("/v1/incidents", "/v1/incidents/export.json"):
+    for path in ("/v1/incidents", "/v1/incidents/export.json", "/v1/incidents/export.csv"):
         refused = await api.get(path, params=params)
         assert (refused.status_code, refused.json()["field"]) == (422, field), path
 
 
-async def test_the_status_is_fixed_when_recorded(
+async def test_the_mode_is_fixed_when_recorded(
     api: httpx.AsyncClient, admin: dict[str, str], tocsin: Tocsin
 ) -> None:
     drill = await record(api, admin, "exercise")
     before = await snapshot(tocsin, api, drill["id"])
-    for body in ({"status": "actual"}, {"title": "x", "status": "test"}):
+    for body, field in (
+        ({"mode": "actual"}, "mode"),
+        ({"title": "x", "mode": "test"}, "mode"),
+        ({"status": "closed"}, "status"),
+    ):
         refused = await api.patch(f"/v1/incidents/{drill['id']}", json=body, headers=admin)
-        assert (refused.status_code, refused.json()["field"]) == (422, "status")
-    bad = await api.post("/v1/incidents", json={**INCIDENT, "status": "drill"}, headers=admin)
-    assert (bad.status_code, bad.json()["field"]) == (422, "status")
+        assert (refused.status_code, refused.json()["field"]) == (422, field)
+    for body, field in (({"mode": "drill"}, "mode"), ({"status": "exercise"}, "status")):
+        bad = await api.post("/v1/incidents", json={**INCIDENT, **body}, headers=admin)
+        assert (bad.status_code, bad.json()["field"]) == (422, field)
     assert await snapshot(tocsin, api, drill["id"]) == before
     closed = (await api.post(f"/v1/incidents/{drill['id']}/close", headers=admin)).json()
     reopened = (await api.post(f"/v1/incidents/{drill['id']}/reopen", headers=admin)).json()
-    assert [(i["state"], i["status"]) for i in (closed, reopened)] == [
+    assert [(i["status"], i["mode"]) for i in (closed, reopened)] == [
         ("closed", "exercise"),
         ("open", "exercise"),
     ]
     timeline = (await api.get(f"/v1/incidents/{drill['id']}/timeline")).json()
-    assert timeline["events"][0]["incident"]["status"] == "exercise"
-    assert timeline["events"][-1]["changes"]["state"] == {"from": "closed", "to": "open"}
+    created = timeline["events"][0]["incident"]
+    assert (created["status"], created["mode"]) == ("open", "exercise")
+    assert [e["changes"]["status"] for e in timeline["events"][-2:]] == [
+        {"from": "open", "to": "closed"},
+        {"from": "closed", "to": "open"},
+    ]
 
 
 async def test_a_session_records_only_incidents_of_its_mode(
@@ -144,21 +156,21 @@ async def test_a_session_records_only_incidents_of_its_mode(
 ) -> None:
     drilling = await console(tocsin, "ivan", "exercise")
     seq = await tocsin.store.last_seq()
-    for status in (None, "actual", "test"):
+    for mode in (None, "actual", "test"):
         refused = await api.post(
             "/v1/incidents",
             headers=drilling,
-            json={**INCIDENT, **({"status": status} if status else {})},
+            json={**INCIDENT, **({"mode": mode} if mode else {})},
         )
-        assert (refused.status_code, refused.json()["field"]) == (403, "status"), status
+        assert (refused.status_code, refused.json()["field"]) == (403, "mode"), mode
         assert "exercise mode" in refused.json()["detail"]
     assert await tocsin.store.last_seq() == seq
-    assert await ids(api, status="all") == []
+    assert await ids(api, mode="all") == []
     drill = await record(api, drilling, "exercise")
     assert drill["created_by"] == "ivan"
     unsigned = await api.post(
         "/v1/incidents",
-        json={**INCIDENT, "status": "exercise"},
+        json={**INCIDENT, "mode": "exercise"},
         headers={"Cookie": drilling["Cookie"]},
     )
     assert (unsigned.status_code, unsigned.json()["field"]) == (403, "X-CSRF-Token")
@@ -191,12 +203,12 @@ async def test_a_session_changes_only_incidents_of_its_mode(
     before = await snapshot(tocsin, api, drill["id"])
     for method, path, body in commands(drill["id"], claim["id"]):
         refused = await api.request(method, path, json=body, headers=other)
-        assert (refused.status_code, refused.json()["field"]) == (403, "status"), path
+        assert (refused.status_code, refused.json()["field"]) == (403, "mode"), path
         assert f"in {mode} mode" in refused.json()["detail"]
     assert await snapshot(tocsin, api, drill["id"]) == before
     await api.post(f"/v1/incidents/{drill['id']}/close", headers=admin)
     reopen = await api.post(f"/v1/incidents/{drill['id']}/reopen", headers=other)
-    assert (reopen.status_code, reopen.json()["field"]) == (403, "status")
+    assert (reopen.status_code, reopen.json()["field"]) == (403, "mode")
 
 
 async def test_a_session_in_the_same_mode_and_tokens_change_anything(
@@ -204,8 +216,8 @@ async def test_a_session_in_the_same_mode_and_tokens_change_anything(
 ) -> None:
     drilling = await console(tocsin, "ivan", "exercise")
     operator = await bearer(tocsin, "operator", "UA-63")
-    for status, headers in (("exercise", drilling), ("exercise", operator), (None, operator)):
-        incident = await record(api, admin, status)
+    for mode, headers in (("exercise", drilling), ("exercise", operator), (None, operator)):
+        incident = await record(api, admin, mode)
         claim = await api.post(
             f"/v1/incidents/{incident['id']}/claims", json=CLAIM, headers=headers
         )
@@ -215,4 +227,4 @@ async def test_a_session_in_the_same_mode_and_tokens_change_anything(
             expected = 422 if path.endswith("/alerts") else 201 if body and "kind" in body else 200
             assert done.status_code == expected, (path, done.text)
         closed = (await api.get(f"/v1/incidents/{incident['id']}")).json()
-        assert closed["state"] == "closed" and closed["title"] == "renamed"
+        assert (closed["status"], closed["title"]) == ("closed", "renamed")

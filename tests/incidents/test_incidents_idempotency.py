@@ -84,7 +84,7 @@ async def test_a_retry_answers_what_the_first_request_made(
     [
         ("incident", {"title": "Another attack"}),
         ("incident", {"regions": ["UA-63", "UA-12"]}),
-        ("incident", {"status": "exercise"}),
+        ("incident", {"mode": "exercise"}),
         ("incident", {"start": "2026-03-01T01:31:00Z"}),
         ("claim", {"value": 3}),
         ("claim", {"measure": "killed"}),

@@ -1,5 +1,6 @@
-"""Migration 0008 on a database that already has incidents (SQLite and PostgreSQL): open /
-closed moves to `state`, every existing incident becomes actual, claims stay; and back."""
+"""Migration 0008 on a database that already has incidents (SQLite and PostgreSQL): every
+existing incident gets the mode actual, column and JSON alike, keeps its open / closed status
+and its claims; and back."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import sqlalchemy as sa
 from alembic import command
 
 from tocsin.bootstrap import Tocsin
+from tocsin.domain.alerts import Status
 from tocsin.domain.auth import LOCAL_ADMIN
-from tocsin.domain.incidents import AddClaim, CreateIncident, IncidentState, SourceInput
+from tocsin.domain.incidents import AddClaim, CreateIncident, SourceInput
 from tocsin.service.incidents import IncidentFilter
 from tocsin.storage import migrate
 
@@ -25,46 +27,78 @@ async def migrate_to(tocsin: Tocsin, revision: str) -> None:
 
 
 async def rows(tocsin: Tocsin) -> dict[str, dict[str, Any]]:
-    """Each incident's row as stored: its columns and the JSON in `data`."""
+    """Each incident's row as stored: its columns, and the JSON in `data` decoded."""
     async with tocsin.store.engine.connect() as conn:
         found = (await conn.execute(sa.text("SELECT * FROM incidents"))).mappings().all()
-    return {row["id"]: dict(row) for row in found}
+    return {row["id"]: {**row, "data": _json(row["data"])} for row in found}
 
 
-async def test_existing_incidents_become_actual_and_keep_their_state(tocsin: Tocsin) -> None:
+def _json(data: Any) -> dict[str, Any]:
+    return data if isinstance(data, dict) else json.loads(data)  # drivers differ on raw SQL
+
+
+def shape(found: dict[str, dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
+    """Status and mode of each row, in its columns and in its JSON (None where absent)."""
+    return {
+        i: (r["status"], r.get("mode"), r["data"]["status"], r["data"].get("mode"))
+        for i, r in found.items()
+    }
+
+
+async def test_existing_incidents_become_actual_and_keep_their_status(tocsin: Tocsin) -> None:
     service = tocsin.incidents
-    kept: dict[str, IncidentState] = {}
+    made = []
     for title in ("Strike", "Shelling"):
         record, _ = await service.create(
             CreateIncident(["UA-63"], ["missile"], NIGHT, title=title), LOCAL_ADMIN
         )
-        kept[record.incident.id] = record.incident.state
-    strike, shelling = kept
+        made.append(record.incident.id)
+    strike, shelling = made
     await service.add_claim(strike, AddClaim("injured", SourceInput("OVA"), value=3), LOCAL_ADMIN)
     await service.close(shelling, LOCAL_ADMIN)
 
     await migrate_to(tocsin, "0007")
     old = await rows(tocsin)
-    assert {i: (r["status"], "state" in r) for i, r in old.items()} == {
-        strike: ("open", False),
-        shelling: ("closed", False),
+    assert shape(old) == {
+        strike: ("open", None, "open", None),
+        shelling: ("closed", None, "closed", None),
     }
-    data = old[shelling]["data"]
-    data = data if isinstance(data, dict) else json.loads(data)  # drivers differ on raw SQL
-    assert data["status"] == "closed" and "state" not in data
+    assert all("state" not in r and "state" not in r["data"] for r in old.values())
 
     await migrate.upgrade(tocsin.store.engine)
     assert await migrate.current_revision(tocsin.store.engine) == migrate.head_revision()
     new = await rows(tocsin)
-    assert {i: (r["state"], r["status"]) for i, r in new.items()} == {
-        strike: ("open", "actual"),
-        shelling: ("closed", "actual"),
+    assert shape(new) == {
+        strike: ("open", "actual", "open", "actual"),
+        shelling: ("closed", "actual", "closed", "actual"),
     }
-    listed = await service.find(IncidentFilter(status="actual"))
-    assert {r.incident.id: (r.incident.state.value, r.incident.status.value) for r in listed} == {
-        strike: ("open", "actual"),
-        shelling: ("closed", "actual"),
+    assert all("state" not in r and "state" not in r["data"] for r in new.values())
+    listed = await service.find(IncidentFilter(mode="actual"))
+    assert {r.incident.id: (r.incident.status.value, r.incident.mode) for r in listed} == {
+        strike: ("open", Status.ACTUAL),
+        shelling: ("closed", Status.ACTUAL),
     }
     record = await service.get(strike)
     assert [c.quantity.value for c in record.claims] == [3]
-    assert [r.incident.id for r in await service.find(IncidentFilter(state="closed"))] == [shelling]
+    closed = await service.find(IncidentFilter(status="closed"))
+    assert [r.incident.id for r in closed] == [shelling]
+    assert await service.find(IncidentFilter(mode="exercise,test")) == []
+
+
+async def test_going_down_drops_the_mode_and_keeps_the_status(tocsin: Tocsin) -> None:
+    service = tocsin.incidents
+    drill, _ = await service.create(
+        CreateIncident(["UA-63"], ["missile"], NIGHT, mode=Status.EXERCISE), LOCAL_ADMIN
+    )
+    await service.close(drill.incident.id, LOCAL_ADMIN)
+    assert shape(await rows(tocsin)) == {
+        drill.incident.id: ("closed", "exercise", "closed", "exercise"),
+    }
+
+    await migrate_to(tocsin, "0007")
+    assert shape(await rows(tocsin)) == {drill.incident.id: ("closed", None, "closed", None)}
+
+    await migrate.upgrade(tocsin.store.engine)
+    assert shape(await rows(tocsin)) == {
+        drill.incident.id: ("closed", "actual", "closed", "actual"),
+    }

@@ -156,7 +156,7 @@ REFUSED: list[tuple[str, dict[str, Any], str, str]] = [
     ("progress", {"response_id": "nope"}, "not_found", "response_id"),
     ("amend", {"end": NIGHT - timedelta(days=1)}, "end_before_start", "end"),
     ("close", {"end": NIGHT - timedelta(days=1)}, "end_before_start", "end"),
-    ("claim-closed", {}, "incident_closed", "state"),
+    ("claim-closed", {}, "incident_closed", "status"),
     ("scope", {}, "forbidden", "regions[0]"),
 ]
 
@@ -248,13 +248,14 @@ async def test_find_by_region_time_threat_status(
     assert await ids(region="UA-63-R124") == [r]
     assert await ids(region="UA") == [e, o, r]
     assert await ids(threat="uav,artillery") == [e, o]
-    assert await ids(state="closed") == [e]
+    assert await ids(status="closed") == [e]
+    assert await ids(status="open") == [o, r]
     assert await ids(since=NIGHT + timedelta(days=1, hours=2)) == [e, o]
     assert await ids(until=NIGHT + timedelta(days=1)) == [r]
     assert await ids(limit=2) == [e, o]
     assert await ids(before=(oblast.incident.start, o)) == [r]
     for filters, field in (({"region": "XX"}, "region"), ({"threat": "comet"}, "threat"),
-                           ({"state": "pending"}, "state"), ({"status": "open"}, "status"),
+                           ({"status": "pending"}, "status"), ({"mode": "open"}, "mode"),
                            ({"since": NIGHT, "until": NIGHT}, "until")):
         with pytest.raises(TocsinError) as caught:
             await ids(**filters)

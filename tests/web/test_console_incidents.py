@@ -1,7 +1,9 @@
 """The console's incidents page in headless Chromium, as a duty officer uses it in an exercise:
 record an incident, refused input shown beside its field, two disagreeing claims, verify one
-and see the figure change, retract it and see the figure go back, a response with progress;
-and the mode guarding it all: an actual session neither lists nor changes the exercise."""
+and see the figure change, retract it and see the figure go back, a response with progress,
+close it (the list filtered by status) and reopen it; a claim on an incident closed meanwhile,
+refused under its form; and the mode guarding it all: an actual session neither lists nor
+changes the exercise."""
 
 from __future__ import annotations
 
@@ -16,6 +18,12 @@ except ImportError:  # the browser fixture reports it (skip locally, fail in CI)
 
 pytest_plugins = ("browser_support",)  # the `browser`, `context` and `live_web` fixtures
 Json = dict[str, Any]
+DRILL = {
+    "regions": ["UA-63"],
+    "threats": ["uav"],
+    "start": "2026-03-01T01:30:00Z",
+    "mode": "exercise",
+}
 
 
 def open_console(context: Any, live: LiveWeb, username: str) -> Any:
@@ -25,7 +33,7 @@ def open_console(context: Any, live: LiveWeb, username: str) -> Any:
 
 
 def exercise_incidents(live: LiveWeb) -> list[Json]:
-    answer = live.http.get("/v1/incidents", params={"status": "exercise"})
+    answer = live.http.get("/v1/incidents", params={"mode": "exercise"})
     found: list[Json] = answer.json()["incidents"]
     return found
 
@@ -75,7 +83,9 @@ def test_an_officer_records_an_exercise_incident_with_disagreeing_claims(
     page.click("#create-submit")
     expect(page.locator("#result")).to_contain_text("Recorded: EXERCISE incident")
     panel = page.locator("#incident-panel")
-    expect(panel).to_have_attribute("data-status", "exercise")
+    expect(panel).to_have_attribute("data-mode", "exercise")
+    expect(panel).to_have_attribute("data-status", "open")
+    expect(panel.locator(".incident-status")).to_have_text("Open")
     expect(page.locator("#incident-heading")).to_contain_text("Night strike on Kharkiv")
     expect(page.locator("#incident-list li")).to_have_count(1)
     expect(page.locator("#create-regions + .field-problem")).to_have_count(0)
@@ -152,6 +162,47 @@ def test_an_officer_records_an_exercise_incident_with_disagreeing_claims(
         ("evacuation", 40, "completed")
     ]
 
+    page.fill("#status-note", "all figures in")
+    page.click("#close")
+    expect(page.locator("#result")).to_contain_text("The incident is closed.")
+    expect(panel).to_have_attribute("data-status", "closed")
+    expect(panel.locator(".incident-status")).to_have_text("Closed")
+    expect(page.locator("#claim-form")).to_have_count(0)
+    for status, count in (("open", 0), ("closed", 1), ("", 1)):
+        page.select_option("#filter-status", status)
+        page.click("#filter-form button[type=submit]")
+        expect(page.locator("#incident-list li")).to_have_count(count)
+    page.click("#reopen")
+    expect(panel).to_have_attribute("data-status", "open")
+    assert live_web.http.get(f"/v1/incidents/{recorded['id']}").json()["status"] == "open"
+
+
+def test_a_claim_on_an_incident_closed_meanwhile_is_refused_under_the_form(
+    live_web: LiveWeb, context: Any
+) -> None:
+    admin = live_web.token()
+    live_web.account("ivan", "operator", "UA-63")
+    page = open_console(context, live_web, "ivan")
+    made = live_web.http.post(
+        "/v1/incidents",
+        headers=admin,
+        json={**DRILL, "title": "Drill strike"},
+    ).json()
+    page.click("#filter-form button[type=submit]")
+    page.locator("#incident-list .select-alert").first.click()
+    form = page.locator("#claim-form")
+    expect(form).to_be_visible()
+    closed = live_web.http.post(f"/v1/incidents/{made['id']}/close", headers=admin)
+    assert closed.json()["status"] == "closed"
+    form.locator("#claim-measure").select_option("injured")
+    form.locator("#claim-value").fill("2")
+    form.locator("#claim-source").fill("OVA")
+    form.locator("button[type=submit]").click()
+    expect(form.locator(".form-error")).to_contain_text("is closed")
+    expect(form.locator("[aria-invalid]")).to_have_count(0)
+    expect(form.locator("#claim-value")).to_have_value("2")
+    assert live_web.http.get(f"/v1/incidents/{made['id']}").json()["claims"] == []
+
 
 def test_an_actual_session_neither_lists_nor_changes_an_exercise(
     live_web: LiveWeb, context: Any
@@ -160,13 +211,7 @@ def test_an_actual_session_neither_lists_nor_changes_an_exercise(
     made = live_web.http.post(
         "/v1/incidents",
         headers=admin,
-        json={
-            "regions": ["UA-63"],
-            "threats": ["uav"],
-            "start": "2026-03-01T01:30:00Z",
-            "title": "Drill strike",
-            "status": "exercise",
-        },
+        json={**DRILL, "title": "Drill strike"},
     ).json()
     live_web.account("olena", "operator", "UA-63")
     page = open_console(context, live_web, "olena")
@@ -178,7 +223,7 @@ def test_an_actual_session_neither_lists_nor_changes_an_exercise(
     expect(page.locator("#incident-list li")).to_have_count(0)
     expect(page.locator("#incident-panel .mismatch")).to_contain_text("This incident is EXERCISE")
     expect(page.locator("#claim-form")).to_have_count(0)
-    expect(page.locator("#state-form")).to_have_count(0)
+    expect(page.locator("#status-form")).to_have_count(0)
     expect(page.locator("#create-submit")).to_have_text("Record ACTUAL incident")
 
     public = context.new_page()
@@ -188,4 +233,5 @@ def test_an_actual_session_neither_lists_nor_changes_an_exercise(
     item = public.locator(".incident-item")
     expect(item).to_have_count(1)
     expect(item).to_have_attribute("data-id", made["id"])
+    expect(item).to_have_attribute("data-mode", "exercise")
     expect(item.locator(".marker")).to_have_text("EXERCISE")

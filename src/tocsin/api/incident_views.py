@@ -58,8 +58,8 @@ def incident_view(
     by_id = {c.id: c for c in record.claims}
     view = incident.to_json()
     view.update(
-        state_name=name_of(texts.INCIDENT_STATES, incident.state, lang),
-        marker=marker(incident.status, lang),
+        status_name=name_of(texts.INCIDENT_STATUSES, incident.status, lang),
+        marker=marker(incident.mode, lang),
         regions=[region_brief(tree.get(code), code, lang) for code in incident.regions],
         threats=[ctx.threat(t) for t in incident.threats],
         figures={m.value: figure_view(f, by_id, ctx) for m, f in figures.items()},

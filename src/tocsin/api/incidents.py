@@ -73,7 +73,7 @@ class CreateBody(Body):
     title: str | None = None
     description: str | None = None
     alerts: list[Code] = Field([], description="ids of alerts that covered it")
-    status: Status = Field(Status.ACTUAL, description="actual, exercise or test; never changes")
+    mode: Status = Field(Status.ACTUAL, description="actual, exercise or test; never changes")
     idempotency_key: Text | None = Field(None, max_length=200)
 
 
@@ -219,7 +219,7 @@ async def create_incident(
         regions=body.regions, threats=body.threats, start=body.start, end=body.end,
         reported_at=body.reported_at, title=body.title, description=body.description,
         places=[p.place(f"places[{i}]") for i, p in enumerate(body.places)],
-        alerts=body.alerts, status=body.status,
+        alerts=body.alerts, mode=body.mode,
     )
     key = idempotency_key or body.idempotency_key
     record, created = await service.create(cmd, actor, idempotency_key=key)
@@ -351,19 +351,19 @@ Since = Annotated[AwareDatetime | None, Query(description="incidents still going
 Until = Annotated[AwareDatetime | None, Query(description="incidents that started before")]
 Region = Annotated[str | None, Query(description="region code: it and every region within")]
 Threat = Annotated[str | None, Query(description="threat ids, comma-separated")]
-State = Annotated[str | None, Query(description="open or closed")]
-Drills = Annotated[str, Query(description="actual, exercise, test (comma-separated) or all")]
+OpenOrClosed = Annotated[str | None, Query(description="open or closed")]
+Modes = Annotated[str, Query(description="actual, exercise, test (comma-separated) or all")]
 
 
 @router.get("", summary="Incidents, newest first (cursor-paginated)")
 async def list_incidents(
     request: Request, tocsin: App, service: Incidents, lang: Language, region: Region = None,
-    since: Since = None, until: Until = None, threat: Threat = None, state: State = None,
-    status: Drills = "actual", cursor: str | None = None,
+    since: Since = None, until: Until = None, threat: Threat = None, status: OpenOrClosed = None,
+    mode: Modes = "actual", cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> Response:
     found = await service.find(IncidentFilter(
-        region, since, until, threat, state, status, _decode_cursor(cursor), limit
+        region, since, until, threat, status, mode, _decode_cursor(cursor), limit
     ))
     next_cursor = _encode_cursor(found[-1]) if len(found) == limit else None
     body = {"incidents": [_view(tocsin, r, lang, full=False) for r in found],
@@ -379,19 +379,19 @@ async def terms(request: Request, lang: Language) -> Response:
 @router.get("/stats", summary="Statistics per region and period")
 async def incident_stats(
     request: Request, service: Incidents, region: Region = None, since: Since = None,
-    until: Until = None, threat: Threat = None, status: Drills = "actual",
+    until: Until = None, threat: Threat = None, mode: Modes = "actual",
     confirmed_only: Annotated[bool, Query(description="casualties and damage: confirmed "
                                                       "figures only")] = True,
 ) -> Response:
     found = await service.find(
-        IncidentFilter(region, since, until, threat, status=status, limit=None)
+        IncidentFilter(region, since, until, threat, mode=mode, limit=None)
     )
     body = {
         "region": region,
         "since": None if since is None else iso_time(since.astimezone(UTC)),
         "until": None if until is None else iso_time(until.astimezone(UTC)),
         "threat": threat,
-        "status": status,
+        "mode": mode,
         **reports.statistics(found, confirmed_only=confirmed_only),
     }
     return cached_json(request, body)
@@ -400,13 +400,14 @@ async def incident_stats(
 @router.get("/export.csv", summary="Incidents as conflict-event CSV")
 async def export_csv(
     tocsin: App, service: Incidents, region: Region = None, since: Since = None,
-    until: Until = None, threat: Threat = None, state: State = None, status: Drills = "actual",
+    until: Until = None, threat: Threat = None, status: OpenOrClosed = None,
+    mode: Modes = "actual",
     tz: Annotated[str, Query(description="time zone of event_date")] = "UTC",
     confirmed_only: bool = False, lang: Annotated[str, Query()] = "en",
 ) -> Response:
     zone = reports.zone(tz)
     found = await service.find(
-        IncidentFilter(region, since, until, threat, state, status, limit=None)
+        IncidentFilter(region, since, until, threat, status, mode, limit=None)
     )
     rows = reports.event_rows(
         list(reversed(found)), tocsin.regions.tree, tocsin.catalogue, tz=zone,
@@ -421,10 +422,11 @@ async def export_csv(
 @router.get("/export.json", summary="Incidents with every claim, figure and response")
 async def export_json(
     tocsin: App, service: Incidents, lang: Language, region: Region = None, since: Since = None,
-    until: Until = None, threat: Threat = None, state: State = None, status: Drills = "actual",
+    until: Until = None, threat: Threat = None, status: OpenOrClosed = None,
+    mode: Modes = "actual",
 ) -> Response:
     found = await service.find(
-        IncidentFilter(region, since, until, threat, state, status, limit=None)
+        IncidentFilter(region, since, until, threat, status, mode, limit=None)
     )
     return json_response({"incidents": [_view(tocsin, r, lang) for r in reversed(found)]})
 

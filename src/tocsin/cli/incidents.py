@@ -172,7 +172,7 @@ def create(
     place: Annotated[list[str] | None, typer.Option(
         help="LAT,LON[,PRECISION_M[,NAME]] (repeat)")] = None,
     alert: Annotated[list[str] | None, typer.Option(help="id of an alert that covered it")] = None,
-    status: Annotated[str | None, typer.Option(
+    mode: Annotated[str | None, typer.Option(
         help="actual (default), exercise or test; never changes")] = None,
     idempotency_key: Key = None,
     server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
@@ -181,7 +181,7 @@ def create(
     """Record an incident."""
     body = _given(regions=region, threats=threat, start=start, end=end, reported_at=reported_at,
                   title=title, description=description,
-                  places=[_place(p) for p in place or []], alerts=alert or [], status=status,
+                  places=[_place(p) for p in place or []], alerts=alert or [], mode=mode,
                   idempotency_key=idempotency_key)
     target = Target(database_url, config, server, token, lang)
     _show(target.send("POST", "/v1/incidents", body), json)
@@ -349,15 +349,15 @@ RegionFilter = Annotated[str | None, typer.Option(help="region code: it and all 
 SinceFilter = Annotated[str | None, typer.Option(help="from this time (ISO 8601)")]
 UntilFilter = Annotated[str | None, typer.Option(help="before this time (ISO 8601)")]
 ThreatFilter = Annotated[str | None, typer.Option(help="threat ids, comma-separated")]
-StateFilter = Annotated[str | None, typer.Option(help="open or closed")]
-StatusFilter = Annotated[str, typer.Option(help="actual, exercise, test, a comma list, or all")]
+StatusFilter = Annotated[str | None, typer.Option(help="open or closed")]
+ModeFilter = Annotated[str, typer.Option(help="actual, exercise, test, a comma list, or all")]
 
 
 @app.command("list")
 @handle_errors
 def list_(
     region: RegionFilter = None, since: SinceFilter = None, until: UntilFilter = None,
-    threat: ThreatFilter = None, state: StateFilter = None, status: StatusFilter = "actual",
+    threat: ThreatFilter = None, status: StatusFilter = None, mode: ModeFilter = "actual",
     limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
     server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
     database_url: DatabaseOption = None, config: ConfigOption = None,
@@ -365,14 +365,14 @@ def list_(
     """List incidents, newest first."""
     target = Target(database_url, config, server, token, lang)
     found = target.send("GET", "/v1/incidents", region=region, since=since, until=until,
-                        threat=threat, state=state, status=status, limit=limit)["incidents"]
+                        threat=threat, status=status, mode=mode, limit=limit)["incidents"]
     if json:
         console.print_json(orjson.dumps({"incidents": found}).decode())
         return
-    table = Table("id", "start", "state", "threats", "regions", "figures", box=None)
+    table = Table("id", "start", "status", "threats", "regions", "figures", box=None)
     for item in found:
         figures = ", ".join(f"{f['name']} {f['text']}" for f in item["figures"].values())
-        table.add_row(item["id"][:8], item["start"], _state(item),
+        table.add_row(item["id"][:8], item["start"], _status(item),
                       ", ".join(t["name"] for t in item["threats"]),
                       ", ".join(r["name"] for r in item["regions"]), figures)
     console.print(table if found else "no incidents")
@@ -384,7 +384,7 @@ def export(
     format: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
     output: Annotated[Path | None, typer.Option(help="file to write (default: stdout)")] = None,
     region: RegionFilter = None, since: SinceFilter = None, until: UntilFilter = None,
-    threat: ThreatFilter = None, state: StateFilter = None, status: StatusFilter = "actual",
+    threat: ThreatFilter = None, status: StatusFilter = None, mode: ModeFilter = "actual",
     tz: Annotated[str, typer.Option(help="time zone of event_date (csv)")] = "UTC",
     server: Server = None, token: Token = None, lang: Lang = "en",
     database_url: DatabaseOption = None, config: ConfigOption = None,
@@ -394,7 +394,7 @@ def export(
         raise InvalidInput(f"format must be csv or json; got {format!r}", field="format")
     target = Target(database_url, config, server, token, lang)
     params: Filters = {"region": region, "since": since, "until": until, "threat": threat,
-                       "state": state, "status": status}
+                       "status": status, "mode": mode}
     if format == "csv":
         text = target.send("GET", "/v1/incidents/export.csv", tz=tz, **params)
     else:
@@ -411,7 +411,7 @@ def export(
 @handle_errors
 def stats(
     region: RegionFilter = None, since: SinceFilter = None, until: UntilFilter = None,
-    threat: ThreatFilter = None, status: StatusFilter = "actual",
+    threat: ThreatFilter = None, mode: ModeFilter = "actual",
     all_claims: Annotated[bool, typer.Option(
         "--all-claims", help="casualties and damage from unverified figures too")] = False,
     server: Server = None, token: Token = None, lang: Lang = "en",
@@ -420,7 +420,7 @@ def stats(
     """Statistics per region and period (JSON)."""
     target = Target(database_url, config, server, token, lang)
     body = target.send("GET", "/v1/incidents/stats", region=region, since=since, until=until,
-                       threat=threat, status=status, confirmed_only=str(not all_claims).lower())
+                       threat=threat, mode=mode, confirmed_only=str(not all_claims).lower())
     console.print_json(orjson.dumps(body).decode())
 
 
@@ -430,7 +430,7 @@ def _show(item: JSON, as_json: bool) -> None:
         return
     lines = [
         ("id", item["id"]),
-        ("state", _state(item)),
+        ("status", _status(item)),
         ("title", item.get("title") or ""),
         ("when", f"{item['start']} – {item.get('end') or '…'}"),
         ("threats", ", ".join(t["name"] for t in item["threats"])),
@@ -454,9 +454,10 @@ def _show(item: JSON, as_json: bool) -> None:
                       f" {response.get('party') or ''}", highlight=False)
 
 
-def _state(item: JSON) -> str:
+def _status(item: JSON) -> str:
     """"Open", or "Open — EXERCISE" for a drill."""
-    return f"{item['state_name']} — {item['marker']}" if item.get("marker") else item["state_name"]
+    status: str = item["status_name"]
+    return f"{status} — {item['marker']}" if item.get("marker") else status
 
 
 def _show_claim(answer: JSON, as_json: bool) -> None:

@@ -54,7 +54,7 @@ CLAIM_STATUSES: Final = _names(
     ("retracted", "Retracted", "Відкликано", "Отозвано"),
 )
 
-INCIDENT_STATES: Final = _names(
+INCIDENT_STATUSES: Final = _names(
     ("open", "Open", "Відкрито", "Открыт"),
     ("closed", "Closed", "Закрито", "Закрыт"),
 )

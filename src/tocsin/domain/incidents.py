@@ -2,11 +2,11 @@
 
 An incident has a time window (start, end; the time it was first reported kept apart), places
 (regions of any level, optional points with a precision), threat types, links to the alerts
-that covered it, a state (open / closed), claims (`tocsin.domain.claims`) and response actions
+that covered it, a status (open / closed), claims (`tocsin.domain.claims`) and response actions
 (`tocsin.domain.responses`). Its figures are derived from the claims (`tocsin.domain.figures`).
-Like an alert it has a status, actual, exercise or test, fixed when it is recorded: drills are
-never mistaken for the real thing, and a console session records and changes only incidents
-of its own mode.
+It has a mode, actual, exercise or test (an alert's status), fixed when it is recorded: drills
+are never mistaken for the real thing, and a console session records and changes only
+incidents of its own mode.
 
 Nothing here is ever deleted: claims and actions are appended, their status changes and updates
 are appended, and every accepted command is one event. A closed incident accepts nothing until
@@ -62,7 +62,7 @@ MAX_DESCRIPTION: Final = 4000
 MAX_PRECISION_M: Final = 1_000_000
 
 
-class IncidentState(StrEnum):
+class IncidentStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
 
@@ -125,7 +125,7 @@ class Place:
 @dataclass(frozen=True, slots=True)
 class Incident:
     id: str
-    state: IncidentState
+    status: IncidentStatus
     start: datetime
     recorded_at: datetime
     updated_at: datetime
@@ -139,18 +139,18 @@ class Incident:
     title: str | None = None
     description: str | None = None
     closed_at: datetime | None = None
-    status: Status = Status.ACTUAL
+    mode: Status = Status.ACTUAL
     version: int = 1
 
     @property
     def is_open(self) -> bool:
-        return self.state is IncidentState.OPEN
+        return self.status is IncidentStatus.OPEN
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "status": self.status.value,
-            "state": self.state.value,
+            "mode": self.mode.value,
             "title": self.title,
             "description": self.description,
             "start": iso_time(self.start),
@@ -171,8 +171,8 @@ class Incident:
     def from_json(cls, data: Mapping[str, Any]) -> Incident:
         return cls(
             id=data["id"],
-            state=IncidentState(data["state"]),
-            status=Status(data["status"]),
+            status=IncidentStatus(data["status"]),
+            mode=Status(data["mode"]),
             start=datetime.fromisoformat(data["start"]),
             recorded_at=datetime.fromisoformat(data["recorded_at"]),
             updated_at=datetime.fromisoformat(data["updated_at"]),
@@ -222,7 +222,7 @@ class CreateIncident:
     title: str | None = None
     description: str | None = None
     alerts: Sequence[AlertId] = ()
-    status: Status = Status.ACTUAL
+    mode: Status = Status.ACTUAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,8 +283,8 @@ def create_incident(
         raise InvalidInput(f"at most {MAX_ALERTS} alerts per incident", field="alerts")
     return Incident(
         id=incident_id,
-        state=IncidentState.OPEN,
-        status=parse_enum(Status, cmd.status, "status"),
+        status=IncidentStatus.OPEN,
+        mode=parse_enum(Status, cmd.mode, "mode"),
         start=start,
         end=end,
         reported_at=utc(cmd.reported_at, "reported_at"),
@@ -342,18 +342,18 @@ def close_incident(
     require_open(incident, "close")
     end = utc(end, "end") or incident.end
     _check_window(incident.start, end)
-    closed = replace(incident, state=IncidentState.CLOSED, end=end, closed_at=now,
+    closed = replace(incident, status=IncidentStatus.CLOSED, end=end, closed_at=now,
                      updated_at=now, version=incident.version + 1)
-    changes = {"state": {"from": "open", "to": "closed"}, "end": iso(end)}
+    changes = {"status": {"from": "open", "to": "closed"}, "end": iso(end)}
     return Change(closed, EventType.CLOSED, changes)
 
 
 def reopen_incident(incident: Incident, *, now: datetime) -> Change:
     if incident.is_open:
-        raise IllegalTransition(f"incident {incident.id} is already open", field="state")
-    reopened = replace(incident, state=IncidentState.OPEN, closed_at=None, updated_at=now,
+        raise IllegalTransition(f"incident {incident.id} is already open", field="status")
+    reopened = replace(incident, status=IncidentStatus.OPEN, closed_at=None, updated_at=now,
                        version=incident.version + 1)
-    return Change(reopened, EventType.REOPENED, {"state": {"from": "closed", "to": "open"}})
+    return Change(reopened, EventType.REOPENED, {"status": {"from": "closed", "to": "open"}})
 
 
 def link_alerts(
@@ -407,7 +407,7 @@ def require_open(incident: Incident, action: str) -> None:
     if not incident.is_open:
         raise IllegalTransition(
             f"incident {incident.id} is closed: cannot {action} it (reopen it first)",
-            field="state",
+            field="status",
             code="incident_closed",
         )
 
@@ -436,20 +436,20 @@ def authorize_incident(
             )
 
 
-def check_mode(actor: Actor, status: Status, incident_id: str | None = None) -> None:
-    """Raise `Forbidden` unless `actor` may record (no id) or change an incident of `status`.
+def check_mode(actor: Actor, mode: Status, incident_id: str | None = None) -> None:
+    """Raise `Forbidden` unless `actor` may record (no id) or change an incident of `mode`.
 
     A console session works in one mode and touches only incidents of that mode, as it raises
     only alerts of its mode; tokens and the local CLI have no mode and are not limited.
     """
-    mode = actor.session_mode
-    if mode is None or status.value == mode:
+    session = actor.session_mode
+    if session is None or mode.value == session:
         return
-    article = "an" if status.value[0] in "aeiou" else "a"
-    what = (f"record {article} {status.value} incident" if incident_id is None
-            else f"change incident {incident_id}, which is {status.value}")
+    article = "an" if mode.value[0] in "aeiou" else "a"
+    what = (f"record {article} {mode.value} incident" if incident_id is None
+            else f"change incident {incident_id}, which is {mode.value}")
     raise Forbidden(
-        f"this console session is in {mode} mode; switch the mode to {what}", field="status"
+        f"this console session is in {session} mode; switch the mode to {what}", field="mode"
     )
 
 

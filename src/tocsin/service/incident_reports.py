@@ -217,7 +217,7 @@ def _notes(
     record: IncidentRecord, figures: dict[Measure, Figure], tree: RegionTree, lang: Lang
 ) -> str:
     incident = record.incident
-    drill = incident.status.value.upper() if incident.status is not Status.ACTUAL else None
+    drill = incident.mode.value.upper() if incident.mode is not Status.ACTUAL else None
     parts = [p for p in (drill, incident.title, incident.description) if p]
     stated = [
         f"{m.value} {f.quantity.text(lang)}"

@@ -67,8 +67,8 @@ class IncidentFilter:
     since: datetime | None = None
     until: datetime | None = None
     threat: str | None = None  # threat ids, comma-separated
-    state: str | None = None  # open or closed
-    status: str = "actual"  # actual, exercise, test (comma-separated) or all
+    status: str | None = None  # open or closed
+    mode: str = "actual"  # actual, exercise, test (comma-separated) or all
     before: tuple[datetime, str] | None = None
     limit: int | None = 100
 
@@ -96,7 +96,7 @@ class IncidentService:
     ) -> tuple[IncidentRecord, bool]:
         """Record an incident; returns it and whether it is new (False: a replayed request)."""
         tree = self.regions.tree
-        rules.check_mode(actor, parse_enum(Status, cmd.status, "status"))
+        rules.check_mode(actor, parse_enum(Status, cmd.mode, "mode"))
         authorize_incident(actor, cmd.regions, tree)
         now = self.clock.now()
         incident = rules.create_incident(
@@ -301,16 +301,16 @@ class IncidentService:
     def query(self, f: IncidentFilter) -> IncidentQuery:
         if f.since and f.until and f.until <= f.since:
             raise InvalidInput("until must be after since", field="until")
-        if f.state is not None and f.state not in ("open", "closed"):
-            raise InvalidInput(f"state must be open or closed; got {f.state!r}", field="state")
-        statuses = {s.value for s in parse_statuses(f.status)}
+        if f.status is not None and f.status not in ("open", "closed"):
+            raise InvalidInput(f"status must be open or closed; got {f.status!r}", field="status")
+        modes = {s.value for s in parse_statuses(f.mode, "mode")}
         return IncidentQuery(
             since=f.since,
             until=f.until,
             regions=None if f.region is None else frozenset(self.area(f.region)),
             threats=None if f.threat is None else frozenset(self._threats(f.threat)),
-            state=f.state,
-            statuses=None if len(statuses) == len(Status) else frozenset(statuses),
+            status=f.status,
+            modes=None if len(modes) == len(Status) else frozenset(modes),
             before=f.before,
             limit=f.limit,
         )
@@ -355,7 +355,7 @@ class IncidentService:
         if record is None:
             raise NotFound(f"no incident {incident_id!r}", field="id")
         authorize_incident(actor, record.incident.regions, self.regions.tree)
-        rules.check_mode(actor, record.incident.status, incident_id)
+        rules.check_mode(actor, record.incident.mode, incident_id)
         return record
 
     async def _replayed(self, tx: Tx, actor: Actor, key: str, request: str) -> str | None:

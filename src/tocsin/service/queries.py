@@ -107,12 +107,15 @@ class AlertQueries:
         return ids
 
 
-def parse_statuses(text: str) -> set[Status]:
+def parse_statuses(text: str, field: str = "status") -> set[Status]:
+    """Actual, exercise, test, a comma list of them, or all (an incident's `mode` too)."""
     if text.strip() == "all":
         return set(Status)
-    statuses = {parse_enum(Status, part, "status") for part in text.split(",") if part.strip()}
+    statuses = {parse_enum(Status, part, field) for part in text.split(",") if part.strip()}
     if not statuses:
-        raise InvalidInput("status must name at least one status, or 'all'", field="status")
+        raise InvalidInput(
+            f"{field} must name at least one of actual, exercise and test, or 'all'", field=field
+        )
     return statuses
 
 

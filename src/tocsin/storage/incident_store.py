@@ -67,8 +67,8 @@ incidents = Table(
     "incidents",
     t.metadata,
     Column("id", String(36), primary_key=True),
-    Column("state", String(16), nullable=False),
-    Column("status", String(16), nullable=False, server_default="actual"),
+    Column("status", String(16), nullable=False),
+    Column("mode", String(16), nullable=False, server_default="actual"),
     Column("start_at", t.UTCDateTime, nullable=False),
     Column("end_at", t.UTCDateTime, nullable=True),
     Column("recorded_at", t.UTCDateTime, nullable=False),
@@ -118,8 +118,8 @@ class IncidentQuery:
     until: datetime | None = None
     regions: frozenset[RegionCode] | None = None
     threats: frozenset[ThreatId] | None = None
-    state: str | None = None
-    statuses: frozenset[str] | None = None  # actual, exercise, test; None: all
+    status: str | None = None  # open or closed
+    modes: frozenset[str] | None = None  # actual, exercise, test; None: all
     before: tuple[datetime, str] | None = None
     limit: int | None = 100
 
@@ -277,10 +277,10 @@ def _conditions(q: IncidentQuery) -> list[Any]:
         conditions.append(c.start_at < q.until)
     if q.since is not None:
         conditions.append(or_(c.end_at >= q.since, and_(c.end_at.is_(None), c.start_at >= q.since)))
-    if q.state is not None:
-        conditions.append(c.state == q.state)
-    if q.statuses is not None:
-        conditions.append(c.status.in_(sorted(q.statuses)))
+    if q.status is not None:
+        conditions.append(c.status == q.status)
+    if q.modes is not None:
+        conditions.append(c.mode.in_(sorted(q.modes)))
     if q.regions is not None:
         conditions.append(
             c.id.in_(
@@ -351,8 +351,8 @@ async def _load_records(conn: AsyncConnection, ids: Sequence[str]) -> list[Incid
 
 def _incident_row(incident: Incident) -> dict[str, Any]:
     return {
-        "state": incident.state.value,
         "status": incident.status.value,
+        "mode": incident.mode.value,
         "start_at": incident.start,
         "end_at": incident.end,
         "recorded_at": incident.recorded_at,

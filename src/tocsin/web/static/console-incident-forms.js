@@ -187,11 +187,11 @@ export function linkForm(incident, path) {
   return form;
 }
 
-/** Recent alerts of the incident's status covering any of its regions, newest first. */
+/** Recent alerts of the incident's mode covering any of its regions, newest first. */
 async function recentAlerts(incident) {
   const codes = incident.regions.slice(0, 5).map((r) => r.code);
   const found = await Promise.all(codes.map((region) => getJSON("/v1/alerts",
-    { region, status: incident.status, limit: 20 }).then((b) => b.alerts).catch(() => [])));
+    { region, status: incident.mode, limit: 20 }).then((b) => b.alerts).catch(() => [])));
   const byId = new Map(found.flat().filter((a) => !incident.alerts.includes(a.id))
     .map((a) => [a.id, a]));
   return [...byId.values()].sort((a, b) => b.raised_at.localeCompare(a.raised_at)).slice(0, 30);

@@ -66,7 +66,7 @@ export async function command(form, method, path, body, result) {
 }
 
 function writable(incident) {
-  return view.ctx.canWrite && incident.status === mode();
+  return view.ctx.canWrite && incident.mode === mode();
 }
 
 export function renderIncident() {
@@ -74,16 +74,16 @@ export function renderIncident() {
   if (!incident) return;
   const panel = $("#incident-panel");
   panel.hidden = false;
-  Object.assign(panel.dataset, { id: incident.id, status: incident.status, state: incident.state });
-  clear($("#incident-heading"), el("span", {}, statusWord(incident.status), " ",
+  Object.assign(panel.dataset, { id: incident.id, mode: incident.mode, status: incident.status });
+  clear($("#incident-heading"), el("span", {}, statusWord(incident.mode), " ",
     incident.title || t("incidents.untitled")));
-  const open = writable(incident) && incident.state === "open";
+  const open = writable(incident) && incident.status === "open";
   const path = `/v1/incidents/${incident.id}`;
   const { ctx } = view;
   clear($("#incident-body"),
     facts(incident),
     notice(incident),
-    writable(incident) ? stateForm(incident, path) : null,
+    writable(incident) ? statusForm(incident, path) : null,
     section("ci.figuresTitle", "figures", figuresTable(incident)),
     section("ci.claimsTitle", "claims", claimsList(incident, open),
       open ? claimForm(incident, ctx, path) : null),
@@ -102,8 +102,8 @@ function section(titleKey, name, ...content) {
 function facts(incident) {
   const row = (key, ...value) => [el("dt", {}, t(key)), el("dd", {}, value)];
   return el("dl", { class: "alert-facts" },
-    row("ci.status", statusWord(incident.status)),
-    row("ci.state", el("span", { class: "incident-state" }, incident.state_name)),
+    row("ci.mode", statusWord(incident.mode)),
+    row("ci.status", el("span", { class: "incident-status" }, incident.status_name)),
     row("ci.when", dateTime(incident.start), " – ", incident.end ? dateTime(incident.end) : "…"),
     incident.reported_at ? row("ci.reported", dateTime(incident.reported_at)) : null,
     row("ci.regions", listNames(incident.regions.map((r) => r.name), 12)),
@@ -114,27 +114,27 @@ function facts(incident) {
 
 function notice(incident) {
   if (!view.ctx.canWrite) return el("p", { class: "note" }, t("ci.readOnly"));
-  if (incident.status !== mode()) {
+  if (incident.mode !== mode()) {
     return el("p", { class: "mismatch" }, t("ci.mismatch", {
-      status: t(`mode.${incident.status}`).toUpperCase(), mode: t(`mode.${mode()}`).toUpperCase() }));
+      incident: t(`mode.${incident.mode}`).toUpperCase(), mode: t(`mode.${mode()}`).toUpperCase() }));
   }
-  if (incident.state === "closed") return el("p", { class: "note" }, t("ci.closedNote"));
+  if (incident.status === "closed") return el("p", { class: "note" }, t("ci.closedNote"));
   return null;
 }
 
-function stateForm(incident, path) {
-  const open = incident.state === "open";
-  const form = el("form", { class: "action-row", id: "state-form", novalidate: true },
+function statusForm(incident, path) {
+  const open = incident.status === "open";
+  const form = el("form", { class: "action-row", id: "status-form", novalidate: true },
     open ? el("label", { class: "field" }, el("span", {}, t("ci.closeEnd")),
       el("input", { type: "datetime-local", id: "close-end", "data-field": "end" })) : null,
     el("label", { class: "field" }, el("span", {}, t("ci.note")),
-      el("input", { id: "state-note", "data-field": "note", autocomplete: "off" })),
+      el("input", { id: "status-note", "data-field": "note", autocomplete: "off" })),
     el("button", { type: "submit", class: open ? "btn warn" : "btn", id: open ? "close" : "reopen" },
       t(open ? "ci.close" : "ci.reopen")),
     el("p", { class: "error form-error", role: "alert" }));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const body = { note: $("#state-note").value.trim() || null };
+    const body = { note: $("#status-note").value.trim() || null };
     if (open) body.end = instant($("#close-end").value);
     command(form, "POST", `${path}/${open ? "close" : "reopen"}`, body,
       () => t(open ? "ci.closed" : "ci.reopened"));
@@ -230,7 +230,7 @@ function claimActions(incident, claim) {
 async function retract(incident, claim, name, path) {
   const reason = el("textarea", { id: "retract-reason", rows: 3 });
   const done = await confirmStep({
-    status: incident.status,
+    status: incident.mode,
     title: t("ci.retractTitle"),
     body: [el("p", {}, t("ci.retractLead", { claim: name })),
       el("label", { class: "field" }, el("span", {}, t("ci.retractReason")), reason)],

@@ -80,9 +80,9 @@ function dayStart(value, days = 0) {
 function filters(fresh) {
   const only = ctx.scope?.size === 1 ? [...ctx.scope][0] : null;
   return {
-    status: mode(),
+    mode: mode(),
     region: ctx.filterRegion.chosen[0] || only,
-    state: $("#filter-state").value || null,
+    status: $("#filter-status").value || null,
     since: dayStart($("#filter-since").value),
     until: dayStart($("#filter-until").value, 1),
     limit: 50,
@@ -114,11 +114,11 @@ async function refreshList(fresh) {
 function renderList() {
   clear($("#incident-list"), ctx.items.map((incident) => el("li", { class: "console-alert" },
     el("button", { type: "button", class: "select-alert", "aria-pressed": String(incident.id === ctx.selected),
-      dataset: { id: incident.id, status: incident.status, state: incident.state },
+      dataset: { id: incident.id, mode: incident.mode, status: incident.status },
       onclick: () => openIncident(incident.id) },
-    statusWord(incident.status), " ", el("strong", {}, incident.title || t("incidents.untitled")),
+    statusWord(incident.mode), " ", el("strong", {}, incident.title || t("incidents.untitled")),
     " — ", listNames(incident.regions.map((r) => r.name), 3),
-    el("br"), el("span", { class: "hint" }, dateTime(incident.start), " · ", incident.state_name,
+    el("br"), el("span", { class: "hint" }, dateTime(incident.start), " · ", incident.status_name,
       " · ", t("ci.claimsCount", { n: incident.claims_count }))))));
   $("#no-incidents").hidden = ctx.items.length > 0;
   $("#more").hidden = !ctx.cursor;
@@ -162,7 +162,7 @@ async function create(event) {
   const form = $("#create-form");
   clearProblems(form);
   const body = {
-    status: mode(),
+    mode: mode(),
     title: text("#create-name"),
     regions: [...ctx.createRegions.chosen],
     threats: [...$("#create-threats").querySelectorAll("input:checked")].map((i) => i.value),
@@ -182,7 +182,7 @@ async function create(event) {
     showProblem(form, error);
     return;
   }
-  announce(t("ci.created", { mode: t(`mode.${made.status}`).toUpperCase(),
+  announce(t("ci.created", { mode: t(`mode.${made.mode}`).toUpperCase(),
     title: made.title || t("incidents.untitled") }));
   form.reset();
   await refreshList(true);

@@ -1,11 +1,14 @@
 // A refused command shown where the operator can fix it: the API names the input at fault in
 // `field` ("source.name", "regions[1]", "min"), and the form element with that data-field gets
 // the message beside it (aria-invalid, aria-describedby, focus). Anything else goes to the
-// form's own .form-error line. The form keeps what was typed: nothing was changed.
+// form's own .form-error line, and so do refusals about the incident as a whole (a closed one
+// names its `status`, which is not the claim's status input). The form keeps what was typed:
+// nothing was changed.
 
 import { el } from "./api.js";
 
 const CONTROLS = "input, select, textarea, button";
+const WHOLE = new Set(["incident_closed"]);
 
 export function clearProblems(form) {
   for (const note of form.querySelectorAll(".field-problem")) note.remove();
@@ -23,7 +26,7 @@ export function clearProblems(form) {
 /** Show `error` (an ApiError or any Error) on `form`; returns the element it was put beside. */
 export function showProblem(form, error) {
   clearProblems(form);
-  const target = error.field ? fieldOf(form, error.field) : null;
+  const target = error.field && !WHOLE.has(error.code) ? fieldOf(form, error.field) : null;
   if (!target) {
     const line = form.querySelector(".form-error");
     if (line) line.textContent = error.message;

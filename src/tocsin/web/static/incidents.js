@@ -30,7 +30,7 @@ async function load(fresh) {
   let body;
   try {
     body = await getJSON("/v1/incidents", { limit: 30, cursor: fresh ? null : view.cursor,
-      status: view.exercises ? "actual,exercise" : "actual" });
+      mode: view.exercises ? "actual,exercise" : "actual" });
   } catch (error) {
     note.hidden = false;
     note.textContent = error instanceof ApiError && [404, 501].includes(error.status)
@@ -56,9 +56,9 @@ function marker(incident) {
 
 function item(incident) {
   return el("li", {}, el("button", { type: "button", class: "incident-item",
-    dataset: { id: incident.id, status: incident.status }, onclick: () => show(incident.id) },
+    dataset: { id: incident.id, mode: incident.mode }, onclick: () => show(incident.id) },
   el("h3", {}, marker(incident), incident.title || t("incidents.untitled")),
-  el("p", { class: "hint" }, dateTime(incident.start), " · ", incident.state_name,
+  el("p", { class: "hint" }, dateTime(incident.start), " · ", incident.status_name,
     " · ", listNames(incident.regions.map((r) => r.name), 4)),
   el("p", {}, figuresLine(incident.figures))));
 }
@@ -81,7 +81,7 @@ async function show(id, focus = true) {
   clear(panel,
     el("h2", { id: "incident-title" }, marker(incident), incident.title || t("incidents.untitled")),
     el("p", { class: "hint" }, dateTime(incident.start),
-      incident.end ? ` – ${dateTime(incident.end)}` : "", " · ", incident.state_name),
+      incident.end ? ` – ${dateTime(incident.end)}` : "", " · ", incident.status_name),
     incident.description ? el("p", {}, incident.description) : null,
     el("p", {}, el("strong", {}, t("incidents.regions")), " ",
       listNames(incident.regions.map((r) => r.name), 10)),
