@@ -274,9 +274,18 @@ class Hub:
                     if frames := Frames.of(batch, filter):
                         sse, last = frames.sse, frames.last
                         for pusher in list(pushers):
-                            pusher.push(sse, last)
+                            _push(pusher, sse, last)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("reading the event log failed; retrying")
                 await asyncio.sleep(1.0)
+
+
+def _push(pusher: Pusher, body: bytes, last: Seq) -> None:
+    """Push to one client; a failure ends that stream (it resumes without a gap), not the rest."""
+    try:
+        pusher.push(body, last)
+    except Exception:
+        log.exception("writing to a stream failed")
+        pusher.finish("internal error; resume from resume_from")
