@@ -51,12 +51,22 @@ alert_spans = Table(
     Column("threat", String(32), nullable=False),
     Column("source", String(100), nullable=False),
     Column("direct", Boolean, nullable=False),
-    Index("ix_alert_spans_region", "region", "status", "start_us", "end_us"),
+    Index(
+        "ix_alert_spans_region",
+        "region",
+        "status",
+        "threat",
+        "source",
+        "direct",
+        "start_us",
+        "end_us",
+    ),
     sqlite_with_rowid=False,
 )
 """Keyed by (status, start, alert, region): history arrives in time order, so rows append;
 an alert's spans share status, start and id (neither changes once the alert is active), so
-the projector replaces them by key. Questions read the covering index by region."""
+the projector replaces them by key. A region's pack is built from one read of the covering
+index by region, in (threat, source, direct) groups."""
 
 stats_progress = Table(
     "stats_progress",
