@@ -101,10 +101,11 @@ class Frames:
 
     @classmethod
     def of(cls, batch: list[Encoded], filter: Filter) -> Frames | None:
-        matched = [event for event in batch if filter.matches(event)]
-        if not matched:
-            return None
-        return cls(b"".join(event.sse for event in matched), matched[-1].seq)
+        return cls.join([event for event in batch if filter.matches(event)])
+
+    @classmethod
+    def join(cls, events: list[Encoded]) -> Frames | None:
+        return cls(b"".join(event.sse for event in events), events[-1].seq) if events else None
 
 
 @dataclass(eq=False)
@@ -209,8 +210,8 @@ class Hub:
             event = subscription.queue.get_nowait()
             if event.seq > last:
                 queued.append(event)
-        if queued:
-            pusher.push(b"".join(event.sse for event in queued), queued[-1].seq)
+        if frames := Frames.join(queued):
+            pusher.push(frames.sse, frames.last)
         # from here the hub writes to it directly
         self._subscribers.discard(subscription)
         self._pushed.setdefault(filter, set()).add(pusher)
@@ -227,8 +228,8 @@ class Hub:
 
     @staticmethod
     async def _push_page(pusher: Pusher, page: list[Encoded]) -> None:
-        if page:
-            pusher.push(b"".join(event.sse for event in page), page[-1].seq)
+        if frames := Frames.join(page):
+            pusher.push(frames.sse, frames.last)
             await pusher.drained()
 
     async def _replay(self, filter: Filter, after: Seq, until: Seq) -> AsyncIterator[Encoded]:

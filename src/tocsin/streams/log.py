@@ -61,9 +61,8 @@ class LocalFeed:
         if events:
             for event in events:
                 self._recent[event.seq] = event
-            if len(self._recent) > self._keep:  # forget the oldest (dicts keep insertion order)
-                for seq in list(self._recent)[: len(self._recent) - self._keep]:
-                    del self._recent[seq]
+            while len(self._recent) > self._keep:  # forget the oldest (insertion order)
+                del self._recent[next(iter(self._recent))]
             self._advance(events[-1].seq)
 
     async def read(self, after: Seq, limit: int = 1000) -> list[Event]:

@@ -1,0 +1,31 @@
+"""The in-process log feed: this process's commits come from memory, the rest from the store."""
+
+from __future__ import annotations
+
+from tocsin.bootstrap import Tocsin
+from tocsin.domain.alerts import RaiseAlert
+from tocsin.domain.auth import LOCAL_ADMIN
+from tocsin.streams.log import LocalFeed
+
+
+async def test_recent_commits_are_read_from_memory_and_older_ones_from_the_store(
+    tocsin: Tocsin,
+) -> None:
+    feed = LocalFeed(tocsin.store, recent=2)
+    await feed.start()
+    try:
+        before = feed.head
+        tocsin.alerts.listeners.append(feed)
+        for region in ("UA-63", "UA-59", "UA-46"):
+            await tocsin.alerts.raise_alert(RaiseAlert(threat="air", regions=[region]), LOCAL_ADMIN)
+        assert feed.head == before + 3
+        assert sorted(feed._recent) == [before + 2, before + 3]  # only the newest two kept
+        recent = await feed.read(before + 1)
+        assert [e.seq for e in recent] == [before + 2, before + 3]
+        assert all(any(e is kept for kept in feed._recent.values()) for e in recent)  # memory
+        older = await feed.read(before)  # the first of the three was forgotten: from the store
+        assert [e.seq for e in older] == [before + 1, before + 2, before + 3]
+        assert older[0].to_json() == (await tocsin.store.events_after(before, 1))[0].to_json()
+        assert older[1].to_json() == recent[0].to_json()  # the same event, either way
+    finally:
+        await feed.stop()
