@@ -82,32 +82,37 @@ class AlertService:
         async with self.store.write() as tx:
             keys: dict[tuple[str, str], _Raise] = {}  # keys first used in this batch
             for job in jobs:
-                if job.key is None:
-                    results.append((job.change.alert, True))
+                answered = await self._answered(tx, job, keys)
+                if answered is None:
                     fresh.append(job)
-                    continue
-                earlier = keys.get((job.actor.label, job.key))
-                try:
-                    if earlier is not None:
-                        _same_request(earlier.request_hash, job.request_hash)
-                        results.append((earlier.change.alert, False))
-                        continue
-                    replayed = await self._replayed(tx, job.actor, job.key, job.request_hash)
-                except Conflict as refused:
-                    results.append(refused)
-                    continue
-                if replayed is not None:
-                    results.append((replayed, False))
-                    continue
-                keys[(job.actor.label, job.key)] = job
-                results.append((job.change.alert, True))
-                fresh.append(job)
-                alert_id = job.change.alert.id
-                await tx.remember_key(job.actor.label, job.key, job.request_hash, alert_id, job.now)
+                    answered = (job.change.alert, True)
+                results.append(answered)
             await tx.add_alerts([job.change.alert for job in fresh])
             await self._record_all(tx, [(job.change, job.actor, job.now) for job in fresh])
         self._tell(tx)
         return results
+
+    async def _answered(
+        self, tx: Tx, job: _Raise, keys: dict[tuple[str, str], _Raise]
+    ) -> tuple[Alert, bool] | Exception | None:
+        """What a raise's idempotency key already answers (None: nothing, raise it; its key is
+        then remembered)."""
+        if job.key is None:
+            return None
+        try:
+            earlier = keys.get((job.actor.label, job.key))
+            if earlier is not None:
+                _same_request(earlier.request_hash, job.request_hash)
+                return earlier.change.alert, False
+            replayed = await self._replayed(tx, job.actor, job.key, job.request_hash)
+        except Conflict as refused:
+            return refused
+        if replayed is not None:
+            return replayed, False
+        keys[(job.actor.label, job.key)] = job
+        alert_id = job.change.alert.id
+        await tx.remember_key(job.actor.label, job.key, job.request_hash, alert_id, job.now)
+        return None
 
     async def update_alert(
         self, alert_id: AlertId, cmd: UpdateAlert, actor: Actor, *, version: int | None = None
