@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 import pytest
 
 from conftest import bearer
-from tocsin.bootstrap import Tocsin
+from tocsin.bootstrap import Tocsin, build
+from tocsin.config import Settings
 from tocsin.service.ports import ManualClock
 from tocsin.service.tokens import MAX_NAME
 
@@ -112,6 +114,40 @@ async def test_a_malformed_or_unknown_token_is_401(
     response = await attempt(client, tocsin, admin, request_, {"Authorization": authorization})
     problem_of(response, 401, "unauthorized")
     assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_a_token_revoked_by_another_process_is_refused_within_the_trust_window(
+    client: httpx.AsyncClient, tocsin: Tocsin
+) -> None:
+    tocsin.tokens.trust_seconds = 0.3
+    new = await tocsin.tokens.create("operator", ["UA-63"], name="duty")
+    headers = {"Authorization": f"Bearer {new.secret}"}
+    await raise_alert(client, headers)  # found valid: remembered
+    elsewhere = await build(Settings(database_url=tocsin.settings.database_url, channels=()))
+    try:
+        await elsewhere.tokens.revoke(new.record.id)
+    finally:
+        await elsewhere.close()
+    await raise_alert(client, headers)  # still remembered
+    await asyncio.sleep(0.35)
+    seq = await last_seq(client)
+    response = await client.post(
+        "/v1/alerts", json={"threat": "missile", "regions": ["UA-63"]}, headers=headers
+    )
+    problem_of(response, 401, "unauthorized")
+    assert await last_seq(client) == seq
+
+
+async def test_a_token_created_by_another_process_works_at_once(
+    client: httpx.AsyncClient, tocsin: Tocsin
+) -> None:
+    elsewhere = await build(Settings(database_url=tocsin.settings.database_url, channels=()))
+    try:
+        new = await elsewhere.tokens.create("admin", name="late")
+    finally:
+        await elsewhere.close()
+    response = await client.get("/v1/tokens", headers={"Authorization": f"Bearer {new.secret}"})
+    assert response.status_code == 200
 
 
 async def test_the_scheme_is_case_insensitive(

@@ -183,18 +183,18 @@ class BroadcastRepeater:
     async def tick(self) -> list[Event]:
         """Append every repeat that is due now; returns them."""
         now = self.tocsin.clock.now()
-        alerts = [a for a in await self.tocsin.store.open_alerts() if _repeats(a)]
-        self._forget({a.id for a in alerts})
+        active = await self.tocsin.store.active_threats()
+        self._forget(set(active))
         appended = []
-        for alert in alerts:
-            every = self.every(alert.threat)
+        for alert_id, threat in active.items():
+            every = self.every(threat)
             if every is None:
-                self._every.pop(alert.id, None)
+                self._every.pop(alert_id, None)
                 continue
-            self._every[alert.id] = every
-            last = self._last.get(alert.id) or await self._read_last(alert)
-            if now >= last.due + every:
-                event = await self._repeat(alert.id, now)
+            self._every[alert_id] = every
+            last = self._last.get(alert_id) or await self._read_last(alert_id)
+            if last is not None and now >= last.due + every:
+                event = await self._repeat(alert_id, now)
                 if event is not None:
                     appended.append(event)
         return appended
@@ -211,10 +211,14 @@ class BroadcastRepeater:
                 self.last_error = f"{type(exc).__name__}: {exc}"
             await asyncio.sleep(self.interval)
 
-    async def _read_last(self, alert: Alert) -> Last:
+    async def _read_last(self, alert_id: AlertId) -> Last | None:
+        """An alert's last repeat, read once (None: it no longer repeats)."""
+        alert = await self.tocsin.store.get_alert(alert_id)
+        if alert is None or not _repeats(alert):
+            return None
         async with self.tocsin.store.engine.connect() as conn:
             last = await last_repeat(conn, alert)
-        self._last[alert.id] = last
+        self._last[alert_id] = last
         return last
 
     async def _repeat(self, alert_id: AlertId, now: datetime) -> Event | None:

@@ -72,7 +72,8 @@ class AlertService:
             catalogue=self.catalogue,
             hold=self.policy.hold(cmd),
         )
-        job = _Raise(change, actor, now, idempotency_key, _request_hash(cmd))
+        request_hash = "" if idempotency_key is None else _request_hash(cmd)
+        job = _Raise(change, actor, now, idempotency_key, request_hash)
         return await self._raises.submit(job)
 
     async def _write_raises(self, jobs: Sequence[_Raise]) -> list[tuple[Alert, bool] | Exception]:

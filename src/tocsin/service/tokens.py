@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -15,6 +16,8 @@ from tocsin.storage.store import Store, TokenRecord
 
 PREFIX = "tocsin_"
 MAX_NAME = 150  # the actor label 'NAME (tk_…)' must fit the log's 200 characters
+TRUST_SECONDS = 2.0  # a token found valid is not read again for this long
+TRUSTED_MAX = 4096  # tokens remembered at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,10 +27,27 @@ class NewToken:
 
 
 class TokenService:
-    def __init__(self, store: Store, regions: RegionService, clock: Clock) -> None:
+    """Tokens, and who a request's token is.
+
+    A token found valid is remembered for `trust_seconds`, so that a burst of requests from
+    the same desk does not read the same row for each one. Revoking through this service
+    forgets every remembered token at once; a token revoked by another process sharing the
+    database (the CLI) is refused here once its remembered answer is `trust_seconds` old.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        regions: RegionService,
+        clock: Clock,
+        *,
+        trust_seconds: float = TRUST_SECONDS,
+    ) -> None:
         self.store = store
         self.regions = regions
         self.clock = clock
+        self.trust_seconds = trust_seconds
+        self._trusted: dict[str, tuple[float, TokenRecord]] = {}  # hash → (until, record)
 
     async def create(
         self, role: str, regions: Iterable[str] = (), name: str = "", actor: Actor = LOCAL_ADMIN
@@ -69,11 +89,10 @@ class TokenService:
             if not await tx.revoke_token(token_id, now):
                 raise NotFound(f"no active token {token_id!r}", field="id")
             await tx.audit(actor, "token.revoked", token_id, {}, now)
+        self._trusted.clear()
 
     async def authenticate(self, secret: str, origin: str | None = None) -> Actor:
-        record = await self.store.token_by_hash(_hash(secret.strip()))
-        if record is None or record.revoked_at is not None:
-            raise Unauthorized("the token is unknown or revoked")
+        record = await self._record(_hash(secret.strip()))
         regions = None if record.regions is None else frozenset(record.regions)
         return Actor(
             name=record.name,
@@ -82,6 +101,22 @@ class TokenService:
             token_id=record.id,
             origin=origin,
         )
+
+    async def _record(self, secret_hash: str) -> TokenRecord:
+        """The valid token with this hash, remembered or read (an unknown one is never
+        remembered: a token just created elsewhere works at once)."""
+        now = time.monotonic()
+        trusted = self._trusted.get(secret_hash)
+        if trusted is not None and now < trusted[0]:
+            return trusted[1]
+        record = await self.store.token_by_hash(secret_hash)
+        if record is None or record.revoked_at is not None:
+            self._trusted.pop(secret_hash, None)
+            raise Unauthorized("the token is unknown or revoked")
+        if len(self._trusted) >= TRUSTED_MAX:
+            self._trusted.clear()
+        self._trusted[secret_hash] = (now + self.trust_seconds, record)
+        return record
 
 
 def _hash(secret: str) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from tocsin.errors import InvalidInput
+from tocsin.storage.sqlite_driver import OneTripDBAPI
 
 DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -20,6 +21,7 @@ DRIVERS = {
     "postgresql+asyncpg": "postgresql+asyncpg",
 }
 WRITE_OPTION = "tocsin_write"
+SQLITE_POOL = 16  # connections kept open (and as many more at the busiest)
 
 
 def database_url(url: str) -> URL:
@@ -52,7 +54,16 @@ def create_engine(url: str) -> AsyncEngine:
 def _sqlite_engine(url: URL, options: dict[str, Any]) -> AsyncEngine:
     if url.database and url.database != ":memory:":
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
+    # a burst of requests keeps its connections: opening one starts a thread, sets the pragmas
+    # and makes SQLite read the schema again
+    engine = create_async_engine(
+        url,
+        connect_args={"timeout": 30},
+        module=OneTripDBAPI(),
+        pool_size=SQLITE_POOL,
+        max_overflow=SQLITE_POOL,
+        **options,
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

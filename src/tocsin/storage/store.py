@@ -12,7 +12,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -168,7 +168,7 @@ class Tx:
             entry = replace(entry, hash=chain_hash(entry))
             entries.append(entry)
             prev = entry.hash
-        await self.conn.execute(insert(t.audit), [asdict(entry) for entry in entries])
+        await self.conn.execute(insert(t.audit), [_audit_row(entry) for entry in entries])
         return entries
 
     async def lock_log(self) -> None:
@@ -287,7 +287,8 @@ class Store:
             conn = await conn.execution_options(**{WRITE_OPTION: True})
             async with conn.begin():
                 tx = Tx(conn)
-                await tx.lock_log()
+                if conn.dialect.name != "sqlite":  # SQLite's BEGIN IMMEDIATE has locked it all
+                    await tx.lock_log()
                 yield tx
 
     async def get_alert(self, alert_id: AlertId) -> Alert | None:
@@ -303,6 +304,15 @@ class Store:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query.order_by(t.alerts.c.raised_at, t.alerts.c.id))).all()
         return [Alert.from_json(row.data) for row in rows]
+
+    async def active_threats(self) -> dict[AlertId, str]:
+        """The threat of every active alert (past any pre-alert), by alert id."""
+        query = select(t.alerts.c.id, t.alerts.c.threat).where(
+            t.alerts.c.phase == Phase.ACTIVE.value
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query.order_by(t.alerts.c.raised_at, t.alerts.c.id))).all()
+        return {row.id: row.threat for row in rows}
 
     async def held_alerts(self) -> list[Alert]:
         """Alerts waiting for a second person's approval, oldest first."""
@@ -477,3 +487,10 @@ def _token(row: Row[Any]) -> TokenRecord:
 
 def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+AUDIT_FIELDS = tuple(f.name for f in fields(AuditEntry))
+
+
+def _audit_row(entry: AuditEntry) -> dict[str, Any]:
+    return {name: getattr(entry, name) for name in AUDIT_FIELDS}
