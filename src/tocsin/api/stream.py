@@ -21,7 +21,7 @@ from tocsin.bootstrap import Tocsin
 from tocsin.errors import InvalidInput, TocsinError
 from tocsin.service.queries import parse_statuses
 from tocsin.streams.hub import Dropped, Encoded, Filter
-from tocsin.streams.push import Pusher
+from tocsin.streams.push import Pusher, direct_writer
 
 PATH = "/v1/stream"
 SERVER_SEND = "tocsin.server_send"  # in the scope: the server's `send`, unwrapped (see `App`)
@@ -74,7 +74,10 @@ class EventStream(Response):
         # from the position announced in `open`, so nothing committed meanwhile is missed
         start = self.resume if self.resume is not None else self.opening["last_seq"]
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-        pusher = Pusher(scope.get(SERVER_SEND, send), limit=hub.buffer, written=start)
+        server_send = scope.get(SERVER_SEND, send)
+        pusher = Pusher(
+            server_send, limit=hub.buffer, written=start, direct=direct_writer(server_send)
+        )
         pusher.push(_sse("open", self.opening))
         gone = asyncio.ensure_future(_disconnected(receive))
         subscription = None

@@ -26,7 +26,7 @@ import orjson
 
 from tocsin.domain.events import Event
 from tocsin.streams.log import LogFeed
-from tocsin.streams.push import Pusher
+from tocsin.streams.push import Pusher, http_chunk
 from tocsin.types import Seq
 
 log = logging.getLogger("tocsin.streams")
@@ -98,6 +98,7 @@ class Frames:
 
     sse: bytes
     last: Seq
+    chunk: bytes  # `sse` as one HTTP/1.1 chunk
 
     @classmethod
     def of(cls, batch: list[Encoded], filter: Filter) -> Frames | None:
@@ -105,7 +106,10 @@ class Frames:
 
     @classmethod
     def join(cls, events: list[Encoded]) -> Frames | None:
-        return cls(b"".join(event.sse for event in events), events[-1].seq) if events else None
+        if not events:
+            return None
+        sse = b"".join(event.sse for event in events)
+        return cls(sse, events[-1].seq, http_chunk(sse))
 
 
 @dataclass(eq=False)
@@ -211,7 +215,7 @@ class Hub:
             if event.seq > last:
                 queued.append(event)
         if frames := Frames.join(queued):
-            pusher.push(frames.sse, frames.last)
+            pusher.push(frames.sse, frames.last, frames.chunk)
         # from here the hub writes to it directly
         self._subscribers.discard(subscription)
         self._pushed.setdefault(filter, set()).add(pusher)
@@ -229,7 +233,7 @@ class Hub:
     @staticmethod
     async def _push_page(pusher: Pusher, page: list[Encoded]) -> None:
         if frames := Frames.join(page):
-            pusher.push(frames.sse, frames.last)
+            pusher.push(frames.sse, frames.last, frames.chunk)
             await pusher.drained()
 
     async def _replay(self, filter: Filter, after: Seq, until: Seq) -> AsyncIterator[Encoded]:
@@ -273,20 +277,15 @@ class Hub:
                     subscription.offer(batch)
                 for filter, pushers in list(self._pushed.items()):
                     if frames := Frames.of(batch, filter):
-                        sse, last = frames.sse, frames.last
+                        sse, last, chunk = frames.sse, frames.last, frames.chunk
                         for pusher in list(pushers):
-                            _push(pusher, sse, last)
+                            try:
+                                pusher.push(sse, last, chunk)
+                            except Exception:  # that stream ends (it resumes), not the rest
+                                log.exception("writing to a stream failed")
+                                pusher.finish("internal error; resume from resume_from")
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("reading the event log failed; retrying")
                 await asyncio.sleep(1.0)
-
-
-def _push(pusher: Pusher, body: bytes, last: Seq) -> None:
-    """Push to one client; a failure ends that stream (it resumes without a gap), not the rest."""
-    try:
-        pusher.push(body, last)
-    except Exception:
-        log.exception("writing to a stream failed")
-        pusher.finish("internal error; resume from resume_from")

@@ -18,13 +18,57 @@ from typing import Any
 from tocsin.types import Seq
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+Direct = Callable[[bytes], bool]  # writes an HTTP/1.1 chunk to the socket now, or says it can't
+
+
+def http_chunk(body: bytes) -> bytes:
+    """`body` as one chunk of a chunked HTTP/1.1 response."""
+    return b"%x\r\n%s\r\n" % (len(body), body)
+
+
+def direct_writer(send: Send) -> Direct | None:
+    """For uvicorn's HTTP/1.1 protocol (httptools): write a chunk built once for every client
+    straight to the response's socket, as its `send` would after framing the body again for
+    each; None for any other server.
+
+    It declines (False) whenever `send` would not write at once: the socket is full (the
+    server has paused writing), the client is gone or the response is over. The pusher then
+    falls back to `send`, which waits for the socket.
+    """
+    try:
+        from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
+    except ImportError:  # uvicorn without httptools
+        return None
+    cycle = getattr(send, "__self__", None)
+    if not isinstance(cycle, RequestResponseCycle):
+        return None
+    try:
+        flow, transport = cycle.flow, cycle.transport
+    except AttributeError:  # another uvicorn, built otherwise
+        return None
+
+    def write(chunk: bytes) -> bool:
+        if (
+            flow.write_paused
+            or cycle.disconnected
+            or cycle.response_complete
+            or not cycle.chunked_encoding
+        ):
+            return False
+        transport.write(chunk)
+        return True
+
+    return write
 
 
 class Pusher:
     """The body of one streaming response, written in order, never blocking the caller."""
 
-    def __init__(self, send: Send, *, limit: int, written: Seq = 0) -> None:
+    def __init__(
+        self, send: Send, *, limit: int, written: Seq = 0, direct: Direct | None = None
+    ) -> None:
         self._send = send
+        self._direct = direct
         self._limit = limit
         self._backlog: deque[tuple[bytes, Seq | None]] = deque()
         self._sending: Coroutine[Any, Any, None] | None = None  # a send waiting for the socket
@@ -38,10 +82,16 @@ class Pusher:
     def busy(self) -> bool:
         return self._sending is not None or bool(self._backlog)
 
-    def push(self, body: bytes, seq: Seq | None = None) -> None:
-        """Write `body` (after what is queued); `seq` is the last event it carries, if any."""
+    def push(self, body: bytes, seq: Seq | None = None, chunk: bytes | None = None) -> None:
+        """Write `body` (after what is queued); `seq` is the last event it carries, if any;
+        `chunk`, if given, is `http_chunk(body)`, built once for many clients."""
         if self._sending is None and not self._backlog and not self._over:
-            self._step(self._write(body), seq)  # the usual case: straight to the socket
+            # the usual case: straight to the socket
+            if self._direct is not None and self._direct(chunk or http_chunk(body)):
+                if seq is not None:
+                    self.written = seq
+                return
+            self._step(self._write(body), seq)
         elif not self._over:
             if len(self._backlog) >= self._limit:
                 self.finish(f"too far behind: more than {self._limit} frames queued")
