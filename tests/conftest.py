@@ -237,18 +237,19 @@ def live_server(database_url: str) -> Iterator[str]:
 @contextlib.contextmanager
 def serving(settings: Settings) -> Iterator[str]:
     """A real server with these settings on a free loopback port, in a thread of its own."""
+    with running_app(create_app(settings), timeout_graceful_shutdown=2) as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextlib.contextmanager
+def running_app(app: Any, **config: Any) -> Iterator[int]:
+    """uvicorn serving `app` on a free loopback port (yielded), in a thread of its own;
+    `config` goes to `uvicorn.Config` (e.g. `http="h11"`)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(settings),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        timeout_graceful_shutdown=2,
-        lifespan="on",
-    )
-    live = uvicorn.Server(config)
+        port = int(probe.getsockname()[1])
+    options: dict[str, Any] = {"log_level": "warning", "lifespan": "on", **config}
+    live = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **options))
     thread = threading.Thread(target=live.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -256,7 +257,7 @@ def serving(settings: Settings) -> Iterator[str]:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield port
     finally:
         live.should_exit = True
         thread.join(10)

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from cap_support import cap_index, info, make_keys, message, ref_of, shared, xsd_errors
 from typer.testing import CliRunner
 
+from conftest import running_app
 from tocsin.api import cap
 from tocsin.api.app import create_app
 from tocsin.channels.cap.parse import parse
@@ -133,23 +130,10 @@ def test_verify(tmp_path: Path) -> None:
 @pytest.fixture
 def cap_server(database_url: str) -> Iterator[str]:
     """A real server with the CAP routes, on a free loopback port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     server_app = create_app(Settings(database_url=database_url))
     server_app.include_router(cap.router)
-    server = uvicorn.Server(
-        uvicorn.Config(server_app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with running_app(server_app) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_import_through_a_server(database_url: str, cap_server: str, tmp_path: Path) -> None:

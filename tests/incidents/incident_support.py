@@ -6,15 +6,12 @@ these do it here (and stay harmless afterwards). Test modules import the fixture
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-import uvicorn
 
+from conftest import running_app
 from tocsin.api import incidents as incidents_api
 from tocsin.api.app import create_app
 from tocsin.bootstrap import Tocsin, build
@@ -56,18 +53,5 @@ def incident_server(database_url: str) -> Iterator[str]:
     app = create_app(factory=factory)
     if not any(getattr(r, "path", "").startswith("/v1/incidents") for r in app.routes):
         app.include_router(incidents_api.router)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            timeout_graceful_shutdown=2, lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with running_app(app, timeout_graceful_shutdown=2) as port:
+        yield f"http://127.0.0.1:{port}"

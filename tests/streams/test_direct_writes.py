@@ -4,15 +4,9 @@ whenever the socket is full, with every byte in order."""
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-import uvicorn
-
+from conftest import running_app
 from tocsin.streams.push import Pusher, direct_writer, http_chunk
 
 Scope = dict[str, Any]
@@ -25,7 +19,6 @@ class Recorder:
         self.frames = frames
         self.direct: list[bool] = []
         self.used_direct: bool | None = None
-        self.done = threading.Event()
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         assert scope["type"] == "http"
@@ -45,33 +38,6 @@ class Recorder:
             pusher.push(frame, i, http_chunk(frame))
         await pusher.drained()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
-        self.done.set()
-
-
-@pytest.fixture
-def serve() -> Iterator[Any]:
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
-
-    def start(app: Any, http: str) -> int:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, http=http, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.02)
-        servers.append((server, thread))
-        return port
-
-    yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(10)
 
 
 async def body_of(port: int, *, pause: float = 0.0) -> bytes:
@@ -89,31 +55,31 @@ async def body_of(port: int, *, pause: float = 0.0) -> bytes:
     return body
 
 
-async def test_uvicorn_frames_go_straight_to_the_socket(serve: Any) -> None:
+async def test_uvicorn_frames_go_straight_to_the_socket() -> None:
     frames = [b"id: %d\nevent: raised\ndata: {}\n\n" % i for i in range(1, 6)]
     app = Recorder(frames)
-    port = serve(app, "httptools")
-    body = await body_of(port)
+    with running_app(app, http="httptools", lifespan="off") as port:
+        body = await body_of(port)
     assert body == b"".join(http_chunk(f) for f in frames) + b"0\r\n\r\n"
     assert app.used_direct and app.direct == [True] * 5
 
 
-async def test_a_full_socket_falls_back_to_send_and_loses_nothing(serve: Any) -> None:
+async def test_a_full_socket_falls_back_to_send_and_loses_nothing() -> None:
     frames = [bytes([65 + i % 26]) * 65536 for i in range(400)]  # 26 MB, far over the buffers
     app = Recorder(frames)
-    port = serve(app, "httptools")
-    body = await body_of(port, pause=1.0)  # the client reads nothing for a second
+    with running_app(app, http="httptools", lifespan="off") as port:
+        body = await body_of(port, pause=1.0)  # the client reads nothing for a second
     assert body == b"".join(http_chunk(f) for f in frames) + b"0\r\n\r\n"
     assert app.direct[0] is True
     assert False in app.direct  # the socket filled up: those frames went through `send`
     assert len(app.direct) < len(frames)  # frames queued behind a waiting send skip the check
 
 
-async def test_other_servers_get_the_frames_through_send(serve: Any) -> None:
+async def test_other_servers_get_the_frames_through_send() -> None:
     frames = [b"id: 1\ndata: {}\n\n", b"id: 2\ndata: {}\n\n"]
     app = Recorder(frames)
-    port = serve(app, "h11")
-    body = await body_of(port)
+    with running_app(app, http="h11", lifespan="off") as port:
+        body = await body_of(port)
     assert body == b"".join(http_chunk(f) for f in frames) + b"0\r\n\r\n"
     assert app.used_direct is False
 
