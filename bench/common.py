@@ -328,6 +328,9 @@ class SSEClient(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         now = time.monotonic_ns()
         for raw in self.stream.feed(data):
+            if raw.startswith(b"id: "):  # an event (the id comes first): just its seq
+                self._arrived(int(raw[4 : raw.index(b"\n")]), now, raw)
+                continue
             frame = parse_frame(raw)
             if frame.seq is not None:
                 self._arrived(frame.seq, now, raw)
@@ -341,9 +344,12 @@ class SSEClient(asyncio.Protocol):
     def _arrived(self, seq: int, now: int, raw: bytes) -> None:
         if seq <= self.last:
             self.seen.disorder += 1
-        self.last = max(self.last, seq)
-        self.seen.times[seq].append(now)
-        self.watch.arrived(seq)
+        else:
+            self.last = seq
+        times = self.seen.times[seq]
+        times.append(now)
+        if len(times) >= self.watch.target:
+            self.watch.arrived(seq)
         if self.capture:
             self.seen.frames[seq] = raw + b"\n\n"
 
