@@ -42,10 +42,13 @@ def direct_writer(send: Send) -> Direct | None:
     cycle = getattr(send, "__self__", None)
     if not isinstance(cycle, RequestResponseCycle):
         return None
-    try:
-        flow, transport = cycle.flow, cycle.transport
-    except AttributeError:  # another uvicorn, built otherwise
+    flow: Any = getattr(cycle, "flow", None)
+    transport: Any = getattr(cycle, "transport", None)
+    state = ("disconnected", "response_complete", "chunked_encoding")
+    if transport is None or not hasattr(flow, "write_paused"):
         return None
+    if not all(hasattr(cycle, a) for a in state):
+        return None  # another uvicorn, built otherwise: `send` alone
 
     def write(chunk: bytes) -> bool:
         if (
