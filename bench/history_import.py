@@ -32,7 +32,7 @@ import orjson
 from tocsin.bootstrap import build
 from tocsin.config import Settings
 from tocsin.domain.alerts import Alert
-from tocsin.history.importer import HistoryImporter, Prepared
+from tocsin.records.history.importer import HistoryImporter, Prepared
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILE = ROOT.parent / "shared" / "data" / "alerts" / "official_data_en.csv"

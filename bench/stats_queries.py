@@ -35,8 +35,8 @@ import duckdb
 from tocsin.bootstrap import Tocsin, build
 from tocsin.config import Settings
 from tocsin.domain.threats import builtin
-from tocsin.history.importer import HistoryAlert, HistoryImporter, mapped_rows
-from tocsin.service.stats import Filters, StatsService, Window
+from tocsin.records.handlers.stats import Filters, StatsService, Window
+from tocsin.records.history.importer import HistoryAlert, HistoryImporter, mapped_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 TOTAL = 100_000

@@ -4,7 +4,7 @@ first-level units, with their ISO 3166-2 codes, from the shared region crosswalk
     python scripts/build_history_names.py [DATA_DIR]
 
 DATA_DIR defaults to ../shared/data beside the repository. Raions and hromadas need no table:
-the `ua` pack carries the data sets' English names for them (see `tocsin.history.mapping`).
+the `ua` pack carries the data sets' English names for them (see `tocsin.records.history.mapping`).
 """
 
 from __future__ import annotations

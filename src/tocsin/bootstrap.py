@@ -10,14 +10,14 @@ from tocsin.config import Settings
 from tocsin.domain.approval import ApprovalPolicy
 from tocsin.domain.auth import LOCAL_ADMIN
 from tocsin.domain.threats import Catalogue, builtin
+from tocsin.records.handlers.incidents import IncidentService
+from tocsin.records.handlers.stats import StatsService
 from tocsin.regions.packs import load_pack
 from tocsin.service.accounts import AccountService
 from tocsin.service.alerts import AlertService
-from tocsin.service.incidents import IncidentService
 from tocsin.service.ports import Clock, CommitListener, SystemClock
 from tocsin.service.queries import AlertQueries
 from tocsin.service.regions import RegionService
-from tocsin.service.stats import StatsService
 from tocsin.service.tokens import TokenService
 from tocsin.storage import migrate
 from tocsin.storage.delivery_store import DeliveryStore

@@ -14,8 +14,8 @@ import pytest
 from apprise_support import FAST, Receiver, receiving, record, until
 
 from tocsin.bootstrap import Tocsin
+from tocsin.cap.texts import LONG_LIMIT, SHORT_LIMIT
 from tocsin.channels import apprise as kind
-from tocsin.channels.cap.texts import LONG_LIMIT, SHORT_LIMIT
 from tocsin.channels.delivery import Supervisor
 from tocsin.channels.notices import Size
 from tocsin.channels.subscriptions import SubscriptionChannel

@@ -13,10 +13,10 @@ from apprise_support import FAST, Receiver, receiving, record, until
 from pydantic import Field
 
 from tocsin.bootstrap import Tocsin, build
+from tocsin.cap.texts import LONG_LIMIT
 from tocsin.channels import apprise as apprise_kind
 from tocsin.channels import broadcast
 from tocsin.channels.broadcast import BroadcastRepeater, repeat_minutes
-from tocsin.channels.cap.texts import LONG_LIMIT
 from tocsin.channels.delivery import Supervisor
 from tocsin.channels.notices import Size
 from tocsin.config import Settings
@@ -388,7 +388,7 @@ async def test_a_target_back_from_downtime_skips_stale_repeats(
 
 
 async def test_repeats_are_not_cap_messages(tocsin: Tocsin, clock: ManualClock) -> None:
-    from tocsin.channels.cap.render import CapConfig
+    from tocsin.cap.render import CapConfig
     from tocsin.service.cap_publish import CapPublisher
 
     start = clock.now()

@@ -10,10 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tocsin.domain import figures as fig
 from tocsin.domain.alerts import Status
 from tocsin.domain.auth import Actor, Role
-from tocsin.domain.claims import (
+from tocsin.domain.regions import Region, RegionTree
+from tocsin.domain.threats import builtin
+from tocsin.errors import Forbidden, InvalidInput, TocsinError
+from tocsin.records.domain import figures as fig
+from tocsin.records.domain.claims import (
     ACTIONS,
     Claim,
     ClaimStatus,
@@ -28,9 +31,9 @@ from tocsin.domain.claims import (
     parse_measure,
     superseders,
 )
-from tocsin.domain.figures import Standing, derive_figures, figure_history, series_figure
-from tocsin.domain.incident_texts import MEASURES, name_of
-from tocsin.domain.incidents import (
+from tocsin.records.domain.figures import Standing, derive_figures, figure_history, series_figure
+from tocsin.records.domain.incident_texts import MEASURES, name_of
+from tocsin.records.domain.incidents import (
     STATUS_EVENTS,
     AddClaim,
     AmendIncident,
@@ -50,17 +53,14 @@ from tocsin.domain.incidents import (
     new_claim,
     reopen_incident,
 )
-from tocsin.domain.quantities import VAGUE, Kind, Quantity, envelope, total
-from tocsin.domain.regions import Region, RegionTree
-from tocsin.domain.responses import (
+from tocsin.records.domain.quantities import VAGUE, Kind, Quantity, envelope, total
+from tocsin.records.domain.responses import (
     AddResponse,
     ResponseStatus,
     UpdateResponse,
     new_response,
     update_response,
 )
-from tocsin.domain.threats import builtin
-from tocsin.errors import Forbidden, InvalidInput, TocsinError
 
 T0 = datetime(2026, 3, 1, 1, 30, tzinfo=UTC)
 CATALOGUE = builtin()

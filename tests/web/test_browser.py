@@ -16,7 +16,7 @@ from web_support import PASSWORD, TIMEOUT, LiveWeb, screenshot, serve, sign_in
 from tocsin.api import incidents, sirens, stats
 from tocsin.bootstrap import Tocsin
 from tocsin.domain.approval import ApprovalPolicy
-from tocsin.service.incidents import IncidentService
+from tocsin.records.handlers.incidents import IncidentService
 
 try:
     from playwright.sync_api import expect

@@ -14,10 +14,10 @@ from starlette.responses import Response
 from tocsin.api.deps import App, Caller, Language
 from tocsin.api.views import alert_view, json_response
 from tocsin.bootstrap import Tocsin
-from tocsin.channels.cap import ATOM_MEDIA_TYPE, CAP_MEDIA_TYPE
-from tocsin.channels.cap.errors import CapMediaType, CapTooLarge
-from tocsin.channels.cap.parse import MAX_BYTES
-from tocsin.channels.cap.render import CapConfig
+from tocsin.cap import ATOM_MEDIA_TYPE, CAP_MEDIA_TYPE
+from tocsin.cap.errors import CapMediaType, CapTooLarge
+from tocsin.cap.parse import MAX_BYTES
+from tocsin.cap.render import CapConfig
 from tocsin.service.cap_import import CapImportService
 from tocsin.service.cap_publish import CapPublisher, Published
 from tocsin.service.queries import parse_statuses

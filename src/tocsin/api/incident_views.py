@@ -11,8 +11,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tocsin.api.views import marker, region_brief
-from tocsin.domain import incident_texts as texts
-from tocsin.domain.claims import (
+from tocsin.domain.events import Event
+from tocsin.domain.regions import RegionTree
+from tocsin.domain.threats import Catalogue
+from tocsin.records.domain import incident_texts as texts
+from tocsin.records.domain.claims import (
     INITIAL_STATUSES,
     WEAPON_MEASURES,
     Claim,
@@ -21,14 +24,11 @@ from tocsin.domain.claims import (
     Reliability,
     superseders,
 )
-from tocsin.domain.events import Event
-from tocsin.domain.figures import STATUS_EVENTS, Figure, Revision
-from tocsin.domain.incident_texts import name_of
-from tocsin.domain.incidents import IncidentRecord
-from tocsin.domain.quantities import VAGUE
-from tocsin.domain.regions import RegionTree
-from tocsin.domain.responses import ResponseAction
-from tocsin.domain.threats import Catalogue
+from tocsin.records.domain.figures import STATUS_EVENTS, Figure, Revision
+from tocsin.records.domain.incident_texts import name_of
+from tocsin.records.domain.incidents import IncidentRecord
+from tocsin.records.domain.quantities import VAGUE
+from tocsin.records.domain.responses import ResponseAction
 from tocsin.types import Lang, iso_time
 
 JSON = dict[str, Any]

@@ -20,7 +20,8 @@ from tocsin.api.incident_views import claim_answer, incident_view, response_view
 from tocsin.api.incident_views import timeline_view as render_timeline
 from tocsin.api.views import cached_json, json_response
 from tocsin.domain.alerts import Status
-from tocsin.domain.incidents import (
+from tocsin.errors import InvalidInput, NotFound
+from tocsin.records.domain.incidents import (
     AddClaim,
     AmendIncident,
     CreateIncident,
@@ -28,10 +29,9 @@ from tocsin.domain.incidents import (
     Place,
     SourceInput,
 )
-from tocsin.domain.responses import AddResponse, ResponseStatus, UpdateResponse
-from tocsin.errors import InvalidInput, NotFound
-from tocsin.service import incident_reports as reports
-from tocsin.service.incidents import IncidentFilter, IncidentService
+from tocsin.records.domain.responses import AddResponse, ResponseStatus, UpdateResponse
+from tocsin.records.handlers import incident_reports as reports
+from tocsin.records.handlers.incidents import IncidentFilter, IncidentService
 from tocsin.types import iso_time
 
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"])

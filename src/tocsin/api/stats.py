@@ -16,10 +16,10 @@ from starlette.responses import Response
 from tocsin.api.deps import App, Language
 from tocsin.api.views import cached_json
 from tocsin.errors import InvalidInput
-from tocsin.reports import stats as reports
-from tocsin.reports.charts import Chart
-from tocsin.reports.tables import Table
-from tocsin.service.stats import Filters, StatsService, Window
+from tocsin.records.handlers.stats import Filters, StatsService, Window
+from tocsin.records.reports import stats as reports
+from tocsin.records.reports.charts import Chart
+from tocsin.records.reports.tables import Table
 
 router = APIRouter(prefix="/v1/stats", tags=["statistics"])
 

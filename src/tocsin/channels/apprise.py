@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import apprise
 
-from tocsin.channels.cap.texts import LONG_LIMIT, Situation
+from tocsin.cap.texts import LONG_LIMIT, Situation
 from tocsin.channels.delivery import Outcome
 from tocsin.channels.notices import ALERT_EVENTS, Composer, Notice, Size, has_notice
 from tocsin.channels.subscriptions import compile_filter, wanted

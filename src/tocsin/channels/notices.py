@@ -1,7 +1,7 @@
 """The words of one notification: a title and a body, from an alert event, in one language.
 
 Used by the apprise and broadcast channels. The body is the alert's short text (at most 90
-characters) or long text (at most 360) from `tocsin.channels.cap.texts`, so every channel says
+characters) or long text (at most 360) from `tocsin.cap.texts`, so every channel says
 the same thing; the title is the signal or the closing situation («Ракетна небезпека!»,
 «Відбій тривоги»), marked for an exercise or test, with what changed:
 
@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from tocsin.channels.cap import texts
-from tocsin.channels.cap.render import SITUATIONS
-from tocsin.channels.cap.texts import Situation, Wording
+from tocsin.cap import texts
+from tocsin.cap.render import SITUATIONS
+from tocsin.cap.texts import Situation, Wording
 from tocsin.domain.alerts import Alert, EventType
 from tocsin.domain.events import Event
 from tocsin.domain.regions import RegionTree

@@ -12,12 +12,12 @@ import typer
 from rich.markup import escape
 
 from tocsin.bootstrap import Tocsin
-from tocsin.channels.cap import CAP_MEDIA_TYPE
-from tocsin.channels.cap.errors import CapTooLarge
-from tocsin.channels.cap.parse import MAX_BYTES
-from tocsin.channels.cap.render import CapConfig
-from tocsin.channels.cap.sign import verify as verify_signature
-from tocsin.channels.cap.validate import problems
+from tocsin.cap import CAP_MEDIA_TYPE
+from tocsin.cap.errors import CapTooLarge
+from tocsin.cap.parse import MAX_BYTES
+from tocsin.cap.render import CapConfig
+from tocsin.cap.sign import verify as verify_signature
+from tocsin.cap.validate import problems
 from tocsin.cli.client import ERRORS
 from tocsin.cli.common import (
     ConfigOption,

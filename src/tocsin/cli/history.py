@@ -21,9 +21,9 @@ from tocsin.cli.common import (
     settings_from,
     with_tocsin,
 )
-from tocsin.history.formats import FORMATS
-from tocsin.history.importer import DEFAULT_BATCH, BatchDone, HistoryImporter, ImportReport
-from tocsin.storage.history_store import HistoryStore, ImportRecord
+from tocsin.records.history.formats import FORMATS
+from tocsin.records.history.importer import DEFAULT_BATCH, BatchDone, HistoryImporter, ImportReport
+from tocsin.records.storage.history_store import HistoryStore, ImportRecord
 
 app = typer.Typer(help="Alert history: import published data sets.", no_args_is_help=True)
 SHOWN = 50

@@ -35,7 +35,7 @@ from tocsin.cli.common import (
 from tocsin.config import Settings
 from tocsin.domain.auth import Actor, Role
 from tocsin.errors import InvalidInput, TocsinError, Unavailable
-from tocsin.service.incidents import IncidentService
+from tocsin.records.handlers.incidents import IncidentService
 
 app = typer.Typer(help="Record incidents: claims with sources, verification, response.",
                   no_args_is_help=True)

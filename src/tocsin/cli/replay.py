@@ -23,9 +23,9 @@ from tocsin.domain.alerts import Status
 from tocsin.domain.regions import Region, RegionTree
 from tocsin.domain.threats import builtin
 from tocsin.errors import Unavailable
-from tocsin.history.formats import FORMATS
-from tocsin.history.importer import HistoryAlert, mapped_rows
-from tocsin.history.replay import Replayer, ReplayReport, Step, parse_speed, select
+from tocsin.records.history.formats import FORMATS
+from tocsin.records.history.importer import HistoryAlert, mapped_rows
+from tocsin.records.history.replay import Replayer, ReplayReport, Step, parse_speed, select
 
 
 def register(app: typer.Typer) -> None:

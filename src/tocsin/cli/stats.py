@@ -25,10 +25,10 @@ from tocsin.cli.common import (
     with_tocsin,
 )
 from tocsin.errors import InvalidInput
-from tocsin.reports import stats as reports
-from tocsin.reports.charts import Chart
-from tocsin.reports.tables import Table
-from tocsin.service.stats import Filters, StatsService, Window
+from tocsin.records.handlers.stats import Filters, StatsService, Window
+from tocsin.records.reports import stats as reports
+from tocsin.records.reports.charts import Chart
+from tocsin.records.reports.tables import Table
 
 app = typer.Typer(
     help="Statistics: time under alert, rankings, series, profiles.", no_args_is_help=True

@@ -24,11 +24,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from tocsin.channels.cap.errors import CapInvalid, CapRefused, CapUnknownReference
-from tocsin.channels.cap.geo import RegionMatcher
-from tocsin.channels.cap.mapping import KEYWORDS, threat_for
-from tocsin.channels.cap.parse import Info, Message, parse, read
-from tocsin.channels.cap.validate import check
+from tocsin.cap.errors import CapInvalid, CapRefused, CapUnknownReference
+from tocsin.cap.geo import RegionMatcher
+from tocsin.cap.mapping import KEYWORDS, threat_for
+from tocsin.cap.parse import Info, Message, parse, read
+from tocsin.cap.validate import check
 from tocsin.domain import alerts as rules
 from tocsin.domain.alerts import Alert, Change, Phase, RaiseAlert, Status, UpdateAlert
 from tocsin.domain.auth import Actor, authorize_alert

@@ -1,6 +1,6 @@
 """CAP output: an alert's latest message, any message by identifier, and the Atom feed.
 
-Everything is rendered from the event log on request (see `tocsin.channels.cap.render`); with
+Everything is rendered from the event log on request (see `tocsin.cap.render`); with
 signing configured every message is signed, and when signing fails nothing is published.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from tocsin.channels.cap.feed import EPOCH, atom
-from tocsin.channels.cap.render import CapConfig, Rendered, Renderer, parse_identifier
-from tocsin.channels.cap.sign import Signer
+from tocsin.cap.feed import EPOCH, atom
+from tocsin.cap.render import CapConfig, Rendered, Renderer, parse_identifier
+from tocsin.cap.sign import Signer
 from tocsin.domain.alerts import Alert, Status
 from tocsin.domain.threats import Catalogue
 from tocsin.errors import NotFound

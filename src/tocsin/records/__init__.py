@@ -1,0 +1,1 @@
+"""The record after the siren: incidents, claims, figures, history, statistics, reports."""
