@@ -10,7 +10,8 @@ from alembic.runtime.migration import MigrationContext
 
 from tocsin.bootstrap import Tocsin
 from tocsin.records.storage import history_store as hs
-from tocsin.storage import migrate, span_packs, stats_store
+from tocsin.records.storage import span_packs, stats_store
+from tocsin.storage import migrate
 from tocsin.storage import tables as t
 
 MY_TABLES = {
