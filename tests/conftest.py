@@ -32,6 +32,9 @@ from tocsin.service.ports import ManualClock
 
 T = TypeVar("T")
 REQUIRE_SERVICES = os.environ.get("TOCSIN_REQUIRE_SERVICES") == "1"
+# every test database, copied from templates or shared across processes, is audited with one key
+AUDIT_KEY = "tocsin-tests-audit-key"
+os.environ.setdefault("TOCSIN_AUDIT_KEY", AUDIT_KEY)
 POSTGRES_URL = os.environ.get(
     "TOCSIN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )

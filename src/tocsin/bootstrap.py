@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from tocsin.channels.delivery import Supervisor
@@ -13,16 +14,22 @@ from tocsin.domain.threats import Catalogue, builtin
 from tocsin.records.handlers.incidents import IncidentService
 from tocsin.records.handlers.stats import StatsService
 from tocsin.regions.packs import load_pack
+from tocsin.service import alerts as alert_handlers
 from tocsin.service.accounts import AccountService
 from tocsin.service.alerts import AlertService
+from tocsin.service.audit import AuditService
+from tocsin.service.audit import stop as stop_task
+from tocsin.service.bus import CommandBus
 from tocsin.service.ports import Clock, CommitListener, SystemClock
 from tocsin.service.queries import AlertQueries
 from tocsin.service.regions import RegionService
 from tocsin.service.tokens import TokenService
 from tocsin.storage import migrate
+from tocsin.storage.audit_key import audit_key
 from tocsin.storage.delivery_store import DeliveryStore
 from tocsin.storage.engine import create_engine
 from tocsin.storage.store import Store
+from tocsin.storage.uow import SqlUnitOfWorkFactory
 from tocsin.streams.hub import Hub
 from tocsin.streams.log import LocalFeed
 
@@ -33,8 +40,10 @@ class Tocsin:
     store: Store
     clock: Clock
     catalogue: Catalogue
+    bus: CommandBus
     regions: RegionService
     alerts: AlertService
+    audit: AuditService
     tokens: TokenService
     queries: AlertQueries
     feed: LocalFeed
@@ -46,11 +55,14 @@ class Tocsin:
     stats: StatsService
     listeners: list[CommitListener] = field(default_factory=list)
     channels: list[Channel] = field(default_factory=list)
+    checkpoints: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Start reading the log and every channel (the server does; one-shot commands don't)."""
         await self.feed.start()
         await self.hub.start()
+        interval = self.settings.audit_checkpoint_interval
+        self.checkpoints = asyncio.create_task(self.audit.run(interval))
         specs = self.settings.channels
         if self.settings.mqtt_url is not None and "sirens" not in specs:
             specs = (*specs, "sirens")  # a broker is all sirens need
@@ -59,6 +71,7 @@ class Tocsin:
             await channel.start()
 
     async def close(self) -> None:
+        await stop_task(self.checkpoints)
         for channel in reversed(self.channels):
             await channel.stop()
         await self.supervisor.stop()
@@ -77,7 +90,7 @@ async def build(
     """Open the database (migrating it to the current schema) and wire the services."""
     clock = clock or SystemClock()
     listeners = listeners if listeners is not None else []
-    store = Store(create_engine(settings.database))
+    store = Store(create_engine(settings.database), audit_key=audit_key(settings))
     feed = LocalFeed(store, poll_interval=settings.log_poll_interval)
     listeners = [feed, *listeners]
     try:
@@ -96,7 +109,17 @@ async def build(
         free_text=settings.approval_free_text,
         always=settings.approval_always,
     )
-    alerts = AlertService(store, regions, catalogue, clock, listeners, policy)
+    bus = CommandBus(
+        SqlUnitOfWorkFactory(store),
+        clock,
+        tree=lambda: regions.tree,
+        catalogue=catalogue,
+        policy=policy,
+        listeners=listeners,
+    )
+    alert_handlers.register(bus)
+    alerts = AlertService(bus, store)
+    audit = AuditService(bus, store, store.audit_key)
     tokens = TokenService(store, regions, clock)
     queries = AlertQueries(store, regions, catalogue)
     hub = Hub(feed, buffer=settings.stream_buffer)
@@ -110,8 +133,10 @@ async def build(
         store,
         clock,
         catalogue,
+        bus,
         regions,
         alerts,
+        audit,
         tokens,
         queries,
         feed,

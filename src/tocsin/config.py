@@ -136,6 +136,22 @@ class Settings(BaseSettings):
         None, description="password of cap_sign_key, if it is encrypted"
     )
     cap_sign_cert: str = Field("", description="PEM certificate file of cap_sign_key")
+    audit_key: SecretStr | None = Field(
+        None,
+        description="secret that keys the audit trail's hash chain (HMAC-SHA256); every node "
+        "of a deployment needs the same one",
+    )
+    audit_key_file: str = Field(
+        "",
+        description="file holding the audit key (used when audit_key is unset; default for a "
+        "SQLite database: FILE.audit-key beside it, made on first start)",
+    )
+    audit_checkpoint_interval: float = Field(
+        60.0,
+        gt=0,
+        le=86400,
+        description="seconds between checkpoints of the audit trail's head in the event log",
+    )
     threats: dict[str, Any] = Field(
         default_factory=dict,
         description="threat types to add or override, by id (see docs/threats.md)",
@@ -153,6 +169,15 @@ class Settings(BaseSettings):
     @property
     def database(self) -> str:
         return self.database_url.get_secret_value()
+
+    def audit_key_path(self) -> Path | None:
+        """Where the audit key is read from: `audit_key_file`, or beside a SQLite file."""
+        if self.audit_key_file:
+            return Path(self.audit_key_file)
+        url = make_url(self.database)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            return Path(f"{url.database}.audit-key")
+        return None
 
     @property
     def database_display(self) -> str:

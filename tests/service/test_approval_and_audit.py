@@ -104,8 +104,8 @@ async def test_audit_trail_records_every_action_and_verifies(held: Tocsin) -> No
         ("token.revoked", "cli", "cli"),
     ]
     assert actions[0][0] == "regions.imported"
-    verdict = verify(entries)
-    assert verdict.ok and verdict.checked == len(entries)
+    verdict = await held.audit.verify()
+    assert verdict.ok and verdict.checked == len(entries) and verdict.keyed
 
 
 async def test_tampering_is_detected(held: Tocsin) -> None:
@@ -118,7 +118,8 @@ async def test_tampering_is_detected(held: Tocsin) -> None:
         await conn.execute(
             update(t.audit).where(t.audit.c.seq == victim.seq).values(actor="somebody else")
         )
-    verdict = verify(await held.store.audit_entries())
+    verdict = await held.audit.verify()
     assert not verdict.ok
     assert verdict.broken_at == victim.seq and verdict.reason == "its content was changed"
-    assert verify(entries[:1] + entries[2:]).reason == f"entry {entries[1].seq} is missing"
+    key = held.store.audit_key
+    assert verify(entries[:1] + entries[2:], key).reason == f"entry {entries[1].seq} is missing"

@@ -86,7 +86,14 @@ async def test_audit_api_is_admin_only_and_verifies(
     assert entries[-1]["action"] == "alert.raised" and entries[-1]["origin"] == "127.0.0.1"
     assert entries[-1]["prev_hash"] == entries[-2]["hash"]
     verdict = (await client.get("/v1/audit/verify", headers=admin)).json()
-    assert verdict == {"ok": True, "checked": len(entries), "broken_at": None, "reason": None}
+    assert verdict == {
+        "ok": True,
+        "checked": len(entries),
+        "broken_at": None,
+        "reason": None,
+        "keyed": True,
+        "checkpoints": 0,
+    }
 
 
 async def test_held_alerts_are_not_public(tocsin: Tocsin, client: httpx.AsyncClient) -> None:

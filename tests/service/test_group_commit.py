@@ -10,10 +10,9 @@ from sqlalchemy import event
 
 from tocsin.bootstrap import Tocsin
 from tocsin.domain.alerts import RaiseAlert
-from tocsin.domain.audit import verify
 from tocsin.domain.auth import LOCAL_ADMIN
 from tocsin.errors import Conflict
-from tocsin.storage.group import GroupCommit
+from tocsin.service.group import GroupCommit
 
 REGIONS = ["UA-05", "UA-07", "UA-09", "UA-12", "UA-14", "UA-18", "UA-21", "UA-23", "UA-26"]
 
@@ -36,7 +35,7 @@ async def test_a_burst_is_written_in_few_transactions_with_gap_free_seqs(tocsin:
     for alert, _ in raised:
         stored = await tocsin.store.get_alert(alert.id)
         assert stored is not None and stored.regions == alert.regions
-    assert verify(await tocsin.store.audit_entries()).ok
+    assert (await tocsin.audit.verify()).ok
 
 
 async def test_a_refused_raise_in_a_batch_refuses_only_itself(tocsin: Tocsin) -> None:

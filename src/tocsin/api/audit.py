@@ -9,7 +9,6 @@ from starlette.responses import Response
 
 from tocsin.api.deps import App, Caller
 from tocsin.api.views import json_response
-from tocsin.domain.audit import verify
 from tocsin.domain.auth import Role, require_role
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -30,12 +29,14 @@ async def entries(
 @router.get("/verify", summary="Check the hash chain of the whole audit trail")
 async def check(tocsin: App, actor: Caller) -> Response:
     require_role(actor, Role.ADMIN)
-    verdict = verify(await tocsin.store.audit_entries())
+    verdict = await tocsin.audit.verify()
     return json_response(
         {
             "ok": verdict.ok,
             "checked": verdict.checked,
             "broken_at": verdict.broken_at,
             "reason": verdict.reason,
+            "keyed": verdict.keyed,
+            "checkpoints": verdict.checkpoints,
         }
     )

@@ -16,7 +16,6 @@ from tocsin.cli.common import (
     settings_from,
     with_tocsin,
 )
-from tocsin.domain.audit import verify as verify_chain
 
 app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 
@@ -26,16 +25,42 @@ app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 def verify(database_url: DatabaseOption = None, config: ConfigOption = None) -> None:
     """Check that no audit entry was changed, removed or reordered."""
     settings = settings_from(database_url, config)
-    verdict = verify_chain(with_tocsin(settings, lambda t: t.store.audit_entries()))
+    verdict = with_tocsin(settings, lambda t: t.audit.verify())
     if verdict.ok:
-        console.print(f"audit trail intact: {verdict.checked} entries")
+        marks = f", {verdict.checkpoints} checkpoints" if verdict.checkpoints else ""
+        console.print(f"audit trail intact: {verdict.checked} entries{marks}")
         return
+    if verdict.broken_at is None:
+        errors.print(f"[bold red]audit trail not verified[/]: {verdict.reason}", highlight=False)
+        raise typer.Exit(1)
     errors.print(
         f"[bold red]audit trail broken[/] at entry {verdict.broken_at}: {verdict.reason} "
         f"({verdict.checked} entries before it are intact)",
         highlight=False,
     )
     raise typer.Exit(1)
+
+
+@app.command()
+@handle_errors
+def checkpoint(database_url: DatabaseOption = None, config: ConfigOption = None) -> None:
+    """Anchor the trail's head in the event log now (the server does so every minute)."""
+    settings = settings_from(database_url, config)
+    mark = with_tocsin(settings, lambda t: t.audit.checkpoint())
+    if mark is None:
+        console.print("nothing to anchor: no key, or nothing new since the last checkpoint")
+        return
+    console.print(f"checkpoint: {mark.count} entries, head {mark.head[:16]}…")
+
+
+@app.command("adopt-key")
+@handle_errors
+def adopt_key(database_url: DatabaseOption = None, config: ConfigOption = None) -> None:
+    """Once, after configuring the audit key: chain a trail written before it under the key
+    (only if its plain chain checks out)."""
+    settings = settings_from(database_url, config)
+    count = with_tocsin(settings, lambda t: t.store.adopt_audit_key())
+    console.print(f"chained again under the key: {count} entries")
 
 
 @app.command("list")

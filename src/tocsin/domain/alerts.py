@@ -266,7 +266,12 @@ def approve_alert(alert: Alert, *, now: datetime, approver: str) -> Change:
         raise IllegalTransition(f"alert {alert.id} expired while it waited", field="expires_at")
     held = alert.approval or {}
     pre_alert = bool(held.get("pre_alert"))
-    approval = {**held, "approved_by": approver, "approved_at": iso_time(now)}
+    approval = {
+        **held,
+        "approved_by": approver,
+        "approved_at": iso_time(now),
+        "regions": list(alert.regions),  # what the approver saw: updates stay within it
+    }
     released = replace(
         alert,
         phase=Phase.PRE_ALERT if pre_alert else Phase.ACTIVE,

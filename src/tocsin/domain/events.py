@@ -10,6 +10,17 @@ from tocsin.types import AlertId, Seq, iso_time
 
 
 @dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to append: the log gives it its seq and id."""
+
+    type: str
+    time: datetime
+    actor: str
+    alert_id: AlertId | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     seq: Seq
     id: str

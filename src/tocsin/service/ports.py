@@ -1,12 +1,26 @@
-"""The small interfaces the service depends on, each with a real implementation."""
+"""The small interfaces the service depends on; storage, the log readers and the channels
+implement them, and `tocsin.service.memory` holds an in-memory unit of work for tests.
+
+- `UnitOfWork`: one transaction, with the repositories a command handler may use. What a
+  handler changes, the events it appends and its audit row commit together or not at all.
+- `LogFeed`: the event log as it grows, read by sequence number (in-process or from a stream).
+- `Clock`: the time, moved by hand in drills, replays and tests.
+- `Target`: one place a delivery goes (a webhook URL, a siren, an apprise URL).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from tocsin.domain.events import Event
+from tocsin.domain.alerts import Alert
+from tocsin.domain.audit import Audited, AuditEntry
+from tocsin.domain.events import Event, NewEvent
+from tocsin.domain.regions import Region
+from tocsin.types import AlertId, Seq
 
 
 class Clock(Protocol):
@@ -38,3 +52,101 @@ class CommitListener(Protocol):
     """Told about events right after their transaction commits."""
 
     def committed(self, events: Sequence[Event]) -> None: ...
+
+
+class LogFeed(Protocol):
+    """The event log as it grows: what came after a seq, and a wait for the next commit."""
+
+    async def read(self, after: Seq, limit: int = 1000) -> list[Event]: ...
+
+    async def wait(self, after: Seq, timeout: float) -> Seq:
+        """Return the newest committed seq once it is past `after`, or at the timeout."""
+        ...
+
+    @property
+    def head(self) -> Seq: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """What became of one delivery: a value, never an exception (one dead target never stops
+    the rest)."""
+
+    ok: bool
+    detail: str = ""
+    retry: bool = False
+
+
+class Target(Protocol):
+    """One place deliveries go, named by a URL shown with its secrets masked."""
+
+    @property
+    def url(self) -> str: ...
+
+    async def deliver(self, event: Event) -> Delivered: ...
+
+
+class AlertRepository(Protocol):
+    async def get(self, alert_id: AlertId) -> Alert | None: ...
+
+    async def add(self, alerts: Sequence[Alert]) -> None: ...
+
+    async def save(self, alert: Alert) -> None: ...
+
+
+class IdempotencyKeys(Protocol):
+    async def find(self, actor: str, key: str) -> tuple[str, str] | None:
+        """The hash of the request first made with `actor`'s `key`, and the id it made."""
+        ...
+
+    async def remember(
+        self, actor: str, key: str, request_hash: str, made: str, now: datetime
+    ) -> None: ...
+
+
+class RegionRepository(Protocol):
+    async def put(self, regions: Sequence[Region]) -> None: ...
+
+
+class TokenRepository(Protocol):
+    async def add(
+        self,
+        *,
+        token_id: str,
+        name: str,
+        role: str,
+        regions: Sequence[str] | None,
+        secret_hash: str,
+        now: datetime,
+    ) -> None: ...
+
+    async def revoke(self, token_id: str, now: datetime) -> bool: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. `record` stages events and audit rows; they are written, numbered and
+    chained when the unit commits, and `events` then holds what was appended."""
+
+    @property
+    def alerts(self) -> AlertRepository: ...
+
+    @property
+    def keys(self) -> IdempotencyKeys: ...
+
+    @property
+    def regions(self) -> RegionRepository: ...
+
+    @property
+    def tokens(self) -> TokenRepository: ...
+
+    def record(self, audited: Audited, events: Sequence[NewEvent] = ()) -> None: ...
+
+    @property
+    def events(self) -> Sequence[Event]: ...
+
+    @property
+    def audited(self) -> Sequence[AuditEntry]: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> AbstractAsyncContextManager[UnitOfWork, bool | None]: ...

@@ -23,9 +23,9 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tocsin.domain.alerts import PRIVATE_PHASES, Alert, Phase, Status
-from tocsin.domain.audit import GENESIS, AuditEntry, chain_hash
+from tocsin.domain.audit import GENESIS, Audited, AuditEntry, chain_hash, rechain
 from tocsin.domain.auth import Actor
-from tocsin.domain.events import Event
+from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region
 from tocsin.storage import tables as t
 from tocsin.storage.engine import WRITE_OPTION
@@ -54,34 +54,14 @@ class HistoryQuery:
     limit: int = 100
 
 
-@dataclass(frozen=True, slots=True)
-class NewEvent:
-    """An event to append: the log gives it its seq and id."""
-
-    type: str
-    time: datetime
-    actor: str
-    alert_id: AlertId | None
-    data: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Audited:
-    """An action to record in the audit trail."""
-
-    actor: Actor
-    action: str
-    target: str | None
-    detail: dict[str, Any]
-    time: datetime
-
-
 class Tx:
     """One write transaction."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, audit_key: bytes | None = None) -> None:
         self.conn = conn
+        self.audit_key = audit_key
         self.events: list[Event] = []
+        self.audited: list[AuditEntry] = []
 
     async def append(
         self,
@@ -165,10 +145,11 @@ class Tx:
                 prev_hash=prev,
                 hash="",
             )
-            entry = replace(entry, hash=chain_hash(entry))
+            entry = replace(entry, hash=chain_hash(entry, self.audit_key))
             entries.append(entry)
             prev = entry.hash
         await self.conn.execute(insert(t.audit), [_audit_row(entry) for entry in entries])
+        self.audited.extend(entries)
         return entries
 
     async def lock_log(self) -> None:
@@ -269,8 +250,9 @@ class Tx:
 
 
 class Store:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, audit_key: bytes | None = None) -> None:
         self.engine = engine
+        self.audit_key = audit_key
         self._lock = asyncio.Lock()
 
     @property
@@ -286,7 +268,7 @@ class Store:
         async with self._lock, self.engine.connect() as conn:
             conn = await conn.execution_options(**{WRITE_OPTION: True})
             async with conn.begin():
-                tx = Tx(conn)
+                tx = Tx(conn, self.audit_key)
                 if conn.dialect.name != "sqlite":  # SQLite's BEGIN IMMEDIATE has locked it all
                     await tx.lock_log()
                 yield tx
@@ -407,21 +389,51 @@ class Store:
             query = query.limit(limit)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [
-            AuditEntry(
-                r.seq,
-                r.time,
-                r.actor,
-                r.role,
-                r.origin,
-                r.action,
-                r.target,
-                r.detail,
-                r.prev_hash,
-                r.hash,
-            )
-            for r in rows
-        ]
+        return [_audit_entry(r) for r in rows]
+
+    async def adopt_audit_key(self) -> int:
+        """Chain a trail written before the key was configured again under it (once, if its
+        plain chain checks out); the number of entries chained again. An operator runs this
+        once (`tocsin audit adopt-key`), never the service by itself: a trail rewritten in
+        plain SHA-256 by someone without the key must not be vouched for at the next start."""
+        key = self.audit_key
+        if key is None:
+            return 0
+        async with self.write() as tx:
+            first = (
+                await tx.conn.execute(select(t.audit).order_by(t.audit.c.seq).limit(1))
+            ).first()
+            if first is None or _audit_entry(first).hash == chain_hash(_audit_entry(first), key):
+                return 0
+            rows = (await tx.conn.execute(select(t.audit).order_by(t.audit.c.seq))).all()
+            keyed = rechain([_audit_entry(row) for row in rows], key)
+            if keyed is None:
+                return 0  # not a plain chain that checks out: verifying will say so
+            for entry in keyed:
+                await tx.conn.execute(
+                    update(t.audit)
+                    .where(t.audit.c.seq == entry.seq)
+                    .values(prev_hash=entry.prev_hash, hash=entry.hash)
+                )
+        return len(keyed)
+
+    async def audit_head(self) -> tuple[int, str] | None:
+        """The newest audit entry's seq and hash."""
+        query = select(t.audit.c.seq, t.audit.c.hash).order_by(t.audit.c.seq.desc()).limit(1)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else (int(row.seq), str(row.hash))
+
+    async def events_of_type(self, type: str) -> list[Event]:
+        query = select(t.events).where(t.events.c.type == type).order_by(t.events.c.seq)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_event(row) for row in rows]
+
+    async def event_seqs(self, after: int) -> list[int]:
+        query = select(t.events.c.seq).where(t.events.c.seq > after).order_by(t.events.c.seq)
+        async with self.engine.connect() as conn:
+            return [int(seq) for seq in (await conn.execute(query)).scalars()]
 
     async def tokens(self) -> list[TokenRecord]:
         async with self.engine.connect() as conn:
@@ -487,6 +499,12 @@ def _token(row: Row[Any]) -> TokenRecord:
 
 def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _audit_entry(r: Row[Any]) -> AuditEntry:
+    return AuditEntry(
+        r.seq, r.time, r.actor, r.role, r.origin, r.action, r.target, r.detail, r.prev_hash, r.hash
+    )
 
 
 AUDIT_FIELDS = tuple(f.name for f in fields(AuditEntry))

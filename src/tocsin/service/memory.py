@@ -1,0 +1,181 @@
+"""An in-memory unit of work: the ports' fake, real code that service tests run through the bus.
+
+`MemoryState` holds what a database would: alerts, idempotency keys, regions, tokens, the event
+log and the audit trail. A unit of work works on copies and puts them back only when it ends
+without an exception, so a refused command leaves the state as it was.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from tocsin.domain.alerts import Alert
+from tocsin.domain.audit import GENESIS, Audited, AuditEntry, chain_hash
+from tocsin.domain.events import Event, NewEvent
+from tocsin.domain.regions import Region
+from tocsin.types import AlertId
+
+
+@dataclass
+class MemoryState:
+    audit_key: bytes | None = None
+    alerts: dict[AlertId, Alert] = field(default_factory=dict)
+    keys: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    regions: dict[str, Region] = field(default_factory=dict)
+    tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    log: list[Event] = field(default_factory=list)
+    audit: list[AuditEntry] = field(default_factory=list)
+
+
+class MemoryAlerts:
+    def __init__(self, alerts: dict[AlertId, Alert]) -> None:
+        self._alerts = alerts
+
+    async def get(self, alert_id: AlertId) -> Alert | None:
+        return self._alerts.get(alert_id)
+
+    async def add(self, alerts: Sequence[Alert]) -> None:
+        for alert in alerts:
+            if alert.id in self._alerts:
+                raise KeyError(f"alert {alert.id} exists")
+            self._alerts[alert.id] = alert
+
+    async def save(self, alert: Alert) -> None:
+        self._alerts[alert.id] = alert
+
+
+class MemoryKeys:
+    def __init__(self, keys: dict[tuple[str, str], tuple[str, str]]) -> None:
+        self._keys = keys
+
+    async def find(self, actor: str, key: str) -> tuple[str, str] | None:
+        return self._keys.get((actor, key))
+
+    async def remember(
+        self, actor: str, key: str, request_hash: str, made: str, now: datetime
+    ) -> None:
+        if (actor, key) in self._keys:
+            raise KeyError(f"key {key!r} of {actor!r} is known")
+        self._keys[(actor, key)] = (request_hash, made)
+
+
+class MemoryRegions:
+    def __init__(self, regions: dict[str, Region]) -> None:
+        self._regions = regions
+
+    async def put(self, regions: Sequence[Region]) -> None:
+        for region in regions:
+            self._regions[region.code] = region
+
+
+class MemoryTokens:
+    def __init__(self, tokens: dict[str, dict[str, Any]]) -> None:
+        self._tokens = tokens
+
+    async def add(
+        self,
+        *,
+        token_id: str,
+        name: str,
+        role: str,
+        regions: Sequence[str] | None,
+        secret_hash: str,
+        now: datetime,
+    ) -> None:
+        self._tokens[token_id] = {
+            "name": name,
+            "role": role,
+            "regions": None if regions is None else sorted(regions),
+            "secret_hash": secret_hash,
+            "created_at": now,
+            "revoked_at": None,
+        }
+
+    async def revoke(self, token_id: str, now: datetime) -> bool:
+        token = self._tokens.get(token_id)
+        if token is None or token["revoked_at"] is not None:
+            return False
+        token["revoked_at"] = now
+        return True
+
+
+class MemoryUnitOfWork:
+    def __init__(self, state: MemoryState) -> None:
+        self._state = state
+        self._alerts = dict(state.alerts)
+        self._keys = dict(state.keys)
+        self._regions = dict(state.regions)
+        self._tokens = copy.deepcopy(state.tokens)
+        self.alerts = MemoryAlerts(self._alerts)
+        self.keys = MemoryKeys(self._keys)
+        self.regions = MemoryRegions(self._regions)
+        self.tokens = MemoryTokens(self._tokens)
+        self._staged: list[tuple[Audited, Sequence[NewEvent]]] = []
+        self._events: list[Event] = []
+        self._audited: list[AuditEntry] = []
+
+    def record(self, audited: Audited, events: Sequence[NewEvent] = ()) -> None:
+        self._staged.append((audited, events))
+
+    @property
+    def events(self) -> Sequence[Event]:
+        return self._events
+
+    @property
+    def audited(self) -> Sequence[AuditEntry]:
+        return self._audited
+
+    def commit(self) -> None:
+        state = self._state
+        seq = state.log[-1].seq if state.log else 0
+        last = state.audit[-1] if state.audit else None
+        audit_seq, prev = (0, GENESIS) if last is None else (last.seq, last.hash)
+        for audited, events in self._staged:
+            seqs = []
+            for new in events:
+                seq += 1
+                event = Event(
+                    seq, str(uuid.uuid4()), new.type, new.time, new.actor, new.alert_id, new.data
+                )
+                self._events.append(event)
+                seqs.append(seq)
+            audit_seq += 1
+            entry = AuditEntry(
+                audit_seq,
+                audited.time,
+                audited.actor.label,
+                audited.actor.role.value,
+                audited.actor.origin,
+                audited.action,
+                audited.target,
+                {**audited.detail, "events": seqs},
+                prev,
+                "",
+            )
+            entry = replace(entry, hash=chain_hash(entry, state.audit_key))
+            self._audited.append(entry)
+            prev = entry.hash
+        state.alerts, state.keys = self._alerts, self._keys
+        state.regions, state.tokens = self._regions, self._tokens
+        state.log.extend(self._events)
+        state.audit.extend(self._audited)
+
+
+class MemoryUnitOfWorkFactory:
+    def __init__(self, state: MemoryState | None = None) -> None:
+        self.state = state or MemoryState()
+
+    def __call__(self) -> AbstractAsyncContextManager[MemoryUnitOfWork, bool | None]:
+        return self._open()
+
+    @asynccontextmanager
+    async def _open(self) -> AsyncIterator[MemoryUnitOfWork]:
+        uow = MemoryUnitOfWork(self.state)
+        yield uow
+        uow.commit()

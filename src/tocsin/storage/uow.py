@@ -1,0 +1,134 @@
+"""The SQL unit of work: one `Store.write()` transaction with the repositories of the ports.
+
+Events and audit rows staged with `record` are written when the unit ends without an
+exception, just before it commits: the events take the next gap-free seqs in one statement, and
+the audit rows are chained after the trail's head, each naming the seqs of its events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import replace
+from datetime import datetime
+
+from tocsin.domain.alerts import Alert
+from tocsin.domain.audit import Audited, AuditEntry
+from tocsin.domain.events import Event, NewEvent
+from tocsin.domain.regions import Region
+from tocsin.storage.store import Store, Tx
+from tocsin.types import AlertId
+
+
+class SqlAlerts:
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    async def get(self, alert_id: AlertId) -> Alert | None:
+        return await self._tx.get_alert(alert_id)
+
+    async def add(self, alerts: Sequence[Alert]) -> None:
+        await self._tx.add_alerts(alerts)
+
+    async def save(self, alert: Alert) -> None:
+        await self._tx.save_alert(alert, new=False)
+
+
+class SqlKeys:
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    async def find(self, actor: str, key: str) -> tuple[str, str] | None:
+        return await self._tx.idempotent(actor, key)
+
+    async def remember(
+        self, actor: str, key: str, request_hash: str, made: str, now: datetime
+    ) -> None:
+        await self._tx.remember_key(actor, key, request_hash, made, now)
+
+
+class SqlRegions:
+    def __init__(self, tx: Tx, store: Store) -> None:
+        self._tx = tx
+        self._store = store
+
+    async def put(self, regions: Sequence[Region]) -> None:
+        start = await self._store.max_region_position() + 1
+        await self._tx.put_regions(regions, start=start)
+
+
+class SqlTokens:
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    async def add(
+        self,
+        *,
+        token_id: str,
+        name: str,
+        role: str,
+        regions: Sequence[str] | None,
+        secret_hash: str,
+        now: datetime,
+    ) -> None:
+        await self._tx.add_token(
+            token_id=token_id,
+            name=name,
+            role=role,
+            regions=regions,
+            secret_hash=secret_hash,
+            now=now,
+        )
+
+    async def revoke(self, token_id: str, now: datetime) -> bool:
+        return await self._tx.revoke_token(token_id, now)
+
+
+class SqlUnitOfWork:
+    def __init__(self, tx: Tx, store: Store) -> None:
+        self.tx = tx
+        self.alerts = SqlAlerts(tx)
+        self.keys = SqlKeys(tx)
+        self.regions = SqlRegions(tx, store)
+        self.tokens = SqlTokens(tx)
+        self._staged: list[tuple[Audited, Sequence[NewEvent]]] = []
+
+    def record(self, audited: Audited, events: Sequence[NewEvent] = ()) -> None:
+        self._staged.append((audited, events))
+
+    @property
+    def events(self) -> Sequence[Event]:
+        return self.tx.events
+
+    @property
+    def audited(self) -> Sequence[AuditEntry]:
+        return self.tx.audited
+
+    async def flush(self) -> None:
+        """Write what was staged: every event, then every audit row naming its events."""
+        staged, self._staged = self._staged, []
+        if not staged:
+            return
+        appended = iter(await self.tx.append_all([e for _, events in staged for e in events]))
+        rows = []
+        for audited, events in staged:
+            seqs = [next(appended).seq for _ in events]
+            rows.append(replace(audited, detail={**audited.detail, "events": seqs}))
+        await self.tx.audit_all(rows)
+
+
+class SqlUnitOfWorkFactory:
+    """`factory()` opens a unit of work on `store`; it commits when the block ends cleanly."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __call__(self) -> AbstractAsyncContextManager[SqlUnitOfWork, bool | None]:
+        return self._open()
+
+    @asynccontextmanager
+    async def _open(self) -> AsyncIterator[SqlUnitOfWork]:
+        async with self.store.write() as tx:
+            uow = SqlUnitOfWork(tx, self.store)
+            yield uow
+            await uow.flush()
