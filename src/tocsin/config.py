@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
-from sqlalchemy.engine import make_url
 
 from tocsin.errors import InvalidInput
+from tocsin.storage import urls
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///tocsin.db"
 DEFAULT_PACKS = ("ua", "ru-border")
@@ -160,10 +160,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _url(cls, value: SecretStr) -> SecretStr:
-        try:
-            make_url(value.get_secret_value())
-        except Exception as exc:
-            raise ValueError(f"not a database URL: {exc}") from None
+        urls.check(value.get_secret_value())
         return value
 
     @property
@@ -174,15 +171,13 @@ class Settings(BaseSettings):
         """Where the audit key is read from: `audit_key_file`, or beside a SQLite file."""
         if self.audit_key_file:
             return Path(self.audit_key_file)
-        url = make_url(self.database)
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            return Path(f"{url.database}.audit-key")
-        return None
+        database = urls.sqlite_file(self.database)
+        return None if database is None else Path(f"{database}.audit-key")
 
     @property
     def database_display(self) -> str:
         """The database URL with any password masked."""
-        return make_url(self.database).render_as_string(hide_password=True)
+        return urls.masked(self.database)
 
     @classmethod
     def settings_customise_sources(
