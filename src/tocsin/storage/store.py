@@ -211,6 +211,18 @@ class Tx:
             )
         )
 
+    async def remember_keys(self, keys: Sequence[tuple[str, str, str, str, datetime]]) -> None:
+        """Remember many idempotency keys: (actor, key, request hash, id made, time)."""
+        if not keys:
+            return
+        await self.conn.execute(
+            insert(t.idempotency),
+            [
+                {"actor": a, "key": k, "request_hash": h, "alert_id": made, "created_at": now}
+                for a, k, h, made, now in keys
+            ],
+        )
+
     async def put_regions(self, regions: Sequence[Region], *, start: int) -> None:
         codes = [r.code for r in regions]
         for chunk in _chunks(codes, 500):

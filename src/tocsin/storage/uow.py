@@ -21,30 +21,55 @@ from tocsin.types import AlertId
 
 
 class SqlAlerts:
+    """New alerts are written together when the unit commits (a burst of raises is one
+    statement, not one each); they are read back from memory until then."""
+
     def __init__(self, tx: Tx) -> None:
         self._tx = tx
+        self._new: dict[AlertId, Alert] = {}
 
     async def get(self, alert_id: AlertId) -> Alert | None:
-        return await self._tx.get_alert(alert_id)
+        pending = self._new.get(alert_id)
+        return pending if pending is not None else await self._tx.get_alert(alert_id)
 
     async def add(self, alerts: Sequence[Alert]) -> None:
-        await self._tx.add_alerts(alerts)
+        for alert in alerts:
+            if alert.id in self._new:
+                raise ValueError(f"alert {alert.id} is added twice")
+            self._new[alert.id] = alert
 
     async def save(self, alert: Alert) -> None:
+        if alert.id in self._new:
+            self._new[alert.id] = alert
+            return
         await self._tx.save_alert(alert, new=False)
+
+    async def flush(self) -> None:
+        new, self._new = list(self._new.values()), {}
+        await self._tx.add_alerts(new)
 
 
 class SqlKeys:
+    """Idempotency keys, written with the unit's new alerts when it commits."""
+
     def __init__(self, tx: Tx) -> None:
         self._tx = tx
+        self._new: dict[tuple[str, str], tuple[str, str, datetime]] = {}
 
     async def find(self, actor: str, key: str) -> tuple[str, str] | None:
+        pending = self._new.get((actor, key))
+        if pending is not None:
+            return pending[0], pending[1]
         return await self._tx.idempotent(actor, key)
 
     async def remember(
         self, actor: str, key: str, request_hash: str, made: str, now: datetime
     ) -> None:
-        await self._tx.remember_key(actor, key, request_hash, made, now)
+        self._new[(actor, key)] = (request_hash, made, now)
+
+    async def flush(self) -> None:
+        new, self._new = self._new, {}
+        await self._tx.remember_keys([(actor, key, *rest) for (actor, key), rest in new.items()])
 
 
 class SqlRegions:
@@ -106,6 +131,8 @@ class SqlUnitOfWork:
 
     async def flush(self) -> None:
         """Write what was staged: every event, then every audit row naming its events."""
+        await self.alerts.flush()
+        await self.keys.flush()
         staged, self._staged = self._staged, []
         if not staged:
             return
