@@ -30,6 +30,7 @@ from tocsin.domain.events import NewEvent
 from tocsin.errors import Conflict, InvalidInput, NotFound
 from tocsin.records.domain import commands as rc
 from tocsin.records.domain import incidents as rules
+from tocsin.records.domain.claim_intake import new_claim
 from tocsin.records.domain.claims import ACTIONS, MAX_NOTE, Claim, change_status, parse_enum, text
 from tocsin.records.domain.incidents import STATUS_EVENTS, Change, EventType, IncidentRecord
 from tocsin.records.domain.responses import ResponseStatus, new_response, update_response
@@ -113,7 +114,7 @@ async def add_claim(cmd: rc.AddClaim, ctx: Context) -> Outcome[Made] | Unchanged
         made = await _replayed(ctx, key, request)
         if made is not None:
             return Unchanged((claim_of(record, made).id, False))
-    claim = rules.new_claim(
+    claim = new_claim(
         record,
         cmd.claim,
         claim_id=str(uuid.uuid4()),
