@@ -1,11 +1,12 @@
 """Statistics questions: time under alert, counts and durations per region, rankings, time
 series, hour-of-day and weekday profiles, and how many regions were under alert at once.
 
-Answers come from the `alert_spans` projection (see `tocsin.records.storage.stats_store`).
-Before each question the projection catches up with the event log (live alerts reach it that
-way), and the spans of a region set are kept in memory until the log moves on, so a second question
-about the same region costs no database work. Exercise and test alerts are left out unless
-asked for.
+Answers come from the `alert_spans` projection (see `tocsin.records.storage.stats_store`), a
+read model rebuilt from the event log: before each question it catches up with the log (live
+alerts reach it that way) through the `SpanProjection` port, outside the command bus, and the
+spans of a region set are kept in memory until the log moves on, so a second question about the
+same region costs no database work. Exercise and test alerts are left out unless asked for.
+The questions and their answers are in `tocsin.records.handlers.stats_answers`.
 """
 
 from __future__ import annotations
