@@ -4,10 +4,10 @@ An incident has a time window (start, end; the time it was first reported kept a
 (regions of any level, optional points with a precision), threat types, links to the alerts
 that covered it, a status (open / closed), claims (`tocsin.records.domain.claims`) and
 response actions (`tocsin.records.domain.responses`). Its figures are derived from the claims
-(`tocsin.records.domain.figures`).
+(`tocsin.records.domain.figures`); a new claim is checked by `tocsin.records.domain.claim_intake`.
 It has a mode, actual, exercise or test (an alert's status), fixed when it is recorded: drills
 are never mistaken for the real thing, and a console session records and changes only
-incidents of its own mode.
+incidents of its own mode (the command bus checks it, as it checks region scopes).
 
 Nothing here is ever deleted: claims and actions are appended, their status changes and updates
 are appended, and every accepted command is one event. A closed incident accepts nothing until
