@@ -72,9 +72,7 @@ async def run_backend(
     async with fresh(backend, pg_url) as url:
         tocsin = await build(Settings(database_url=url))
         try:
-            importer = HistoryImporter(
-                tocsin.store, tocsin.regions.tree, tocsin.catalogue, tocsin.clock
-            )
+            importer = HistoryImporter(tocsin.bus, tocsin.store)
             prepared = prepare_only(importer, file)
             print(
                 f"{backend}: reading, mapping and preparing the rows alone (no database): "

@@ -55,9 +55,7 @@ async def run(tmp: Path, data: Path, runs: int) -> None:
     tocsin = await build(Settings(database_url=url))
     try:
         alerts_csv, lineage_csv = write_inputs(tmp, data, tocsin)
-        importer = HistoryImporter(
-            tocsin.store, tocsin.regions.tree, tocsin.catalogue, tocsin.clock
-        )
+        importer = HistoryImporter(tocsin.bus, tocsin.store)
         started = time.perf_counter()
         report = await importer.run(alerts_csv, "csv", actor="bench")
         print(f"imported {report.added:,} alerts in {time.perf_counter() - started:.1f} s")

@@ -11,6 +11,8 @@ from tocsin.config import Settings
 from tocsin.domain.approval import ApprovalPolicy
 from tocsin.domain.auth import LOCAL_ADMIN
 from tocsin.domain.threats import Catalogue, builtin
+from tocsin.records.handlers import history as history_handlers
+from tocsin.records.handlers import incident_commands
 from tocsin.records.handlers.incidents import IncidentService
 from tocsin.records.handlers.stats import StatsService
 from tocsin.regions.packs import load_pack
@@ -118,6 +120,8 @@ async def build(
         listeners=listeners,
     )
     alert_handlers.register(bus)
+    incident_commands.register(bus)
+    history_handlers.register(bus)
     alerts = AlertService(bus, store)
     audit = AuditService(bus, store, store.audit_key)
     tokens = TokenService(store, regions, clock)
@@ -126,7 +130,7 @@ async def build(
     deliveries = DeliveryStore(store.engine)
     supervisor = Supervisor(feed, deliveries, clock)
     accounts = AccountService(store, regions, clock)
-    incidents = IncidentService(store, regions, catalogue, clock, listeners)
+    incidents = IncidentService(bus, store, regions)
     stats = StatsService(store, regions, catalogue, clock)
     return Tocsin(
         settings,

@@ -11,11 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tocsin.domain.alerts import Status
+from tocsin.domain.approval import ApprovalPolicy
 from tocsin.domain.auth import Actor, Role
 from tocsin.domain.regions import Region, RegionTree
 from tocsin.domain.threats import builtin
 from tocsin.errors import Forbidden, InvalidInput, TocsinError
 from tocsin.records.domain import figures as fig
+from tocsin.records.domain.claim_intake import new_claim
 from tocsin.records.domain.claims import (
     ACTIONS,
     Claim,
@@ -45,12 +47,9 @@ from tocsin.records.domain.incidents import (
     Place,
     SourceInput,
     amend_incident,
-    authorize_incident,
-    check_mode,
     close_incident,
     create_incident,
     link_alerts,
-    new_claim,
     reopen_incident,
 )
 from tocsin.records.domain.quantities import VAGUE, Kind, Quantity, envelope, total
@@ -61,6 +60,7 @@ from tocsin.records.domain.responses import (
     new_response,
     update_response,
 )
+from tocsin.service.bus import Context
 
 T0 = datetime(2026, 3, 1, 1, 30, tzinfo=UTC)
 CATALOGUE = builtin()
@@ -598,7 +598,8 @@ def test_a_session_touches_only_incidents_of_its_mode(
     for incident_id in (None, "i1"):
 
         def check(incident_id: str | None = incident_id) -> None:
-            check_mode(actor, mode, incident_id)
+            doing = "record" if incident_id is None else "change"
+            context(actor).check_mode(mode, doing, what="incident", field="mode")
 
         if allowed:
             check()
@@ -685,17 +686,30 @@ def test_new_claim_normalises_its_parts() -> None:
 # --- authorization -----------------------------------------------------------------------------
 
 
+def context(actor: Actor) -> Context:
+    """The bus's context of a command, as an incident handler sees it (no unit of work)."""
+    return Context(actor, None, T0, tree=TREE, catalogue=builtin(), policy=ApprovalPolicy())  # type: ignore[arg-type]
+
+
+def authorize_incident(actor: Actor, regions: list[str], *, field: str = "regions") -> None:
+    context(actor).authorize_regions(regions, field=field, subject="incidents")
+
+
 def test_who_may_record_incidents() -> None:
-    authorize_incident(Actor("admin", Role.ADMIN), ["UA-12"], TREE)
+    authorize_incident(Actor("admin", Role.ADMIN), ["UA-12"])
     operator = Actor("kharkiv", Role.OPERATOR, frozenset({"UA-63"}))
-    authorize_incident(operator, ["UA-63-R124"], TREE)
+    authorize_incident(operator, ["UA-63-R124"])
     with pytest.raises(Forbidden) as caught:
-        authorize_incident(operator, ["UA-63", "UA-12"], TREE)
+        authorize_incident(operator, ["UA-63", "UA-12"])
     assert caught.value.field == "regions[1]"
+    assert "may record incidents only in UA-63" in str(caught.value)
+    with pytest.raises(Forbidden) as caught:
+        authorize_incident(operator, ["UA-12"], field="add_regions")
+    assert caught.value.field == "add_regions[0]"
     for actor in (Actor("v", Role.VIEWER), Actor("a", Role.APPROVER, frozenset({"UA"})),
                   Actor("o", Role.OPERATOR, frozenset())):
         with pytest.raises(Forbidden):
-            authorize_incident(actor, ["UA-63"], TREE)
+            authorize_incident(actor, ["UA-63"])
 
 
 # --- responses ---------------------------------------------------------------------------------

@@ -557,7 +557,7 @@ def _with_incidents(tocsin: Tocsin) -> None:
     """Wire the incident service where the composition root does not yet."""
     if not hasattr(tocsin, "incidents"):
         tocsin.incidents = IncidentService(  # type: ignore[attr-defined]
-            tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock, tocsin.listeners
+            tocsin.bus, tocsin.store, tocsin.regions
         )
 
 

@@ -21,9 +21,11 @@ from tocsin.cli.common import (
     settings_from,
     with_tocsin,
 )
+from tocsin.domain.auth import Actor, Role
+from tocsin.records.domain.history import BatchDone, ImportRecord
 from tocsin.records.history.formats import FORMATS
-from tocsin.records.history.importer import DEFAULT_BATCH, BatchDone, HistoryImporter, ImportReport
-from tocsin.records.storage.history_store import HistoryStore, ImportRecord
+from tocsin.records.history.importer import DEFAULT_BATCH, HistoryImporter, ImportReport
+from tocsin.records.storage.history_store import HistoryStore
 
 app = typer.Typer(help="Alert history: import published data sets.", no_args_is_help=True)
 SHOWN = 50
@@ -64,9 +66,7 @@ def import_(
     total = _lines(file)
 
     async def go(tocsin: Tocsin) -> ImportReport:
-        importer = HistoryImporter(
-            tocsin.store, tocsin.regions.tree, tocsin.catalogue, tocsin.clock
-        )
+        importer = HistoryImporter(tocsin.bus, tocsin.store)
         with _progress(json) as progress:
             task = progress.add_task(f"importing {file.name}", total=total)
 
@@ -76,7 +76,7 @@ def import_(
             report = await importer.run(
                 file,
                 fmt,
-                actor=f"cli:{_user()}",
+                actor=Actor(name=f"cli:{_user()}", role=Role.ADMIN, origin="cli"),
                 source=source,
                 on_error="abort" if on_error == "abort" else "skip",
                 batch_size=batch_size,

@@ -35,7 +35,6 @@ from tocsin.cli.common import (
 from tocsin.config import Settings
 from tocsin.domain.auth import Actor, Role
 from tocsin.errors import InvalidInput, TocsinError, Unavailable
-from tocsin.records.handlers.incidents import IncidentService
 
 app = typer.Typer(help="Record incidents: claims with sources, verification, response.",
                   no_args_is_help=True)
@@ -99,8 +98,7 @@ async def open_http(
         problems.install(local)
         local.include_router(incidents_api.router)
         local.state.tocsin = tocsin
-        service = IncidentService(tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock,
-                                  tocsin.listeners)
+        service = tocsin.incidents
         actor = Actor(name=f"cli:{_user()}", role=Role.ADMIN, origin="cli")
         local.dependency_overrides[incidents_api.get_incidents] = lambda: service
         local.dependency_overrides[get_actor] = lambda: actor

@@ -65,10 +65,27 @@ def validate_scope(role: Role, regions: Iterable[RegionCode], tree: RegionTree) 
     return scope
 
 
-def authorize_alert(actor: Actor, regions: Iterable[RegionCode], tree: RegionTree) -> None:
-    """Raise `Forbidden` unless `actor` may alert every one of `regions`."""
+# what a caller does in its regions: (what its role may not do, what it may do only there)
+DOING = {
+    "alerts": ("raise or change alerts", "alert only"),
+    "incidents": ("record incidents", "record incidents only in"),
+}
+
+
+def authorize_alert(
+    actor: Actor,
+    regions: Iterable[RegionCode],
+    tree: RegionTree,
+    *,
+    field: str = "regions",
+    subject: str = "alerts",
+) -> None:
+    """Raise `Forbidden` unless `actor` may alert every one of `regions` (or, with `subject`
+    "incidents", record incidents there: the same roles and scopes); `field` names the list
+    in the error."""
+    cannot, only = DOING[subject]
     if actor.role not in ALERTING_ROLES:
-        raise Forbidden(f"the {actor.role.value} role cannot raise or change alerts")
+        raise Forbidden(f"the {actor.role.value} role cannot {cannot}")
     if actor.regions is None and actor.role not in SCOPED_ROLES:
         return
     scope = actor.regions or frozenset()  # fail closed: a scoped role needs its regions
@@ -77,9 +94,9 @@ def authorize_alert(actor: Actor, regions: Iterable[RegionCode], tree: RegionTre
     for index, code in enumerate(regions):
         if code in tree and not tree.within(code, scope):
             raise Forbidden(
-                f"{actor.name} may alert only {', '.join(sorted(scope))} "
+                f"{actor.name} may {only} {', '.join(sorted(scope))} "
                 f"and the regions within; not {code}",
-                field=f"regions[{index}]",
+                field=f"{field}[{index}]",
             )
 
 

@@ -97,9 +97,12 @@ class Context:
         self.settled: dict[str, str] = {}
 
     # 1. authorization
-    def authorize_regions(self, regions: Iterable[RegionCode]) -> None:
-        """The caller may alert every one of `regions` (a scope covers what is under it)."""
-        authorize_alert(self.actor, regions, self.tree)
+    def authorize_regions(
+        self, regions: Iterable[RegionCode], *, field: str = "regions", subject: str = "alerts"
+    ) -> None:
+        """The caller may alert every one of `regions` (a scope covers what is under it), or
+        with `subject` "incidents" record incidents there; `field` names the list in errors."""
+        authorize_alert(self.actor, regions, self.tree, field=field, subject=subject)
         self.settled.setdefault("authorized", "regions")
 
     def authorize_approval(self, regions: Iterable[RegionCode]) -> None:
@@ -115,18 +118,27 @@ class Context:
         self.settled.setdefault("authorized", reason)
 
     # 2. the caller's mode
-    def check_mode(self, status: Status | str, doing: str, *, stands_down: bool = False) -> None:
-        """A console session acts only on what is of its own mode; standing an alert down
-        (all-clear, cancel, refusing a held alert, lowering it) is allowed in any mode, so a
-        real alert is never left standing for want of a mode switch."""
+    def check_mode(
+        self,
+        status: Status | str,
+        doing: str,
+        *,
+        stands_down: bool = False,
+        what: str = "alert",
+        field: str = "status",
+    ) -> None:
+        """A console session acts only on what is of its own mode (an alert, or `what` else
+        that has one, such as an incident); standing an alert down (all-clear, cancel,
+        refusing a held alert, lowering it) is allowed in any mode, so a real alert is never
+        left standing for want of a mode switch."""
         value = status.value if isinstance(status, Status) else status
         mode = self.actor.session_mode
         if mode is not None and value != mode and not stands_down:
             article = "an" if value[0] in "aeiou" else "a"
             raise Forbidden(
                 f"this console session is in {mode} mode; switch the mode to {doing} "
-                f"{article} {value} alert",
-                field="status",
+                f"{article} {value} {what}",
+                field=field,
             )
         self.settled.setdefault("mode", value)
 

@@ -1,15 +1,16 @@
 """An in-memory unit of work: the ports' fake, real code that service tests run through the bus.
 
-`MemoryState` holds what a database would: alerts, idempotency keys, regions, tokens, the event
-log and the audit trail. A unit of work works on copies and puts them back only when it ends
-without an exception, so a refused command leaves the state as it was.
+`MemoryState` holds what a database would: alerts, idempotency keys, regions, tokens, incident
+records, imported history, the event log and the audit trail. A unit of work works on copies
+and puts them back only when it ends without an exception, so a refused command leaves the
+state as it was.
 """
 
 from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -19,6 +20,10 @@ from tocsin.domain.alerts import Alert
 from tocsin.domain.audit import GENESIS, Audited, AuditEntry, chain_hash
 from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region
+from tocsin.records.domain.claims import Claim, StatusChange
+from tocsin.records.domain.history import ImportRecord, NewAlerts
+from tocsin.records.domain.incidents import Incident, IncidentRecord
+from tocsin.records.domain.responses import ResponseAction, ResponseUpdate
 from tocsin.types import AlertId
 
 
@@ -29,6 +34,9 @@ class MemoryState:
     keys: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     regions: dict[str, Region] = field(default_factory=dict)
     tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    incidents: dict[str, IncidentRecord] = field(default_factory=dict)
+    imports: dict[str, ImportRecord] = field(default_factory=dict)
+    imported: set[AlertId] = field(default_factory=set)
     log: list[Event] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
 
@@ -105,6 +113,98 @@ class MemoryTokens:
         return True
 
 
+class MemoryIncidents:
+    """Incident records; a write waits for its event's seq (`settle`, when the unit commits)."""
+
+    def __init__(self, records: dict[str, IncidentRecord], alerts: dict[AlertId, Alert]) -> None:
+        self._records = records
+        self._alerts = alerts
+        self._staged: list[tuple[NewEvent, Callable[[int], None]]] = []
+
+    async def get(self, incident_id: str) -> IncidentRecord | None:
+        return self._records.get(incident_id)
+
+    async def known_alerts(self, alert_ids: Sequence[AlertId]) -> set[AlertId]:
+        return {a for a in alert_ids if a in self._alerts}
+
+    async def add(self, incident: Incident, event: NewEvent) -> None:
+        self._stage(event, lambda seq: self._put(IncidentRecord(incident)))
+
+    async def update(self, before: Incident, after: Incident, event: NewEvent) -> None:
+        self._stage(event, lambda seq: self._put(replace(self._records[after.id], incident=after)))
+
+    async def add_claim(self, claim: Claim, event: NewEvent) -> None:
+        def write(seq: int) -> None:
+            record = self._records[claim.incident_id]
+            self._put(replace(record, claims=(*record.claims, replace(claim, seq=seq))))
+
+        self._stage(event, write)
+
+    async def change_claim(self, claim: Claim, change: StatusChange, event: NewEvent) -> None:
+        def write(seq: int) -> None:
+            record = self._records[claim.incident_id]
+            claims = tuple(
+                replace(c, changes=(*c.changes, replace(change, seq=seq))) if c.id == claim.id
+                else c
+                for c in record.claims
+            )
+            self._put(replace(record, claims=claims))
+
+        self._stage(event, write)
+
+    async def add_response(self, action: ResponseAction, event: NewEvent) -> None:
+        def write(seq: int) -> None:
+            record = self._records[action.incident_id]
+            added = replace(action, seq=seq)
+            self._put(replace(record, responses=(*record.responses, added)))
+
+        self._stage(event, write)
+
+    async def update_response(
+        self, action: ResponseAction, change: ResponseUpdate, event: NewEvent
+    ) -> None:
+        def write(seq: int) -> None:
+            record = self._records[action.incident_id]
+            actions = tuple(
+                replace(r, updates=(*r.updates, replace(change, seq=seq))) if r.id == action.id
+                else r
+                for r in record.responses
+            )
+            self._put(replace(record, responses=actions))
+
+        self._stage(event, write)
+
+    def settle(self, numbered: dict[int, Event]) -> None:
+        staged, self._staged = self._staged, []
+        for new, write in staged:
+            write(numbered[id(new)].seq)
+
+    def _put(self, record: IncidentRecord) -> None:
+        self._records[record.incident.id] = record
+
+    def _stage(self, event: NewEvent, write: Callable[[int], None]) -> None:
+        self._staged.append((event, write))
+
+
+class MemoryHistory:
+    """Imported history: the ids of the alerts imported, and each import's progress."""
+
+    def __init__(self, imported: set[AlertId], imports: dict[str, ImportRecord]) -> None:
+        self._imported = imported
+        self._imports = imports
+
+    async def existing(self, ids: Sequence[AlertId]) -> set[AlertId]:
+        return {i for i in ids if i in self._imported}
+
+    async def add(self, new: NewAlerts) -> None:
+        self._imported.update(new.ids)
+
+    async def save_progress(self, record: ImportRecord, *, new: bool) -> None:
+        if new and record.fingerprint in self._imports:
+            raise KeyError(f"import {record.fingerprint} exists")
+        self._imports[record.fingerprint] = record
+
+
 class MemoryUnitOfWork:
     def __init__(self, state: MemoryState) -> None:
         self._state = state
@@ -112,10 +212,15 @@ class MemoryUnitOfWork:
         self._keys = dict(state.keys)
         self._regions = dict(state.regions)
         self._tokens = copy.deepcopy(state.tokens)
+        self._incidents = dict(state.incidents)
+        self._imports = dict(state.imports)
+        self._imported = set(state.imported)
         self.alerts = MemoryAlerts(self._alerts)
         self.keys = MemoryKeys(self._keys)
         self.regions = MemoryRegions(self._regions)
         self.tokens = MemoryTokens(self._tokens)
+        self.incidents = MemoryIncidents(self._incidents, self._alerts)
+        self.history = MemoryHistory(self._imported, self._imports)
         self._staged: list[tuple[Audited, Sequence[NewEvent]]] = []
         self._events: list[Event] = []
         self._audited: list[AuditEntry] = []
@@ -136,6 +241,7 @@ class MemoryUnitOfWork:
         seq = state.log[-1].seq if state.log else 0
         last = state.audit[-1] if state.audit else None
         audit_seq, prev = (0, GENESIS) if last is None else (last.seq, last.hash)
+        numbered: dict[int, Event] = {}
         for audited, events in self._staged:
             seqs = []
             for new in events:
@@ -144,6 +250,7 @@ class MemoryUnitOfWork:
                     seq, str(uuid.uuid4()), new.type, new.time, new.actor, new.alert_id, new.data
                 )
                 self._events.append(event)
+                numbered[id(new)] = event
                 seqs.append(seq)
             audit_seq += 1
             entry = AuditEntry(
@@ -161,8 +268,14 @@ class MemoryUnitOfWork:
             entry = replace(entry, hash=chain_hash(entry, state.audit_key))
             self._audited.append(entry)
             prev = entry.hash
+        self.incidents.settle(numbered)
         state.alerts, state.keys = self._alerts, self._keys
         state.regions, state.tokens = self._regions, self._tokens
+        state.incidents, state.imports, state.imported = (
+            self._incidents,
+            self._imports,
+            self._imported,
+        )
         state.log.extend(self._events)
         state.audit.extend(self._audited)
 

@@ -20,6 +20,10 @@ from tocsin.domain.alerts import Alert
 from tocsin.domain.audit import Audited, AuditEntry
 from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region
+from tocsin.records.domain.claims import Claim, StatusChange
+from tocsin.records.domain.history import ImportRecord, NewAlerts
+from tocsin.records.domain.incidents import Incident, IncidentRecord
+from tocsin.records.domain.responses import ResponseAction, ResponseUpdate
 from tocsin.types import AlertId, Seq
 
 
@@ -123,6 +127,39 @@ class TokenRepository(Protocol):
     async def revoke(self, token_id: str, now: datetime) -> bool: ...
 
 
+class IncidentRepository(Protocol):
+    """The record of incidents. A write names the event that records it: its rows carry that
+    event's seq, and are written once the unit of work has numbered its events."""
+
+    async def get(self, incident_id: str) -> IncidentRecord | None: ...
+
+    async def known_alerts(self, alert_ids: Sequence[AlertId]) -> set[AlertId]: ...
+
+    async def add(self, incident: Incident, event: NewEvent) -> None: ...
+
+    async def update(self, before: Incident, after: Incident, event: NewEvent) -> None: ...
+
+    async def add_claim(self, claim: Claim, event: NewEvent) -> None: ...
+
+    async def change_claim(self, claim: Claim, change: StatusChange, event: NewEvent) -> None: ...
+
+    async def add_response(self, action: ResponseAction, event: NewEvent) -> None: ...
+
+    async def update_response(
+        self, action: ResponseAction, change: ResponseUpdate, event: NewEvent
+    ) -> None: ...
+
+
+class HistoryRepository(Protocol):
+    """Imported alert history: a batch's rows in bulk, and each import's progress."""
+
+    async def existing(self, ids: Sequence[AlertId]) -> set[AlertId]: ...
+
+    async def add(self, new: NewAlerts) -> None: ...
+
+    async def save_progress(self, record: ImportRecord, *, new: bool) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. `record` stages events and audit rows; they are written, numbered and
     chained when the unit commits, and `events` then holds what was appended."""
@@ -138,6 +175,12 @@ class UnitOfWork(Protocol):
 
     @property
     def tokens(self) -> TokenRepository: ...
+
+    @property
+    def incidents(self) -> IncidentRepository: ...
+
+    @property
+    def history(self) -> HistoryRepository: ...
 
     def record(self, audited: Audited, events: Sequence[NewEvent] = ()) -> None: ...
 

@@ -18,16 +18,18 @@ from typing import Any
 
 import orjson
 import shapely
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tocsin.domain.alerts import PRIVATE_PHASES, Alert, Phase, Status
+from tocsin.domain.alerts import Alert, Phase, Status
 from tocsin.domain.audit import GENESIS, Audited, AuditEntry, chain_hash, rechain
 from tocsin.domain.auth import Actor
 from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region
 from tocsin.storage import tables as t
+from tocsin.storage.alert_history import HistoryQuery as HistoryQuery
+from tocsin.storage.alert_history import history_query
 from tocsin.storage.engine import WRITE_OPTION
 from tocsin.types import AlertId, RegionCode, Seq
 
@@ -40,18 +42,6 @@ class TokenRecord:
     regions: tuple[RegionCode, ...] | None
     created_at: datetime
     revoked_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryQuery:
-    since: datetime | None = None
-    until: datetime | None = None
-    regions: frozenset[RegionCode] | None = None
-    threat: str | None = None
-    status: Status | None = None
-    phase: Phase | None = None
-    before: tuple[datetime, str] | None = None
-    limit: int = 100
 
 
 class Tx:
@@ -326,40 +316,8 @@ class Store:
 
     async def history(self, q: HistoryQuery) -> list[Alert]:
         """Alerts overlapping [since, until), newest first, keyset-paginated."""
-        query = select(t.alerts.c.data)
-        conditions = []
-        if q.until is not None:
-            conditions.append(t.alerts.c.raised_at < q.until)
-        if q.since is not None:
-            conditions.append(or_(t.alerts.c.ended_at.is_(None), t.alerts.c.ended_at > q.since))
-        if q.threat is not None:
-            conditions.append(t.alerts.c.threat == q.threat)
-        if q.status is not None:
-            conditions.append(t.alerts.c.status == q.status.value)
-        if q.phase is not None:
-            conditions.append(t.alerts.c.phase == q.phase.value)
-        else:
-            conditions.append(t.alerts.c.phase.not_in([p.value for p in PRIVATE_PHASES]))
-        if q.regions is not None:
-            in_regions = select(t.alert_regions.c.alert_id).where(
-                t.alert_regions.c.region.in_(sorted(q.regions))
-            )
-            conditions.append(t.alerts.c.id.in_(in_regions))
-        if q.before is not None:
-            raised, alert_id = q.before
-            conditions.append(
-                or_(
-                    t.alerts.c.raised_at < raised,
-                    and_(t.alerts.c.raised_at == raised, t.alerts.c.id < alert_id),
-                )
-            )
-        query = (
-            query.where(*conditions)
-            .order_by(t.alerts.c.raised_at.desc(), t.alerts.c.id.desc())
-            .limit(q.limit)
-        )
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+            rows = (await conn.execute(history_query(q))).all()
         return [Alert.from_json(row.data) for row in rows]
 
     async def events_after(self, seq: Seq, limit: int = 1000) -> list[Event]:

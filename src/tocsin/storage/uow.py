@@ -1,8 +1,9 @@
 """The SQL unit of work: one `Store.write()` transaction with the repositories of the ports.
 
 Events and audit rows staged with `record` are written when the unit ends without an
-exception, just before it commits: the events take the next gap-free seqs in one statement, and
-the audit rows are chained after the trail's head, each naming the seqs of its events.
+exception, just before it commits: the events take the next gap-free seqs in one statement, the
+rows that name their event's seq (the record of incidents) are written, and the audit rows are
+chained after the trail's head, each naming the seqs of its events.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from tocsin.domain.alerts import Alert
 from tocsin.domain.audit import Audited, AuditEntry
 from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region
+from tocsin.records.storage.history_store import SqlHistory
+from tocsin.records.storage.incident_repository import SqlIncidents
 from tocsin.storage.store import Store, Tx
 from tocsin.types import AlertId
 
@@ -116,6 +119,8 @@ class SqlUnitOfWork:
         self.keys = SqlKeys(tx)
         self.regions = SqlRegions(tx, store)
         self.tokens = SqlTokens(tx)
+        self.incidents = SqlIncidents(tx)
+        self.history = SqlHistory(tx)
         self._staged: list[tuple[Audited, Sequence[NewEvent]]] = []
 
     def record(self, audited: Audited, events: Sequence[NewEvent] = ()) -> None:
@@ -136,7 +141,10 @@ class SqlUnitOfWork:
         staged, self._staged = self._staged, []
         if not staged:
             return
-        appended = iter(await self.tx.append_all([e for _, events in staged for e in events]))
+        new = [e for _, events in staged for e in events]
+        numbered = await self.tx.append_all(new)
+        await self.incidents.settle({id(e): event for e, event in zip(new, numbered, strict=True)})
+        appended = iter(numbered)
         rows = []
         for audited, events in staged:
             seqs = [next(appended).seq for _ in events]

@@ -17,7 +17,7 @@ SLICE = 3000
 
 
 def importer(tocsin: Tocsin) -> HistoryImporter:
-    return HistoryImporter(tocsin.store, tocsin.regions.tree, tocsin.catalogue, tocsin.clock)
+    return HistoryImporter(tocsin.bus, tocsin.store)
 
 
 def expected_spans(tocsin: Tocsin, codes: list[str]) -> int:

@@ -16,7 +16,7 @@ ALERT_ROW = "SELECT raised_at, ended_at, expires_at, data FROM alerts WHERE id =
 
 
 def importer(tocsin: Tocsin) -> HistoryImporter:
-    return HistoryImporter(tocsin.store, tocsin.regions.tree, tocsin.catalogue, tocsin.clock)
+    return HistoryImporter(tocsin.bus, tocsin.store)
 
 
 def prepared(tocsin: Tocsin, path: Path, fmt: str) -> list[Prepared]:

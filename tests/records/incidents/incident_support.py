@@ -21,11 +21,7 @@ from tocsin.records.handlers.incidents import IncidentService
 
 @pytest.fixture
 def incidents(tocsin: Tocsin) -> IncidentService:
-    service = IncidentService(
-        tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock, tocsin.listeners
-    )
-    tocsin.incidents = service  # type: ignore[attr-defined]
-    return service
+    return tocsin.incidents
 
 
 @pytest.fixture
@@ -44,11 +40,7 @@ def incident_server(database_url: str) -> Iterator[str]:
     """A real server over the test's database, with the incidents API wired in."""
 
     async def factory() -> Tocsin:
-        tocsin = await build(Settings(database_url=database_url))
-        tocsin.incidents = IncidentService(  # type: ignore[attr-defined]
-            tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock, tocsin.listeners
-        )
-        return tocsin
+        return await build(Settings(database_url=database_url))
 
     app = create_app(factory=factory)
     if not any(getattr(r, "path", "").startswith("/v1/incidents") for r in app.routes):

@@ -78,10 +78,10 @@ async def count(tocsin: Tocsin, table: Any) -> int:
 async def test_every_command_is_one_event_with_its_actor(
     tocsin: Tocsin, incidents: IncidentService, clock: ManualClock
 ) -> None:
-    recorder = Recorder()
-    incidents.listeners.append(recorder)
     alert, _ = await tocsin.alerts.raise_alert(RaiseAlert("missile", ["UA-63"]), ADMIN)
     start = await tocsin.store.last_seq()
+    recorder = Recorder()
+    incidents.listeners.append(recorder)
     record = await create(incidents, places=[Place.of(49.99, 36.23, 300, "Saltivka")])
     incident_id = record.incident.id
     clock.advance(60)

@@ -94,7 +94,7 @@ async def test_history_and_live_alerts_answer_together(
         f"UA-63,air,{start.isoformat()},{(start + timedelta(minutes=70)).isoformat()}\n",
         encoding="utf-8",
     )
-    importer = HistoryImporter(tocsin.store, tocsin.regions.tree, tocsin.catalogue, clock)
+    importer = HistoryImporter(tocsin.bus, tocsin.store)
     await importer.run(path, "csv", actor="t")
     await alert(tocsin, clock, ["UA-63"], 30)  # 12:00–12:30, overlaps history's 11:00–12:10
     body = (await http.get(f"/v1/stats/regions/UA-63?{DAY}")).json()

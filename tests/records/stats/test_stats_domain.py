@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tocsin.records.domain import stats as st
-from tocsin.records.handlers.stats import calendar_edges, zone_offsets
+from tocsin.records.domain.calendar import calendar_edges, zone_offsets
 
 H = st.HOUR
 

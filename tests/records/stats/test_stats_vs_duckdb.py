@@ -35,9 +35,7 @@ def imported(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) ->
         volunteer.write_text("".join(next(handle) for _ in range(VOLUNTEER_ROWS + 1)))
 
     async def go(tocsin: Tocsin) -> float:
-        importer = HistoryImporter(
-            tocsin.store, tocsin.regions.tree, tocsin.catalogue, tocsin.clock
-        )
+        importer = HistoryImporter(tocsin.bus, tocsin.store)
         started = time.perf_counter()
         report = await importer.run(
             shared_data("alerts", "official_data_en.csv"), "ua-official", actor="test"

@@ -4,10 +4,10 @@ An incident has a time window (start, end; the time it was first reported kept a
 (regions of any level, optional points with a precision), threat types, links to the alerts
 that covered it, a status (open / closed), claims (`tocsin.records.domain.claims`) and
 response actions (`tocsin.records.domain.responses`). Its figures are derived from the claims
-(`tocsin.records.domain.figures`).
+(`tocsin.records.domain.figures`); a new claim is checked by `tocsin.records.domain.claim_intake`.
 It has a mode, actual, exercise or test (an alert's status), fixed when it is recorded: drills
 are never mistaken for the real thing, and a console session records and changes only
-incidents of its own mode.
+incidents of its own mode (the command bus checks it, as it checks region scopes).
 
 Nothing here is ever deleted: claims and actions are appended, their status changes and updates
 are appended, and every accepted command is one event. A closed incident accepts nothing until
@@ -26,33 +26,23 @@ from enum import StrEnum
 from typing import Any, Final
 
 from tocsin.domain.alerts import Status
-from tocsin.domain.auth import ALERTING_ROLES, SCOPED_ROLES, Actor
 from tocsin.domain.regions import RegionTree
 from tocsin.domain.threats import Catalogue
-from tocsin.errors import Forbidden, IllegalTransition, InvalidInput
+from tocsin.errors import IllegalTransition, InvalidInput
 from tocsin.records.domain.claims import (
-    INITIAL_STATUSES,
     MAX_NAME,
-    MAX_NOTE,
     WEAPON_ALIASES,
-    WEAPON_MEASURES,
     Claim,
     ClaimStatus,
     Measure,
-    Reliability,
-    Source,
-    check_claim_set,
     iso,
     parse_enum,
-    parse_measure,
     parse_time,
-    superseders,
     text,
     utc,
 )
 from tocsin.records.domain.figures import STATUS_EVENTS as STATUS_EVENT_TYPES
 from tocsin.records.domain.figures import Figure, Revision, derive_figures, figure_history
-from tocsin.records.domain.quantities import Quantity
 from tocsin.records.domain.responses import ResponseAction
 from tocsin.types import AlertId, RegionCode, ThreatId, iso_time
 
@@ -374,36 +364,6 @@ def link_alerts(
     return Change(linked, EventType.ALERT_LINKED, {"alerts": {"added": added}})
 
 
-def new_claim(
-    record: IncidentRecord, cmd: AddClaim, *, claim_id: str, now: datetime, actor: str,
-    catalogue: Catalogue,
-) -> Claim:
-    """Check a claim against the incident and its other claims; the claim to append."""
-    incident = record.incident
-    require_open(incident, "add a claim to")
-    measure = parse_measure(cmd.measure)
-    quantity = Quantity.of(cmd.value, cmd.minimum, cmd.maximum)
-    weapon = _weapon(measure, cmd.weapon, catalogue)
-    src = cmd.source
-    source = Source.of(src.name, src.kind, src.originator, src.url, src.published_at)
-    claim = Claim(
-        id=claim_id,
-        incident_id=incident.id,
-        measure=measure,
-        quantity=quantity,
-        source=source,
-        reliability=parse_enum(Reliability, (cmd.reliability or "F").upper(), "reliability"),
-        recorded_at=now,
-        recorded_by=actor,
-        weapon=weapon,
-        supersedes=_supersedes(record, cmd.supersedes, measure, weapon),
-        note=text(cmd.note, MAX_NOTE, "note"),
-        initial_status=_initial_status(cmd.status),
-    )
-    check_claim_set(claim, record.claims, field=_quantity_field(cmd, measure))
-    return claim
-
-
 def require_open(incident: Incident, action: str) -> None:
     if not incident.is_open:
         raise IllegalTransition(
@@ -411,47 +371,6 @@ def require_open(incident: Incident, action: str) -> None:
             field="status",
             code="incident_closed",
         )
-
-
-def authorize_incident(
-    actor: Actor, regions: Iterable[RegionCode], tree: RegionTree, *, field: str = "regions"
-) -> None:
-    """Raise `Forbidden` unless `actor` may record incidents in every one of `regions`.
-
-    The same roles and region scopes as alerts: admin everywhere; operator and automation
-    within the regions on their token (and below them); no one else.
-    """
-    if actor.role not in ALERTING_ROLES:
-        raise Forbidden(f"the {actor.role.value} role cannot record incidents")
-    if actor.regions is None and actor.role not in SCOPED_ROLES:
-        return
-    scope = actor.regions or frozenset()
-    if not scope:
-        raise Forbidden(f"{actor.name} is an {actor.role.value} limited to no region")
-    for index, code in enumerate(regions):
-        if code in tree and not tree.within(code, scope):
-            raise Forbidden(
-                f"{actor.name} may record incidents only in {', '.join(sorted(scope))} "
-                f"and the regions within; not {code}",
-                field=f"{field}[{index}]",
-            )
-
-
-def check_mode(actor: Actor, mode: Status, incident_id: str | None = None) -> None:
-    """Raise `Forbidden` unless `actor` may record (no id) or change an incident of `mode`.
-
-    A console session works in one mode and touches only incidents of that mode, as it raises
-    only alerts of its mode; tokens and the local CLI have no mode and are not limited.
-    """
-    session = actor.session_mode
-    if session is None or mode.value == session:
-        return
-    article = "an" if mode.value[0] in "aeiou" else "a"
-    what = (f"record {article} {mode.value} incident" if incident_id is None
-            else f"change incident {incident_id}, which is {mode.value}")
-    raise Forbidden(
-        f"this console session is in {session} mode; switch the mode to {what}", field="mode"
-    )
 
 
 def valid_regions(
@@ -512,56 +431,3 @@ def _check_window(start: datetime, end: datetime | None) -> None:
             field="end",
             code="end_before_start",
         )
-
-
-def _weapon(measure: Measure, weapon: ThreatId | None, catalogue: Catalogue) -> ThreatId | None:
-    if weapon is None or not weapon.strip():
-        return None
-    if measure not in WEAPON_MEASURES:
-        allowed = ", ".join(sorted(m.value for m in WEAPON_MEASURES))
-        raise InvalidInput(f"only {allowed} name a weapon; not {measure.value}",
-                           field="weapon")
-    return threat_id(weapon, catalogue, "weapon")
-
-
-def _supersedes(
-    record: IncidentRecord, ids: Sequence[str], measure: Measure, weapon: ThreatId | None
-) -> tuple[str, ...]:
-    replaced = superseders(record.claims)
-    chosen = tuple(dict.fromkeys(ids))
-    for index, claim_id in enumerate(chosen):
-        at = f"supersedes[{index}]"
-        old = record.claim(claim_id)
-        if old is None:
-            raise InvalidInput(f"no claim {claim_id!r} in incident {record.incident.id}",
-                               field=at, code="unknown_claim")
-        if old.series != (measure, weapon):
-            raise InvalidInput(
-                f"claim {claim_id} counts {_series(old.measure, old.weapon)}; a correction "
-                f"must count the same ({_series(measure, weapon)})", field=at,
-            )
-        if claim_id in replaced:
-            raise InvalidInput(
-                f"claim {claim_id} is already superseded by {', '.join(replaced[claim_id])}; "
-                "supersede that claim instead", field=at, code="already_superseded",
-            )
-    return chosen
-
-
-def _series(measure: Measure, weapon: ThreatId | None) -> str:
-    return measure.value if weapon is None else f"{measure.value} of {weapon}"
-
-
-def _initial_status(value: str) -> ClaimStatus:
-    status = parse_enum(ClaimStatus, value, "status")
-    if status not in INITIAL_STATUSES:
-        raise InvalidInput("a claim cannot be recorded as retracted", field="status")
-    return status
-
-
-def _quantity_field(cmd: AddClaim, measure: Measure) -> str:
-    if cmd.value is not None:
-        return "value"
-    if measure is Measure.INTERCEPTED:
-        return "min" if cmd.minimum is not None else "max"
-    return "max" if cmd.maximum is not None else "min"

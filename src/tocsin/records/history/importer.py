@@ -3,9 +3,10 @@
 - Every data row becomes one alert (status as given, `actual` for the Ukrainian data sets; phase
   `ended`, or `expired` for a volunteer row whose all-clear was never seen) whose id is a UUID 5
   of the source name and the row's content, so importing the same rows again adds nothing.
-- Rows are written in batches. Each batch is one transaction holding its alerts, their regions,
-  their statistics spans, the import's progress (the last line committed) and one
-  `history.imported` event. An interrupted import resumes after the last committed batch.
+- Rows are written in batches. Each batch is one command on the bus
+  (`tocsin.records.handlers.history`), so one transaction holds its alerts, their regions, their
+  statistics spans, the import's progress (the last line committed), one `history.imported`
+  event and its audit row. An interrupted import resumes after the last committed batch.
 - Bad rows (unreadable, ending before they start, naming no known region or threat) are
   reported with their line and reason. With `on_error="skip"` they are left out; with
   `on_error="abort"` the whole file is checked *before anything is written*, and a file with a
@@ -19,7 +20,7 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -27,16 +28,17 @@ from typing import Any, Literal, NamedTuple
 import orjson
 
 from tocsin.domain.alerts import Alert, Phase, Status
+from tocsin.domain.auth import Actor, Role
 from tocsin.domain.regions import RegionTree
 from tocsin.domain.threats import Catalogue
 from tocsin.errors import InvalidInput
+from tocsin.records.domain import commands as rc
+from tocsin.records.domain.history import Batch, BatchDone, ImportRecord, NewAlerts
 from tocsin.records.history.formats import BadRow, Row, reader
 from tocsin.records.history.mapping import PlaceMapper, Unmapped
-from tocsin.records.storage import history_store as hs
-from tocsin.records.storage import span_packs
-from tocsin.records.storage.history_store import HistoryStore, ImportRecord
+from tocsin.records.storage.history_store import HistoryStore
 from tocsin.records.storage.stats_store import micros
-from tocsin.service.ports import Clock
+from tocsin.service.bus import CommandBus
 from tocsin.storage.store import Store
 from tocsin.types import AlertId, RegionCode
 
@@ -44,7 +46,6 @@ OnError = Literal["skip", "abort"]
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://tocsin.dev/history")
 _NAMESPACE_BYTES = NAMESPACE.bytes
 DEFAULT_BATCH = 10_000
-EVENT_TYPE = "history.imported"
 
 
 class HistoryAlert(NamedTuple):
@@ -90,7 +91,7 @@ class Prepared:
         )
 
     def alert_row(self) -> tuple[Any, ...]:
-        """The `alerts` row (columns as in `hs.ALERT_COLUMNS`); `data` is the JSON of
+        """The `alerts` row (columns as in `ALERT_COLUMNS`); `data` is the JSON of
         `self.alert()`, built directly (an import writes tens of thousands of these)."""
         item = self.item
         status, phase = item.status.value, (Phase.EXPIRED if item.naive else Phase.ENDED).value
@@ -119,7 +120,7 @@ class Prepared:
         return (self.id, status, phase, item.threat, start, end, expires, 1, json)
 
     def span_rows(self, lineage: Sequence[RegionCode]) -> list[tuple[Any, ...]]:
-        """The `alert_spans` rows (columns as in `hs.SPAN_COLUMNS`): the region and each of
+        """The `alert_spans` rows (columns as in `SPAN_COLUMNS`): the region and each of
         its ancestors, `lineage`."""
         item = self.item
         status, start, end = item.status.value, micros(item.start), micros(item.end)
@@ -127,27 +128,6 @@ class Prepared:
             (code, status, start, self.id, end, item.threat, self.source, code == item.region)
             for code in lineage
         ]
-
-
-@dataclass(frozen=True, slots=True)
-class Batch:
-    """The new rows of a batch's distinct alerts, and where the batch lies in the file."""
-
-    rows: hs.NewAlerts
-    size: int
-    bad: int
-    first_line: int
-    last_line: int
-    final: bool
-
-
-@dataclass(frozen=True, slots=True)
-class BatchDone:
-    first_line: int
-    last_line: int
-    added: int
-    existing: int
-    rejected: int
 
 
 @dataclass
@@ -213,12 +193,13 @@ def fingerprint(path: Path) -> tuple[str, int]:
 
 
 class HistoryImporter:
-    def __init__(self, store: Store, tree: RegionTree, catalogue: Catalogue, clock: Clock) -> None:
-        self.store = store
+    """Reads, checks and maps a file's rows, and sends them to the bus a batch at a time."""
+
+    def __init__(self, bus: CommandBus, store: Store) -> None:
+        self.bus = bus
         self.records = HistoryStore(store.engine)
-        self.tree = tree
-        self.catalogue = catalogue
-        self.clock = clock
+        self.tree = bus.tree()
+        self.catalogue = bus.catalogue
         self._lineage: dict[RegionCode, list[RegionCode]] = {}
 
     async def run(
@@ -226,13 +207,17 @@ class HistoryImporter:
         path: Path,
         fmt: str,
         *,
-        actor: str,
+        actor: Actor | str,
         source: str | None = None,
         on_error: OnError = "skip",
         batch_size: int = DEFAULT_BATCH,
         dry_run: bool = False,
         on_batch: Callable[[BatchDone], None] | None = None,
     ) -> ImportReport:
+        """Import `path`; `actor` imports it (a name stands for the local command line, an
+        admin)."""
+        if isinstance(actor, str):
+            actor = Actor(name=actor, role=Role.ADMIN, origin="cli")
         started = time.perf_counter()
         _require_file(path)
         if batch_size < 1:
@@ -285,11 +270,11 @@ class HistoryImporter:
         name: str,
         record: ImportRecord | None,
         batch_size: int,
-        actor: str,
+        actor: Actor,
         report: ImportReport,
         on_batch: Callable[[BatchDone], None] | None,
     ) -> None:
-        now = self.clock.now()
+        now = self.bus.clock.now()
         new = record is None
         if record is None:
             record = ImportRecord(
@@ -303,7 +288,7 @@ class HistoryImporter:
             # read and prepare the next batch in a thread while this one is written
             ahead = None if batch.final else asyncio.create_task(asyncio.to_thread(next, batches))
             try:
-                record, done = await self._commit(record, new, batch, actor)
+                record, done = await self.bus.handle(rc.ImportBatch(record, new, batch), actor)
             except BaseException:
                 if ahead is not None:
                     await asyncio.wait([ahead])
@@ -345,54 +330,13 @@ class HistoryImporter:
         self, items: list[Prepared], bad: int, first: int | None, last: int, *, final: bool
     ) -> Batch:
         unique = {p.id: p for p in items}.values()
-        rows = hs.NewAlerts(
+        rows = NewAlerts(
             [p.alert_row() for p in unique],
             [(p.id, p.item.region) for p in unique],
             [span for p in unique for span in p.span_rows(self._lineage_of(p.item.region))],
         )
         first = last + 1 if first is None else first
         return Batch(rows, len(items), bad, first, last, final)
-
-    async def _commit(
-        self, record: ImportRecord, new: bool, batch: Batch, actor: str
-    ) -> tuple[ImportRecord, BatchDone]:
-        now = self.clock.now()
-        async with self.store.write() as tx:
-            existing = await hs.existing_ids(tx.conn, batch.rows.ids)
-            fresh = batch.rows.without(existing)
-            await hs.insert_alerts(tx.conn, fresh)
-            await span_packs.invalidate(tx.conn, {span[0] for span in fresh.spans})
-            added = len(fresh.alerts)
-            present = batch.size - added
-            updated = replace(
-                record,
-                last_line=batch.last_line,
-                added=record.added + added,
-                existing=record.existing + present,
-                rejected=record.rejected + batch.bad,
-                updated_at=now,
-                finished_at=now if batch.final else None,
-            )
-            await hs.save_progress(tx.conn, updated, new=new)
-            await tx.append(
-                type=EVENT_TYPE,
-                time=now,
-                actor=actor,
-                alert_id=None,
-                data={
-                    "source": record.source,
-                    "format": record.format,
-                    "file": Path(record.file).name,
-                    "fingerprint": record.fingerprint,
-                    "lines": [batch.first_line, batch.last_line],
-                    "added": added,
-                    "existing": present,
-                    "rejected": batch.bad,
-                    "finished": batch.final,
-                },
-            )
-        done = BatchDone(batch.first_line, batch.last_line, added, present, batch.bad)
-        return updated, done
 
     def _lineage_of(self, code: RegionCode) -> list[RegionCode]:
         lineage = self._lineage.get(code)

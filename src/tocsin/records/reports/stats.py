@@ -1,10 +1,10 @@
-"""Statistics answers (from `tocsin.records.handlers.stats`) as tables and charts."""
+"""Statistics answers (`tocsin.records.handlers.stats_answers`) as tables and charts."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tocsin.records.handlers.stats import (
+from tocsin.records.handlers.stats_answers import (
     WEEKDAYS,
     Bounds,
     ConcurrencyResult,

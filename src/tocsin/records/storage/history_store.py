@@ -1,15 +1,14 @@
 """Imported alert history: the progress of each import, and the bulk writes of one batch.
 
-A batch is written inside one `Store.write()` transaction together with its progress row and
-its `history.imported` event, so after an interruption the import resumes after the last batch
-that committed, and nothing of a batch that did not commit remains.
+A batch is one command on the bus: its rows (`SqlHistory`, the unit of work's repository), its
+progress row, its `history.imported` event and its audit row commit in one transaction, so after
+an interruption the import resumes after the last batch that committed, and nothing of a batch
+that did not commit remains.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,10 +28,19 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tocsin.records.domain.history import (
+    ALERT_COLUMNS,
+    REGION_COLUMNS,
+    SPAN_COLUMNS,
+    ImportRecord,
+    NewAlerts,
+)
+from tocsin.records.storage import span_packs
 from tocsin.records.storage.stats_store import alert_spans
 from tocsin.storage import tables as t
+from tocsin.storage.store import Tx
 from tocsin.storage.tables import UTCDateTime, metadata
-from tocsin.types import AlertId, RegionCode
+from tocsin.types import AlertId
 
 history_imports = Table(
     "history_imports",
@@ -49,43 +57,6 @@ history_imports = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime, nullable=True),
 )
-
-ALERT_COLUMNS = (
-    "id",
-    "status",
-    "phase",
-    "threat",
-    "raised_at",
-    "ended_at",
-    "expires_at",
-    "version",
-    "data",
-)
-REGION_COLUMNS = ("alert_id", "region")
-SPAN_COLUMNS = ("region", "status", "start_us", "alert_id", "end_us", "threat", "source", "direct")
-_SPAN_ALERT = SPAN_COLUMNS.index("alert_id")
-
-
-@dataclass(frozen=True, slots=True)
-class ImportRecord:
-    """Where one import of one file stands."""
-
-    fingerprint: str
-    source: str
-    format: str
-    file: str
-    last_line: int
-    added: int
-    existing: int
-    rejected: int
-    started_at: datetime
-    updated_at: datetime
-    finished_at: datetime | None
-
-    @property
-    def finished(self) -> bool:
-        return self.finished_at is not None
-
 
 class HistoryStore:
     def __init__(self, engine: AsyncEngine) -> None:
@@ -104,29 +75,22 @@ class HistoryStore:
         return [ImportRecord(**row._asdict()) for row in rows]
 
 
-@dataclass(frozen=True, slots=True)
-class NewAlerts:
-    """Alerts to insert with their regions and statistics spans. Each row is a tuple of its
-    table's columns in the order of `ALERT_COLUMNS`, `REGION_COLUMNS` and `SPAN_COLUMNS`: times
-    aware, `data` as JSON text (tuples, not dicts: an import writes a hundred thousand rows)."""
+class SqlHistory:
+    """Imported history within one unit of work."""
 
-    alerts: list[tuple[Any, ...]]
-    regions: list[tuple[AlertId, RegionCode]]
-    spans: list[tuple[Any, ...]]
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
 
-    @property
-    def ids(self) -> list[AlertId]:
-        return [row[0] for row in self.alerts]
+    async def existing(self, ids: Sequence[AlertId]) -> set[AlertId]:
+        return await existing_ids(self._tx.conn, ids)
 
-    def without(self, ids: AbstractSet[AlertId]) -> NewAlerts:
-        """The same rows less those of the alerts `ids`."""
-        if not ids:
-            return self
-        return NewAlerts(
-            [row for row in self.alerts if row[0] not in ids],
-            [row for row in self.regions if row[0] not in ids],
-            [row for row in self.spans if row[_SPAN_ALERT] not in ids],
-        )
+    async def add(self, new: NewAlerts) -> None:
+        """Insert the rows in bulk, and forget the statistics packs of their regions."""
+        await insert_alerts(self._tx.conn, new)
+        await span_packs.invalidate(self._tx.conn, {span[0] for span in new.spans})
+
+    async def save_progress(self, record: ImportRecord, *, new: bool) -> None:
+        await save_progress(self._tx.conn, record, new=new)
 
 
 async def existing_ids(conn: AsyncConnection, ids: Sequence[AlertId]) -> set[AlertId]:

@@ -7,14 +7,13 @@ microseconds since the epoch (end NULL while the alert is open). "Was region R o
 it under alert" is then a range scan of R's own rows, and rollups never double-count an alert.
 
 History imports write spans in the same transaction as their alerts. Alerts of the live path
-reach the projection through the event log (`StatsProjector` in `tocsin.records.handlers.stats`),
-which keeps its place in `stats_progress`.
+reach the projection through the event log (`tocsin.records.storage.stats_projection`), which
+keeps its place in `stats_progress`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -34,6 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 
 from tocsin.domain.alerts import Alert
+from tocsin.records.domain.stats import from_micros as from_micros
+from tocsin.records.domain.stats import micros as micros
 from tocsin.storage.tables import metadata
 from tocsin.types import RegionCode, Seq
 
@@ -77,19 +78,6 @@ stats_progress = Table(
 
 Lineage = Callable[[RegionCode], Sequence[RegionCode]]
 """A region and its ancestors (as far as the region tree knows them)."""
-
-
-def micros(moment: datetime) -> int:
-    """Microseconds since the epoch, exactly (`moment` must be aware)."""
-    return (moment - _EPOCH) // _MICROSECOND
-
-
-def from_micros(value: int) -> datetime:
-    return datetime.fromtimestamp(value // 1_000_000, UTC).replace(microsecond=value % 1_000_000)
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 
 
 def span_source(alert: Alert) -> str:
