@@ -33,9 +33,7 @@ KHARKIV_AUTOMATION = Actor("kharkiv-feed", Role.AUTOMATION, frozenset({"UA-63"})
 
 
 def service(tocsin: Tocsin) -> CapImportService:
-    return CapImportService(
-        tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock, tocsin.listeners
-    )
+    return CapImportService(tocsin.bus)
 
 
 async def imported(tocsin: Tocsin, data: bytes, actor: Actor = ADMIN) -> ImportResult:
@@ -346,10 +344,8 @@ async def test_listeners_hear_of_imported_alerts(tocsin: Tocsin) -> None:
         def committed(self, events: object) -> None:
             heard.extend(e.type for e in events)  # type: ignore[attr-defined]
 
-    importer = CapImportService(
-        tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock, [Listener()]
-    )
-    await importer.import_message(message(), ADMIN)
+    tocsin.bus.listeners.append(Listener())
+    await imported(tocsin, message())
     assert heard == ["alert.raised"]
 
 

@@ -79,10 +79,7 @@ def import_(
 
 async def _import_locally(tocsin: Tocsin, data: bytes) -> dict[str, Any]:
     actor = Actor(name=f"cli:{_user()}", role=Role.ADMIN)
-    service = CapImportService(
-        tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock, tocsin.listeners
-    )
-    result = await service.import_message(data, actor)
+    result = await CapImportService(tocsin.bus).import_message(data, actor)
     alert = result.alert.to_json()
     alert["threat"] = {"id": result.alert.threat}
     alert["regions"] = [{"code": code} for code in result.alert.regions]

@@ -1,8 +1,8 @@
 """An in-memory unit of work: the ports' fake, real code that service tests run through the bus.
 
-`MemoryState` holds what a database would: alerts, idempotency keys, regions, tokens, the event
-log and the audit trail. A unit of work works on copies and puts them back only when it ends
-without an exception, so a refused command leaves the state as it was.
+`MemoryState` holds what a database would: alerts, idempotency keys, regions, tokens, imported
+CAP messages, the event log and the audit trail. A unit of work works on copies and puts them
+back only when it ends without an exception, so a refused command leaves the state as it was.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 from tocsin.domain.alerts import Alert
 from tocsin.domain.audit import GENESIS, Audited, AuditEntry, chain_hash
+from tocsin.domain.cap_messages import ImportedMessage
 from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region
 from tocsin.types import AlertId
@@ -29,6 +30,7 @@ class MemoryState:
     keys: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     regions: dict[str, Region] = field(default_factory=dict)
     tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cap_messages: dict[tuple[str, str], ImportedMessage] = field(default_factory=dict)
     log: list[Event] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
 
@@ -105,6 +107,22 @@ class MemoryTokens:
         return True
 
 
+class MemoryImportedMessages:
+    def __init__(self, messages: dict[tuple[str, str], ImportedMessage]) -> None:
+        self._messages = messages
+
+    async def find(self, sender: str, identifier: str) -> ImportedMessage | None:
+        return self._messages.get((sender, identifier))
+
+    async def alerts_of(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], AlertId]:
+        return {k: self._messages[k].alert_id for k in keys if k in self._messages}
+
+    async def add(self, message: ImportedMessage) -> None:
+        if message.key in self._messages:
+            raise KeyError(f"message {message.identifier!r} of {message.sender!r} is known")
+        self._messages[message.key] = message
+
+
 class MemoryUnitOfWork:
     def __init__(self, state: MemoryState) -> None:
         self._state = state
@@ -112,10 +130,12 @@ class MemoryUnitOfWork:
         self._keys = dict(state.keys)
         self._regions = dict(state.regions)
         self._tokens = copy.deepcopy(state.tokens)
+        self._cap_messages = dict(state.cap_messages)
         self.alerts = MemoryAlerts(self._alerts)
         self.keys = MemoryKeys(self._keys)
         self.regions = MemoryRegions(self._regions)
         self.tokens = MemoryTokens(self._tokens)
+        self.cap_messages = MemoryImportedMessages(self._cap_messages)
         self._staged: list[tuple[Audited, Sequence[NewEvent]]] = []
         self._events: list[Event] = []
         self._audited: list[AuditEntry] = []
@@ -163,6 +183,7 @@ class MemoryUnitOfWork:
             prev = entry.hash
         state.alerts, state.keys = self._alerts, self._keys
         state.regions, state.tokens = self._regions, self._tokens
+        state.cap_messages = self._cap_messages
         state.log.extend(self._events)
         state.audit.extend(self._audited)
 

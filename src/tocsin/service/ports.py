@@ -18,6 +18,7 @@ from typing import Protocol
 
 from tocsin.domain.alerts import Alert
 from tocsin.domain.audit import Audited, AuditEntry
+from tocsin.domain.cap_messages import ImportedMessage
 from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region
 from tocsin.types import AlertId, Seq
@@ -123,6 +124,18 @@ class TokenRepository(Protocol):
     async def revoke(self, token_id: str, now: datetime) -> bool: ...
 
 
+class ImportedMessages(Protocol):
+    """The CAP messages imported from other authorities, by (sender, identifier)."""
+
+    async def find(self, sender: str, identifier: str) -> ImportedMessage | None: ...
+
+    async def alerts_of(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], AlertId]:
+        """(sender, identifier) -> the alert it acted on, for those of `keys` imported here."""
+        ...
+
+    async def add(self, message: ImportedMessage) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. `record` stages events and audit rows; they are written, numbered and
     chained when the unit commits, and `events` then holds what was appended."""
@@ -138,6 +151,9 @@ class UnitOfWork(Protocol):
 
     @property
     def tokens(self) -> TokenRepository: ...
+
+    @property
+    def cap_messages(self) -> ImportedMessages: ...
 
     def record(self, audited: Audited, events: Sequence[NewEvent] = ()) -> None: ...
 

@@ -16,6 +16,7 @@ from tocsin.domain.alerts import Alert
 from tocsin.domain.audit import Audited, AuditEntry
 from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region
+from tocsin.storage.cap_store import SqlImportedMessages
 from tocsin.storage.store import Store, Tx
 from tocsin.types import AlertId
 
@@ -91,6 +92,7 @@ class SqlUnitOfWork:
         self.keys = SqlKeys(tx)
         self.regions = SqlRegions(tx, store)
         self.tokens = SqlTokens(tx)
+        self.cap_messages = SqlImportedMessages(tx)
         self._staged: list[tuple[Audited, Sequence[NewEvent]]] = []
 
     def record(self, audited: Audited, events: Sequence[NewEvent] = ()) -> None:
