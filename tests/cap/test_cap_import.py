@@ -21,6 +21,7 @@ from tocsin.bootstrap import Tocsin
 from tocsin.cap.errors import CapInvalid, CapRefused, CapUnknownReference
 from tocsin.cap.render import CapConfig
 from tocsin.domain.alerts import Phase, RaiseAlert, Status, UpdateAlert
+from tocsin.domain.approval import ApprovalPolicy
 from tocsin.domain.auth import Actor, Role
 from tocsin.errors import Conflict, Forbidden, IllegalTransition, TocsinError
 from tocsin.service.cap_import import CapImportService, ImportResult
@@ -362,7 +363,7 @@ async def test_tocsin_understands_tocsin(tocsin: Tocsin, clock: ManualClock) -> 
         clock.advance(30)
         await step()
     publisher = CapPublisher(
-        tocsin.store,
+        CapStore(tocsin.store),
         tocsin.regions,
         tocsin.catalogue,
         tocsin.clock,
@@ -382,6 +383,189 @@ async def test_tocsin_understands_tocsin(tocsin: Tocsin, clock: ManualClock) -> 
         ("updated", "active", "missile", ("UA-05-R36", "UA-63")),
         ("ended", "ended", "missile", ("UA-05-R36", "UA-63")),
     ]
+
+
+# --- the rules every door applies ---------------------------------------------------------
+
+OPERATOR = Actor("kharkiv-duty", Role.OPERATOR, frozenset({"UA"}))
+STRICT = ApprovalPolicy(more_regions_than=3, free_text=True)
+
+
+def oblasts(tocsin: Tocsin, count: int) -> list[str]:
+    return [r.code for r in tocsin.regions.tree.children("UA")][:count]
+
+
+def covering(codes: list[str]) -> str:
+    return area("Oblasts", geocodes=[("ISO3166-2", code) for code in codes])
+
+
+async def state(tocsin: Tocsin) -> tuple[int, int, list[str]]:
+    """The event log's head, the audit trail's length and every open or held alert."""
+    alerts = await tocsin.store.open_alerts() + await tocsin.store.held_alerts()
+    entries = await tocsin.store.audit_entries()
+    return await tocsin.store.last_seq(), len(entries), sorted({a.id for a in alerts})
+
+
+async def test_an_actual_alert_the_two_person_rule_holds_is_imported_pending(
+    tocsin: Tocsin,
+) -> None:
+    tocsin.alerts.policy = STRICT
+    before = await tocsin.store.last_seq()
+    broad = message(infos=[info(areas=[covering(oblasts(tocsin, 8))])])
+    result = await imported(tocsin, broad, OPERATOR)
+    assert result.action == "raised" and result.created
+    assert result.alert.phase is Phase.PENDING
+    assert result.alert.approval is not None
+    assert await tocsin.store.last_seq() == before  # nothing goes out before approval
+    assert [a.id for a in await tocsin.store.held_alerts()] == [result.alert.id]
+    text_only = message("UA-KH-0002", infos=[info()])  # one oblast, but free text
+    assert (await imported(tocsin, text_only, OPERATOR)).alert.phase is Phase.PENDING
+    drill = message(
+        "UA-KH-0003", status="Exercise", infos=[info(areas=[covering(oblasts(tocsin, 8))])]
+    )
+    assert (await imported(tocsin, drill, OPERATOR)).alert.phase is Phase.ACTIVE
+
+
+async def test_an_update_may_not_widen_an_alert_past_the_two_person_rule(
+    tocsin: Tocsin, clock: ManualClock
+) -> None:
+    first = message()
+    raised = (await imported(tocsin, first, OPERATOR)).alert
+    tocsin.alerts.policy = STRICT
+    clock.advance(60)
+    wider = message(
+        "UA-KH-0002",
+        msg_type="Update",
+        references=[ref_of(first)],
+        sent=START + timedelta(minutes=1),
+        infos=[info(areas=[covering(oblasts(tocsin, 10))], headline="Missiles everywhere")],
+    )
+    before = await state(tocsin)
+    error = await refused(tocsin, wider, Conflict, OPERATOR)
+    assert (error.status, error.code, error.field) == (409, "approval_required", "regions")
+    assert await state(tocsin) == before
+    assert await CapStore(tocsin.store).imported("cap@kharkiv.example.ua", "UA-KH-0002") is None
+    assert await tocsin.alerts.get(raised.id) == raised
+    with pytest.raises(Conflict) as patched:  # as the same change through the API
+        await tocsin.alerts.update_alert(
+            raised.id, UpdateAlert(regions=oblasts(tocsin, 10), headline="Missiles"), OPERATOR
+        )
+    assert patched.value.code == "approval_required"
+
+
+async def test_new_free_text_by_update_needs_a_second_person(
+    tocsin: Tocsin, clock: ManualClock
+) -> None:
+    first = message()
+    await imported(tocsin, first, OPERATOR)
+    tocsin.alerts.policy = ApprovalPolicy(free_text=True)
+    clock.advance(60)
+    reworded = message(
+        "UA-KH-0002",
+        msg_type="Update",
+        references=[ref_of(first)],
+        infos=[info(headline="Something else entirely")],
+    )
+    error = await refused(tocsin, reworded, Conflict, OPERATOR)
+    assert error.code == "approval_required"
+    cancel = message("UA-KH-0003", msg_type="Cancel", references=[ref_of(first)], infos=[])
+    assert (await imported(tocsin, cancel, OPERATOR)).action == "cancelled"  # lowering is fine
+
+
+async def test_an_exercise_session_imports_no_actual_alert(
+    tocsin: Tocsin, clock: ManualClock
+) -> None:
+    session = Actor("olena", Role.OPERATOR, frozenset({"UA-63"}), session_mode="exercise")
+    before = await state(tocsin)
+    error = await refused(tocsin, message(), Forbidden, session)
+    assert error.field == "status" and "exercise mode" in error.message
+    assert await state(tocsin) == before
+    assert await CapStore(tocsin.store).imported("cap@kharkiv.example.ua", "UA-KH-0001") is None
+    drill = message("UA-KH-0002", status="Exercise")
+    assert (await imported(tocsin, drill, session)).alert.status is Status.EXERCISE
+    first = message("UA-KH-0003")  # an actual alert, raised by someone in actual mode
+    await imported(tocsin, first, OPERATOR)
+    clock.advance(60)
+    wider = [
+        area(geocodes=[("ISO3166-2", "UA-63")]),
+        area("Kharkiv again", polygons=[KHARKIV_CITY]),
+    ]
+    escalate = message(
+        "UA-KH-0004",
+        msg_type="Update",
+        references=[ref_of(first)],
+        infos=[info(event="Air raid", areas=wider, headline="Changed")],
+    )
+    error = await refused(tocsin, escalate, Forbidden, session)
+    assert error.field == "status"
+    cancel = message("UA-KH-0005", msg_type="Cancel", references=[ref_of(first)], infos=[])
+    assert (await imported(tocsin, cancel, session)).action == "cancelled"  # standing down
+
+
+async def test_every_import_leaves_one_audit_row(tocsin: Tocsin, clock: ManualClock) -> None:
+    start = len(await tocsin.store.audit_entries())
+    first = message(infos=[info(urgency="Expected", response="Prepare")])
+    raised = (await imported(tocsin, first, OPERATOR)).alert
+    clock.advance(60)
+    update = message(
+        "UA-KH-0002",
+        msg_type="Update",
+        sent=START + timedelta(minutes=1),
+        references=[ref_of(first)],
+        infos=[info(event="Drone attack")],
+    )
+    await imported(tocsin, update, OPERATOR)
+    await imported(tocsin, update, OPERATOR)  # a repeated delivery writes nothing
+    cancel = message("UA-KH-0003", msg_type="Cancel", references=[ref_of(first)], infos=[])
+    await imported(tocsin, cancel, OPERATOR)
+    again = message("UA-KH-0004", msg_type="Cancel", references=[ref_of(first)], infos=[])
+    await imported(tocsin, again, OPERATOR)  # over already: recorded, no change
+    entries = (await tocsin.store.audit_entries())[start:]
+    assert [e.action for e in entries] == ["cap.imported"] * 4
+    assert {e.target for e in entries} == {raised.id}
+    assert {e.actor for e in entries} == {"kharkiv-duty"}
+    assert [e.detail["message"]["identifier"] for e in entries] == [
+        "UA-KH-0001",
+        "UA-KH-0002",
+        "UA-KH-0003",
+        "UA-KH-0004",
+    ]
+    assert {e.detail["message"]["sender"] for e in entries} == {"cap@kharkiv.example.ua"}
+    assert [e.detail["message"]["msg_type"] for e in entries] == [
+        "Alert",
+        "Update",
+        "Cancel",
+        "Cancel",
+    ]
+    assert [[a["type"] for a in e.detail["alerts"]] for e in entries] == [
+        ["alert.raised"],
+        ["alert.activated", "alert.deescalated"],
+        ["alert.cancelled"],
+        [],
+    ]
+    assert [e.detail["action"] for e in entries] == ["raised", "updated", "cancelled", "unchanged"]
+    events = await CapStore(tocsin.store).alert_events(raised.id)
+    assert [s for e in entries for s in e.detail["events"]] == [e.seq for e in events]
+    assert (await tocsin.audit.verify()).ok
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        message(infos=[info(event="Flood", category="Met")]),
+        message(infos=[info(areas=[area(geocodes=[("ISO3166-2", "UA-30")])])]),
+        message("UA-KH-0009", msg_type="Update", references=[("x@y", "nope", START)]),
+    ],
+    ids=["unknown-event", "out-of-scope", "unknown-reference"],
+)
+async def test_a_refused_import_changes_nothing(tocsin: Tocsin, data: bytes) -> None:
+    actor = Actor("kharkiv-only", Role.OPERATOR, frozenset({"UA-63"}))
+    before = await state(tocsin)
+    with pytest.raises(TocsinError):
+        await imported(tocsin, data, actor)
+    assert await state(tocsin) == before
+    for identifier in ("UA-KH-0001", "UA-KH-0009"):
+        assert await CapStore(tocsin.store).imported("cap@kharkiv.example.ua", identifier) is None
 
 
 # --- real messages from other authorities --------------------------------------------------

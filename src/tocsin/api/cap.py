@@ -22,6 +22,7 @@ from tocsin.domain.alerts import Phase
 from tocsin.service.cap_import import CapImportService, ImportResult
 from tocsin.service.cap_publish import CapPublisher, Published
 from tocsin.service.queries import parse_statuses
+from tocsin.storage.cap_store import CapStore
 
 router = APIRouter(tags=["cap"])
 
@@ -36,7 +37,9 @@ _BODY = {"requestBody": {"required": True, "content": {
 
 def publisher(request: Request, tocsin: Tocsin) -> CapPublisher:
     config = CapConfig.from_settings(tocsin.settings, base_url=str(request.base_url))
-    return CapPublisher(tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock, config)
+    return CapPublisher(
+        CapStore(tocsin.store), tocsin.regions, tocsin.catalogue, tocsin.clock, config
+    )
 
 
 def importer(tocsin: Tocsin) -> CapImportService:

@@ -33,6 +33,7 @@ from tocsin.domain.auth import Actor, Role
 from tocsin.errors import InvalidInput, TocsinError, Unavailable
 from tocsin.service.cap_import import CapImportService
 from tocsin.service.cap_publish import CapPublisher
+from tocsin.storage.cap_store import CapStore
 
 app = typer.Typer(
     help="CAP 1.2: import, validate, render and verify messages.", no_args_is_help=True
@@ -150,7 +151,7 @@ def render(
 
     async def go(tocsin: Tocsin) -> bytes:
         cap = CapPublisher(
-            tocsin.store,
+            CapStore(tocsin.store),
             tocsin.regions,
             tocsin.catalogue,
             tocsin.clock,

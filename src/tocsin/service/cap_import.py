@@ -127,9 +127,7 @@ async def import_cap(
     return Outcome(result, "cap.imported", alert.id, detail, write, events)
 
 
-async def _replayed(
-    ctx: Context, known: ImportedMessage, msg: Message
-) -> Unchanged[ImportResult]:
+async def _replayed(ctx: Context, known: ImportedMessage, msg: Message) -> Unchanged[ImportResult]:
     """The same message again: the alert as it is now, and nothing written."""
     ctx.authorize_role(*ALERTING_ROLES)
     ctx.no_mode("a repeated delivery changes nothing")

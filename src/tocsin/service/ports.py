@@ -10,13 +10,13 @@ implement them, and `tocsin.service.memory` holds an in-memory unit of work for 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from tocsin.domain.alerts import Alert
+from tocsin.domain.alerts import Alert, Status
 from tocsin.domain.audit import Audited, AuditEntry
 from tocsin.domain.cap_messages import ImportedMessage
 from tocsin.domain.events import Event, NewEvent
@@ -85,6 +85,22 @@ class Target(Protocol):
     def url(self) -> str: ...
 
     async def deliver(self, event: Event) -> Delivered: ...
+
+
+class CapReads(Protocol):
+    """What CAP output is rendered from: the events of alerts, and the alerts a feed lists."""
+
+    async def alert_events(self, alert_id: AlertId) -> list[Event]:
+        """Every change of one alert, oldest first; empty when there is no such alert."""
+        ...
+
+    async def events_of(self, alert_ids: Iterable[AlertId]) -> dict[AlertId, list[Event]]: ...
+
+    async def feed_alerts(self, statuses: Iterable[Status], closed_since: datetime) -> list[Alert]:
+        """Open alerts, and those that closed at or after `closed_since`, newest first."""
+        ...
+
+    async def last_alert_change(self) -> datetime | None: ...
 
 
 class AlertRepository(Protocol):
