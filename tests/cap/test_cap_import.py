@@ -17,9 +17,10 @@ from cap_support import (
     shared,
 )
 
-from tocsin.bootstrap import Tocsin
+from tocsin.bootstrap import Tocsin, build
 from tocsin.cap.errors import CapInvalid, CapRefused, CapUnknownReference
 from tocsin.cap.render import CapConfig
+from tocsin.config import Settings
 from tocsin.domain.alerts import Phase, RaiseAlert, Status, UpdateAlert
 from tocsin.domain.approval import ApprovalPolicy
 from tocsin.domain.auth import Actor, Role
@@ -383,6 +384,48 @@ async def test_tocsin_understands_tocsin(tocsin: Tocsin, clock: ManualClock) -> 
         ("updated", "active", "missile", ("UA-05-R36", "UA-63")),
         ("ended", "ended", "missile", ("UA-05-R36", "UA-63")),
     ]
+
+
+BALLISTIC = {
+    "rank": 85,
+    "names": {"en": "Ballistic missile threat"},
+    "instructions": {"en": "Go to the shelter immediately."},
+    "cap": {
+        "category": "Security",
+        "event_code": "TOCSIN-BALLISTIC",
+        "urgency": "Immediate",
+        "severity": "Extreme",
+        "certainty": "Likely",
+        "response_type": "Shelter",
+    },
+    "keywords": ["iskander", "балістик"],
+}
+
+
+async def test_a_configured_threat_is_recognised_by_its_own_keywords(
+    database_url: str, clock: ManualClock
+) -> None:
+    settings = Settings(database_url=database_url, channels=(), threats={"ballistic": BALLISTIC})
+    app = await build(settings, clock=clock)
+    try:
+        importer = CapImportService(app.bus)
+        for identifier, event in [
+            ("B-1", "Iskander launch"),
+            ("B-2", "Загроза балістики"),
+            ("B-3", "Iskander and drone attack"),  # the most severe of both
+        ]:
+            data = message(identifier, infos=[info(event=event)])
+            assert (await importer.import_message(data, ADMIN)).alert.threat == "ballistic"
+        coded = message(
+            "B-4", infos=[info(event="Alert", event_code=("tocsin", "TOCSIN-BALLISTIC"))]
+        )
+        assert (await importer.import_message(coded, ADMIN)).alert.threat == "ballistic"
+        with pytest.raises(CapRefused) as unknown:
+            await importer.import_message(message("B-5", infos=[info(event="Meteor")]), ADMIN)
+        assert "TOCSIN-BALLISTIC" in unknown.value.message
+        assert "ballistic" in unknown.value.message
+    finally:
+        await app.close()
 
 
 # --- the rules every door applies ---------------------------------------------------------

@@ -30,7 +30,7 @@ from typing import Any
 
 from tocsin.cap.errors import CapInvalid, CapRefused, CapUnknownReference
 from tocsin.cap.geo import RegionMatcher
-from tocsin.cap.mapping import KEYWORDS, threat_for
+from tocsin.cap.mapping import threat_for
 from tocsin.cap.parse import Info, Message, parse, read
 from tocsin.cap.validate import check
 from tocsin.domain import alerts as rules
@@ -39,7 +39,7 @@ from tocsin.domain.alerts import Alert, Change, Phase, RaiseAlert, Status, Updat
 from tocsin.domain.auth import ALERTING_ROLES, Actor
 from tocsin.domain.cap_messages import MAX_KEY, ImportedMessage
 from tocsin.domain.regions import RegionTree
-from tocsin.domain.threats import EVENT_CODES, Catalogue
+from tocsin.domain.threats import Catalogue
 from tocsin.errors import Conflict, NotFound
 from tocsin.service.alerts import (
     change_detail,
@@ -265,11 +265,13 @@ def _threat(infos: Sequence[Info], catalogue: Catalogue) -> ThreatId:
     threat = threat_for(infos, catalogue)
     if threat is None:
         events = ", ".join(sorted({repr(i.event) for i in infos}))
+        codes = [t.cap.event_code for t in catalogue.ordered()]
+        named = [t.id for t in catalogue.ordered() if t.keywords]
         raise CapRefused(
             f"event {events} is not an air threat tocsin knows: send an eventCode "
-            f"(valueName tocsin, value one of {', '.join(EVENT_CODES)}) or an event in "
+            f"(valueName tocsin, value one of {', '.join(codes)}) or an event in "
             "category Security, Safety, CBRNE or Other that names one "
-            f"({', '.join(sorted(KEYWORDS))}: e.g. 'missile', 'drone', 'air raid')",
+            f"({', '.join(sorted(named))}: e.g. 'missile', 'drone', 'air raid')",
             field=f"{infos[0].path}/event",
             code="cap_unknown_event",
         )

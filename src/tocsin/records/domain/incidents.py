@@ -34,7 +34,6 @@ from tocsin.records.domain.claims import (
     INITIAL_STATUSES,
     MAX_NAME,
     MAX_NOTE,
-    WEAPON_ALIASES,
     WEAPON_MEASURES,
     Claim,
     ClaimStatus,
@@ -487,7 +486,8 @@ def threat_id(value: str, catalogue: Catalogue, field: str) -> ThreatId:
         raise InvalidInput(f"a threat type is an id such as missile; got {value!r}", field=field)
     key = value.strip()
     if key not in catalogue:
-        key = WEAPON_ALIASES.get(key.lower().replace(" ", "_"), key)
+        alias = catalogue.by_alias(key)
+        key = key if alias is None else alias.id
     return catalogue.require(key, field=field).id
 
 
