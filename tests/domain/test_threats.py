@@ -17,6 +17,7 @@ from tocsin.domain.threats import (
     NEUTRAL_COLOR,
     SIREN_PATTERNS,
     Catalogue,
+    IncidentMapping,
     SirenPattern,
     builtin,
 )
@@ -501,6 +502,19 @@ def test_a_new_type_brings_its_own_keywords_and_aliases() -> None:
     assert "keywords" not in drone.to_json("en")  # not part of the public listing
 
 
+def test_an_override_changes_one_field_of_the_incident_mapping() -> None:
+    catalogue = builtin().with_overrides({"uav": {"incident": {"sub_event_type": "Drone strike"}}})
+    assert catalogue["uav"].incident == IncidentMapping(
+        "Explosions/Remote violence", "Drone strike"
+    )
+    assert builtin()["uav"].incident.sub_event_type == "Air/drone strike"
+
+
+def test_a_new_type_is_exported_as_a_missile_unless_it_says_otherwise() -> None:
+    drone = builtin().with_overrides(new_drone())["drone"]
+    assert drone.incident == builtin()["missile"].incident
+
+
 def test_an_override_replaces_the_keywords() -> None:
     catalogue = builtin().with_overrides({"uav": {"keywords": ["geran"]}})
     assert catalogue["uav"].keywords == ("geran",)
@@ -537,6 +551,9 @@ BAD_OVERRIDES = [
     ({"uav": {"siren": {"seconds": 601}}}, "threats.uav.siren.seconds", "1 to 600"),
     ({"uav": {"siren": {"seconds": "90"}}}, "threats.uav.siren.seconds", "whole number"),
     ({"uav": {"siren": {"pattern": "none", "seconds": 60}}}, "threats.uav.siren.seconds", "0"),
+    ({"uav": {"incident": "Battles"}}, "threats.uav.incident", "table"),
+    ({"uav": {"incident": {"type": "Battles"}}}, "threats.uav.incident.type", "event_type"),
+    ({"uav": {"incident": {"event_type": ""}}}, "threats.uav.incident.event_type", "non-empty"),
     ({"uav": {"keywords": "drone"}}, "threats.uav.keywords", "list"),
     ({"uav": {"keywords": ["drone", " "]}}, "threats.uav.keywords[1]", "non-empty"),
     ({"uav": {"aliases": ["drone", 3]}}, "threats.uav.aliases[1]", "text"),

@@ -149,6 +149,18 @@ class CapMapping:
 
 
 @dataclass(frozen=True, slots=True)
+class IncidentMapping:
+    """How an incident of this threat is classed in conflict-event exports (ACLED style)."""
+
+    event_type: str
+    sub_event_type: str
+
+
+REMOTE_VIOLENCE: Final = "Explosions/Remote violence"
+SHELLING: Final = IncidentMapping(REMOTE_VIOLENCE, "Shelling/artillery/missile attack")
+
+
+@dataclass(frozen=True, slots=True)
 class ThreatType:
     """One kind of threat.
 
@@ -156,7 +168,7 @@ class ThreatType:
     everyone must do now; `measures` the protective measures in force while it lasts.
     `keywords` name it in another authority's CAP `info/event` (matched at the start of a
     word, in any case: "ракет" finds «Ракетна небезпека»); `aliases` are the common words for
-    it in claims and incidents ("drone" for uav).
+    it in claims and incidents ("drone" for uav); `incident` how its incidents are exported.
     """
 
     id: ThreatId
@@ -170,6 +182,7 @@ class ThreatType:
     color: str
     keywords: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    incident: IncidentMapping = SHELLING
 
     def name(self, lang: Lang) -> str:
         return pick(self.names, lang) or self.id
@@ -470,6 +483,13 @@ def _aliases(value: Any, current: tuple[str, ...], at: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_alias_key(word) for word in words))
 
 
+def _incident(value: Any, current: IncidentMapping, at: str) -> IncidentMapping:
+    fields = _table(value, at)
+    _only(fields, ("event_type", "sub_event_type"), at)
+    changes = {name: _text(v, f"{at}.{name}") for name, v in fields.items()}
+    return replace(current, **changes)
+
+
 def _color(value: Any, current: str, at: str) -> str:
     if isinstance(value, str) and _COLOR.fullmatch(value):
         return value.lower()
@@ -487,4 +507,5 @@ _FIELDS: Final[Mapping[str, _Parser]] = {
     "color": _color,
     "keywords": _keywords,
     "aliases": _aliases,
+    "incident": _incident,
 }
