@@ -24,9 +24,15 @@ from tocsin.config import Settings
 from tocsin.domain.alerts import Phase, RaiseAlert, Status, UpdateAlert
 from tocsin.domain.approval import ApprovalPolicy
 from tocsin.domain.auth import Actor, Role
+from tocsin.domain.regions import RegionTree
+from tocsin.domain.threats import builtin
 from tocsin.errors import Conflict, Forbidden, IllegalTransition, TocsinError
+from tocsin.regions.packs import load_pack
+from tocsin.service import cap_import
+from tocsin.service.bus import CommandBus
 from tocsin.service.cap_import import CapImportService, ImportResult
 from tocsin.service.cap_publish import CapPublisher
+from tocsin.service.memory import MemoryUnitOfWorkFactory
 from tocsin.service.ports import ManualClock
 from tocsin.storage.cap_store import CapStore
 
@@ -609,6 +615,24 @@ async def test_a_refused_import_changes_nothing(tocsin: Tocsin, data: bytes) -> 
     assert await state(tocsin) == before
     for identifier in ("UA-KH-0001", "UA-KH-0009"):
         assert await CapStore(tocsin.store).imported("cap@kharkiv.example.ua", identifier) is None
+
+
+async def test_an_import_runs_on_the_in_memory_unit_of_work(clock: ManualClock) -> None:
+    tree = RegionTree([r for name in Settings().packs for r in load_pack(name)])
+    factory = MemoryUnitOfWorkFactory()
+    bus = CommandBus(factory, clock, tree=lambda: tree, catalogue=builtin(), policy=STRICT)
+    cap_import.register(bus)
+    importer = CapImportService(bus)
+    held = await importer.import_message(message(), OPERATOR)
+    assert held.alert.phase is Phase.PENDING
+    state = factory.state
+    assert list(state.cap_messages) == [("cap@kharkiv.example.ua", "UA-KH-0001")]
+    assert [e.action for e in state.audit] == ["cap.imported"] and state.log == []
+    assert (await importer.import_message(message(), OPERATOR)).action == "replayed"
+    kyiv = message("UA-KH-0002", infos=[info(areas=[area(geocodes=[("ISO3166-2", "UA-30")])])])
+    with pytest.raises(Forbidden):
+        await importer.import_message(kyiv, Actor("kharkiv", Role.OPERATOR, frozenset({"UA-63"})))
+    assert len(state.cap_messages) == len(state.audit) == len(state.alerts) == 1
 
 
 # --- real messages from other authorities --------------------------------------------------
