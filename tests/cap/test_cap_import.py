@@ -475,6 +475,26 @@ async def test_an_actual_alert_the_two_person_rule_holds_is_imported_pending(
     assert (await imported(tocsin, drill, OPERATOR)).alert.phase is Phase.ACTIVE
 
 
+@pytest.mark.parametrize("msg_type", ["Cancel", "Update"])
+async def test_a_cancel_or_all_clear_withdraws_a_held_alert(
+    tocsin: Tocsin, clock: ManualClock, msg_type: str
+) -> None:
+    tocsin.alerts.policy = STRICT
+    first = message()
+    held = (await imported(tocsin, first, OPERATOR)).alert
+    clock.advance(60)
+    clear = [info(response="AllClear", urgency="Past")] if msg_type == "Update" else []
+    closing = message("UA-KH-0002", msg_type=msg_type, references=[ref_of(first)], infos=clear)
+    before = await tocsin.store.last_seq()
+    result = await imported(tocsin, closing, OPERATOR)
+    assert result.action == "withdrawn" and result.alert.phase is Phase.REJECTED
+    assert await tocsin.store.last_seq() == before  # it never went out, so nothing to say
+    assert await tocsin.store.held_alerts() == []
+    approver = Actor("approver", Role.APPROVER, frozenset({"UA"}))
+    with pytest.raises(IllegalTransition):
+        await tocsin.alerts.approve(held.id, approver)
+
+
 async def test_an_update_may_not_widen_an_alert_past_the_two_person_rule(
     tocsin: Tocsin, clock: ManualClock
 ) -> None:

@@ -13,6 +13,7 @@ so a refused message changes nothing and a repeated delivery is recognised:
     Update              change its threat, regions, texts, expiry (activate a pre-alert first
                         when the urgency becomes Immediate)
     Cancel              cancel the alert it refers to (the note is the cancel message)
+    Cancel or all-clear for an alert held for approval    withdraw it (it never goes out)
     same sender + identifier again                                  no-op, the alert as it is
 
 Refused with a reason naming the element: status System/Draft, scope other than Public,
@@ -60,7 +61,7 @@ MAX_SOURCE = 200
 @dataclass(frozen=True, slots=True)
 class ImportResult:
     alert: Alert
-    action: str  # raised, updated, ended, cancelled, unchanged or replayed
+    action: str  # raised, updated, ended, cancelled, withdrawn, unchanged or replayed
     message: ImportedMessage
 
     @property
@@ -216,7 +217,11 @@ def _follow(alert: Alert, msg: Message, ctx: Context) -> tuple[list[Change], str
             code="cap_status_mismatch",
         )
     closing = msg.msg_type == "Cancel" or not _live(msg.infos)
-    if closing and not alert.is_open:
+    if closing and alert.phase is Phase.PENDING:  # withdrawn before a second person saw it
+        reason = _clip(msg.note, rules.MAX_MESSAGE) or f"{msg.msg_type} from {msg.sender}"
+        withdrawn = rules.reject_alert(alert, now=ctx.now, by=ctx.actor.label, reason=reason)
+        changes, action = [withdrawn], "withdrawn"
+    elif closing and not alert.is_open:
         changes, action = [], "unchanged"  # a second all-clear or cancel changes nothing
     elif msg.msg_type == "Cancel":
         message = _clip(msg.note, rules.MAX_MESSAGE)
