@@ -113,7 +113,14 @@ async def import_cap(
             await uow.alerts.save(alert)
         await uow.cap_messages.add(record)
 
-    detail: dict[str, Any] = {
+    events = [event for ch in changes for event in change_events(ch, ctx)]
+    result = ImportResult(alert, action, record)
+    return Outcome(result, "cap.imported", alert.id, _detail(msg, action, changes), write, events)
+
+
+def _detail(msg: Message, action: str, changes: Sequence[Change]) -> dict[str, Any]:
+    """The audit row of an import: the message, and what it did to the alert."""
+    return {
         "message": {
             "sender": msg.sender,
             "identifier": msg.identifier,
@@ -123,9 +130,6 @@ async def import_cap(
         "action": action,
         "alerts": [{"type": ch.type.value, **change_detail(ch)} for ch in changes],
     }
-    events = [event for ch in changes for event in change_events(ch, ctx)]
-    result = ImportResult(alert, action, record)
-    return Outcome(result, "cap.imported", alert.id, detail, write, events)
 
 
 async def _replayed(ctx: Context, known: ImportedMessage, msg: Message) -> Unchanged[ImportResult]:
