@@ -17,6 +17,7 @@ from tocsin.records.handlers.incidents import IncidentService
 from tocsin.records.handlers.stats import StatsService
 from tocsin.regions.packs import load_pack
 from tocsin.service import alerts as alert_handlers
+from tocsin.service import cap_import
 from tocsin.service.accounts import AccountService
 from tocsin.service.alerts import AlertService
 from tocsin.service.audit import AuditService
@@ -122,6 +123,7 @@ async def build(
     alert_handlers.register(bus)
     incident_commands.register(bus)
     history_handlers.register(bus)
+    cap_import.register(bus)
     alerts = AlertService(bus, store)
     audit = AuditService(bus, store, store.audit_key)
     tokens = TokenService(store, regions, clock)

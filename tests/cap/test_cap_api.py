@@ -28,7 +28,9 @@ from lxml import etree
 from tocsin.bootstrap import Tocsin
 from tocsin.cap.parse import MAX_BYTES
 from tocsin.cap.validate import problems
+from tocsin.domain.approval import ApprovalPolicy
 from tocsin.service.ports import ManualClock
+from tocsin.storage.cap_store import CapStore
 
 ATOM = {"atom": "http://www.w3.org/2005/Atom", "cap": NS["cap"]}
 
@@ -376,3 +378,126 @@ async def test_import_needs_an_xml_content_type(
     response = await post(http, message(), await token(tocsin), content_type)
     assert response.status_code == 415
     assert response.json()["field"] == "content-type"
+
+
+# --- the rules every door applies: CAP import answers as `POST /v1/alerts` and PATCH do ------
+
+
+def oblasts(tocsin: Tocsin, count: int) -> list[str]:
+    return [r.code for r in tocsin.regions.tree.children("UA")][:count]
+
+
+def covering(codes: list[str]) -> str:
+    return area("Oblasts", geocodes=[("ISO3166-2", code) for code in codes])
+
+
+def strict(tocsin: Tocsin) -> None:
+    tocsin.alerts.policy = ApprovalPolicy(more_regions_than=3, free_text=True)
+
+
+async def written(tocsin: Tocsin) -> tuple[int, int, list[str]]:
+    alerts = await tocsin.store.open_alerts() + await tocsin.store.held_alerts()
+    entries = await tocsin.store.audit_entries()
+    return await tocsin.store.last_seq(), len(entries), sorted({a.id for a in alerts})
+
+
+async def test_an_import_the_two_person_rule_holds_waits_for_approval(
+    http: httpx.AsyncClient, tocsin: Tocsin
+) -> None:
+    strict(tocsin)
+    operator = await token(tocsin, "operator", "UA")
+    eight = oblasts(tocsin, 8)
+    direct = await http.post(
+        "/v1/alerts",
+        headers=operator,
+        json={"threat": "missile", "regions": eight, "text": "Missiles launched"},
+    )
+    assert direct.status_code == 202 and direct.json()["phase"] == "pending"
+    before = await tocsin.store.last_seq()
+    response = await post(http, message(infos=[info(areas=[covering(eight)])]), operator)
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["action"] == "raised" and body["alert"]["phase"] == "pending"
+    assert body["alert"]["approval"]["reason"].startswith("it covers 8")
+    assert await tocsin.store.last_seq() == before  # nothing went out
+    assert (await http.get("/v1/alerts/active")).json()["alerts"] == []
+    approver = await token(tocsin, "approver", "UA")
+    approved = await http.post(f"/v1/alerts/{body['alert']['id']}/approve", headers=approver)
+    assert approved.status_code == 200 and approved.json()["phase"] == "active"
+
+
+async def test_an_update_that_widens_needs_approval_as_a_patch_does(
+    http: httpx.AsyncClient, tocsin: Tocsin, clock: ManualClock
+) -> None:
+    operator = await token(tocsin, "operator", "UA")
+    first = message()
+    alert_id = (await post(http, first, operator)).json()["alert"]["id"]
+    strict(tocsin)
+    clock.advance(60)
+    ten = oblasts(tocsin, 10)
+    patched = await http.patch(
+        f"/v1/alerts/{alert_id}", headers=operator, json={"regions": ten, "text": "Everywhere"}
+    )
+    assert patched.status_code == 409 and patched.json()["code"] == "approval_required"
+    update = message(
+        "UA-KH-0002",
+        msg_type="Update",
+        references=[ref_of(first)],
+        sent=START + timedelta(minutes=1),
+        infos=[info(areas=[covering(ten)], description="Missiles everywhere")],
+    )
+    before = await written(tocsin)
+    response = await post(http, update, operator)
+    assert response.status_code == 409, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert (response.json()["code"], response.json()["field"]) == ("approval_required", "regions")
+    assert await written(tocsin) == before
+    assert await CapStore(tocsin.store).imported("cap@kharkiv.example.ua", "UA-KH-0002") is None
+    alert = (await http.get(f"/v1/alerts/{alert_id}")).json()
+    assert [r["code"] for r in alert["regions"]] == ["UA-63"]
+
+
+@pytest.fixture
+async def console(tocsin: Tocsin) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser's client, over https (the session cookie is Secure)."""
+    await tocsin.accounts.create("olena", "correct horse battery", "operator", ["UA-63"])
+    async with cap_client(tocsin) as client:
+        client.base_url = httpx.URL("https://tocsin.test")
+        yield client
+
+
+async def test_a_console_session_in_exercise_mode_imports_no_actual_alert(
+    console: httpx.AsyncClient, tocsin: Tocsin
+) -> None:
+    login = await console.post(
+        "/v1/session", json={"username": "olena", "password": "correct horse battery"}
+    )
+    assert login.status_code == 200 and login.json()["mode"] == "exercise"
+    csrf = {"X-CSRF-Token": login.json()["csrf_token"]}
+    before = await written(tocsin)
+    response = await post(console, message(), csrf)
+    assert response.status_code == 403, response.text
+    assert response.json()["field"] == "status"
+    assert await written(tocsin) == before
+    assert await CapStore(tocsin.store).imported("cap@kharkiv.example.ua", "UA-KH-0001") is None
+    drill = await post(console, message("UA-KH-0002", status="Exercise"), csrf)
+    assert drill.status_code == 201 and drill.json()["alert"]["status"] == "exercise"
+
+
+async def test_each_import_over_http_leaves_an_audit_row(
+    http: httpx.AsyncClient, tocsin: Tocsin
+) -> None:
+    auth = await token(tocsin, "automation", "UA-63")
+    start = len(await tocsin.store.audit_entries())
+    response = await post(http, message(), auth)
+    assert response.status_code == 201
+    assert (await post(http, message(), auth)).status_code == 200  # a replay: no row
+    [entry] = (await tocsin.store.audit_entries())[start:]
+    assert (entry.action, entry.target) == ("cap.imported", response.json()["alert"]["id"])
+    assert entry.detail["message"] == {
+        "sender": "cap@kharkiv.example.ua",
+        "identifier": "UA-KH-0001",
+        "sent": START.isoformat(),
+        "msg_type": "Alert",
+    }
+    assert [a["type"] for a in entry.detail["alerts"]] == ["alert.raised"]

@@ -17,14 +17,22 @@ from cap_support import (
     shared,
 )
 
-from tocsin.bootstrap import Tocsin
+from tocsin.bootstrap import Tocsin, build
 from tocsin.cap.errors import CapInvalid, CapRefused, CapUnknownReference
 from tocsin.cap.render import CapConfig
+from tocsin.config import Settings
 from tocsin.domain.alerts import Phase, RaiseAlert, Status, UpdateAlert
+from tocsin.domain.approval import ApprovalPolicy
 from tocsin.domain.auth import Actor, Role
+from tocsin.domain.regions import RegionTree
+from tocsin.domain.threats import builtin
 from tocsin.errors import Conflict, Forbidden, IllegalTransition, TocsinError
+from tocsin.regions.packs import load_pack
+from tocsin.service import cap_import
+from tocsin.service.bus import CommandBus
 from tocsin.service.cap_import import CapImportService, ImportResult
 from tocsin.service.cap_publish import CapPublisher
+from tocsin.service.memory import MemoryUnitOfWorkFactory
 from tocsin.service.ports import ManualClock
 from tocsin.storage.cap_store import CapStore
 
@@ -33,9 +41,7 @@ KHARKIV_AUTOMATION = Actor("kharkiv-feed", Role.AUTOMATION, frozenset({"UA-63"})
 
 
 def service(tocsin: Tocsin) -> CapImportService:
-    return CapImportService(
-        tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock, tocsin.listeners
-    )
+    return CapImportService(tocsin.bus)
 
 
 async def imported(tocsin: Tocsin, data: bytes, actor: Actor = ADMIN) -> ImportResult:
@@ -346,10 +352,8 @@ async def test_listeners_hear_of_imported_alerts(tocsin: Tocsin) -> None:
         def committed(self, events: object) -> None:
             heard.extend(e.type for e in events)  # type: ignore[attr-defined]
 
-    importer = CapImportService(
-        tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock, [Listener()]
-    )
-    await importer.import_message(message(), ADMIN)
+    tocsin.bus.listeners.append(Listener())
+    await imported(tocsin, message())
     assert heard == ["alert.raised"]
 
 
@@ -366,7 +370,7 @@ async def test_tocsin_understands_tocsin(tocsin: Tocsin, clock: ManualClock) -> 
         clock.advance(30)
         await step()
     publisher = CapPublisher(
-        tocsin.store,
+        CapStore(tocsin.store),
         tocsin.regions,
         tocsin.catalogue,
         tocsin.clock,
@@ -386,6 +390,269 @@ async def test_tocsin_understands_tocsin(tocsin: Tocsin, clock: ManualClock) -> 
         ("updated", "active", "missile", ("UA-05-R36", "UA-63")),
         ("ended", "ended", "missile", ("UA-05-R36", "UA-63")),
     ]
+
+
+BALLISTIC = {
+    "rank": 85,
+    "names": {"en": "Ballistic missile threat"},
+    "instructions": {"en": "Go to the shelter immediately."},
+    "cap": {
+        "category": "Security",
+        "event_code": "TOCSIN-BALLISTIC",
+        "urgency": "Immediate",
+        "severity": "Extreme",
+        "certainty": "Likely",
+        "response_type": "Shelter",
+    },
+    "keywords": ["iskander", "балістик"],
+}
+
+
+async def test_a_configured_threat_is_recognised_by_its_own_keywords(
+    database_url: str, clock: ManualClock
+) -> None:
+    settings = Settings(database_url=database_url, channels=(), threats={"ballistic": BALLISTIC})
+    app = await build(settings, clock=clock)
+    try:
+        importer = CapImportService(app.bus)
+        for identifier, event in [
+            ("B-1", "Iskander launch"),
+            ("B-2", "Загроза балістики"),
+            ("B-3", "Iskander and drone attack"),  # the most severe of both
+        ]:
+            data = message(identifier, infos=[info(event=event)])
+            assert (await importer.import_message(data, ADMIN)).alert.threat == "ballistic"
+        coded = message(
+            "B-4", infos=[info(event="Alert", event_code=("tocsin", "TOCSIN-BALLISTIC"))]
+        )
+        assert (await importer.import_message(coded, ADMIN)).alert.threat == "ballistic"
+        with pytest.raises(CapRefused) as unknown:
+            await importer.import_message(message("B-5", infos=[info(event="Meteor")]), ADMIN)
+        assert "TOCSIN-BALLISTIC" in unknown.value.message
+        assert "ballistic" in unknown.value.message
+    finally:
+        await app.close()
+
+
+# --- the rules every door applies ---------------------------------------------------------
+
+OPERATOR = Actor("kharkiv-duty", Role.OPERATOR, frozenset({"UA"}))
+STRICT = ApprovalPolicy(more_regions_than=3, free_text=True)
+
+
+def oblasts(tocsin: Tocsin, count: int) -> list[str]:
+    return [r.code for r in tocsin.regions.tree.children("UA")][:count]
+
+
+def covering(codes: list[str]) -> str:
+    return area("Oblasts", geocodes=[("ISO3166-2", code) for code in codes])
+
+
+async def state(tocsin: Tocsin) -> tuple[int, int, list[str]]:
+    """The event log's head, the audit trail's length and every open or held alert."""
+    alerts = await tocsin.store.open_alerts() + await tocsin.store.held_alerts()
+    entries = await tocsin.store.audit_entries()
+    return await tocsin.store.last_seq(), len(entries), sorted({a.id for a in alerts})
+
+
+async def test_an_actual_alert_the_two_person_rule_holds_is_imported_pending(
+    tocsin: Tocsin,
+) -> None:
+    tocsin.alerts.policy = STRICT
+    before = await tocsin.store.last_seq()
+    broad = message(infos=[info(areas=[covering(oblasts(tocsin, 8))])])
+    result = await imported(tocsin, broad, OPERATOR)
+    assert result.action == "raised" and result.created
+    assert result.alert.phase is Phase.PENDING
+    assert result.alert.approval is not None
+    assert await tocsin.store.last_seq() == before  # nothing goes out before approval
+    assert [a.id for a in await tocsin.store.held_alerts()] == [result.alert.id]
+    text_only = message("UA-KH-0002", infos=[info()])  # one oblast, but free text
+    assert (await imported(tocsin, text_only, OPERATOR)).alert.phase is Phase.PENDING
+    drill = message(
+        "UA-KH-0003", status="Exercise", infos=[info(areas=[covering(oblasts(tocsin, 8))])]
+    )
+    assert (await imported(tocsin, drill, OPERATOR)).alert.phase is Phase.ACTIVE
+
+
+@pytest.mark.parametrize("msg_type", ["Cancel", "Update"])
+async def test_a_cancel_or_all_clear_withdraws_a_held_alert(
+    tocsin: Tocsin, clock: ManualClock, msg_type: str
+) -> None:
+    tocsin.alerts.policy = STRICT
+    first = message()
+    held = (await imported(tocsin, first, OPERATOR)).alert
+    clock.advance(60)
+    clear = [info(response="AllClear", urgency="Past")] if msg_type == "Update" else []
+    closing = message("UA-KH-0002", msg_type=msg_type, references=[ref_of(first)], infos=clear)
+    before = await tocsin.store.last_seq()
+    result = await imported(tocsin, closing, OPERATOR)
+    assert result.action == "withdrawn" and result.alert.phase is Phase.REJECTED
+    assert await tocsin.store.last_seq() == before  # it never went out, so nothing to say
+    assert await tocsin.store.held_alerts() == []
+    approver = Actor("approver", Role.APPROVER, frozenset({"UA"}))
+    with pytest.raises(IllegalTransition):
+        await tocsin.alerts.approve(held.id, approver)
+
+
+async def test_an_update_may_not_widen_an_alert_past_the_two_person_rule(
+    tocsin: Tocsin, clock: ManualClock
+) -> None:
+    first = message()
+    raised = (await imported(tocsin, first, OPERATOR)).alert
+    tocsin.alerts.policy = STRICT
+    clock.advance(60)
+    wider = message(
+        "UA-KH-0002",
+        msg_type="Update",
+        references=[ref_of(first)],
+        sent=START + timedelta(minutes=1),
+        infos=[info(areas=[covering(oblasts(tocsin, 10))], headline="Missiles everywhere")],
+    )
+    before = await state(tocsin)
+    error = await refused(tocsin, wider, Conflict, OPERATOR)
+    assert (error.status, error.code, error.field) == (409, "approval_required", "regions")
+    assert await state(tocsin) == before
+    assert await CapStore(tocsin.store).imported("cap@kharkiv.example.ua", "UA-KH-0002") is None
+    assert await tocsin.alerts.get(raised.id) == raised
+    with pytest.raises(Conflict) as patched:  # as the same change through the API
+        await tocsin.alerts.update_alert(
+            raised.id, UpdateAlert(regions=oblasts(tocsin, 10), headline="Missiles"), OPERATOR
+        )
+    assert patched.value.code == "approval_required"
+
+
+async def test_new_free_text_by_update_needs_a_second_person(
+    tocsin: Tocsin, clock: ManualClock
+) -> None:
+    first = message()
+    await imported(tocsin, first, OPERATOR)
+    tocsin.alerts.policy = ApprovalPolicy(free_text=True)
+    clock.advance(60)
+    reworded = message(
+        "UA-KH-0002",
+        msg_type="Update",
+        references=[ref_of(first)],
+        infos=[info(headline="Something else entirely")],
+    )
+    error = await refused(tocsin, reworded, Conflict, OPERATOR)
+    assert error.code == "approval_required"
+    cancel = message("UA-KH-0003", msg_type="Cancel", references=[ref_of(first)], infos=[])
+    assert (await imported(tocsin, cancel, OPERATOR)).action == "cancelled"  # lowering is fine
+
+
+async def test_an_exercise_session_imports_no_actual_alert(
+    tocsin: Tocsin, clock: ManualClock
+) -> None:
+    session = Actor("olena", Role.OPERATOR, frozenset({"UA-63"}), session_mode="exercise")
+    before = await state(tocsin)
+    error = await refused(tocsin, message(), Forbidden, session)
+    assert error.field == "status" and "exercise mode" in error.message
+    assert await state(tocsin) == before
+    assert await CapStore(tocsin.store).imported("cap@kharkiv.example.ua", "UA-KH-0001") is None
+    drill = message("UA-KH-0002", status="Exercise")
+    assert (await imported(tocsin, drill, session)).alert.status is Status.EXERCISE
+    first = message("UA-KH-0003")  # an actual alert, raised by someone in actual mode
+    await imported(tocsin, first, OPERATOR)
+    clock.advance(60)
+    wider = [
+        area(geocodes=[("ISO3166-2", "UA-63")]),
+        area("Kharkiv again", polygons=[KHARKIV_CITY]),
+    ]
+    escalate = message(
+        "UA-KH-0004",
+        msg_type="Update",
+        references=[ref_of(first)],
+        infos=[info(event="Air raid", areas=wider, headline="Changed")],
+    )
+    error = await refused(tocsin, escalate, Forbidden, session)
+    assert error.field == "status"
+    cancel = message("UA-KH-0005", msg_type="Cancel", references=[ref_of(first)], infos=[])
+    assert (await imported(tocsin, cancel, session)).action == "cancelled"  # standing down
+
+
+async def test_every_import_leaves_one_audit_row(tocsin: Tocsin, clock: ManualClock) -> None:
+    start = len(await tocsin.store.audit_entries())
+    first = message(infos=[info(urgency="Expected", response="Prepare")])
+    raised = (await imported(tocsin, first, OPERATOR)).alert
+    clock.advance(60)
+    update = message(
+        "UA-KH-0002",
+        msg_type="Update",
+        sent=START + timedelta(minutes=1),
+        references=[ref_of(first)],
+        infos=[info(event="Drone attack")],
+    )
+    await imported(tocsin, update, OPERATOR)
+    await imported(tocsin, update, OPERATOR)  # a repeated delivery writes nothing
+    cancel = message("UA-KH-0003", msg_type="Cancel", references=[ref_of(first)], infos=[])
+    await imported(tocsin, cancel, OPERATOR)
+    again = message("UA-KH-0004", msg_type="Cancel", references=[ref_of(first)], infos=[])
+    await imported(tocsin, again, OPERATOR)  # over already: recorded, no change
+    entries = (await tocsin.store.audit_entries())[start:]
+    assert [e.action for e in entries] == ["cap.imported"] * 4
+    assert {e.target for e in entries} == {raised.id}
+    assert {e.actor for e in entries} == {"kharkiv-duty"}
+    assert [e.detail["message"]["identifier"] for e in entries] == [
+        "UA-KH-0001",
+        "UA-KH-0002",
+        "UA-KH-0003",
+        "UA-KH-0004",
+    ]
+    assert {e.detail["message"]["sender"] for e in entries} == {"cap@kharkiv.example.ua"}
+    assert [e.detail["message"]["msg_type"] for e in entries] == [
+        "Alert",
+        "Update",
+        "Cancel",
+        "Cancel",
+    ]
+    assert [[a["type"] for a in e.detail["alerts"]] for e in entries] == [
+        ["alert.raised"],
+        ["alert.activated", "alert.deescalated"],
+        ["alert.cancelled"],
+        [],
+    ]
+    assert [e.detail["action"] for e in entries] == ["raised", "updated", "cancelled", "unchanged"]
+    events = await CapStore(tocsin.store).alert_events(raised.id)
+    assert [s for e in entries for s in e.detail["events"]] == [e.seq for e in events]
+    assert (await tocsin.audit.verify()).ok
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        message(infos=[info(event="Flood", category="Met")]),
+        message(infos=[info(areas=[area(geocodes=[("ISO3166-2", "UA-30")])])]),
+        message("UA-KH-0009", msg_type="Update", references=[("x@y", "nope", START)]),
+    ],
+    ids=["unknown-event", "out-of-scope", "unknown-reference"],
+)
+async def test_a_refused_import_changes_nothing(tocsin: Tocsin, data: bytes) -> None:
+    actor = Actor("kharkiv-only", Role.OPERATOR, frozenset({"UA-63"}))
+    before = await state(tocsin)
+    with pytest.raises(TocsinError):
+        await imported(tocsin, data, actor)
+    assert await state(tocsin) == before
+    for identifier in ("UA-KH-0001", "UA-KH-0009"):
+        assert await CapStore(tocsin.store).imported("cap@kharkiv.example.ua", identifier) is None
+
+
+async def test_an_import_runs_on_the_in_memory_unit_of_work(clock: ManualClock) -> None:
+    tree = RegionTree([r for name in Settings().packs for r in load_pack(name)])
+    factory = MemoryUnitOfWorkFactory()
+    bus = CommandBus(factory, clock, tree=lambda: tree, catalogue=builtin(), policy=STRICT)
+    cap_import.register(bus)
+    importer = CapImportService(bus)
+    held = await importer.import_message(message(), OPERATOR)
+    assert held.alert.phase is Phase.PENDING
+    state = factory.state
+    assert list(state.cap_messages) == [("cap@kharkiv.example.ua", "UA-KH-0001")]
+    assert [e.action for e in state.audit] == ["cap.imported"] and state.log == []
+    assert (await importer.import_message(message(), OPERATOR)).action == "replayed"
+    kyiv = message("UA-KH-0002", infos=[info(areas=[area(geocodes=[("ISO3166-2", "UA-30")])])])
+    with pytest.raises(Forbidden):
+        await importer.import_message(kyiv, Actor("kharkiv", Role.OPERATOR, frozenset({"UA-63"})))
+    assert len(state.cap_messages) == len(state.audit) == len(state.alerts) == 1
 
 
 # --- real messages from other authorities --------------------------------------------------

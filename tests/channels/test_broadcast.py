@@ -390,12 +390,13 @@ async def test_a_target_back_from_downtime_skips_stale_repeats(
 async def test_repeats_are_not_cap_messages(tocsin: Tocsin, clock: ManualClock) -> None:
     from tocsin.cap.render import CapConfig
     from tocsin.service.cap_publish import CapPublisher
+    from tocsin.storage.cap_store import CapStore
 
     start = clock.now()
     alert_id = await raise_alert(tocsin, "missile")
     await tick_at(BroadcastRepeater(tocsin), clock, start, 5)
     publisher = CapPublisher(
-        tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock, CapConfig()
+        CapStore(tocsin.store), tocsin.regions, tocsin.catalogue, tocsin.clock, CapConfig()
     )
     latest = await publisher.latest(alert_id)
     assert latest.identifier == f"tocsin.{alert_id}.1"

@@ -17,6 +17,7 @@ from tocsin.domain.threats import (
     NEUTRAL_COLOR,
     SIREN_PATTERNS,
     Catalogue,
+    IncidentMapping,
     SirenPattern,
     builtin,
 )
@@ -463,6 +464,64 @@ def test_overrides_apply_to_an_empty_catalogue() -> None:
     assert catalogue.ids() == ("drone",)
 
 
+@pytest.mark.parametrize(
+    ("event", "found"),
+    [
+        ("Загроза БПЛА", {"uav"}),
+        ("Ракетна небезпека", {"missile"}),
+        ("Missile and drone attack", {"missile", "uav"}),
+        ("AIR RAID warning", {"air"}),
+        ("Guava harvest", set()),  # 'uav' only at the start of a word
+    ],
+)
+def test_keywords_name_the_builtin_types(event: str, found: set[str]) -> None:
+    assert builtin().named_in(event) == found
+
+
+@pytest.mark.parametrize(
+    ("word", "threat"),
+    [("drone", "uav"), ("Shaheds", "uav"), ("cruise missile", "missile"), ("KAB", "aviation")],
+)
+def test_aliases_are_common_words_for_the_builtin_types(word: str, threat: str) -> None:
+    found = builtin().by_alias(word)
+    assert found is not None and found.id == threat
+
+
+def test_no_alias_for_an_unknown_word() -> None:
+    assert builtin().by_alias("tank") is None
+
+
+def test_a_new_type_brings_its_own_keywords_and_aliases() -> None:
+    data = new_drone(keywords=["Drone Swarm", "рій"], aliases=["Swarm", "drone-swarm"])
+    catalogue = builtin().with_overrides(data)
+    drone = catalogue["drone"]
+    assert drone.keywords == ("drone swarm", "рій")
+    assert drone.aliases == ("swarm", "drone_swarm")
+    assert catalogue.named_in("Рій дронів над містом") == {"drone", "uav"}
+    assert catalogue.by_alias("Drone Swarm") == drone
+    assert "keywords" not in drone.to_json("en")  # not part of the public listing
+
+
+def test_an_override_changes_one_field_of_the_incident_mapping() -> None:
+    catalogue = builtin().with_overrides({"uav": {"incident": {"sub_event_type": "Drone strike"}}})
+    assert catalogue["uav"].incident == IncidentMapping(
+        "Explosions/Remote violence", "Drone strike"
+    )
+    assert builtin()["uav"].incident.sub_event_type == "Air/drone strike"
+
+
+def test_a_new_type_is_exported_as_a_missile_unless_it_says_otherwise() -> None:
+    drone = builtin().with_overrides(new_drone())["drone"]
+    assert drone.incident == builtin()["missile"].incident
+
+
+def test_an_override_replaces_the_keywords() -> None:
+    catalogue = builtin().with_overrides({"uav": {"keywords": ["geran"]}})
+    assert catalogue["uav"].keywords == ("geran",)
+    assert catalogue.named_in("Drone attack") == set()
+    assert catalogue.named_in("Geran-2 launches") == {"uav"}
+
+
 BAD_OVERRIDES = [
     ("not a table", "threats", "table"),
     ({"Drone": NEW_DRONE}, "threats.Drone", "[a-z][a-z0-9_]{0,31}"),
@@ -492,6 +551,12 @@ BAD_OVERRIDES = [
     ({"uav": {"siren": {"seconds": 601}}}, "threats.uav.siren.seconds", "1 to 600"),
     ({"uav": {"siren": {"seconds": "90"}}}, "threats.uav.siren.seconds", "whole number"),
     ({"uav": {"siren": {"pattern": "none", "seconds": 60}}}, "threats.uav.siren.seconds", "0"),
+    ({"uav": {"incident": "Battles"}}, "threats.uav.incident", "table"),
+    ({"uav": {"incident": {"type": "Battles"}}}, "threats.uav.incident.type", "event_type"),
+    ({"uav": {"incident": {"event_type": ""}}}, "threats.uav.incident.event_type", "non-empty"),
+    ({"uav": {"keywords": "drone"}}, "threats.uav.keywords", "list"),
+    ({"uav": {"keywords": ["drone", " "]}}, "threats.uav.keywords[1]", "non-empty"),
+    ({"uav": {"aliases": ["drone", 3]}}, "threats.uav.aliases[1]", "text"),
     ({"uav": {"cap": ["Security"]}}, "threats.uav.cap", "table"),
     ({"uav": {"cap": {"msgType": "Alert"}}}, "threats.uav.cap.msgType", "category, event_code"),
     ({"uav": {"cap": {"category": "Military"}}}, "threats.uav.cap.category", "CBRNE"),

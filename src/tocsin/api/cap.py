@@ -18,9 +18,11 @@ from tocsin.cap import ATOM_MEDIA_TYPE, CAP_MEDIA_TYPE
 from tocsin.cap.errors import CapMediaType, CapTooLarge
 from tocsin.cap.parse import MAX_BYTES
 from tocsin.cap.render import CapConfig
-from tocsin.service.cap_import import CapImportService
+from tocsin.domain.alerts import Phase
+from tocsin.service.cap_import import CapImportService, ImportResult
 from tocsin.service.cap_publish import CapPublisher, Published
 from tocsin.service.queries import parse_statuses
+from tocsin.storage.cap_store import CapStore
 
 router = APIRouter(tags=["cap"])
 
@@ -35,16 +37,13 @@ _BODY = {"requestBody": {"required": True, "content": {
 
 def publisher(request: Request, tocsin: Tocsin) -> CapPublisher:
     config = CapConfig.from_settings(tocsin.settings, base_url=str(request.base_url))
-    return CapPublisher(tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock, config)
+    return CapPublisher(
+        CapStore(tocsin.store), tocsin.regions, tocsin.catalogue, tocsin.clock, config
+    )
 
 
 def importer(tocsin: Tocsin) -> CapImportService:
-    wired = getattr(tocsin, "cap_import", None)
-    if isinstance(wired, CapImportService):
-        return wired
-    return CapImportService(
-        tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock, tocsin.listeners
-    )
+    return CapImportService(tocsin.bus)
 
 
 @router.get(
@@ -127,7 +126,15 @@ async def import_message(request: Request, tocsin: App, actor: Caller, lang: Lan
     headers = {"Location": f"/v1/alerts/{result.alert.id}"}
     if result.action == "replayed":
         headers["Idempotent-Replayed"] = "true"
-    return json_response(body, 201 if result.created else 200, headers)
+    return json_response(body, _import_status(result), headers)
+
+
+def _import_status(result: ImportResult) -> int:
+    """201 for a new alert, 202 when it waits for approval (as `POST /v1/alerts` answers), 200
+    for a change to an alert or a repeated delivery."""
+    if not result.created:
+        return 200
+    return 202 if result.alert.phase is Phase.PENDING else 201
 
 
 async def read_body(request: Request, limit: int) -> bytes:

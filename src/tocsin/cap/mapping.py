@@ -3,7 +3,8 @@
 1. An `eventCode` whose value is one of our published codes (valueName `tocsin`, or any
    valueName when the value is one of ours, e.g. `TOCSIN-MISSILE`) maps exactly.
 2. Otherwise, for an `info` in category Security, Safety, CBRNE or Other, the `event` text is
-   searched for the keywords in `KEYWORDS` (English, Ukrainian, Russian; case does not matter).
+   searched for the keywords of each threat type (`ThreatType.keywords`: English, Ukrainian,
+   Russian for the built-in types, a deployment's own for its types; case does not matter).
 3. Anything else is refused, naming `info/event`: weather, earthquakes, fires and the like are
    not air threats, and mapping them to a generic type would sound air-raid sirens for them.
 
@@ -12,7 +13,6 @@ When several infos or keywords match, the most severe threat wins.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Final
 
@@ -21,21 +21,6 @@ from tocsin.domain.threats import EVENT_CODE_VALUE_NAME, Catalogue
 from tocsin.types import ThreatId
 
 KEYWORD_CATEGORIES: Final = frozenset({"Security", "Safety", "CBRNE", "Other"})
-KEYWORDS: Final[dict[ThreatId, tuple[str, ...]]] = {
-    "missile": ("missile", "rocket", "ballistic", "ракетн", "ракета", "ракети", "ракеты"),
-    "uav": ("drone", "uav", "unmanned aerial", "shahed", "бпла", "дрон", "безпілотн",
-            "беспилотн"),
-    "aviation": ("aviation threat", "aviation danger", "military aircraft", "air strike",
-                 "airstrike", "guided bomb", "авіаційна небезпека", "авиационная опасность",
-                 "авіабомб", "авиабомб"),
-    "air": ("air raid", "air-raid", "air attack", "air alert", "повітряна тривога",
-            "воздушная тревога"),
-    "artillery": ("artillery", "shelling", "mlrs", "артилер", "артиллер", "артобстріл",
-                  "артобстрел", "обстріл", "обстрел"),
-    "urban_fighting": ("street fighting", "urban fighting", "вуличні бої", "уличные бои"),
-    "chemical": ("chemical", "хімічн", "химическ"),
-    "radiation": ("radiation", "radiological", "nuclear", "радіаці", "радиаци"),
-}  # fmt: skip
 
 
 def threat_for(infos: Sequence[Info], catalogue: Catalogue) -> ThreatId | None:
@@ -53,22 +38,6 @@ def threat_for(infos: Sequence[Info], catalogue: Catalogue) -> ThreatId | None:
             threat
             for info in infos
             if KEYWORD_CATEGORIES.intersection(info.categories)
-            for threat in keyword_threats(info.event)
-            if threat in catalogue
+            for threat in catalogue.named_in(info.event)
         }
     return catalogue.most_severe(found).id if found else None
-
-
-def keyword_threats(text: str) -> set[ThreatId]:
-    lowered = text.lower()
-    return {
-        threat
-        for threat, words in KEYWORDS.items()
-        if any(_PATTERNS[word].search(lowered) for word in words)
-    }
-
-
-# a keyword matches at the start of a word (so 'uav' is not found inside another word)
-_PATTERNS: Final = {
-    word: re.compile(r"(?<!\w)" + re.escape(word)) for words in KEYWORDS.values() for word in words
-}

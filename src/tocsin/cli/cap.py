@@ -33,6 +33,7 @@ from tocsin.domain.auth import Actor, Role
 from tocsin.errors import InvalidInput, TocsinError, Unavailable
 from tocsin.service.cap_import import CapImportService
 from tocsin.service.cap_publish import CapPublisher
+from tocsin.storage.cap_store import CapStore
 
 app = typer.Typer(
     help="CAP 1.2: import, validate, render and verify messages.", no_args_is_help=True
@@ -79,10 +80,7 @@ def import_(
 
 async def _import_locally(tocsin: Tocsin, data: bytes) -> dict[str, Any]:
     actor = Actor(name=f"cli:{_user()}", role=Role.ADMIN)
-    service = CapImportService(
-        tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock, tocsin.listeners
-    )
-    result = await service.import_message(data, actor)
+    result = await CapImportService(tocsin.bus).import_message(data, actor)
     alert = result.alert.to_json()
     alert["threat"] = {"id": result.alert.threat}
     alert["regions"] = [{"code": code} for code in result.alert.regions]
@@ -153,7 +151,7 @@ def render(
 
     async def go(tocsin: Tocsin) -> bytes:
         cap = CapPublisher(
-            tocsin.store,
+            CapStore(tocsin.store),
             tocsin.regions,
             tocsin.catalogue,
             tocsin.clock,

@@ -8,10 +8,13 @@ with their events and audit row in one unit of work.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from tocsin.domain.alerts import RaiseAlert, UpdateAlert
 from tocsin.types import AlertId
+
+if TYPE_CHECKING:  # the plain model of a parsed message; the codec itself stays outside
+    from tocsin.cap.parse import Message
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,3 +70,12 @@ class Expire:
 
     name: ClassVar[str] = "alert.expire"
     alert_id: AlertId
+
+
+@dataclass(frozen=True, slots=True)
+class ImportCap:
+    """A CAP message from another authority, parsed and validated already: an Alert raises,
+    an Update changes or ends, a Cancel cancels the alert its references name."""
+
+    name: ClassVar[str] = "cap.import"
+    message: Message

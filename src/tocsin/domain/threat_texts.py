@@ -46,6 +46,11 @@ _PUBLIC_SPACES_CLOSE: Final = {
     ],
 }
 
+# how incidents are classed in conflict-event exports (ACLED style)
+_REMOTE: Final = "Explosions/Remote violence"
+_SHELLING: Final = {"event_type": _REMOTE, "sub_event_type": "Shelling/artillery/missile attack"}
+_AIR_STRIKE: Final = {"event_type": _REMOTE, "sub_event_type": "Air/drone strike"}
+
 BUILTIN: Final[Mapping[str, Mapping[str, Any]]] = {
     "chemical": {
         "rank": 90,
@@ -79,6 +84,8 @@ BUILTIN: Final[Mapping[str, Mapping[str, Any]]] = {
         "siren": {"pattern": "wail", "seconds": 180},
         "cap": _air_cap("TOCSIN-CHEM", "Extreme", category="CBRNE"),
         "color": "#2e7d32",
+        "incident": {"event_type": _REMOTE, "sub_event_type": "Chemical weapon"},
+        "keywords": ["chemical", "хімічн", "химическ"],
     },
     "radiation": {
         "rank": 85,
@@ -120,6 +127,8 @@ BUILTIN: Final[Mapping[str, Mapping[str, Any]]] = {
         "siren": {"pattern": "wail", "seconds": 180},
         "cap": _air_cap("TOCSIN-RAD", "Extreme", category="CBRNE"),
         "color": "#6a1b9a",
+        "incident": {"event_type": "Strategic developments", "sub_event_type": "Other"},
+        "keywords": ["radiation", "radiological", "nuclear", "радіаці", "радиаци"],
     },
     "missile": {
         "rank": 80,
@@ -130,6 +139,17 @@ BUILTIN: Final[Mapping[str, Mapping[str, Any]]] = {
         "siren": {"pattern": "continuous", "seconds": 180},
         "cap": _air_cap("TOCSIN-MISSILE", "Extreme"),
         "color": "#c62828",
+        "incident": _SHELLING,
+        "keywords": ["missile", "rocket", "ballistic", "ракетн", "ракета", "ракети", "ракеты"],
+        "aliases": [
+            "rocket",
+            "rockets",
+            "missiles",
+            "ballistic_missile",
+            "cruise_missile",
+            "ballistic",
+            "cruise",
+        ],
     },
     "aviation": {
         "rank": 70,
@@ -155,6 +175,20 @@ BUILTIN: Final[Mapping[str, Mapping[str, Any]]] = {
         "siren": {"pattern": "continuous", "seconds": 180},
         "cap": _air_cap("TOCSIN-AVIATION", "Extreme"),
         "color": "#880e4f",
+        "incident": _AIR_STRIKE,
+        "keywords": [
+            "aviation threat",
+            "aviation danger",
+            "military aircraft",
+            "air strike",
+            "airstrike",
+            "guided bomb",
+            "авіаційна небезпека",
+            "авиационная опасность",
+            "авіабомб",
+            "авиабомб",
+        ],
+        "aliases": ["guided_bomb", "guided_bombs", "kab", "aircraft"],
     },
     "air": {
         "rank": 60,
@@ -182,6 +216,15 @@ BUILTIN: Final[Mapping[str, Mapping[str, Any]]] = {
         "siren": {"pattern": "wail", "seconds": 180},
         "cap": _air_cap("TOCSIN-AIR", "Severe"),
         "color": "#ef5350",
+        "incident": _AIR_STRIKE,
+        "keywords": [
+            "air raid",
+            "air-raid",
+            "air attack",
+            "air alert",
+            "повітряна тривога",
+            "воздушная тревога",
+        ],
     },
     "urban_fighting": {
         "rank": 55,
@@ -219,6 +262,8 @@ BUILTIN: Final[Mapping[str, Mapping[str, Any]]] = {
         "siren": {"pattern": "pulsed", "seconds": 120},
         "cap": _air_cap("TOCSIN-URBAN", "Severe"),
         "color": "#455a64",
+        "incident": {"event_type": "Battles", "sub_event_type": "Armed clash"},
+        "keywords": ["street fighting", "urban fighting", "вуличні бої", "уличные бои"],
     },
     "artillery": {
         "rank": 50,
@@ -265,6 +310,19 @@ BUILTIN: Final[Mapping[str, Mapping[str, Any]]] = {
         "siren": {"pattern": "pulsed", "seconds": 120},
         "cap": _air_cap("TOCSIN-ARTILLERY", "Severe"),
         "color": "#6d4c41",
+        "incident": _SHELLING,
+        "keywords": [
+            "artillery",
+            "shelling",
+            "mlrs",
+            "артилер",
+            "артиллер",
+            "артобстріл",
+            "артобстрел",
+            "обстріл",
+            "обстрел",
+        ],
+        "aliases": ["shelling", "shell", "shells", "mlrs"],
     },
     "uav": {
         "rank": 40,
@@ -296,5 +354,17 @@ BUILTIN: Final[Mapping[str, Mapping[str, Any]]] = {
         "siren": {"pattern": "pulsed", "seconds": 120},
         "cap": _air_cap("TOCSIN-UAV", "Severe"),
         "color": "#f9a825",
+        "incident": _AIR_STRIKE,
+        "keywords": [
+            "drone",
+            "uav",
+            "unmanned aerial",
+            "shahed",
+            "бпла",
+            "дрон",
+            "безпілотн",
+            "беспилотн",
+        ],
+        "aliases": ["drone", "drones", "shahed", "shaheds", "uavs"],
     },
 }

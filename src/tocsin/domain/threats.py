@@ -149,11 +149,26 @@ class CapMapping:
 
 
 @dataclass(frozen=True, slots=True)
+class IncidentMapping:
+    """How an incident of this threat is classed in conflict-event exports (ACLED style)."""
+
+    event_type: str
+    sub_event_type: str
+
+
+REMOTE_VIOLENCE: Final = "Explosions/Remote violence"
+SHELLING: Final = IncidentMapping(REMOTE_VIOLENCE, "Shelling/artillery/missile attack")
+
+
+@dataclass(frozen=True, slots=True)
 class ThreatType:
     """One kind of threat.
 
     `signal` is the public signal as broadcast («Ракетна небезпека!»); `instructions` what
     everyone must do now; `measures` the protective measures in force while it lasts.
+    `keywords` name it in another authority's CAP `info/event` (matched at the start of a
+    word, in any case: "ракет" finds «Ракетна небезпека»); `aliases` are the common words for
+    it in claims and incidents ("drone" for uav); `incident` how its incidents are exported.
     """
 
     id: ThreatId
@@ -165,6 +180,9 @@ class ThreatType:
     siren: SirenPattern
     cap: CapMapping
     color: str
+    keywords: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    incident: IncidentMapping = SHELLING
 
     def name(self, lang: Lang) -> str:
         return pick(self.names, lang) or self.id
@@ -240,6 +258,20 @@ class Catalogue(Mapping[ThreatId, ThreatType]):
             raise ValueError("most_severe() needs at least one threat id")
         return min(types, key=_severity_order)
 
+    def named_in(self, text: str) -> set[ThreatId]:
+        """The types whose keywords `text` names (at the start of a word, in any case)."""
+        lowered = text.lower()
+        return {
+            threat.id
+            for threat in self._by_id.values()
+            if any(_keyword(word).search(lowered) for word in threat.keywords)
+        }
+
+    def by_alias(self, word: str) -> ThreatType | None:
+        """The type a common word stands for ("drone" for uav), if one does."""
+        key = _alias_key(word)
+        return next((t for t in self._by_id.values() if key in t.aliases), None)
+
     def with_overrides(self, data: Mapping[str, Any]) -> Catalogue:
         """A new catalogue with a deployment's `[threats.<id>]` tables applied."""
         types = dict(self._by_id)
@@ -258,6 +290,16 @@ def builtin() -> Catalogue:
 
 def _severity_order(threat: ThreatType) -> tuple[int, str]:
     return (-threat.rank, threat.id)
+
+
+@functools.cache
+def _keyword(word: str) -> re.Pattern[str]:
+    """A keyword matches at the start of a word (so 'uav' is not found inside another word)."""
+    return re.compile(r"(?<!\w)" + re.escape(word))
+
+
+def _alias_key(word: str) -> str:
+    return word.strip().lower().replace("-", "_").replace(" ", "_")
 
 
 _Parser = Callable[[Any, Any, str], Any]
@@ -431,6 +473,23 @@ def _event_code(value: Any, at: str) -> str:
     raise InvalidInput(message, field=at)
 
 
+def _keywords(value: Any, current: tuple[str, ...], at: str) -> tuple[str, ...]:
+    words = _text_list(value, at)
+    return tuple(dict.fromkeys(word.lower() for word in words))
+
+
+def _aliases(value: Any, current: tuple[str, ...], at: str) -> tuple[str, ...]:
+    words = _text_list(value, at)
+    return tuple(dict.fromkeys(_alias_key(word) for word in words))
+
+
+def _incident(value: Any, current: IncidentMapping, at: str) -> IncidentMapping:
+    fields = _table(value, at)
+    _only(fields, ("event_type", "sub_event_type"), at)
+    changes = {name: _text(v, f"{at}.{name}") for name, v in fields.items()}
+    return replace(current, **changes)
+
+
 def _color(value: Any, current: str, at: str) -> str:
     if isinstance(value, str) and _COLOR.fullmatch(value):
         return value.lower()
@@ -446,4 +505,7 @@ _FIELDS: Final[Mapping[str, _Parser]] = {
     "siren": _siren,
     "cap": _cap,
     "color": _color,
+    "keywords": _keywords,
+    "aliases": _aliases,
+    "incident": _incident,
 }

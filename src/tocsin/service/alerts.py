@@ -33,19 +33,7 @@ async def raise_alert(
     cmd: c.Raise, ctx: Context
 ) -> Outcome[tuple[Alert, bool]] | Unchanged[tuple[Alert, bool]]:
     spec = cmd.alert
-    ctx.check_mode(spec.status, "raise")
-    ctx.authorize_regions(spec.regions)
-    hold = ctx.policy.hold(spec, ctx.tree)
-    ctx.policy_applied()
-    change = rules.raise_alert(
-        spec,
-        alert_id=str(uuid.uuid4()),
-        now=ctx.now,
-        actor=ctx.actor.label,
-        tree=ctx.tree,
-        catalogue=ctx.catalogue,
-        hold=hold,
-    )
+    change = decide_raise(spec, ctx)
     key = cmd.idempotency_key
     request_hash = "" if key is None else _request_hash(spec)
     if key is not None:
@@ -71,12 +59,7 @@ async def update_alert(cmd: c.Update, ctx: Context) -> Outcome[Alert] | Unchange
         change = rules.update_alert(
             alert, cmd.change, now=now, tree=ctx.tree, catalogue=ctx.catalogue
         )
-        reason = None if change is None else ctx.policy.hold_update(alert, change.alert, ctx.tree)
-        ctx.policy_applied()
-        if reason is not None:
-            raise Conflict(
-                f"this change is refused: {reason}", field="regions", code="approval_required"
-            )
+        check_hold_update(ctx, alert, change)
         return change
 
     return await _change(ctx, cmd.alert_id, apply, version=cmd.version)
@@ -192,9 +175,7 @@ async def _change(
     if change is None:
         ctx.check_mode(alert.status, "change", stands_down=True)
         return Unchanged(alert)
-    if scoped:
-        ctx.authorize_regions(change.alert.regions)
-    ctx.check_mode(alert.status, "change", stands_down=_stands_down(change))
+    check_changed(ctx, alert, change, scoped=scoped)
     after = change.alert
 
     async def write(uow: UnitOfWork) -> None:
@@ -205,8 +186,15 @@ async def _change(
 
 def _outcome(change: Change, ctx: Context, result: Any, *, write: Any) -> Outcome[Any]:
     """The audit row and (for a public change) the event of an alert's change."""
+    detail = change_detail(change)
+    events = change_events(change, ctx)
+    return Outcome(result, change.type.value, change.alert.id, detail, write, events)
+
+
+def change_detail(change: Change) -> dict[str, Any]:
+    """What the audit row says of an alert's change."""
     alert = change.alert
-    detail = {
+    return {
         "status": alert.status.value,
         "phase": alert.phase.value,
         "threat": alert.threat,
@@ -214,11 +202,54 @@ def _outcome(change: Change, ctx: Context, result: Any, *, write: Any) -> Outcom
         "version": alert.version,
         "changes": change.changes,
     }
-    events = []
-    if change.public:
-        data = {"alert": alert.to_json(), "changes": change.changes}
-        events.append(NewEvent(change.type.value, ctx.now, ctx.actor.label, alert.id, data))
-    return Outcome(result, change.type.value, alert.id, detail, write, events)
+
+
+def change_events(change: Change, ctx: Context) -> list[NewEvent]:
+    """The public event of an alert's change (none for a change the public does not see)."""
+    if not change.public:
+        return []
+    data = {"alert": change.alert.to_json(), "changes": change.changes}
+    return [NewEvent(change.type.value, ctx.now, ctx.actor.label, change.alert.id, data)]
+
+
+# --- the rules every door applies to an alert (the API, the console, CAP import) -------------
+
+
+def decide_raise(spec: RaiseAlert, ctx: Context) -> Change:
+    """A new alert, raised in the caller's mode and scope; pending when the two-person rule
+    holds it."""
+    ctx.check_mode(spec.status, "raise")
+    ctx.authorize_regions(spec.regions)
+    hold = ctx.policy.hold(spec, ctx.tree)
+    ctx.policy_applied()
+    return rules.raise_alert(
+        spec,
+        alert_id=str(uuid.uuid4()),
+        now=ctx.now,
+        actor=ctx.actor.label,
+        tree=ctx.tree,
+        catalogue=ctx.catalogue,
+        hold=hold,
+    )
+
+
+def check_hold_update(ctx: Context, before: Alert, change: Change | None) -> None:
+    """Refuse a change to `before` that one person may not make alone (a widening or new free
+    text under the two-person rule): 409 approval_required."""
+    reason = None if change is None else ctx.policy.hold_update(before, change.alert, ctx.tree)
+    ctx.policy_applied()
+    if reason is not None:
+        raise Conflict(
+            f"this change is refused: {reason}", field="regions", code="approval_required"
+        )
+
+
+def check_changed(ctx: Context, before: Alert, change: Change, *, scoped: bool = True) -> None:
+    """The caller may make `change`: within their scope afterwards too (when `scoped`), and in
+    the alert's mode unless the change only lowers the alarm."""
+    if scoped:
+        ctx.authorize_regions(change.alert.regions)
+    ctx.check_mode(before.status, "change", stands_down=_stands_down(change))
 
 
 STANDING_DOWN = frozenset({EventType.ENDED, EventType.CANCELLED, EventType.REJECTED})

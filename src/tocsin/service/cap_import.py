@@ -1,14 +1,19 @@
 """CAP import: a message from another authority becomes a command on our alerts.
 
-One message is one command by the authenticated actor (admin, or operator / automation within
-their regions), in one transaction with the record of the message, so a rejected message
-changes nothing and a repeated delivery is recognised:
+The message is parsed and validated first (`tocsin.cap`); then one `ImportCap` command on the
+bus acts on it as the authenticated actor, under the rules every door applies to an alert
+(`tocsin.service.alerts`): the caller's region scope, the caller's mode (a console session in
+exercise mode raises no actual alert), and the two-person rule (an alert it holds is raised
+pending; an Update that widens it or brings new free text is refused, as a PATCH would be). The
+alert's change, the record of the message and one audit row (`cap.imported`) commit together,
+so a refused message changes nothing and a repeated delivery is recognised:
 
     Alert               raise an alert (event/eventCode -> threat, areas -> regions)
     Update + AllClear   end the alert it refers to (also when every info's urgency is Past)
     Update              change its threat, regions, texts, expiry (activate a pre-alert first
                         when the urgency becomes Immediate)
     Cancel              cancel the alert it refers to (the note is the cancel message)
+    Cancel or all-clear for an alert held for approval    withdraw it (it never goes out)
     same sender + identifier again                                  no-op, the alert as it is
 
 Refused with a reason naming the element: status System/Draft, scope other than Public,
@@ -19,31 +24,33 @@ never imported here (`references`, 409).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tocsin.cap.errors import CapInvalid, CapRefused, CapUnknownReference
 from tocsin.cap.geo import RegionMatcher
-from tocsin.cap.mapping import KEYWORDS, threat_for
+from tocsin.cap.mapping import threat_for
 from tocsin.cap.parse import Info, Message, parse, read
 from tocsin.cap.validate import check
 from tocsin.domain import alerts as rules
+from tocsin.domain import commands as c
 from tocsin.domain.alerts import Alert, Change, Phase, RaiseAlert, Status, UpdateAlert
-from tocsin.domain.auth import Actor, authorize_alert
-from tocsin.domain.threats import EVENT_CODES, Catalogue
+from tocsin.domain.auth import ALERTING_ROLES, Actor
+from tocsin.domain.cap_messages import MAX_KEY, ImportedMessage
+from tocsin.domain.regions import RegionTree
+from tocsin.domain.threats import Catalogue
 from tocsin.errors import Conflict, NotFound
-from tocsin.service.ports import Clock, CommitListener
-from tocsin.service.regions import RegionService
-from tocsin.storage.cap_store import (
-    MAX_KEY,
-    ImportedMessage,
-    find_imported,
-    imported_alerts,
-    record_imported,
+from tocsin.service.alerts import (
+    change_detail,
+    change_events,
+    check_changed,
+    check_hold_update,
+    decide_raise,
 )
-from tocsin.storage.store import Store, Tx
+from tocsin.service.bus import CommandBus, Context, Outcome, Unchanged
+from tocsin.service.ports import UnitOfWork
 from tocsin.types import RegionCode, ThreatId
 
 STATUSES = {"Actual": Status.ACTUAL, "Exercise": Status.EXERCISE, "Test": Status.TEST}
@@ -54,7 +61,7 @@ MAX_SOURCE = 200
 @dataclass(frozen=True, slots=True)
 class ImportResult:
     alert: Alert
-    action: str  # raised, updated, ended, cancelled, unchanged or replayed
+    action: str  # raised, updated, ended, cancelled, withdrawn, unchanged or replayed
     message: ImportedMessage
 
     @property
@@ -63,19 +70,10 @@ class ImportResult:
 
 
 class CapImportService:
-    def __init__(
-        self,
-        store: Store,
-        regions: RegionService,
-        catalogue: Catalogue,
-        clock: Clock,
-        listeners: Sequence[CommitListener] = (),
-    ) -> None:
-        self.store = store
-        self.regions = regions
-        self.catalogue = catalogue
-        self.clock = clock
-        self.listeners = listeners
+    """The entry points' way to import a CAP message: parse and check it, then send it."""
+
+    def __init__(self, bus: CommandBus) -> None:
+        self.bus = bus
 
     async def import_message(self, data: bytes, actor: Actor) -> ImportResult:
         """Act on one CAP message; `CapInvalid`, `CapRefused`, … and nothing changed if not."""
@@ -83,179 +81,229 @@ class CapImportService:
         check(root)
         msg = read(root)
         _acceptable(msg)
-        async with self.store.write() as tx:
-            known = await find_imported(tx, msg.sender, msg.identifier)
-            if known is not None:
-                return await _replayed(tx, known, msg)
-            now = self.clock.now()
-            if msg.msg_type == "Alert":
-                changes = [self._raise(msg, actor, now)]
-                alert, action = changes[0].alert, "raised"
-            else:
-                alert = await self._referenced(tx, msg)
-                changes, action = self._follow(alert, msg, actor, now)
-            for change in changes:
-                await tx.save_alert(change.alert, new=change.type is rules.EventType.RAISED)
-                await tx.append(
-                    type=change.type.value,
-                    time=now,
-                    actor=actor.label,
-                    alert_id=change.alert.id,
-                    data={"alert": change.alert.to_json(), "changes": change.changes},
-                )
-            alert = changes[-1].alert if changes else alert
-            record = ImportedMessage(
-                msg.sender, msg.identifier, msg.sent, msg.msg_type, alert.id, now
-            )
-            await record_imported(tx, record)
-        for listener in self.listeners:
-            if tx.events:
-                listener.committed(tx.events)
-        return ImportResult(alert, action, record)
+        result: ImportResult = await self.bus.handle(c.ImportCap(msg), actor)
+        return result
 
-    # --- Alert ---------------------------------------------------------------------------
 
-    def _raise(self, msg: Message, actor: Actor, now: datetime) -> Change:
-        infos = _live(msg.infos)
-        if not infos:
-            field = "info"
-            if msg.infos:
-                clear = all("AllClear" in i.response_types for i in msg.infos)
-                field = f"{msg.infos[0].path}/{'responseType' if clear else 'urgency'}"
-            raise CapRefused(
-                "this Alert has nothing to raise: it needs an info that is not over already "
-                "(urgency other than Past, responseType other than AllClear)",
-                field=field,
-                code="cap_nothing_to_raise",
-            )
-        tree = self.regions.tree
-        regions = self._regions(infos)
-        authorize_alert(actor, regions, tree)
-        main = _primary(infos)
-        cmd = RaiseAlert(
-            threat=self._threat(infos),
-            regions=regions,
-            status=STATUSES[msg.status],
-            pre_alert=main.urgency in PENDING_URGENCIES,
-            expires_at=_expiry(infos, now),
-            headline=_clip(main.headline, rules.MAX_HEADLINE),
-            text=_text(main),
-            source=_clip(f"cap:{msg.sender}", MAX_SOURCE),
+def register(bus: CommandBus) -> None:
+    bus.register(c.ImportCap, import_cap)
+
+
+async def import_cap(
+    cmd: c.ImportCap, ctx: Context
+) -> Outcome[ImportResult] | Unchanged[ImportResult]:
+    msg = cmd.message
+    known = await ctx.uow.cap_messages.find(msg.sender, msg.identifier)
+    if known is not None:
+        return await _replayed(ctx, known, msg)
+    if msg.msg_type == "Alert":
+        changes, action = [_raise(msg, ctx)], "raised"
+        alert = changes[0].alert
+    else:
+        alert = await _referenced(ctx, msg)
+        changes, action = _follow(alert, msg, ctx)
+        alert = changes[-1].alert if changes else alert
+    record = ImportedMessage(msg.sender, msg.identifier, msg.sent, msg.msg_type, alert.id, ctx.now)
+    raised = action == "raised"
+
+    async def write(uow: UnitOfWork) -> None:
+        if raised:
+            await uow.alerts.add([alert])
+        elif changes:
+            await uow.alerts.save(alert)
+        await uow.cap_messages.add(record)
+
+    events = [event for ch in changes for event in change_events(ch, ctx)]
+    result = ImportResult(alert, action, record)
+    return Outcome(result, "cap.imported", alert.id, _detail(msg, action, changes), write, events)
+
+
+def _detail(msg: Message, action: str, changes: Sequence[Change]) -> dict[str, Any]:
+    """The audit row of an import: the message, and what it did to the alert."""
+    return {
+        "message": {
+            "sender": msg.sender,
+            "identifier": msg.identifier,
+            "sent": msg.sent.isoformat(),
+            "msg_type": msg.msg_type,
+        },
+        "action": action,
+        "alerts": [{"type": ch.type.value, **change_detail(ch)} for ch in changes],
+    }
+
+
+async def _replayed(ctx: Context, known: ImportedMessage, msg: Message) -> Unchanged[ImportResult]:
+    """The same message again: the alert as it is now, and nothing written."""
+    ctx.authorize_role(*ALERTING_ROLES)
+    ctx.no_mode("a repeated delivery changes nothing")
+    ctx.no_policy("a repeated delivery changes nothing")
+    if known.sent != msg.sent:
+        raise Conflict(
+            f"{msg.sender} already sent a message {msg.identifier} at "
+            f"{known.sent.isoformat()}; an identifier names one message only",
+            field="identifier",
+            code="cap_identifier_reused",
         )
-        return rules.raise_alert(
-            cmd,
-            alert_id=str(uuid.uuid4()),
-            now=now,
-            actor=actor.label,
-            tree=tree,
-            catalogue=self.catalogue,
+    alert = await ctx.uow.alerts.get(known.alert_id)
+    if alert is None:
+        raise NotFound(f"no alert {known.alert_id!r}", field="identifier")
+    return Unchanged(ImportResult(alert, "replayed", known))
+
+
+# --- Alert -------------------------------------------------------------------------------
+
+
+def _raise(msg: Message, ctx: Context) -> Change:
+    infos = _live(msg.infos)
+    if not infos:
+        field = "info"
+        if msg.infos:
+            clear = all("AllClear" in i.response_types for i in msg.infos)
+            field = f"{msg.infos[0].path}/{'responseType' if clear else 'urgency'}"
+        raise CapRefused(
+            "this Alert has nothing to raise: it needs an info that is not over already "
+            "(urgency other than Past, responseType other than AllClear)",
+            field=field,
+            code="cap_nothing_to_raise",
         )
+    regions = _regions(infos, ctx.tree)
+    ctx.authorize_regions(regions)
+    main = _primary(infos)
+    spec = RaiseAlert(
+        threat=_threat(infos, ctx.catalogue),
+        regions=regions,
+        status=STATUSES[msg.status],
+        pre_alert=main.urgency in PENDING_URGENCIES,
+        expires_at=_expiry(infos, ctx.now),
+        headline=_clip(main.headline, rules.MAX_HEADLINE),
+        text=_text(main),
+        source=_clip(f"cap:{msg.sender}", MAX_SOURCE),
+    )
+    return decide_raise(spec, ctx)
 
-    # --- Update and Cancel ---------------------------------------------------------------
 
-    async def _referenced(self, tx: Tx, msg: Message) -> Alert:
-        keys = [(r.sender, r.identifier) for r in msg.references]
-        found = await imported_alerts(tx, keys)
-        alert_ids = sorted(set(found.values()))
-        if not alert_ids:
-            listed = " ".join(r.triple() for r in msg.references[:3])
-            raise CapUnknownReference(
-                f"this {msg.msg_type} refers to messages that were never imported here "
-                f"({listed}{' …' if len(msg.references) > 3 else ''}); import the Alert first",
-                field="references",
-            )
-        if len(alert_ids) > 1:
-            raise CapRefused(
-                f"this {msg.msg_type} refers to messages of {len(alert_ids)} different alerts; "
-                "one message may act on one alert only",
-                field="references",
-                code="cap_ambiguous_reference",
-            )
-        alert = await tx.get_alert(alert_ids[0])
-        if alert is None:
-            raise NotFound(f"no alert {alert_ids[0]!r}", field="references")
-        return alert
+# --- Update and Cancel -------------------------------------------------------------------
 
-    def _follow(
-        self, alert: Alert, msg: Message, actor: Actor, now: datetime
-    ) -> tuple[list[Change], str]:
-        tree = self.regions.tree
-        authorize_alert(actor, alert.regions, tree)
-        if STATUSES[msg.status] is not alert.status:
-            raise Conflict(
-                f"the message's status is {msg.status} but the alert it refers to is "
-                f"{alert.status.value}; a status never changes",
-                field="status",
-                code="cap_status_mismatch",
-            )
-        closing = msg.msg_type == "Cancel" or not _live(msg.infos)
-        if closing and not alert.is_open:
-            return [], "unchanged"  # already over: a second all-clear or cancel changes nothing
-        if msg.msg_type == "Cancel":
-            message = _clip(msg.note, rules.MAX_MESSAGE)
-            return [rules.cancel_alert(alert, now=now, message=message)], "cancelled"
-        if not _live(msg.infos):
-            return [rules.end_alert(alert, now=now)], "ended"
-        return self._update(alert, msg, actor, now)
 
-    def _update(
-        self, alert: Alert, msg: Message, actor: Actor, now: datetime
-    ) -> tuple[list[Change], str]:
-        infos = _live(msg.infos)
-        main = _primary(infos)
-        regions = self._regions(infos)
-        authorize_alert(actor, regions, self.regions.tree)
-        changes = []
-        if alert.phase is Phase.PRE_ALERT and main.urgency not in PENDING_URGENCIES:
-            changes.append(rules.activate_alert(alert, now=now))
-            alert = changes[-1].alert
-        cmd = UpdateAlert(
-            threat=self._threat(infos),
-            regions=None if set(regions) == set(alert.regions) else regions,
-            headline=_clip(main.headline, rules.MAX_HEADLINE),
-            text=_text(main),
-            expires_at=_expiry(infos, now),
+async def _referenced(ctx: Context, msg: Message) -> Alert:
+    keys = [(r.sender, r.identifier) for r in msg.references]
+    found = await ctx.uow.cap_messages.alerts_of(keys)
+    alert_ids = sorted(set(found.values()))
+    if not alert_ids:
+        listed = " ".join(r.triple() for r in msg.references[:3])
+        raise CapUnknownReference(
+            f"this {msg.msg_type} refers to messages that were never imported here "
+            f"({listed}{' …' if len(msg.references) > 3 else ''}); import the Alert first",
+            field="references",
         )
-        change = rules.update_alert(
-            alert, cmd, now=now, tree=self.regions.tree, catalogue=self.catalogue
+    if len(alert_ids) > 1:
+        raise CapRefused(
+            f"this {msg.msg_type} refers to messages of {len(alert_ids)} different alerts; "
+            "one message may act on one alert only",
+            field="references",
+            code="cap_ambiguous_reference",
         )
-        if change is not None:
-            changes.append(change)
-        return changes, "updated" if changes else "unchanged"
+    alert = await ctx.uow.alerts.get(alert_ids[0])
+    if alert is None:
+        raise NotFound(f"no alert {alert_ids[0]!r}", field="references")
+    return alert
 
-    # --- mapping -------------------------------------------------------------------------
 
-    def _threat(self, infos: Sequence[Info]) -> ThreatId:
-        threat = threat_for(infos, self.catalogue)
-        if threat is None:
-            events = ", ".join(sorted({repr(i.event) for i in infos}))
-            raise CapRefused(
-                f"event {events} is not an air threat tocsin knows: send an eventCode "
-                f"(valueName tocsin, value one of {', '.join(EVENT_CODES)}) or an event in "
-                "category Security, Safety, CBRNE or Other that names one "
-                f"({', '.join(sorted(KEYWORDS))}: e.g. 'missile', 'drone', 'air raid')",
-                field=f"{infos[0].path}/event",
-                code="cap_unknown_event",
-            )
-        return threat
+def _follow(alert: Alert, msg: Message, ctx: Context) -> tuple[list[Change], str]:
+    """The changes an Update or Cancel makes to `alert`, each checked as the same change
+    through the API would be: scope before and after, mode, and the two-person rule."""
+    ctx.authorize_regions(alert.regions)
+    if STATUSES[msg.status] is not alert.status:
+        raise Conflict(
+            f"the message's status is {msg.status} but the alert it refers to is "
+            f"{alert.status.value}; a status never changes",
+            field="status",
+            code="cap_status_mismatch",
+        )
+    closing = msg.msg_type == "Cancel" or not _live(msg.infos)
+    if closing and alert.phase is Phase.PENDING:  # withdrawn before a second person saw it
+        reason = _clip(msg.note, rules.MAX_MESSAGE) or f"{msg.msg_type} from {msg.sender}"
+        withdrawn = rules.reject_alert(alert, now=ctx.now, by=ctx.actor.label, reason=reason)
+        changes, action = [withdrawn], "withdrawn"
+    elif closing and not alert.is_open:
+        changes, action = [], "unchanged"  # a second all-clear or cancel changes nothing
+    elif msg.msg_type == "Cancel":
+        message = _clip(msg.note, rules.MAX_MESSAGE)
+        changes, action = [rules.cancel_alert(alert, now=ctx.now, message=message)], "cancelled"
+    elif closing:
+        changes, action = [rules.end_alert(alert, now=ctx.now)], "ended"
+    else:
+        changes = _update(alert, msg, ctx)
+        action = "updated" if changes else "unchanged"
+    before = alert
+    for change in changes:
+        check_changed(ctx, before, change)
+        before = change.alert
+    if not changes:
+        ctx.check_mode(alert.status, "change", stands_down=True)
+    check_hold_update(ctx, alert, changes[-1] if changes else None)
+    return changes, action
 
-    def _regions(self, infos: Sequence[Info]) -> list[RegionCode]:
-        matcher = RegionMatcher(self.regions.tree)
-        found: set[RegionCode] = set()
-        for info in infos:
-            for area in info.areas:
-                found |= matcher.regions(area.geocodes, area.polygons, area.circles)
-        found = matcher.broadest(found)
-        if not found:
-            where = "has no area" if not any(i.areas for i in infos) else "matches none"
-            raise CapRefused(
-                f"the message {where} of this deployment's regions: give an area with a "
-                "geocode (valueName ISO3166-2, e.g. UA-63, or tocsin with our region code) or "
-                "a polygon or circle that overlaps a region with a shape",
-                field=f"{infos[0].path}/area",
-                code="cap_no_region",
-            )
-        return sorted(found)
+
+def _update(alert: Alert, msg: Message, ctx: Context) -> list[Change]:
+    infos = _live(msg.infos)
+    main = _primary(infos)
+    regions = _regions(infos, ctx.tree)
+    ctx.authorize_regions(regions)
+    changes = []
+    if alert.phase is Phase.PRE_ALERT and main.urgency not in PENDING_URGENCIES:
+        changes.append(rules.activate_alert(alert, now=ctx.now))
+        alert = changes[-1].alert
+    spec = UpdateAlert(
+        threat=_threat(infos, ctx.catalogue),
+        regions=None if set(regions) == set(alert.regions) else regions,
+        headline=_clip(main.headline, rules.MAX_HEADLINE),
+        text=_text(main),
+        expires_at=_expiry(infos, ctx.now),
+    )
+    change = rules.update_alert(alert, spec, now=ctx.now, tree=ctx.tree, catalogue=ctx.catalogue)
+    if change is not None:
+        changes.append(change)
+    return changes
+
+
+# --- mapping -----------------------------------------------------------------------------
+
+
+def _threat(infos: Sequence[Info], catalogue: Catalogue) -> ThreatId:
+    threat = threat_for(infos, catalogue)
+    if threat is None:
+        events = ", ".join(sorted({repr(i.event) for i in infos}))
+        codes = [t.cap.event_code for t in catalogue.ordered()]
+        named = [t.id for t in catalogue.ordered() if t.keywords]
+        raise CapRefused(
+            f"event {events} is not an air threat tocsin knows: send an eventCode "
+            f"(valueName tocsin, value one of {', '.join(codes)}) or an event in "
+            "category Security, Safety, CBRNE or Other that names one "
+            f"({', '.join(sorted(named))}: e.g. 'missile', 'drone', 'air raid')",
+            field=f"{infos[0].path}/event",
+            code="cap_unknown_event",
+        )
+    return threat
+
+
+def _regions(infos: Sequence[Info], tree: RegionTree) -> list[RegionCode]:
+    matcher = RegionMatcher(tree)
+    found: set[RegionCode] = set()
+    for info in infos:
+        for area in info.areas:
+            found |= matcher.regions(area.geocodes, area.polygons, area.circles)
+    found = matcher.broadest(found)
+    if not found:
+        where = "has no area" if not any(i.areas for i in infos) else "matches none"
+        raise CapRefused(
+            f"the message {where} of this deployment's regions: give an area with a "
+            "geocode (valueName ISO3166-2, e.g. UA-63, or tocsin with our region code) or "
+            "a polygon or circle that overlaps a region with a shape",
+            field=f"{infos[0].path}/area",
+            code="cap_no_region",
+        )
+    return sorted(found)
 
 
 def _acceptable(msg: Message) -> None:
@@ -282,20 +330,6 @@ def _acceptable(msg: Message) -> None:
             field="msgType",
             code="cap_msg_type_unsupported",
         )
-
-
-async def _replayed(tx: Tx, known: ImportedMessage, msg: Message) -> ImportResult:
-    if known.sent != msg.sent:
-        raise Conflict(
-            f"{msg.sender} already sent a message {msg.identifier} at "
-            f"{known.sent.isoformat()}; an identifier names one message only",
-            field="identifier",
-            code="cap_identifier_reused",
-        )
-    alert = await tx.get_alert(known.alert_id)
-    if alert is None:
-        raise NotFound(f"no alert {known.alert_id!r}", field="identifier")
-    return ImportResult(alert, "replayed", known)
 
 
 def _live(infos: Sequence[Info]) -> list[Info]:

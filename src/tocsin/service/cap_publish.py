@@ -15,10 +15,8 @@ from tocsin.cap.sign import Signer
 from tocsin.domain.alerts import Alert, Status
 from tocsin.domain.threats import Catalogue
 from tocsin.errors import NotFound
-from tocsin.service.ports import Clock
+from tocsin.service.ports import CapReads, Clock
 from tocsin.service.regions import RegionService
-from tocsin.storage.cap_store import CapStore
-from tocsin.storage.store import Store
 from tocsin.types import AlertId
 
 
@@ -32,14 +30,13 @@ class Published:
 class CapPublisher:
     def __init__(
         self,
-        store: Store,
+        reads: CapReads,
         regions: RegionService,
         catalogue: Catalogue,
         clock: Clock,
         config: CapConfig,
     ) -> None:
-        self.store = store
-        self.cap_store = CapStore(store)
+        self.reads = reads
         self.regions = regions
         self.catalogue = catalogue
         self.clock = clock
@@ -50,7 +47,7 @@ class CapPublisher:
         if public_url_set:
             return self
         config = replace(self.config, public_url=base_url.rstrip("/"))
-        return CapPublisher(self.store, self.regions, self.catalogue, self.clock, config)
+        return CapPublisher(self.reads, self.regions, self.catalogue, self.clock, config)
 
     @property
     def renderer(self) -> Renderer:
@@ -68,7 +65,7 @@ class CapPublisher:
 
     async def latest(self, alert_id: AlertId) -> Published:
         """The latest message of an alert."""
-        events = await self.cap_store.alert_events(alert_id)
+        events = await self.reads.alert_events(alert_id)
         if not events:
             raise NotFound(f"no alert {alert_id!r}", field="id")
         return self.publish(self.renderer.message(events))
@@ -76,7 +73,7 @@ class CapPublisher:
     async def message(self, identifier: str) -> Published:
         """One message by its identifier (`tocsin.<alert id>.<version>`)."""
         alert_id, _ = parse_identifier(identifier)
-        events = await self.cap_store.alert_events(alert_id)
+        events = await self.reads.alert_events(alert_id)
         renderer = self.renderer
         for index, event in enumerate(events):
             if renderer.ref(event).identifier == identifier:
@@ -91,14 +88,14 @@ class CapPublisher:
         if self.config.signing:
             self.signer().load()
         since = self.clock.now() - self.config.retention
-        alerts = await self.cap_store.feed_alerts(statuses, since)
+        alerts = await self.reads.feed_alerts(statuses, since)
         if region is not None:
             alerts = self._covering(alerts, region)
-        events = await self.cap_store.events_of(a.id for a in alerts)
+        events = await self.reads.events_of(a.id for a in alerts)
         renderer = self.renderer
         messages = [renderer.message(events[a.id]) for a in alerts if events.get(a.id)]
         messages.sort(key=lambda m: (m.event.time, m.event.seq), reverse=True)
-        last = await self.cap_store.last_alert_change()
+        last = await self.reads.last_alert_change()
         data = atom(messages, self.config, self_url=self_url, title=title, updated=last)
         updated = max((m.event.time for m in messages), default=last or EPOCH)
         return Published(data, updated)

@@ -1,9 +1,9 @@
 """An in-memory unit of work: the ports' fake, real code that service tests run through the bus.
 
 `MemoryState` holds what a database would: alerts, idempotency keys, regions, tokens, incident
-records, imported history, the event log and the audit trail. A unit of work works on copies
-and puts them back only when it ends without an exception, so a refused command leaves the
-state as it was.
+records, imported history, imported CAP messages, the event log and the audit trail. A unit of
+work works on copies and puts them back only when it ends without an exception, so a refused
+command leaves the state as it was.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 from tocsin.domain.alerts import Alert
 from tocsin.domain.audit import GENESIS, Audited, AuditEntry, chain_hash
+from tocsin.domain.cap_messages import ImportedMessage
 from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region
 from tocsin.records.domain.claims import Claim, StatusChange
@@ -37,6 +38,7 @@ class MemoryState:
     incidents: dict[str, IncidentRecord] = field(default_factory=dict)
     imports: dict[str, ImportRecord] = field(default_factory=dict)
     imported: set[AlertId] = field(default_factory=set)
+    cap_messages: dict[tuple[str, str], ImportedMessage] = field(default_factory=dict)
     log: list[Event] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
 
@@ -203,6 +205,20 @@ class MemoryHistory:
         if new and record.fingerprint in self._imports:
             raise KeyError(f"import {record.fingerprint} exists")
         self._imports[record.fingerprint] = record
+class MemoryImportedMessages:
+    def __init__(self, messages: dict[tuple[str, str], ImportedMessage]) -> None:
+        self._messages = messages
+
+    async def find(self, sender: str, identifier: str) -> ImportedMessage | None:
+        return self._messages.get((sender, identifier))
+
+    async def alerts_of(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], AlertId]:
+        return {k: self._messages[k].alert_id for k in keys if k in self._messages}
+
+    async def add(self, message: ImportedMessage) -> None:
+        if message.key in self._messages:
+            raise KeyError(f"message {message.identifier!r} of {message.sender!r} is known")
+        self._messages[message.key] = message
 
 
 class MemoryUnitOfWork:
@@ -215,12 +231,14 @@ class MemoryUnitOfWork:
         self._incidents = dict(state.incidents)
         self._imports = dict(state.imports)
         self._imported = set(state.imported)
+        self._cap_messages = dict(state.cap_messages)
         self.alerts = MemoryAlerts(self._alerts)
         self.keys = MemoryKeys(self._keys)
         self.regions = MemoryRegions(self._regions)
         self.tokens = MemoryTokens(self._tokens)
         self.incidents = MemoryIncidents(self._incidents, self._alerts)
         self.history = MemoryHistory(self._imported, self._imports)
+        self.cap_messages = MemoryImportedMessages(self._cap_messages)
         self._staged: list[tuple[Audited, Sequence[NewEvent]]] = []
         self._events: list[Event] = []
         self._audited: list[AuditEntry] = []
@@ -276,6 +294,7 @@ class MemoryUnitOfWork:
             self._imports,
             self._imported,
         )
+        state.cap_messages = self._cap_messages
         state.log.extend(self._events)
         state.audit.extend(self._audited)
 

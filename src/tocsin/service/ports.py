@@ -10,14 +10,15 @@ implement them, and `tocsin.service.memory` holds an in-memory unit of work for 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from tocsin.domain.alerts import Alert
+from tocsin.domain.alerts import Alert, Status
 from tocsin.domain.audit import Audited, AuditEntry
+from tocsin.domain.cap_messages import ImportedMessage
 from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region
 from tocsin.records.domain.claims import Claim, StatusChange
@@ -90,6 +91,22 @@ class Target(Protocol):
     async def deliver(self, event: Event) -> Delivered: ...
 
 
+class CapReads(Protocol):
+    """What CAP output is rendered from: the events of alerts, and the alerts a feed lists."""
+
+    async def alert_events(self, alert_id: AlertId) -> list[Event]:
+        """Every change of one alert, oldest first; empty when there is no such alert."""
+        ...
+
+    async def events_of(self, alert_ids: Iterable[AlertId]) -> dict[AlertId, list[Event]]: ...
+
+    async def feed_alerts(self, statuses: Iterable[Status], closed_since: datetime) -> list[Alert]:
+        """Open alerts, and those that closed at or after `closed_since`, newest first."""
+        ...
+
+    async def last_alert_change(self) -> datetime | None: ...
+
+
 class AlertRepository(Protocol):
     async def get(self, alert_id: AlertId) -> Alert | None: ...
 
@@ -158,6 +175,16 @@ class HistoryRepository(Protocol):
     async def add(self, new: NewAlerts) -> None: ...
 
     async def save_progress(self, record: ImportRecord, *, new: bool) -> None: ...
+class ImportedMessages(Protocol):
+    """The CAP messages imported from other authorities, by (sender, identifier)."""
+
+    async def find(self, sender: str, identifier: str) -> ImportedMessage | None: ...
+
+    async def alerts_of(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], AlertId]:
+        """(sender, identifier) -> the alert it acted on, for those of `keys` imported here."""
+        ...
+
+    async def add(self, message: ImportedMessage) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -181,6 +208,9 @@ class UnitOfWork(Protocol):
 
     @property
     def history(self) -> HistoryRepository: ...
+
+    @property
+    def cap_messages(self) -> ImportedMessages: ...
 
     def record(self, audited: Audited, events: Sequence[NewEvent] = ()) -> None: ...
 

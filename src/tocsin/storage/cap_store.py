@@ -6,7 +6,6 @@ imported from other authorities (table `cap_messages`, migration 0002).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +13,7 @@ from sqlalchemy import Column, Index, String, Table, func, insert, or_, select, 
 from sqlalchemy.engine import Row
 
 from tocsin.domain.alerts import OPEN_PHASES, Alert, EventType, Status
+from tocsin.domain.cap_messages import MAX_KEY, ImportedMessage
 from tocsin.domain.events import Event
 from tocsin.storage import tables as t
 from tocsin.storage.store import Store, Tx
@@ -22,27 +22,16 @@ from tocsin.types import AlertId
 cap_messages = Table(
     "cap_messages",
     t.metadata,
-    Column("sender", String(255), primary_key=True),
-    Column("identifier", String(255), primary_key=True),
+    Column("sender", String(MAX_KEY), primary_key=True),
+    Column("identifier", String(MAX_KEY), primary_key=True),
     Column("sent", t.UTCDateTime, nullable=False),
     Column("msg_type", String(16), nullable=False),
     Column("alert_id", String(36), nullable=False),
     Column("received_at", t.UTCDateTime, nullable=False),
     Index("ix_cap_messages_alert_id", "alert_id"),
 )
-MAX_KEY = 255
 ALERT_EVENTS = sorted(e.value for e in EventType)  # other events may name an alert too
 _CHUNK = 500
-
-
-@dataclass(frozen=True, slots=True)
-class ImportedMessage:
-    sender: str
-    identifier: str
-    sent: datetime
-    msg_type: str
-    alert_id: AlertId
-    received_at: datetime
 
 
 class CapStore:
@@ -97,32 +86,36 @@ class CapStore:
             return await _imported(conn, sender, identifier)
 
 
-async def find_imported(tx: Tx, sender: str, identifier: str) -> ImportedMessage | None:
-    return await _imported(tx.conn, sender, identifier)
+class SqlImportedMessages:
+    """The record of imported CAP messages, inside one unit of work."""
 
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
 
-async def imported_alerts(tx: Tx, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
-    """(sender, identifier) -> alert id, for those of `keys` that were imported."""
-    found: dict[tuple[str, str], str] = {}
-    for chunk in _chunks(list(dict.fromkeys(keys))):
-        query = select(cap_messages.c.sender, cap_messages.c.identifier, cap_messages.c.alert_id)
-        query = query.where(tuple_(cap_messages.c.sender, cap_messages.c.identifier).in_(chunk))
-        for row in (await tx.conn.execute(query)).all():
-            found[(row.sender, row.identifier)] = row.alert_id
-    return found
+    async def find(self, sender: str, identifier: str) -> ImportedMessage | None:
+        return await _imported(self._tx.conn, sender, identifier)
 
+    async def alerts_of(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], AlertId]:
+        found: dict[tuple[str, str], AlertId] = {}
+        c = cap_messages.c
+        for chunk in _chunks(list(dict.fromkeys(keys))):
+            query = select(c.sender, c.identifier, c.alert_id)
+            query = query.where(tuple_(c.sender, c.identifier).in_(chunk))
+            for row in (await self._tx.conn.execute(query)).all():
+                found[(row.sender, row.identifier)] = row.alert_id
+        return found
 
-async def record_imported(tx: Tx, message: ImportedMessage) -> None:
-    await tx.conn.execute(
-        insert(cap_messages).values(
-            sender=message.sender,
-            identifier=message.identifier,
-            sent=message.sent,
-            msg_type=message.msg_type,
-            alert_id=message.alert_id,
-            received_at=message.received_at,
+    async def add(self, message: ImportedMessage) -> None:
+        await self._tx.conn.execute(
+            insert(cap_messages).values(
+                sender=message.sender,
+                identifier=message.identifier,
+                sent=message.sent,
+                msg_type=message.msg_type,
+                alert_id=message.alert_id,
+                received_at=message.received_at,
+            )
         )
-    )
 
 
 async def _imported(conn: Any, sender: str, identifier: str) -> ImportedMessage | None:

@@ -19,6 +19,7 @@ from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region
 from tocsin.records.storage.history_store import SqlHistory
 from tocsin.records.storage.incident_repository import SqlIncidents
+from tocsin.storage.cap_store import SqlImportedMessages
 from tocsin.storage.store import Store, Tx
 from tocsin.types import AlertId
 
@@ -121,6 +122,7 @@ class SqlUnitOfWork:
         self.tokens = SqlTokens(tx)
         self.incidents = SqlIncidents(tx)
         self.history = SqlHistory(tx)
+        self.cap_messages = SqlImportedMessages(tx)
         self._staged: list[tuple[Audited, Sequence[NewEvent]]] = []
 
     def record(self, audited: Audited, events: Sequence[NewEvent] = ()) -> None:

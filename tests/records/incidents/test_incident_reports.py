@@ -152,6 +152,23 @@ def test_event_types_follow_the_most_severe_threat(
     assert (row["event_type"], row["sub_event_type"]) == (event_type, sub_event_type)
 
 
+def test_a_configured_threat_type_brings_its_own_event_type() -> None:
+    swarm = {
+        "rank": 45,
+        "names": {"en": "Drone swarm"},
+        "instructions": {"en": "Stay indoors."},
+        "cap": CATALOGUE["uav"].cap.to_json(),
+        "incident": {"event_type": "Explosions/Remote violence", "sub_event_type": "Swarm"},
+    }
+    plain = {**swarm, "rank": 46}
+    del plain["incident"]
+    catalogue = CATALOGUE.with_overrides({"swarm": swarm, "plain": plain})
+    row = event_rows([record(threats=("swarm",))], TREE, catalogue, tz=UTC)[0]
+    assert (row["event_type"], row["sub_event_type"]) == ("Explosions/Remote violence", "Swarm")
+    row = event_rows([record(threats=("plain",))], TREE, catalogue, tz=UTC)[0]
+    assert row["sub_event_type"] == "Shelling/artillery/missile attack"  # as missile
+
+
 @pytest.mark.parametrize(
     ("regions", "admin1", "admin2", "location"),
     [

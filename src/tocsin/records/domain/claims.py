@@ -94,14 +94,6 @@ ALIASES: Final[Mapping[str, Measure]] = {
     "without_heat": Measure.BUILDINGS_WITHOUT_HEAT,
     "evacuees": Measure.EVACUATED,
 }
-# common words for weapons, used when the catalogue has no type of that id
-WEAPON_ALIASES: Final[Mapping[str, str]] = {
-    **dict.fromkeys(("drone", "drones", "shahed", "shaheds", "uavs"), "uav"),
-    **dict.fromkeys(("rocket", "rockets", "missiles", "ballistic_missile", "cruise_missile",
-                     "ballistic", "cruise"), "missile"),
-    **dict.fromkeys(("guided_bomb", "guided_bombs", "kab", "aircraft"), "aviation"),
-    **dict.fromkeys(("shelling", "shell", "shells", "mlrs"), "artillery"),
-}
 
 
 def parse_measure(name: str, *, field: str = "measure") -> Measure:

@@ -31,7 +31,6 @@ from tocsin.domain.threats import Catalogue
 from tocsin.errors import IllegalTransition, InvalidInput
 from tocsin.records.domain.claims import (
     MAX_NAME,
-    WEAPON_ALIASES,
     Claim,
     ClaimStatus,
     Measure,
@@ -406,7 +405,8 @@ def threat_id(value: str, catalogue: Catalogue, field: str) -> ThreatId:
         raise InvalidInput(f"a threat type is an id such as missile; got {value!r}", field=field)
     key = value.strip()
     if key not in catalogue:
-        key = WEAPON_ALIASES.get(key.lower().replace(" ", "_"), key)
+        alias = catalogue.by_alias(key)
+        key = key if alias is None else alias.id
     return catalogue.require(key, field=field).id
 
 

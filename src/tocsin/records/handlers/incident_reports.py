@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tocsin.domain.alerts import Status
 from tocsin.domain.regions import RegionTree
-from tocsin.domain.threats import Catalogue
+from tocsin.domain.threats import SHELLING, Catalogue
 from tocsin.errors import InvalidInput
 from tocsin.records.domain.claims import CASUALTIES, DAMAGE, UTILITIES, Measure, live
 from tocsin.records.domain.figures import Figure, Standing
@@ -41,19 +41,6 @@ COLUMNS: Final = (
     "source",
     "notes",
 )
-REMOTE_VIOLENCE: Final = "Explosions/Remote violence"
-SHELLING: Final = (REMOTE_VIOLENCE, "Shelling/artillery/missile attack")
-AIR_STRIKE: Final = (REMOTE_VIOLENCE, "Air/drone strike")
-EVENT_TYPES: Final[dict[str, tuple[str, str]]] = {
-    "missile": SHELLING,
-    "artillery": SHELLING,
-    "uav": AIR_STRIKE,
-    "aviation": AIR_STRIKE,
-    "air": AIR_STRIKE,
-    "chemical": (REMOTE_VIOLENCE, "Chemical weapon"),
-    "urban_fighting": ("Battles", "Armed clash"),
-    "radiation": ("Strategic developments", "Other"),
-}
 RATE_DIGITS: Final = 4
 
 
@@ -197,7 +184,7 @@ def _row(
     killed = _usable(figures.get(Measure.KILLED), confirmed_only)
     known = [t for t in incident.threats if t in catalogue]
     threat = catalogue.most_severe(known).id if known else incident.threats[0]
-    event_type, sub_event_type = EVENT_TYPES.get(threat, SHELLING)
+    kind = catalogue[threat].incident if threat in catalogue else SHELLING
     return {
         "event_date": incident.start.astimezone(tz).date().isoformat(),
         "admin1": names[1] if len(names) > 1 else "",
@@ -205,8 +192,8 @@ def _row(
         "location": place.name if place and place.name else names[-1],
         "latitude": f"{place.lat:.4f}" if place else "",
         "longitude": f"{place.lon:.4f}" if place else "",
-        "event_type": event_type,
-        "sub_event_type": sub_event_type,
+        "event_type": kind.event_type,
+        "sub_event_type": kind.sub_event_type,
         "fatalities": str(killed.quantity.low if killed else 0),
         "source": "; ".join(dict.fromkeys(c.source.name for c in live(record.claims))),
         "notes": _notes(record, figures, tree, lang),
