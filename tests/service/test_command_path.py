@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import pytest
+from cap_support import message as cap_message
 
 from tocsin.bootstrap import Tocsin
+from tocsin.cap.parse import parse, read
 from tocsin.domain import commands as c
 from tocsin.domain.alerts import RaiseAlert, Status, UpdateAlert
 from tocsin.domain.approval import ApprovalPolicy
@@ -138,7 +140,12 @@ async def _import_batch(t: Tocsin) -> tuple[Any, Actor]:
     return rc.ImportBatch(record, True, batch), LOCAL_ADMIN
 
 
+async def _import_cap(t: Tocsin) -> tuple[Any, Actor]:
+    return c.ImportCap(read(parse(cap_message()))), OPERATOR
+
+
 EXAMPLES: dict[type[Any], Example] = {
+    c.ImportCap: _import_cap,
     rc.RecordIncident: lambda t: _ready((rc.RecordIncident(_incident_spec()), OPERATOR)),
     rc.AmendIncident: _on_incident(lambda i, c, r: rc.AmendIncident(i, AmendIncident(title="x"))),
     rc.LinkAlerts: _link,
