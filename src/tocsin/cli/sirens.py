@@ -15,11 +15,9 @@ from tocsin.channels.sirens.bridge import configured_url
 from tocsin.channels.sirens.simulator import Simulator
 from tocsin.channels.sirens.topics import DEFAULT_PREFIX
 from tocsin.cli.common import (
-    ConfigOption,
-    DatabaseOption,
     console,
+    current_settings,
     handle_errors,
-    settings_from,
     with_tocsin,
 )
 from tocsin.domain.auth import LOCAL_ADMIN
@@ -41,11 +39,9 @@ def register(
     siren_id: Annotated[str, typer.Argument(metavar="ID", help="letters, digits, '-' or '_'")],
     region: Annotated[str, typer.Option(help="region code it stands in, e.g. UA-63-H1272")],
     name: Annotated[str | None, typer.Option(help="where it is, for people")] = None,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Register a siren; it sounds for alerts covering its region."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     record = with_tocsin(
         settings, lambda t: _service(t).register(siren_id, region, LOCAL_ADMIN, name)
     )
@@ -56,11 +52,9 @@ def register(
 @handle_errors
 def list_(
     region: Annotated[str | None, typer.Option(help="only sirens in this region or below")] = None,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """List sirens and their state."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     records = with_tocsin(settings, lambda t: _service(t).list(region))
     console.print(_table(records) if records else "no sirens")
 
@@ -69,11 +63,9 @@ def list_(
 @handle_errors
 def remove(
     siren_id: Annotated[str, typer.Argument(metavar="ID")],
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Remove a siren from the registry."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     with_tocsin(settings, lambda t: _service(t).remove(siren_id, LOCAL_ADMIN))
     console.print(f"siren {siren_id} removed", highlight=False)
 
@@ -101,11 +93,9 @@ def simulate(
     duration: Annotated[
         float | None, typer.Option(help="stop after this many seconds [run until Ctrl-C]")
     ] = None,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Run virtual sirens against the broker and show what each one is doing."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     url = mqtt_url or configured_url(settings) or DEFAULT_MQTT_URL
     topic_prefix = prefix or getattr(settings, "mqtt_topic_prefix", None) or DEFAULT_PREFIX
     check_id(f"{id_prefix}-{count:03d}")

@@ -14,11 +14,9 @@ from rich.table import Column, Table
 from tocsin.api.subscriptions import attempt_view, subscription_view
 from tocsin.bootstrap import Tocsin
 from tocsin.cli.common import (
-    ConfigOption,
-    DatabaseOption,
     console,
+    current_settings,
     handle_errors,
-    settings_from,
     with_tocsin,
 )
 from tocsin.domain.auth import LOCAL_ADMIN
@@ -87,11 +85,9 @@ def add(
     ] = None,
     option: Annotated[list[str] | None, typer.Option(help="kind option KEY=VALUE (repeat)")] = None,
     json: Json = False,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Subscribe a target to the events of the regions and threats given (default: all)."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     new = NewSubscription(
         kind,
         url,
@@ -123,10 +119,10 @@ def add(
 @app.command("list")
 @handle_errors
 def list_(
-    json: Json = False, database_url: DatabaseOption = None, config: ConfigOption = None
+    json: Json = False
 ) -> None:
     """List subscriptions with their state and backlog (never their secrets)."""
-    views = with_tocsin(settings_from(database_url, config), _views)
+    views = with_tocsin(current_settings(), _views)
     if json:
         _print_json({"subscriptions": views})
         return
@@ -149,11 +145,9 @@ def list_(
 def show(
     subscription_id: SubscriptionId,
     json: Json = False,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Show one subscription."""
-    [view] = with_tocsin(settings_from(database_url, config), lambda t: _views(t, subscription_id))
+    [view] = with_tocsin(current_settings(), lambda t: _views(t, subscription_id))
     if json:
         _print_json(view)
         return
@@ -168,11 +162,9 @@ def show(
 @handle_errors
 def remove(
     subscription_id: SubscriptionId,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Remove a subscription; nothing more is delivered to it."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     with_tocsin(settings, lambda t: SubscriptionService.of(t).delete(subscription_id))
     console.print(f"subscription {subscription_id} removed", highlight=False)
 
@@ -181,11 +173,9 @@ def remove(
 @handle_errors
 def resume(
     subscription_id: SubscriptionId,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Deliver again to a paused subscription, from the event it stopped at."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     with_tocsin(settings, lambda t: SubscriptionService.of(t).resume(subscription_id))
     console.print(f"subscription {subscription_id} is active again", highlight=False)
 
@@ -196,11 +186,9 @@ def deliveries(
     subscription_id: SubscriptionId,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="how many, newest first")] = 20,
     json: Json = False,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Show a subscription's delivery attempts, newest first."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     attempts = with_tocsin(
         settings, lambda t: SubscriptionService.of(t).attempts(subscription_id, limit)
     )
