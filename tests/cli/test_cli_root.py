@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
-from tocsin.cli import app
+from tocsin.cli import app, db
 
 runner = CliRunner()
 ELSEWHERE = {"TOCSIN_DATABASE_URL": "sqlite:////nonexistent/dir/elsewhere.db"}
@@ -54,6 +55,16 @@ def test_the_config_file_before_the_command(database_url: str, tmp_path: Path) -
     result = runner.invoke(app, ["--config", str(config), "db", "status"], env={})
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "up to date" in result.stdout
+
+
+def test_the_flag_holds_for_its_invocation_only(database_url: str, tmp_path: Path) -> None:
+    assert "up to date" in tocsin("--database-url", database_url, "db", "status")
+    bare = typer.Typer()  # no root options: the environment decides
+    bare.add_typer(db.app, name="db")
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    result = runner.invoke(bare, ["db", "status"], env={"TOCSIN_DATABASE_URL": other})
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "other.db: revision none" in result.stdout
 
 
 @pytest.mark.parametrize(

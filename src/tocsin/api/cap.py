@@ -17,8 +17,6 @@ from tocsin.bootstrap import Tocsin
 from tocsin.cap import ATOM_MEDIA_TYPE, CAP_MEDIA_TYPE
 from tocsin.cap.errors import CapMediaType, CapTooLarge
 from tocsin.cap.parse import MAX_BYTES
-from tocsin.cap.render import CapConfig
-from tocsin.service.cap_import import CapImportService
 from tocsin.service.cap_publish import CapPublisher, Published
 from tocsin.service.queries import parse_statuses
 
@@ -34,17 +32,9 @@ _BODY = {"requestBody": {"required": True, "content": {
 
 
 def publisher(request: Request, tocsin: Tocsin) -> CapPublisher:
-    config = CapConfig.from_settings(tocsin.settings, base_url=str(request.base_url))
-    return CapPublisher(tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock, config)
-
-
-def importer(tocsin: Tocsin) -> CapImportService:
-    wired = getattr(tocsin, "cap_import", None)
-    if isinstance(wired, CapImportService):
-        return wired
-    return CapImportService(
-        tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock, tocsin.listeners
-    )
+    """The wired publisher, linking to the URL the request came to when no public_url is set."""
+    public_url_set = bool(tocsin.settings.public_url)
+    return tocsin.cap.with_base_url(str(request.base_url), public_url_set=public_url_set)
 
 
 @router.get(
@@ -112,7 +102,7 @@ async def import_message(request: Request, tocsin: App, actor: Caller, lang: Lan
             field="content-type",
         )
     data = await read_body(request, MAX_BYTES)
-    result = await importer(tocsin).import_message(data, actor)
+    result = await tocsin.cap_import.import_message(data, actor)
     msg = result.message
     body = {
         "action": result.action,

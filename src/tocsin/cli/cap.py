@@ -29,8 +29,6 @@ from tocsin.cli.common import (
 )
 from tocsin.domain.auth import Actor, Role
 from tocsin.errors import InvalidInput, TocsinError, Unavailable
-from tocsin.service.cap_import import CapImportService
-from tocsin.service.cap_publish import CapPublisher
 
 app = typer.Typer(
     help="CAP 1.2: import, validate, render and verify messages.", no_args_is_help=True
@@ -75,10 +73,7 @@ def import_(
 
 async def _import_locally(tocsin: Tocsin, data: bytes) -> dict[str, Any]:
     actor = Actor(name=f"cli:{_user()}", role=Role.ADMIN)
-    service = CapImportService(
-        tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock, tocsin.listeners
-    )
-    result = await service.import_message(data, actor)
+    result = await tocsin.cap_import.import_message(data, actor)
     alert = result.alert.to_json()
     alert["threat"] = {"id": result.alert.threat}
     alert["regions"] = [{"code": code} for code in result.alert.regions]
@@ -146,13 +141,7 @@ def render(
     settings = current_settings()
 
     async def go(tocsin: Tocsin) -> bytes:
-        cap = CapPublisher(
-            tocsin.store,
-            tocsin.regions,
-            tocsin.catalogue,
-            tocsin.clock,
-            CapConfig.from_settings(settings),
-        )
+        cap = tocsin.cap
         if version is None:
             return (await cap.latest(alert_id)).data
         return (await cap.message(f"tocsin.{alert_id}.{version}")).data

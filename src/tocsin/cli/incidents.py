@@ -33,7 +33,6 @@ from tocsin.cli.common import (
 from tocsin.config import Settings
 from tocsin.domain.auth import Actor, Role
 from tocsin.errors import InvalidInput, TocsinError, Unavailable
-from tocsin.records.handlers.incidents import IncidentService
 
 app = typer.Typer(help="Record incidents: claims with sources, verification, response.",
                   no_args_is_help=True)
@@ -95,11 +94,8 @@ async def open_http(
         local = FastAPI()
         problems.install(local)
         local.include_router(incidents_api.router)
-        local.state.tocsin = tocsin
-        service = IncidentService(tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock,
-                                  tocsin.listeners)
+        local.state.tocsin = tocsin  # the wired incident service answers
         actor = Actor(name=f"cli:{_user()}", role=Role.ADMIN, origin="cli")
-        local.dependency_overrides[incidents_api.get_incidents] = lambda: service
         local.dependency_overrides[get_actor] = lambda: actor
         transport = httpx.ASGITransport(app=local)
         async with httpx.AsyncClient(transport=transport, base_url="http://local") as http:

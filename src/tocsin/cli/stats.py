@@ -224,7 +224,7 @@ def rebuild() -> None:
     settings = current_settings()
 
     async def go(tocsin: Tocsin) -> int:
-        return await _service(tocsin).projector.rebuild()
+        return await tocsin.stats.projector.rebuild()
 
     console.print(f"{with_tocsin(settings, go)} alerts projected")
 
@@ -250,13 +250,6 @@ def _window(since: str | None, until: str | None) -> Window:
     return Window(parse_moment(since, "since"), parse_moment(until, "until"))
 
 
-def _service(tocsin: Tocsin) -> StatsService:
-    wired = getattr(tocsin, "stats", None)
-    if isinstance(wired, StatsService):
-        return wired
-    return StatsService(tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock)
-
-
 def _ask(
     question: Callable[[StatsService, Filters], Awaitable[T]],
     status: str,
@@ -267,7 +260,7 @@ def _ask(
 
     async def go(tocsin: Tocsin) -> T:
         filters = Filters.parse(status, threat, source, tocsin.catalogue)
-        return await question(_service(tocsin), filters)
+        return await question(tocsin.stats, filters)
 
     return with_tocsin(settings, go)
 
