@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from tocsin.cap.render import CapConfig
 from tocsin.channels.delivery import Supervisor
 from tocsin.channels.registry import Channel, build_channels
+from tocsin.channels.subscriptions import SubscriptionChannel
 from tocsin.config import Settings
 from tocsin.domain.approval import ApprovalPolicy
 from tocsin.domain.auth import LOCAL_ADMIN
@@ -23,12 +25,17 @@ from tocsin.service.alerts import AlertService
 from tocsin.service.audit import AuditService
 from tocsin.service.audit import stop as stop_task
 from tocsin.service.bus import CommandBus
+from tocsin.service.cap_import import CapImportService
+from tocsin.service.cap_publish import CapPublisher
 from tocsin.service.ports import Clock, CommitListener, SystemClock
 from tocsin.service.queries import AlertQueries
 from tocsin.service.regions import RegionService
+from tocsin.service.sirens import SirenService
+from tocsin.service.subscriptions import SubscriptionService
 from tocsin.service.tokens import TokenService
 from tocsin.storage import migrate
 from tocsin.storage.audit_key import audit_key
+from tocsin.storage.cap_store import CapStore
 from tocsin.storage.delivery_store import DeliveryStore
 from tocsin.storage.engine import create_engine
 from tocsin.storage.store import Store
@@ -56,6 +63,10 @@ class Tocsin:
     accounts: AccountService
     incidents: IncidentService
     stats: StatsService
+    subscriptions: SubscriptionService
+    sirens: SirenService
+    cap: CapPublisher
+    cap_import: CapImportService
     listeners: list[CommitListener] = field(default_factory=list)
     channels: list[Channel] = field(default_factory=list)
     checkpoints: asyncio.Task[None] | None = None
@@ -81,6 +92,12 @@ class Tocsin:
         await self.hub.stop()
         await self.feed.stop()
         await self.store.close()
+
+    async def reconcile_subscriptions(self) -> None:
+        """Tell this process's subscription channel that subscriptions changed."""
+        for channel in self.channels:
+            if isinstance(channel, SubscriptionChannel):
+                await channel.reconcile()
 
 
 async def build(
@@ -124,33 +141,37 @@ async def build(
     incident_commands.register(bus)
     history_handlers.register(bus)
     cap_import.register(bus)
-    alerts = AlertService(bus, store)
-    audit = AuditService(bus, store, store.audit_key)
-    tokens = TokenService(store, regions, clock)
-    queries = AlertQueries(store, regions, catalogue)
-    hub = Hub(feed, buffer=settings.stream_buffer)
     deliveries = DeliveryStore(store.engine)
-    supervisor = Supervisor(feed, deliveries, clock)
-    accounts = AccountService(store, regions, clock)
-    incidents = IncidentService(bus, store, regions)
-    stats = StatsService(store, regions, catalogue, clock)
-    return Tocsin(
-        settings,
-        store,
-        clock,
-        catalogue,
-        bus,
-        regions,
-        alerts,
-        audit,
-        tokens,
-        queries,
-        feed,
-        hub,
-        deliveries,
-        supervisor,
-        accounts,
-        incidents,
-        stats,
-        listeners,
+
+    async def reconcile() -> None:  # the channels start later, with the server
+        await tocsin.reconcile_subscriptions()
+
+    tocsin = Tocsin(
+        settings=settings,
+        store=store,
+        clock=clock,
+        catalogue=catalogue,
+        bus=bus,
+        regions=regions,
+        alerts=AlertService(bus, store),
+        audit=AuditService(bus, store, store.audit_key),
+        tokens=TokenService(store, regions, clock),
+        queries=AlertQueries(store, regions, catalogue),
+        feed=feed,
+        hub=Hub(feed, buffer=settings.stream_buffer),
+        deliveries=deliveries,
+        supervisor=Supervisor(feed, deliveries, clock),
+        accounts=AccountService(store, regions, clock),
+        incidents=IncidentService(bus, store, regions),
+        stats=StatsService(store, regions, catalogue, clock),
+        subscriptions=SubscriptionService(
+            deliveries, store, regions, catalogue, clock, settings, reconcile
+        ),
+        sirens=SirenService(store, regions, clock, listeners),
+        cap=CapPublisher(
+            CapStore(store), regions, catalogue, clock, CapConfig.from_settings(settings)
+        ),
+        cap_import=CapImportService(bus),
+        listeners=listeners,
     )
+    return tocsin

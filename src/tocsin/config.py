@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -196,10 +197,13 @@ class _TomlSource(PydanticBaseSettingsSource):
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        path = os.environ.get("TOCSIN_CONFIG")
+        path = _config_file.get() or os.environ.get("TOCSIN_CONFIG")
         if not path:
             return {}
         return read_toml(Path(path))
+
+
+_config_file: ContextVar[Path | None] = ContextVar("config_file", default=None)
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -215,11 +219,17 @@ def read_toml(path: Path) -> dict[str, Any]:
     return section
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment and file, with explicit values (e.g. CLI flags) on top."""
+def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from the environment and file, with explicit values (e.g. CLI flags) on top.
+
+    `config` names the TOML file instead of `TOCSIN_CONFIG`.
+    """
+    token = _config_file.set(config)
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "settings"
         raise InvalidInput(f"setting {field}: {first['msg']}", field=field) from None
+    finally:
+        _config_file.reset(token)

@@ -21,7 +21,8 @@ Every option is read, in this order of precedence, from
 1. a command-line flag where there is one (`tocsin serve --port 8080`),
 2. the environment variable `TOCSIN_<NAME>` (`TOCSIN_PORT=8080`; lists and tables as JSON:
    `TOCSIN_PACKS='["ua"]'`),
-3. the TOML file named by `TOCSIN_CONFIG` (or `--config`), at top level or under `[tocsin]`,
+3. the TOML file named by `TOCSIN_CONFIG` (or `tocsin --config FILE …`), at top level or
+   under `[tocsin]`,
 4. the default below.
 
 Secrets (the database password) are masked wherever settings are shown.
@@ -63,11 +64,20 @@ def configuration() -> str:
     return CONFIG_INTRO + "\n".join(rows) + "\n" + CONFIG_EXAMPLE
 
 
+ROOT_OPTIONS = (
+    "Options of every command, given before it: "
+    "`tocsin --database-url sqlite:///alerts.db alert list`."
+)
+
+
 def cli_reference() -> str:
     from tocsin.cli import app
 
     root = typer.main.get_command(app)
     lines = ["# CLI reference", "", "Generated from the code by `python -m tocsin.docs`.", ""]
+    lines += ["## `tocsin`", "", ROOT_OPTIONS, ""]
+    _options(root, lines)
+    lines.append("")
     _describe(root, ["tocsin"], lines)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -80,19 +90,22 @@ def _describe(command: Any, path: list[str], lines: list[str]) -> None:
             _describe(subcommands[name], [*path, name], lines)
         return
     lines += [f"## `{' '.join(path)}`", "", (command.help or "").strip(), ""]
-    params = command.params
-    arguments = [p for p in params if p.param_type_name == "argument"]
-    options = [p for p in params if p.param_type_name == "option" and p.name != "help"]
+    arguments = [p for p in command.params if p.param_type_name == "argument"]
     if arguments:
         for argument in arguments:
             text = (getattr(argument, "help", None) or "").strip()
             lines.append(f"- `{argument.name.upper()}` (argument): {text}".rstrip(": "))
+    _options(command, lines)
+    lines.append("")
+
+
+def _options(command: Any, lines: list[str]) -> None:
+    options = [p for p in command.params if p.param_type_name == "option" and p.name != "help"]
     for option in options:
         flags = ", ".join(f"`{o}`" for o in [*option.opts, *option.secondary_opts])
         envvar = f" (env `{option.envvar}`)" if option.envvar else ""
         text = (getattr(option, "help", None) or "").strip()
         lines.append(f"- {flags}{envvar}: {text}".rstrip(": "))
-    lines.append("")
 
 
 def _default(value: Any) -> str:

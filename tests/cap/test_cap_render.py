@@ -22,6 +22,7 @@ from tocsin.cap.render import (
     parse_identifier,
 )
 from tocsin.cap.validate import tree_problems
+from tocsin.config import Settings
 from tocsin.domain import alerts as rules
 from tocsin.domain.alerts import Change, Status
 from tocsin.domain.events import Event
@@ -335,42 +336,41 @@ def test_event_codes_are_the_published_list() -> None:
     assert {t.cap.event_code for t in CATALOGUE.ordered()} <= set(EVENT_CODES)
 
 
-def test_config_from_settings_reads_what_is_there() -> None:
-    class Bare:
-        public_url = ""
-        host, port = "0.0.0.0", 9000
-        languages = ("en", "uk")
+def test_config_from_settings() -> None:
+    bare = Settings(host="0.0.0.0", port=9000, languages=("en", "uk"))
+    assert CapConfig.from_settings(bare).public_url == "http://0.0.0.0:9000"
+    config = CapConfig.from_settings(bare, base_url="http://req.example/")
+    assert config.public_url == "http://req.example"
+    assert config.sender == "tocsin@localhost"
+    assert config.languages == ("en", "uk")
+    assert (config.lifetime, config.retention) == (timedelta(hours=24), timedelta(hours=1))
+    assert not config.signing and config.sign_password is None
 
-    bare = CapConfig.from_settings(Bare(), base_url="http://req.example/")
-    assert bare.public_url == "http://req.example"
-    assert bare.sender == "tocsin@localhost"
-    assert bare.languages == ("en", "uk")
-    assert not bare.signing
-
-    class Full(Bare):
-        public_url = "https://alerts.example.ua/"
-        cap_sender = "cap@alerts.example.ua"
-        cap_sender_name = "Kharkiv ODA"
-        cap_languages = ("uk",)
-        cap_lifetime = 600
-        cap_feed_retention = 60
-        cap_sign_key, cap_sign_cert = "key.pem", "cert.pem"
-
-    full = CapConfig.from_settings(Full(), base_url="http://ignored")
-    assert full.public_url == "https://alerts.example.ua"
-    assert (full.sender, full.sender_name, full.languages) == (
+    full = Settings(
+        public_url="https://alerts.example.ua/",
+        cap_sender="cap@alerts.example.ua",
+        cap_sender_name="Kharkiv ODA",
+        cap_languages=("uk",),
+        cap_lifetime=600,
+        cap_feed_retention=60,
+        cap_sign_key="key.pem",
+        cap_sign_cert="cert.pem",
+        cap_sign_key_password="s3cret",
+    )
+    full_config = CapConfig.from_settings(full, base_url="http://ignored")
+    assert full_config.public_url == "https://alerts.example.ua"
+    assert (full_config.sender, full_config.sender_name, full_config.languages) == (
         "cap@alerts.example.ua",
         "Kharkiv ODA",
         ("uk",),
     )
-    assert full.lifetime == timedelta(minutes=10)
-    assert full.retention == timedelta(minutes=1)
-    assert full.signing
+    assert full_config.lifetime == timedelta(minutes=10)
+    assert full_config.retention == timedelta(minutes=1)
+    assert full_config.signing and full_config.sign_password == "s3cret"
+    assert "s3cret" not in repr(full_config)
 
-    class NoSender(Bare):
-        public_url = "https://alerts.example.ua"
-
-    assert CapConfig.from_settings(NoSender()).sender == "tocsin@alerts.example.ua"
+    no_sender = Settings(public_url="https://alerts.example.ua")
+    assert CapConfig.from_settings(no_sender).sender == "tocsin@alerts.example.ua"
 
 
 # --- hypothesis: any alert history renders valid CAP -------------------------------------

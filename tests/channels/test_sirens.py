@@ -13,13 +13,11 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
-from pydantic import SecretStr
 from siren_support import (
     Mosquitto,
     clear_retained,
@@ -975,8 +973,8 @@ def test_a_reported_error_is_part_of_the_reason() -> None:
     assert (state, reason) == ("faulty", "command 9 not acknowledged within 10 s: amplifier")
 
 
-@pytest.mark.parametrize("value", ["mqtt://u:pw@b:1883", SecretStr("mqtt://u:pw@b:1883")])
-def test_the_broker_url_may_be_a_secret(value: object) -> None:
-    settings = SimpleNamespace(mqtt_url=value)
+def test_the_broker_url_is_a_secret() -> None:
+    settings = Settings(mqtt_url="mqtt://u:pw@b:1883")
     assert configured_url(settings) == "mqtt://u:pw@b:1883"
-    assert configured_url(SimpleNamespace()) is None
+    assert "pw" not in repr(settings)
+    assert configured_url(Settings()) is None

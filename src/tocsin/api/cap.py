@@ -17,12 +17,10 @@ from tocsin.bootstrap import Tocsin
 from tocsin.cap import ATOM_MEDIA_TYPE, CAP_MEDIA_TYPE
 from tocsin.cap.errors import CapMediaType, CapTooLarge
 from tocsin.cap.parse import MAX_BYTES
-from tocsin.cap.render import CapConfig
 from tocsin.domain.alerts import Phase
-from tocsin.service.cap_import import CapImportService, ImportResult
+from tocsin.service.cap_import import ImportResult
 from tocsin.service.cap_publish import CapPublisher, Published
 from tocsin.service.queries import parse_statuses
-from tocsin.storage.cap_store import CapStore
 
 router = APIRouter(tags=["cap"])
 
@@ -36,14 +34,9 @@ _BODY = {"requestBody": {"required": True, "content": {
 
 
 def publisher(request: Request, tocsin: Tocsin) -> CapPublisher:
-    config = CapConfig.from_settings(tocsin.settings, base_url=str(request.base_url))
-    return CapPublisher(
-        CapStore(tocsin.store), tocsin.regions, tocsin.catalogue, tocsin.clock, config
-    )
-
-
-def importer(tocsin: Tocsin) -> CapImportService:
-    return CapImportService(tocsin.bus)
+    """The wired publisher, linking to the URL the request came to when no public_url is set."""
+    public_url_set = bool(tocsin.settings.public_url)
+    return tocsin.cap.with_base_url(str(request.base_url), public_url_set=public_url_set)
 
 
 @router.get(
@@ -111,7 +104,7 @@ async def import_message(request: Request, tocsin: App, actor: Caller, lang: Lan
             field="content-type",
         )
     data = await read_body(request, MAX_BYTES)
-    result = await importer(tocsin).import_message(data, actor)
+    result = await tocsin.cap_import.import_message(data, actor)
     msg = result.message
     body = {
         "action": result.action,

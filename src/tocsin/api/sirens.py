@@ -10,9 +10,8 @@ from starlette.responses import Response
 
 from tocsin.api.deps import App, Caller, Text
 from tocsin.api.views import json_response
-from tocsin.bootstrap import Tocsin
 from tocsin.errors import InvalidInput
-from tocsin.service.sirens import SirenService, siren_view
+from tocsin.service.sirens import siren_view
 from tocsin.storage.siren_store import FAULTY, OK, UNKNOWN
 
 router = APIRouter(prefix="/v1/sirens", tags=["sirens"])
@@ -27,13 +26,9 @@ class SirenBody(BaseModel):
     name: Text | None = Field(None, description="where it is, for people", max_length=200)
 
 
-def sirens(tocsin: Tocsin) -> SirenService:
-    return SirenService(tocsin.store, tocsin.regions, tocsin.clock, tocsin.listeners)
-
-
 @router.post("", status_code=201, summary="Register a siren (admin)")
 async def register(body: SirenBody, tocsin: App, actor: Caller) -> Response:
-    record = await sirens(tocsin).register(body.id, body.region, actor, body.name)
+    record = await tocsin.sirens.register(body.id, body.region, actor, body.name)
     return json_response(siren_view(record), 201, {"Location": f"/v1/sirens/{record.id}"})
 
 
@@ -49,7 +44,7 @@ async def list_sirens(
     if state is not None and state not in STATES:
         known = ", ".join(STATES)
         raise InvalidInput(f"state must be one of {known}; got {state!r}", field="state")
-    found = await sirens(tocsin).list(region)
+    found = await tocsin.sirens.list(region)
     chosen = [r for r in found if state is None or r.state == state]
     return json_response(
         {
@@ -62,10 +57,10 @@ async def list_sirens(
 
 @router.get("/{siren_id}", summary="One siren")
 async def get_siren(siren_id: str, tocsin: App, actor: Caller) -> Response:
-    return json_response(siren_view(await sirens(tocsin).get(siren_id)))
+    return json_response(siren_view(await tocsin.sirens.get(siren_id)))
 
 
 @router.delete("/{siren_id}", status_code=204, summary="Remove a siren (admin)")
 async def remove_siren(siren_id: str, tocsin: App, actor: Caller) -> Response:
-    await sirens(tocsin).remove(siren_id, actor)
+    await tocsin.sirens.remove(siren_id, actor)
     return Response(status_code=204)

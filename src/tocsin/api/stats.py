@@ -36,16 +36,9 @@ Tz = Annotated[str, Query(description="time zone of days, hours and weekdays, e.
 Every = Annotated[str, Query(description="hour, day, week, month or year")]
 
 
-async def stats_service(request: Request, tocsin: App) -> StatsService:
+async def stats_service(tocsin: App) -> StatsService:
     """The wired statistics service (one per application)."""
-    wired = getattr(tocsin, "stats", None)
-    if isinstance(wired, StatsService):
-        return wired
-    service = getattr(request.app.state, "stats", None)
-    if not isinstance(service, StatsService) or service.store is not tocsin.store:
-        service = StatsService(tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock)
-        request.app.state.stats = service
-    return service
+    return tocsin.stats
 
 
 Stats = Annotated[StatsService, Depends(stats_service)]

@@ -67,7 +67,7 @@ class SubscriptionBody(BaseModel):
 
 async def service(tocsin: App, actor: Caller) -> SubscriptionService:
     require_role(actor, Role.ADMIN)
-    return SubscriptionService.of(tocsin)
+    return tocsin.subscriptions
 
 
 Service = Annotated[SubscriptionService, Depends(service)]

@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
@@ -40,6 +40,9 @@ from tocsin.domain.threats import (
 )
 from tocsin.errors import InvalidInput
 from tocsin.types import Lang
+
+if TYPE_CHECKING:
+    from tocsin.config import Settings
 
 IDENTIFIER_PREFIX: Final = "tocsin"
 DEFAULT_SENDER: Final = "tocsin@localhost"
@@ -84,43 +87,28 @@ class CapConfig:
         return bool(self.sign_key or self.sign_cert)
 
     @classmethod
-    def from_settings(cls, settings: Any, *, base_url: str | None = None) -> CapConfig:
-        """From the settings; the fields are read with defaults so that older settings work.
-
-        `base_url` (the URL a request came to) stands in for an unset `public_url` in links.
-        """
-        public = str(getattr(settings, "public_url", "") or "").rstrip("/")
-        host, port = getattr(settings, "host", "127.0.0.1"), getattr(settings, "port", 8000)
-        base = public or (base_url or "").rstrip("/") or f"http://{host}:{port}"
-        sender = str(getattr(settings, "cap_sender", "") or "") or _sender_from(public)
-        password = getattr(settings, "cap_sign_key_password", None)
-        if password is not None and hasattr(password, "get_secret_value"):
-            password = password.get_secret_value()
-        languages = tuple(getattr(settings, "cap_languages", ()) or ()) or tuple(
-            getattr(settings, "languages", ("en", "uk", "ru"))
-        )
+    def from_settings(cls, settings: Settings, *, base_url: str | None = None) -> CapConfig:
+        """From the settings; `base_url` (the URL a request came to) stands in for an unset
+        `public_url` in links."""
+        public = settings.public_url.rstrip("/")
+        base = public or (base_url or "").rstrip("/") or f"http://{settings.host}:{settings.port}"
+        password = settings.cap_sign_key_password
         return cls(
-            sender=sender,
-            sender_name=str(getattr(settings, "cap_sender_name", "") or "tocsin"),
+            sender=settings.cap_sender or _sender_from(public),
+            sender_name=settings.cap_sender_name or "tocsin",
             public_url=base,
-            languages=languages,
-            lifetime=_seconds(getattr(settings, "cap_lifetime", None), DEFAULT_LIFETIME),
-            retention=_seconds(getattr(settings, "cap_feed_retention", None), DEFAULT_RETENTION),
-            sign_key=str(getattr(settings, "cap_sign_key", "") or ""),
-            sign_cert=str(getattr(settings, "cap_sign_cert", "") or ""),
-            sign_password=password or None,
+            languages=settings.cap_languages or settings.languages,
+            lifetime=timedelta(seconds=settings.cap_lifetime),
+            retention=timedelta(seconds=settings.cap_feed_retention),
+            sign_key=settings.cap_sign_key,
+            sign_cert=settings.cap_sign_cert,
+            sign_password=password.get_secret_value() if password is not None else None,
         )
 
 
 def _sender_from(public_url: str) -> str:
     host = urlsplit(public_url).hostname if public_url else None
     return f"tocsin@{host}" if host else DEFAULT_SENDER
-
-
-def _seconds(value: Any, default: timedelta) -> timedelta:
-    if value is None:
-        return default
-    return value if isinstance(value, timedelta) else timedelta(seconds=float(value))
 
 
 def cap_time(value: datetime) -> str:

@@ -141,7 +141,7 @@ class BroadcastRepeater:
         interval: float = 1.0,
     ) -> None:
         self.tocsin = tocsin
-        configured = minutes if minutes is not None else getattr(tocsin.settings, SETTING, None)
+        configured = minutes if minutes is not None else tocsin.settings.broadcast_repeat_minutes
         self.minutes = repeat_minutes(configured, tocsin.catalogue)
         self.interval = interval
         self.last_error: str | None = None

@@ -101,12 +101,12 @@ def make_target(record: SubscriptionRecord, tocsin: Tocsin) -> WebhookTarget:
         record,
         compile_filter(record.filters, tocsin.queries),
         allow_private=allow_private(settings),
-        timeout=float(getattr(settings, "webhook_timeout", DEFAULT_TIMEOUT)),
+        timeout=settings.webhook_timeout,
     )
 
 
 def allow_private(settings: Settings) -> bool:
-    return bool(getattr(settings, "webhook_allow_private", False))
+    return settings.webhook_allow_private
 
 
 # --- the target ---------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from tocsin.cli import (
     tokens,
     users,
 )
+from tocsin.cli.common import root
 
 app = typer.Typer(
     name="tocsin",
@@ -29,6 +30,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.callback()(root)
 app.add_typer(db.app, name="db")
 app.add_typer(regions.app, name="regions")
 app.add_typer(alerts.app, name="alert")

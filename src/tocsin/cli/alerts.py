@@ -14,12 +14,10 @@ from rich.table import Table
 
 from tocsin.cli.client import open_client
 from tocsin.cli.common import (
-    ConfigOption,
-    DatabaseOption,
     console,
+    current_settings,
     handle_errors,
     run,
-    settings_from,
 )
 from tocsin.domain.alerts import RaiseAlert, Status, UpdateAlert
 
@@ -36,15 +34,8 @@ Regions = Annotated[list[str] | None, typer.Option("--region", "-r", help="regio
 
 
 class Target:
-    def __init__(
-        self,
-        database_url: str | None,
-        config: Any,
-        server: str | None,
-        token: str | None,
-        lang: str,
-    ) -> None:
-        self.settings = settings_from(database_url, config)
+    def __init__(self, server: str | None, token: str | None, lang: str) -> None:
+        self.settings = current_settings()
         self.server, self.token, self.lang = server, token, lang
 
     def call(self, fn: Any) -> Any:
@@ -70,8 +61,6 @@ def raise_(
     token: Token = None,
     lang: Lang = "en",
     json: Json = False,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Raise an alert for one or more regions."""
     expires = datetime.now(UTC) + timedelta(minutes=expires_in) if expires_in else None
@@ -85,7 +74,7 @@ def raise_(
         text=text,
         source="cli",
     )
-    target = Target(database_url, config, server, token, lang)
+    target = Target(server, token, lang)
     alert = target.call(lambda c: c.raise_alert(cmd, idempotency_key))
     _show(alert, json)
 
@@ -105,8 +94,6 @@ def update(
     token: Token = None,
     lang: Lang = "en",
     json: Json = False,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Escalate or de-escalate an alert, add or remove regions, change its text."""
     cmd = UpdateAlert(
@@ -116,7 +103,7 @@ def update(
         headline=headline,
         text=text,
     )
-    target = Target(database_url, config, server, token, lang)
+    target = Target(server, token, lang)
     _show(target.call(lambda c: c.update(alert_id, cmd)), json)
 
 
@@ -128,10 +115,8 @@ def _action(name: str, doc: str) -> None:
         token: Token = None,
         lang: Lang = "en",
         json: Json = False,
-        database_url: DatabaseOption = None,
-        config: ConfigOption = None,
     ) -> None:
-        target = Target(database_url, config, server, token, lang)
+        target = Target(server, token, lang)
         _show(target.call(lambda c: c.act(alert_id, name)), json)
 
     command.__doc__ = doc
@@ -151,11 +136,9 @@ def cancel(
     token: Token = None,
     lang: Lang = "en",
     json: Json = False,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Cancel an alert as a false alarm."""
-    target = Target(database_url, config, server, token, lang)
+    target = Target(server, token, lang)
     _show(target.call(lambda c: c.act(alert_id, "cancel", message)), json)
 
 
@@ -167,11 +150,9 @@ def show(
     token: Token = None,
     lang: Lang = "en",
     json: Json = False,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Show one alert."""
-    target = Target(database_url, config, server, token, lang)
+    target = Target(server, token, lang)
     _show(target.call(lambda c: c.get(alert_id)), json)
 
 
@@ -187,12 +168,10 @@ def list_(
     token: Token = None,
     lang: Lang = "en",
     json: Json = False,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """List active alerts (or, with --history, all alerts newest first)."""
     params = {k: v for k, v in {"region": region, "threat": threat}.items() if v}
-    target = Target(database_url, config, server, token, lang)
+    target = Target(server, token, lang)
     if history:
         if status and status != "all":
             params["status"] = status

@@ -8,12 +8,10 @@ import typer
 from rich.table import Table
 
 from tocsin.cli.common import (
-    ConfigOption,
-    DatabaseOption,
     console,
+    current_settings,
     errors,
     handle_errors,
-    settings_from,
     with_tocsin,
 )
 
@@ -22,9 +20,9 @@ app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 
 @app.command()
 @handle_errors
-def verify(database_url: DatabaseOption = None, config: ConfigOption = None) -> None:
+def verify() -> None:
     """Check that no audit entry was changed, removed or reordered."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     verdict = with_tocsin(settings, lambda t: t.audit.verify())
     if verdict.ok:
         marks = f", {verdict.checkpoints} checkpoints" if verdict.checkpoints else ""
@@ -43,9 +41,9 @@ def verify(database_url: DatabaseOption = None, config: ConfigOption = None) -> 
 
 @app.command()
 @handle_errors
-def checkpoint(database_url: DatabaseOption = None, config: ConfigOption = None) -> None:
+def checkpoint() -> None:
     """Anchor the trail's head in the event log now (the server does so every minute)."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     mark = with_tocsin(settings, lambda t: t.audit.checkpoint())
     if mark is None:
         console.print("nothing to anchor: no key, or nothing new since the last checkpoint")
@@ -55,10 +53,10 @@ def checkpoint(database_url: DatabaseOption = None, config: ConfigOption = None)
 
 @app.command("adopt-key")
 @handle_errors
-def adopt_key(database_url: DatabaseOption = None, config: ConfigOption = None) -> None:
+def adopt_key() -> None:
     """Once, after configuring the audit key: chain a trail written before it under the key
     (only if its plain chain checks out)."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     count = with_tocsin(settings, lambda t: t.store.adopt_audit_key())
     console.print(f"chained again under the key: {count} entries")
 
@@ -67,11 +65,9 @@ def adopt_key(database_url: DatabaseOption = None, config: ConfigOption = None) 
 @handle_errors
 def list_(
     last: Annotated[int, typer.Option(help="how many of the newest entries", min=1)] = 50,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Show the newest audit entries: who did what, when, from where."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     entries = with_tocsin(settings, lambda t: t.store.audit_entries())[-last:]
     table = Table("seq", "time", "actor", "role", "origin", "action", "target", box=None)
     for e in entries:

@@ -20,20 +20,15 @@ from tocsin.cap.sign import verify as verify_signature
 from tocsin.cap.validate import problems
 from tocsin.cli.client import ERRORS
 from tocsin.cli.common import (
-    ConfigOption,
-    DatabaseOption,
     console,
+    current_settings,
     errors,
     handle_errors,
     run,
-    settings_from,
     with_tocsin,
 )
 from tocsin.domain.auth import Actor, Role
 from tocsin.errors import InvalidInput, TocsinError, Unavailable
-from tocsin.service.cap_import import CapImportService
-from tocsin.service.cap_publish import CapPublisher
-from tocsin.storage.cap_store import CapStore
 
 app = typer.Typer(
     help="CAP 1.2: import, validate, render and verify messages.", no_args_is_help=True
@@ -57,15 +52,13 @@ def import_(
     server: Server = None,
     token: Token = None,
     json: Json = False,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Import a CAP 1.2 (or 1.1) message from another authority as an alert."""
     data = _read(file)
     if server:
         result = run(_post(server, token, data))
     else:
-        settings = settings_from(database_url, config)
+        settings = current_settings()
         result = with_tocsin(settings, lambda t: _import_locally(t, data))
     if json:
         console.print_json(orjson.dumps(result).decode())
@@ -80,7 +73,7 @@ def import_(
 
 async def _import_locally(tocsin: Tocsin, data: bytes) -> dict[str, Any]:
     actor = Actor(name=f"cli:{_user()}", role=Role.ADMIN)
-    result = await CapImportService(tocsin.bus).import_message(data, actor)
+    result = await tocsin.cap_import.import_message(data, actor)
     alert = result.alert.to_json()
     alert["threat"] = {"id": result.alert.threat}
     alert["regions"] = [{"code": code} for code in result.alert.regions]
@@ -143,20 +136,12 @@ def render(
     version: Annotated[
         int | None, typer.Option(help="that message (default: the latest)", min=1)
     ] = None,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Print an alert's CAP 1.2 message, as /cap/alerts/ID.xml serves it."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
 
     async def go(tocsin: Tocsin) -> bytes:
-        cap = CapPublisher(
-            CapStore(tocsin.store),
-            tocsin.regions,
-            tocsin.catalogue,
-            tocsin.clock,
-            CapConfig.from_settings(settings),
-        )
+        cap = tocsin.cap
         if version is None:
             return (await cap.latest(alert_id)).data
         return (await cap.message(f"tocsin.{alert_id}.{version}")).data
@@ -176,10 +161,9 @@ def verify(
             dir_okay=False,
         ),
     ] = None,
-    config: ConfigOption = None,
 ) -> None:
     """Check the XML signature of a CAP message."""
-    cap = CapConfig.from_settings(settings_from(None, config))
+    cap = CapConfig.from_settings(current_settings())
     cert_path = cert or (Path(cap.sign_cert) if cap.sign_cert else None)
     cert_pem = cert_path.read_text() if cert_path else None
     verified = verify_signature(_read(file), cert_pem)

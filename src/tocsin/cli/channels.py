@@ -14,11 +14,9 @@ import typer
 from tocsin.bootstrap import Tocsin
 from tocsin.channels.subscriptions import KINDS, mask_url
 from tocsin.cli.common import (
-    ConfigOption,
-    DatabaseOption,
     console,
+    current_settings,
     handle_errors,
-    settings_from,
     with_tocsin,
 )
 from tocsin.cli.subscriptions import folding
@@ -62,11 +60,9 @@ async def report(tocsin: Tocsin) -> dict[str, Any]:
 @handle_errors
 def list_(
     json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """List delivery targets: state, cursor, backlog and last error."""
-    found = with_tocsin(settings_from(database_url, config), report)
+    found = with_tocsin(current_settings(), report)
     if json:
         print(orjson.dumps(found, option=orjson.OPT_INDENT_2).decode())
         return

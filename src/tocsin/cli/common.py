@@ -1,10 +1,11 @@
-"""What every `tocsin` command shares: consoles, options, error handling."""
+"""What every `tocsin` command shares: consoles, the root options, error handling."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
@@ -36,13 +37,32 @@ ConfigOption = Annotated[
 ]
 
 
-def settings_from(
-    database_url: str | None = None, config: Path | None = None, **overrides: Any
-) -> Settings:
-    """Settings for this command: flags > environment > config file > defaults."""
-    if config is not None:
-        os.environ["TOCSIN_CONFIG"] = str(config)
-    return load_settings(database_url=database_url, **overrides)
+@dataclass(frozen=True, slots=True)
+class RootOptions:
+    """The options given before the command (`tocsin --database-url X alert list`)."""
+
+    database_url: str | None = None
+    config: Path | None = None
+
+    def settings(self, **overrides: Any) -> Settings:
+        """Settings for this command: flags > environment > config file > defaults."""
+        return load_settings(self.config, database_url=self.database_url, **overrides)
+
+
+_root: ContextVar[RootOptions | None] = ContextVar("root_options", default=None)
+
+
+def root(
+    ctx: typer.Context, database_url: DatabaseOption = None, config: ConfigOption = None
+) -> None:
+    """tocsin: public warning system for air threats."""
+    token = _root.set(RootOptions(database_url, config))
+    ctx.call_on_close(lambda: _root.reset(token))  # for this invocation only
+
+
+def current_settings(**overrides: Any) -> Settings:
+    """The settings of the running command, from the options given to `tocsin` itself."""
+    return (_root.get() or RootOptions()).settings(**overrides)
 
 
 def run(coro: Coroutine[Any, Any, R]) -> R:

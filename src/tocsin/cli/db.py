@@ -5,12 +5,10 @@ from __future__ import annotations
 import typer
 
 from tocsin.cli.common import (
-    ConfigOption,
-    DatabaseOption,
     console,
+    current_settings,
     handle_errors,
     run,
-    settings_from,
 )
 from tocsin.storage import migrate
 from tocsin.storage.engine import create_engine
@@ -20,9 +18,9 @@ app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 @app.command()
 @handle_errors
-def upgrade(database_url: DatabaseOption = None, config: ConfigOption = None) -> None:
+def upgrade() -> None:
     """Apply every pending migration."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
 
     async def go() -> str | None:
         engine = create_engine(settings.database)
@@ -38,9 +36,9 @@ def upgrade(database_url: DatabaseOption = None, config: ConfigOption = None) ->
 
 @app.command()
 @handle_errors
-def status(database_url: DatabaseOption = None, config: ConfigOption = None) -> None:
+def status() -> None:
     """Show the schema revision of the database and the newest one known."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
 
     async def go() -> str | None:
         engine = create_engine(settings.database)

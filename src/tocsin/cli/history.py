@@ -13,12 +13,10 @@ from rich.table import Table
 
 from tocsin.bootstrap import Tocsin
 from tocsin.cli.common import (
-    ConfigOption,
-    DatabaseOption,
     console,
+    current_settings,
     errors,
     handle_errors,
-    settings_from,
     with_tocsin,
 )
 from tocsin.domain.auth import Actor, Role
@@ -55,14 +53,12 @@ def import_(
         bool, typer.Option("--dry-run", help="check every row, write nothing")
     ] = False,
     json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Import an alert history file; a second import of the same rows adds nothing, and an
     interrupted import resumes after its last committed batch."""
     if on_error not in ("skip", "abort"):
         raise typer.BadParameter("--on-error must be skip or abort")
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     total = _lines(file)
 
     async def go(tocsin: Tocsin) -> ImportReport:
@@ -97,9 +93,9 @@ def import_(
 
 @app.command("list")
 @handle_errors
-def list_(database_url: DatabaseOption = None, config: ConfigOption = None) -> None:
+def list_() -> None:
     """The files imported so far, and how far each import got."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
 
     async def go(tocsin: Tocsin) -> list[ImportRecord]:
         return await HistoryStore(tocsin.store.engine).all()

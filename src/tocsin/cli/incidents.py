@@ -25,12 +25,10 @@ from tocsin.api.deps import get_actor
 from tocsin.bootstrap import build
 from tocsin.cli.client import ERRORS
 from tocsin.cli.common import (
-    ConfigOption,
-    DatabaseOption,
     console,
+    current_settings,
     handle_errors,
     run,
-    settings_from,
 )
 from tocsin.config import Settings
 from tocsin.domain.auth import Actor, Role
@@ -57,9 +55,8 @@ Key = Annotated[str | None, typer.Option(help="retries with it record once")]
 class Target:
     """Where the commands go: a server, or this process's database."""
 
-    def __init__(self, database_url: str | None, config: Path | None, server: str | None,
-                 token: str | None, lang: str) -> None:
-        self.settings = settings_from(database_url, config)
+    def __init__(self, server: str | None, token: str | None, lang: str) -> None:
+        self.settings = current_settings()
         self.server, self.token, self.lang = server, token, lang
 
     def send(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
@@ -97,10 +94,8 @@ async def open_http(
         local = FastAPI()
         problems.install(local)
         local.include_router(incidents_api.router)
-        local.state.tocsin = tocsin
-        service = tocsin.incidents
+        local.state.tocsin = tocsin  # the wired incident service answers
         actor = Actor(name=f"cli:{_user()}", role=Role.ADMIN, origin="cli")
-        local.dependency_overrides[incidents_api.get_incidents] = lambda: service
         local.dependency_overrides[get_actor] = lambda: actor
         transport = httpx.ASGITransport(app=local)
         async with httpx.AsyncClient(transport=transport, base_url="http://local") as http:
@@ -174,14 +169,13 @@ def create(
         help="actual (default), exercise or test; never changes")] = None,
     idempotency_key: Key = None,
     server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
-    database_url: DatabaseOption = None, config: ConfigOption = None,
 ) -> None:
     """Record an incident."""
     body = _given(regions=region, threats=threat, start=start, end=end, reported_at=reported_at,
                   title=title, description=description,
                   places=[_place(p) for p in place or []], alerts=alert or [], mode=mode,
                   idempotency_key=idempotency_key)
-    target = Target(database_url, config, server, token, lang)
+    target = Target(server, token, lang)
     _show(target.send("POST", "/v1/incidents", body), json)
 
 
@@ -205,7 +199,6 @@ def claim(
     note: Note = None,
     idempotency_key: Key = None,
     server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
-    database_url: DatabaseOption = None, config: ConfigOption = None,
 ) -> None:
     """Add a claim: one figure as one source stated it."""
     body = _given(
@@ -214,7 +207,7 @@ def claim(
         source=_given(name=source, kind=source_kind, originator=originator, url=url,
                       published_at=published_at),
     )
-    target = Target(database_url, config, server, token, lang)
+    target = Target(server, token, lang)
     answer = target.send("POST", f"/v1/incidents/{incident_id}/claims", body)
     _show_claim(answer, json)
 
@@ -226,9 +219,8 @@ def _claim_action(action: str, doc: str) -> None:
         claim_id: Annotated[str, typer.Argument(help="claim id")],
         note: Note = None,
         server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
-        database_url: DatabaseOption = None, config: ConfigOption = None,
     ) -> None:
-        target = Target(database_url, config, server, token, lang)
+        target = Target(server, token, lang)
         path = f"/v1/incidents/{incident_id}/claims/{claim_id}/{action}"
         _show_claim(target.send("POST", path, _given(note=note) or None), json)
 
@@ -257,12 +249,11 @@ def respond(
     expected_at: When = None,
     description: Annotated[str | None, typer.Option()] = None,
     server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
-    database_url: DatabaseOption = None, config: ConfigOption = None,
 ) -> None:
     """Add a response action: a crew sent, an evacuation, a shelter, a utility restoration."""
     body = _given(kind=kind, task=task, utility=utility, party=party, people=people,
                   started_at=started_at, expected_at=expected_at, description=description)
-    target = Target(database_url, config, server, token, lang)
+    target = Target(server, token, lang)
     _print_response(target.send("POST", f"/v1/incidents/{incident_id}/responses", body), json)
 
 
@@ -278,11 +269,10 @@ def progress(
     at: When = None,
     note: Note = None,
     server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
-    database_url: DatabaseOption = None, config: ConfigOption = None,
 ) -> None:
     """Report a response's progress, a new expected time, its completion or cancellation."""
     body = _given(status=status, progress=percent, expected_at=expected_at, at=at, note=note)
-    target = Target(database_url, config, server, token, lang)
+    target = Target(server, token, lang)
     path = f"/v1/incidents/{incident_id}/responses/{response_id}/progress"
     _print_response(target.send("POST", path, body), json)
 
@@ -293,10 +283,9 @@ def link(
     incident_id: IncidentArg,
     alert_ids: Annotated[list[str], typer.Argument(help="alert ids")],
     server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
-    database_url: DatabaseOption = None, config: ConfigOption = None,
 ) -> None:
     """Link the alerts that covered an incident."""
-    target = Target(database_url, config, server, token, lang)
+    target = Target(server, token, lang)
     _show(target.send("POST", f"/v1/incidents/{incident_id}/alerts", {"alerts": alert_ids}),
           json)
 
@@ -308,10 +297,9 @@ def close(
     end: When = None,
     note: Note = None,
     server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
-    database_url: DatabaseOption = None, config: ConfigOption = None,
 ) -> None:
     """Close an incident: it accepts nothing more until reopened."""
-    target = Target(database_url, config, server, token, lang)
+    target = Target(server, token, lang)
     body = _given(end=end, note=note) or None
     _show(target.send("POST", f"/v1/incidents/{incident_id}/close", body), json)
 
@@ -322,10 +310,9 @@ def reopen(
     incident_id: IncidentArg,
     note: Note = None,
     server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
-    database_url: DatabaseOption = None, config: ConfigOption = None,
 ) -> None:
     """Reopen a closed incident."""
-    target = Target(database_url, config, server, token, lang)
+    target = Target(server, token, lang)
     body = _given(note=note) or None
     _show(target.send("POST", f"/v1/incidents/{incident_id}/reopen", body), json)
 
@@ -335,10 +322,9 @@ def reopen(
 def show(
     incident_id: IncidentArg,
     server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
-    database_url: DatabaseOption = None, config: ConfigOption = None,
 ) -> None:
     """Show an incident: current figures with sources, claims, response."""
-    target = Target(database_url, config, server, token, lang)
+    target = Target(server, token, lang)
     _show(target.send("GET", f"/v1/incidents/{incident_id}"), json)
 
 
@@ -358,10 +344,9 @@ def list_(
     threat: ThreatFilter = None, status: StatusFilter = None, mode: ModeFilter = "actual",
     limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
     server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
-    database_url: DatabaseOption = None, config: ConfigOption = None,
 ) -> None:
     """List incidents, newest first."""
-    target = Target(database_url, config, server, token, lang)
+    target = Target(server, token, lang)
     found = target.send("GET", "/v1/incidents", region=region, since=since, until=until,
                         threat=threat, status=status, mode=mode, limit=limit)["incidents"]
     if json:
@@ -385,12 +370,11 @@ def export(
     threat: ThreatFilter = None, status: StatusFilter = None, mode: ModeFilter = "actual",
     tz: Annotated[str, typer.Option(help="time zone of event_date (csv)")] = "UTC",
     server: Server = None, token: Token = None, lang: Lang = "en",
-    database_url: DatabaseOption = None, config: ConfigOption = None,
 ) -> None:
     """Export incidents: CSV with conflict-event columns, or JSON with every claim."""
     if format not in ("csv", "json"):
         raise InvalidInput(f"format must be csv or json; got {format!r}", field="format")
-    target = Target(database_url, config, server, token, lang)
+    target = Target(server, token, lang)
     params: Filters = {"region": region, "since": since, "until": until, "threat": threat,
                        "status": status, "mode": mode}
     if format == "csv":
@@ -413,10 +397,9 @@ def stats(
     all_claims: Annotated[bool, typer.Option(
         "--all-claims", help="casualties and damage from unverified figures too")] = False,
     server: Server = None, token: Token = None, lang: Lang = "en",
-    database_url: DatabaseOption = None, config: ConfigOption = None,
 ) -> None:
     """Statistics per region and period (JSON)."""
-    target = Target(database_url, config, server, token, lang)
+    target = Target(server, token, lang)
     body = target.send("GET", "/v1/incidents/stats", region=region, since=since, until=until,
                        threat=threat, mode=mode, confirmed_only=str(not all_claims).lower())
     console.print_json(orjson.dumps(body).decode())

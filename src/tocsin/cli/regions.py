@@ -11,11 +11,9 @@ from rich.table import Table
 
 from tocsin.bootstrap import Tocsin
 from tocsin.cli.common import (
-    ConfigOption,
-    DatabaseOption,
     console,
+    current_settings,
     handle_errors,
-    settings_from,
     with_tocsin,
 )
 from tocsin.domain.auth import LOCAL_ADMIN
@@ -40,11 +38,9 @@ def import_(
         ),
     ] = None,
     code_property: Annotated[str, typer.Option(help="feature property holding the code")] = "code",
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Import a region pack or a custom GeoJSON file (regions with the same code are replaced)."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     is_pack = source in available_packs() and not Path(source).exists()
 
     async def go(tocsin: Tocsin) -> ImportResult:
@@ -75,11 +71,9 @@ def list_(
     parent: Annotated[str | None, typer.Option(help="only the children of this region")] = None,
     search: Annotated[str | None, typer.Option(help="part of a name or code")] = None,
     lang: Annotated[str, typer.Option(help="en, uk or ru")] = "en",
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """List regions."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     regions = with_tocsin(settings, _all_regions)
     needle = search.casefold() if search else None
     chosen = [
@@ -107,11 +101,9 @@ def list_(
 def show(
     code: Annotated[str, typer.Argument(help="region code, e.g. UA-63")],
     json: Annotated[bool, typer.Option("--json")] = False,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Show one region: names, parent, children, time to shelter."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
 
     async def go(tocsin: Tocsin) -> dict[str, object]:
         tree = tocsin.regions.tree

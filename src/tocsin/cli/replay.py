@@ -10,13 +10,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tocsin.cli.client import AlertClient, LocalClient, RemoteClient, open_client
 from tocsin.cli.common import (
-    ConfigOption,
-    DatabaseOption,
     console,
+    current_settings,
     errors,
     handle_errors,
     run,
-    settings_from,
 )
 from tocsin.cli.stats import parse_moment
 from tocsin.domain.alerts import Status
@@ -52,12 +50,10 @@ def replay(
         str | None, typer.Option(envvar="TOCSIN_SERVER", help="a running server's URL")
     ] = None,
     token: Annotated[str | None, typer.Option(envvar="TOCSIN_TOKEN", help="its API token")] = None,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Replay history as raise and end commands, marked exercise (or test), so maps, streams,
     sirens and webhooks behave as on those days; the demo of a fresh install, and a load test."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     pace = parse_speed(speed)
     window = (parse_moment(since, "from"), parse_moment(until, "to"))
 

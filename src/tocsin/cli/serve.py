@@ -10,7 +10,7 @@ import uvicorn
 
 from tocsin.api.app import create_app
 from tocsin.bootstrap import Tocsin, build
-from tocsin.cli.common import ConfigOption, DatabaseOption, console, handle_errors, settings_from
+from tocsin.cli.common import console, current_settings, handle_errors
 
 
 def register(app: typer.Typer) -> None:
@@ -21,11 +21,9 @@ def register(app: typer.Typer) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on [127.0.0.1]")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on [8000]")] = None,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Run the HTTP service (migrates the database and loads the region packs on first start)."""
-    settings = settings_from(database_url, config, host=host, port=port)
+    settings = current_settings(host=host, port=port)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -13,26 +13,19 @@ from rich.table import Table
 from tocsin.bootstrap import Tocsin
 from tocsin.channels.sirens.bridge import configured_url
 from tocsin.channels.sirens.simulator import Simulator
-from tocsin.channels.sirens.topics import DEFAULT_PREFIX
 from tocsin.cli.common import (
-    ConfigOption,
-    DatabaseOption,
     console,
+    current_settings,
     handle_errors,
-    settings_from,
     with_tocsin,
 )
 from tocsin.domain.auth import LOCAL_ADMIN
 from tocsin.errors import InvalidInput, NotFound
-from tocsin.service.sirens import SirenService, check_id
+from tocsin.service.sirens import check_id
 from tocsin.storage.siren_store import SirenRecord
 
 app = typer.Typer(help="Sirens: the registry, and a simulator.", no_args_is_help=True)
 DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883"
-
-
-def _service(tocsin: Tocsin) -> SirenService:
-    return SirenService(tocsin.store, tocsin.regions, tocsin.clock, tocsin.listeners)
 
 
 @app.command()
@@ -41,13 +34,11 @@ def register(
     siren_id: Annotated[str, typer.Argument(metavar="ID", help="letters, digits, '-' or '_'")],
     region: Annotated[str, typer.Option(help="region code it stands in, e.g. UA-63-H1272")],
     name: Annotated[str | None, typer.Option(help="where it is, for people")] = None,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Register a siren; it sounds for alerts covering its region."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     record = with_tocsin(
-        settings, lambda t: _service(t).register(siren_id, region, LOCAL_ADMIN, name)
+        settings, lambda t: t.sirens.register(siren_id, region, LOCAL_ADMIN, name)
     )
     console.print(f"siren {record.id} registered at {record.region}", highlight=False)
 
@@ -56,12 +47,10 @@ def register(
 @handle_errors
 def list_(
     region: Annotated[str | None, typer.Option(help="only sirens in this region or below")] = None,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """List sirens and their state."""
-    settings = settings_from(database_url, config)
-    records = with_tocsin(settings, lambda t: _service(t).list(region))
+    settings = current_settings()
+    records = with_tocsin(settings, lambda t: t.sirens.list(region))
     console.print(_table(records) if records else "no sirens")
 
 
@@ -69,12 +58,10 @@ def list_(
 @handle_errors
 def remove(
     siren_id: Annotated[str, typer.Argument(metavar="ID")],
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Remove a siren from the registry."""
-    settings = settings_from(database_url, config)
-    with_tocsin(settings, lambda t: _service(t).remove(siren_id, LOCAL_ADMIN))
+    settings = current_settings()
+    with_tocsin(settings, lambda t: t.sirens.remove(siren_id, LOCAL_ADMIN))
     console.print(f"siren {siren_id} removed", highlight=False)
 
 
@@ -101,13 +88,11 @@ def simulate(
     duration: Annotated[
         float | None, typer.Option(help="stop after this many seconds [run until Ctrl-C]")
     ] = None,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Run virtual sirens against the broker and show what each one is doing."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     url = mqtt_url or configured_url(settings) or DEFAULT_MQTT_URL
-    topic_prefix = prefix or getattr(settings, "mqtt_topic_prefix", None) or DEFAULT_PREFIX
+    topic_prefix = prefix or settings.mqtt_topic_prefix
     check_id(f"{id_prefix}-{count:03d}")
     places = with_tocsin(settings, lambda t: _place(t, count, region or [], id_prefix, register))
     try:
@@ -135,7 +120,7 @@ async def _place(
     codes = regions or [r.code for r in tree if r.level == "oblast"] or [r.code for r in tree]
     if not codes:
         raise InvalidInput("no regions: import a region pack first", field="region")
-    service = _service(tocsin)
+    service = tocsin.sirens
     places = []
     for n in range(1, count + 1):
         siren_id, code = f"{id_prefix}-{n:03d}", codes[(n - 1) % len(codes)]

@@ -17,11 +17,9 @@ from rich.table import Table as RichTable
 
 from tocsin.bootstrap import Tocsin
 from tocsin.cli.common import (
-    ConfigOption,
-    DatabaseOption,
     console,
+    current_settings,
     handle_errors,
-    settings_from,
     with_tocsin,
 )
 from tocsin.errors import InvalidInput
@@ -61,13 +59,9 @@ def region(
     fmt: Format = None,
     output: Output = None,
     lang: Lang = "en",
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Alerts, time under alert and durations of one region (or any part of it)."""
     result = _ask(
-        database_url,
-        config,
         lambda s, f: s.region(code, _window(since, until), f),
         status,
         threat,
@@ -106,13 +100,9 @@ def ranking(
     fmt: Format = None,
     output: Output = None,
     lang: Lang = "en",
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Regions of one level ranked by time under alert (or by number of alerts)."""
     bounds, ranked = _ask(
-        database_url,
-        config,
         lambda s, f: s.ranking(level, within, _window(since, until), f, by=by, limit=limit),
         status,
         threat,
@@ -142,13 +132,9 @@ def series(
     fmt: Format = None,
     output: Output = None,
     lang: Lang = "en",
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Alerts started and hours under alert per hour, day, week, month or year."""
     result = _ask(
-        database_url,
-        config,
         lambda s, f: s.series(code, _window(since, until), f, every=every, tz=tz),
         status,
         threat,
@@ -177,13 +163,9 @@ def profile(
     fmt: Format = None,
     output: Output = None,
     lang: Lang = "en",
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Alerts started and share of time under alert by hour of day or by weekday."""
     result = _ask(
-        database_url,
-        config,
         lambda s, f: s.profile(code, _window(since, until), f, by=by, tz=tz),
         status,
         threat,
@@ -215,13 +197,9 @@ def concurrency(
     fmt: Format = None,
     output: Output = None,
     lang: Lang = "en",
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """How many regions were under alert at once over time, and the peak."""
     result = _ask(
-        database_url,
-        config,
         lambda s, f: s.concurrency(
             within, _window(since, until), f, level=level, every=every, tz=tz
         ),
@@ -241,12 +219,12 @@ def concurrency(
 
 @app.command()
 @handle_errors
-def rebuild(database_url: DatabaseOption = None, config: ConfigOption = None) -> None:
+def rebuild() -> None:
     """Project every live alert of the event log into the statistics again."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
 
     async def go(tocsin: Tocsin) -> int:
-        return await _service(tocsin).projector.rebuild()
+        return await tocsin.stats.projector.rebuild()
 
     console.print(f"{with_tocsin(settings, go)} alerts projected")
 
@@ -272,26 +250,17 @@ def _window(since: str | None, until: str | None) -> Window:
     return Window(parse_moment(since, "since"), parse_moment(until, "until"))
 
 
-def _service(tocsin: Tocsin) -> StatsService:
-    wired = getattr(tocsin, "stats", None)
-    if isinstance(wired, StatsService):
-        return wired
-    return StatsService(tocsin.store, tocsin.regions, tocsin.catalogue, tocsin.clock)
-
-
 def _ask(
-    database_url: str | None,
-    config: Path | None,
     question: Callable[[StatsService, Filters], Awaitable[T]],
     status: str,
     threat: str | None,
     source: str | None,
 ) -> T:
-    settings = settings_from(database_url, config)
+    settings = current_settings()
 
     async def go(tocsin: Tocsin) -> T:
         filters = Filters.parse(status, threat, source, tocsin.catalogue)
-        return await question(_service(tocsin), filters)
+        return await question(tocsin.stats, filters)
 
     return with_tocsin(settings, go)
 

@@ -14,16 +14,14 @@ from rich.table import Column, Table
 from tocsin.api.subscriptions import attempt_view, subscription_view
 from tocsin.bootstrap import Tocsin
 from tocsin.cli.common import (
-    ConfigOption,
-    DatabaseOption,
     console,
+    current_settings,
     handle_errors,
-    settings_from,
     with_tocsin,
 )
 from tocsin.domain.auth import LOCAL_ADMIN
 from tocsin.errors import InvalidInput
-from tocsin.service.subscriptions import Filters, NewSubscription, SubscriptionService
+from tocsin.service.subscriptions import Filters, NewSubscription
 from tocsin.types import DEFAULT_LANG
 
 app = typer.Typer(help="Webhook, apprise and broadcast subscriptions.", no_args_is_help=True)
@@ -53,7 +51,7 @@ def _options(pairs: list[str]) -> dict[str, str]:
 
 
 async def _views(tocsin: Tocsin, subscription_id: str | None = None) -> list[dict[str, Any]]:
-    service = SubscriptionService.of(tocsin)
+    service = tocsin.subscriptions
     head, cursors = await service.progress()
     if subscription_id is not None:
         records = [await service.get(subscription_id)]
@@ -87,11 +85,9 @@ def add(
     ] = None,
     option: Annotated[list[str] | None, typer.Option(help="kind option KEY=VALUE (repeat)")] = None,
     json: Json = False,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Subscribe a target to the events of the regions and threats given (default: all)."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     new = NewSubscription(
         kind,
         url,
@@ -102,7 +98,7 @@ def add(
     )
 
     async def go(tocsin: Tocsin) -> tuple[dict[str, Any], str | None]:
-        created = await SubscriptionService.of(tocsin).create(new, LOCAL_ADMIN)
+        created = await tocsin.subscriptions.create(new, LOCAL_ADMIN)
         [view] = await _views(tocsin, created.record.id)
         return view, created.secret
 
@@ -123,10 +119,10 @@ def add(
 @app.command("list")
 @handle_errors
 def list_(
-    json: Json = False, database_url: DatabaseOption = None, config: ConfigOption = None
+    json: Json = False
 ) -> None:
     """List subscriptions with their state and backlog (never their secrets)."""
-    views = with_tocsin(settings_from(database_url, config), _views)
+    views = with_tocsin(current_settings(), _views)
     if json:
         _print_json({"subscriptions": views})
         return
@@ -149,11 +145,9 @@ def list_(
 def show(
     subscription_id: SubscriptionId,
     json: Json = False,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Show one subscription."""
-    [view] = with_tocsin(settings_from(database_url, config), lambda t: _views(t, subscription_id))
+    [view] = with_tocsin(current_settings(), lambda t: _views(t, subscription_id))
     if json:
         _print_json(view)
         return
@@ -168,12 +162,10 @@ def show(
 @handle_errors
 def remove(
     subscription_id: SubscriptionId,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Remove a subscription; nothing more is delivered to it."""
-    settings = settings_from(database_url, config)
-    with_tocsin(settings, lambda t: SubscriptionService.of(t).delete(subscription_id))
+    settings = current_settings()
+    with_tocsin(settings, lambda t: t.subscriptions.delete(subscription_id))
     console.print(f"subscription {subscription_id} removed", highlight=False)
 
 
@@ -181,12 +173,10 @@ def remove(
 @handle_errors
 def resume(
     subscription_id: SubscriptionId,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Deliver again to a paused subscription, from the event it stopped at."""
-    settings = settings_from(database_url, config)
-    with_tocsin(settings, lambda t: SubscriptionService.of(t).resume(subscription_id))
+    settings = current_settings()
+    with_tocsin(settings, lambda t: t.subscriptions.resume(subscription_id))
     console.print(f"subscription {subscription_id} is active again", highlight=False)
 
 
@@ -196,13 +186,11 @@ def deliveries(
     subscription_id: SubscriptionId,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="how many, newest first")] = 20,
     json: Json = False,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Show a subscription's delivery attempts, newest first."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     attempts = with_tocsin(
-        settings, lambda t: SubscriptionService.of(t).attempts(subscription_id, limit)
+        settings, lambda t: t.subscriptions.attempts(subscription_id, limit)
     )
     views = [attempt_view(a) for a in attempts]
     if json:

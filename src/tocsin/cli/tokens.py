@@ -8,11 +8,9 @@ import typer
 from rich.table import Table
 
 from tocsin.cli.common import (
-    ConfigOption,
-    DatabaseOption,
     console,
+    current_settings,
     handle_errors,
-    settings_from,
     with_tocsin,
 )
 
@@ -28,11 +26,9 @@ def create(
         typer.Option(help="region the token may alert (repeat; operator, automation and approver)"),
     ] = None,
     name: Annotated[str, typer.Option(help="who or what holds it")] = "",
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Create a token. The token is printed once, alone on the last line."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     new = with_tocsin(settings, lambda t: t.tokens.create(role, region or [], name))
     scope = ", ".join(new.record.regions) if new.record.regions else "all regions"
     console.print(
@@ -45,9 +41,9 @@ def create(
 
 @app.command("list")
 @handle_errors
-def list_(database_url: DatabaseOption = None, config: ConfigOption = None) -> None:
+def list_() -> None:
     """List tokens (never their secrets)."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     records = with_tocsin(settings, lambda t: t.tokens.list())
     table = Table("id", "name", "role", "regions", "created", "revoked", box=None)
     for r in records:
@@ -66,10 +62,8 @@ def list_(database_url: DatabaseOption = None, config: ConfigOption = None) -> N
 @handle_errors
 def revoke(
     token_id: Annotated[str, typer.Argument(help="token id, e.g. tk_1a2b3c4d")],
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Revoke a token; requests with it are refused from now on."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     with_tocsin(settings, lambda t: t.tokens.revoke(token_id))
     console.print(f"token {token_id} revoked")

@@ -9,11 +9,9 @@ import typer
 from rich.table import Table
 
 from tocsin.cli.common import (
-    ConfigOption,
-    DatabaseOption,
     console,
+    current_settings,
     handle_errors,
-    settings_from,
     with_tocsin,
 )
 
@@ -37,11 +35,9 @@ def create(
     role: Annotated[str, typer.Option(help="admin, operator, approver, automation or viewer")],
     region: Annotated[list[str] | None, typer.Option(help="region it may act for (repeat)")] = None,
     password_stdin: PasswordStdin = False,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Create a console account."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     password = _password(password_stdin)
     account = with_tocsin(
         settings, lambda t: t.accounts.create(username, password, role, region or [])
@@ -55,11 +51,9 @@ def create(
 def passwd(
     username: Annotated[str, typer.Argument(help="login name")],
     password_stdin: PasswordStdin = False,
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Set an account's password."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     password = _password(password_stdin)
     with_tocsin(settings, lambda t: t.accounts.set_password(username, password))
     console.print(f"password of {username} set")
@@ -69,20 +63,18 @@ def passwd(
 @handle_errors
 def disable(
     username: Annotated[str, typer.Argument(help="login name")],
-    database_url: DatabaseOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Disable an account and end its sessions."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     with_tocsin(settings, lambda t: t.accounts.disable(username))
     console.print(f"account {username} disabled")
 
 
 @app.command("list")
 @handle_errors
-def list_(database_url: DatabaseOption = None, config: ConfigOption = None) -> None:
+def list_() -> None:
     """List console accounts."""
-    settings = settings_from(database_url, config)
+    settings = current_settings()
     accounts = with_tocsin(settings, lambda t: t.accounts.list())
     table = Table("username", "role", "regions", "created", "disabled", box=None)
     for a in accounts:

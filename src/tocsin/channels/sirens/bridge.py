@@ -27,13 +27,14 @@ from tocsin.channels.delivery import Target
 from tocsin.channels.sirens.health import Health, Limits
 from tocsin.channels.sirens.link import BrokerAddress, Link
 from tocsin.channels.sirens.target import SirenTarget
-from tocsin.channels.sirens.topics import DEFAULT_PREFIX, Topics, encode, parse_ack, parse_status
+from tocsin.channels.sirens.topics import Topics, encode, parse_ack, parse_status
 from tocsin.errors import InvalidInput
 from tocsin.storage.siren_store import SirenRecord, SirenStore
 from tocsin.types import Seq
 
 if TYPE_CHECKING:
     from tocsin.bootstrap import Tocsin
+    from tocsin.config import Settings
 
 log = logging.getLogger("tocsin.sirens")
 
@@ -58,13 +59,10 @@ class SirenChannel:
         settings = tocsin.settings
         self.tocsin = tocsin
         self.url = url if url is not None else configured_url(settings)
-        self.topics = Topics(prefix or str(getattr(settings, "mqtt_topic_prefix", DEFAULT_PREFIX)))
-        defaults = Limits()
+        self.topics = Topics(prefix or settings.mqtt_topic_prefix)
         self.limits = Limits(
-            _seconds(ack_timeout, settings, "siren_ack_timeout", defaults.ack_timeout),
-            _seconds(
-                heartbeat_timeout, settings, "siren_heartbeat_timeout", defaults.heartbeat_timeout
-            ),
+            settings.siren_ack_timeout if ack_timeout is None else ack_timeout,
+            settings.siren_heartbeat_timeout if heartbeat_timeout is None else heartbeat_timeout,
         )
         self.check_interval = check_interval
         self.backoff = backoff
@@ -213,15 +211,6 @@ class SirenChannel:
                 await self.target.resend(record)
 
 
-def configured_url(settings: object) -> str | None:
-    """`mqtt_url`, whether it is kept as text or as a secret (it may hold a password)."""
-    value = getattr(settings, "mqtt_url", None)
-    if value is not None and hasattr(value, "get_secret_value"):
-        value = value.get_secret_value()
-    return str(value) if value else None
-
-
-def _seconds(given: float | None, settings: object, name: str, default: float) -> float:
-    if given is not None:
-        return float(given)
-    return float(getattr(settings, name, default))
+def configured_url(settings: Settings) -> str | None:
+    """`mqtt_url`, kept as a secret (it may hold a password)."""
+    return settings.mqtt_url.get_secret_value() if settings.mqtt_url is not None else None

@@ -1,0 +1,65 @@
+"""The composition root builds every service once; entry points use those, not their own."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from tocsin.api import cap as cap_api
+from tocsin.api import stats as stats_api
+from tocsin.api import subscriptions as subscriptions_api
+from tocsin.bootstrap import Tocsin, build
+from tocsin.channels.subscriptions import SubscriptionChannel
+from tocsin.config import Settings
+from tocsin.domain.auth import LOCAL_ADMIN
+from tocsin.service.subscriptions import NewSubscription
+
+HOOK = "https://93.184.216.34/hook"
+
+
+def test_the_services_share_the_wired_parts(tocsin: Tocsin) -> None:
+    for name in ("subscriptions", "sirens", "cap", "cap_import", "incidents", "stats"):
+        service = getattr(tocsin, name)
+        assert service.store is tocsin.store, name
+        assert service.regions is tocsin.regions, name
+        assert service.clock is tocsin.clock, name
+    assert tocsin.subscriptions.deliveries is tocsin.deliveries
+    assert tocsin.sirens.listeners == tocsin.listeners
+    assert tocsin.cap_import.listeners is tocsin.listeners
+
+
+async def test_the_api_hands_out_the_wired_services(tocsin: Tocsin) -> None:
+    assert await stats_api.stats_service(tocsin) is tocsin.stats
+    assert await subscriptions_api.service(tocsin, LOCAL_ADMIN) is tocsin.subscriptions
+
+
+@pytest.mark.parametrize(
+    ("public_url", "links_to"),
+    [("", "http://asked.example"), ("https://alerts.example.ua", "https://alerts.example.ua")],
+)
+async def test_cap_links_follow_the_request_unless_a_public_url_is_set(
+    database_url: str, public_url: str, links_to: str
+) -> None:
+    tocsin = await build(Settings(database_url=database_url, channels=(), public_url=public_url))
+    try:
+        request: Any = SimpleNamespace(base_url="http://asked.example/")
+        published = cap_api.publisher(request, tocsin)
+        assert published.config.public_url == links_to
+        assert (published is tocsin.cap) == bool(public_url)
+        assert published.store is tocsin.store
+    finally:
+        await tocsin.close()
+
+
+async def test_a_new_subscription_reaches_the_running_channel(database_url: str) -> None:
+    settings = Settings(database_url=database_url, channels=("subscriptions",))
+    tocsin = await build(settings)
+    try:
+        await tocsin.start()
+        [channel] = [c for c in tocsin.channels if isinstance(c, SubscriptionChannel)]
+        created = await tocsin.subscriptions.create(NewSubscription("webhook", HOOK), LOCAL_ADMIN)
+        assert created.record.id in {r.id for r in channel.records.values()}
+    finally:
+        await tocsin.close()
