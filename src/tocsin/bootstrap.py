@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from tocsin.channels.context import Channels
 from tocsin.channels.delivery import Supervisor
 from tocsin.channels.registry import Channel, build_channels
+from tocsin.channels.subscriptions import Kinds, SubscriptionChannel
 from tocsin.config import Settings
+from tocsin.domain import commands as c
 from tocsin.domain.approval import ApprovalPolicy
 from tocsin.domain.auth import LOCAL_ADMIN
 from tocsin.domain.threats import Catalogue, builtin
@@ -15,19 +18,26 @@ from tocsin.records.handlers.incidents import IncidentService
 from tocsin.records.handlers.stats import StatsService
 from tocsin.regions.packs import load_pack
 from tocsin.service import alerts as alert_handlers
+from tocsin.service import broadcast as broadcast_handlers
+from tocsin.service import sirens as siren_handlers
+from tocsin.service import subscriptions as subscription_handlers
+from tocsin.service import tokens as token_handlers
 from tocsin.service.accounts import AccountService
 from tocsin.service.alerts import AlertService
 from tocsin.service.audit import AuditService
 from tocsin.service.audit import stop as stop_task
-from tocsin.service.bus import CommandBus
-from tocsin.service.ports import Clock, CommitListener, SystemClock
+from tocsin.service.bus import CommandBus, Reporter
+from tocsin.service.ports import Clock, CommitListener, Facts, SystemClock
 from tocsin.service.queries import AlertQueries
 from tocsin.service.regions import RegionService
+from tocsin.service.sirens import SirenService
+from tocsin.service.subscriptions import SubscriptionService
 from tocsin.service.tokens import TokenService
 from tocsin.storage import migrate
 from tocsin.storage.audit_key import audit_key
 from tocsin.storage.delivery_store import DeliveryStore
 from tocsin.storage.engine import create_engine
+from tocsin.storage.siren_store import SirenStore
 from tocsin.storage.store import Store
 from tocsin.storage.uow import SqlUnitOfWorkFactory
 from tocsin.streams.hub import Hub
@@ -45,6 +55,8 @@ class Tocsin:
     alerts: AlertService
     audit: AuditService
     tokens: TokenService
+    sirens: SirenService
+    subscriptions: SubscriptionService
     queries: AlertQueries
     feed: LocalFeed
     hub: Hub
@@ -57,6 +69,32 @@ class Tocsin:
     channels: list[Channel] = field(default_factory=list)
     checkpoints: asyncio.Task[None] | None = None
 
+    @property
+    def facts(self) -> Facts:
+        """How channels report what they observe: as commands on the bus."""
+        return Reporter(self.bus, c.FACTS)
+
+    def channel_context(self) -> Channels:
+        """What the channels are given: what they read, and `facts`; not this container."""
+        return Channels(
+            self.settings,
+            self.clock,
+            self.catalogue,
+            self.regions,
+            self.queries,
+            self.store,
+            self.feed,
+            self.deliveries,
+            self.supervisor,
+            self.facts,
+        )
+
+    async def reconcile(self) -> None:
+        """Tell this process's subscription channel that the subscriptions changed."""
+        for channel in self.channels:
+            if isinstance(channel, SubscriptionChannel):
+                await channel.reconcile()
+
     async def start(self) -> None:
         """Start reading the log and every channel (the server does; one-shot commands don't)."""
         await self.feed.start()
@@ -66,7 +104,7 @@ class Tocsin:
         specs = self.settings.channels
         if self.settings.mqtt_url is not None and "sirens" not in specs:
             specs = (*specs, "sirens")  # a broker is all sirens need
-        self.channels = build_channels(self, specs)
+        self.channels = build_channels(self.channel_context(), specs)
         for channel in self.channels:
             await channel.start()
 
@@ -93,22 +131,12 @@ async def build(
     store = Store(create_engine(settings.database), audit_key=audit_key(settings))
     feed = LocalFeed(store, poll_interval=settings.log_poll_interval)
     listeners = [feed, *listeners]
-    try:
-        await migrate.upgrade(store.engine)
-        catalogue = builtin().with_overrides(settings.threats)
-        regions = RegionService(store, clock, listeners)
-        await regions.load()
-        if load_packs and len(regions.tree) == 0:
-            for name in settings.packs:
-                await regions.import_regions(load_pack(name), LOCAL_ADMIN, pack=name)
-    except BaseException:
-        await store.close()
-        raise
     policy = ApprovalPolicy(
         more_regions_than=settings.approval_more_regions_than,
         free_text=settings.approval_free_text,
         always=settings.approval_always,
     )
+    catalogue = builtin().with_overrides(settings.threats)
     bus = CommandBus(
         SqlUnitOfWorkFactory(store),
         clock,
@@ -117,18 +145,32 @@ async def build(
         policy=policy,
         listeners=listeners,
     )
-    alert_handlers.register(bus)
+    regions = RegionService(bus, store)
+    try:
+        await migrate.upgrade(store.engine)
+        await regions.load()
+        if load_packs and len(regions.tree) == 0:
+            for name in settings.packs:
+                await regions.import_regions(load_pack(name), LOCAL_ADMIN, pack=name)
+    except BaseException:
+        await store.close()
+        raise
+    for handlers in (alert_handlers, token_handlers, siren_handlers, broadcast_handlers):
+        handlers.register(bus)
+    subscription_handlers.register(bus, settings.languages)
     alerts = AlertService(bus, store)
     audit = AuditService(bus, store, store.audit_key)
-    tokens = TokenService(store, regions, clock)
+    tokens = TokenService(bus, store)
+    sirens = SirenService(bus, SirenStore(store.engine), regions)
+    deliveries = DeliveryStore(store.engine)
+    subscriptions = SubscriptionService(bus, deliveries, store, Kinds(settings))
     queries = AlertQueries(store, regions, catalogue)
     hub = Hub(feed, buffer=settings.stream_buffer)
-    deliveries = DeliveryStore(store.engine)
     supervisor = Supervisor(feed, deliveries, clock)
     accounts = AccountService(store, regions, clock)
     incidents = IncidentService(store, regions, catalogue, clock, listeners)
     stats = StatsService(store, regions, catalogue, clock)
-    return Tocsin(
+    tocsin = Tocsin(
         settings,
         store,
         clock,
@@ -138,6 +180,8 @@ async def build(
         alerts,
         audit,
         tokens,
+        sirens,
+        subscriptions,
         queries,
         feed,
         hub,
@@ -148,3 +192,5 @@ async def build(
         stats,
         listeners,
     )
+    subscriptions.notify = tocsin.reconcile
+    return tocsin

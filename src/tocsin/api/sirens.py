@@ -11,9 +11,9 @@ from starlette.responses import Response
 from tocsin.api.deps import App, Caller, Text
 from tocsin.api.views import json_response
 from tocsin.bootstrap import Tocsin
+from tocsin.domain.sirens import FAULTY, OK, UNKNOWN
 from tocsin.errors import InvalidInput
 from tocsin.service.sirens import SirenService, siren_view
-from tocsin.storage.siren_store import FAULTY, OK, UNKNOWN
 
 router = APIRouter(prefix="/v1/sirens", tags=["sirens"])
 STATES = (UNKNOWN, OK, FAULTY)
@@ -28,7 +28,7 @@ class SirenBody(BaseModel):
 
 
 def sirens(tocsin: Tocsin) -> SirenService:
-    return SirenService(tocsin.store, tocsin.regions, tocsin.clock, tocsin.listeners)
+    return tocsin.sirens
 
 
 @router.post("", status_code=201, summary="Register a siren (admin)")

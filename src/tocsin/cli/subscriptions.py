@@ -23,7 +23,7 @@ from tocsin.cli.common import (
 )
 from tocsin.domain.auth import LOCAL_ADMIN
 from tocsin.errors import InvalidInput
-from tocsin.service.subscriptions import Filters, NewSubscription, SubscriptionService
+from tocsin.service.subscriptions import Filters, NewSubscription
 from tocsin.types import DEFAULT_LANG
 
 app = typer.Typer(help="Webhook, apprise and broadcast subscriptions.", no_args_is_help=True)
@@ -53,7 +53,7 @@ def _options(pairs: list[str]) -> dict[str, str]:
 
 
 async def _views(tocsin: Tocsin, subscription_id: str | None = None) -> list[dict[str, Any]]:
-    service = SubscriptionService.of(tocsin)
+    service = tocsin.subscriptions
     head, cursors = await service.progress()
     if subscription_id is not None:
         records = [await service.get(subscription_id)]
@@ -102,7 +102,7 @@ def add(
     )
 
     async def go(tocsin: Tocsin) -> tuple[dict[str, Any], str | None]:
-        created = await SubscriptionService.of(tocsin).create(new, LOCAL_ADMIN)
+        created = await tocsin.subscriptions.create(new, LOCAL_ADMIN)
         [view] = await _views(tocsin, created.record.id)
         return view, created.secret
 
@@ -173,7 +173,7 @@ def remove(
 ) -> None:
     """Remove a subscription; nothing more is delivered to it."""
     settings = settings_from(database_url, config)
-    with_tocsin(settings, lambda t: SubscriptionService.of(t).delete(subscription_id))
+    with_tocsin(settings, lambda t: t.subscriptions.delete(subscription_id))
     console.print(f"subscription {subscription_id} removed", highlight=False)
 
 
@@ -186,7 +186,7 @@ def resume(
 ) -> None:
     """Deliver again to a paused subscription, from the event it stopped at."""
     settings = settings_from(database_url, config)
-    with_tocsin(settings, lambda t: SubscriptionService.of(t).resume(subscription_id))
+    with_tocsin(settings, lambda t: t.subscriptions.resume(subscription_id))
     console.print(f"subscription {subscription_id} is active again", highlight=False)
 
 
@@ -202,7 +202,7 @@ def deliveries(
     """Show a subscription's delivery attempts, newest first."""
     settings = settings_from(database_url, config)
     attempts = with_tocsin(
-        settings, lambda t: SubscriptionService.of(t).attempts(subscription_id, limit)
+        settings, lambda t: t.subscriptions.attempts(subscription_id, limit)
     )
     views = [attempt_view(a) for a in attempts]
     if json:

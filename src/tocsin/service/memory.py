@@ -1,8 +1,9 @@
 """An in-memory unit of work: the ports' fake, real code that service tests run through the bus.
 
-`MemoryState` holds what a database would: alerts, idempotency keys, regions, tokens, the event
-log and the audit trail. A unit of work works on copies and puts them back only when it ends
-without an exception, so a refused command leaves the state as it was.
+`MemoryState` holds what a database would: alerts, idempotency keys, regions, tokens,
+subscriptions, sirens, the event log and the audit trail. A unit of work works on copies and
+puts them back only when it ends without an exception, so a refused command leaves the state as
+it was.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from tocsin.domain.alerts import Alert
 from tocsin.domain.audit import GENESIS, Audited, AuditEntry, chain_hash
 from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region
-from tocsin.types import AlertId
+from tocsin.domain.sirens import SirenRecord
+from tocsin.domain.subscriptions import SubscriptionRecord
+from tocsin.types import AlertId, Seq
 
 
 @dataclass
@@ -29,6 +32,8 @@ class MemoryState:
     keys: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     regions: dict[str, Region] = field(default_factory=dict)
     tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    subscriptions: dict[str, SubscriptionRecord] = field(default_factory=dict)
+    sirens: dict[str, SirenRecord] = field(default_factory=dict)
     log: list[Event] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
 
@@ -97,12 +102,68 @@ class MemoryTokens:
             "revoked_at": None,
         }
 
+    async def active(self, token_id: str) -> bool:
+        token = self._tokens.get(token_id)
+        return token is not None and token["revoked_at"] is None
+
     async def revoke(self, token_id: str, now: datetime) -> bool:
         token = self._tokens.get(token_id)
         if token is None or token["revoked_at"] is not None:
             return False
         token["revoked_at"] = now
         return True
+
+
+class MemorySubscriptions:
+    def __init__(self, records: dict[str, SubscriptionRecord]) -> None:
+        self._records = records
+
+    async def get(self, subscription_id: str) -> SubscriptionRecord | None:
+        return self._records.get(subscription_id)
+
+    async def add(self, record: SubscriptionRecord) -> None:
+        if record.id in self._records:
+            raise KeyError(f"subscription {record.id} exists")
+        self._records[record.id] = record
+
+    async def set_state(self, subscription_id: str, state: str, reason: str | None) -> None:
+        record = self._records[subscription_id]
+        self._records[subscription_id] = replace(record, state=state, state_reason=reason)
+
+    async def delete(self, subscription_id: str) -> None:
+        self._records.pop(subscription_id, None)
+
+
+class MemorySirens:
+    def __init__(self, records: dict[str, SirenRecord]) -> None:
+        self._records = records
+
+    async def get(self, siren_id: str) -> SirenRecord | None:
+        return self._records.get(siren_id)
+
+    async def add(self, record: SirenRecord) -> None:
+        if record.id in self._records:
+            raise KeyError(f"siren {record.id} exists")
+        self._records[record.id] = record
+
+    async def delete(self, siren_id: str) -> None:
+        self._records.pop(siren_id, None)
+
+    async def set_health(self, siren_id: str, state: str, reason: str | None) -> None:
+        record = self._records[siren_id]
+        self._records[siren_id] = replace(record, state=state, fault_reason=reason)
+
+
+class MemoryLog:
+    def __init__(self, log: list[Event]) -> None:
+        self._log = log
+
+    async def head(self) -> Seq:
+        return self._log[-1].seq if self._log else 0
+
+    async def last(self, alert_id: AlertId, type: str) -> Event | None:
+        found = [e for e in self._log if e.alert_id == alert_id and e.type == type]
+        return found[-1] if found else None
 
 
 class MemoryUnitOfWork:
@@ -112,10 +173,15 @@ class MemoryUnitOfWork:
         self._keys = dict(state.keys)
         self._regions = dict(state.regions)
         self._tokens = copy.deepcopy(state.tokens)
+        self._subscriptions = dict(state.subscriptions)
+        self._sirens = dict(state.sirens)
         self.alerts = MemoryAlerts(self._alerts)
         self.keys = MemoryKeys(self._keys)
         self.regions = MemoryRegions(self._regions)
         self.tokens = MemoryTokens(self._tokens)
+        self.subscriptions = MemorySubscriptions(self._subscriptions)
+        self.sirens = MemorySirens(self._sirens)
+        self.log = MemoryLog(state.log)
         self._staged: list[tuple[Audited, Sequence[NewEvent]]] = []
         self._events: list[Event] = []
         self._audited: list[AuditEntry] = []
@@ -163,6 +229,7 @@ class MemoryUnitOfWork:
             prev = entry.hash
         state.alerts, state.keys = self._alerts, self._keys
         state.regions, state.tokens = self._regions, self._tokens
+        state.subscriptions, state.sirens = self._subscriptions, self._sirens
         state.log.extend(self._events)
         state.audit.extend(self._audited)
 

@@ -6,6 +6,11 @@ implement them, and `tocsin.service.memory` holds an in-memory unit of work for 
 - `LogFeed`: the event log as it grows, read by sequence number (in-process or from a stream).
 - `Clock`: the time, moved by hand in drills, replays and tests.
 - `Target`: one place a delivery goes (a webhook URL, a siren, an apprise URL).
+- `Facts`: how a channel reports what it saw (a target failing, a siren falling silent, a
+  repeat falling due): as a command on the bus, never by writing state itself.
+- `DeliveryLog`: a consumer's own progress (its cursor) and its attempt log. These are the
+  bookkeeping of one reader of the log, not changes of the warning system's state, so they
+  are written outside the command path, through this port only.
 """
 
 from __future__ import annotations
@@ -14,12 +19,15 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from tocsin.domain.alerts import Alert
 from tocsin.domain.audit import Audited, AuditEntry
+from tocsin.domain.auth import Actor
 from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region
+from tocsin.domain.sirens import SirenRecord
+from tocsin.domain.subscriptions import Attempt, SubscriptionRecord
 from tocsin.types import AlertId, Seq
 
 
@@ -120,7 +128,43 @@ class TokenRepository(Protocol):
         now: datetime,
     ) -> None: ...
 
+    async def active(self, token_id: str) -> bool:
+        """Whether the token exists and is not revoked."""
+        ...
+
     async def revoke(self, token_id: str, now: datetime) -> bool: ...
+
+
+class SubscriptionRepository(Protocol):
+    async def get(self, subscription_id: str) -> SubscriptionRecord | None: ...
+
+    async def add(self, record: SubscriptionRecord) -> None: ...
+
+    async def set_state(self, subscription_id: str, state: str, reason: str | None) -> None: ...
+
+    async def delete(self, subscription_id: str) -> None:
+        """Forget the subscription and its delivery cursor (its attempts stay)."""
+        ...
+
+
+class SirenRepository(Protocol):
+    async def get(self, siren_id: str) -> SirenRecord | None: ...
+
+    async def add(self, record: SirenRecord) -> None: ...
+
+    async def delete(self, siren_id: str) -> None: ...
+
+    async def set_health(self, siren_id: str, state: str, reason: str | None) -> None: ...
+
+
+class LogReader(Protocol):
+    """The event log as the unit of work sees it (the log is locked for its writer)."""
+
+    async def head(self) -> Seq: ...
+
+    async def last(self, alert_id: AlertId, type: str) -> Event | None:
+        """The newest event of `type` about an alert."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -139,6 +183,15 @@ class UnitOfWork(Protocol):
     @property
     def tokens(self) -> TokenRepository: ...
 
+    @property
+    def subscriptions(self) -> SubscriptionRepository: ...
+
+    @property
+    def sirens(self) -> SirenRepository: ...
+
+    @property
+    def log(self) -> LogReader: ...
+
     def record(self, audited: Audited, events: Sequence[NewEvent] = ()) -> None: ...
 
     @property
@@ -150,3 +203,22 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> AbstractAsyncContextManager[UnitOfWork, bool | None]: ...
+
+
+class Facts(Protocol):
+    """What a channel is given to report facts: each is a command, decided and audited on the
+    bus like any other; the answer is the command's result."""
+
+    async def report(self, cmd: Any, actor: Actor) -> Any: ...
+
+
+class DeliveryLog(Protocol):
+    """A consumer's own progress through the log, and its attempts (kept outside the bus)."""
+
+    async def cursor(self, consumer: str) -> Seq | None: ...
+
+    async def cursors(self) -> dict[str, Seq]: ...
+
+    async def advance(self, consumer: str, seq: Seq, now: datetime) -> None: ...
+
+    async def record(self, attempt: Attempt) -> None: ...

@@ -240,6 +240,27 @@ class Tx:
             )
         )
 
+    async def token_active(self, token_id: str) -> bool:
+        query = select(t.tokens.c.id).where(
+            t.tokens.c.id == token_id, t.tokens.c.revoked_at.is_(None)
+        )
+        return (await self.conn.execute(query)).first() is not None
+
+    async def head(self) -> Seq:
+        """The seq of the newest event (the next one appended takes the one after)."""
+        query = select(t.log_head.c.seq).where(t.log_head.c.id == 1)
+        return int((await self.conn.execute(query)).scalar() or 0)
+
+    async def last_event(self, alert_id: AlertId, type: str) -> Event | None:
+        query = (
+            select(t.events)
+            .where(t.events.c.alert_id == alert_id, t.events.c.type == type)
+            .order_by(t.events.c.seq.desc())
+            .limit(1)
+        )
+        row = (await self.conn.execute(query)).first()
+        return None if row is None else _event(row)
+
     async def revoke_token(self, token_id: str, now: datetime) -> bool:
         result = await self.conn.execute(
             update(t.tokens)
