@@ -118,9 +118,7 @@ class SirenService:
         self, siren_id: str, region: str, actor: Actor, name: str | None = None
     ) -> SirenRecord:
         """Register a siren at a region; it sounds for alerts covering that region."""
-        record: SirenRecord = await self.bus.handle(
-            c.RegisterSiren(siren_id, region, name), actor
-        )
+        record: SirenRecord = await self.bus.handle(c.RegisterSiren(siren_id, region, name), actor)
         return record
 
     async def list(self, region: str | None = None) -> list[SirenRecord]:

@@ -223,9 +223,7 @@ class SubscriptionService:
         await self.bus.handle(c.DeleteSubscription(subscription_id), actor)
         await self._notify()
 
-    async def resume(
-        self, subscription_id: str, actor: Actor = LOCAL_ADMIN
-    ) -> SubscriptionRecord:
+    async def resume(self, subscription_id: str, actor: Actor = LOCAL_ADMIN) -> SubscriptionRecord:
         """Deliver again, from the event it stopped at."""
         record = await self.get(subscription_id)
         if record.state != "active":
