@@ -8,9 +8,11 @@ implement them, and `tocsin.service.memory` holds an in-memory unit of work for 
 - `Target`: one place a delivery goes (a webhook URL, a siren, an apprise URL).
 - `Facts`: how a channel reports what it saw (a target failing, a siren falling silent, a
   repeat falling due): as a command on the bus, never by writing state itself.
-- `DeliveryLog`: a consumer's own progress (its cursor) and its attempt log. These are the
-  bookkeeping of one reader of the log, not changes of the warning system's state, so they
-  are written outside the command path, through this port only.
+- `DeliveryLog`, `SirenLinkLog`: a consumer's own progress (its cursor, its attempts; the
+  siren bridge's commands, acks and heartbeats). These are the bookkeeping of one reader of the
+  log, not changes of the warning system's state, so they are written outside the command
+  path, through these ports only.
+- `TargetKinds`: the subscription kinds' own checks of a target (the channels implement it).
 """
 
 from __future__ import annotations
@@ -210,6 +212,32 @@ class Facts(Protocol):
     bus like any other; the answer is the command's result."""
 
     async def report(self, cmd: Any, actor: Actor) -> Any: ...
+
+
+class TargetKinds(Protocol):
+    """The subscription kinds (the channels implement them): their own checks of a target."""
+
+    def require(self, kind: str) -> None:
+        """`InvalidInput` on `kind` unless it is known and available here."""
+        ...
+
+    async def check(
+        self, kind: str, url: str, options: dict[str, Any], secret: str | None
+    ) -> str | None:
+        """Check a target of `kind`; the secret it signs with (made if not given), or None."""
+        ...
+
+
+class SirenLinkLog(Protocol):
+    """What the siren bridge notes of each siren: the commands it sent, their acks, the
+    heartbeats. Like a consumer's cursor these are the bridge's own progress, written outside
+    the bus; what they lead to (a siren turning faulty or recovering) is a fact on the bus."""
+
+    async def record_commands(self, ids: Sequence[str], seq: Seq, now: datetime) -> None: ...
+
+    async def record_ack(self, siren_id: str, seq: Seq, now: datetime) -> bool: ...
+
+    async def record_heartbeat(self, siren_id: str, now: datetime) -> bool: ...
 
 
 class DeliveryLog(Protocol):

@@ -15,7 +15,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 from tocsin.domain import commands as c
 from tocsin.domain.alerts import Status
@@ -24,7 +24,7 @@ from tocsin.domain.events import NewEvent
 from tocsin.domain.subscriptions import Attempt, SubscriptionRecord
 from tocsin.errors import InvalidInput, NotFound
 from tocsin.service.bus import CommandBus, Context, Outcome, Unchanged
-from tocsin.service.ports import UnitOfWork
+from tocsin.service.ports import TargetKinds, UnitOfWork
 from tocsin.storage.delivery_store import DeliveryStore
 from tocsin.storage.store import Store
 from tocsin.types import DEFAULT_LANG
@@ -60,20 +60,6 @@ class NewSubscription:
 class Created:
     record: SubscriptionRecord
     secret: str | None  # shown now and never again
-
-
-class TargetKinds(Protocol):
-    """The subscription kinds (the channels implement them): their own checks of a target."""
-
-    def require(self, kind: str) -> None:
-        """`InvalidInput` on `kind` unless it is known and available here."""
-        ...
-
-    async def check(
-        self, kind: str, url: str, options: dict[str, Any], secret: str | None
-    ) -> str | None:
-        """Check a target of `kind`; the secret it signs with (made if not given), or None."""
-        ...
 
 
 def handlers(languages: Sequence[str]) -> dict[type[Any], Any]:
