@@ -169,6 +169,12 @@ async def test_a_refusing_endpoint_is_paused_reported_and_resumed(live: Tocsin) 
             "stopped_at": failed,
         }
         assert paused.actor == "system"
+        audited = [e for e in await live.store.audit_entries() if e.target == bad.record.id]
+        assert [(e.action, e.detail["events"]) for e in audited] == [
+            ("subscription.created", []),
+            ("subscription.paused", [paused.seq]),  # the channel reported it on the bus
+        ]
+        assert audited[1].detail["reason"] == reason
         [row] = [r for r in channel(live).status() if r["consumer"] == bad.record.consumer]
         assert row["state"] == "paused" and row["last_error"] == reason and row["backlog"] >= 1
         _, while_paused = await raise_alert(live, "uav", "UA-63")
