@@ -157,7 +157,6 @@ async def test_each_repeat_is_a_command_with_its_audit_row(
     assert repeat.actor == "system"
 
 
-
 async def test_intervals_come_from_the_settings_per_threat(
     database_url: str, clock: ManualClock
 ) -> None:
