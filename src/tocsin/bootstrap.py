@@ -136,18 +136,18 @@ async def build(
         free_text=settings.approval_free_text,
         always=settings.approval_always,
     )
-    catalogue = builtin().with_overrides(settings.threats)
-    bus = CommandBus(
-        SqlUnitOfWorkFactory(store),
-        clock,
-        tree=lambda: regions.tree,
-        catalogue=catalogue,
-        policy=policy,
-        listeners=listeners,
-    )
-    regions = RegionService(bus, store)
     try:
         await migrate.upgrade(store.engine)
+        catalogue = builtin().with_overrides(settings.threats)
+        bus = CommandBus(
+            SqlUnitOfWorkFactory(store),
+            clock,
+            tree=lambda: regions.tree,
+            catalogue=catalogue,
+            policy=policy,
+            listeners=listeners,
+        )
+        regions = RegionService(bus, store)
         await regions.load()
         if load_packs and len(regions.tree) == 0:
             for name in settings.packs:
