@@ -33,14 +33,10 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from tocsin.channels import apprise as apprise_kind
 from tocsin.channels.apprise import AppriseTarget, Wants
 from tocsin.channels.notices import ALERT_EVENTS, REPEAT, Size
 from tocsin.channels.subscriptions import compile_filter, wanted
-from tocsin.domain.alerts import Alert
 from tocsin.domain.commands import RepeatBroadcast
 from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.threats import Catalogue
@@ -48,7 +44,6 @@ from tocsin.errors import InvalidInput
 from tocsin.service.audit import SYSTEM
 from tocsin.service.broadcast import ANY_THREAT, Last, Repeated, every, last_of, repeats
 from tocsin.service.ports import Clock
-from tocsin.storage import tables as t
 from tocsin.types import AlertId, iso_time
 
 if TYPE_CHECKING:
@@ -208,9 +203,8 @@ class BroadcastRepeater:
         alert = await self.tocsin.store.get_alert(alert_id)
         if alert is None or not repeats(alert):
             return None
-        async with self.tocsin.store.engine.connect() as conn:
-            last = await last_repeat(conn, alert)
-        self._last[alert_id] = last
+        event = await self.tocsin.store.last_event(alert_id, REPEAT)
+        last = self._last[alert_id] = last_of(alert, None if event is None else event.data)
         return last
 
     async def _repeat(self, alert_id: AlertId, now: datetime) -> NewEvent | None:
@@ -228,14 +222,3 @@ class BroadcastRepeater:
         for alert_id in set(self._last) - open_ids:
             del self._last[alert_id]
             self._every.pop(alert_id, None)
-
-
-async def last_repeat(conn: AsyncConnection, alert: Alert) -> Last:
-    """The alert's last repeat, from the log; (0, activation) when it has none yet."""
-    query = (
-        select(t.events.c.data)
-        .where(t.events.c.alert_id == alert.id, t.events.c.type == REPEAT)
-        .order_by(t.events.c.seq.desc())
-        .limit(1)
-    )
-    return last_of(alert, (await conn.execute(query)).scalar())

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 import shapely
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -252,13 +252,7 @@ class Tx:
         return int((await self.conn.execute(query)).scalar() or 0)
 
     async def last_event(self, alert_id: AlertId, type: str) -> Event | None:
-        query = (
-            select(t.events)
-            .where(t.events.c.alert_id == alert_id, t.events.c.type == type)
-            .order_by(t.events.c.seq.desc())
-            .limit(1)
-        )
-        row = (await self.conn.execute(query)).first()
+        row = (await self.conn.execute(_last_event(alert_id, type))).first()
         return None if row is None else _event(row)
 
     async def revoke_token(self, token_id: str, now: datetime) -> bool:
@@ -376,6 +370,12 @@ class Store:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [_event(row) for row in rows]
+
+    async def last_event(self, alert_id: AlertId, type: str) -> Event | None:
+        """The newest event of `type` about an alert."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(_last_event(alert_id, type))).first()
+        return None if row is None else _event(row)
 
     async def last_seq(self) -> Seq:
         async with self.engine.connect() as conn:
@@ -506,6 +506,15 @@ def _region(row: Row[Any]) -> Region:
         time_to_shelter=row.time_to_shelter,
         external_id=row.external_id,
         pack=row.pack,
+    )
+
+
+def _last_event(alert_id: AlertId, type: str) -> Select[Any]:
+    return (
+        select(t.events)
+        .where(t.events.c.alert_id == alert_id, t.events.c.type == type)
+        .order_by(t.events.c.seq.desc())
+        .limit(1)
     )
 
 
