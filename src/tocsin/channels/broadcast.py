@@ -117,7 +117,7 @@ def repeat_minutes(
 
 
 class BroadcastRepeater:
-    """Appends `broadcast.repeat` events on schedule (the rules are in the module docstring)."""
+    """Reports `broadcast.repeat`s as they fall due (the rules are in the module docstring)."""
 
     name = "broadcast"
 
@@ -181,7 +181,7 @@ class BroadcastRepeater:
             self._every[alert_id] = every
             last = self._last.get(alert_id) or await self._read_last(alert_id)
             if last is not None and now >= last.due + every:
-                event = await self._repeat(alert_id, now)
+                event = await self._repeat(alert_id)
                 if event is not None:
                     appended.append(event)
         return appended
@@ -207,7 +207,7 @@ class BroadcastRepeater:
         last = self._last[alert_id] = last_of(alert, None if event is None else event.data)
         return last
 
-    async def _repeat(self, alert_id: AlertId, now: datetime) -> NewEvent | None:
+    async def _repeat(self, alert_id: AlertId) -> NewEvent | None:
         """Report the repeat as due; the bus checks again inside its transaction (the log is
         locked there, so two repeaters never repeat twice)."""
         cmd = RepeatBroadcast(alert_id, self.minutes)
