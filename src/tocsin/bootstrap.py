@@ -6,10 +6,12 @@ import asyncio
 from dataclasses import dataclass, field
 
 from tocsin.cap.render import CapConfig
+from tocsin.channels.context import Channels
 from tocsin.channels.delivery import Supervisor
 from tocsin.channels.registry import Channel, build_channels
-from tocsin.channels.subscriptions import SubscriptionChannel
+from tocsin.channels.subscriptions import Kinds, SubscriptionChannel
 from tocsin.config import Settings
+from tocsin.domain import commands as c
 from tocsin.domain.approval import ApprovalPolicy
 from tocsin.domain.auth import LOCAL_ADMIN
 from tocsin.domain.threats import Catalogue, builtin
@@ -19,15 +21,19 @@ from tocsin.records.handlers.incidents import IncidentService
 from tocsin.records.handlers.stats import StatsService
 from tocsin.regions.packs import load_pack
 from tocsin.service import alerts as alert_handlers
+from tocsin.service import broadcast as broadcast_handlers
 from tocsin.service import cap_import
+from tocsin.service import sirens as siren_handlers
+from tocsin.service import subscriptions as subscription_handlers
+from tocsin.service import tokens as token_handlers
 from tocsin.service.accounts import AccountService
 from tocsin.service.alerts import AlertService
 from tocsin.service.audit import AuditService
 from tocsin.service.audit import stop as stop_task
-from tocsin.service.bus import CommandBus
+from tocsin.service.bus import CommandBus, Reporter
 from tocsin.service.cap_import import CapImportService
 from tocsin.service.cap_publish import CapPublisher
-from tocsin.service.ports import Clock, CommitListener, SystemClock
+from tocsin.service.ports import Clock, CommitListener, Facts, SystemClock
 from tocsin.service.queries import AlertQueries
 from tocsin.service.regions import RegionService
 from tocsin.service.sirens import SirenService
@@ -38,6 +44,7 @@ from tocsin.storage.audit_key import audit_key
 from tocsin.storage.cap_store import CapStore
 from tocsin.storage.delivery_store import DeliveryStore
 from tocsin.storage.engine import create_engine
+from tocsin.storage.siren_store import SirenStore
 from tocsin.storage.store import Store
 from tocsin.storage.uow import SqlUnitOfWorkFactory
 from tocsin.streams.hub import Hub
@@ -55,6 +62,8 @@ class Tocsin:
     alerts: AlertService
     audit: AuditService
     tokens: TokenService
+    sirens: SirenService
+    subscriptions: SubscriptionService
     queries: AlertQueries
     feed: LocalFeed
     hub: Hub
@@ -63,13 +72,37 @@ class Tocsin:
     accounts: AccountService
     incidents: IncidentService
     stats: StatsService
-    subscriptions: SubscriptionService
-    sirens: SirenService
     cap: CapPublisher
     cap_import: CapImportService
     listeners: list[CommitListener] = field(default_factory=list)
     channels: list[Channel] = field(default_factory=list)
     checkpoints: asyncio.Task[None] | None = None
+
+    @property
+    def facts(self) -> Facts:
+        """How channels report what they observe: as commands on the bus."""
+        return Reporter(self.bus, c.FACTS)
+
+    def channel_context(self) -> Channels:
+        """What the channels are given: what they read, and `facts`; not this container."""
+        return Channels(
+            self.settings,
+            self.clock,
+            self.catalogue,
+            self.regions,
+            self.queries,
+            self.store,
+            self.feed,
+            self.deliveries,
+            self.supervisor,
+            self.facts,
+        )
+
+    async def reconcile(self) -> None:
+        """Tell this process's subscription channel that the subscriptions changed."""
+        for channel in self.channels:
+            if isinstance(channel, SubscriptionChannel):
+                await channel.reconcile()
 
     async def start(self) -> None:
         """Start reading the log and every channel (the server does; one-shot commands don't)."""
@@ -80,7 +113,7 @@ class Tocsin:
         specs = self.settings.channels
         if self.settings.mqtt_url is not None and "sirens" not in specs:
             specs = (*specs, "sirens")  # a broker is all sirens need
-        self.channels = build_channels(self, specs)
+        self.channels = build_channels(self.channel_context(), specs)
         for channel in self.channels:
             await channel.start()
 
@@ -92,12 +125,6 @@ class Tocsin:
         await self.hub.stop()
         await self.feed.stop()
         await self.store.close()
-
-    async def reconcile_subscriptions(self) -> None:
-        """Tell this process's subscription channel that subscriptions changed."""
-        for channel in self.channels:
-            if isinstance(channel, SubscriptionChannel):
-                await channel.reconcile()
 
 
 async def build(
@@ -113,10 +140,23 @@ async def build(
     store = Store(create_engine(settings.database), audit_key=audit_key(settings))
     feed = LocalFeed(store, poll_interval=settings.log_poll_interval)
     listeners = [feed, *listeners]
+    policy = ApprovalPolicy(
+        more_regions_than=settings.approval_more_regions_than,
+        free_text=settings.approval_free_text,
+        always=settings.approval_always,
+    )
     try:
         await migrate.upgrade(store.engine)
         catalogue = builtin().with_overrides(settings.threats)
-        regions = RegionService(store, clock, listeners)
+        bus = CommandBus(
+            SqlUnitOfWorkFactory(store),
+            clock,
+            tree=lambda: regions.tree,
+            catalogue=catalogue,
+            policy=policy,
+            listeners=listeners,
+        )
+        regions = RegionService(bus, store)
         await regions.load()
         if load_packs and len(regions.tree) == 0:
             for name in settings.packs:
@@ -124,28 +164,13 @@ async def build(
     except BaseException:
         await store.close()
         raise
-    policy = ApprovalPolicy(
-        more_regions_than=settings.approval_more_regions_than,
-        free_text=settings.approval_free_text,
-        always=settings.approval_always,
-    )
-    bus = CommandBus(
-        SqlUnitOfWorkFactory(store),
-        clock,
-        tree=lambda: regions.tree,
-        catalogue=catalogue,
-        policy=policy,
-        listeners=listeners,
-    )
-    alert_handlers.register(bus)
-    incident_commands.register(bus)
-    history_handlers.register(bus)
-    cap_import.register(bus)
+    for handlers in (alert_handlers, token_handlers, siren_handlers, broadcast_handlers):
+        handlers.register(bus)
+    for record_handlers in (incident_commands, history_handlers, cap_import):
+        record_handlers.register(bus)
+    subscription_handlers.register(bus, settings.languages)
     deliveries = DeliveryStore(store.engine)
-
-    async def reconcile() -> None:  # the channels start later, with the server
-        await tocsin.reconcile_subscriptions()
-
+    subscriptions = SubscriptionService(bus, deliveries, store, Kinds(settings))
     tocsin = Tocsin(
         settings=settings,
         store=store,
@@ -155,7 +180,9 @@ async def build(
         regions=regions,
         alerts=AlertService(bus, store),
         audit=AuditService(bus, store, store.audit_key),
-        tokens=TokenService(store, regions, clock),
+        tokens=TokenService(bus, store),
+        sirens=SirenService(bus, SirenStore(store.engine), regions),
+        subscriptions=subscriptions,
         queries=AlertQueries(store, regions, catalogue),
         feed=feed,
         hub=Hub(feed, buffer=settings.stream_buffer),
@@ -164,14 +191,11 @@ async def build(
         accounts=AccountService(store, regions, clock),
         incidents=IncidentService(bus, store, regions),
         stats=StatsService(store, regions, catalogue, clock),
-        subscriptions=SubscriptionService(
-            deliveries, store, regions, catalogue, clock, settings, reconcile
-        ),
-        sirens=SirenService(store, regions, clock, listeners),
         cap=CapPublisher(
             CapStore(store), regions, catalogue, clock, CapConfig.from_settings(settings)
         ),
         cap_import=CapImportService(bus),
         listeners=listeners,
     )
+    subscriptions.notify = tocsin.reconcile
     return tocsin

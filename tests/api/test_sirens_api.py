@@ -13,6 +13,7 @@ from tocsin.api.app import create_app
 from tocsin.bootstrap import Tocsin
 from tocsin.channels.sirens.health import Health, Limits
 from tocsin.service.ports import ManualClock
+from tocsin.storage.siren_store import SirenStore
 
 Json = dict[str, Any]
 
@@ -148,7 +149,7 @@ async def test_faulty_sirens_show_their_reason(
 ) -> None:
     await register(api, admin, "kh-1", "UA-63")
     await register(api, admin, "kh-2", HROMADA)
-    health = Health(tocsin.store, tocsin.clock, Limits(10, 90), tocsin.listeners)
+    health = Health(SirenStore(tocsin.store.engine), tocsin.facts, tocsin.clock, Limits(10, 90))
     await health.sirens.record_heartbeat("kh-2", clock.advance(60))
     clock.advance(31)
     await health.check_all()

@@ -25,6 +25,7 @@ from tocsin.domain.auth import LOCAL_ADMIN
 from tocsin.domain.events import Event
 from tocsin.errors import InvalidInput
 from tocsin.service.ports import ManualClock
+from tocsin.storage.uow import SqlUnitOfWorkFactory
 
 TELEGRAM = "tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/-1001234567890"
 EMAIL = "mailtos://alerts:s3cret-pw@example.com?to=duty@example.com"
@@ -313,8 +314,9 @@ async def test_subscriptions_filter_and_deliver_through_the_channel(
     threats = record(
         receiver.url("/uav"), id="sub2", lang="en", start_seq=start, filters={"threats": ["uav"]}
     )
-    for each in (kharkiv, threats):
-        await tocsin.deliveries.add_subscription(each)
+    async with SqlUnitOfWorkFactory(tocsin.store)() as uow:
+        for each in (kharkiv, threats):
+            await uow.subscriptions.add(each)
     channel = SubscriptionChannel(tocsin, interval=0.05)
     await channel.start()
     try:

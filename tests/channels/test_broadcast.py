@@ -141,6 +141,22 @@ async def test_repeats_follow_the_schedule(tocsin: Tocsin, clock: ManualClock) -
     assert status["next_due"] == at(start, 25)
 
 
+async def test_each_repeat_is_a_command_with_its_audit_row(
+    tocsin: Tocsin, clock: ManualClock
+) -> None:
+    repeater = BroadcastRepeater(tocsin)
+    start = clock.now()
+    alert_id = await raise_alert(tocsin, "missile")
+    before = len(await tocsin.store.audit_entries())
+    assert await tick_at(repeater, clock, start, 5) == [(1, at(start, 5))]
+    assert await tick_at(repeater, clock, start, 6) == []  # not due: nothing audited
+    [entry] = (await tocsin.store.audit_entries())[before:]
+    [repeat] = await repeats(tocsin)
+    assert (entry.action, entry.target, entry.actor) == ("broadcast.repeat", alert_id, "system")
+    assert entry.detail["events"] == [repeat.seq] and entry.detail["repeat"] == 1
+    assert repeat.actor == "system"
+
+
 async def test_intervals_come_from_the_settings_per_threat(
     database_url: str, clock: ManualClock
 ) -> None:

@@ -45,7 +45,6 @@ from tocsin.domain.events import Event
 from tocsin.domain.threats import builtin
 from tocsin.errors import InvalidInput
 from tocsin.service.ports import ManualClock
-from tocsin.service.sirens import SirenService
 from tocsin.storage.siren_store import SirenRecord, SirenStore
 
 HROMADA = "UA-63-H1272"  # Balakliiska hromada, in Iziumskyi raion of Kharkiv oblast (UA-63)
@@ -94,7 +93,7 @@ async def sirens_on(
     tocsin: Tocsin, channel: SirenChannel, places: dict[str, str], **options: Any
 ) -> AsyncIterator[Simulator]:
     """Register sirens (id → region) and run them in the simulator until they are in sync."""
-    service = SirenService(tocsin.store, tocsin.regions, tocsin.clock, tocsin.listeners)
+    service = tocsin.sirens
     for siren_id, region in places.items():
         await service.register(siren_id, region, LOCAL_ADMIN)
     assert channel.url is not None
@@ -257,7 +256,7 @@ async def test_a_plain_subscriber_gets_every_command_live(
     """A siren that never sends a status (or a monitor on its topic) still gets its commands."""
     url, prefix = broker
     [siren] = ids(1)
-    service = SirenService(started.store, started.regions, started.clock, started.listeners)
+    service = started.sirens
     await service.register(siren, HROMADA, LOCAL_ADMIN)
     topic = f"{prefix}/sirens/{siren}/command"
     async with (
@@ -444,7 +443,7 @@ async def test_a_siren_never_heard_from_is_faulty_after_the_heartbeat_limit(
 ) -> None:
     url, prefix = broker
     [siren] = ids(1)
-    service = SirenService(started.store, started.regions, started.clock, started.listeners)
+    service = started.sirens
     await service.register(siren, "UA-63", LOCAL_ADMIN)
     async with channel_on(started, url, prefix, heartbeat_timeout=30):
         await asyncio.sleep(0.2)

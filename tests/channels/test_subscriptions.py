@@ -20,9 +20,9 @@ from tocsin.service.subscriptions import (
     Created,
     Filters,
     NewSubscription,
-    SubscriptionService,
 )
 from tocsin.storage.delivery_store import SubscriptionRecord
+from tocsin.storage.uow import SqlUnitOfWorkFactory
 from webhook_support import (
     DELIVERED,
     Received,
@@ -53,7 +53,7 @@ def channel(tocsin: Tocsin) -> SubscriptionChannel:
 
 async def subscribe(tocsin: Tocsin, url: str, kind: str = "webhook", **filters: Any) -> Created:
     new = NewSubscription(kind, url, Filters(**filters))
-    return await SubscriptionService.of(tocsin).create(new, LOCAL_ADMIN)
+    return await tocsin.subscriptions.create(new, LOCAL_ADMIN)
 
 
 async def raise_alert(
@@ -138,7 +138,7 @@ async def test_retries_until_delivered_and_records_every_attempt(live: Tocsin) -
         _, seq = await raise_alert(live, "missile", "UA-63")
         await settled(live, created)
     assert receiver.seqs == [seq] and len(receiver.requests) == 3
-    attempts = await SubscriptionService.of(live).attempts(created.record.id)
+    attempts = await live.subscriptions.attempts(created.record.id)
     assert [(a.attempt, a.outcome, a.error) for a in attempts] == [
         (3, "delivered", None),
         (2, "failed", "HTTP 503"),
@@ -152,7 +152,7 @@ async def test_retries_until_delivered_and_records_every_attempt(live: Tocsin) -
 
 
 async def test_a_refusing_endpoint_is_paused_reported_and_resumed(live: Tocsin) -> None:
-    service = SubscriptionService.of(live)
+    service = live.subscriptions
     async with Receiver(always(410)) as gone, Receiver() as open_, Receiver() as other:
         bad = await subscribe(live, gone.url, regions=["UA-63"])
         everything = await subscribe(live, open_.url)
@@ -169,6 +169,12 @@ async def test_a_refusing_endpoint_is_paused_reported_and_resumed(live: Tocsin) 
             "stopped_at": failed,
         }
         assert paused.actor == "system"
+        audited = [e for e in await live.store.audit_entries() if e.target == bad.record.id]
+        assert [(e.action, e.detail["events"]) for e in audited] == [
+            ("subscription.created", []),
+            ("subscription.paused", [paused.seq]),  # the channel reported it on the bus
+        ]
+        assert audited[1].detail["reason"] == reason
         [row] = [r for r in channel(live).status() if r["consumer"] == bad.record.consumer]
         assert row["state"] == "paused" and row["last_error"] == reason and row["backlog"] >= 1
         _, while_paused = await raise_alert(live, "uav", "UA-63")
@@ -192,7 +198,7 @@ async def test_an_endpoint_that_keeps_failing_is_paused(live: Tocsin) -> None:
         consumer = created.record.consumer
         await until(lambda: channel(live).records[consumer].state == "paused")
     assert len(receiver.requests) > 2  # retried with backoff before giving up
-    record = await SubscriptionService.of(live).get(created.record.id)
+    record = await live.subscriptions.get(created.record.id)
     assert record.state_reason == f"event {seq}: HTTP 503"
 
 
@@ -203,7 +209,7 @@ async def test_a_redirect_pauses_the_subscription(live: Tocsin) -> None:
         consumer = created.record.consumer
         await until(lambda: channel(live).records[consumer].state == "paused")
     assert len(receiver.requests) == 1
-    record = await SubscriptionService.of(live).get(created.record.id)
+    record = await live.subscriptions.get(created.record.id)
     assert record.state_reason == (
         f"event {seq}: HTTP 302: redirects are refused (to http://127.0.0.1:1)"
     )
@@ -252,7 +258,7 @@ async def test_changes_made_by_another_process_are_picked_up(
     live: Tocsin, database_url: str
 ) -> None:
     other = await build(settings(database_url, webhook_allow_private=True))  # e.g. the CLI
-    elsewhere = SubscriptionService.of(other)
+    elsewhere = other.subscriptions
     try:
         async with Receiver(always(400)) as receiver:
             created = await elsewhere.create(NewSubscription("webhook", receiver.url), LOCAL_ADMIN)
@@ -299,7 +305,8 @@ async def test_a_kind_that_cannot_load_is_disabled_alone(
         "test",
         await live.store.last_seq(),
     )
-    await live.deliveries.add_subscription(stored)
+    async with SqlUnitOfWorkFactory(live.store)() as uow:  # a row another version wrote
+        await uow.subscriptions.add(stored)
     async with Receiver() as receiver:
         created = await subscribe(live, receiver.url)
         _, seq = await raise_alert(live, "uav", "UA-63")
@@ -326,7 +333,7 @@ async def test_third_party_kinds_register_by_import_string(
     assert caught.value.field == "url"
     new = NewSubscription("memory", "memory://b", secret="whsec_x")
     with pytest.raises(InvalidInput, match="memory subscriptions have no secret"):
-        await SubscriptionService.of(live).create(new, LOCAL_ADMIN)
+        await live.subscriptions.create(new, LOCAL_ADMIN)
 
 
 # --- the service's checks -----------------------------------------------------------------
@@ -352,7 +359,7 @@ REFUSED: list[tuple[dict[str, Any], str, str]] = [
 
 
 async def test_bad_subscriptions_are_refused_and_change_nothing(tocsin: Tocsin) -> None:
-    service = SubscriptionService.of(tocsin)  # the default settings: no private targets
+    service = tocsin.subscriptions  # the default settings: no private targets
     for changes, code, field in REFUSED:
         new = NewSubscription(**{"kind": "webhook", "url": "https://93.184.216.34/h", **changes})
         with pytest.raises(InvalidInput) as caught:
@@ -362,7 +369,7 @@ async def test_bad_subscriptions_are_refused_and_change_nothing(tocsin: Tocsin) 
 
 
 async def test_filters_are_stored_in_one_form(tocsin: Tocsin, clock: ManualClock) -> None:
-    service = SubscriptionService.of(tocsin)
+    service = tocsin.subscriptions
     filters = Filters([" UA-63 ", "UA-63", "UA-59"], ["uav"], ["all"])
     new = NewSubscription("webhook", " https://93.184.216.34/h ", filters, "uk")
     created = await service.create(new, LOCAL_ADMIN)
@@ -391,7 +398,7 @@ async def test_filters_are_stored_in_one_form(tocsin: Tocsin, clock: ManualClock
 
 
 async def test_unknown_subscriptions_are_not_found(tocsin: Tocsin) -> None:
-    service = SubscriptionService.of(tocsin)
+    service = tocsin.subscriptions
     for bad in ("sub_000000000000", "sub\x00", "x" * 300, ""):
         with pytest.raises(NotFound) as caught:
             await service.get(bad)
@@ -403,7 +410,7 @@ async def test_unknown_subscriptions_are_not_found(tocsin: Tocsin) -> None:
 
 
 async def test_resuming_an_active_subscription_changes_nothing(tocsin: Tocsin) -> None:
-    service = SubscriptionService.of(tocsin)
+    service = tocsin.subscriptions
     created = await service.create(
         NewSubscription("webhook", "https://93.184.216.34/h"), LOCAL_ADMIN
     )

@@ -21,6 +21,8 @@ from tocsin.bootstrap import Tocsin, build
 from tocsin.channels import webhook
 from tocsin.cli import app as tocsin_app
 from tocsin.cli import channels, subscriptions
+from tocsin.domain.commands import PauseSubscription
+from tocsin.service.audit import SYSTEM
 from tocsin.storage.delivery_store import Attempt
 from webhook_support import Reply, ThreadedReceiver, always, settings, wait_until
 
@@ -139,7 +141,7 @@ def test_a_paused_subscription_is_reported(database_url: str) -> None:
                     "HTTP 410",
                 )
             )
-        await app.deliveries.set_state(sub, "paused", f"event {seq}: HTTP 410")
+        await app.facts.report(PauseSubscription(sub, f"event {seq}: HTTP 410"), SYSTEM)
         return seq
 
     seq = in_db(database_url, fail)

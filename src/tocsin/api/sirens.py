@@ -10,9 +10,10 @@ from starlette.responses import Response
 
 from tocsin.api.deps import App, Caller, Text
 from tocsin.api.views import json_response
+from tocsin.bootstrap import Tocsin
+from tocsin.domain.sirens import FAULTY, OK, UNKNOWN
 from tocsin.errors import InvalidInput
-from tocsin.service.sirens import siren_view
-from tocsin.storage.siren_store import FAULTY, OK, UNKNOWN
+from tocsin.service.sirens import SirenService, siren_view
 
 router = APIRouter(prefix="/v1/sirens", tags=["sirens"])
 STATES = (UNKNOWN, OK, FAULTY)
@@ -24,6 +25,10 @@ class SirenBody(BaseModel):
     id: str = Field(description="1 to 64 letters, digits, '-' or '_'; part of its MQTT topics")
     region: str = Field(description="the region it stands in, e.g. UA-63-H1272", max_length=64)
     name: Text | None = Field(None, description="where it is, for people", max_length=200)
+
+
+def sirens(tocsin: Tocsin) -> SirenService:
+    return tocsin.sirens
 
 
 @router.post("", status_code=201, summary="Register a siren (admin)")

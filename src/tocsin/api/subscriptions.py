@@ -12,9 +12,9 @@ from tocsin.api.deps import App, Caller, Text
 from tocsin.api.views import json_response
 from tocsin.channels.subscriptions import mask_url
 from tocsin.domain.auth import Role, require_role
+from tocsin.domain.subscriptions import Attempt, SubscriptionRecord
 from tocsin.errors import InvalidInput
 from tocsin.service.subscriptions import Filters, NewSubscription, SubscriptionService
-from tocsin.storage.delivery_store import Attempt, SubscriptionRecord
 from tocsin.types import DEFAULT_LANG, iso_time
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
@@ -148,14 +148,18 @@ async def get_subscription(subscription_id: str, subscriptions: Service) -> Resp
 
 
 @router.delete("/{subscription_id}", status_code=204, summary="Unsubscribe")
-async def delete_subscription(subscription_id: str, subscriptions: Service) -> Response:
-    await subscriptions.delete(subscription_id)
+async def delete_subscription(
+    subscription_id: str, subscriptions: Service, actor: Caller
+) -> Response:
+    await subscriptions.delete(subscription_id, actor)
     return Response(status_code=204)
 
 
 @router.post("/{subscription_id}/resume", summary="Deliver again to a paused subscription")
-async def resume_subscription(subscription_id: str, subscriptions: Service) -> Response:
-    record = await subscriptions.resume(subscription_id)
+async def resume_subscription(
+    subscription_id: str, subscriptions: Service, actor: Caller
+) -> Response:
+    record = await subscriptions.resume(subscription_id, actor)
     return json_response(await _view(subscriptions, record))
 
 

@@ -33,9 +33,9 @@ from tocsin.errors import InvalidInput
 from tocsin.types import Lang
 
 if TYPE_CHECKING:
-    from tocsin.bootstrap import Tocsin
+    from tocsin.channels.context import ChannelContext
     from tocsin.config import Settings
-    from tocsin.storage.delivery_store import SubscriptionRecord
+    from tocsin.domain.subscriptions import SubscriptionRecord
 
 KIND: Final = "apprise"
 OPTIONS: Final = ("text",)
@@ -79,7 +79,7 @@ async def check_target(url: str, options: Mapping[str, Any], settings: Settings)
 
 
 def make_target(
-    record: SubscriptionRecord, tocsin: Tocsin, *, matches: Wants | None = None
+    record: SubscriptionRecord, tocsin: ChannelContext, *, matches: Wants | None = None
 ) -> AppriseTarget:
     """The target of one apprise subscription; `matches` stands in for its stored filters."""
     return build_target(record, tocsin, channel=KIND, events=ALERT_EVENTS, matches=matches)
@@ -87,7 +87,7 @@ def make_target(
 
 def build_target(
     record: SubscriptionRecord,
-    tocsin: Tocsin,
+    tocsin: ChannelContext,
     *,
     channel: str,
     events: Collection[str],

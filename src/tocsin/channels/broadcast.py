@@ -7,8 +7,9 @@ the all-clear, the false-alarm notice, the expiry — and every repeat, as the l
 option `text` is `short`. A repeat older than its own interval is passed by (a newer repeat or
 the all-clear follows it), so a target that was down does not broadcast stale announcements.
 
-The repeater (channel `broadcast`) appends the repeats to the event log, so each one is
-auditable and goes out through the durable delivery core:
+The repeater (channel `broadcast`) reports each repeat as it falls due, a command on the bus
+(`RepeatBroadcast`, decided in `tocsin.service.broadcast`) that appends it to the event log, so
+each one is audited and goes out through the durable delivery core:
 
     Repeat n of an active alert is due `m` minutes after repeat n - 1 was due (repeat 1: after
     the activation), where m = broadcast_repeat_minutes[threat], else ["*"]; 0 turns repeats
@@ -17,7 +18,7 @@ auditable and goes out through the durable delivery core:
     of that schedule that has passed: after downtime (a restart, a stopped server) there is one
     catch-up, never a burst, and the schedule carries on.
     The schedule's state is the log: the last repeat event of the alert, read and appended in
-    one write transaction, so a restart resumes it and two repeaters never repeat twice.
+    one unit of work, so a restart resumes it and two repeaters never repeat twice.
 
 Pre-alerts do not repeat; neither do ended, cancelled or expired alerts.
 """
@@ -29,36 +30,31 @@ import contextlib
 import functools
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.channels import apprise as apprise_kind
 from tocsin.channels.apprise import AppriseTarget, Wants
 from tocsin.channels.notices import ALERT_EVENTS, REPEAT, Size
 from tocsin.channels.subscriptions import compile_filter, wanted
-from tocsin.domain.alerts import Alert, Phase
-from tocsin.domain.events import Event
+from tocsin.domain.commands import RepeatBroadcast
+from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.threats import Catalogue
 from tocsin.errors import InvalidInput
+from tocsin.service.audit import SYSTEM
+from tocsin.service.broadcast import ANY_THREAT, Last, Repeated, every, last_of, repeats
 from tocsin.service.ports import Clock
-from tocsin.storage import tables as t
-from tocsin.storage.store import Tx
 from tocsin.types import AlertId, iso_time
 
 if TYPE_CHECKING:
-    from tocsin.bootstrap import Tocsin
+    from tocsin.channels.context import ChannelContext
     from tocsin.config import Settings
-    from tocsin.storage.delivery_store import SubscriptionRecord
+    from tocsin.domain.subscriptions import SubscriptionRecord
 
 log = logging.getLogger("tocsin.broadcast")
 
 KIND: Final = "broadcast"
 EVENTS: Final = ALERT_EVENTS | {REPEAT}
-ANY_THREAT: Final = "*"
 DEFAULT_REPEAT_MINUTES: Final[Mapping[str, float]] = {"missile": 5, "aviation": 5, ANY_THREAT: 10}
 MAX_MINUTES: Final = 24 * 60
 SETTING: Final = "broadcast_repeat_minutes"
@@ -73,7 +69,7 @@ async def check_target(url: str, options: dict[str, Any], settings: Settings) ->
 
 
 def make_target(
-    record: SubscriptionRecord, tocsin: Tocsin, *, matches: Wants | None = None
+    record: SubscriptionRecord, tocsin: ChannelContext, *, matches: Wants | None = None
 ) -> AppriseTarget:
     """The target of one broadcast subscription; `matches` stands in for its stored filters."""
     wants = matches or functools.partial(wanted, compile_filter(record.filters, tocsin.queries))
@@ -120,22 +116,14 @@ def repeat_minutes(
     return merged
 
 
-@dataclass(frozen=True, slots=True)
-class Last:
-    """Where an alert's schedule stands: the last repeat's number and when it was due."""
-
-    n: int
-    due: datetime
-
-
 class BroadcastRepeater:
-    """Appends `broadcast.repeat` events on schedule (the rules are in the module docstring)."""
+    """Reports `broadcast.repeat`s as they fall due (the rules are in the module docstring)."""
 
     name = "broadcast"
 
     def __init__(
         self,
-        tocsin: Tocsin,
+        tocsin: ChannelContext,
         *,
         minutes: Mapping[str, Any] | None = None,
         interval: float = 1.0,
@@ -150,8 +138,7 @@ class BroadcastRepeater:
         self._task: asyncio.Task[None] | None = None
 
     def every(self, threat: str) -> timedelta | None:
-        minutes = self.minutes.get(threat, self.minutes[ANY_THREAT])
-        return timedelta(minutes=minutes) if minutes else None
+        return every(self.minutes, threat)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="broadcast-repeater")
@@ -180,7 +167,7 @@ class BroadcastRepeater:
             if alert_id in self._every
         ]
 
-    async def tick(self) -> list[Event]:
+    async def tick(self) -> list[NewEvent]:
         """Append every repeat that is due now; returns them."""
         now = self.tocsin.clock.now()
         active = await self.tocsin.store.active_threats()
@@ -194,7 +181,7 @@ class BroadcastRepeater:
             self._every[alert_id] = every
             last = self._last.get(alert_id) or await self._read_last(alert_id)
             if last is not None and now >= last.due + every:
-                event = await self._repeat(alert_id, now)
+                event = await self._repeat(alert_id)
                 if event is not None:
                     appended.append(event)
         return appended
@@ -214,68 +201,24 @@ class BroadcastRepeater:
     async def _read_last(self, alert_id: AlertId) -> Last | None:
         """An alert's last repeat, read once (None: it no longer repeats)."""
         alert = await self.tocsin.store.get_alert(alert_id)
-        if alert is None or not _repeats(alert):
+        if alert is None or not repeats(alert):
             return None
-        async with self.tocsin.store.engine.connect() as conn:
-            last = await last_repeat(conn, alert)
-        self._last[alert_id] = last
+        event = await self.tocsin.store.last_event(alert_id, REPEAT)
+        last = self._last[alert_id] = last_of(alert, None if event is None else event.data)
         return last
 
-    async def _repeat(self, alert_id: AlertId, now: datetime) -> Event | None:
-        """Append the repeat, checking again inside the transaction (the log is locked)."""
-        async with self.tocsin.store.write() as tx:
-            event = await self._append(tx, alert_id, now)
-        if event is not None:
-            for listener in self.tocsin.listeners:
-                listener.committed(tx.events)
-        return event
-
-    async def _append(self, tx: Tx, alert_id: AlertId, now: datetime) -> Event | None:
-        alert = await tx.get_alert(alert_id)
-        every = None if alert is None else self.every(alert.threat)
-        if alert is None or every is None or not _repeats(alert):
+    async def _repeat(self, alert_id: AlertId) -> NewEvent | None:
+        """Report the repeat as due; the bus checks again inside its transaction (the log is
+        locked there, so two repeaters never repeat twice)."""
+        cmd = RepeatBroadcast(alert_id, self.minutes)
+        done: Repeated | None = await self.tocsin.facts.report(cmd, SYSTEM)
+        if done is None:
+            self._last.pop(alert_id, None)
             return None
-        last = self._last[alert_id] = await last_repeat(tx.conn, alert)
-        due = last.due + every
-        if now < due:
-            return None
-        due += every * ((now - due) // every)  # the latest point passed: one catch-up at most
-        event = await tx.append(
-            type=REPEAT,
-            time=now,
-            actor="system",
-            alert_id=alert.id,
-            data={
-                "alert": alert.to_json(),
-                "changes": {},
-                "repeat": last.n + 1,
-                "due": iso_time(due),
-                "minutes": every.total_seconds() / 60,
-            },
-        )
-        self._last[alert_id] = Last(last.n + 1, due)
-        return event
+        self._last[alert_id] = Last(done.n, done.due)
+        return done.event
 
     def _forget(self, open_ids: set[AlertId]) -> None:
         for alert_id in set(self._last) - open_ids:
             del self._last[alert_id]
             self._every.pop(alert_id, None)
-
-
-async def last_repeat(conn: AsyncConnection, alert: Alert) -> Last:
-    """The alert's last repeat, from the log; (0, activation) when it has none yet."""
-    query = (
-        select(t.events.c.data)
-        .where(t.events.c.alert_id == alert.id, t.events.c.type == REPEAT)
-        .order_by(t.events.c.seq.desc())
-        .limit(1)
-    )
-    data = (await conn.execute(query)).scalar()
-    if data is None:
-        assert alert.activated_at is not None
-        return Last(0, alert.activated_at)
-    return Last(int(data["repeat"]), datetime.fromisoformat(data["due"]))
-
-
-def _repeats(alert: Alert) -> bool:
-    return alert.phase is Phase.ACTIVE and alert.activated_at is not None

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tocsin.domain.events import Event
-from tocsin.service.ports import Clock
-from tocsin.storage.delivery_store import Attempt, DeliveryStore
+from tocsin.domain.subscriptions import Attempt
+from tocsin.service.ports import Clock, DeliveryLog
 from tocsin.streams.log import LogFeed
 from tocsin.types import Seq
 
@@ -89,7 +89,7 @@ PauseHandler = Callable[[Target, str], Awaitable[None]]
 class Worker:
     target: Target
     feed: LogFeed
-    store: DeliveryStore
+    store: DeliveryLog
     clock: Clock
     policy: RetryPolicy
     start: Seq
@@ -187,7 +187,7 @@ class Supervisor:
     """Runs one worker per target and reports on them."""
 
     def __init__(
-        self, feed: LogFeed, store: DeliveryStore, clock: Clock, policy: RetryPolicy | None = None
+        self, feed: LogFeed, store: DeliveryLog, clock: Clock, policy: RetryPolicy | None = None
     ) -> None:
         self.feed = feed
         self.store = store

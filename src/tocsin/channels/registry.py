@@ -1,6 +1,7 @@
 """Channels register one way, built-in or third-party: an import string, loaded lazily.
 
-A channel is constructed with the wired `Tocsin` and started with the server. A channel whose
+A channel is constructed with a `ChannelContext` (what it reads, and `facts` to report
+what it observes as commands) and started with the server. A channel whose
 optional dependency is missing is skipped with a clear message; the others still run.
 """
 
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from tocsin.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from tocsin.bootstrap import Tocsin
+    from tocsin.channels.context import ChannelContext
 
 log = logging.getLogger("tocsin.channels")
 
@@ -48,7 +49,7 @@ def resolve(spec: str) -> Any:
     return getattr(module, attribute)
 
 
-def build_channels(tocsin: Tocsin, specs: tuple[str, ...]) -> list[Channel]:
+def build_channels(context: ChannelContext, specs: tuple[str, ...]) -> list[Channel]:
     channels: list[Channel] = []
     for spec in specs:
         try:
@@ -56,5 +57,5 @@ def build_channels(tocsin: Tocsin, specs: tuple[str, ...]) -> list[Channel]:
         except ImportError as exc:
             log.warning("channel %s is disabled: %s (install what it needs)", spec, exc)
             continue
-        channels.append(factory(tocsin))
+        channels.append(factory(context))
     return channels

@@ -11,7 +11,8 @@ make one) and `async check_target(url, options, settings) -> None` (checks that 
 
 `SubscriptionChannel` runs one delivery worker per active subscription, reconciles with the
 table every few seconds (the CLI and other processes change it too) and at once when the
-service in this process asks; a target that keeps failing is paused and reported.
+service in this process asks; a target that keeps failing is paused: the channel reports that
+fact as a command (`PauseSubscription`), it does not write it.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ import asyncio
 import contextlib
 import importlib
 import logging
-import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -29,13 +29,17 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 import httpx
 
 from tocsin.channels.delivery import Target
+from tocsin.domain.commands import PauseSubscription
 from tocsin.domain.events import Event
-from tocsin.errors import InvalidInput
-from tocsin.storage.delivery_store import SubscriptionRecord
+from tocsin.domain.subscriptions import SubscriptionRecord
+from tocsin.errors import InvalidInput, TocsinError
+from tocsin.service.audit import SYSTEM
+from tocsin.service.subscriptions import PAUSED
 from tocsin.streams.hub import Encoded, Filter
 
 if TYPE_CHECKING:
-    from tocsin.bootstrap import Tocsin
+    from tocsin.channels.context import ChannelContext
+    from tocsin.config import Settings
     from tocsin.service.queries import AlertQueries
 
 log = logging.getLogger("tocsin.subscriptions")
@@ -45,13 +49,13 @@ KINDS: dict[str, str] = {
     "apprise": "tocsin.channels.apprise",
     "broadcast": "tocsin.channels.broadcast",
 }
-PAUSED_EVENT = "subscription.paused"
+PAUSED_EVENT = PAUSED
 
 
 class Kind(Protocol):
     def validate(self, url: str, options: dict[str, Any]) -> None: ...
 
-    def make_target(self, record: SubscriptionRecord, tocsin: Tocsin) -> Target: ...
+    def make_target(self, record: SubscriptionRecord, tocsin: ChannelContext) -> Target: ...
 
 
 def load_kind(kind: str) -> Kind:
@@ -108,7 +112,7 @@ def wanted(filter: Filter, event: Event) -> bool:
 class SubscriptionChannel:
     name = "subscriptions"
 
-    def __init__(self, tocsin: Tocsin, *, interval: float = 2.0) -> None:
+    def __init__(self, tocsin: ChannelContext, *, interval: float = 2.0) -> None:
         self.tocsin = tocsin
         self.interval = interval
         self.records: dict[str, SubscriptionRecord] = {}  # by consumer, as last read
@@ -143,7 +147,7 @@ class SubscriptionChannel:
             for consumer in sorted(self._mine - active.keys()):
                 await self._remove(consumer)
                 if consumer not in self.records:  # deleted: its worker may have left a cursor
-                    await self.tocsin.deliveries.delete_subscription(consumer.partition(":")[2])
+                    await self.tocsin.deliveries.forget(consumer)
             for record in active.values():
                 await self._ensure(record)
 
@@ -213,35 +217,44 @@ class SubscriptionChannel:
                 record = self.records.get(target.consumer)
                 if record is None:
                     return
-                await self.tocsin.deliveries.set_state(record.id, "paused", reason)
-                await self._announce(record, reason)
+                await self.tocsin.facts.report(PauseSubscription(record.id, reason), SYSTEM)
                 self.records[target.consumer] = replace(record, state="paused", state_reason=reason)
         finally:
             self._pausing.discard(target.consumer)
 
-    async def _announce(self, record: SubscriptionRecord, reason: str) -> None:
-        """Tell the log. The event is public: it names the subscription, not its target, and
-        not the reason (which may name hosts); admins read those in the API and the CLI."""
-        tocsin = self.tocsin
-        async with tocsin.store.write() as tx:
-            await tx.append(
-                type=PAUSED_EVENT,
-                time=tocsin.clock.now(),
-                actor="system",
-                alert_id=None,
-                data={
-                    "subscription": {"id": record.id, "kind": record.kind},
-                    "stopped_at": _failed_seq(reason),
-                },
-            )
-        for listener in tocsin.listeners:
-            listener.committed(tx.events)
+
+class Kinds:
+    """The kinds' own checks of a target, for the subscription service (`TargetKinds`)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def require(self, kind: str) -> None:
+        load_kind(kind)
+
+    async def check(
+        self, kind: str, url: str, options: dict[str, Any], secret: str | None
+    ) -> str | None:
+        module = load_kind(kind)
+        _checked(lambda: module.validate(url, options), "url")
+        signing = getattr(module, "secret", None)
+        if signing is None and secret is not None:
+            raise InvalidInput(f"{kind} subscriptions have no secret", field="secret")
+        made = _checked(lambda: signing(secret), "secret") if signing else None
+        check = getattr(module, "check_target", None)
+        if check is not None:
+            await check(url, options, self.settings)
+        return cast(str | None, made)
 
 
-def _failed_seq(reason: str) -> int | None:
-    """The event a worker paused at, from its reason (`event 12: HTTP 410`)."""
-    found = re.match(r"event (\d+):", reason)
-    return int(found.group(1)) if found else None
+def _checked(fn: Callable[[], Any], field: str) -> Any:
+    """Run a kind's check; its plain errors become InvalidInput on `field`."""
+    try:
+        return fn()
+    except TocsinError:
+        raise
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(str(exc), field=field) from None
 
 
 def mask_url(url: str) -> str:

@@ -34,11 +34,11 @@ from tocsin import __version__
 from tocsin.channels.delivery import Outcome
 from tocsin.channels.subscriptions import compile_filter, mask_url, wanted
 from tocsin.domain.events import Event
+from tocsin.domain.subscriptions import SubscriptionRecord
 from tocsin.errors import InvalidInput
-from tocsin.storage.delivery_store import SubscriptionRecord
 
 if TYPE_CHECKING:
-    from tocsin.bootstrap import Tocsin
+    from tocsin.channels.context import ChannelContext
     from tocsin.config import Settings
     from tocsin.streams.hub import Filter
 
@@ -95,7 +95,7 @@ async def check_target(url: str, options: dict[str, Any], settings: Settings) ->
         raise InvalidInput(f"cannot resolve {parsed.host}: {exc}", field="url") from None
 
 
-def make_target(record: SubscriptionRecord, tocsin: Tocsin) -> WebhookTarget:
+def make_target(record: SubscriptionRecord, tocsin: ChannelContext) -> WebhookTarget:
     settings = tocsin.settings
     return WebhookTarget(
         record,

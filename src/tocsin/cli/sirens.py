@@ -20,12 +20,16 @@ from tocsin.cli.common import (
     with_tocsin,
 )
 from tocsin.domain.auth import LOCAL_ADMIN
+from tocsin.domain.sirens import SirenRecord
 from tocsin.errors import InvalidInput, NotFound
-from tocsin.service.sirens import check_id
-from tocsin.storage.siren_store import SirenRecord
+from tocsin.service.sirens import SirenService, check_id
 
 app = typer.Typer(help="Sirens: the registry, and a simulator.", no_args_is_help=True)
 DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883"
+
+
+def _service(tocsin: Tocsin) -> SirenService:
+    return tocsin.sirens
 
 
 @app.command()

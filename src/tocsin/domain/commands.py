@@ -7,11 +7,13 @@ with their events and audit row in one unit of work.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tocsin.domain.alerts import RaiseAlert, UpdateAlert
-from tocsin.types import AlertId
+from tocsin.domain.regions import Region
+from tocsin.types import DEFAULT_LANG, AlertId
 
 if TYPE_CHECKING:  # the plain model of a parsed message; the codec itself stays outside
     from tocsin.cap.parse import Message
@@ -79,3 +81,102 @@ class ImportCap:
 
     name: ClassVar[str] = "cap.import"
     message: Message
+# --- tokens, regions, sirens and subscriptions ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CreateToken:
+    name: ClassVar[str] = "token.create"
+    role: str
+    regions: tuple[str, ...] = ()
+    label: str = ""  # the token's name; the role's name if empty
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeToken:
+    name: ClassVar[str] = "token.revoke"
+    token_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRegions:
+    name: ClassVar[str] = "regions.import"
+    regions: tuple[Region, ...]
+    pack: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterSiren:
+    name: ClassVar[str] = "siren.register"
+    siren_id: str
+    region: str
+    label: str | None = None  # where it is, for people; its id if empty
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveSiren:
+    name: ClassVar[str] = "siren.remove"
+    siren_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreateSubscription:
+    """A subscription whose kind, target and secret the kind has checked already."""
+
+    name: ClassVar[str] = "subscription.create"
+    kind: str
+    url: str
+    secret: str | None
+    regions: tuple[str, ...] = ()
+    threats: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ("actual",)
+    lang: str = DEFAULT_LANG
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteSubscription:
+    name: ClassVar[str] = "subscription.delete"
+    subscription_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeSubscription:
+    name: ClassVar[str] = "subscription.resume"
+    subscription_id: str
+
+
+# --- facts the channels report ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PauseSubscription:
+    """A subscription's target kept failing; its worker stopped at the event `reason` names."""
+
+    name: ClassVar[str] = "subscription.pause"
+    subscription_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SirenHealth:
+    """A siren was judged `state` (why, if faulty), while it was `previous`."""
+
+    name: ClassVar[str] = "siren.health"
+    siren_id: str
+    state: str
+    reason: str | None
+    previous: str
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatBroadcast:
+    """Repeat an active alert's announcement if a repeat is due; `minutes` between repeats by
+    threat id (and "*"), 0 for none."""
+
+    name: ClassVar[str] = "broadcast.repeat"
+    alert_id: AlertId
+    minutes: Mapping[str, float]
+
+
+FACTS: tuple[type[Any], ...] = (PauseSubscription, SirenHealth, RepeatBroadcast)

@@ -269,3 +269,16 @@ class CommandBus:
         if events:
             for listener in self.listeners:
                 listener.committed(events)
+
+
+class Reporter:
+    """The channels' `Facts`: the bus, for the commands that report a fact and no others."""
+
+    def __init__(self, bus: CommandBus, kinds: Iterable[type[Any]]) -> None:
+        self.bus = bus
+        self.kinds = frozenset(kinds)
+
+    async def report(self, cmd: Any, actor: Actor) -> Any:
+        if type(cmd) not in self.kinds:
+            raise TypeError(f"{type(cmd).__name__} is not a fact a channel may report")
+        return await self.bus.handle(cmd, actor)

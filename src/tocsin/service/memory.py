@@ -4,6 +4,10 @@
 records, imported history, imported CAP messages, the event log and the audit trail. A unit of
 work works on copies and puts them back only when it ends without an exception, so a refused
 command leaves the state as it was.
+`MemoryState` holds what a database would: alerts, idempotency keys, regions, tokens,
+subscriptions, sirens, the event log and the audit trail. A unit of work works on copies and
+puts them back only when it ends without an exception, so a refused command leaves the state as
+it was.
 """
 
 from __future__ import annotations
@@ -21,11 +25,13 @@ from tocsin.domain.audit import GENESIS, Audited, AuditEntry, chain_hash
 from tocsin.domain.cap_messages import ImportedMessage
 from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region
+from tocsin.domain.sirens import SirenRecord
+from tocsin.domain.subscriptions import SubscriptionRecord
 from tocsin.records.domain.claims import Claim, StatusChange
 from tocsin.records.domain.history import ImportRecord, NewAlerts
 from tocsin.records.domain.incidents import Incident, IncidentRecord
 from tocsin.records.domain.responses import ResponseAction, ResponseUpdate
-from tocsin.types import AlertId
+from tocsin.types import AlertId, Seq
 
 
 @dataclass
@@ -39,6 +45,8 @@ class MemoryState:
     imports: dict[str, ImportRecord] = field(default_factory=dict)
     imported: set[AlertId] = field(default_factory=set)
     cap_messages: dict[tuple[str, str], ImportedMessage] = field(default_factory=dict)
+    subscriptions: dict[str, SubscriptionRecord] = field(default_factory=dict)
+    sirens: dict[str, SirenRecord] = field(default_factory=dict)
     log: list[Event] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
 
@@ -106,6 +114,10 @@ class MemoryTokens:
             "created_at": now,
             "revoked_at": None,
         }
+
+    async def active(self, token_id: str) -> bool:
+        token = self._tokens.get(token_id)
+        return token is not None and token["revoked_at"] is None
 
     async def revoke(self, token_id: str, now: datetime) -> bool:
         token = self._tokens.get(token_id)
@@ -219,6 +231,56 @@ class MemoryImportedMessages:
         if message.key in self._messages:
             raise KeyError(f"message {message.identifier!r} of {message.sender!r} is known")
         self._messages[message.key] = message
+class MemorySubscriptions:
+    def __init__(self, records: dict[str, SubscriptionRecord]) -> None:
+        self._records = records
+
+    async def get(self, subscription_id: str) -> SubscriptionRecord | None:
+        return self._records.get(subscription_id)
+
+    async def add(self, record: SubscriptionRecord) -> None:
+        if record.id in self._records:
+            raise KeyError(f"subscription {record.id} exists")
+        self._records[record.id] = record
+
+    async def set_state(self, subscription_id: str, state: str, reason: str | None) -> None:
+        record = self._records[subscription_id]
+        self._records[subscription_id] = replace(record, state=state, state_reason=reason)
+
+    async def delete(self, subscription_id: str) -> None:
+        self._records.pop(subscription_id, None)
+
+
+class MemorySirens:
+    def __init__(self, records: dict[str, SirenRecord]) -> None:
+        self._records = records
+
+    async def get(self, siren_id: str) -> SirenRecord | None:
+        return self._records.get(siren_id)
+
+    async def add(self, record: SirenRecord) -> None:
+        if record.id in self._records:
+            raise KeyError(f"siren {record.id} exists")
+        self._records[record.id] = record
+
+    async def delete(self, siren_id: str) -> None:
+        self._records.pop(siren_id, None)
+
+    async def set_health(self, siren_id: str, state: str, reason: str | None) -> None:
+        record = self._records[siren_id]
+        self._records[siren_id] = replace(record, state=state, fault_reason=reason)
+
+
+class MemoryLog:
+    def __init__(self, log: list[Event]) -> None:
+        self._log = log
+
+    async def head(self) -> Seq:
+        return self._log[-1].seq if self._log else 0
+
+    async def last(self, alert_id: AlertId, type: str) -> Event | None:
+        found = [e for e in self._log if e.alert_id == alert_id and e.type == type]
+        return found[-1] if found else None
 
 
 class MemoryUnitOfWork:
@@ -232,6 +294,8 @@ class MemoryUnitOfWork:
         self._imports = dict(state.imports)
         self._imported = set(state.imported)
         self._cap_messages = dict(state.cap_messages)
+        self._subscriptions = dict(state.subscriptions)
+        self._sirens = dict(state.sirens)
         self.alerts = MemoryAlerts(self._alerts)
         self.keys = MemoryKeys(self._keys)
         self.regions = MemoryRegions(self._regions)
@@ -239,6 +303,9 @@ class MemoryUnitOfWork:
         self.incidents = MemoryIncidents(self._incidents, self._alerts)
         self.history = MemoryHistory(self._imported, self._imports)
         self.cap_messages = MemoryImportedMessages(self._cap_messages)
+        self.subscriptions = MemorySubscriptions(self._subscriptions)
+        self.sirens = MemorySirens(self._sirens)
+        self.log = MemoryLog(state.log)
         self._staged: list[tuple[Audited, Sequence[NewEvent]]] = []
         self._events: list[Event] = []
         self._audited: list[AuditEntry] = []
@@ -295,6 +362,7 @@ class MemoryUnitOfWork:
             self._imported,
         )
         state.cap_messages = self._cap_messages
+        state.subscriptions, state.sirens = self._subscriptions, self._sirens
         state.log.extend(self._events)
         state.audit.extend(self._audited)
 

@@ -6,6 +6,13 @@ implement them, and `tocsin.service.memory` holds an in-memory unit of work for 
 - `LogFeed`: the event log as it grows, read by sequence number (in-process or from a stream).
 - `Clock`: the time, moved by hand in drills, replays and tests.
 - `Target`: one place a delivery goes (a webhook URL, a siren, an apprise URL).
+- `Facts`: how a channel reports what it saw (a target failing, a siren falling silent, a
+  repeat falling due): as a command on the bus, never by writing state itself.
+- `DeliveryLog`, `SirenLinkLog`: a consumer's own progress (its cursor, its attempts; the
+  siren bridge's commands, acks and heartbeats). These are the bookkeeping of one reader of the
+  log, not changes of the warning system's state, so they are written outside the command
+  path, through these ports only.
+- `TargetKinds`: the subscription kinds' own checks of a target (the channels implement it).
 """
 
 from __future__ import annotations
@@ -14,13 +21,16 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from tocsin.domain.alerts import Alert, Status
 from tocsin.domain.audit import Audited, AuditEntry
+from tocsin.domain.auth import Actor
 from tocsin.domain.cap_messages import ImportedMessage
 from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region
+from tocsin.domain.sirens import SirenRecord
+from tocsin.domain.subscriptions import Attempt, SubscriptionRecord
 from tocsin.records.domain.claims import Claim, StatusChange
 from tocsin.records.domain.history import ImportRecord, NewAlerts
 from tocsin.records.domain.incidents import Incident, IncidentRecord
@@ -141,6 +151,10 @@ class TokenRepository(Protocol):
         now: datetime,
     ) -> None: ...
 
+    async def active(self, token_id: str) -> bool:
+        """Whether the token exists and is not revoked."""
+        ...
+
     async def revoke(self, token_id: str, now: datetime) -> bool: ...
 
 
@@ -185,6 +199,36 @@ class ImportedMessages(Protocol):
         ...
 
     async def add(self, message: ImportedMessage) -> None: ...
+class SubscriptionRepository(Protocol):
+    async def get(self, subscription_id: str) -> SubscriptionRecord | None: ...
+
+    async def add(self, record: SubscriptionRecord) -> None: ...
+
+    async def set_state(self, subscription_id: str, state: str, reason: str | None) -> None: ...
+
+    async def delete(self, subscription_id: str) -> None:
+        """Forget the subscription and its delivery cursor (its attempts stay)."""
+        ...
+
+
+class SirenRepository(Protocol):
+    async def get(self, siren_id: str) -> SirenRecord | None: ...
+
+    async def add(self, record: SirenRecord) -> None: ...
+
+    async def delete(self, siren_id: str) -> None: ...
+
+    async def set_health(self, siren_id: str, state: str, reason: str | None) -> None: ...
+
+
+class LogReader(Protocol):
+    """The event log as the unit of work sees it (the log is locked for its writer)."""
+
+    async def head(self) -> Seq: ...
+
+    async def last(self, alert_id: AlertId, type: str) -> Event | None:
+        """The newest event of `type` about an alert."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -212,6 +256,15 @@ class UnitOfWork(Protocol):
     @property
     def cap_messages(self) -> ImportedMessages: ...
 
+    @property
+    def subscriptions(self) -> SubscriptionRepository: ...
+
+    @property
+    def sirens(self) -> SirenRepository: ...
+
+    @property
+    def log(self) -> LogReader: ...
+
     def record(self, audited: Audited, events: Sequence[NewEvent] = ()) -> None: ...
 
     @property
@@ -223,3 +276,48 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> AbstractAsyncContextManager[UnitOfWork, bool | None]: ...
+
+
+class Facts(Protocol):
+    """What a channel is given to report facts: each is a command, decided and audited on the
+    bus like any other; the answer is the command's result."""
+
+    async def report(self, cmd: Any, actor: Actor) -> Any: ...
+
+
+class TargetKinds(Protocol):
+    """The subscription kinds (the channels implement them): their own checks of a target."""
+
+    def require(self, kind: str) -> None:
+        """`InvalidInput` on `kind` unless it is known and available here."""
+        ...
+
+    async def check(
+        self, kind: str, url: str, options: dict[str, Any], secret: str | None
+    ) -> str | None:
+        """Check a target of `kind`; the secret it signs with (made if not given), or None."""
+        ...
+
+
+class SirenLinkLog(Protocol):
+    """What the siren bridge notes of each siren: the commands it sent, their acks, the
+    heartbeats. Like a consumer's cursor these are the bridge's own progress, written outside
+    the bus; what they lead to (a siren turning faulty or recovering) is a fact on the bus."""
+
+    async def record_commands(self, ids: Sequence[str], seq: Seq, now: datetime) -> None: ...
+
+    async def record_ack(self, siren_id: str, seq: Seq, now: datetime) -> bool: ...
+
+    async def record_heartbeat(self, siren_id: str, now: datetime) -> bool: ...
+
+
+class DeliveryLog(Protocol):
+    """A consumer's own progress through the log, and its attempts (kept outside the bus)."""
+
+    async def cursor(self, consumer: str) -> Seq | None: ...
+
+    async def cursors(self) -> dict[str, Seq]: ...
+
+    async def advance(self, consumer: str, seq: Seq, now: datetime) -> None: ...
+
+    async def record(self, attempt: Attempt) -> None: ...

@@ -1,15 +1,20 @@
-"""The loaded region tree and region imports."""
+"""The loaded region tree, and region imports (a command on the bus, admin only)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from tocsin.domain.auth import Actor
+from tocsin.domain import commands as c
+from tocsin.domain.auth import Actor, Role
+from tocsin.domain.events import NewEvent
 from tocsin.domain.regions import Region, RegionTree
 from tocsin.errors import RegionImportError
-from tocsin.service.ports import Clock, CommitListener
+from tocsin.service.bus import CommandBus, Context, Outcome
+from tocsin.service.ports import UnitOfWork
 from tocsin.storage.store import Store
+
+IMPORTED = "regions.imported"
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,14 +25,39 @@ class ImportResult:
     total: int
 
 
+async def import_regions(cmd: c.ImportRegions, ctx: Context) -> Outcome[ImportResult]:
+    """Add or replace regions; the combined tree must stay consistent."""
+    ctx.authorize_role(Role.ADMIN)
+    ctx.no_mode("a region pack has no actual or exercise status")
+    ctx.no_policy("the two-person rule is for alerts")
+    regions = cmd.regions
+    if not regions:
+        raise RegionImportError("nothing to import: no regions given", field="regions")
+    incoming = {r.code: r for r in regions}
+    tree = ctx.tree
+    _check_parents([*(r for r in tree if r.code not in incoming), *regions])
+    replaced = sum(1 for code in incoming if code in tree)
+    added = len(incoming) - replaced
+    total = len(tree) + added
+
+    async def write(uow: UnitOfWork) -> None:
+        await uow.regions.put(regions)
+
+    data = {"pack": cmd.pack, "added": added, "replaced": replaced}
+    event = NewEvent(IMPORTED, ctx.now, ctx.actor.label, None, data)
+    detail = {"codes": len(incoming), "replaced": replaced}
+    result = ImportResult(cmd.pack, added, replaced, total)
+    return Outcome(result, IMPORTED, cmd.pack, detail, write, [event])
+
+
 class RegionService:
-    def __init__(
-        self, store: Store, clock: Clock, listeners: Sequence[CommitListener] = ()
-    ) -> None:
+    """The loaded region tree, read again after every import this process commits."""
+
+    def __init__(self, bus: CommandBus, store: Store) -> None:
+        self.bus = bus
         self.store = store
-        self.clock = clock
-        self.listeners = list(listeners)
         self.tree = RegionTree(())
+        bus.register(c.ImportRegions, import_regions)
 
     async def load(self) -> RegionTree:
         self.tree = RegionTree(await self.store.regions())
@@ -36,30 +66,9 @@ class RegionService:
     async def import_regions(
         self, regions: Sequence[Region], actor: Actor, *, pack: str | None = None
     ) -> ImportResult:
-        """Add or replace regions; the combined tree must stay consistent."""
-        if not regions:
-            raise RegionImportError("nothing to import: no regions given", field="regions")
-        incoming = {r.code: r for r in regions}
-        kept = [r for r in self.tree if r.code not in incoming]
-        combined = [*kept, *regions]
-        _check_parents(combined)
-        async with self.store.write() as tx:
-            start = await self.store.max_region_position() + 1
-            await tx.put_regions(regions, start=start)
-            replaced = sum(1 for code in incoming if code in self.tree)
-            detail = {"codes": len(incoming), "replaced": replaced}
-            await tx.audit(actor, "regions.imported", pack, detail, self.clock.now())
-            await tx.append(
-                type="regions.imported",
-                time=self.clock.now(),
-                actor=actor.label,
-                alert_id=None,
-                data={"pack": pack, "added": len(incoming) - replaced, "replaced": replaced},
-            )
+        result: ImportResult = await self.bus.handle(c.ImportRegions(tuple(regions), pack), actor)
         await self.load()
-        for listener in self.listeners:
-            listener.committed(tx.events)
-        return ImportResult(pack, len(incoming) - replaced, replaced, len(self.tree))
+        return replace(result, total=len(self.tree))
 
 
 def _check_parents(regions: Sequence[Region]) -> None:

@@ -1,4 +1,7 @@
-"""API tokens: created with a role (and regions), shown once, kept only as a hash."""
+"""API tokens: created with a role (and regions), shown once, kept only as a hash.
+
+Creating and revoking one are commands on the bus (admin only); `TokenService` sends them and
+says who a request's token is."""
 
 from __future__ import annotations
 
@@ -8,10 +11,11 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from tocsin.domain import commands as c
 from tocsin.domain.auth import LOCAL_ADMIN, Actor, Role, validate_scope
 from tocsin.errors import InvalidInput, NotFound, Unauthorized
-from tocsin.service.ports import Clock
-from tocsin.service.regions import RegionService
+from tocsin.service.bus import CommandBus, Context, Outcome
+from tocsin.service.ports import UnitOfWork
 from tocsin.storage.store import Store, TokenRecord
 
 PREFIX = "tocsin_"
@@ -26,6 +30,56 @@ class NewToken:
     secret: str
 
 
+async def create_token(cmd: c.CreateToken, ctx: Context) -> Outcome[NewToken]:
+    ctx.authorize_role(Role.ADMIN)
+    ctx.no_mode("a token has no actual or exercise status")
+    ctx.no_policy("the two-person rule is for alerts")
+    try:
+        role = Role(cmd.role)
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        raise InvalidInput(f"unknown role {cmd.role!r}; one of {known}", field="role") from None
+    scope = sorted(validate_scope(role, cmd.regions, ctx.tree))
+    name = cmd.label.strip() or role.value
+    if len(name) > MAX_NAME:
+        raise InvalidInput(f"name is longer than {MAX_NAME} characters", field="name")
+    token_id = "tk_" + secrets.token_hex(4)
+    secret = f"{PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
+    record = TokenRecord(token_id, name, role.value, tuple(scope) if scope else None, ctx.now, None)
+
+    async def write(uow: UnitOfWork) -> None:
+        await uow.tokens.add(
+            token_id=token_id,
+            name=name,
+            role=role.value,
+            regions=scope if scope else None,
+            secret_hash=_hash(secret),
+            now=record.created_at,
+        )
+
+    detail = {"role": role.value, "regions": scope, "name": name}
+    return Outcome(NewToken(record, secret), "token.created", token_id, detail, write)
+
+
+async def revoke_token(cmd: c.RevokeToken, ctx: Context) -> Outcome[None]:
+    ctx.authorize_role(Role.ADMIN)
+    ctx.no_mode("a token has no actual or exercise status")
+    ctx.no_policy("revoking a token only takes a right away")
+    if not await ctx.uow.tokens.active(cmd.token_id):
+        raise NotFound(f"no active token {cmd.token_id!r}", field="id")
+    token_id, now = cmd.token_id, ctx.now
+
+    async def write(uow: UnitOfWork) -> None:
+        await uow.tokens.revoke(token_id, now)
+
+    return Outcome(None, "token.revoked", token_id, {}, write)
+
+
+def register(bus: CommandBus) -> None:
+    bus.register(c.CreateToken, create_token)
+    bus.register(c.RevokeToken, revoke_token)
+
+
 class TokenService:
     """Tokens, and who a request's token is.
 
@@ -36,16 +90,10 @@ class TokenService:
     """
 
     def __init__(
-        self,
-        store: Store,
-        regions: RegionService,
-        clock: Clock,
-        *,
-        trust_seconds: float = TRUST_SECONDS,
+        self, bus: CommandBus, store: Store, *, trust_seconds: float = TRUST_SECONDS
     ) -> None:
+        self.bus = bus
         self.store = store
-        self.regions = regions
-        self.clock = clock
         self.trust_seconds = trust_seconds
         self.monotonic = time.monotonic  # what the trust window is measured by
         self._trusted: dict[str, tuple[float, TokenRecord]] = {}  # hash → (until, record)
@@ -53,43 +101,14 @@ class TokenService:
     async def create(
         self, role: str, regions: Iterable[str] = (), name: str = "", actor: Actor = LOCAL_ADMIN
     ) -> NewToken:
-        try:
-            parsed = Role(role)
-        except ValueError:
-            known = ", ".join(r.value for r in Role)
-            raise InvalidInput(f"unknown role {role!r}; one of {known}", field="role") from None
-        scope = validate_scope(parsed, regions, self.regions.tree)
-        name = name.strip() or parsed.value
-        if len(name) > MAX_NAME:
-            raise InvalidInput(f"name is longer than {MAX_NAME} characters", field="name")
-        token_id = "tk_" + secrets.token_hex(4)
-        secret = f"{PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
-        now = self.clock.now()
-        async with self.store.write() as tx:
-            await tx.add_token(
-                token_id=token_id,
-                name=name,
-                role=parsed.value,
-                regions=scope if scope else None,
-                secret_hash=_hash(secret),
-                now=now,
-            )
-            detail = {"role": parsed.value, "regions": sorted(scope), "name": name}
-            await tx.audit(actor, "token.created", token_id, detail, now)
-        record = TokenRecord(
-            token_id, name, parsed.value, tuple(sorted(scope)) if scope else None, now, None
-        )
-        return NewToken(record, secret)
+        new: NewToken = await self.bus.handle(c.CreateToken(role, tuple(regions), name), actor)
+        return new
 
     async def list(self) -> list[TokenRecord]:
         return await self.store.tokens()
 
     async def revoke(self, token_id: str, actor: Actor = LOCAL_ADMIN) -> None:
-        now = self.clock.now()
-        async with self.store.write() as tx:
-            if not await tx.revoke_token(token_id, now):
-                raise NotFound(f"no active token {token_id!r}", field="id")
-            await tx.audit(actor, "token.revoked", token_id, {}, now)
+        await self.bus.handle(c.RevokeToken(token_id), actor)
         self._trusted.clear()
 
     async def authenticate(self, secret: str, origin: str | None = None) -> Actor:

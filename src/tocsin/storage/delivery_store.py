@@ -2,50 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tocsin.domain.subscriptions import Attempt, SubscriptionRecord
 from tocsin.storage import tables as t
 from tocsin.types import Seq
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    consumer: str
-    channel: str
-    target: str
-    event_seq: Seq
-    event_id: str
-    attempt: int
-    time: datetime
-    latency_ms: float
-    outcome: str
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SubscriptionRecord:
-    id: str
-    kind: str
-    url: str
-    secret: str | None
-    filters: dict[str, Any]
-    lang: str
-    options: dict[str, Any]
-    state: str
-    state_reason: str | None
-    created_at: datetime
-    created_by: str
-    start_seq: Seq
-
-    @property
-    def consumer(self) -> str:
-        return f"{self.kind}:{self.id}"
 
 
 class DeliveryStore:
@@ -114,10 +80,6 @@ class DeliveryStore:
             rows = (await conn.execute(query)).all()
         return {row.consumer: (row.time, row.error or row.outcome) for row in rows}
 
-    async def add_subscription(self, record: SubscriptionRecord) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(insert(t.subscriptions).values(**_subscription_values(record)))
-
     async def subscriptions(self, kind: str | None = None) -> list[SubscriptionRecord]:
         query = select(t.subscriptions).order_by(t.subscriptions.c.created_at)
         if kind is not None:
@@ -132,28 +94,39 @@ class DeliveryStore:
             row = (await conn.execute(query)).first()
         return None if row is None else _subscription(row)
 
-    async def set_state(self, subscription_id: str, state: str, reason: str | None) -> bool:
+    async def forget(self, consumer: str) -> None:
+        """Drop a consumer's cursor (a worker may write it after its subscription is gone)."""
         async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(t.subscriptions)
-                .where(t.subscriptions.c.id == subscription_id)
-                .values(state=state, state_reason=reason)
-            )
-        return bool(result.rowcount)
+            await conn.execute(delete(t.cursors).where(t.cursors.c.consumer == consumer))
 
-    async def delete_subscription(self, subscription_id: str) -> bool:
-        """Forget a subscription and its cursor (its attempts stay in the log).
 
-        The cursor goes even when the subscription is already gone: a worker that was still
-        finishing an event may have written it after the subscription was deleted.
-        """
-        consumer = t.cursors.c.consumer.endswith(f":{subscription_id}", autoescape=True)
-        async with self.engine.begin() as conn:
-            await conn.execute(delete(t.cursors).where(consumer))
-            deleted = await conn.execute(
-                delete(t.subscriptions).where(t.subscriptions.c.id == subscription_id)
-            )
-        return bool(deleted.rowcount)
+async def get_subscription(
+    conn: AsyncConnection, subscription_id: str
+) -> SubscriptionRecord | None:
+    query = select(t.subscriptions).where(t.subscriptions.c.id == subscription_id)
+    row = (await conn.execute(query)).first()
+    return None if row is None else _subscription(row)
+
+
+async def insert_subscription(conn: AsyncConnection, record: SubscriptionRecord) -> None:
+    await conn.execute(insert(t.subscriptions).values(**_subscription_values(record)))
+
+
+async def set_subscription_state(
+    conn: AsyncConnection, subscription_id: str, state: str, reason: str | None
+) -> None:
+    await conn.execute(
+        update(t.subscriptions)
+        .where(t.subscriptions.c.id == subscription_id)
+        .values(state=state, state_reason=reason)
+    )
+
+
+async def delete_subscription(conn: AsyncConnection, subscription_id: str) -> None:
+    """Forget a subscription and its cursor (its attempts stay in the log)."""
+    consumer = t.cursors.c.consumer.endswith(f":{subscription_id}", autoescape=True)
+    await conn.execute(delete(t.cursors).where(consumer))
+    await conn.execute(delete(t.subscriptions).where(t.subscriptions.c.id == subscription_id))
 
 
 def _attempt_values(attempt: Attempt) -> dict[str, Any]:

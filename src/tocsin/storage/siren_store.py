@@ -8,45 +8,19 @@ The API shows an ack only once one has arrived (`last_ack_at` is set).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tocsin.domain.alerts import Alert, Phase
+from tocsin.domain.sirens import SirenRecord
 from tocsin.storage import tables as t
 from tocsin.types import Seq
 
-UNKNOWN, OK, FAULTY = "unknown", "ok", "faulty"
 _OPEN = [Phase.PRE_ALERT.value, Phase.ACTIVE.value]
-
-
-@dataclass(frozen=True, slots=True)
-class SirenRecord:
-    id: str
-    region: str
-    name: str
-    registered_at: datetime
-    state: str = UNKNOWN
-    fault_reason: str | None = None
-    last_heartbeat_at: datetime | None = None
-    last_command_seq: Seq | None = None
-    last_command_at: datetime | None = None
-    last_ack_seq: Seq | None = None
-    last_ack_at: datetime | None = None
-
-    @property
-    def acked(self) -> Seq:
-        """Every command up to this seq is acknowledged (or predates the siren)."""
-        return self.last_ack_seq or 0
-
-    @property
-    def pending(self) -> bool:
-        """A command is out that the siren has not acknowledged."""
-        return self.last_command_seq is not None and self.last_command_seq > self.acked
 
 
 class SirenStore:
@@ -136,22 +110,14 @@ async def insert_siren(conn: AsyncConnection, record: SirenRecord) -> None:
     await conn.execute(insert(t.sirens).values(**_values(record)))
 
 
-async def delete_siren(conn: AsyncConnection, siren_id: str) -> bool:
-    result = await conn.execute(delete(t.sirens).where(t.sirens.c.id == siren_id))
-    return bool(result.rowcount)
+async def delete_siren(conn: AsyncConnection, siren_id: str) -> None:
+    await conn.execute(delete(t.sirens).where(t.sirens.c.id == siren_id))
 
 
-async def set_health(
-    conn: AsyncConnection, siren_id: str, state: str, reason: str | None, *, expected: str
-) -> bool:
-    """Change a siren's state, unless someone else changed it first."""
-    c = t.sirens.c
-    result = await conn.execute(
-        update(t.sirens)
-        .where(and_(c.id == siren_id, c.state == expected))
-        .values(state=state, fault_reason=reason)
+async def set_health(conn: AsyncConnection, siren_id: str, state: str, reason: str | None) -> None:
+    await conn.execute(
+        update(t.sirens).where(t.sirens.c.id == siren_id).values(state=state, fault_reason=reason)
     )
-    return bool(result.rowcount)
 
 
 def _values(record: SirenRecord) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 import shapely
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -242,6 +242,21 @@ class Tx:
             )
         )
 
+    async def token_active(self, token_id: str) -> bool:
+        query = select(t.tokens.c.id).where(
+            t.tokens.c.id == token_id, t.tokens.c.revoked_at.is_(None)
+        )
+        return (await self.conn.execute(query)).first() is not None
+
+    async def head(self) -> Seq:
+        """The seq of the newest event (the next one appended takes the one after)."""
+        query = select(t.log_head.c.seq).where(t.log_head.c.id == 1)
+        return int((await self.conn.execute(query)).scalar() or 0)
+
+    async def last_event(self, alert_id: AlertId, type: str) -> Event | None:
+        row = (await self.conn.execute(_last_event(alert_id, type))).first()
+        return None if row is None else _event(row)
+
     async def revoke_token(self, token_id: str, now: datetime) -> bool:
         result = await self.conn.execute(
             update(t.tokens)
@@ -325,6 +340,12 @@ class Store:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [_event(row) for row in rows]
+
+    async def last_event(self, alert_id: AlertId, type: str) -> Event | None:
+        """The newest event of `type` about an alert."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(_last_event(alert_id, type))).first()
+        return None if row is None else _event(row)
 
     async def last_seq(self) -> Seq:
         async with self.engine.connect() as conn:
@@ -455,6 +476,15 @@ def _region(row: Row[Any]) -> Region:
         time_to_shelter=row.time_to_shelter,
         external_id=row.external_id,
         pack=row.pack,
+    )
+
+
+def _last_event(alert_id: AlertId, type: str) -> Select[Any]:
+    return (
+        select(t.events)
+        .where(t.events.c.alert_id == alert_id, t.events.c.type == type)
+        .order_by(t.events.c.seq.desc())
+        .limit(1)
     )
 
 

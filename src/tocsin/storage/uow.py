@@ -17,11 +17,15 @@ from tocsin.domain.alerts import Alert
 from tocsin.domain.audit import Audited, AuditEntry
 from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region
+from tocsin.domain.sirens import SirenRecord
+from tocsin.domain.subscriptions import SubscriptionRecord
 from tocsin.records.storage.history_store import SqlHistory
 from tocsin.records.storage.incident_repository import SqlIncidents
+from tocsin.storage import delivery_store as subs
+from tocsin.storage import siren_store as sirens
 from tocsin.storage.cap_store import SqlImportedMessages
 from tocsin.storage.store import Store, Tx
-from tocsin.types import AlertId
+from tocsin.types import AlertId, Seq
 
 
 class SqlAlerts:
@@ -109,8 +113,56 @@ class SqlTokens:
             now=now,
         )
 
+    async def active(self, token_id: str) -> bool:
+        return await self._tx.token_active(token_id)
+
     async def revoke(self, token_id: str, now: datetime) -> bool:
         return await self._tx.revoke_token(token_id, now)
+
+
+class SqlSubscriptions:
+    def __init__(self, tx: Tx) -> None:
+        self._conn = tx.conn
+
+    async def get(self, subscription_id: str) -> SubscriptionRecord | None:
+        return await subs.get_subscription(self._conn, subscription_id)
+
+    async def add(self, record: SubscriptionRecord) -> None:
+        await subs.insert_subscription(self._conn, record)
+
+    async def set_state(self, subscription_id: str, state: str, reason: str | None) -> None:
+        await subs.set_subscription_state(self._conn, subscription_id, state, reason)
+
+    async def delete(self, subscription_id: str) -> None:
+        await subs.delete_subscription(self._conn, subscription_id)
+
+
+class SqlSirens:
+    def __init__(self, tx: Tx) -> None:
+        self._conn = tx.conn
+
+    async def get(self, siren_id: str) -> SirenRecord | None:
+        return await sirens.get_siren(self._conn, siren_id)
+
+    async def add(self, record: SirenRecord) -> None:
+        await sirens.insert_siren(self._conn, record)
+
+    async def delete(self, siren_id: str) -> None:
+        await sirens.delete_siren(self._conn, siren_id)
+
+    async def set_health(self, siren_id: str, state: str, reason: str | None) -> None:
+        await sirens.set_health(self._conn, siren_id, state, reason)
+
+
+class SqlLog:
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    async def head(self) -> Seq:
+        return await self._tx.head()
+
+    async def last(self, alert_id: AlertId, type: str) -> Event | None:
+        return await self._tx.last_event(alert_id, type)
 
 
 class SqlUnitOfWork:
@@ -123,6 +175,9 @@ class SqlUnitOfWork:
         self.incidents = SqlIncidents(tx)
         self.history = SqlHistory(tx)
         self.cap_messages = SqlImportedMessages(tx)
+        self.subscriptions = SqlSubscriptions(tx)
+        self.sirens = SqlSirens(tx)
+        self.log = SqlLog(tx)
         self._staged: list[tuple[Audited, Sequence[NewEvent]]] = []
 
     def record(self, audited: Audited, events: Sequence[NewEvent] = ()) -> None:

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from tocsin.api.deps import App, Caller
 from tocsin.api.views import json_response
 from tocsin.domain.approval import ApprovalPolicy
-from tocsin.storage.delivery_store import Attempt
+from tocsin.domain.subscriptions import Attempt
 from tocsin.types import iso_time
 
 router = APIRouter(prefix="/console/api", tags=["console"])

@@ -28,12 +28,13 @@ from tocsin.channels.sirens.health import Health, Limits
 from tocsin.channels.sirens.link import BrokerAddress, Link
 from tocsin.channels.sirens.target import SirenTarget
 from tocsin.channels.sirens.topics import Topics, encode, parse_ack, parse_status
+from tocsin.domain.sirens import SirenRecord
 from tocsin.errors import InvalidInput
-from tocsin.storage.siren_store import SirenRecord, SirenStore
+from tocsin.storage.siren_store import SirenStore
 from tocsin.types import Seq
 
 if TYPE_CHECKING:
-    from tocsin.bootstrap import Tocsin
+    from tocsin.channels.context import ChannelContext
     from tocsin.config import Settings
 
 log = logging.getLogger("tocsin.sirens")
@@ -46,7 +47,7 @@ class SirenChannel:
 
     def __init__(
         self,
-        tocsin: Tocsin,
+        tocsin: ChannelContext,
         *,
         url: str | None = None,
         prefix: str | None = None,
@@ -68,8 +69,8 @@ class SirenChannel:
         self.backoff = backoff
         self.connect_wait = connect_wait
         self.consumer = f"sirens:{self.topics.prefix}"
-        self.health = Health(tocsin.store, tocsin.clock, self.limits, tocsin.listeners)
         self.sirens = SirenStore(tocsin.store.engine)
+        self.health = Health(self.sirens, tocsin.facts, tocsin.clock, self.limits)
         self.link: Link | None = None
         self.target: SirenTarget | None = None
         self._watchdog: asyncio.Task[None] | None = None

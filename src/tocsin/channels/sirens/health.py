@@ -3,23 +3,23 @@
 A siren is `faulty` while a command it was sent is unacknowledged for longer than
 `siren_ack_timeout`, or its last heartbeat (or, before the first, its registration) is older
 than `siren_heartbeat_timeout`; otherwise `ok` once it has been heard from, and `unknown`
-before. Turning faulty appends `siren.faulty`; turning healthy again appends
-`siren.recovered`. Both carry the siren, its region and the reason.
+before. Each change is reported as a fact (`SirenHealth`, a command on the bus): turning faulty
+appends `siren.faulty`, turning healthy again appends `siren.recovered`. Both carry the siren,
+its region and the reason.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tocsin.service.ports import Clock, CommitListener
-from tocsin.storage.siren_store import FAULTY, OK, UNKNOWN, SirenRecord, SirenStore, set_health
-from tocsin.storage.store import Store
+from tocsin.domain.commands import SirenHealth
+from tocsin.domain.sirens import FAULTY, OK, UNKNOWN, SirenRecord
+from tocsin.service.audit import SYSTEM
+from tocsin.service.ports import Clock, Facts
+from tocsin.service.sirens import SirenReads
 from tocsin.types import iso_time
-
-ACTOR = "sirens"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,20 +51,13 @@ def assess(
 
 
 class Health:
-    """Moves sirens between states, one at a time, recording each fault and recovery."""
+    """Judges sirens one at a time, and reports each change of state as a fact."""
 
-    def __init__(
-        self,
-        store: Store,
-        clock: Clock,
-        limits: Limits,
-        listeners: Sequence[CommitListener] = (),
-    ) -> None:
-        self.store = store
-        self.sirens = SirenStore(store.engine)
+    def __init__(self, sirens: SirenReads, facts: Facts, clock: Clock, limits: Limits) -> None:
+        self.sirens = sirens
+        self.facts = facts
         self.clock = clock
         self.limits = limits
-        self.listeners = list(listeners)
         self.errors: dict[str, str] = {}  # the last error a siren reported in an ack
         self._lock = asyncio.Lock()
 
@@ -82,35 +75,6 @@ class Health:
             state, reason = assess(record, now, self.limits, self.errors.get(record.id))
             if (state, reason) == (record.state, record.fault_reason):
                 return record
-            kind = _transition(record.state, state)
-            async with self.store.write() as tx:
-                changed = await set_health(tx.conn, record.id, state, reason, expected=record.state)
-                if changed and kind is not None:
-                    await tx.append(
-                        type=kind,
-                        time=now,
-                        actor=ACTOR,
-                        alert_id=None,
-                        data={
-                            "siren": {
-                                "id": record.id,
-                                "region": record.region,
-                                "name": record.name,
-                            },
-                            "reason": reason if state == FAULTY else record.fault_reason,
-                            "state": state,
-                            "previous": record.state,
-                        },
-                    )
-            for listener in self.listeners:
-                listener.committed(tx.events)
+            await self.facts.report(SirenHealth(record.id, state, reason, record.state), SYSTEM)
             fresh = await self.sirens.get(record.id)
             return fresh or record
-
-
-def _transition(before: str, after: str) -> str | None:
-    if after == FAULTY and before != FAULTY:
-        return "siren.faulty"
-    if before == FAULTY and after != FAULTY:
-        return "siren.recovered"
-    return None

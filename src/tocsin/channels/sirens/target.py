@@ -47,12 +47,13 @@ from tocsin.channels.sirens.topics import Topics, encode, topic_safe
 from tocsin.domain.alerts import Alert, Status
 from tocsin.domain.events import Event
 from tocsin.domain.regions import RegionTree
+from tocsin.domain.sirens import SirenRecord
 from tocsin.domain.state import RegionState, region_states
-from tocsin.storage.siren_store import SirenRecord, SirenStore
+from tocsin.storage.siren_store import SirenStore
 from tocsin.types import AlertId, RegionCode, Seq, iso_time
 
 if TYPE_CHECKING:
-    from tocsin.bootstrap import Tocsin
+    from tocsin.channels.context import ChannelContext
 
 log = logging.getLogger("tocsin.sirens")
 
@@ -73,7 +74,7 @@ class SirenTarget:
 
     def __init__(
         self,
-        tocsin: Tocsin,
+        tocsin: ChannelContext,
         link: Link,
         topics: Topics,
         *,
