@@ -20,6 +20,7 @@ from tocsin.domain import commands as c
 from tocsin.domain.alerts import RaiseAlert, Status, UpdateAlert
 from tocsin.domain.approval import ApprovalPolicy
 from tocsin.domain.auth import LOCAL_ADMIN, Actor, Role
+from tocsin.domain.regions import Region
 from tocsin.errors import Forbidden, TocsinError
 from tocsin.records.domain import commands as rc
 from tocsin.records.domain.history import Batch, ImportRecord, NewAlerts
@@ -144,7 +145,57 @@ async def _import_cap(t: Tocsin) -> tuple[Any, Actor]:
     return c.ImportCap(read(parse(cap_message()))), OPERATOR
 
 
+HOOK = "https://hooks.example.org/tocsin"
+
+
+async def _subscription(t: Tocsin) -> str:
+    created = await t.bus.handle(c.CreateSubscription("webhook", HOOK, None), LOCAL_ADMIN)
+    return str(created.record.id)
+
+
+async def _paused_subscription(t: Tocsin) -> str:
+    made = await _subscription(t)
+    await t.bus.handle(c.PauseSubscription(made, "event 1: HTTP 410"), SYSTEM)
+    return made
+
+
+async def _siren(t: Tocsin) -> str:
+    await t.bus.handle(c.RegisterSiren("kh-1", "UA-63"), LOCAL_ADMIN)
+    return "kh-1"
+
+
+async def _token(t: Tocsin) -> str:
+    made = await t.bus.handle(c.CreateToken("viewer", label="press desk"), LOCAL_ADMIN)
+    return str(made.record.id)
+
+
+async def _repeat(t: Tocsin) -> tuple[Any, Actor]:
+    alert, _ = await t.alerts.raise_alert(RaiseAlert("missile", ["UA-63"]), OPERATOR)
+    t.clock.advance(11 * 60)  # type: ignore[attr-defined]
+    return c.RepeatBroadcast(alert.id, {"*": 10.0}), SYSTEM
+
+
+def _after(make: Callable[[Tocsin], Awaitable[str]], cmd: Callable[[str], Any]) -> Example:
+    async def example(t: Tocsin) -> tuple[Any, Actor]:
+        return cmd(await make(t)), SYSTEM
+
+    return example
+
+
+NEW_ROOT = Region("XX", "country", {"en": "Elsewhere"})
+
 EXAMPLES: dict[type[Any], Example] = {
+    c.CreateToken: lambda t: _ready((c.CreateToken("viewer", label="desk"), LOCAL_ADMIN)),
+    c.RevokeToken: _after(_token, c.RevokeToken),
+    c.ImportRegions: lambda t: _ready((c.ImportRegions((NEW_ROOT,), "extra"), LOCAL_ADMIN)),
+    c.RegisterSiren: lambda t: _ready((c.RegisterSiren("kh-2", "UA-63"), LOCAL_ADMIN)),
+    c.RemoveSiren: _after(_siren, c.RemoveSiren),
+    c.SirenHealth: _after(_siren, lambda s: c.SirenHealth(s, "faulty", "silent", "unknown")),
+    c.CreateSubscription: lambda t: _ready((c.CreateSubscription("webhook", HOOK, None), SYSTEM)),
+    c.DeleteSubscription: _after(_subscription, c.DeleteSubscription),
+    c.ResumeSubscription: _after(_paused_subscription, c.ResumeSubscription),
+    c.PauseSubscription: _after(_subscription, lambda s: c.PauseSubscription(s, "event 1: 410")),
+    c.RepeatBroadcast: _repeat,
     c.ImportCap: _import_cap,
     rc.RecordIncident: lambda t: _ready((rc.RecordIncident(_incident_spec()), OPERATOR)),
     rc.AmendIncident: _on_incident(lambda i, c, r: rc.AmendIncident(i, AmendIncident(title="x"))),
