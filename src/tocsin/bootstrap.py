@@ -122,7 +122,7 @@ async def build(
     audit = AuditService(bus, store, store.audit_key)
     tokens = TokenService(store, regions, clock)
     queries = AlertQueries(store, regions, catalogue)
-    hub = Hub(feed, buffer=settings.stream_buffer)
+    hub = Hub(feed, buffer=settings.stream_buffer, tree=lambda: regions.tree)
     deliveries = DeliveryStore(store.engine)
     supervisor = Supervisor(feed, deliveries, clock)
     accounts = AccountService(store, regions, clock)
