@@ -30,7 +30,6 @@ import httpx
 
 from tocsin.channels.delivery import Target
 from tocsin.domain.alerts import Status
-from tocsin.domain.events import EventType
 from tocsin.domain.interest import Interest
 from tocsin.errors import InvalidInput
 from tocsin.storage.delivery_store import SubscriptionRecord
@@ -45,7 +44,7 @@ KINDS: dict[str, str] = {
     "apprise": "tocsin.channels.apprise",
     "broadcast": "tocsin.channels.broadcast",
 }
-PAUSED_EVENT = EventType.SUBSCRIPTION_PAUSED
+PAUSED_EVENT = "subscription.paused"
 STATUSES = frozenset(s.value for s in Status)
 
 
