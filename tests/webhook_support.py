@@ -19,13 +19,14 @@ import orjson
 
 from tocsin.bootstrap import Tocsin, build
 from tocsin.channels.delivery import Outcome, RetryPolicy
-from tocsin.channels.subscriptions import SubscriptionChannel, compile_filter, wanted
+from tocsin.channels.subscriptions import SubscriptionChannel, compile_filter
 from tocsin.config import Settings
 from tocsin.domain.events import Event
+from tocsin.domain.interest import Interest
+from tocsin.domain.regions import RegionTree
 from tocsin.errors import InvalidInput
 from tocsin.service.ports import Clock
 from tocsin.storage.delivery_store import SubscriptionRecord
-from tocsin.streams.hub import Filter
 
 
 @dataclass(frozen=True)
@@ -226,13 +227,14 @@ def validate(url: str, options: dict[str, Any]) -> None:
 
 
 def make_target(record: SubscriptionRecord, tocsin: Tocsin) -> MemoryTarget:
-    return MemoryTarget(record, compile_filter(record.filters, tocsin.queries))
+    return MemoryTarget(record, compile_filter(record.filters), lambda: tocsin.regions.tree)
 
 
 @dataclass(eq=False)
 class MemoryTarget:
     record: SubscriptionRecord
-    filter: Filter
+    interest: Interest
+    tree: Callable[[], RegionTree]
     channel: str = "memory"
 
     @property
@@ -244,7 +246,7 @@ class MemoryTarget:
         return self.record.url
 
     def wants(self, event: Event) -> bool:
-        return wanted(self.filter, event)
+        return self.interest.matches(event, self.tree())
 
     async def send(self, event: Event) -> Outcome:
         DELIVERED.setdefault(self.record.id, []).append(event.seq)

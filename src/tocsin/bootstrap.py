@@ -185,7 +185,7 @@ async def build(
         subscriptions=subscriptions,
         queries=AlertQueries(store, regions, catalogue),
         feed=feed,
-        hub=Hub(feed, buffer=settings.stream_buffer),
+        hub=Hub(feed, buffer=settings.stream_buffer, tree=lambda: regions.tree),
         deliveries=deliveries,
         supervisor=Supervisor(feed, deliveries, clock),
         accounts=AccountService(store, regions, clock),

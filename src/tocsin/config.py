@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     stream_keepalive: float = Field(
         15.0, gt=0, le=300, description="seconds between keepalives on idle live streams"
     )
+    stream_direct_writes: bool = Field(
+        True,
+        description="write live streams' frames straight to the socket under uvicorn's "
+        "HTTP/1.1 server (httptools), one chunk built once for every client; off: every frame "
+        "through the ASGI send",
+    )
     stream_buffer: int = Field(
         1000,
         ge=10,

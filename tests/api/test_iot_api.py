@@ -163,3 +163,24 @@ async def test_bad_queries_are_refused(
     response = await api.get(path, params=params)
     assert response.status_code == 422, response.text
     assert response.json()["field"] == field
+
+
+async def test_the_line_is_worked_out_again_only_for_alerts_of_its_status(
+    api: httpx.AsyncClient, tocsin: Tocsin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worked_out: list[Status | None] = []
+    open_alerts = tocsin.store.open_alerts
+
+    async def counted(status: Status | None = None) -> Any:
+        worked_out.append(status)
+        return await open_alerts(status)
+
+    monkeypatch.setattr(tocsin.store, "open_alerts", counted)
+    first = await line(api)
+    await raise_alert(tocsin, "UA-63", status=Status.EXERCISE)  # not the actual line's
+    assert await line(api) == first and worked_out == [Status.ACTUAL]
+    assert "A" in await line(api, status="exercise")
+    await raise_alert(tocsin, "UA-59")
+    assert await line(api) != first
+    assert worked_out == [Status.ACTUAL, Status.EXERCISE, Status.ACTUAL]
+    assert await line(api) == await line(api) and len(worked_out) == 3

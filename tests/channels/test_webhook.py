@@ -29,10 +29,11 @@ from tocsin.channels.webhook import (
     refusal,
     retry_after,
 )
+from tocsin.domain.alerts import Alert, Phase, Status
 from tocsin.domain.events import Event
+from tocsin.domain.interest import Interest
 from tocsin.errors import InvalidInput
 from tocsin.storage.delivery_store import SubscriptionRecord
-from tocsin.streams.hub import Filter
 from webhook_support import Receiver, Reply, always, fail_first, settings, slow
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -46,7 +47,8 @@ def record(url: str, secret: str = SECRET) -> SubscriptionRecord:
 
 
 def event(seq: int = 7, **alert: Any) -> Event:
-    body = {"id": "a1", "status": "actual", "threat": "missile", "regions": ["UA-63"], **alert}
+    raised = Alert("a1", Status.ACTUAL, Phase.ACTIVE, "missile", ("UA-63",), NOW, NOW, "cli")
+    body = {**raised.to_json(), **alert}
     return Event(
         seq,
         f"00000000-0000-0000-0000-{seq:012d}",
@@ -60,7 +62,7 @@ def event(seq: int = 7, **alert: Any) -> Event:
 
 def target(url: str, **options: Any) -> WebhookTarget:
     options.setdefault("allow_private", True)
-    return WebhookTarget(record(url), Filter(), **options)
+    return WebhookTarget(record(url), Interest(), **options)
 
 
 # --- signing ------------------------------------------------------------------------------

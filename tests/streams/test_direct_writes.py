@@ -7,7 +7,8 @@ import asyncio
 from typing import Any
 
 from conftest import running_app
-from tocsin.streams.push import Pusher, direct_writer, http_chunk
+from tocsin.streams.push import Pusher
+from tocsin.streams.writer import DirectWriter, direct_writer, http_chunk
 
 Scope = dict[str, Any]
 
@@ -33,7 +34,8 @@ class Recorder:
                 self.direct.append(wrote)
                 return wrote
 
-        pusher = Pusher(send, limit=len(self.frames) + 1, direct=counted)
+        chosen = send if counted is None else DirectWriter(send, counted)
+        pusher = Pusher(chosen, limit=len(self.frames) + 1)
         for i, frame in enumerate(self.frames, start=1):
             pusher.push(frame, i, http_chunk(frame))
         await pusher.drained()

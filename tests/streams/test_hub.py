@@ -10,7 +10,8 @@ import pytest
 from tocsin.bootstrap import Tocsin
 from tocsin.domain.alerts import RaiseAlert, Status, UpdateAlert
 from tocsin.domain.auth import LOCAL_ADMIN
-from tocsin.streams.hub import Dropped, Encoded, Filter, Hub
+from tocsin.domain.interest import Interest
+from tocsin.streams.hub import Dropped, Encoded, Hub
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def raise_cmd(threat: str, *regions: str, status: Status = Status.ACTUAL) -> Rai
 
 
 async def test_live_events_in_order(started: Tocsin) -> None:
-    stream = started.hub.stream(Filter(statuses=None), keepalive=0.05)
+    stream = started.hub.stream(Interest(statuses=None), keepalive=0.05)
     reader = asyncio.create_task(take(stream, 3))
     await asyncio.sleep(0.05)
     alert, _ = await started.alerts.raise_alert(raise_cmd("uav", "UA-63"), LOCAL_ADMIN)
@@ -54,7 +55,7 @@ async def test_replay_then_live_without_gap_or_duplicate(started: Tocsin) -> Non
     for _ in range(3):
         await started.alerts.raise_alert(raise_cmd("air", "UA-59"), LOCAL_ADMIN)
     await asyncio.sleep(0.1)
-    stream = started.hub.stream(Filter(), since, keepalive=0.05)
+    stream = started.hub.stream(Interest(), since, keepalive=0.05)
     reader = asyncio.create_task(take(stream, 7))
     await asyncio.sleep(0.05)
     for _ in range(3):
@@ -67,14 +68,14 @@ async def test_replay_then_live_without_gap_or_duplicate(started: Tocsin) -> Non
 @pytest.mark.parametrize(
     ("chosen", "expected"),
     [
-        (Filter(area=frozenset({"UA-63"})), ["UA-63 missile"]),
-        (Filter(threats=frozenset({"uav"})), ["RU-BEL uav"]),
-        (Filter(statuses=frozenset({"exercise"})), ["UA-30 air"]),
-        (Filter(statuses=None), ["UA-63 missile", "RU-BEL uav", "UA-30 air"]),
-        (Filter(), ["UA-63 missile", "RU-BEL uav"]),
+        (Interest(regions=frozenset({"UA-63"})), ["UA-63 missile"]),
+        (Interest(threats=frozenset({"uav"})), ["RU-BEL uav"]),
+        (Interest(statuses=frozenset({"exercise"})), ["UA-30 air"]),
+        (Interest(statuses=None), ["UA-63 missile", "RU-BEL uav", "UA-30 air"]),
+        (Interest(), ["UA-63 missile", "RU-BEL uav"]),
     ],
 )
-async def test_filters(started: Tocsin, chosen: Filter, expected: list[str]) -> None:
+async def test_filters(started: Tocsin, chosen: Interest, expected: list[str]) -> None:
     since = await started.store.last_seq()
     await started.alerts.raise_alert(raise_cmd("missile", "UA-63"), LOCAL_ADMIN)
     await started.alerts.raise_alert(raise_cmd("uav", "RU-BEL"), LOCAL_ADMIN)
@@ -88,7 +89,7 @@ async def test_region_removal_reaches_the_removed_region(started: Tocsin) -> Non
     alert, _ = await started.alerts.raise_alert(raise_cmd("uav", "UA-63", "UA-59"), LOCAL_ADMIN)
     since = await started.store.last_seq()
     await started.alerts.update_alert(alert.id, UpdateAlert(remove_regions=["UA-59"]), LOCAL_ADMIN)
-    [event] = await take(started.hub.stream(Filter(area=frozenset({"UA-59"})), since), 1)
+    [event] = await take(started.hub.stream(Interest(regions=frozenset({"UA-59"})), since), 1)
     assert event.type == "alert.updated" and "UA-59" in event.regions
 
 
@@ -96,13 +97,14 @@ async def test_deescalation_reaches_subscribers_of_the_old_threat(started: Tocsi
     alert, _ = await started.alerts.raise_alert(raise_cmd("missile", "UA-63"), LOCAL_ADMIN)
     since = await started.store.last_seq()
     await started.alerts.update_alert(alert.id, UpdateAlert(threat="uav"), LOCAL_ADMIN)
-    [event] = await take(started.hub.stream(Filter(threats=frozenset({"missile"})), since), 1)
+    [event] = await take(started.hub.stream(Interest(threats=frozenset({"missile"})), since), 1)
     assert event.type == "alert.deescalated"
 
 
 async def test_the_same_bytes_go_to_every_subscriber(started: Tocsin) -> None:
     readers = [
-        asyncio.create_task(take(started.hub.stream(Filter(), keepalive=0.05), 1)) for _ in range(3)
+        asyncio.create_task(take(started.hub.stream(Interest(), keepalive=0.05), 1))
+        for _ in range(3)
     ]
     await asyncio.sleep(0.05)
     await started.alerts.raise_alert(raise_cmd("missile", "UA-63"), LOCAL_ADMIN)
@@ -112,12 +114,12 @@ async def test_the_same_bytes_go_to_every_subscriber(started: Tocsin) -> None:
 
 
 async def test_slow_subscriber_is_dropped_with_a_reason(tocsin: Tocsin) -> None:
-    hub = Hub(tocsin.feed, buffer=10)
+    hub = Hub(tocsin.feed, buffer=10, tree=lambda: tocsin.regions.tree)
     await tocsin.feed.start()
     await hub.start()
     try:
         start = hub.position
-        stream = hub.stream(Filter(), keepalive=0.05)
+        stream = hub.stream(Interest(), keepalive=0.05)
         first = await anext(stream)
         assert first is None  # a keepalive: subscribed, reading nothing yet
         for _ in range(15):
@@ -140,7 +142,7 @@ async def test_commits_by_another_process_are_picked_up(started: Tocsin, databas
 
     other = await build(Settings(database_url=database_url))
     try:
-        reader = asyncio.create_task(take(started.hub.stream(Filter(), keepalive=0.05), 1))
+        reader = asyncio.create_task(take(started.hub.stream(Interest(), keepalive=0.05), 1))
         await asyncio.sleep(0.05)
         alert, _ = await other.alerts.raise_alert(raise_cmd("missile", "RU-KRS"), LOCAL_ADMIN)
         [event] = await reader

@@ -16,7 +16,8 @@ import pytest
 from tocsin.bootstrap import Tocsin
 from tocsin.domain.alerts import RaiseAlert
 from tocsin.domain.auth import LOCAL_ADMIN
-from tocsin.streams.hub import Filter, Hub
+from tocsin.domain.interest import Interest
+from tocsin.streams.hub import Hub
 from tocsin.streams.push import Pusher
 
 
@@ -102,7 +103,7 @@ async def test_attach_replays_then_pushes_live_events_once_each(started: Tocsin)
     await asyncio.sleep(0.1)
     socket = Socket()
     pusher = Pusher(socket.send, limit=100, written=since)
-    subscription = await started.hub.attach(Filter(), since, pusher)
+    subscription = await started.hub.attach(Interest(), since, pusher)
     try:
         for region in ("UA-30", "UA-12"):
             await started.alerts.raise_alert(
@@ -119,7 +120,7 @@ async def test_attach_replays_then_pushes_live_events_once_each(started: Tocsin)
 
 
 async def test_one_batch_is_one_write_joined_once_per_filter(tocsin: Tocsin) -> None:
-    hub = Hub(tocsin.feed)
+    hub = Hub(tocsin.feed, tree=lambda: tocsin.regions.tree)
     await tocsin.feed.start()
     before = tocsin.feed.head
     for region in ("UA-63", "UA-59", "UA-46"):
@@ -128,9 +129,9 @@ async def test_one_batch_is_one_write_joined_once_per_filter(tocsin: Tocsin) -> 
     hub.position = before  # as if the hub had been busy while the three were committed
     sockets = [Socket() for _ in range(3)]
     for socket in sockets:
-        await hub.attach(Filter(), None, Pusher(socket.send, limit=10))
+        await hub.attach(Interest(), None, Pusher(socket.send, limit=10))
     odd = Socket()
-    await hub.attach(Filter(area=frozenset({"UA-59"})), None, Pusher(odd.send, limit=10))
+    await hub.attach(Interest(regions=frozenset({"UA-59"})), None, Pusher(odd.send, limit=10))
     try:
         async with asyncio.timeout(5):
             while not all(s.written for s in [*sockets, odd]):

@@ -9,7 +9,8 @@ in the same order, one per line. Both take `level` (e.g. `oblast`), and carry th
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
@@ -19,12 +20,16 @@ from tocsin.api.views import json_response
 from tocsin.bootstrap import Tocsin
 from tocsin.channels.sirens.commands import LETTERS
 from tocsin.domain.alerts import Status
+from tocsin.domain.events import ALERT_TYPES
+from tocsin.domain.interest import Interest
 from tocsin.domain.regions import Region, RegionTree
 from tocsin.domain.state import region_states
 from tocsin.errors import InvalidInput
+from tocsin.types import Seq
 
 router = APIRouter(prefix="/v1/iot", tags=["iot"])
 ORDER_HEADER = "Tocsin-Region-Order"
+CHANGES_READ = 1000  # events read to tell whether the letters changed, at most
 LevelQuery = Annotated[
     str | None, Query(description="keep one level: country, oblast, raion, hromada", max_length=32)
 ]
@@ -64,19 +69,49 @@ async def iot_regions(
     return _text(request, "".join(f"{r.code}\n" for r in regions), tag)
 
 
+@dataclass(frozen=True, slots=True)
+class Held:
+    """The letters of one status, as of `seq` of the log, over `tree`."""
+
+    seq: Seq
+    tree: RegionTree
+    letters: dict[str, str]
+
+
 async def _letters(request: Request, tocsin: Tocsin, status: Status) -> dict[str, str]:
-    """Every region's letter, worked out once per change of the log (devices poll often)."""
+    """Every region's letter, worked out again only when the log has an alert event of that
+    status (devices poll often; exercises, incidents and the like leave the line as it is)."""
     tree = tocsin.regions.tree
-    key = (await tocsin.store.last_seq(), id(tree))
-    cache: dict[Status, tuple[Any, dict[str, str]]] = getattr(request.app.state, "iot", {})
+    head = await tocsin.store.last_seq()
+    cache: dict[Status, Held] = getattr(request.app.state, "iot", {})
     request.app.state.iot = cache
-    if status in cache and cache[status][0] == key:
-        return cache[status][1]
+    held = cache.get(status)
+    if held is not None and held.tree is tree and held.seq >= head:
+        return held.letters
+    if held is not None and held.tree is tree and not await _changed(tocsin, held, status, head):
+        cache[status] = Held(head, tree, held.letters)
+        return held.letters
     alerts = await tocsin.store.open_alerts(status)
     states = region_states(tree, alerts, tocsin.catalogue, status)
     letters = {code: LETTERS[state.state] for code, state in states.items()}
-    cache[status] = (key, letters)
+    cache[status] = Held(head, tree, letters)
     return letters
+
+
+async def _changed(tocsin: Tocsin, held: Held, status: Status, head: Seq) -> bool:
+    """Whether an event after the held letters (up to `head`) may change them."""
+    if head - held.seq > CHANGES_READ:
+        return True  # far behind: working them out again is cheaper than reading the log
+    interest = Interest(statuses=frozenset({status}), types=ALERT_TYPES)
+    after = held.seq
+    while after < head:
+        events = await tocsin.feed.read(after, head - after)
+        if not events:
+            return True
+        if any(interest.matches(event, held.tree) for event in events if event.seq <= head):
+            return True
+        after = events[-1].seq
+    return False
 
 
 def chosen(tree: RegionTree, level: str | None) -> list[Region]:

@@ -18,10 +18,12 @@ from starlette.types import Receive, Scope, Send
 
 from tocsin.api.deps import App
 from tocsin.bootstrap import Tocsin
+from tocsin.domain.interest import Interest
 from tocsin.errors import InvalidInput, TocsinError
 from tocsin.service.queries import parse_statuses
-from tocsin.streams.hub import Dropped, Encoded, Filter
-from tocsin.streams.push import Pusher, direct_writer
+from tocsin.streams.hub import Dropped, Encoded
+from tocsin.streams.push import Pusher
+from tocsin.streams.writer import writer_for
 
 PATH = "/v1/stream"
 SERVER_SEND = "tocsin.server_send"  # in the scope: the server's `send`, unwrapped (see `App`)
@@ -59,7 +61,7 @@ class EventStream(Response):
     media_type = "text/event-stream"
 
     def __init__(
-        self, tocsin: Tocsin, chosen: Filter, resume: int | None, opening: dict[str, Any]
+        self, tocsin: Tocsin, chosen: Interest, resume: int | None, opening: dict[str, Any]
     ) -> None:
         self.tocsin = tocsin
         self.chosen = chosen
@@ -74,10 +76,10 @@ class EventStream(Response):
         # from the position announced in `open`, so nothing committed meanwhile is missed
         start = self.resume if self.resume is not None else self.opening["last_seq"]
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-        server_send = scope.get(SERVER_SEND, send)
-        pusher = Pusher(
-            server_send, limit=hub.buffer, written=start, direct=direct_writer(server_send)
-        )
+        direct = self.tocsin.settings.stream_direct_writes
+        # the fast path writes around the middlewares' `send` wrappers (see `App`)
+        writer = writer_for(scope.get(SERVER_SEND, send), direct=True) if direct else send
+        pusher = Pusher(writer, limit=hub.buffer, written=start)
         pusher.push(_sse("open", self.opening))
         gone = asyncio.ensure_future(_disconnected(receive))
         subscription = None
@@ -154,7 +156,7 @@ async def websocket(
     await asyncio.gather(*pending, return_exceptions=True)
 
 
-async def _pump(socket: WebSocket, tocsin: Tocsin, chosen: Filter, since: int | None) -> None:
+async def _pump(socket: WebSocket, tocsin: Tocsin, chosen: Interest, since: int | None) -> None:
     keepalive = tocsin.settings.stream_keepalive
     try:
         async for item in tocsin.hub.stream(chosen, since, keepalive=keepalive):
@@ -184,19 +186,18 @@ async def _send(socket: WebSocket, item: Encoded | Dropped | None) -> None:
         await socket.send_text(item.text)
 
 
-def build_filter(tocsin: Tocsin, region: str | None, threat: str | None, status: str) -> Filter:
-    area: set[str] | None = None
+def build_filter(tocsin: Tocsin, region: str | None, threat: str | None, status: str) -> Interest:
+    regions = None
     if region:
-        area = set()
-        for code in _items(region):
-            area |= tocsin.queries.region_area(code)
+        regions = frozenset(_items(region))
+        for code in regions:
+            tocsin.regions.tree.require(code, field="region")
     threats = None
     if threat:
         threats = frozenset(_items(threat))
         for threat_id in threats:
             tocsin.catalogue.require(threat_id, field="threat")
-    statuses = frozenset(s.value for s in parse_statuses(status))
-    return Filter(frozenset(area) if area is not None else None, threats, statuses)
+    return Interest(regions, threats, frozenset(parse_statuses(status)))
 
 
 def _resume_point(last_event_id: str | None, since: int | None) -> int | None:
@@ -212,7 +213,7 @@ def _resume_point(last_event_id: str | None, since: int | None) -> int | None:
 
 
 def _open_body(
-    tocsin: Tocsin, region: str | None, chosen: Filter, resume: int | None
+    tocsin: Tocsin, region: str | None, chosen: Interest, resume: int | None
 ) -> dict[str, Any]:
     return {
         "last_seq": tocsin.hub.position,

@@ -279,8 +279,11 @@ class Renderer:
 
 
 def snapshot(event: Event) -> Alert:
-    """The alert as the event left it."""
-    return Alert.from_json(event.data["alert"])
+    """The alert as the event left it (decoded once, with the event)."""
+    alert = event.alert
+    if alert is None:
+        raise ValueError(f"event {event.seq} ({event.type}) carries no alert")
+    return alert
 
 
 def _msg_type(event: Event, index: int) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import warnings
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
@@ -27,7 +27,7 @@ import apprise
 from tocsin.cap.texts import LONG_LIMIT, Situation
 from tocsin.channels.delivery import Outcome
 from tocsin.channels.notices import ALERT_EVENTS, Composer, Notice, Size, has_notice
-from tocsin.channels.subscriptions import compile_filter, wanted
+from tocsin.channels.subscriptions import compile_filter
 from tocsin.domain.events import Event
 from tocsin.errors import InvalidInput
 from tocsin.types import Lang
@@ -96,7 +96,7 @@ def build_target(
 ) -> AppriseTarget:
     service = plugin(record.url)
     if matches is None:
-        matches = functools.partial(wanted, compile_filter(record.filters, tocsin.queries))
+        matches = interest_of(record, tocsin, events)
     return AppriseTarget(
         consumer=record.consumer,
         channel=channel,
@@ -108,6 +108,14 @@ def build_target(
         matches=matches,
         events=frozenset(events),
     )
+
+
+def interest_of(
+    record: SubscriptionRecord, tocsin: ChannelContext, events: Collection[str]
+) -> Wants:
+    """Whether an event is among `events` and matches the subscription's stored filters."""
+    interest = replace(compile_filter(record.filters), types=frozenset(events))
+    return lambda event: interest.matches(event, tocsin.regions.tree)
 
 
 @dataclass(eq=False)

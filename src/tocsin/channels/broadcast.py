@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING, Any, Final
 from tocsin.channels import apprise as apprise_kind
 from tocsin.channels.apprise import AppriseTarget, Wants
 from tocsin.channels.notices import ALERT_EVENTS, REPEAT, Size
-from tocsin.channels.subscriptions import compile_filter, wanted
 from tocsin.domain.commands import RepeatBroadcast
 from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.threats import Catalogue
@@ -72,7 +71,7 @@ def make_target(
     record: SubscriptionRecord, tocsin: ChannelContext, *, matches: Wants | None = None
 ) -> AppriseTarget:
     """The target of one broadcast subscription; `matches` stands in for its stored filters."""
-    wants = matches or functools.partial(wanted, compile_filter(record.filters, tocsin.queries))
+    wants = matches or apprise_kind.interest_of(record, tocsin, EVENTS)
     return apprise_kind.build_target(
         record,
         tocsin,

@@ -68,9 +68,9 @@ class Notice:
 def has_notice(event: Event) -> bool:
     """Whether the event changes what people are told (see the module docstring)."""
     if event.type == EventType.UPDATED:
-        changes = event.data.get("changes") or {}
+        changes = event.changes
         return "regions" in changes or "threat" in changes
-    return (event.type in ALERT_EVENTS or event.type == REPEAT) and "alert" in event.data
+    return (event.type in ALERT_EVENTS or event.type == REPEAT) and event.alert is not None
 
 
 class Composer:
@@ -81,9 +81,9 @@ class Composer:
         self.catalogue = catalogue
 
     def notice(self, event: Event, lang: Lang, size: Size) -> Notice | None:
-        if not has_notice(event):
+        alert = event.alert
+        if alert is None or not has_notice(event):
             return None
-        alert = Alert.from_json(event.data["alert"])
         w = self.wording(alert, lang)
         body = texts.short_text(w) if size is Size.SHORT else texts.long_text(w)
         return Notice(title(w, event.type), body, w.situation)

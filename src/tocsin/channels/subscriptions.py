@@ -30,17 +30,16 @@ import httpx
 
 from tocsin.channels.delivery import Target
 from tocsin.domain.commands import PauseSubscription
-from tocsin.domain.events import Event
 from tocsin.domain.subscriptions import SubscriptionRecord
 from tocsin.errors import InvalidInput, TocsinError
 from tocsin.service.audit import SYSTEM
 from tocsin.service.subscriptions import PAUSED
-from tocsin.streams.hub import Encoded, Filter
 
 if TYPE_CHECKING:
     from tocsin.channels.context import ChannelContext
     from tocsin.config import Settings
-    from tocsin.service.queries import AlertQueries
+from tocsin.domain.alerts import Status
+from tocsin.domain.interest import Interest
 
 log = logging.getLogger("tocsin.subscriptions")
 
@@ -50,6 +49,7 @@ KINDS: dict[str, str] = {
     "broadcast": "tocsin.channels.broadcast",
 }
 PAUSED_EVENT = PAUSED
+STATUSES = frozenset(s.value for s in Status)
 
 
 class Kind(Protocol):
@@ -78,32 +78,22 @@ def load_kind(kind: str) -> Kind:
 # --- filters ------------------------------------------------------------------------------
 
 
-def compile_filter(filters: dict[str, Any], queries: AlertQueries) -> Filter:
-    """A subscription's stored filters as the stream filter they mean.
+def compile_filter(filters: dict[str, Any]) -> Interest:
+    """A subscription's stored filters as the interest they mean (see `tocsin.domain.interest`).
 
     `regions`: alerts covering any part of one of them (the region, its ancestors and its
     descendants); `threats`: the alert's threat, or its previous one on an escalation or
-    de-escalation; `statuses`: default `actual`. Unknown regions no longer match anything.
-    """
-    area: set[str] | None = None
-    if filters.get("regions"):
-        area = set()
-        for code in filters["regions"]:
-            if code in queries.regions.tree:
-                area |= queries.region_area(code)
-    threats = frozenset(filters["threats"]) if filters.get("threats") else None
-    statuses = frozenset(filters.get("statuses") or ["actual"])
-    return Filter(None if area is None else frozenset(area), threats, statuses)
-
-
-def wanted(filter: Filter, event: Event) -> bool:
-    """Whether a subscriber with `filter` gets `event`, exactly as a live stream would.
-
+    de-escalation; `statuses`: default `actual`. Unknown regions (and statuses) match nothing.
     An alert event matches on its regions and those the change removed, its threat and the
     one it changed from, and its status. Other events (`subscription.paused`, …) go only to
-    subscribers without region or threat filters.
+    subscribers without region or threat filters: exactly as a live stream would.
     """
-    return filter.matches(Encoded.of(event))
+    statuses = filters.get("statuses") or ["actual"]
+    return Interest(
+        frozenset(filters["regions"]) if filters.get("regions") else None,
+        frozenset(filters["threats"]) if filters.get("threats") else None,
+        frozenset(Status(s) for s in statuses if s in STATUSES),
+    )
 
 
 # --- the channel --------------------------------------------------------------------------

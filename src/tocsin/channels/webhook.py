@@ -32,15 +32,16 @@ from standardwebhooks import Webhook
 
 from tocsin import __version__
 from tocsin.channels.delivery import Outcome
-from tocsin.channels.subscriptions import compile_filter, mask_url, wanted
+from tocsin.channels.subscriptions import compile_filter, mask_url
 from tocsin.domain.events import Event
+from tocsin.domain.interest import Interest
+from tocsin.domain.regions import RegionTree
 from tocsin.domain.subscriptions import SubscriptionRecord
 from tocsin.errors import InvalidInput
 
 if TYPE_CHECKING:
     from tocsin.channels.context import ChannelContext
     from tocsin.config import Settings
-    from tocsin.streams.hub import Filter
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = (24, 64)  # the spec's bounds for the decoded secret
@@ -99,7 +100,8 @@ def make_target(record: SubscriptionRecord, tocsin: ChannelContext) -> WebhookTa
     settings = tocsin.settings
     return WebhookTarget(
         record,
-        compile_filter(record.filters, tocsin.queries),
+        compile_filter(record.filters),
+        tree=lambda: tocsin.regions.tree,
         allow_private=allow_private(settings),
         timeout=settings.webhook_timeout,
     )
@@ -116,8 +118,9 @@ class WebhookTarget:
     def __init__(
         self,
         record: SubscriptionRecord,
-        filter: Filter,
+        interest: Interest,
         *,
+        tree: Callable[[], RegionTree] | None = None,
         allow_private: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
         resolve: Resolver | None = None,
@@ -126,7 +129,8 @@ class WebhookTarget:
             raise ValueError(f"webhook {record.id} has no secret")
         self.record = record
         self.url = parse_url(record.url)
-        self.filter = filter
+        self.interest = interest
+        self.tree = tree or _no_regions  # the current region tree, for matching by coverage
         self.allow_private = allow_private
         self.timeout = timeout
         self.resolve = resolve or resolve_host
@@ -146,7 +150,7 @@ class WebhookTarget:
         return mask_url(self.record.url)
 
     def wants(self, event: Event) -> bool:
-        return wanted(self.filter, event)
+        return self.interest.matches(event, self.tree())
 
     async def send(self, event: Event) -> Outcome:
         body = orjson.dumps(event.to_json())
@@ -319,6 +323,10 @@ def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
     if address.sixtofour is not None:
         return address.sixtofour
     return address.teredo[1] if address.teredo is not None else None
+
+
+def _no_regions() -> RegionTree:
+    return RegionTree([])
 
 
 def _default_port(url: httpx.URL) -> int:

@@ -1,12 +1,74 @@
-"""Events: the append-only record of every accepted change, numbered without gaps."""
+"""Events: the append-only record of every accepted change, numbered without gaps.
+
+An `Event` is decoded once into typed values: its `type` is an `EventType` (a `StrEnum`, so it
+still equals and serialises as its string; a type this version does not know stays a plain
+string), and the alert it carries is an `Alert`, decoded on first use and kept with the event.
+Every consumer in a process (streams, webhooks, apprise, sirens) reads the log through one
+feed, which hands them the same `Event` objects (`tocsin.streams.log.LocalFeed`), so an alert
+is decoded once per process. The stored and public forms are unchanged.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Final
 
-from tocsin.types import AlertId, Seq, iso_time
+from tocsin.domain.alerts import Alert
+from tocsin.types import AlertId, RegionCode, Seq, ThreatId, iso_time
+
+
+class EventType(StrEnum):
+    """Every type of event the log holds."""
+
+    ALERT_PENDING = "alert.pending"
+    ALERT_REJECTED = "alert.rejected"
+    ALERT_RAISED = "alert.raised"
+    ALERT_ACTIVATED = "alert.activated"
+    ALERT_ESCALATED = "alert.escalated"
+    ALERT_DEESCALATED = "alert.deescalated"
+    ALERT_UPDATED = "alert.updated"
+    ALERT_ENDED = "alert.ended"
+    ALERT_CANCELLED = "alert.cancelled"
+    ALERT_EXPIRED = "alert.expired"
+    BROADCAST_REPEAT = "broadcast.repeat"
+    REGIONS_IMPORTED = "regions.imported"
+    SIREN_REGISTERED = "siren.registered"
+    SIREN_REMOVED = "siren.removed"
+    SIREN_FAULTY = "siren.faulty"
+    SIREN_RECOVERED = "siren.recovered"
+    SUBSCRIPTION_PAUSED = "subscription.paused"
+    SUBSCRIPTION_RESUMED = "subscription.resumed"
+    HISTORY_IMPORTED = "history.imported"
+    INCIDENT_CREATED = "incident.created"
+    INCIDENT_UPDATED = "incident.updated"
+    INCIDENT_CLAIM_ADDED = "incident.claim_added"
+    INCIDENT_CLAIM_VERIFIED = "incident.claim_verified"
+    INCIDENT_CLAIM_DISPUTED = "incident.claim_disputed"
+    INCIDENT_CLAIM_RETRACTED = "incident.claim_retracted"
+    INCIDENT_RESPONSE_ADDED = "incident.response_added"
+    INCIDENT_RESPONSE_UPDATED = "incident.response_updated"
+    INCIDENT_RESPONSE_COMPLETED = "incident.response_completed"
+    INCIDENT_RESPONSE_CANCELLED = "incident.response_cancelled"
+    INCIDENT_ALERT_LINKED = "incident.alert_linked"
+    INCIDENT_CLOSED = "incident.closed"
+    INCIDENT_REOPENED = "incident.reopened"
+    AUDIT_CHECKPOINT = "audit.checkpoint"
+
+    @property
+    def is_alert(self) -> bool:
+        """An `alert.*` event: a change of one alert, which it carries."""
+        return self in ALERT_TYPES
+
+
+ALERT_TYPES: Final = frozenset(t for t in EventType if t.value.startswith("alert."))
+_KNOWN: Final[dict[str, EventType]] = {t.value: t for t in EventType}
+
+
+def event_type(value: str) -> EventType | str:
+    """The `EventType` of `value`, or `value` itself when this version does not know it."""
+    return _KNOWN.get(value, value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,15 +82,61 @@ class NewEvent:
     data: dict[str, Any]
 
 
+_UNDECODED: Final[Any] = object()
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     seq: Seq
     id: str
-    type: str
+    type: EventType | str  # given as a string; an `EventType` when known
     time: datetime
     actor: str
     alert_id: AlertId | None
     data: dict[str, Any]
+    _alert: Any = field(default=_UNDECODED, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "type", _KNOWN.get(self.type, self.type))
+
+    @property
+    def kind(self) -> EventType | None:
+        """The event's type, or None for a type this version does not know."""
+        return self.type if isinstance(self.type, EventType) else None
+
+    @property
+    def alert(self) -> Alert | None:
+        """The alert an alert event (or a repeat) carries, decoded on first use; else None."""
+        found: Alert | object | None = self._alert
+        if found is _UNDECODED:
+            data = self.data.get("alert")
+            found = Alert.from_json(data) if isinstance(data, dict) else None
+            object.__setattr__(self, "_alert", found)
+        return found  # type: ignore[return-value]
+
+    @property
+    def changes(self) -> dict[str, Any]:
+        """What the event changed (`{"threat": {"from": …, "to": …}, …}`), else empty."""
+        changes = self.data.get("changes")
+        return changes if isinstance(changes, dict) else {}
+
+    @property
+    def regions(self) -> frozenset[RegionCode]:
+        """The regions an alert event concerns: the alert's, and those the change removed."""
+        alert = self.alert
+        if alert is None:
+            return frozenset()
+        removed = self.changes.get("regions", {}).get("removed") or ()
+        return frozenset((*alert.regions, *removed))
+
+    @property
+    def threats(self) -> frozenset[ThreatId]:
+        """The alert's threat, and the one it changed from (an escalation, a de-escalation)."""
+        alert = self.alert
+        if alert is None:
+            return frozenset()
+        before = self.changes.get("threat", {}).get("from", alert.threat)
+        return frozenset({alert.threat, before})
 
     def to_json(self) -> dict[str, Any]:
         """The public form, as served by `/v1/events` and the live streams.
@@ -39,7 +147,7 @@ class Event:
         return {
             "seq": self.seq,
             "id": self.id,
-            "type": self.type,
+            "type": str(self.type),
             "time": iso_time(self.time),
             "actor": self.actor,
             "alert": None,

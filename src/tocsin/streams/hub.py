@@ -18,15 +18,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
 
 from tocsin.domain.events import Event
+from tocsin.domain.interest import Interest
+from tocsin.domain.regions import RegionTree
 from tocsin.streams.log import LogFeed
-from tocsin.streams.push import Pusher, http_chunk
+from tocsin.streams.push import Pusher
+from tocsin.streams.writer import http_chunk
 from tocsin.types import Seq
 
 log = logging.getLogger("tocsin.streams")
@@ -41,49 +43,22 @@ class Encoded:
     json: bytes
     text: str
     sse: bytes
-    regions: frozenset[str]
-    threats: frozenset[str]
-    status: str | None
+    event: Event = field(repr=False, compare=False)
 
     @classmethod
     def of(cls, event: Event) -> Encoded:
         body = orjson.dumps(event.to_json())
         text = body.decode()
         sse = b"id: %d\nevent: %s\ndata: %s\n\n" % (event.seq, event.type.encode(), body)
-        alert: dict[str, Any] | None = event.data.get("alert")
-        if alert is None:
-            return cls(event.seq, event.type, body, text, sse, frozenset(), frozenset(), None)
-        changes = event.data.get("changes", {})
-        removed = changes.get("regions", {}).get("removed", [])
-        threats = {alert["threat"], changes.get("threat", {}).get("from", alert["threat"])}
-        return cls(
-            event.seq,
-            event.type,
-            body,
-            text,
-            sse,
-            frozenset([*alert["regions"], *removed]),
-            frozenset(threats),
-            alert["status"],
-        )
+        return cls(event.seq, event.type, body, text, sse, event)
 
+    @property
+    def regions(self) -> frozenset[str]:
+        return self.event.regions
 
-@dataclass(frozen=True, slots=True)
-class Filter:
-    """Which events a subscriber wants. None: no restriction on that dimension."""
-
-    area: frozenset[str] | None = None
-    threats: frozenset[str] | None = None
-    statuses: frozenset[str] | None = frozenset({"actual"})
-
-    def matches(self, event: Encoded) -> bool:
-        if event.status is None:
-            return self.area is None and self.threats is None
-        if self.statuses is not None and event.status not in self.statuses:
-            return False
-        if self.threats is not None and self.threats.isdisjoint(event.threats):
-            return False
-        return self.area is None or not self.area.isdisjoint(event.regions)
+    @property
+    def threats(self) -> frozenset[str]:
+        return self.event.threats
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +76,8 @@ class Frames:
     chunk: bytes  # `sse` as one HTTP/1.1 chunk
 
     @classmethod
-    def of(cls, batch: list[Encoded], filter: Filter) -> Frames | None:
-        return cls.join([event for event in batch if filter.matches(event)])
+    def of(cls, batch: list[Encoded], filter: Interest, tree: RegionTree) -> Frames | None:
+        return cls.join([event for event in batch if filter.matches(event.event, tree)])
 
     @classmethod
     def join(cls, events: list[Encoded]) -> Frames | None:
@@ -114,7 +89,7 @@ class Frames:
 
 @dataclass(eq=False)
 class Subscription:
-    filter: Filter
+    filter: Interest
     limit: int
     queue: asyncio.Queue[Encoded] = field(init=False)
     dropped: str | None = None
@@ -123,11 +98,11 @@ class Subscription:
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(self.limit)
 
-    def offer(self, batch: list[Encoded]) -> None:
+    def offer(self, batch: list[Encoded], tree: RegionTree) -> None:
         if self.dropped is not None:
             return
         for event in batch:
-            if self.filter.matches(event):
+            if self.filter.matches(event.event, tree):
                 try:
                     self.queue.put_nowait(event)
                 except asyncio.QueueFull:
@@ -136,13 +111,21 @@ class Subscription:
 
 
 class Hub:
-    def __init__(self, feed: LogFeed, *, buffer: int = 1000, page: int = 1000) -> None:
+    def __init__(
+        self,
+        feed: LogFeed,
+        *,
+        buffer: int = 1000,
+        page: int = 1000,
+        tree: Callable[[], RegionTree] | None = None,
+    ) -> None:
         self.feed = feed
+        self.tree = tree or _no_regions  # the current region tree, for matching by coverage
         self.buffer = buffer
         self.page = page
         self.position: Seq = 0
         self._subscribers: set[Subscription] = set()  # iterating, or pushed but catching up
-        self._pushed: dict[Filter, set[Pusher]] = {}  # by filter: one join for each filter
+        self._pushed: dict[Interest, set[Pusher]] = {}  # by filter: one join for each filter
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -161,7 +144,7 @@ class Hub:
             self._task = None
 
     async def stream(
-        self, filter: Filter, since: Seq | None = None, *, keepalive: float = 15.0
+        self, filter: Interest, since: Seq | None = None, *, keepalive: float = 15.0
     ) -> AsyncIterator[Encoded | Dropped | None]:
         """Matching events after `since` (or from now), then live; None is a keepalive tick.
 
@@ -183,7 +166,7 @@ class Hub:
         finally:
             self._subscribers.discard(subscription)
 
-    async def attach(self, filter: Filter, since: Seq | None, pusher: Pusher) -> Subscription:
+    async def attach(self, filter: Interest, since: Seq | None, pusher: Pusher) -> Subscription:
         """Push matching events after `since` (or from now) to `pusher`, then every live one.
 
         The stored events are replayed first, a page per write, each written before the next
@@ -236,7 +219,7 @@ class Hub:
             pusher.push(frames.sse, frames.last, frames.chunk)
             await pusher.drained()
 
-    async def _replay(self, filter: Filter, after: Seq, until: Seq) -> AsyncIterator[Encoded]:
+    async def _replay(self, filter: Interest, after: Seq, until: Seq) -> AsyncIterator[Encoded]:
         while after < until:
             events = await self.feed.read(after, self.page)
             if not events:
@@ -245,9 +228,8 @@ class Hub:
                 if event.seq > until:
                     return
                 after = event.seq
-                encoded = Encoded.of(event)
-                if filter.matches(encoded):
-                    yield encoded
+                if filter.matches(event, self.tree()):
+                    yield Encoded.of(event)
 
     async def _live(
         self, subscription: Subscription, last: Seq, keepalive: float
@@ -273,10 +255,11 @@ class Hub:
                     continue
                 batch = [Encoded.of(event) for event in events]
                 self.position = batch[-1].seq
+                tree = self.tree()
                 for subscription in tuple(self._subscribers):
-                    subscription.offer(batch)
+                    subscription.offer(batch, tree)
                 for filter, pushers in list(self._pushed.items()):
-                    if frames := Frames.of(batch, filter):
+                    if frames := Frames.of(batch, filter, tree):
                         sse, last, chunk = frames.sse, frames.last, frames.chunk
                         for pusher in list(pushers):
                             try:
@@ -289,3 +272,10 @@ class Hub:
             except Exception:
                 log.exception("reading the event log failed; retrying")
                 await asyncio.sleep(1.0)
+
+
+_EMPTY = RegionTree([])
+
+
+def _no_regions() -> RegionTree:
+    return _EMPTY

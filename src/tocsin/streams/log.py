@@ -4,7 +4,9 @@
 wait for the next commit. `LocalFeed` serves it in-process: commits made by this process wake
 waiters at once, and their events are read from memory rather than from the database again;
 commits made by other processes on the same database (the CLI, another node) are found by a
-cheap poll of the newest sequence number and read from the database.
+cheap poll of the newest sequence number and read from the database once, then from memory.
+Every consumer of a recent event gets the same `Event` object, so what is decoded from it
+(its alert) is decoded once in the process.
 """
 
 from __future__ import annotations
@@ -61,17 +63,32 @@ class LocalFeed:
         if events:
             for event in events:
                 self._recent[event.seq] = event
-            while len(self._recent) > self._keep:  # forget the oldest (insertion order)
-                del self._recent[next(iter(self._recent))]
+            self._trim()
             self._advance(events[-1].seq)
 
     async def read(self, after: Seq, limit: int = 1000) -> list[Event]:
         found: list[Event] = []
         while len(found) < limit and (event := self._recent.get(after + len(found) + 1)):
             found.append(event)
-        if found:  # up to the first seq this process did not commit (read on the next call)
+        if found:  # up to the first seq not in memory (read on the next call)
             return found
-        return await self.store.events_after(after, limit)
+        return self._share(await self.store.events_after(after, limit))
+
+    def _share(self, events: list[Event]) -> list[Event]:
+        """Keep recent events read from the database with this process's own, so that every
+        consumer gets the same objects (an alert is decoded once) and reads them from memory;
+        older ones (a replay) are passed on without being kept."""
+        oldest = self._head - self._keep
+        shared = [
+            self._recent.setdefault(event.seq, event) if event.seq > oldest else event
+            for event in events
+        ]
+        self._trim()
+        return shared
+
+    def _trim(self) -> None:
+        while len(self._recent) > self._keep:  # forget the oldest (insertion order)
+            del self._recent[next(iter(self._recent))]
 
     async def wait(self, after: Seq, timeout: float) -> Seq:
         if self._head > after:

@@ -1,9 +1,10 @@
 """Writing a stream's frames to its client from the hub's own task.
 
 A live stream with ten thousand clients must not cost ten thousand task switches per event.
-`Pusher` writes through the response's ASGI `send` directly from the caller: while the
-client's socket takes data, `send` finishes without suspending and the frame is on the wire
-before `push` returns. When the socket is full, that `send` waits for it to drain, resumed by
+`Pusher` writes through the stream's `Writer` (see `tocsin.streams.writer`) directly from the
+caller: straight to the socket when the writer can, else through the response's ASGI `send`,
+which finishes without suspending while the client's socket takes data, so the frame is on the
+wire before `push` returns. When the socket is full, that `send` waits for it to drain, resumed by
 the event loop as a task would be, and later frames queue behind it, up to a limit: a client
 that falls further behind is finished with a reason and resumes from the last frame written.
 """
@@ -12,66 +13,19 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any
 
+from tocsin.streams.writer import Send, SendWriter, Writer
 from tocsin.types import Seq
-
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-Direct = Callable[[bytes], bool]  # writes an HTTP/1.1 chunk to the socket now, or says it can't
-
-
-def http_chunk(body: bytes) -> bytes:
-    """`body` as one chunk of a chunked HTTP/1.1 response."""
-    return b"%x\r\n%s\r\n" % (len(body), body)
-
-
-def direct_writer(send: Send) -> Direct | None:
-    """For uvicorn's HTTP/1.1 protocol (httptools): write a chunk built once for every client
-    straight to the response's socket, as its `send` would after framing the body again for
-    each; None for any other server.
-
-    It declines (False) whenever `send` would not write at once: the socket is full (the
-    server has paused writing), the client is gone or the response is over. The pusher then
-    falls back to `send`, which waits for the socket.
-    """
-    try:
-        from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
-    except ImportError:  # uvicorn without httptools
-        return None
-    cycle = getattr(send, "__self__", None)
-    if not isinstance(cycle, RequestResponseCycle):
-        return None
-    flow: Any = getattr(cycle, "flow", None)
-    transport: Any = getattr(cycle, "transport", None)
-    state = ("disconnected", "response_complete", "chunked_encoding")
-    if transport is None or not hasattr(flow, "write_paused"):
-        return None
-    if not all(hasattr(cycle, a) for a in state):
-        return None  # another uvicorn, built otherwise: `send` alone
-
-    def write(chunk: bytes) -> bool:
-        if (
-            flow.write_paused
-            or cycle.disconnected
-            or cycle.response_complete
-            or not cycle.chunked_encoding
-        ):
-            return False
-        transport.write(chunk)
-        return True
-
-    return write
 
 
 class Pusher:
     """The body of one streaming response, written in order, never blocking the caller."""
 
-    def __init__(
-        self, send: Send, *, limit: int, written: Seq = 0, direct: Direct | None = None
-    ) -> None:
-        self._send = send
-        self._direct = direct
+    def __init__(self, writer: Writer | Send, *, limit: int, written: Seq = 0) -> None:
+        """`writer`: how frames reach the client; a bare ASGI `send` means `SendWriter`."""
+        self._writer = writer if isinstance(writer, Writer) else SendWriter(writer)
         self._limit = limit
         self._backlog: deque[tuple[bytes, Seq | None]] = deque()
         self._sending: Coroutine[Any, Any, None] | None = None  # a send waiting for the socket
@@ -90,7 +44,7 @@ class Pusher:
         `chunk`, if given, is `http_chunk(body)`, built once for many clients."""
         if self._sending is None and not self._backlog and not self._over:
             # the usual case: straight to the socket
-            if self._direct is not None and self._direct(chunk or http_chunk(body)):
+            if self._writer.write_now(body, chunk):
                 if seq is not None:
                     self.written = seq
                 return
@@ -121,8 +75,7 @@ class Pusher:
         self._wake_idle()
 
     def _write(self, body: bytes) -> Coroutine[Any, Any, None]:
-        message = {"type": "http.response.body", "body": body, "more_body": True}
-        return self._send(message)  # type: ignore[return-value]  # ASGI servers' send is a coroutine
+        return self._writer.send(body)
 
     def _step(self, sending: Coroutine[Any, Any, None], seq: Seq | None) -> None:
         while True:

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from tocsin.channels.sirens.topics import CommandPayload, StatePayload
 from tocsin.domain.alerts import Alert, EventType, Phase, Status
-from tocsin.domain.events import Event
+from tocsin.domain.events import ALERT_TYPES, Event
+from tocsin.domain.interest import Interest
+from tocsin.domain.regions import RegionTree
 from tocsin.domain.state import RegionState, State
 from tocsin.domain.threats import ALL_CLEAR_SIREN, NO_SIREN, Catalogue
 from tocsin.types import AlertId, RegionCode, ThreatId, iso_time
@@ -37,12 +39,13 @@ Kind = Literal["sound", "all_clear", "stop"]
 OpenAlerts = Mapping[AlertId, Alert]
 
 
-def event_alert(event: Event) -> Alert | None:
-    """The alert as an alert event left it; None for any other event."""
-    data = event.data.get("alert")
-    if not event.type.startswith("alert.") or not isinstance(data, dict):
-        return None
-    return Alert.from_json(data)
+# every alert event of every status, wherever it is: each siren judges what covers it
+INTEREST: Final = Interest(statuses=None, types=frozenset(ALERT_TYPES))
+
+
+def event_alert(event: Event, tree: RegionTree) -> Alert | None:
+    """The alert as an alert event left it (decoded once); None for any other event."""
+    return event.alert if INTEREST.matches(event, tree) else None
 
 
 def advance(alerts: OpenAlerts, alert: Alert) -> dict[AlertId, Alert]:

@@ -118,10 +118,10 @@ class SirenTarget:
         return self.tocsin.regions.tree
 
     def wants(self, event: Event) -> bool:
-        return event_alert(event) is not None
+        return event_alert(event, self.tree) is not None
 
     async def send(self, event: Event) -> Outcome:
-        alert = event_alert(event)
+        alert = event_alert(event, self.tree)
         if alert is None or event.seq <= self.applied:
             return Outcome.ok()
         if not await self.link.wait_connected(self.connect_wait):
@@ -252,7 +252,7 @@ class SirenTarget:
             if not events:
                 break
             for event in events:
-                alert = event_alert(event)
+                alert = event_alert(event, tree)
                 if alert is None:
                     continue
                 following = advance(alerts, alert)
