@@ -7,16 +7,17 @@ option with an example.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tocsin.errors import InvalidInput
-from tocsin.storage import urls
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///tocsin.db"
 DEFAULT_PACKS = ("ua", "ru-border")
@@ -167,7 +168,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _url(cls, value: SecretStr) -> SecretStr:
-        urls.check(value.get_secret_value())
+        _check_url(value.get_secret_value())
         return value
 
     @property
@@ -178,13 +179,13 @@ class Settings(BaseSettings):
         """Where the audit key is read from: `audit_key_file`, or beside a SQLite file."""
         if self.audit_key_file:
             return Path(self.audit_key_file)
-        database = urls.sqlite_file(self.database)
+        database = _sqlite_file(self.database)
         return None if database is None else Path(f"{database}.audit-key")
 
     @property
     def database_display(self) -> str:
         """The database URL with any password masked."""
-        return urls.masked(self.database)
+        return _masked(self.database)
 
     @classmethod
     def settings_customise_sources(
@@ -196,6 +197,39 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _TomlSource(settings_cls))
+
+
+_URL = re.compile(r"^(?P<backend>[A-Za-z][A-Za-z0-9_]*)(\+[A-Za-z0-9_]+)?://(?P<rest>.*)$", re.S)
+
+
+def _check_url(url: str) -> None:
+    """Refuse what is not a database URL (`backend[+driver]://…`)."""
+    if _URL.match(url) is None:
+        raise ValueError(
+            "not a database URL: expected backend[+driver]://…, e.g. sqlite:///tocsin.db"
+        )
+
+
+def _sqlite_file(url: str) -> str | None:
+    """The file of a SQLite URL (`sqlite:///relative.db`, `sqlite:////absolute.db`)."""
+    found = _URL.match(url)
+    if found is None or found["backend"] != "sqlite":
+        return None
+    path = found["rest"].partition("?")[0]
+    if not path.startswith("/"):
+        return None
+    path = path[1:]
+    return None if path in ("", ":memory:") else path
+
+
+def _masked(url: str) -> str:
+    """The URL with any password masked."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 class _TomlSource(PydanticBaseSettingsSource):

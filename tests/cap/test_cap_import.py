@@ -32,9 +32,9 @@ from tocsin.service import cap_import
 from tocsin.service.bus import CommandBus
 from tocsin.service.cap_import import CapImportService, ImportResult
 from tocsin.service.cap_publish import CapPublisher
-from tocsin.service.memory import MemoryUnitOfWorkFactory
 from tocsin.service.ports import ManualClock
 from tocsin.storage.cap_store import CapStore
+from tocsin.storage.memory import MemoryUnitOfWorkFactory
 
 ADMIN = Actor("importer", Role.ADMIN)
 KHARKIV_AUTOMATION = Actor("kharkiv-feed", Role.AUTOMATION, frozenset({"UA-63"}))

@@ -17,8 +17,8 @@ from tocsin.domain.threats import builtin
 from tocsin.errors import Conflict, Forbidden
 from tocsin.service import alerts
 from tocsin.service.bus import CommandBus
-from tocsin.service.memory import MemoryState, MemoryUnitOfWorkFactory
 from tocsin.service.ports import ManualClock
+from tocsin.storage.memory import MemoryState, MemoryUnitOfWorkFactory
 
 KEY = b"memory-key"
 OBLASTS = [f"X-{i}" for i in range(1, 7)]

@@ -28,9 +28,9 @@ from tocsin.service import sirens as siren_handlers
 from tocsin.service import subscriptions as subscription_handlers
 from tocsin.service.audit import SYSTEM
 from tocsin.service.bus import CommandBus, Reporter
-from tocsin.service.memory import MemoryUnitOfWorkFactory
 from tocsin.service.ports import ManualClock
 from tocsin.service.subscriptions import Filters, NewSubscription
+from tocsin.storage.memory import MemoryUnitOfWorkFactory
 from tocsin.storage.siren_store import SirenStore
 
 BELGOROD_DESK = Actor(name="belgorod desk", role=Role.OPERATOR, regions=frozenset({"RU-BEL"}))

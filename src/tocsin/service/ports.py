@@ -1,5 +1,5 @@
 """The small interfaces the service depends on; storage, the log readers and the channels
-implement them, and `tocsin.service.memory` holds an in-memory unit of work for tests.
+implement them, and `tocsin.storage.memory` holds an in-memory unit of work for tests.
 
 - `UnitOfWork`: one transaction, with the repositories a command handler may use. What a
   handler changes, the events it appends and its audit row commit together or not at all.
@@ -31,10 +31,6 @@ from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region
 from tocsin.domain.sirens import SirenRecord
 from tocsin.domain.subscriptions import Attempt, SubscriptionRecord
-from tocsin.records.domain.claims import Claim, StatusChange
-from tocsin.records.domain.history import ImportRecord, NewAlerts
-from tocsin.records.domain.incidents import Incident, IncidentRecord
-from tocsin.records.domain.responses import ResponseAction, ResponseUpdate
 from tocsin.types import AlertId, Seq
 
 
@@ -158,37 +154,6 @@ class TokenRepository(Protocol):
     async def revoke(self, token_id: str, now: datetime) -> bool: ...
 
 
-class IncidentRepository(Protocol):
-    """The record of incidents. A write names the event that records it: its rows carry that
-    event's seq, and are written once the unit of work has numbered its events."""
-
-    async def get(self, incident_id: str) -> IncidentRecord | None: ...
-
-    async def known_alerts(self, alert_ids: Sequence[AlertId]) -> set[AlertId]: ...
-
-    async def add(self, incident: Incident, event: NewEvent) -> None: ...
-
-    async def update(self, before: Incident, after: Incident, event: NewEvent) -> None: ...
-
-    async def add_claim(self, claim: Claim, event: NewEvent) -> None: ...
-
-    async def change_claim(self, claim: Claim, change: StatusChange, event: NewEvent) -> None: ...
-
-    async def add_response(self, action: ResponseAction, event: NewEvent) -> None: ...
-
-    async def update_response(
-        self, action: ResponseAction, change: ResponseUpdate, event: NewEvent
-    ) -> None: ...
-
-
-class HistoryRepository(Protocol):
-    """Imported alert history: a batch's rows in bulk, and each import's progress."""
-
-    async def existing(self, ids: Sequence[AlertId]) -> set[AlertId]: ...
-
-    async def add(self, new: NewAlerts) -> None: ...
-
-    async def save_progress(self, record: ImportRecord, *, new: bool) -> None: ...
 class ImportedMessages(Protocol):
     """The CAP messages imported from other authorities, by (sender, identifier)."""
 
@@ -246,12 +211,6 @@ class UnitOfWork(Protocol):
 
     @property
     def tokens(self) -> TokenRepository: ...
-
-    @property
-    def incidents(self) -> IncidentRepository: ...
-
-    @property
-    def history(self) -> HistoryRepository: ...
 
     @property
     def cap_messages(self) -> ImportedMessages: ...

@@ -16,8 +16,8 @@ from tocsin.records.domain.incidents import AddClaim, CreateIncident, SourceInpu
 from tocsin.records.domain.responses import AddResponse, UpdateResponse
 from tocsin.records.handlers import incident_commands
 from tocsin.service.bus import CommandBus
-from tocsin.service.memory import MemoryUnitOfWorkFactory
 from tocsin.service.ports import ManualClock
+from tocsin.storage.memory import MemoryUnitOfWorkFactory
 
 NIGHT = datetime(2026, 2, 20, 1, 30, tzinfo=UTC)
 TREE = RegionTree([

@@ -15,6 +15,7 @@ from tocsin.domain.auth import Role
 from tocsin.domain.events import NewEvent
 from tocsin.records.domain import commands as rc
 from tocsin.records.domain.history import EVENT_TYPE, BatchDone, ImportRecord
+from tocsin.records.handlers.ports import records_of
 from tocsin.service.bus import CommandBus, Context, Outcome
 from tocsin.service.ports import UnitOfWork
 
@@ -26,7 +27,7 @@ async def import_batch(cmd: rc.ImportBatch, ctx: Context) -> Outcome[Done]:
     ctx.no_mode("imported history is the record of past alerts; it alerts no one")
     ctx.no_policy("imported alerts ended long ago; they warn no one")
     batch, record = cmd.batch, cmd.record
-    fresh = batch.rows.without(await ctx.uow.history.existing(batch.rows.ids))
+    fresh = batch.rows.without(await records_of(ctx.uow).history.existing(batch.rows.ids))
     added = len(fresh.alerts)
     present = batch.size - added
     updated = replace(
@@ -52,8 +53,8 @@ async def import_batch(cmd: rc.ImportBatch, ctx: Context) -> Outcome[Done]:
     event = NewEvent(EVENT_TYPE, ctx.now, ctx.actor.label, None, data)
 
     async def write(uow: UnitOfWork) -> None:
-        await uow.history.add(fresh)
-        await uow.history.save_progress(updated, new=cmd.new)
+        await records_of(uow).history.add(fresh)
+        await records_of(uow).history.save_progress(updated, new=cmd.new)
 
     done = BatchDone(batch.first_line, batch.last_line, added, present, batch.bad)
     return Outcome((updated, done), EVENT_TYPE, record.fingerprint, data, write, [event])

@@ -34,6 +34,7 @@ from tocsin.records.domain.claim_intake import new_claim
 from tocsin.records.domain.claims import ACTIONS, MAX_NOTE, Claim, change_status, parse_enum, text
 from tocsin.records.domain.incidents import STATUS_EVENTS, Change, EventType, IncidentRecord
 from tocsin.records.domain.responses import ResponseStatus, new_response, update_response
+from tocsin.records.handlers.ports import records_of
 from tocsin.service.bus import CommandBus, Context, Outcome, Unchanged, Write
 from tocsin.service.ports import UnitOfWork
 from tocsin.types import AlertId
@@ -70,7 +71,7 @@ async def record_incident(cmd: rc.RecordIncident, ctx: Context) -> Outcome[Made]
 
     async def write(uow: UnitOfWork) -> None:
         await _remember(uow, ctx, key, request, incident.id)
-        await uow.incidents.add(incident, event)
+        await records_of(uow).incidents.add(incident, event)
 
     return _outcome((incident.id, True), event, write)
 
@@ -126,7 +127,7 @@ async def add_claim(cmd: rc.AddClaim, ctx: Context) -> Outcome[Made] | Unchanged
 
     async def write(uow: UnitOfWork) -> None:
         await _remember(uow, ctx, key, request, claim.id)
-        await uow.incidents.add_claim(claim, event)
+        await records_of(uow).incidents.add_claim(claim, event)
 
     return _outcome((claim.id, True), event, write)
 
@@ -150,7 +151,7 @@ async def change_claim(cmd: rc.ChangeClaim, ctx: Context) -> Outcome[str]:
     event = _event(ctx, STATUS_EVENTS[change.status], cmd.incident_id, data)
 
     async def write(uow: UnitOfWork) -> None:
-        await uow.incidents.change_claim(claim, change, event)
+        await records_of(uow).incidents.change_claim(claim, change, event)
 
     return _outcome(claim.id, event, write)
 
@@ -169,7 +170,7 @@ async def add_response(cmd: rc.AddResponse, ctx: Context) -> Outcome[str]:
     event = _event(ctx, EventType.RESPONSE_ADDED, cmd.incident_id, data)
 
     async def write(uow: UnitOfWork) -> None:
-        await uow.incidents.add_response(action, event)
+        await records_of(uow).incidents.add_response(action, event)
 
     return _outcome(action.id, event, write)
 
@@ -188,7 +189,7 @@ async def change_response(cmd: rc.UpdateResponse, ctx: Context) -> Outcome[str]:
     event = _event(ctx, kind, cmd.incident_id, data)
 
     async def write(uow: UnitOfWork) -> None:
-        await uow.incidents.update_response(action, change, event)
+        await records_of(uow).incidents.update_response(action, change, event)
 
     return _outcome(action.id, event, write)
 
@@ -239,7 +240,7 @@ async def _change(
     before, after = record.incident, change.incident
 
     async def write(uow: UnitOfWork) -> None:
-        await uow.incidents.update(before, after, event)
+        await records_of(uow).incidents.update(before, after, event)
 
     return _outcome(incident_id, event, write)
 
@@ -247,7 +248,7 @@ async def _change(
 async def _load(ctx: Context, incident_id: str) -> IncidentRecord:
     """The incident, once the caller is found to be allowed to change it (its regions, and a
     console session's mode)."""
-    record = await ctx.uow.incidents.get(incident_id)
+    record = await records_of(ctx.uow).incidents.get(incident_id)
     if record is None:
         raise NotFound(f"no incident {incident_id!r}", field="id")
     incident = record.incident
@@ -260,7 +261,7 @@ async def _load(ctx: Context, incident_id: str) -> IncidentRecord:
 async def _check_alerts(ctx: Context, alert_ids: Sequence[AlertId]) -> None:
     if not alert_ids:
         return
-    known = await ctx.uow.incidents.known_alerts(alert_ids)
+    known = await records_of(ctx.uow).incidents.known_alerts(alert_ids)
     for index, alert_id in enumerate(alert_ids):
         if alert_id not in known:
             raise InvalidInput(
