@@ -10,9 +10,8 @@ from starlette.responses import Response
 
 from tocsin.api.deps import App, Caller, Text
 from tocsin.api.views import json_response
-from tocsin.domain.auth import Role, require_role
+from tocsin.domain.auth import Role, TokenRecord, require_role
 from tocsin.errors import NotFound
-from tocsin.storage.store import TokenRecord
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from tocsin.domain.regions import RegionTree
@@ -45,6 +46,16 @@ class Actor:
     @property
     def label(self) -> str:
         return self.name if self.token_id is None else f"{self.name} ({self.token_id})"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    id: str
+    name: str
+    role: str
+    regions: tuple[RegionCode, ...] | None
+    created_at: datetime
+    revoked_at: datetime | None
 
 
 LOCAL_ADMIN = Actor(name="cli", role=Role.ADMIN, origin="cli")

@@ -23,15 +23,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from tocsin.domain.alerts import Alert, Status
+from tocsin.domain.alerts import Alert, Phase, Status
 from tocsin.domain.audit import Audited, AuditEntry
-from tocsin.domain.auth import Actor
+from tocsin.domain.auth import Actor, TokenRecord
 from tocsin.domain.cap_messages import ImportedMessage
 from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region
 from tocsin.domain.sirens import SirenRecord
 from tocsin.domain.subscriptions import Attempt, SubscriptionRecord
-from tocsin.types import AlertId, Seq
+from tocsin.types import AlertId, RegionCode, Seq
 
 
 class Clock(Protocol):
@@ -111,6 +111,54 @@ class CapReads(Protocol):
         ...
 
     async def last_alert_change(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryQuery:
+    since: datetime | None = None
+    until: datetime | None = None
+    regions: frozenset[RegionCode] | None = None
+    threat: str | None = None
+    status: Status | None = None
+    phase: Phase | None = None
+    before: tuple[datetime, str] | None = None
+    limit: int = 100
+
+
+class AlertReads(Protocol):
+    """What the public reads of alerts ask of storage."""
+
+    async def history(self, q: HistoryQuery) -> list[Alert]: ...
+
+    async def open_alerts(self, status: Status | None = None) -> list[Alert]: ...
+
+
+class RegionReads(Protocol):
+    async def regions(self) -> list[Region]: ...
+
+
+class TokenReads(Protocol):
+    async def token_by_hash(self, secret_hash: str) -> TokenRecord | None: ...
+
+    async def tokens(self) -> list[TokenRecord]: ...
+
+
+class SubscriptionReads(Protocol):
+    """A subscription's record, its worker's cursor and its delivery attempts."""
+
+    async def subscriptions(self, kind: str | None = None) -> list[SubscriptionRecord]: ...
+
+    async def subscription(self, subscription_id: str) -> SubscriptionRecord | None: ...
+
+    async def cursors(self) -> dict[str, Seq]: ...
+
+    async def attempts(
+        self, *, consumer: str | None = None, event_seq: Seq | None = None, limit: int = 100
+    ) -> list[Attempt]: ...
+
+
+class LogHead(Protocol):
+    async def last_seq(self) -> Seq: ...
 
 
 class AlertRepository(Protocol):

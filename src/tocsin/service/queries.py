@@ -10,8 +10,8 @@ from tocsin.domain.alerts import PRIVATE_PHASES, Alert, Phase, Status
 from tocsin.domain.regions import Point
 from tocsin.domain.threats import Catalogue
 from tocsin.errors import InvalidInput
+from tocsin.service.ports import AlertReads, HistoryQuery
 from tocsin.service.regions import RegionService
-from tocsin.storage.store import HistoryQuery, Store
 
 E = TypeVar("E", Status, Phase)
 
@@ -28,7 +28,7 @@ class ActiveFilter:
 
 
 class AlertQueries:
-    def __init__(self, store: Store, regions: RegionService, catalogue: Catalogue) -> None:
+    def __init__(self, store: AlertReads, regions: RegionService, catalogue: Catalogue) -> None:
         self.store = store
         self.regions = regions
         self.catalogue = catalogue

@@ -11,8 +11,7 @@ from tocsin.domain.events import NewEvent
 from tocsin.domain.regions import Region, RegionTree
 from tocsin.errors import RegionImportError
 from tocsin.service.bus import CommandBus, Context, Outcome
-from tocsin.service.ports import UnitOfWork
-from tocsin.storage.store import Store
+from tocsin.service.ports import RegionReads, UnitOfWork
 
 IMPORTED = "regions.imported"
 
@@ -53,7 +52,7 @@ async def import_regions(cmd: c.ImportRegions, ctx: Context) -> Outcome[ImportRe
 class RegionService:
     """The loaded region tree, read again after every import this process commits."""
 
-    def __init__(self, bus: CommandBus, store: Store) -> None:
+    def __init__(self, bus: CommandBus, store: RegionReads) -> None:
         self.bus = bus
         self.store = store
         self.tree = RegionTree(())

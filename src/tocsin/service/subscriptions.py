@@ -24,9 +24,7 @@ from tocsin.domain.events import NewEvent
 from tocsin.domain.subscriptions import Attempt, SubscriptionRecord
 from tocsin.errors import InvalidInput, NotFound
 from tocsin.service.bus import CommandBus, Context, Outcome, Unchanged
-from tocsin.service.ports import TargetKinds, UnitOfWork
-from tocsin.storage.delivery_store import DeliveryStore
-from tocsin.storage.store import Store
+from tocsin.service.ports import LogHead, SubscriptionReads, TargetKinds, UnitOfWork
 from tocsin.types import DEFAULT_LANG
 
 MAX_URL = 2000
@@ -163,8 +161,8 @@ class SubscriptionService:
     def __init__(
         self,
         bus: CommandBus,
-        deliveries: DeliveryStore,
-        store: Store,
+        deliveries: SubscriptionReads,
+        store: LogHead,
         kinds: TargetKinds,
         notify: Notify | None = None,
     ) -> None:

@@ -12,11 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tocsin.domain import commands as c
-from tocsin.domain.auth import LOCAL_ADMIN, Actor, Role, validate_scope
+from tocsin.domain.auth import LOCAL_ADMIN, Actor, Role, TokenRecord, validate_scope
 from tocsin.errors import InvalidInput, NotFound, Unauthorized
 from tocsin.service.bus import CommandBus, Context, Outcome
-from tocsin.service.ports import UnitOfWork
-from tocsin.storage.store import Store, TokenRecord
+from tocsin.service.ports import TokenReads, UnitOfWork
 
 PREFIX = "tocsin_"
 MAX_NAME = 150  # the actor label 'NAME (tk_…)' must fit the log's 200 characters
@@ -90,7 +89,7 @@ class TokenService:
     """
 
     def __init__(
-        self, bus: CommandBus, store: Store, *, trust_seconds: float = TRUST_SECONDS
+        self, bus: CommandBus, store: TokenReads, *, trust_seconds: float = TRUST_SECONDS
     ) -> None:
         self.bus = bus
         self.store = store

@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
 
-from tocsin.domain.alerts import PRIVATE_PHASES, Phase, Status
+from tocsin.domain.alerts import PRIVATE_PHASES
+from tocsin.service.ports import HistoryQuery
 from tocsin.storage import tables as t
-from tocsin.types import RegionCode
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryQuery:
-    since: datetime | None = None
-    until: datetime | None = None
-    regions: frozenset[RegionCode] | None = None
-    threat: str | None = None
-    status: Status | None = None
-    phase: Phase | None = None
-    before: tuple[datetime, str] | None = None
-    limit: int = 100
 
 
 def history_query(q: HistoryQuery) -> Select[Any]:

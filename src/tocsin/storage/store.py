@@ -12,7 +12,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,23 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tocsin.domain.alerts import Alert, Phase, Status
 from tocsin.domain.audit import GENESIS, Audited, AuditEntry, chain_hash, rechain
 from tocsin.domain.auth import Actor
+from tocsin.domain.auth import TokenRecord as TokenRecord
 from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region
+from tocsin.service.ports import HistoryQuery as HistoryQuery
 from tocsin.storage import tables as t
-from tocsin.storage.alert_history import HistoryQuery as HistoryQuery
 from tocsin.storage.alert_history import history_query
 from tocsin.storage.engine import WRITE_OPTION
-from tocsin.types import AlertId, RegionCode, Seq
-
-
-@dataclass(frozen=True, slots=True)
-class TokenRecord:
-    id: str
-    name: str
-    role: str
-    regions: tuple[RegionCode, ...] | None
-    created_at: datetime
-    revoked_at: datetime | None
+from tocsin.types import AlertId, Seq
 
 
 class Tx:
