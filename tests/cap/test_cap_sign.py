@@ -14,7 +14,9 @@ from pydantic import SecretStr
 
 from tocsin.bootstrap import Tocsin
 from tocsin.cap.errors import CapSignatureInvalid, CapSigningFailed
+from tocsin.cap.render import CapConfig
 from tocsin.cap.sign import Signer, verify
+from tocsin.service.cap_publish import CapPublisher
 
 DSIG = "{http://www.w3.org/2000/09/xmldsig#}"
 
@@ -30,6 +32,11 @@ def configure(tocsin: Tocsin, key: Path | str, cert: Path | str, password: str =
         cap_sign_key=str(key),
         cap_sign_cert=str(cert),
         cap_sign_key_password=SecretStr(password) if password else None,
+    )
+    # the publisher is built once from the settings: build it again from the new ones
+    config = CapConfig.from_settings(tocsin.settings)
+    tocsin.cap = CapPublisher(
+        tocsin.cap.reads, tocsin.regions, tocsin.catalogue, tocsin.clock, config
     )
 
 
