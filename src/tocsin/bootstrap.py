@@ -10,11 +10,14 @@ from tocsin.config import Settings
 from tocsin.domain.approval import ApprovalPolicy
 from tocsin.domain.auth import LOCAL_ADMIN
 from tocsin.domain.threats import Catalogue, builtin
+from tocsin.domain.throttle import Limit, Limits
 from tocsin.records.handlers.incidents import IncidentService
 from tocsin.records.handlers.stats import StatsService
 from tocsin.regions.packs import load_pack
 from tocsin.service.accounts import AccountService
 from tocsin.service.alerts import AlertService
+from tocsin.service.login import LoginGuard
+from tocsin.service.passwords import Passwords
 from tocsin.service.ports import Clock, CommitListener, SystemClock
 from tocsin.service.queries import AlertQueries
 from tocsin.service.regions import RegionService
@@ -64,6 +67,7 @@ class Tocsin:
         await self.supervisor.stop()
         await self.hub.stop()
         await self.feed.stop()
+        self.accounts.passwords.close()
         await self.store.close()
 
 
@@ -102,7 +106,13 @@ async def build(
     hub = Hub(feed, buffer=settings.stream_buffer)
     deliveries = DeliveryStore(store.engine)
     supervisor = Supervisor(feed, deliveries, clock)
-    accounts = AccountService(store, regions, clock)
+    accounts = AccountService(
+        store,
+        regions,
+        clock,
+        LoginGuard(store, clock, _login_limits(settings)),
+        Passwords(settings.password_workers, settings.password_queue),
+    )
     incidents = IncidentService(store, regions, catalogue, clock, listeners)
     stats = StatsService(store, regions, catalogue, clock)
     return Tocsin(
@@ -122,4 +132,17 @@ async def build(
         incidents,
         stats,
         listeners,
+    )
+
+
+def _login_limits(settings: Settings) -> Limits:
+    def limit(attempts: int) -> Limit:
+        return Limit(
+            attempts, settings.login_window, settings.login_first_delay, settings.login_max_delay
+        )
+
+    return Limits(
+        user=limit(settings.login_user_attempts),
+        address=limit(settings.login_address_attempts),
+        overall=limit(settings.login_global_attempts),
     )
