@@ -119,6 +119,12 @@ async def test_the_global_limit_holds_across_addresses(
         await tocsin.close()
 
 
+async def test_a_username_of_any_length_is_counted(accounts: Tocsin) -> None:
+    await wrong(accounts, "İ" * 64)  # twice as long lower-cased
+    entries = await accounts.store.audit_entries()
+    assert entries[-1].target == "i̇" * 64
+
+
 async def test_every_server_counts_the_same_attempts(
     accounts: Tocsin, database_url: str, clock: ManualClock
 ) -> None:

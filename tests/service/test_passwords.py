@@ -4,6 +4,9 @@ and new ones refused when they are short or easy to guess."""
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
+import threading
 import time
 from collections.abc import AsyncIterator
 
@@ -71,6 +74,16 @@ async def test_a_full_pool_refuses_at_once_and_frees_its_slot_when_done(
         break
     else:
         pytest.fail("the slot was never freed")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread's own priority is Linux's")
+async def test_the_workers_run_at_the_lowest_priority(passwords: Passwords) -> None:
+    await passwords.verify(None, PASSWORD)
+    workers = [t for t in threading.enumerate() if t.name.startswith("tocsin-passwords")]
+    assert workers
+    for worker in workers:
+        assert worker.native_id is not None
+        assert os.getpriority(os.PRIO_PROCESS, worker.native_id) == 19
 
 
 @pytest.mark.parametrize(

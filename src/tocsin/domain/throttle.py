@@ -98,7 +98,8 @@ class Attempt:
 
     @property
     def keys(self) -> tuple[str, str, str]:
-        return f"user:{self.username}", f"address:{address_key(self.address)}", GLOBAL
+        user = f"user:{self.username[:100]}"  # longer is no account's: a shared bucket will do
+        return user, f"address:{address_key(self.address)}", GLOBAL
 
 
 @dataclass(frozen=True, slots=True)

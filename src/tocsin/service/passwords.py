@@ -2,10 +2,10 @@
 
 Checking a password costs about 0.2 s of CPU on purpose. It runs in `workers` threads of its
 own, never on the event loop, so alerts, streams and health checks go on while passwords are
-checked; on Linux those threads run at a lower CPU priority, so the loop comes first when both
-want a core. At most `queue` checks wait for a free worker: one more is refused at once
-(`Busy`, 503) instead of piling up. An unknown account is checked against a fixed hash made at
-the first check, so it takes as long as a known one.
+checked; on Linux those threads (and the ones argon2 starts from them) run at the lowest CPU
+priority, so the loop comes first whenever both want a core. At most `queue` checks wait for a
+free worker: one more is refused at once (`Busy`, 503) instead of piling up. An unknown account
+is checked against a fixed hash made at the first check, so it takes as long as a known one.
 
 A new password needs `MIN_LENGTH` characters and must not be easy to guess: zxcvbn (Dropbox's
 estimator, the `zxcvbn` package) matches it against its lists of common passwords, words, names
@@ -32,7 +32,7 @@ T = TypeVar("T")
 MIN_LENGTH = 12
 MIN_GUESSES_LOG10 = 8  # zxcvbn's score 3: "safely unguessable" for an online attacker
 STRENGTH_CHARS = 72  # zxcvbn looks at no more
-WORKER_NICENESS = 10
+WORKER_NICENESS = 19  # the lowest priority: alerts and streams first
 
 
 class Passwords:
