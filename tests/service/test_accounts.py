@@ -281,8 +281,8 @@ async def test_the_cli_changing_a_password_or_a_role_ends_every_session(
     await login(client, "olena")
     passwd = await cli_("user", "passwd", "olena", "--password-stdin", password=PASSWORD + "\n")
     assert passwd.exit_code == 0, passwd.stderr
-    assert "sessions ended" in passwd.stdout
     assert (await client.get("/v1/session")).status_code == 401
+    assert "sessions ended" in passwd.stdout
     await login(client, "olena")
     role = await cli_("user", "role", "olena", "--role", "viewer")
     assert role.exit_code == 0, role.stderr

@@ -179,6 +179,12 @@ async def test_every_refusal_is_audited_without_the_password(accounts: Tocsin) -
 
 
 async def test_the_event_loop_runs_while_passwords_are_checked(accounts: Tocsin) -> None:
+    checks = []
+    for _ in range(2):
+        started = time.perf_counter()
+        await accounts.accounts.passwords.verify(None, WRONG)
+        checks.append(time.perf_counter() - started)
+    check = min(checks)  # what the loop would stand still for, if it checked them itself
     lags: list[float] = []
     checking = True
 
@@ -198,7 +204,7 @@ async def test_the_event_loop_runs_while_passwords_are_checked(accounts: Tocsin)
         await ticker
     finally:
         gc.enable()
-    assert max(lags) < 0.08, max(lags)  # one check takes about 0.15 s of CPU
+    assert max(lags) < check / 2, (max(lags), check)
 
 
 async def test_a_full_pool_refuses_at_once_and_gives_the_attempt_back(
