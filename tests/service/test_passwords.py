@@ -83,7 +83,7 @@ async def test_the_workers_run_at_the_lowest_priority(passwords: Passwords) -> N
     assert workers
     for worker in workers:
         assert worker.native_id is not None
-        assert os.getpriority(os.PRIO_PROCESS, worker.native_id) == 19
+        assert os.sched_getscheduler(worker.native_id) == os.SCHED_IDLE
 
 
 @pytest.mark.parametrize(

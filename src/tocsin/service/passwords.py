@@ -3,9 +3,10 @@
 Checking a password costs about 0.2 s of CPU on purpose. It runs in `workers` threads of its
 own, never on the event loop, so alerts, streams and health checks go on while passwords are
 checked; on Linux those threads (and the ones argon2 starts from them) run at the lowest CPU
-priority, so the loop comes first whenever both want a core. At most `queue` checks wait for a
-free worker: one more is refused at once (`Busy`, 503) instead of piling up. An unknown account
-is checked against a fixed hash made at the first check, so it takes as long as a known one.
+priority (`SCHED_IDLE`), so the loop comes first whenever both want a core. At most `queue`
+checks wait for a free worker: one more is refused at once (`Busy`, 503) instead of piling up.
+An unknown account is checked against a fixed hash made at the first check, so it takes as long
+as a known one.
 
 A new password needs `MIN_LENGTH` characters and must not be easy to guess: zxcvbn (Dropbox's
 estimator, the `zxcvbn` package) matches it against its lists of common passwords, words, names
@@ -32,7 +33,6 @@ T = TypeVar("T")
 MIN_LENGTH = 12
 MIN_GUESSES_LOG10 = 8  # zxcvbn's score 3: "safely unguessable" for an online attacker
 STRENGTH_CHARS = 72  # zxcvbn looks at no more
-WORKER_NICENESS = 19  # the lowest priority: alerts and streams first
 
 
 class Passwords:
@@ -108,6 +108,8 @@ def check_strength(password: str, user_inputs: Iterable[str] = ()) -> None:
 
 
 def _yield_cpu() -> None:
-    """Lower this worker thread's CPU priority (Linux: priority is per thread)."""
+    """Give this worker thread the lowest CPU priority there is (on Linux, per thread; the
+    threads argon2 starts inherit it): SCHED_IDLE, whose threads give way at once to any other
+    that wakes, such as the event loop's or a database connection's."""
     if sys.platform == "linux":
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
+        os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
