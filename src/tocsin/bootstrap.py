@@ -15,6 +15,7 @@ from tocsin.domain import commands as c
 from tocsin.domain.approval import ApprovalPolicy
 from tocsin.domain.auth import LOCAL_ADMIN
 from tocsin.domain.threats import Catalogue, builtin
+from tocsin.domain.throttle import Limit, Limits
 from tocsin.records.handlers import history as history_handlers
 from tocsin.records.handlers import incident_commands
 from tocsin.records.handlers.incidents import IncidentService
@@ -33,6 +34,8 @@ from tocsin.service.audit import stop as stop_task
 from tocsin.service.bus import CommandBus, Reporter
 from tocsin.service.cap_import import CapImportService
 from tocsin.service.cap_publish import CapPublisher
+from tocsin.service.login import LoginGuard
+from tocsin.service.passwords import Passwords
 from tocsin.service.ports import Clock, CommitListener, Facts, SystemClock
 from tocsin.service.queries import AlertQueries
 from tocsin.service.regions import RegionService
@@ -124,6 +127,7 @@ class Tocsin:
         await self.supervisor.stop()
         await self.hub.stop()
         await self.feed.stop()
+        self.accounts.passwords.close()
         await self.store.close()
 
 
@@ -188,7 +192,13 @@ async def build(
         hub=Hub(feed, buffer=settings.stream_buffer, tree=lambda: regions.tree),
         deliveries=deliveries,
         supervisor=Supervisor(feed, deliveries, clock),
-        accounts=AccountService(store, regions, clock),
+        accounts=AccountService(
+            store,
+            regions,
+            clock,
+            LoginGuard(store, clock, _login_limits(settings)),
+            Passwords(settings.password_workers, settings.password_queue),
+        ),
         incidents=IncidentService(bus, store, regions),
         stats=StatsService(store, regions, catalogue, clock),
         cap=CapPublisher(
@@ -199,3 +209,16 @@ async def build(
     )
     subscriptions.notify = tocsin.reconcile
     return tocsin
+
+
+def _login_limits(settings: Settings) -> Limits:
+    def limit(attempts: int) -> Limit:
+        return Limit(
+            attempts, settings.login_window, settings.login_first_delay, settings.login_max_delay
+        )
+
+    return Limits(
+        user=limit(settings.login_user_attempts),
+        address=limit(settings.login_address_attempts),
+        overall=limit(settings.login_global_attempts),
+    )

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tocsin.errors import InvalidInput
@@ -160,6 +160,60 @@ class Settings(BaseSettings):
         le=86400,
         description="seconds between checkpoints of the audit trail's head in the event log",
     )
+    login_user_attempts: int = Field(
+        5,
+        ge=1,
+        le=10_000,
+        description="console logins tried for one username before each further one must "
+        "wait (see docs/security.md)",
+    )
+    login_address_attempts: int = Field(
+        20,
+        ge=1,
+        le=100_000,
+        description="console logins tried from one client address (an IPv6 /64) before each "
+        "further one must wait",
+    )
+    login_global_attempts: int = Field(
+        100,
+        ge=1,
+        le=1_000_000,
+        description="console logins tried in all, from anywhere, before each further one must wait",
+    )
+    login_window: float = Field(
+        3600,
+        gt=0,
+        le=30 * 86400,
+        description="seconds in which each login limit forgets as many attempts as it allows, "
+        "steadily; a good password forgets its username's at once",
+    )
+    login_first_delay: float = Field(
+        1.0,
+        gt=0,
+        le=86400,
+        description="seconds the first login past a limit must wait; each one after it waits "
+        "twice as long",
+    )
+    login_max_delay: float = Field(
+        300.0,
+        gt=0,
+        le=86400,
+        description="the longest any login must wait, however many were tried before it",
+    )
+    password_workers: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="threads that check passwords (argon2id, about 0.2 s of CPU each), apart "
+        "from the event loop",
+    )
+    password_queue: int = Field(
+        8,
+        ge=0,
+        le=10_000,
+        description="password checks that may wait for a free thread; one more is refused at "
+        "once (503) instead of piling up",
+    )
     threats: dict[str, Any] = Field(
         default_factory=dict,
         description="threat types to add or override, by id (see docs/threats.md)",
@@ -170,6 +224,12 @@ class Settings(BaseSettings):
     def _url(cls, value: SecretStr) -> SecretStr:
         _check_url(value.get_secret_value())
         return value
+
+    @model_validator(mode="after")
+    def _delays(self) -> Settings:
+        if self.login_max_delay < self.login_first_delay:
+            raise ValueError("login_max_delay must not be shorter than login_first_delay")
+        return self
 
     @property
     def database(self) -> str:

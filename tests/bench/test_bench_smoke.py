@@ -1,8 +1,9 @@
-"""The dissemination benchmarks still run: each at a tiny size, checked for correctness only.
+"""The dissemination benchmarks, and the login burst, still run: each at a tiny size, checked
+for correctness only.
 
 Timings are not asserted: they depend on the machine. What is asserted is what each benchmark
 itself calls correct (every client got every alert in order; no alert lost or duplicated across
-kills), through its exit status and its `result:` line.
+kills; every wrong password refused), through its exit status and its `result:` line.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
                 "0",
             ],
             "result: every client got every alert, in order",
+        ),
+        (
+            "login_burst.py",
+            ["--clients", "2", "--rounds", "1", "--burst", "10", "--interval", "0"],
+            "result: every alert delivered in order, every wrong password refused",
         ),
     ],
 )

@@ -83,6 +83,49 @@ def test_bad_values_name_the_setting(overrides: dict[str, object], field: str) -
     assert field in info.value.message
 
 
+def test_login_limits_and_password_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    limits = (
+        settings.login_user_attempts,
+        settings.login_address_attempts,
+        settings.login_global_attempts,
+    )
+    assert limits == (5, 20, 100)
+    assert (settings.login_window, settings.login_first_delay, settings.login_max_delay) == (
+        3600,
+        1.0,
+        300.0,
+    )
+    assert (settings.password_workers, settings.password_queue) == (2, 8)
+    monkeypatch.setenv("TOCSIN_LOGIN_USER_ATTEMPTS", "3")
+    monkeypatch.setenv("TOCSIN_LOGIN_MAX_DELAY", "60")
+    monkeypatch.setenv("TOCSIN_PASSWORD_WORKERS", "1")
+    settings = load_settings(password_queue=0)
+    assert settings.login_user_attempts == 3 and settings.login_max_delay == 60
+    assert (settings.password_workers, settings.password_queue) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"login_user_attempts": 0}, "login_user_attempts", "greater than or equal to 1"),
+        ({"login_window": 0}, "login_window", "greater than 0"),
+        ({"password_workers": 0}, "password_workers", "greater than or equal to 1"),
+        ({"password_queue": -1}, "password_queue", "greater than or equal to 0"),
+        (
+            {"login_first_delay": 10, "login_max_delay": 5},
+            "settings",
+            "login_max_delay must not be shorter than login_first_delay",
+        ),
+    ],
+)
+def test_bad_login_settings(overrides: dict[str, object], field: str, message: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        load_settings(**overrides)
+    assert info.value.field == field
+    assert message in info.value.message
+
+
 def test_bad_config_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     config = tmp_path / "broken.toml"
     config.write_text("port = = 1\n")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 from tocsin.api.app import create_app
 from tocsin.bootstrap import Tocsin
 from tocsin.cli import app as cli
-from tocsin.errors import Forbidden, InvalidInput
+from tocsin.errors import Forbidden, InvalidInput, Unauthorized
 
 PASSWORD = "correct horse battery"
 
@@ -235,3 +237,84 @@ async def test_another_mode_may_stand_an_alert_down_but_never_raise_it(
         done = await client.post(f"/v1/alerts/{alert_id}/{action}", headers=csrf)
         assert done.status_code == 200, done.text
     assert await accounts.store.open_alerts() == []
+
+
+async def test_a_password_change_through_the_api_ends_every_session(
+    accounts: Tocsin, client: httpx.AsyncClient
+) -> None:
+    elsewhere = (await accounts.accounts.login("olena", PASSWORD, "10.1.1.2"))[0]
+    csrf = {"X-CSRF-Token": await login(client, "olena")}
+    new = "violet tram under the bridge"
+    weak = await client.put(
+        "/v1/session/password",
+        headers=csrf,
+        json={"current_password": PASSWORD, "password": "password1234"},
+    )
+    assert weak.status_code == 422 and weak.headers["content-type"] == "application/problem+json"
+    assert weak.json()["field"] == "password" and "too easy to guess" in weak.json()["detail"]
+    bad = await client.put(
+        "/v1/session/password", headers=csrf, json={"current_password": "nope", "password": new}
+    )
+    assert bad.status_code == 403 and bad.json()["field"] == "current_password"
+    assert (await client.get("/v1/session")).status_code == 200  # refusals end nothing
+    changed = await client.put(
+        "/v1/session/password", headers=csrf, json={"current_password": PASSWORD, "password": new}
+    )
+    assert changed.status_code == 204
+    with pytest.raises(Unauthorized):
+        await accounts.accounts.session(elsewhere)
+    assert (await client.get("/v1/session")).status_code == 401
+    client.cookies.clear()
+    again = await client.post("/v1/session", json={"username": "olena", "password": new})
+    assert again.status_code == 200
+
+
+async def test_the_cli_changing_a_password_or_a_role_ends_every_session(
+    accounts: Tocsin, client: httpx.AsyncClient, database_url: str
+) -> None:
+    runner = CliRunner()
+    env = {"TOCSIN_DATABASE_URL": database_url}
+
+    async def cli_(*args: str, password: str = "") -> Result:
+        return await asyncio.to_thread(runner.invoke, cli, list(args), input=password, env=env)
+
+    await login(client, "olena")
+    passwd = await cli_("user", "passwd", "olena", "--password-stdin", password=PASSWORD + "\n")
+    assert passwd.exit_code == 0, passwd.stderr
+    assert (await client.get("/v1/session")).status_code == 401
+    assert "sessions ended" in passwd.stdout
+    await login(client, "olena")
+    role = await cli_("user", "role", "olena", "--role", "viewer")
+    assert role.exit_code == 0, role.stderr
+    assert (await client.get("/v1/session")).status_code == 401
+    await login(client, "olena")
+    assert (await client.get("/v1/session")).json()["role"] == "viewer"
+    entries = [e for e in await accounts.store.audit_entries() if e.target == "olena"]
+    assert [(e.action, e.detail.get("sessions_ended")) for e in entries[-4:]] == [
+        ("account.password_set", 1),
+        ("session.login", None),
+        ("account.role_set", 1),
+        ("session.login", None),
+    ]
+    unknown = await cli_("user", "role", "nobody", "--role", "viewer")
+    assert unknown.exit_code == 1 and "no account 'nobody'" in unknown.stderr
+
+
+@pytest.mark.parametrize(
+    "password", ["password1234", "qwertyuiop123", "iloveyouiloveyou", "olena1234567"]
+)
+async def test_common_passwords_are_refused(tocsin: Tocsin, password: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        await tocsin.accounts.create("olena", password, "viewer")
+    assert info.value.field == "password" and "too easy to guess" in info.value.message
+
+
+def test_the_cli_refuses_a_common_password(database_url: str) -> None:
+    made = CliRunner().invoke(
+        cli,
+        ["user", "create", "oksana", "--role", "viewer", "--password-stdin"],
+        input="password1234\n",
+        env={"TOCSIN_DATABASE_URL": database_url},
+    )
+    assert made.exit_code == 2
+    assert "[password]" in made.stderr and "too easy to guess" in made.stderr

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Cookie, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from tocsin.api.deps import SESSION_COOKIE, App, check_csrf
+from tocsin.api.deps import SESSION_COOKIE, App, Text, check_csrf
 from tocsin.api.views import json_response
 from tocsin.errors import Unauthorized
 from tocsin.service.accounts import SESSION_HOURS, Session
@@ -25,8 +25,15 @@ SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE)]
 class Login(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(max_length=64)
-    password: str = Field(max_length=1024)
+    username: Text = Field(max_length=64)
+    password: Text = Field(max_length=1024)
+
+
+class NewPassword(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: Text = Field(max_length=1024)
+    password: Text = Field(max_length=1024)
 
 
 class Mode(BaseModel):
@@ -83,6 +90,24 @@ async def logout(request: Request, tocsin: App, cookie: SessionCookie = None) ->
     secret = _secret(cookie)
     await _check_csrf(request, tocsin, secret)
     await tocsin.accounts.logout(secret)
+    return _ended()
+
+
+@router.put(
+    "/password",
+    status_code=204,
+    summary="Change your own password; every session of the account ends, this one too",
+)
+async def change_password(
+    body: NewPassword, request: Request, tocsin: App, cookie: SessionCookie = None
+) -> Response:
+    secret = _secret(cookie)
+    await _check_csrf(request, tocsin, secret)
+    await tocsin.accounts.change_password(secret, body.current_password, body.password)
+    return _ended()
+
+
+def _ended() -> Response:
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
     return response

@@ -52,11 +52,25 @@ def passwd(
     username: Annotated[str, typer.Argument(help="login name")],
     password_stdin: PasswordStdin = False,
 ) -> None:
-    """Set an account's password."""
+    """Set an account's password, and end its sessions."""
     settings = current_settings()
     password = _password(password_stdin)
     with_tocsin(settings, lambda t: t.accounts.set_password(username, password))
-    console.print(f"password of {username} set")
+    console.print(f"password of {username} set; sessions ended")
+
+
+@app.command()
+@handle_errors
+def role(
+    username: Annotated[str, typer.Argument(help="login name")],
+    role: Annotated[str, typer.Option(help="admin, operator, approver, automation or viewer")],
+    region: Annotated[list[str] | None, typer.Option(help="region it may act for (repeat)")] = None,
+) -> None:
+    """Set an account's role and regions, and end its sessions."""
+    settings = current_settings()
+    account = with_tocsin(settings, lambda t: t.accounts.set_role(username, role, region or []))
+    scope = ", ".join(account.regions) if account.regions else "all regions"
+    console.print(f"account {account.username} is now {account.role} ({scope}); sessions ended")
 
 
 @app.command()

@@ -1,10 +1,13 @@
 """Console accounts and sessions.
 
-Passwords are hashed with argon2id. A login opens a session: a random id the browser keeps in
+Passwords are hashed with argon2id, off the event loop (`tocsin.service.passwords`); every
+login attempt is counted and may be held back before its password is checked
+(`tocsin.service.login`). A login opens a session: a random id the browser keeps in
 an HttpOnly, Secure, SameSite=Strict cookie (only its hash is stored) and a CSRF token every
 state-changing request must echo in `X-CSRF-Token`. Each session has its own mode (actual,
-exercise or test) that the console shows everywhere. Every account change, login and logout
-is in the audit trail.
+exercise or test) that the console shows everywhere. A change of an account's password or role
+ends all its sessions. Every account change, login, refused login and logout is in the audit
+trail.
 """
 
 from __future__ import annotations
@@ -12,36 +15,27 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Row
 
 from tocsin.domain.alerts import Status
 from tocsin.domain.auth import LOCAL_ADMIN, Actor, Role, validate_scope
-from tocsin.errors import Conflict, InvalidInput, NotFound, TocsinError, Unauthorized
+from tocsin.errors import Busy, Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from tocsin.service.login import LoginGuard, Outcome
+from tocsin.service.passwords import Passwords
 from tocsin.service.ports import Clock
 from tocsin.service.regions import RegionService
+from tocsin.storage import login_store
 from tocsin.storage import tables as t
 from tocsin.storage.store import Store
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
-MIN_PASSWORD = 12
 SESSION_HOURS = 12
-MAX_FAILURES = 5
-FAILURE_WINDOW = 300.0
-
-
-class TooManyAttempts(TocsinError):
-    status = 429
-    code = "too_many_attempts"
-    title = "Too many attempts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +65,19 @@ class Session:
 
 
 class AccountService:
-    def __init__(self, store: Store, regions: RegionService, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        regions: RegionService,
+        clock: Clock,
+        guard: LoginGuard,
+        passwords: Passwords,
+    ) -> None:
         self.store = store
         self.regions = regions
         self.clock = clock
-        self.hasher = PasswordHasher()
-        self._failures: dict[str, list[float]] = {}
+        self.guard = guard
+        self.passwords = passwords
 
     async def create(
         self,
@@ -89,7 +90,7 @@ class AccountService:
         username = _username(username)
         parsed = _role(role)
         scope = validate_scope(parsed, regions, self.regions.tree)
-        _check_password(password)
+        password_hash = await self.passwords.new_hash(password, [username])
         now = self.clock.now()
         async with self.store.write() as tx:
             if await _row(tx.conn, username) is not None:
@@ -97,7 +98,7 @@ class AccountService:
             await tx.conn.execute(
                 insert(t.users).values(
                     username=username,
-                    password_hash=self.hasher.hash(password),
+                    password_hash=password_hash,
                     role=parsed.value,
                     regions=sorted(scope) if scope else None,
                     created_at=now,
@@ -108,20 +109,26 @@ class AccountService:
         return Account(username, parsed.value, tuple(sorted(scope)) or None, now, None)
 
     async def set_password(self, username: str, password: str, actor: Actor = LOCAL_ADMIN) -> None:
-        _check_password(password)
+        password_hash = await self.passwords.new_hash(password, [username])
+        await self._change(username, "account.password_set", actor, password_hash=password_hash)
+
+    async def set_role(
+        self, username: str, role: str, regions: Iterable[str] = (), actor: Actor = LOCAL_ADMIN
+    ) -> Account:
+        parsed = _role(role)
+        scope = sorted(validate_scope(parsed, regions, self.regions.tree))
+        detail = {"role": parsed.value, "regions": scope}
         await self._change(
-            username, "account.password_set", actor, password_hash=self.hasher.hash(password)
+            username, "account.role_set", actor, detail, role=parsed.value, regions=scope or None
         )
+        async with self.store.engine.connect() as conn:
+            row = await _row(conn, username)
+        if row is None:
+            raise NotFound(f"no account {username!r}", field="username")
+        return _account(row)
 
     async def disable(self, username: str, actor: Actor = LOCAL_ADMIN) -> None:
-        now = self.clock.now()
-        await self._change(username, "account.disabled", actor, disabled_at=now)
-        async with self.store.write() as tx:
-            await tx.conn.execute(
-                update(t.sessions)
-                .where(t.sessions.c.username == username, t.sessions.c.ended_at.is_(None))
-                .values(ended_at=now)
-            )
+        await self._change(username, "account.disabled", actor, disabled_at=self.clock.now())
 
     async def list(self) -> list[Account]:
         async with self.store.engine.connect() as conn:
@@ -130,15 +137,7 @@ class AccountService:
 
     async def login(self, username: str, password: str, origin: str | None) -> tuple[str, Session]:
         """Check the password; a new session's secret id (for the cookie) and the session."""
-        key = username.strip().lower()
-        self._throttle(key)
-        async with self.store.engine.connect() as conn:
-            row = await _row(conn, key)
-        if row is None or row.disabled_at is not None or not self._verify(row, password):
-            self._failed(key)
-            raise Unauthorized("wrong username or password")
-        self._failures.pop(key, None)
-        account = _account(row)
+        account = await self._authenticate(username, password, origin)
         secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         now = self.clock.now()
         session = Session(
@@ -158,6 +157,17 @@ class AccountService:
             )
             await tx.audit(session.actor, "session.login", account.username, {}, now)
         return secret, session
+
+    async def change_password(self, secret: str, current: str, new: str) -> None:
+        """A user's own change, in a session: the current password is checked as a login's
+        is; then every session of the account ends, this one too."""
+        session = await self.session(secret)
+        username = session.account.username
+        try:
+            await self._authenticate(username, current, session.origin)
+        except Unauthorized:
+            raise Forbidden("the current password is wrong", field="current_password") from None
+        await self.set_password(username, new, session.actor)
 
     async def session(self, secret: str, origin: str | None = None) -> Session:
         query = (
@@ -211,7 +221,32 @@ class AccountService:
             )
             await tx.audit(session.actor, "session.logout", session.account.username, {}, now)
 
-    async def _change(self, username: str, action: str, actor: Actor, **values: Any) -> None:
+    async def _authenticate(self, username: str, password: str, origin: str | None) -> Account:
+        """Count the attempt, then check the password off the event loop (`Unauthorized`)."""
+        key = username.strip().lower()
+        attempt = await self.guard.admit(key, origin)
+        async with self.store.engine.connect() as conn:
+            row = await _row(conn, key)
+        try:
+            valid = await self.passwords.verify(row.password_hash if row else None, password)
+        except Busy:
+            await self.guard.settle(attempt, Outcome.UNCHECKED)
+            raise
+        outcome = _outcome(row, valid)
+        await self.guard.settle(attempt, outcome)
+        if row is None or outcome is not Outcome.ACCEPTED:
+            raise Unauthorized("wrong username or password")
+        return _account(row)
+
+    async def _change(
+        self,
+        username: str,
+        action: str,
+        actor: Actor,
+        detail: dict[str, Any] | None = None,
+        **values: Any,
+    ) -> None:
+        """Change an account and end all its sessions: they were opened under what it was."""
         now = self.clock.now()
         async with self.store.write() as tx:
             result = await tx.conn.execute(
@@ -219,30 +254,24 @@ class AccountService:
             )
             if not result.rowcount:
                 raise NotFound(f"no account {username!r}", field="username")
-            await tx.audit(actor, action, username, {}, now)
-
-    def _verify(self, row: Row[Any], password: str) -> bool:
-        try:
-            return self.hasher.verify(row.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
-
-    def _throttle(self, key: str) -> None:
-        recent = [t for t in self._failures.get(key, []) if time.monotonic() - t < FAILURE_WINDOW]
-        self._failures[key] = recent
-        if len(recent) >= MAX_FAILURES:
-            raise TooManyAttempts(
-                f"too many failed logins for {key!r}; wait {int(FAILURE_WINDOW // 60)} minutes"
+            ended = await login_store.end_sessions(tx, username, now)
+            await tx.audit(
+                actor, action, username, {**(detail or {}), "sessions_ended": ended}, now
             )
-
-    def _failed(self, key: str) -> None:
-        self._failures.setdefault(key, []).append(time.monotonic())
 
 
 async def _row(conn: Any, username: str) -> Row[Any] | None:
     result = await conn.execute(select(t.users).where(t.users.c.username == username))
     row: Row[Any] | None = result.first()
     return row
+
+
+def _outcome(row: Row[Any] | None, valid: bool) -> Outcome:
+    if row is None:
+        return Outcome.UNKNOWN
+    if not valid:
+        return Outcome.WRONG
+    return Outcome.DISABLED if row.disabled_at is not None else Outcome.ACCEPTED
 
 
 def _account(row: Row[Any]) -> Account:
@@ -266,11 +295,6 @@ def _role(role: str) -> Role:
     except ValueError:
         known = ", ".join(r.value for r in Role)
         raise InvalidInput(f"unknown role {role!r}; one of {known}", field="role") from None
-
-
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"a password needs at least {MIN_PASSWORD} characters", field="password")
 
 
 def _digest(secret: str) -> str:

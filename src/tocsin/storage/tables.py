@@ -226,3 +226,13 @@ sessions = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Column("ended_at", UTCDateTime, nullable=True),
 )
+
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key", String(120), primary_key=True),
+    Column("level", Float, nullable=False),
+    Column("measured_at", UTCDateTime, nullable=False),
+    Column("blocked_until", UTCDateTime, nullable=True),
+    Column("idle_at", UTCDateTime, nullable=False, index=True),
+)
