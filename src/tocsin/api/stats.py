@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tocsin.api.deps import App, Language
+from tocsin.api.inputs import Instant
 from tocsin.api.views import cached_json
 from tocsin.errors import InvalidInput
 from tocsin.records.handlers.stats import Filters, StatsService, Window
@@ -23,10 +23,8 @@ from tocsin.records.reports.tables import Table
 
 router = APIRouter(prefix="/v1/stats", tags=["statistics"])
 
-Since = Annotated[
-    AwareDatetime | None, Query(description="start of the window (ISO 8601 with offset)")
-]
-Until = Annotated[AwareDatetime | None, Query(description="end of the window (exclusive)")]
+Since = Annotated[Instant | None, Query(description="start of the window (ISO 8601 with offset)")]
+Until = Annotated[Instant | None, Query(description="end of the window (exclusive)")]
 Status = Annotated[str, Query(description="actual (default), exercise, test, a comma list, or all")]
 Threat = Annotated[str | None, Query(description="threat ids, comma-separated (default: all)")]
 Source = Annotated[
