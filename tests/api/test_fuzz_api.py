@@ -7,7 +7,7 @@ and end it; create an incident, then add claims and responses, …). The databas
 alerts, incidents, claims, responses, a siren, a subscription, a token and a console session;
 path parameters, the `Authorization` header and the session cookie are the real ones more often
 than not, so calls get past 404 and 401. A response of 5xx, or one that breaks its documented
-schema, fails the test.
+schema or media type, fails the test.
 
 `TOCSIN_FUZZ_SECONDS` bounds the time of each backend (default 90); operations share three
 quarters of it, the stateful phase the rest, and each operation is given one generated example
@@ -32,7 +32,10 @@ import schemathesis
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+)
 
 from conftest import START, PostgresDatabase, run_apart
 from tocsin.api.app import create_app
@@ -47,7 +50,7 @@ from tocsin.service.subscriptions import Filters, NewSubscription, SubscriptionS
 
 SECONDS = float(os.environ.get("TOCSIN_FUZZ_SECONDS", "90"))
 EXAMPLES = max(5, round(SECONDS / 6))  # generating an example costs time even when not sent
-CHECKS = [not_a_server_error, response_schema_conformance]
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 SETTINGS = hypothesis.settings(
     deadline=None,
     database=None,

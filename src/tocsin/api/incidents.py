@@ -20,7 +20,7 @@ from tocsin.api.deps import App, Caller, Language
 from tocsin.api.incident_views import claim_answer, incident_view, response_view, terms_view
 from tocsin.api.incident_views import timeline_view as render_timeline
 from tocsin.api.inputs import Code, Codes, Instant, PublicText, Text
-from tocsin.api.views import cached_json, json_response
+from tocsin.api.views import answered_as, cached_json, json_response
 from tocsin.domain.alerts import Status
 from tocsin.errors import InvalidInput, NotFound
 from tocsin.records.domain.incidents import (
@@ -408,7 +408,7 @@ async def incident_stats(
     return cached_json(request, body)
 
 
-@router.get("/export.csv", summary="Incidents as conflict-event CSV")
+@router.get("/export.csv", summary="Incidents as conflict-event CSV", **answered_as("text/csv"))
 async def export_csv(
     tocsin: App, service: Incidents, region: Region = None, since: Since = None,
     until: Until = None, threat: Threat = None, status: OpenOrClosed = None,

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from tocsin.api.deps import App, Language
 from tocsin.api.inputs import Instant
-from tocsin.api.views import cached_json
+from tocsin.api.views import answered_as, cached_json
 from tocsin.errors import InvalidInput
 from tocsin.records.handlers.stats import Filters, StatsService, Window
 from tocsin.records.reports import stats as reports
@@ -65,9 +65,15 @@ def _format(fmt: str, allowed: tuple[str, ...] = reports.FORMATS) -> str:
 
 
 Format = Annotated[str, Query(alias="format", description="json, csv, parquet, png or svg")]
+TABLES = answered_as("application/json", "text/csv", "application/vnd.apache.parquet")
+CHARTS = answered_as(
+    "application/json", "text/csv", "application/vnd.apache.parquet", "image/png", "image/svg+xml"
+)
 
 
-@router.get("/regions/{code}", summary="Alerts and time under alert of one region")
+@router.get(
+    "/regions/{code}", summary="Alerts and time under alert of one region", **TABLES
+)
 async def region_stats(
     code: str,
     request: Request,
@@ -89,7 +95,11 @@ async def region_stats(
     return await _file(table, None, fmt, f"stats-{code}")
 
 
-@router.get("/ranking", summary="Regions of one level ranked by time under alert or count")
+@router.get(
+    "/ranking",
+    summary="Regions of one level ranked by time under alert or count",
+    **CHARTS,
+)
 async def ranking(
     request: Request,
     stats: Stats,
@@ -123,7 +133,11 @@ async def ranking(
     return await _file(table, reports.ranking_chart(ranked, bounds, by, lang), fmt, "ranking")
 
 
-@router.get("/series", summary="Alerts started and hours under alert per day, week or month")
+@router.get(
+    "/series",
+    summary="Alerts started and hours under alert per day, week or month",
+    **CHARTS,
+)
 async def series(
     request: Request,
     stats: Stats,
@@ -145,7 +159,7 @@ async def series(
     return await _file(reports.series_table(result), chart, fmt, f"series-{region}-{every}")
 
 
-@router.get("/profile/hour", summary="Alerts and time under alert by hour of day")
+@router.get("/profile/hour", summary="Alerts and time under alert by hour of day", **CHARTS)
 async def hour_profile(
     request: Request,
     stats: Stats,
@@ -160,7 +174,7 @@ async def hour_profile(
     return await _profile(request, stats, flt, lang, region, "hour", tz, since, until, fmt)
 
 
-@router.get("/profile/weekday", summary="Alerts and time under alert by day of week")
+@router.get("/profile/weekday", summary="Alerts and time under alert by day of week", **CHARTS)
 async def weekday_profile(
     request: Request,
     stats: Stats,
@@ -175,7 +189,11 @@ async def weekday_profile(
     return await _profile(request, stats, flt, lang, region, "weekday", tz, since, until, fmt)
 
 
-@router.get("/concurrency", summary="How many regions were under alert at once, and the peak")
+@router.get(
+    "/concurrency",
+    summary="How many regions were under alert at once, and the peak",
+    **CHARTS,
+)
 async def concurrency(
     request: Request,
     stats: Stats,
