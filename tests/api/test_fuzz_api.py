@@ -9,7 +9,7 @@ path parameters, the `Authorization` header and the session cookie are the real 
 than not, so calls get past 404 and 401. A response of 5xx, or one that breaks its documented
 schema or media type, fails the test.
 
-`TOCSIN_FUZZ_SECONDS` bounds the time of each backend (default 90); operations share three
+`TOCSIN_FUZZ_SECONDS` bounds the time of each backend (default 75); operations share three
 quarters of it, the stateful phase the rest, and each operation is given one generated example
 for every six seconds (generating costs time too, sent or not).
 """
@@ -48,7 +48,7 @@ from tocsin.records.domain.responses import AddResponse
 from tocsin.service.ports import ManualClock
 from tocsin.service.subscriptions import Filters, NewSubscription, SubscriptionService
 
-SECONDS = float(os.environ.get("TOCSIN_FUZZ_SECONDS", "90"))
+SECONDS = float(os.environ.get("TOCSIN_FUZZ_SECONDS", "75"))
 EXAMPLES = max(5, round(SECONDS / 6))  # generating an example costs time even when not sent
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 SETTINGS = hypothesis.settings(
