@@ -106,8 +106,9 @@ class Settings(BaseSettings):
     )
     webhook_allow_private: bool = Field(
         False,
-        description="let webhooks reach private, loopback, link-local and other non-public "
-        "addresses (refused by default so outbound requests cannot reach internal services)",
+        description="let webhooks and apprise subscriptions reach private, loopback, link-local "
+        "and other non-public addresses (refused by default so outbound requests cannot reach "
+        "internal services)",
     )
     webhook_timeout: float = Field(
         10.0, gt=0, le=300, description="seconds a webhook receiver has to answer, in all"

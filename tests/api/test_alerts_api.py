@@ -514,7 +514,7 @@ async def test_the_etag_differs_by_language(
 
 
 @pytest.mark.parametrize("alert_id", ["no-such-alert", "00000000-0000-4000-8000-000000000000",
-                                      "a%00b", "x" * 300])
+                                      "x" * 300])
 async def test_an_unknown_alert_is_404(client: httpx.AsyncClient, alert_id: str) -> None:
     response = await client.get(f"/v1/alerts/{alert_id}")
     assert problem_of(response, 404, "not_found")["field"] == "id"

@@ -376,3 +376,36 @@ async def test_fuzzed_queries_never_break_the_api(
         assert response.status_code < 500
         if response.status_code >= 400:
             assert_problem(response)
+
+
+async def test_the_openapi_document_describes_errors_as_they_are_sent(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas
+    assert set(schemas["Problem"]["required"]) == PROBLEM_KEYS
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            assert "422" not in responses, (method, path)
+            content = responses["4XX"]["content"]
+            assert content == {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            }, (method, path)
+    refused = await client.get("/v1/alerts", params={"limit": 0})
+    assert set(assert_problem(refused)) <= set(schemas["Problem"]["properties"])
+
+
+async def test_routes_that_answer_other_than_json_say_so(client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+
+    def answered(path: str) -> set[str]:
+        return set(paths[path]["get"]["responses"]["200"]["content"])
+
+    assert answered("/v1/iot/states") == {"text/plain"}
+    assert answered("/v1/incidents/export.csv") == {"text/csv"}
+    assert {"text/csv", "image/svg+xml", "application/json"} <= answered("/v1/stats/series")
+    for fmt, media_type in (("csv", "text/csv"), ("svg", "image/svg+xml")):
+        response = await client.get("/v1/stats/series", params={"format": fmt})
+        assert response.headers["content-type"].split(";")[0] == media_type

@@ -212,7 +212,7 @@ async def test_channels_are_for_admins(
 
 
 async def test_unknown_ids_are_not_found(api: httpx.AsyncClient, admin: dict[str, str]) -> None:
-    for path in ("sub_000000000000", "sub_000000000000/deliveries", "x%00y"):
+    for path in ("sub_000000000000", "sub_000000000000/deliveries"):
         problem_of(
             await api.get(f"/v1/subscriptions/{path}", headers=admin), 404, "not_found", "id"
         )

@@ -401,7 +401,7 @@ async def test_revoke_a_token(
     assert problem_of(again, 404, "not_found")["field"] == "id"
 
 
-@pytest.mark.parametrize("token_id", ["tk_00000000", "nothing", "a%00b", "x" * 300])
+@pytest.mark.parametrize("token_id", ["tk_00000000", "nothing", "x" * 300])
 async def test_revoking_an_unknown_token_is_404(
     client: httpx.AsyncClient, admin: dict[str, str], token_id: str
 ) -> None:

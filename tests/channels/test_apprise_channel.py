@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from apprise_support import FAST, Receiver, receiving, record, until
 
-from tocsin.bootstrap import Tocsin
+from conftest import sqlite_threads_finished
+from tocsin.bootstrap import Tocsin, build
 from tocsin.cap.texts import LONG_LIMIT, SHORT_LIMIT
 from tocsin.channels import apprise as kind
 from tocsin.channels.delivery import Supervisor
@@ -38,6 +39,18 @@ class PrivateSettings(Settings):
     """Settings with `webhook_allow_private` set (until config.py has the field)."""
 
     webhook_allow_private: bool = True
+
+
+@pytest.fixture
+async def tocsin(database_url: str, clock: ManualClock) -> AsyncIterator[Tocsin]:
+    """The services, with private targets allowed: the receivers listen on loopback."""
+    settings = Settings(database_url=database_url, channels=(), webhook_allow_private=True)
+    app = await build(settings, clock=clock)
+    try:
+        yield app
+    finally:
+        await app.close()
+        await sqlite_threads_finished()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import pytest
 from apprise_support import FAST, Receiver, receiving, record, until
 from pydantic import Field
 
+from conftest import sqlite_threads_finished
 from tocsin.bootstrap import Tocsin, build
 from tocsin.cap.texts import LONG_LIMIT
 from tocsin.channels import apprise as apprise_kind
@@ -36,6 +37,18 @@ class BroadcastSettings(Settings):
     """The settings with the field this channel reads (until config.py has it)."""
 
     broadcast_repeat_minutes: dict[str, float] = Field(default_factory=dict)
+
+
+@pytest.fixture
+async def tocsin(database_url: str, clock: ManualClock) -> AsyncIterator[Tocsin]:
+    """The services, with private targets allowed: the receivers listen on loopback."""
+    settings = Settings(database_url=database_url, channels=(), webhook_allow_private=True)
+    app = await build(settings, clock=clock)
+    try:
+        yield app
+    finally:
+        await app.close()
+        await sqlite_threads_finished()
 
 
 @pytest.fixture

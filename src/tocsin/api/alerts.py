@@ -3,67 +3,60 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Header, Path, Query, Request
+from pydantic import Field, Strict
 from starlette.responses import Response
 
-from tocsin.api.deps import App, Caller, Instant, Language, Text, get_actor
+from tocsin.api.deps import App, Caller, Language, get_actor
+from tocsin.api.inputs import Body, Codes, Instant, PublicText, Text
 from tocsin.api.views import alert_view, cached_json, json_response
 from tocsin.bootstrap import Tocsin
 from tocsin.domain.alerts import PRIVATE_PHASES, Alert, Phase, RaiseAlert, Status, UpdateAlert
-from tocsin.errors import InvalidInput, NotFound
+from tocsin.errors import InvalidInput
 from tocsin.service.queries import ActiveFilter
+from tocsin.types import MAX_INT, utc_instant
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 
 MAX_PAGE = 500
 
 
-class RaiseBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+StatusField = Annotated[Status, Strict(False)]  # its value as text
 
+
+class RaiseBody(Body):
     threat: str = Field(description="threat type id from /v1/threats, e.g. missile", max_length=32)
-    regions: list[Annotated[str, Field(max_length=64)]] = Field(
-        description="region codes, e.g. ['UA-63']"
-    )
-    status: Status = Status.ACTUAL
+    regions: Codes = Field(description="region codes, e.g. ['UA-63']")
+    status: StatusField = Status.ACTUAL
     pre_alert: bool = Field(False, description="raise as an early warning; activate it later")
     expires_at: Instant | None = None
-    headline: Text | None = None
-    text: Text | None = None
+    headline: PublicText | None = None
+    text: PublicText | None = None
     idempotency_key: Text | None = Field(None, max_length=200)
 
 
-class UpdateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UpdateBody(Body):
     threat: str | None = Field(None, max_length=32)
-    regions: list[Annotated[str, Field(max_length=64)]] | None = None
-    add_regions: list[Annotated[str, Field(max_length=64)]] = []
-    remove_regions: list[Annotated[str, Field(max_length=64)]] = []
-    headline: Text | None = None
-    text: Text | None = None
+    regions: Codes | None = None
+    add_regions: Codes = Field(default_factory=list)
+    remove_regions: Codes = Field(default_factory=list)
+    headline: PublicText | None = None
+    text: PublicText | None = None
     expires_at: Instant | None = None
-    status: Status | None = None
-    version: int | None = Field(None, description="refuse the update unless at this version")
+    status: StatusField | None = None
+    version: int | None = Field(
+        None, ge=0, le=MAX_INT, description="refuse the update unless at this version"
+    )
 
 
-class CancelBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    message: Text | None = Field(None, description="the false-alarm message for residents")
+class CancelBody(Body):
+    message: PublicText | None = Field(None, description="the false-alarm message for residents")
 
 
-async def _alert_id(alert_id: Annotated[str, Path(description="the alert's id")]) -> str:
-    if "\x00" in alert_id:  # no alert has one, and PostgreSQL cannot even compare it
-        raise NotFound(f"no alert {alert_id!r}", field="id")
-    return alert_id
-
-
-AlertIdPath = Annotated[str, Depends(_alert_id)]
+AlertIdPath = Annotated[str, Path(description="the alert's id")]
 
 
 def _view(tocsin: Tocsin, alert: Alert, lang: str) -> dict[str, Any]:
@@ -208,10 +201,9 @@ def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         raised, alert_id = raw.split("|", 1)
-        when = datetime.fromisoformat(raised)
-        if when.tzinfo is None or "\x00" in alert_id:
+        if "\x00" in alert_id:  # decoded here: the request itself had none
             raise ValueError(cursor)
-        return when.astimezone(UTC), alert_id
+        return utc_instant(datetime.fromisoformat(raised)), alert_id
     except (ValueError, OverflowError):
         raise InvalidInput("cursor is not one this API gave out", field="cursor") from None
 

@@ -21,6 +21,7 @@ from tocsin.api import (
     channels,
     events,
     incidents,
+    inputs,
     iot,
     meta,
     problems,
@@ -96,6 +97,7 @@ def create_app(
         openapi_url="/openapi.json",
     )
     problems.install(app)
+    app.add_middleware(inputs.InputGuard)
     for module in (
         approvals,
         alerts,

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from starlette.responses import Response
 
 from tocsin.api.deps import App, Caller, Language
+from tocsin.api.inputs import Body, PublicText
 from tocsin.api.views import alert_view, json_response
 from tocsin.domain.auth import Role, require_role
 
 router = APIRouter(prefix="/v1/alerts", tags=["approval"])
 
 
-class RejectBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: str | None = Field(None, description="why it is refused (or withdrawn)")
+class RejectBody(Body):
+    reason: PublicText | None = Field(None, description="why it is refused (or withdrawn)")
 
 
 @router.get("/pending", summary="Alerts waiting for a second person's approval")

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from tocsin.api.deps import App, Caller
 from tocsin.api.views import json_response
 from tocsin.domain.auth import Role, require_role
+from tocsin.types import MAX_INT
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -18,7 +19,7 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 async def entries(
     tocsin: App,
     actor: Caller,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Response:
     require_role(actor, Role.ADMIN)

@@ -3,42 +3,15 @@
 from __future__ import annotations
 
 import hmac
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
-from pydantic import AfterValidator, AwareDatetime
 
 from tocsin.bootstrap import Tocsin
 from tocsin.domain.auth import Actor
 from tocsin.errors import Forbidden, Unauthorized
 from tocsin.service.accounts import Session
 from tocsin.types import DEFAULT_LANG, Lang
-
-
-def _storable_text(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
-    return value
-
-
-def _utc_instant(value: datetime) -> datetime:
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("is out of the supported range of dates") from None
-
-
-Text = Annotated[str, AfterValidator(_storable_text)]
-"""Free text that every database can store."""
-
-Instant = Annotated[AwareDatetime, AfterValidator(_utc_instant)]
-"""A time with a zone, in UTC (as every time the API gives out is)."""
-
 
 SESSION_COOKIE = "tocsin_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

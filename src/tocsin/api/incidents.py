@@ -12,13 +12,15 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
-from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, ConfigDict, Field, Strict, field_validator
 from starlette.responses import Response
 
-from tocsin.api.deps import App, Caller, Language, Text
+from tocsin.api import inputs
+from tocsin.api.deps import App, Caller, Language
 from tocsin.api.incident_views import claim_answer, incident_view, response_view, terms_view
 from tocsin.api.incident_views import timeline_view as render_timeline
-from tocsin.api.views import cached_json, json_response
+from tocsin.api.inputs import Code, Codes, Instant, PublicText, Text
+from tocsin.api.views import answered_as, cached_json, json_response
 from tocsin.domain.alerts import Status
 from tocsin.errors import InvalidInput, NotFound
 from tocsin.records.domain.incidents import (
@@ -32,11 +34,10 @@ from tocsin.records.domain.incidents import (
 from tocsin.records.domain.responses import AddResponse, ResponseStatus, UpdateResponse
 from tocsin.records.handlers import incident_reports as reports
 from tocsin.records.handlers.incidents import IncidentFilter, IncidentService
-from tocsin.types import iso_time
+from tocsin.types import iso_time, utc_instant
 
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
 MAX_PAGE = 500
-Code = Annotated[str, Field(max_length=64)]
 IdempotencyKey = Annotated[str | None, Header(max_length=200, description="retries with it "
                                               "record once")]
 
@@ -49,51 +50,57 @@ async def get_incidents(request: Request) -> IncidentService:
 Incidents = Annotated[IncidentService, Depends(get_incidents)]
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+class Body(inputs.Body):
+    model_config = ConfigDict(populate_by_name=True)
 
 
 class PlaceBody(Body):
     lat: float
     lon: float
     precision_m: Any = Field(None, description="how far off the point may be, in metres")
-    name: str | None = Field(None, description="e.g. a street or district")
+    name: PublicText | None = Field(None, description="e.g. a street or district")
 
     def place(self, field: str) -> Place:
         return Place.of(self.lat, self.lon, self.precision_m, self.name, field=field)
 
 
 class CreateBody(Body):
-    regions: list[Code] = Field(description="region codes of any level, e.g. ['UA-63']")
-    threats: list[Code] = Field(description="threat type ids, e.g. ['missile']")
-    start: AwareDatetime
-    end: AwareDatetime | None = None
-    reported_at: AwareDatetime | None = Field(None, description="when it was first reported")
-    places: list[PlaceBody] = []
-    title: str | None = None
-    description: str | None = None
-    alerts: list[Code] = Field([], description="ids of alerts that covered it")
-    mode: Status = Field(Status.ACTUAL, description="actual, exercise or test; never changes")
+    regions: Codes = Field(description="region codes of any level, e.g. ['UA-63']")
+    threats: Codes = Field(description="threat type ids, e.g. ['missile']")
+    start: Instant
+    end: Instant | None = None
+    reported_at: Instant | None = Field(None, description="when it was first reported")
+    places: list[PlaceBody] = Field([], max_length=inputs.MAX_CODES)
+    title: PublicText | None = None
+    description: PublicText | None = None
+    alerts: Codes = Field([], description="ids of alerts that covered it")
+    mode: Annotated[Status, Strict(False)] = Field(
+        Status.ACTUAL, description="actual, exercise or test; never changes"
+    )
     idempotency_key: Text | None = Field(None, max_length=200)
 
 
 class AmendBody(Body):
-    title: str | None = None
-    description: str | None = None
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = None
-    reported_at: AwareDatetime | None = None
-    add_regions: list[Code] = []
-    add_threats: list[Code] = []
-    add_places: list[PlaceBody] = []
+    title: PublicText | None = None
+    description: PublicText | None = None
+    start: Instant | None = None
+    end: Instant | None = None
+    reported_at: Instant | None = None
+    add_regions: Codes = Field(default_factory=list)
+    add_threats: Codes = Field(default_factory=list)
+    add_places: list[PlaceBody] = Field([], max_length=inputs.MAX_CODES)
 
 
 class SourceBody(Body):
-    name: str | None = Field(None, description="the publisher: who published the statement")
+    name: PublicText | None = Field(
+        None, description="the publisher: who published the statement"
+    )
     kind: str = Field("other", validation_alias=AliasChoices("kind", "type"))
-    originator: str | None = Field(None, description="who they quote: an official, a channel")
+    originator: PublicText | None = Field(
+        None, description="who they quote: an official, a channel"
+    )
     url: str | None = Field(None, validation_alias=AliasChoices("url", "link"))
-    published_at: AwareDatetime | None = Field(
+    published_at: Instant | None = Field(
         None, validation_alias=AliasChoices("published_at", "time", "at")
     )
     reliability: str | None = Field(None, description="Admiralty grade A–F")
@@ -107,8 +114,8 @@ class ClaimBody(Body):
     source: SourceBody | None = Field(None, description="who stated it; at least its name")
     reliability: str | None = Field(None, description="Admiralty grade A–F (F: cannot judge)")
     weapon: str | None = Field(None, description="threat id for launched/intercepted/…")
-    supersedes: list[str] | str | None = None
-    note: str | None = None
+    supersedes: Codes | Code | None = None
+    note: PublicText | None = None
     status: str = Field("unverified", description="unverified, confirmed or disputed")
     idempotency_key: Text | None = Field(None, max_length=200)
 
@@ -139,7 +146,9 @@ class ClaimBody(Body):
 
 
 class NoteBody(Body):
-    note: str | None = Field(None, validation_alias=AliasChoices("note", "reason", "comment"))
+    note: PublicText | None = Field(
+        None, validation_alias=AliasChoices("note", "reason", "comment")
+    )
 
 
 class ResponseBody(Body):
@@ -147,13 +156,15 @@ class ResponseBody(Body):
                       validation_alias=AliasChoices("kind", "type"))
     task: str | None = Field(None, description="for crews: assessment, repair, rescue, …")
     utility: str | None = Field(None, description="power, water, heat, gas, communications")
-    party: str | None = Field(None, validation_alias=AliasChoices("party", "crew", "unit"))
-    description: str | None = None
+    party: PublicText | None = Field(
+        None, validation_alias=AliasChoices("party", "crew", "unit")
+    )
+    description: PublicText | None = None
     people: Any = None
-    started_at: AwareDatetime | None = Field(
+    started_at: Instant | None = Field(
         None, validation_alias=AliasChoices("started_at", "dispatched_at", "at")
     )
-    expected_at: AwareDatetime | None = None
+    expected_at: Instant | None = None
     status: str = "in_progress"
     progress: Any = None
 
@@ -161,24 +172,24 @@ class ResponseBody(Body):
 class ProgressBody(Body):
     status: str | None = None
     progress: Any = None
-    note: str | None = None
-    expected_at: AwareDatetime | None = None
-    at: AwareDatetime | None = None
+    note: PublicText | None = None
+    expected_at: Instant | None = None
+    at: Instant | None = None
 
 
 class LinkBody(Body):
-    alerts: list[Code] | Code = Field(
+    alerts: Codes | Code = Field(
         validation_alias=AliasChoices("alerts", "alert_ids", "alert_id")
     )
 
 
 class CloseBody(Body):
-    end: AwareDatetime | None = None
-    note: str | None = None
+    end: Instant | None = None
+    note: PublicText | None = None
 
 
 def _id(value: str, name: str) -> str:
-    if "\x00" in value or len(value) > 64:
+    if len(value) > 64:
         raise NotFound(f"no {name} {value!r}", field=name)
     return value
 
@@ -347,8 +358,8 @@ async def reopen_incident(
 
 # --- reads ----------------------------------------------------------------------------------
 
-Since = Annotated[AwareDatetime | None, Query(description="incidents still going on or later")]
-Until = Annotated[AwareDatetime | None, Query(description="incidents that started before")]
+Since = Annotated[Instant | None, Query(description="incidents still going on or later")]
+Until = Annotated[Instant | None, Query(description="incidents that started before")]
 Region = Annotated[str | None, Query(description="region code: it and every region within")]
 Threat = Annotated[str | None, Query(description="threat ids, comma-separated")]
 OpenOrClosed = Annotated[str | None, Query(description="open or closed")]
@@ -397,7 +408,7 @@ async def incident_stats(
     return cached_json(request, body)
 
 
-@router.get("/export.csv", summary="Incidents as conflict-event CSV")
+@router.get("/export.csv", summary="Incidents as conflict-event CSV", **answered_as("text/csv"))
 async def export_csv(
     tocsin: App, service: Incidents, region: Region = None, since: Since = None,
     until: Until = None, threat: Threat = None, status: OpenOrClosed = None,
@@ -468,9 +479,8 @@ def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         start, incident_id = raw.split("|", 1)
-        when = datetime.fromisoformat(start)
-        if when.tzinfo is None or "\x00" in incident_id:
+        if "\x00" in incident_id:  # decoded here: the request itself had none
             raise ValueError(cursor)
-        return when.astimezone(UTC), incident_id
+        return utc_instant(datetime.fromisoformat(start)), incident_id
     except (ValueError, OverflowError):
         raise InvalidInput("cursor is not one this API gave out", field="cursor") from None

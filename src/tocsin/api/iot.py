@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from tocsin.api.deps import App
-from tocsin.api.views import json_response
+from tocsin.api.views import answered_as, json_response
 from tocsin.bootstrap import Tocsin
 from tocsin.channels.sirens.commands import LETTERS
 from tocsin.domain.alerts import Status
@@ -35,7 +35,11 @@ LevelQuery = Annotated[
 ]
 
 
-@router.get("/states", summary="One letter per region: A active, P partial, N none")
+@router.get(
+    "/states",
+    summary="One letter per region: A active, P partial, N none",
+    **answered_as("text/plain"),
+)
 async def iot_states(
     request: Request,
     tocsin: App,
@@ -47,7 +51,11 @@ async def iot_states(
     return _text(request, "".join(letters[r.code] for r in regions), order_tag(regions))
 
 
-@router.get("/regions", summary="The region codes, in the order of /v1/iot/states")
+@router.get(
+    "/regions",
+    summary="The region codes, in the order of /v1/iot/states",
+    **answered_as("text/plain", "application/json"),
+)
 async def iot_regions(
     request: Request,
     tocsin: App,

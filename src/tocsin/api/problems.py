@@ -1,14 +1,15 @@
 """The one place where errors become HTTP: `application/problem+json` (RFC 9457).
 
 Body: `type`, `title`, `status`, `detail`, plus `code` (stable, for programs) and `field`
-(the input at fault, when there is one). Nothing here leaks a traceback.
+(the input at fault, when there is one). Nothing here leaks a traceback. The OpenAPI document
+describes every 4xx answer so (`Problem`), in place of FastAPI's own validation error.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -20,6 +21,19 @@ from starlette.responses import Response
 from tocsin.errors import TocsinError
 
 PROBLEM_TYPE = "application/problem+json"
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string", "description": "stable, for programs"},
+        "field": {"type": "string", "description": "the input at fault"},
+    },
+}
 log = logging.getLogger("tocsin.api")
 
 
@@ -84,6 +98,30 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
+    app.openapi = _documented(app.openapi)  # type: ignore[method-assign]
+
+
+def _documented(openapi: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """The OpenAPI document with errors as they are sent: problem+json, for every 4xx."""
+
+    def document() -> dict[str, Any]:
+        schema = openapi()  # FastAPI builds it once and keeps it: this edits that one
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        if "Problem" in schemas:
+            return schema
+        schemas["Problem"] = PROBLEM_SCHEMA
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        content = {PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        refused = {"description": "Refused: see code and field", "content": content}
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                responses = operation.setdefault("responses", {})
+                responses.pop("422", None)
+                responses["4XX"] = refused
+        return schema
+
+    return document
 
 
 def _dotted(loc: list[str]) -> str:

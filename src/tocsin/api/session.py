@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Cookie, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from starlette.responses import Response
 
-from tocsin.api.deps import SESSION_COOKIE, App, Text, check_csrf
+from tocsin.api.deps import SESSION_COOKIE, App, check_csrf
+from tocsin.api.inputs import Body, Text
 from tocsin.api.views import json_response
 from tocsin.errors import Unauthorized
 from tocsin.service.accounts import SESSION_HOURS, Session
@@ -22,23 +23,17 @@ router = APIRouter(prefix="/v1/session", tags=["session"])
 SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE)]
 
 
-class Login(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Login(Body):
     username: Text = Field(max_length=64)
     password: Text = Field(max_length=1024)
 
 
-class NewPassword(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class NewPassword(Body):
     current_password: Text = Field(max_length=1024)
     password: Text = Field(max_length=1024)
 
 
-class Mode(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Mode(Body):
     mode: str
 
 

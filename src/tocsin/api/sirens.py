@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from starlette.responses import Response
 
-from tocsin.api.deps import App, Caller, Text
+from tocsin.api.deps import App, Caller
+from tocsin.api.inputs import Body, PublicText
 from tocsin.api.views import json_response
 from tocsin.bootstrap import Tocsin
 from tocsin.domain.sirens import FAULTY, OK, UNKNOWN
@@ -19,12 +20,10 @@ router = APIRouter(prefix="/v1/sirens", tags=["sirens"])
 STATES = (UNKNOWN, OK, FAULTY)
 
 
-class SirenBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SirenBody(Body):
     id: str = Field(description="1 to 64 letters, digits, '-' or '_'; part of its MQTT topics")
     region: str = Field(description="the region it stands in, e.g. UA-63-H1272", max_length=64)
-    name: Text | None = Field(None, description="where it is, for people", max_length=200)
+    name: PublicText | None = Field(None, description="where it is, for people", max_length=200)
 
 
 def sirens(tocsin: Tocsin) -> SirenService:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tocsin.api.deps import App, Language
-from tocsin.api.views import cached_json
+from tocsin.api.inputs import Instant
+from tocsin.api.views import answered_as, cached_json
 from tocsin.errors import InvalidInput
 from tocsin.records.handlers.stats import Filters, StatsService, Window
 from tocsin.records.reports import stats as reports
@@ -23,10 +23,8 @@ from tocsin.records.reports.tables import Table
 
 router = APIRouter(prefix="/v1/stats", tags=["statistics"])
 
-Since = Annotated[
-    AwareDatetime | None, Query(description="start of the window (ISO 8601 with offset)")
-]
-Until = Annotated[AwareDatetime | None, Query(description="end of the window (exclusive)")]
+Since = Annotated[Instant | None, Query(description="start of the window (ISO 8601 with offset)")]
+Until = Annotated[Instant | None, Query(description="end of the window (exclusive)")]
 Status = Annotated[str, Query(description="actual (default), exercise, test, a comma list, or all")]
 Threat = Annotated[str | None, Query(description="threat ids, comma-separated (default: all)")]
 Source = Annotated[
@@ -60,9 +58,15 @@ def _format(fmt: str, allowed: tuple[str, ...] = reports.FORMATS) -> str:
 
 
 Format = Annotated[str, Query(alias="format", description="json, csv, parquet, png or svg")]
+TABLES = answered_as("application/json", "text/csv", "application/vnd.apache.parquet")
+CHARTS = answered_as(
+    "application/json", "text/csv", "application/vnd.apache.parquet", "image/png", "image/svg+xml"
+)
 
 
-@router.get("/regions/{code}", summary="Alerts and time under alert of one region")
+@router.get(
+    "/regions/{code}", summary="Alerts and time under alert of one region", **TABLES
+)
 async def region_stats(
     code: str,
     request: Request,
@@ -84,7 +88,11 @@ async def region_stats(
     return await _file(table, None, fmt, f"stats-{code}")
 
 
-@router.get("/ranking", summary="Regions of one level ranked by time under alert or count")
+@router.get(
+    "/ranking",
+    summary="Regions of one level ranked by time under alert or count",
+    **CHARTS,
+)
 async def ranking(
     request: Request,
     stats: Stats,
@@ -118,7 +126,11 @@ async def ranking(
     return await _file(table, reports.ranking_chart(ranked, bounds, by, lang), fmt, "ranking")
 
 
-@router.get("/series", summary="Alerts started and hours under alert per day, week or month")
+@router.get(
+    "/series",
+    summary="Alerts started and hours under alert per day, week or month",
+    **CHARTS,
+)
 async def series(
     request: Request,
     stats: Stats,
@@ -140,7 +152,7 @@ async def series(
     return await _file(reports.series_table(result), chart, fmt, f"series-{region}-{every}")
 
 
-@router.get("/profile/hour", summary="Alerts and time under alert by hour of day")
+@router.get("/profile/hour", summary="Alerts and time under alert by hour of day", **CHARTS)
 async def hour_profile(
     request: Request,
     stats: Stats,
@@ -155,7 +167,7 @@ async def hour_profile(
     return await _profile(request, stats, flt, lang, region, "hour", tz, since, until, fmt)
 
 
-@router.get("/profile/weekday", summary="Alerts and time under alert by day of week")
+@router.get("/profile/weekday", summary="Alerts and time under alert by day of week", **CHARTS)
 async def weekday_profile(
     request: Request,
     stats: Stats,
@@ -170,7 +182,11 @@ async def weekday_profile(
     return await _profile(request, stats, flt, lang, region, "weekday", tz, since, until, fmt)
 
 
-@router.get("/concurrency", summary="How many regions were under alert at once, and the peak")
+@router.get(
+    "/concurrency",
+    summary="How many regions were under alert at once, and the peak",
+    **CHARTS,
+)
 async def concurrency(
     request: Request,
     stats: Stats,

@@ -24,6 +24,7 @@ from tocsin.service.queries import parse_statuses
 from tocsin.streams.hub import Dropped, Encoded
 from tocsin.streams.push import Pusher
 from tocsin.streams.writer import writer_for
+from tocsin.types import MAX_INT
 
 PATH = "/v1/stream"
 SERVER_SEND = "tocsin.server_send"  # in the scope: the server's `send`, unwrapped (see `App`)
@@ -33,7 +34,9 @@ KEEPALIVE = b": keepalive\n\n"
 RegionQuery = Annotated[str | None, Query(description="region codes, comma-separated")]
 ThreatQuery = Annotated[str | None, Query(description="threat ids, comma-separated")]
 StatusQuery = Annotated[str, Query(description="actual, exercise, test (comma-separated) or all")]
-SinceQuery = Annotated[int | None, Query(ge=0, description="replay events after this seq")]
+SinceQuery = Annotated[
+    int | None, Query(ge=0, le=MAX_INT, description="replay events after this seq")
+]
 
 
 @router.get(
@@ -207,8 +210,10 @@ def _resume_point(last_event_id: str | None, since: int | None) -> int | None:
         value = int(last_event_id.strip())
     except ValueError:
         raise InvalidInput("Last-Event-ID must be an event seq", field="Last-Event-ID") from None
-    if value < 0:
-        raise InvalidInput("Last-Event-ID must not be negative", field="Last-Event-ID")
+    if not 0 <= value <= MAX_INT:
+        raise InvalidInput(
+            f"Last-Event-ID must be an event seq from 0 to {MAX_INT}", field="Last-Event-ID"
+        )
     return value
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from starlette.responses import Response
 
-from tocsin.api.deps import App, Caller, Text
+from tocsin.api.deps import App, Caller
+from tocsin.api.inputs import Body, Codes, Text
 from tocsin.api.views import json_response
 from tocsin.channels.subscriptions import mask_url
 from tocsin.domain.auth import Role, require_role
@@ -19,25 +20,18 @@ from tocsin.types import DEFAULT_LANG, iso_time
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
 
-Code = Annotated[str, Field(max_length=64)]
+class FiltersBody(Body):
+    regions: Codes = Field([], description="region codes; alerts covering any part of one")
+    threats: Codes = Field([], description="threat ids; also matches the previous threat")
+    statuses: Codes = Field(["actual"], description="actual, exercise, test, or all")
 
 
-class FiltersBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    regions: list[Code] = Field([], description="region codes; alerts covering any part of one")
-    threats: list[Code] = Field([], description="threat ids; also matches the previous threat")
-    statuses: list[Code] = Field(["actual"], description="actual, exercise, test, or all")
-
-
-class SubscriptionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SubscriptionBody(Body):
     kind: str = Field("webhook", description="webhook, apprise or broadcast")
     url: Text = Field(max_length=2000, description="where to deliver")
-    regions: list[Code] | None = None
-    threats: list[Code] | None = None
-    statuses: list[Code] | None = None
+    regions: Codes | None = None
+    threats: Codes | None = None
+    statuses: Codes | None = None
     filters: FiltersBody | None = Field(None, description="the filters, or give them flat")
     lang: str = Field(DEFAULT_LANG, max_length=8, description="language of texts: en, uk, ru")
     secret: str | None = Field(None, max_length=200, description="whsec_…; made if left out")

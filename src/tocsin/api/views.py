@@ -100,5 +100,11 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(orjson.dumps(body), status, media_type="application/json", headers=headers)
 
 
+def answered_as(*media_types: str) -> dict[str, Any]:
+    """Route options that document the media types a route answers with (not only JSON)."""
+    content: dict[str, Any] = {media_type: {} for media_type in media_types}
+    return {"response_class": Response, "responses": {200: {"content": content}}}
+
+
 def _etags(header: str) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}

@@ -2,7 +2,9 @@
 
 The parser never resolves entities, loads a DTD or touches the network, and refuses any
 DOCTYPE outright, so billion-laughs and external-entity (XXE) messages are rejected before
-anything is expanded; messages larger than `MAX_BYTES` are refused unread.
+anything is expanded; messages larger than `MAX_BYTES` are refused unread. Text with a NUL
+character, raw or as a character reference, is not well-formed XML: lxml refuses it. Every
+date-time must be of the years tocsin accepts (`parse_time`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from tocsin.cap import VERSIONS
 from tocsin.cap.errors import CapInvalid, CapTooLarge
+from tocsin.types import utc_instant
 
 MAX_BYTES = 1_048_576
 _DOCTYPE_MARKERS = (
@@ -218,10 +221,10 @@ class _Reader:
 
 
 def parse_time(text: str) -> datetime:
-    """A CAP date-time (with its zone offset); `ValueError` otherwise."""
+    """A CAP date-time (with its zone offset, of the years tocsin accepts); `ValueError`
+    otherwise."""
     value = datetime.fromisoformat(text.strip())
-    if value.tzinfo is None:
-        raise ValueError(f"{text!r} has no time zone")
+    utc_instant(value, repr(text.strip()))
     return value
 
 

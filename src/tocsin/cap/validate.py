@@ -2,6 +2,9 @@
 
 Rules (CAP 1.2 §3.2, and the IPAWS profile for the cell-broadcast texts):
 - `identifier` and `sender` contain no spaces, commas, `<` or `&`;
+- every date-time (`sent`, `effective`, `onset`, `expires`) is of the years tocsin accepts
+  (`types.FIRST_YEAR`–`LAST_YEAR`), and the texts people read (`senderName`, `headline`,
+  `description`, `instruction`, `areaDesc`) hold no bidirectional control character;
 - `references` (required, and not empty, for Update, Cancel, Ack and Error) is
   `sender,identifier,sent` triples, each `sent` a date-time with its zone;
 - scope Restricted needs `restriction`, scope Private needs `addresses`;
@@ -26,13 +29,16 @@ from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 from tocsin.cap import VERSIONS
 from tocsin.cap.errors import CapInvalid
 from tocsin.cap.geo import MAX_POINTS, parse_circle, parse_pairs
-from tocsin.cap.parse import Element, parse, parse_references, path_of, safe_parser
+from tocsin.cap.parse import Element, parse, parse_references, parse_time, path_of, safe_parser
 from tocsin.cap.texts import LONG_LIMIT, LONG_NAME, SHORT_LIMIT, SHORT_NAME
 from tocsin.errors import TocsinError
+from tocsin.types import bidi_control
 
 SHORT_TEXT = (SHORT_NAME, SHORT_LIMIT)
 LONG_TEXT = (LONG_NAME, LONG_LIMIT)
 MAX_HEADLINE = 160
+TIMES = ("sent", "effective", "onset", "expires")  # every date-time of a message
+PUBLIC_TEXTS = ("senderName", "headline", "description", "instruction", "areaDesc")
 _RESTRICTED = re.compile(r"[\s,<&]")
 
 
@@ -120,6 +126,8 @@ class _Rules:
             if element is not None and _RESTRICTED.search(element.text or ""):
                 self.add(element, "must not contain spaces, commas, '<' or '&'")
         self.references()
+        self.times()
+        self.texts()
         self.scope()
         for info in self.root.findall(self.q("info")):
             self.info(info)
@@ -141,6 +149,24 @@ class _Rules:
             parse_references(text)
         except ValueError as exc:
             self.add(element, f"malformed: {exc}")
+
+    def times(self) -> None:
+        for name in TIMES:
+            for element in self.root.iter(self.q(name)):
+                try:
+                    parse_time(element.text or "")
+                except ValueError as exc:
+                    self.add(element, str(exc))
+
+    def texts(self) -> None:
+        for name in PUBLIC_TEXTS:
+            for element in self.root.iter(self.q(name)):
+                found = bidi_control(element.text or "")
+                if found is not None:
+                    self.add(
+                        element,
+                        f"must not contain the bidirectional control character U+{ord(found):04X}",
+                    )
 
     def scope(self) -> None:
         scope = self.root.find(self.q("scope"))

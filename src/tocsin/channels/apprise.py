@@ -9,12 +9,19 @@ whose messages hold fewer than 360 characters (SMS, X) gets the short text and e
 (e-mail, chat, push) the long one. A service without a title field (Telegram, SMS) gets the
 body alone, which already opens with the signal.
 
+Outbound safety, as for webhooks, unless the admin sets `webhook_allow_private`: a service
+whose URL names a host (ntfy, Gotify, Mattermost, MQTT, JSON, e-mail, …, as apprise's own
+parsing tells) is refused at creation if that host is, or resolves to, a private, loopback,
+link-local or other non-public address; and every host a send looks up is checked again, the
+connection going only to the addresses checked (`tocsin.channels.outbound`).
+
 A failed notification is an `Outcome`, retried by the delivery core; its reason names the
 service and what apprise reported. The URL is shown only with its secrets masked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import warnings
 from collections.abc import Callable, Collection, Mapping
@@ -27,6 +34,7 @@ import apprise
 from tocsin.cap.texts import LONG_LIMIT, Situation
 from tocsin.channels.delivery import Outcome
 from tocsin.channels.notices import ALERT_EVENTS, Composer, Notice, Size, has_notice
+from tocsin.channels.outbound import Lookup, public_only
 from tocsin.channels.subscriptions import compile_filter
 from tocsin.domain.events import Event
 from tocsin.errors import InvalidInput
@@ -39,7 +47,6 @@ if TYPE_CHECKING:
 
 KIND: Final = "apprise"
 OPTIONS: Final = ("text",)
-ANY_HOST: Final = frozenset({"json", "jsons", "form", "forms", "xml", "xmls"})  # plain HTTP POST
 NOTIFY_TYPES: Final = {
     Situation.ALERT: apprise.NotifyType.WARNING,
     Situation.PRE_ALERT: apprise.NotifyType.WARNING,
@@ -62,20 +69,30 @@ def validate(url: str, options: Mapping[str, Any]) -> None:
 
 
 async def check_target(url: str, options: Mapping[str, Any], settings: Settings) -> None:
-    """Refuse, at creation, a JSON / form / XML endpoint in an internal address range, as for
-    webhooks (`webhook_allow_private` lifts it). Other services go to their own servers."""
+    """Refuse, at creation, a URL whose host is or resolves to an internal address, as for
+    webhooks (`webhook_allow_private` lifts it). A name that does not resolve now passes: every
+    send checks what it looks up."""
     from tocsin.channels import webhook
 
     service = plugin(url)
-    if urlsplit(url.strip()).scheme.lower() not in ANY_HOST or webhook.allow_private(settings):
+    host = named_host(service)
+    if host is None or webhook.allow_private(settings):
         return
-    host, port = str(service.host), int(service.port or (443 if service.secure else 80))
+    port = int(service.port or (443 if service.secure else 80))
     try:
         await webhook.public_address(host, port)
     except webhook.AddressRefused as exc:
         raise InvalidInput(str(exc), field="url", code="address_refused") from None
-    except OSError as exc:
-        raise InvalidInput(f"cannot resolve {host}: {exc}", field="url") from None
+    except OSError:
+        return
+
+
+def named_host(service: apprise.NotifyBase) -> str | None:
+    """The host the URL names, for a service apprise parses a `host` from (self-hosted ones:
+    ntfy, Gotify, Mattermost, MQTT, e-mail, JSON, …); None for one whose URL holds only
+    tokens (Telegram, Slack: apprise keeps a token where the host would be)."""
+    host = str(getattr(service, "host", None) or "").strip().strip("[]")
+    return host if host and "host" in service.template_tokens else None
 
 
 def make_target(
@@ -94,6 +111,8 @@ def build_target(
     matches: Wants | None,
     default: Size | None = None,
 ) -> AppriseTarget:
+    from tocsin.channels import webhook
+
     service = plugin(record.url)
     if matches is None:
         matches = interest_of(record, tocsin, events)
@@ -107,6 +126,7 @@ def build_target(
         composer=Composer(lambda: tocsin.regions.tree, tocsin.catalogue),
         matches=matches,
         events=frozenset(events),
+        allow_private=webhook.allow_private(tocsin.settings),
     )
 
 
@@ -131,6 +151,8 @@ class AppriseTarget:
     composer: Composer = field(repr=False)
     matches: Wants = field(repr=False)
     events: frozenset[str] = ALERT_EVENTS
+    allow_private: bool = False
+    lookup: Lookup | None = field(default=None, repr=False)  # stands in for DNS (tests)
 
     @property
     def titled(self) -> bool:
@@ -149,14 +171,18 @@ class AppriseTarget:
             return Outcome.ok()
         notifier = apprise.Apprise()
         notifier.add(self.service)
-        result = await notifier.async_notify(
-            body=notice.body,
-            title=notice.title if self.titled else "",
-            notify_type=NOTIFY_TYPES.get(notice.situation, apprise.NotifyType.INFO),
-            body_format=apprise.NotifyFormat.TEXT,
-        )
+        guarded = contextlib.nullcontext() if self.allow_private else public_only(self.lookup)
+        with guarded as guard:
+            result = await notifier.async_notify(
+                body=notice.body,
+                title=notice.title if self.titled else "",
+                notify_type=NOTIFY_TYPES.get(notice.situation, apprise.NotifyType.INFO),
+                body_format=apprise.NotifyFormat.TEXT,
+            )
         if result:
             return Outcome.ok()
+        if guard is not None and guard.refused is not None:
+            return Outcome.failed(guard.refused[:MAX_REASON], permanent=True)
         return Outcome.failed(self.reason(result))
 
     def reason(self, result: object) -> str:

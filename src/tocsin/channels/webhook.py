@@ -288,12 +288,17 @@ async def public_address(host: str, port: int, resolve: Resolver = resolve_host)
     for address in addresses:
         reason = refusal(address)
         if reason is not None:
-            shown = host if host == str(address) else f"{host} ({address})"
-            raise AddressRefused(
-                f"{shown} is a {reason} address; webhooks may reach only public addresses "
-                "unless the admin sets webhook_allow_private"
-            )
+            raise refused(host, address, reason)
     return str(addresses[0])
+
+
+def refused(host: str, address: IPAddress, reason: str) -> AddressRefused:
+    """The error for a host that is, or resolves to, an address deliveries may not reach."""
+    shown = host if host == str(address) else f"{host} ({address})"
+    return AddressRefused(
+        f"{shown} is a {reason} address; deliveries may reach only public addresses "
+        "unless the admin sets webhook_allow_private"
+    )
 
 
 def refusal(address: IPAddress) -> str | None:

@@ -112,6 +112,8 @@ class Concurrency:
     peak_at: int | None
 
     def level_at(self, moments: Times) -> npt.NDArray[np.int64]:
+        if self.levels.size == 0:  # nothing was under alert
+            return np.zeros(moments.size, dtype=np.int64)
         index = np.searchsorted(self.times, moments, side="right") - 1
         out = np.where(index >= 0, self.levels[np.maximum(index, 0)], 0)
         return out.astype(np.int64)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
@@ -26,6 +26,7 @@ import orjson
 
 from tocsin.domain.alerts import Status
 from tocsin.errors import InvalidInput
+from tocsin.types import utc_instant
 
 AIR = "air"
 """The threat type of the Ukrainian data sets: an air-raid alert of unknown kind."""
@@ -155,9 +156,7 @@ def parse_time(text: str, what: str) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{what} {text!r} is not an ISO 8601 time") from None
-    if moment.tzinfo is None:
-        raise ValueError(f"{what} {text!r} has no UTC offset (write e.g. +00:00 or Z)")
-    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    return utc_instant(moment, f"{what} {text!r}")
 
 
 def _generic(line: int, row: dict[str, str]) -> Record:
