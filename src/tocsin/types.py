@@ -15,6 +15,10 @@ JSON: TypeAlias = dict[str, Any]
 Names: TypeAlias = Mapping[Lang, str]
 
 LANGUAGES: tuple[Lang, ...] = ("en", "uk", "ru")
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2200
+"""The years a time read from outside may fall in; outside them it is refused as a typo or an
+attack (years 1 and 9999 overflow on conversion to UTC and in the stores)."""
 DEFAULT_LANG: Lang = "en"
 
 
@@ -31,3 +35,12 @@ def iso_time(value: datetime) -> str:
     """ISO 8601 with `Z` for UTC, as every tocsin interface writes times."""
     text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def check_date_range(moment: datetime, what: str = "time") -> datetime:
+    """`moment` itself if its year is within `EARLIEST_YEAR`..`LATEST_YEAR`; else `ValueError`."""
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise ValueError(
+            f"{what} {moment.isoformat()} is outside the years {EARLIEST_YEAR}–{LATEST_YEAR}"
+        )
+    return moment
