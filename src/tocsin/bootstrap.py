@@ -23,6 +23,7 @@ from tocsin.storage import migrate
 from tocsin.storage.delivery_store import DeliveryStore
 from tocsin.storage.engine import create_engine
 from tocsin.storage.store import Store
+from tocsin.streams.admission import Admission
 from tocsin.streams.hub import Hub
 from tocsin.streams.log import LocalFeed
 
@@ -99,7 +100,8 @@ async def build(
     alerts = AlertService(store, regions, catalogue, clock, listeners, policy)
     tokens = TokenService(store, regions, clock)
     queries = AlertQueries(store, regions, catalogue)
-    hub = Hub(feed, buffer=settings.stream_buffer)
+    admission = Admission(settings.stream_max_total, settings.stream_max_per_client)
+    hub = Hub(feed, buffer=settings.stream_buffer, admission=admission)
     deliveries = DeliveryStore(store.engine)
     supervisor = Supervisor(feed, deliveries, clock)
     accounts = AccountService(store, regions, clock)

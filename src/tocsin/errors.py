@@ -11,7 +11,9 @@ the field at fault. The HTTP mapping lives in `tocsin.api.problems`, nowhere els
     ├── Forbidden                403  token lacks the role or the regions
     ├── Conflict                 409  state forbids it (illegal transition, idempotency clash)
     │   └── IllegalTransition    409
+    ├── TooManyStreams           429  this client address has as many live streams as allowed
     └── Unavailable              503  a backend is down
+        └── StreamsFull          503  the server has as many live streams as allowed
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class TocsinError(Exception):
     status = 500
     code = "internal"
     title = "Internal error"
+    retry_after: float | None = None  # seconds, sent as Retry-After
 
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
@@ -90,3 +93,22 @@ class Unavailable(TocsinError):
     status = 503
     code = "unavailable"
     title = "Service unavailable"
+
+
+class TooManyStreams(TocsinError):
+    status = 429
+    code = "too_many_streams"
+    title = "Too many streams"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class StreamsFull(Unavailable):
+    code = "streams_full"
+    title = "Streams full"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -7,6 +7,7 @@ Body: `type`, `title`, `status`, `detail`, plus `code` (stable, for programs) an
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,7 +44,15 @@ def problem(
 
 async def _tocsin_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, TocsinError)
-    return problem(exc.status, exc.code, exc.title, exc.message, exc.field)
+    return error_response(exc)
+
+
+def error_response(exc: TocsinError) -> Response:
+    """The problem+json answer to a tocsin error, with Retry-After when it has one."""
+    headers = None
+    if exc.retry_after is not None:
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
+    return problem(exc.status, exc.code, exc.title, exc.message, exc.field, headers)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> Response:

@@ -11,6 +11,8 @@ sequence number. A pushed one (`attach`, for Server-Sent Events) is written to b
 task itself through a `Pusher`: the events read together in one batch go out as one write,
 joined once for every subscriber with an equal filter, so a burst of alerts costs each client
 one write rather than one per alert.
+
+The hub also holds the `Admission` of new streams: how many may be open, in all and per client.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 import orjson
 
 from tocsin.domain.events import Event
+from tocsin.streams.admission import Admission
 from tocsin.streams.log import LogFeed
 from tocsin.streams.push import Pusher, http_chunk
 from tocsin.types import Seq
@@ -136,10 +139,18 @@ class Subscription:
 
 
 class Hub:
-    def __init__(self, feed: LogFeed, *, buffer: int = 1000, page: int = 1000) -> None:
+    def __init__(
+        self,
+        feed: LogFeed,
+        *,
+        buffer: int = 1000,
+        page: int = 1000,
+        admission: Admission | None = None,
+    ) -> None:
         self.feed = feed
         self.buffer = buffer
         self.page = page
+        self.admission = admission or Admission()
         self.position: Seq = 0
         self._subscribers: set[Subscription] = set()  # iterating, or pushed but catching up
         self._pushed: dict[Filter, set[Pusher]] = {}  # by filter: one join for each filter
