@@ -42,6 +42,7 @@ from common import (
     ClientPool,
     Server,
     Summary,
+    cpu_seconds,
     latencies_ms,
     load,
     machine,
@@ -71,6 +72,8 @@ class Run:
     rss_end: int
     streams_end: int
     frame_bytes: int
+    server_cpu: float  # seconds per timed alert
+    client_cpu: float
 
 
 def main() -> int:
@@ -144,7 +147,10 @@ def measure(name: str, server: Server, token: str, slow: int, args: argparse.Nam
         sent: dict[int, int] = {}
         missing = 0
         frame = 0
+        cpu = client = 0.0
         for i in range(args.warmup + args.alerts):
+            if i == args.warmup:
+                cpu, client = cpu_seconds(server.pid), sum(map(cpu_seconds, pool.pids))
             seq = base + i + 1
             started = time.monotonic_ns()
             body = {"threat": "missile", "regions": [REGIONS[i % len(REGIONS)]]}
@@ -156,6 +162,8 @@ def measure(name: str, server: Server, token: str, slow: int, args: argparse.Nam
             counts = pool.await_seqs([seq], args.timeout)
             missing += reading - counts[seq]
             time.sleep(max(0.0, args.interval - (time.monotonic_ns() - started) / 1e9))
+        cpu = (cpu_seconds(server.pid) - cpu) / args.alerts
+        client = (sum(map(cpu_seconds, pool.pids)) - client) / args.alerts
         time.sleep(args.keepalive * 2)  # the slow clients' farewell runs out
         streams = http.get("/v1/channels").json()["streams"]["subscribers"]
         rss_peak, rss_end = peak_rss(server.pid), rss(server.pid)
@@ -175,6 +183,8 @@ def measure(name: str, server: Server, token: str, slow: int, args: argparse.Nam
         rss_end,
         streams,
         frame,
+        cpu,
+        client,
     )
 
 
@@ -193,6 +203,8 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
             r.rss_peak / MiB,
             r.rss_end / MiB,
             r.streams_end,
+            r.server_cpu * 1000,
+            r.client_cpu * 1000,
             r.missing,
             r.disorder,
         )
@@ -211,6 +223,8 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
             "RSS peak MiB",
             "RSS end MiB",
             "streams at end",
+            "server CPU ms/alert",
+            "client CPU ms/alert",
             "missing",
             "out of order",
         ),
