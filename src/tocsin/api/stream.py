@@ -14,7 +14,6 @@ and close code 1013, try again later, Retry-After being a header of the handshak
 from __future__ import annotations
 
 import asyncio
-import math
 from typing import Annotated, Any
 
 import orjson
@@ -23,7 +22,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from tocsin.api.deps import App
-from tocsin.api.problems import error_response
+from tocsin.api.problems import error_response, retry_after
 from tocsin.bootstrap import Tocsin
 from tocsin.errors import InvalidInput, TocsinError
 from tocsin.service.queries import parse_statuses
@@ -162,9 +161,9 @@ async def websocket(
     try:
         place = tocsin.hub.admission.admit(_address(socket.scope.get("client")))
     except TocsinError as exc:
-        retry = str(max(1, math.ceil(exc.retry_after or 1)))
-        await socket.accept(headers=[(b"retry-after", retry.encode())])
-        await socket.send_text(_json({**_problem(exc), "retry_after": int(retry)}))
+        wait = retry_after(exc) or 1
+        await socket.accept(headers=[(b"retry-after", str(wait).encode())])
+        await socket.send_text(_json({**_problem(exc), "retry_after": wait}))
         await socket.close(code=1013, reason="try again later")
         return
     with place:
