@@ -86,8 +86,12 @@ def cpu_seconds(pid: int) -> float:
 class Server:
     """`tocsin serve` on a loopback port with its own SQLite file; killed on exit."""
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(
+        self, workdir: Path, port: int | None = None, settings: dict[str, str] | None = None
+    ) -> None:
+        """`settings`: more `TOCSIN_*` variables for the server."""
         self.workdir = workdir
+        self.settings = settings or {}
         self.database_url = f"sqlite:///{workdir / 'tocsin.db'}"
         self.port = port or free_port()
         self.url = f"http://{HOST}:{self.port}"
@@ -100,7 +104,14 @@ class Server:
         return self.process.pid
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, "TOCSIN_DATABASE_URL": self.database_url}
+        return {
+            # every client of a benchmark is on 127.0.0.1: as many streams as it likes
+            "TOCSIN_STREAM_MAX_PER_CLIENT": "1000000",
+            "TOCSIN_STREAM_MAX_TOTAL": "1000000",
+            **os.environ,
+            **self.settings,
+            "TOCSIN_DATABASE_URL": self.database_url,
+        }
 
     def create_token(self) -> str:
         """An admin token, made with the CLI against the same database."""
@@ -311,8 +322,11 @@ class Watch:
 
 
 class SSEClient(asyncio.Protocol):
-    def __init__(self, watch: Watch, request: bytes, capture: bool) -> None:
+    """One SSE client; a `slow` one stops reading its socket once it has `open`."""
+
+    def __init__(self, watch: Watch, request: bytes, capture: bool, slow: bool = False) -> None:
         self.watch = watch
+        self.slow = slow
         self.seen = watch.seen
         self.request = request
         self.capture = capture
@@ -336,6 +350,9 @@ class SSEClient(asyncio.Protocol):
                 self._arrived(frame.seq, now, raw)
             elif frame.event == b"open" and not self.opened.done():
                 self.opened.set_result(None)
+                if self.slow and self.transport is not None:
+                    self.transport.pause_reading()
+                    return
             elif frame.event == b"dropped":
                 self.seen.dropped += 1
         if self.stream.status not in (0, 200) and not self.opened.done():
@@ -361,8 +378,9 @@ class SSEClient(asyncio.Protocol):
 
 
 async def _open_clients(
-    watch: Watch, port: int, path: str, count: int, concurrency: int, timeout: float
+    watch: Watch, port: int, path: str, count: int, concurrency: int, timeout: float, slow: int
 ) -> list[SSEClient]:
+    """`count` clients, the last `slow` of them slow."""
     seen = watch.seen
     loop = asyncio.get_running_loop()
     gate = asyncio.Semaphore(concurrency)
@@ -371,10 +389,13 @@ async def _open_clients(
 
     async def one(index: int) -> None:
         async with gate:
-            client = SSEClient(watch, request, capture=index == 0)
+            client = SSEClient(watch, request, capture=index == 0, slow=index >= count - slow)
             try:
                 async with asyncio.timeout(timeout):
-                    await loop.create_connection(lambda: client, HOST, port)
+                    if client.slow:
+                        await loop.create_connection(lambda: client, sock=await _small(port))
+                    else:
+                        await loop.create_connection(lambda: client, HOST, port)
                     await client.opened
             except (OSError, TimeoutError) as exc:  # ConnectionError is an OSError
                 seen.errors[_error_name(exc)] += 1
@@ -386,6 +407,20 @@ async def _open_clients(
 
     await asyncio.gather(*(one(i) for i in range(count)))
     return clients
+
+
+async def _small(port: int) -> socket.socket:
+    """A socket connected with a small receive buffer (4 KiB, before the kernel doubles it):
+    once a slow client stops reading, the server's buffers for it fill after a few frames."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    try:
+        await asyncio.get_running_loop().sock_connect(sock, (HOST, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def _error_name(exc: Exception) -> str:
@@ -400,7 +435,7 @@ async def _serve_commands(conn: Connection, watch: Watch, clients: list[SSEClien
         command = await asyncio.to_thread(conn.recv)
         if command[0] == "await":
             _, seqs, timeout = command
-            watch.expect(seqs, len(clients))
+            watch.expect(seqs, sum(not c.slow for c in clients))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(watch.done.wait(), timeout)
             conn.send({s: len(seen.times.get(s, ())) for s in seqs})
@@ -413,15 +448,22 @@ async def _serve_commands(conn: Connection, watch: Watch, clients: list[SSEClien
 
 
 def client_process(
-    conn: Connection, port: int, path: str, count: int, concurrency: int, timeout: float
+    conn: Connection,
+    port: int,
+    path: str,
+    count: int,
+    concurrency: int,
+    timeout: float,
+    slow: int = 0,
 ) -> None:
-    """Entry point of one client process: open `count` SSE clients, then obey commands."""
+    """Entry point of one client process: open `count` SSE clients (the last `slow` of them
+    stop reading once open), then obey commands."""
     raise_fd_limit()
 
     async def main() -> None:
         watch = Watch(Arrivals())
         started = time.monotonic()
-        clients = await _open_clients(watch, port, path, count, concurrency, timeout)
+        clients = await _open_clients(watch, port, path, count, concurrency, timeout, slow)
         seen = watch.seen
         conn.send(("ready", seen.opened, dict(seen.errors), time.monotonic() - started))
         await _serve_commands(conn, watch, clients)
@@ -430,7 +472,8 @@ def client_process(
 
 
 class ClientPool:
-    """SSE clients spread over `processes` processes; all connect at once."""
+    """SSE clients spread over `processes` processes; all connect at once. `slow` of them,
+    spread likewise, stop reading once they have `open`; awaits count only the others."""
 
     def __init__(
         self,
@@ -441,15 +484,18 @@ class ClientPool:
         path: str = "/v1/stream",
         concurrency: int = 200,
         timeout: float = 60.0,
+        slow: int = 0,
     ) -> None:
         context = multiprocessing.get_context("spawn")
         self.conns: list[Connection] = []
         self.processes: list[Any] = []
-        for share in _split(count, processes):
+        shares = _split(count, processes)
+        slow_shares = [slow // len(shares) + (i < slow % len(shares)) for i in range(len(shares))]
+        for share, slow_share in zip(shares, slow_shares, strict=True):
             mine, theirs = context.Pipe()
             process = context.Process(
                 target=client_process,
-                args=(theirs, port, path, share, concurrency, timeout),
+                args=(theirs, port, path, share, concurrency, timeout, slow_share),
                 daemon=True,
             )
             process.start()

@@ -50,6 +50,7 @@ from tocsin.storage.engine import create_engine
 from tocsin.storage.siren_store import SirenStore
 from tocsin.storage.store import Store
 from tocsin.storage.uow import SqlUnitOfWorkFactory
+from tocsin.streams.admission import Admission
 from tocsin.streams.hub import Hub
 from tocsin.streams.log import LocalFeed
 
@@ -189,7 +190,12 @@ async def build(
         subscriptions=subscriptions,
         queries=AlertQueries(store, regions, catalogue),
         feed=feed,
-        hub=Hub(feed, buffer=settings.stream_buffer, tree=lambda: regions.tree),
+        hub=Hub(
+            feed,
+            buffer=settings.stream_buffer,
+            tree=lambda: regions.tree,
+            admission=Admission(settings.stream_max_total, settings.stream_max_per_client),
+        ),
         deliveries=deliveries,
         supervisor=Supervisor(feed, deliveries, clock),
         accounts=AccountService(

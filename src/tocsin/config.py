@@ -55,6 +55,25 @@ class Settings(BaseSettings):
         le=100_000,
         description="events queued per stream subscriber before it is dropped as too slow",
     )
+    stream_max_per_client: int = Field(
+        100,
+        ge=1,
+        description="live streams (SSE and WebSocket) one client address may hold open at once "
+        "(an IPv6 client is counted by its /64); more are refused with 429",
+    )
+    stream_max_total: int = Field(
+        10_000,
+        ge=1,
+        description="live streams this server process holds open at once; more are refused "
+        "with 503",
+    )
+    request_head_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="seconds `tocsin serve` gives a client to send a request's line and headers, "
+        "from the moment it connects or starts the request; then it closes the connection",
+    )
     log_poll_interval: float = Field(
         0.25,
         gt=0,

@@ -12,8 +12,10 @@ the field at fault. The HTTP mapping lives in `tocsin.api.problems`, nowhere els
     ├── Conflict                 409  state forbids it (illegal transition, idempotency clash)
     │   └── IllegalTransition    409
     ├── TooManyAttempts          429  too many logins: wait `retry_after` seconds
+    ├── TooManyStreams           429  this client address has as many live streams as allowed
     └── Unavailable              503  a backend is down
-        └── Busy                 503  too much work waiting: try again after `retry_after`
+        ├── Busy                 503  too much work waiting: try again after `retry_after`
+        └── StreamsFull          503  the server has as many live streams as allowed
 """
 
 from __future__ import annotations
@@ -105,9 +107,28 @@ class TooManyAttempts(TocsinError):
         self.retry_after = retry_after
 
 
+class TooManyStreams(TocsinError):
+    status = 429
+    code = "too_many_streams"
+    title = "Too many streams"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Busy(Unavailable):
     code = "busy"
     title = "Busy"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class StreamsFull(Unavailable):
+    code = "streams_full"
+    title = "Streams full"
 
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message)

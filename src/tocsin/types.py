@@ -21,7 +21,7 @@ MAX_INT = 2**63 - 1
 """The largest integer the databases store (BIGINT): the bound of every count, seq and version
 the API takes."""
 
-FIRST_YEAR, LAST_YEAR = 1900, 2199
+FIRST_YEAR, LAST_YEAR = 1900, 2200
 """The years of every time tocsin takes in, from the API, CAP messages or history files:
 anything else is a typo or a probe, and far dates break time arithmetic (year 1 at +14:00
 has no UTC time)."""
@@ -63,3 +63,12 @@ def iso_time(value: datetime) -> str:
     """ISO 8601 with `Z` for UTC, as every tocsin interface writes times."""
     text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def check_date_range(moment: datetime, what: str = "time") -> datetime:
+    """`moment` itself if its year is within `FIRST_YEAR`..`LAST_YEAR`; else `ValueError`."""
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValueError(
+            f"{what} {moment.isoformat()} is outside the years {FIRST_YEAR}–{LAST_YEAR}"
+        )
+    return moment

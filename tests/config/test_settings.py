@@ -126,6 +126,23 @@ def test_bad_login_settings(overrides: dict[str, object], field: str, message: s
     assert message in info.value.message
 
 
+def test_stream_limits_and_the_head_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    assert (settings.stream_max_per_client, settings.stream_max_total) == (100, 10_000)
+    assert settings.request_head_timeout == 10.0
+    monkeypatch.setenv("TOCSIN_STREAM_MAX_PER_CLIENT", "3")
+    monkeypatch.setenv("TOCSIN_STREAM_MAX_TOTAL", "50")
+    monkeypatch.setenv("TOCSIN_REQUEST_HEAD_TIMEOUT", "2.5")
+    settings = load_settings()
+    assert (settings.stream_max_per_client, settings.stream_max_total) == (3, 50)
+    assert settings.request_head_timeout == 2.5
+    for bad in ({"stream_max_per_client": 0}, {"stream_max_total": 0}):
+        with pytest.raises(InvalidInput, match=next(iter(bad))):
+            load_settings(**bad)
+    with pytest.raises(InvalidInput, match="request_head_timeout"):
+        load_settings(request_head_timeout=0)
+
+
 def test_bad_config_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     config = tmp_path / "broken.toml"
     config.write_text("port = = 1\n")

@@ -21,7 +21,13 @@ from tocsin.web import delivery, install, pages
 
 STATIC = pages.static_dir()
 TEMPLATES = STATIC.parent / "templates"
-SHIPPED = sorted(p for p in [*STATIC.rglob("*"), *TEMPLATES.rglob("*")] if p.is_file())
+VENDOR = STATIC / "vendor"  # others' bundles, as published: test_api_docs.py loads them offline
+SHIPPED = sorted(
+    p
+    for p in [*STATIC.rglob("*"), *TEMPLATES.rglob("*")]
+    if p.is_file() and VENDOR not in p.parents
+)
+REPO = Path(__file__).resolve().parents[2]
 # XML namespace names: identifiers that are never fetched
 NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xhtml"}
 URL = re.compile(r"""(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}[^\s"'`)<>]*""", re.IGNORECASE)
@@ -136,6 +142,12 @@ def test_no_shipped_asset_refers_to_another_host() -> None:
     assert len(SHIPPED) >= 20
     offending = [hit for path in SHIPPED if path.suffix != ".png" for hit in _external_urls(path)]
     assert offending == []
+
+
+@pytest.mark.parametrize("bundle", sorted(p.name for p in VENDOR.iterdir()))
+def test_each_vendored_bundle_ships_its_licence_and_is_named_in_the_notice(bundle: str) -> None:
+    assert (VENDOR / bundle / "LICENSE").is_file()
+    assert f"web/static/vendor/{bundle}/" in (REPO / "NOTICE.md").read_text(encoding="utf-8")
 
 
 def test_the_url_scan_catches_cdn_references(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from tocsin.api import (
     audit,
     cap,
     channels,
+    docs_pages,
     events,
     incidents,
     inputs,
@@ -93,7 +94,8 @@ def create_app(
         version=__version__,
         summary="Public warning system for air threats",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served by `docs_pages`, from the package rather than a CDN
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
     problems.install(app)
@@ -115,6 +117,7 @@ def create_app(
         subscriptions,
         channels,
         meta,
+        docs_pages,
     ):
         app.include_router(module.router)
     web.install(app)

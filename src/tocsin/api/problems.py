@@ -58,10 +58,19 @@ def problem(
 
 async def _tocsin_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, TocsinError)
-    headers = None
-    if exc.retry_after is not None:
-        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
+    return error_response(exc)
+
+
+def error_response(exc: TocsinError) -> Response:
+    """The problem+json answer to a tocsin error, with Retry-After when it has one."""
+    wait = retry_after(exc)
+    headers = {"Retry-After": str(wait)} if wait is not None else None
     return problem(exc.status, exc.code, exc.title, exc.message, exc.field, headers)
+
+
+def retry_after(exc: TocsinError) -> int | None:
+    """The error's Retry-After, in whole seconds (at least 1), if it has one."""
+    return None if exc.retry_after is None else max(1, math.ceil(exc.retry_after))
 
 
 async def _validation_error(_request: Request, exc: Exception) -> Response:

@@ -3,7 +3,12 @@
 Every stream starts with an `open` event, sends keepalives, and resumes after a reconnect from
 `Last-Event-ID` (or `?since=`) with no gap and no duplicate. An SSE response is written by the
 hub itself (`Hub.attach`, `Pusher`); its own task only sends keepalives and notices when the
-client has gone.
+client has gone. A client dropped for falling behind that does not take the `dropped` frame
+within a keepalive interval has its connection closed.
+
+A stream beyond the limits of `Hub.admission` is refused before it starts: SSE with 429 (this
+client has too many) or 503 (the server has) and Retry-After; WebSocket with an `error` message
+and close code 1013, try again later, Retry-After being a header of the handshake.
 """
 
 from __future__ import annotations
@@ -17,12 +22,13 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from tocsin.api.deps import App
+from tocsin.api.problems import error_response, retry_after
 from tocsin.bootstrap import Tocsin
 from tocsin.domain.interest import Interest
 from tocsin.errors import InvalidInput, TocsinError
 from tocsin.service.queries import parse_statuses
 from tocsin.streams.hub import Dropped, Encoded
-from tocsin.streams.push import Pusher
+from tocsin.streams.push import Pusher, abort, cap_send_buffer
 from tocsin.streams.writer import writer_for
 from tocsin.types import MAX_INT
 
@@ -75,13 +81,24 @@ class EventStream(Response):
         self.init_headers({"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            place = self.tocsin.hub.admission.admit(_address(scope.get("client")))
+        except TocsinError as exc:
+            await error_response(exc)(scope, receive, send)
+            return
+        with place:
+            await self._stream(scope, receive, send)
+
+    async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
         hub = self.tocsin.hub
         # from the position announced in `open`, so nothing committed meanwhile is missed
         start = self.resume if self.resume is not None else self.opening["last_seq"]
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        server_send = scope.get(SERVER_SEND, send)
+        cap_send_buffer(server_send)
         direct = self.tocsin.settings.stream_direct_writes
         # the fast path writes around the middlewares' `send` wrappers (see `App`)
-        writer = writer_for(scope.get(SERVER_SEND, send), direct=True) if direct else send
+        writer = writer_for(server_send, direct=True) if direct else send
         pusher = Pusher(writer, limit=hub.buffer, written=start)
         pusher.push(_sse("open", self.opening))
         gone = asyncio.ensure_future(_disconnected(receive))
@@ -102,8 +119,14 @@ class EventStream(Response):
             body = {"reason": pusher.finished.result(), "resume_from": pusher.written}
             ending = Pusher(send, limit=1)
             ending.push(_sse("dropped", body))
-            if await _first(asyncio.ensure_future(ending.drained()), gone):
+            farewell = asyncio.ensure_future(ending.drained())
+            said = await _first(farewell, gone, timeout=keepalive)
+            if said:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
+            elif said is None:  # it takes nothing more: close the connection, free its place
+                ending.finish("closed")
+                await farewell
+                abort(server_send)
         finally:
             if subscription is not None:
                 hub.detach(subscription)
@@ -141,12 +164,31 @@ async def websocket(
     since: SinceQuery = None,
 ) -> None:
     tocsin: Tocsin = socket.app.state.tocsin
+    try:
+        place = tocsin.hub.admission.admit(_address(socket.scope.get("client")))
+    except TocsinError as exc:
+        wait = retry_after(exc) or 1
+        await socket.accept(headers=[(b"retry-after", str(wait).encode())])
+        await socket.send_text(_json({**_problem(exc), "retry_after": wait}))
+        await socket.close(code=1013, reason="try again later")
+        return
+    with place:
+        await _websocket(socket, tocsin, region, threat, status, since)
+
+
+async def _websocket(
+    socket: WebSocket,
+    tocsin: Tocsin,
+    region: str | None,
+    threat: str | None,
+    status: str,
+    since: int | None,
+) -> None:
     await socket.accept()
     try:
         chosen = build_filter(tocsin, region, threat, status)
     except TocsinError as exc:
-        problem = {"type": "error", "code": exc.code, "field": exc.field, "detail": exc.message}
-        await socket.send_text(_json(problem))
+        await socket.send_text(_json(_problem(exc)))
         await socket.close(code=1008, reason=exc.message[:120])
         return
     start = since if since is not None else tocsin.hub.position
@@ -229,6 +271,15 @@ def _open_body(
             "statuses": sorted(chosen.statuses) if chosen.statuses is not None else None,
         },
     }
+
+
+def _address(client: Any) -> str | None:
+    """The host of the ASGI `client`, (host, port), if the server gave one."""
+    return str(client[0]) if client else None
+
+
+def _problem(exc: TocsinError) -> dict[str, Any]:
+    return {"type": "error", "code": exc.code, "field": exc.field, "detail": exc.message}
 
 
 def _sse(event: str, body: dict[str, Any]) -> bytes:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import orjson
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -87,7 +88,7 @@ def import_(
         console.print_json(orjson.dumps(report_json(report)).decode())
     else:
         _print(report)
-    if report.aborted:
+    if report.aborted or report.unusable:
         raise typer.Exit(2)
 
 
@@ -136,22 +137,23 @@ def report_json(report: ImportReport) -> dict[str, object]:
 def _print(report: ImportReport) -> None:
     if report.already_imported:
         console.print(
-            f"{report.file} was imported before (same content): nothing added; "
-            f"{report.existing} alerts from it are in the store"
+            f"{escape(report.file)} was imported before (same content, same format): nothing "
+            f"added; {report.existing} alerts from it are in the store"
         )
         return
     if report.resumed_after is not None:
         console.print(f"resumed after line {report.resumed_after}")
     verb = "checked" if report.dry_run or report.aborted else "imported"
     console.print(
-        f"{verb} {report.file} as {report.source}: {report.rows} rows, {report.added} alerts "
-        f"added, {report.existing} already present, {report.rejected} rejected "
+        f"{verb} {escape(report.file)} as {escape(report.source)}: {report.rows} rows, "
+        f"{report.added} alerts added, {report.existing} already present, "
+        f"{report.rejected} rejected "
         f"({report.seconds:.1f} s)"
     )
     if report.bad:
         table = Table("line", "reason", box=None)
         for bad in report.bad[:SHOWN]:
-            table.add_row(str(bad.line), bad.reason)
+            table.add_row(str(bad.line), escape(bad.reason))
         errors.print(table)
         if len(report.bad) > SHOWN:
             errors.print(f"… and {len(report.bad) - SHOWN} more (--json lists them all)")
@@ -159,6 +161,8 @@ def _print(report: ImportReport) -> None:
         errors.print(
             "[bold red]aborted[/]: nothing was written (--on-error skip imports the good rows)"
         )
+    elif report.unusable:
+        errors.print("[bold red]nothing imported[/]: not one row could be used")
 
 
 def _progress(quiet: bool) -> Progress:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from tocsin.api import server
 from tocsin.api.app import create_app
 from tocsin.bootstrap import Tocsin, build
 from tocsin.cli.common import console, current_settings, handle_errors
@@ -39,6 +40,7 @@ def serve(
         port=settings.port,
         log_level="info",
         timeout_graceful_shutdown=5,
+        **server.options(settings),
     )
 
 

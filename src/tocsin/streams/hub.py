@@ -11,6 +11,8 @@ sequence number. A pushed one (`attach`, for Server-Sent Events) is written to b
 task itself through a `Pusher`: the events read together in one batch go out as one write,
 joined once for every subscriber with an equal filter, so a burst of alerts costs each client
 one write rather than one per alert.
+
+The hub also holds the `Admission` of new streams: how many may be open, in all and per client.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import orjson
 from tocsin.domain.events import Event
 from tocsin.domain.interest import Interest
 from tocsin.domain.regions import RegionTree
+from tocsin.streams.admission import Admission
 from tocsin.streams.log import LogFeed
 from tocsin.streams.push import Pusher
 from tocsin.streams.writer import http_chunk
@@ -118,11 +121,13 @@ class Hub:
         buffer: int = 1000,
         page: int = 1000,
         tree: Callable[[], RegionTree] | None = None,
+        admission: Admission | None = None,
     ) -> None:
         self.feed = feed
         self.tree = tree or _no_regions  # the current region tree, for matching by coverage
         self.buffer = buffer
         self.page = page
+        self.admission = admission or Admission()
         self.position: Seq = 0
         self._subscribers: set[Subscription] = set()  # iterating, or pushed but catching up
         self._pushed: dict[Interest, set[Pusher]] = {}  # by filter: one join for each filter

@@ -12,12 +12,54 @@ that falls further behind is finished with a reason and resumes from the last fr
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+import struct
 from collections import deque
 from collections.abc import Coroutine
 from typing import Any
 
 from tocsin.streams.writer import Send, SendWriter, Writer
 from tocsin.types import Seq
+
+SEND_BUFFER = 64 * 1024  # a live stream's kernel send buffer (Linux doubles it)
+
+def abort(send: Send) -> bool:
+    """Reset the connection under uvicorn's `send` at once, dropping what waits to be written
+    in the process and in the kernel (a `close` would wait for a client that no longer
+    reads); False for a server that does not show its transport."""
+    transport = _transport(send)
+    if transport is None:
+        return False
+    sock = transport.get_extra_info("socket")
+    with contextlib.suppress(OSError, AttributeError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+    return True
+
+
+def cap_send_buffer(send: Send, size: int = SEND_BUFFER) -> None:
+    """Cap the kernel's send buffer of the socket under uvicorn's `send` at `size` bytes.
+
+    Left to itself, Linux grows a socket's send buffer up to `net.ipv4.tcp_wmem` (4 MiB by
+    default) for a client that stops reading: memory the process's RSS does not show, per
+    stalled stream. A live stream's frames are small and few; capped, a stalled client fills
+    its buffers after a few of them and is dropped (`Pusher`'s limit).
+    """
+    transport = _transport(send)
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is not None:
+        with contextlib.suppress(OSError, AttributeError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+
+
+def _transport(send: Send) -> Any:
+    """The transport of uvicorn's `send` (asyncio's or uvloop's, which is not an
+    `asyncio.Transport`), or None."""
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if callable(getattr(transport, "abort", None)) and hasattr(transport, "get_extra_info"):
+        return transport
+    return None
 
 
 class Pusher:

@@ -7,7 +7,7 @@ import io
 import json
 from pathlib import Path
 
-from history_support import head, invoke, official
+from history_support import cli, head, invoke, official, runner
 
 
 def test_import_then_ask(database_url: str, tmp_path: Path) -> None:
@@ -124,4 +124,67 @@ def test_replay_is_never_actual(database_url: str, tmp_path: Path) -> None:
     path = head(official(), 5, tmp_path / "official.csv")
     invoke(
         database_url, "replay", str(path), "--format", "ua-official", "--status", "actual", code=2
+    )
+
+
+def test_abused_rows_are_listed_and_the_good_ones_imported(
+    database_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "abused.csv"
+    path.write_bytes(
+        b"region,threat,start,end\n"
+        b"UA-63,air,2024-01-02T03:00:00Z,2024-01-02T04:00:00Z\n"
+        b"UA-63,air,2024-01-02T03:00:00Z,\xff\xfe\n"
+        b'UA-63,"' + b"x" * 140_000 + b'",2024-01-02T03:00:00Z,2024-01-02T04:00:00Z\n'
+        b"UA-63,air,0001-01-01T00:00:00+03:00,2024-01-02T04:00:00Z\n"
+        b"[/]not markup,air,2024-01-02T03:00:00Z,2024-01-02T04:00:00Z\n"
+    )
+    result = runner.invoke(
+        cli(),
+        ["history", "import", str(path), "--format", "csv"],
+        env={"TOCSIN_DATABASE_URL": database_url},
+    )
+    assert result.exit_code == 0, result.stdout + result.stderr + repr(result.exception)
+    assert "1 alerts added" in result.stdout and "4 rejected" in result.stdout
+    lines = {line.split(maxsplit=1)[0]: line for line in result.stderr.splitlines()[1:]}
+    assert "not UTF-8" in lines["3"] and "field larger" in lines["4"]
+    assert "1900" in lines["5"] and "'[/]not markup'" in lines["6"]
+
+
+def test_a_file_without_a_good_row_imports_nothing_and_fails(
+    database_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("region,threat,start,end\nXX-1,air,2024-01-02T03:00Z,2024-01-02T04:00Z\n")
+    out = invoke(database_url, "history", "import", str(path), "--format", "csv", code=2)
+    assert "0 alerts added" in out and "1 rejected" in out
+    assert "no history imported yet" in invoke(database_url, "history", "list")
+
+
+def test_a_binary_file_is_refused_without_a_traceback(database_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "photo.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    result = runner.invoke(
+        cli(),
+        ["history", "import", str(path), "--format", "ua-official"],
+        env={"TOCSIN_DATABASE_URL": database_url},
+    )
+    assert result.exit_code == 2 and result.exception is not None
+    assert "header (line 1): not UTF-8" in result.stderr
+
+
+def test_the_same_file_as_another_format_is_imported_again(
+    database_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "both.csv"
+    path.write_text(
+        "oblast,raion,hromada,level,started_at,finished_at,region,threat,start,end\n"
+        "Kharkivska oblast,,,oblast,2024-01-02T03:00:00Z,2024-01-02T04:00:00Z,"
+        "UA-63,air,2024-01-02T03:00:00Z,2024-01-02T04:00:00Z\n"
+    )
+    first = invoke(database_url, "history", "import", str(path), "--format", "ua-official")
+    second = invoke(database_url, "history", "import", str(path), "--format", "csv")
+    assert "1 alerts added" in first and "1 alerts added" in second
+    assert "imported before" in invoke(
+        database_url, "history", "import", str(path), "--format", "csv"
     )

@@ -12,6 +12,7 @@ from tocsin.errors import InvalidInput
 from tocsin.records.history.formats import (
     BadRow,
     Place,
+    Reader,
     Row,
     read_generic_csv,
     read_generic_jsonl,
@@ -219,3 +220,68 @@ def test_generic_rows_need_a_known_status(tmp_path: Path) -> None:
 def test_unknown_format() -> None:
     with pytest.raises(InvalidInput, match="unknown history format 'xml'"):
         reader("xml")
+
+
+GOOD = "UA-63,air,2024-01-02T03:00:00Z,2024-01-02T04:00:00Z"
+BINARY = bytes(b for b in range(256) if b not in b"\r\n")
+ABUSED = {  # the third line of a file, and the reason it is reported with
+    "not UTF-8": (b"UA-\xff\xfe,air,2024-01-02T03:00:00Z,2024-01-02T04:00:00Z", "not UTF-8"),
+    "binary": (BINARY, "not UTF-8"),
+    "a long field": (b'UA-63,"' + b"x" * 140_000 + b'",2024-01-02T03:00Z,2024-01-02T04Z', "field"),
+    "a long line": (b"UA-63," + b"x" * 2_000_000, "longer than 1,048,576 characters"),
+    "year 1": (b"UA-63,air,0001-01-01T00:00:00+03:00,2024-01-02T04:00:00Z", "1900"),
+    "year 9999": (b"UA-63,air,2024-01-02T03:00:00Z,9999-12-31T23:59:59-03:00", "2200"),
+}
+
+
+@pytest.mark.parametrize(("bad", "reason"), ABUSED.values(), ids=ABUSED.keys())
+def test_an_abused_csv_row_is_reported_and_the_rest_read(
+    tmp_path: Path, bad: bytes, reason: str
+) -> None:
+    path = tmp_path / "data.csv"
+    path.write_bytes(f"region,threat,start,end\n{GOOD}\n".encode() + bad + f"\n{GOOD}\n".encode())
+    first, third, fourth = read_generic_csv(path)
+    assert isinstance(first, Row) and isinstance(fourth, Row) and fourth.line == 4
+    assert isinstance(third, BadRow) and third.line == 3 and reason in third.reason
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (b'{"region": "UA-\xff", "threat": "air"}', "not UTF-8"),
+        (BINARY, "not UTF-8"),
+        (b'{"region": "' + b"x" * 140_000 + b'"}', "longer than 131,072 characters"),
+        (b'{"region": "' + b"x" * 2_000_000 + b'"}', "longer than 1,048,576 characters"),
+        (b'{"region": "UA-63", "threat": "air", "start": "0001-01-01T00:00Z", "end": "x"}', "1900"),
+    ],
+    ids=["not UTF-8", "binary", "a long field", "a long line", "year 1"],
+)
+def test_an_abused_jsonl_row_is_reported_and_the_rest_read(
+    tmp_path: Path, bad: bytes, reason: str
+) -> None:
+    good = (
+        b'{"region": "UA-63", "threat": "air", "start": "2024-01-02T03Z", "end": "2024-01-02T04Z"}'
+    )
+    path = tmp_path / "data.jsonl"
+    path.write_bytes(b"\n".join([good, bad, good]) + b"\n")
+    first, second, third = read_generic_jsonl(path)
+    assert isinstance(first, Row) and isinstance(third, Row) and third.line == 3
+    assert isinstance(second, BadRow) and second.line == 2 and reason in second.reason
+
+
+@pytest.mark.parametrize("read", [read_official, read_volunteer, read_generic_csv])
+def test_a_binary_file_is_refused_with_a_reason(tmp_path: Path, read: Reader) -> None:
+    path = tmp_path / "photo.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 10)
+    with pytest.raises(InvalidInput, match=r"photo.csv: the header \(line 1\): not UTF-8"):
+        list(read(path))
+
+
+def test_a_bom_and_utf8_names_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    path.write_bytes(
+        "\ufeffregion,started_at,finished_at,naive\n"
+        "Харківська область,2022-02-25 16:36:22+00:00,2022-02-25 17:06:22+00:00,False\n".encode()
+    )
+    (row,) = read_volunteer(path)
+    assert isinstance(row, Row) and row.place == Place("oblast", "Харківська область")

@@ -169,3 +169,83 @@ async def test_volunteer_rows_without_an_all_clear_expired(tocsin: Tocsin, tmp_p
     assert naive and all(a.expires_at == a.ended_at for a in naive)
     kyiv = next(a for a in alerts if a.source == "history:ua-volunteer:2")
     assert kyiv.regions == ("UA-30",) and kyiv.phase is Phase.EXPIRED
+
+
+def generic(tmp_path: Path, *rows: bytes, name: str = "rows.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(b"region,threat,start,end\n" + b"".join(row + b"\n" for row in rows))
+    return path
+
+
+GOOD = b"UA-63,missile,2024-01-02T03:00:00Z,2024-01-02T04:00:00Z"
+LATER = b"UA-63,missile,2024-01-03T03:00:00Z,2024-01-03T04:00:00Z"
+
+
+async def test_abused_rows_are_reported_and_the_good_ones_imported(
+    tocsin: Tocsin, tmp_path: Path
+) -> None:
+    path = generic(
+        tmp_path,
+        GOOD,
+        b"UA-\xff,missile,2024-01-02T03:00:00Z,2024-01-02T04:00:00Z",
+        bytes(b for b in range(256) if b not in b"\r\n"),
+        b'UA-63,"' + b"x" * 140_000 + b'",2024-01-02T03:00:00Z,2024-01-02T04:00:00Z',
+        b"UA-63,missile,0001-01-01T00:00:00+03:00,2024-01-02T04:00:00Z",
+        b"UA-63,missile,2024-01-02T03:00:00Z,9999-12-31T23:59:59-03:00",
+        b"UA-63,missile,9999-12-31T23:59:59Z,9999-12-31T23:59:59Z",
+        LATER,
+    )
+    report = await importer(tocsin).run(path, "csv", actor="t")
+    assert (report.rows, report.added, report.rejected) == (8, 2, 6)
+    assert [b.line for b in report.bad] == [3, 4, 5, 6, 7, 8]
+    assert (await counts(tocsin))["alerts"] == 2
+
+
+async def test_a_file_without_a_good_row_records_nothing(tocsin: Tocsin, tmp_path: Path) -> None:
+    path = generic(
+        tmp_path,
+        b"XX-1,missile,2024-01-02T03:00:00Z,2024-01-02T04:00:00Z",
+        b"UA-63,meteor,2024-01-02T03:00:00Z,2024-01-02T04:00:00Z",
+    )
+    before, seq = await counts(tocsin), await tocsin.store.last_seq()
+    report = await importer(tocsin).run(path, "csv", actor="t", batch_size=1)
+    assert (report.rows, report.added, report.rejected, report.batches) == (2, 0, 2, 0)
+    assert await counts(tocsin) == before and await tocsin.store.events_after(seq) == []
+    assert await HistoryStore(tocsin.store.engine).all() == []
+    again = await importer(tocsin).run(path, "csv", actor="t")
+    assert not again.already_imported and again.rejected == 2
+
+
+async def test_bad_rows_are_counted_with_the_next_good_one(tocsin: Tocsin, tmp_path: Path) -> None:
+    bad = b"XX-1,missile,2024-01-02T03:00:00Z,2024-01-02T04:00:00Z"
+    path = generic(tmp_path, bad, bad, bad, GOOD, bad, bad)
+    seq = await tocsin.store.last_seq()
+    report = await importer(tocsin).run(path, "csv", actor="t", batch_size=2)
+    events = await tocsin.store.events_after(seq)
+    assert [(e.data["lines"], e.data["added"], e.data["rejected"]) for e in events] == [
+        ([2, 5], 1, 3),
+        ([6, 7], 0, 2),
+    ]
+    assert (report.added, report.rejected) == (1, 5)
+    (record,) = await HistoryStore(tocsin.store.engine).all()
+    assert (record.added, record.rejected, record.last_line, record.finished) == (1, 5, 7, True)
+
+
+async def test_the_same_file_read_as_another_format_is_another_import(
+    tocsin: Tocsin, tmp_path: Path
+) -> None:
+    path = tmp_path / "both.csv"
+    path.write_text(
+        "oblast,raion,hromada,level,started_at,finished_at,region,threat,start,end\n"
+        "Kharkivska oblast,,,oblast,2024-01-02T03:00:00Z,2024-01-02T04:00:00Z,"
+        "UA-63,air,2024-01-02T03:00:00Z,2024-01-02T04:00:00Z\n",
+        encoding="utf-8",
+    )
+    first = await importer(tocsin).run(path, "ua-official", actor="t")
+    second = await importer(tocsin).run(path, "csv", actor="t")
+    assert (first.added, second.already_imported, second.added) == (1, False, 1)
+    assert first.fingerprint == second.fingerprint  # the file's SHA-256, as the events say
+    records = await HistoryStore(tocsin.store.engine).all()
+    assert sorted(r.format for r in records) == ["csv", "ua-official"]
+    third = await importer(tocsin).run(path, "csv", actor="t")
+    assert third.already_imported

@@ -7,8 +7,11 @@
     csv           generic: region,threat,start,end[,status] with region codes of the loaded tree
     jsonl         generic: one JSON object per line with the same keys
 
-Times are ISO 8601 with a UTC offset (`2022-03-15 16:10:34+00:00`, `…T16:10:34Z`). A row that
-cannot be read becomes a `BadRow` naming the line and the reason; the reader goes on.
+Times are ISO 8601 with a UTC offset (`2022-03-15 16:10:34+00:00`, `…T16:10:34Z`), in the years
+`types.FIRST_YEAR`..`LAST_YEAR`. A row that cannot be read (a time out of range, bytes
+that are not UTF-8, a field over `FIELD_LIMIT` characters, a line over `LINE_LIMIT`) becomes a
+`BadRow` naming the line and the reason; the reader goes on. Only a header that cannot be read
+refuses the whole file.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from datetime import datetime
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TextIO
 
 import orjson
 
@@ -71,6 +74,11 @@ OFFICIAL_COLUMNS = ("oblast", "raion", "hromada", "level", "started_at", "finish
 VOLUNTEER_COLUMNS = ("region", "started_at", "finished_at", "naive")
 GENERIC_COLUMNS = ("region", "threat", "start", "end")
 PLACE_LEVELS = ("oblast", "raion", "hromada")
+FIELD_LIMIT = 131_072
+"""The longest field read, in characters (the `csv` module's own limit)."""
+LINE_LIMIT = 1 << 20
+"""The longest line read, in characters; a longer one is reported without being held whole."""
+NOT_UTF8 = "not UTF-8 text (a binary file, or another encoding?)"
 
 
 def read_official(path: Path) -> Iterator[Record]:
@@ -115,19 +123,27 @@ def read_generic_csv(path: Path) -> Iterator[Record]:
 
 
 def read_generic_jsonl(path: Path) -> Iterator[Record]:
-    with path.open("rb") as handle:
-        for line, raw in enumerate(handle, start=1):
-            if not raw.strip():
+    faults: dict[int, str] = {}
+    with _open(path) as handle:
+        for line, text in enumerate(_lines(handle, faults), start=1):
+            if faults:
+                yield _fault(faults)
+                continue
+            if not text.strip():
                 continue
             try:
-                value = orjson.loads(raw)
+                value = orjson.loads(text)
             except orjson.JSONDecodeError as exc:
                 yield BadRow(line, f"not valid JSON: {exc}")
                 continue
             if not isinstance(value, dict):
                 yield BadRow(line, "not a JSON object")
                 continue
-            yield _generic(line, {k: "" if v is None else str(v) for k, v in value.items()})
+            row = {k: "" if v is None else str(v) for k, v in value.items()}
+            if any(len(v) > FIELD_LIMIT for v in row.values()):
+                yield BadRow(line, f"a field is longer than {FIELD_LIMIT:,} characters")
+                continue
+            yield _generic(line, row)
 
 
 FORMATS: dict[str, Reader] = {
@@ -175,9 +191,10 @@ def _csv_rows(
 ) -> Iterator[tuple[int, tuple[str, ...]] | BadRow]:
     """Each data row's line and its values of the `required` columns then the `optional` ones
     (empty if the header lacks them), in that order; blank rows are skipped."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        rows = csv.reader(handle)
-        header = [h.strip() for h in next(rows, [])]
+    faults: dict[int, str] = {}
+    with _open(path) as handle:
+        rows = csv.reader(_lines(handle, faults))
+        header = _header(rows, faults, path)
         missing = [c for c in required if c not in header]
         if missing:
             raise InvalidInput(
@@ -187,7 +204,17 @@ def _csv_rows(
             )
         width = len(header)  # a column the header lacks is read from the "" after the row
         pick = itemgetter(*(header.index(c) if c in header else width for c in required + optional))
-        for values in rows:
+        while True:
+            try:
+                values = next(rows)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # the reader goes on at the next line
+                faults.setdefault(rows.line_num, f"not readable as CSV: {exc}")
+                values = []
+            if faults:
+                yield _fault(faults)
+                continue
             if not "".join(values).strip():
                 continue
             if len(values) != width:
@@ -195,6 +222,56 @@ def _csv_rows(
                 continue
             values.append("")
             yield rows.line_num, pick(values)
+
+
+def _open(path: Path) -> TextIO:
+    """The file as text; bytes that are not UTF-8 are kept as lone surrogates for `_lines`."""
+    return path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
+
+
+def _lines(handle: TextIO, faults: dict[int, str]) -> Iterator[str]:
+    """The lines of `handle`; each one that is not UTF-8 or longer than `LINE_LIMIT` is noted in
+    `faults` by its number (an overlong one is passed on empty, its rest skipped unread)."""
+    number = 0
+    while text := handle.readline(LINE_LIMIT):
+        number += 1
+        if len(text) == LINE_LIMIT and not text.endswith(("\n", "\r")):
+            faults[number] = f"a line is longer than {LINE_LIMIT:,} characters"
+            while (rest := handle.readline(LINE_LIMIT)) and not rest.endswith(("\n", "\r")):
+                pass
+            text = "\n"
+        elif not text.isascii() and not _utf8(text):
+            faults[number] = NOT_UTF8
+        yield text
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a byte `surrogateescape` kept
+        return False
+    return True
+
+
+def _fault(faults: dict[int, str]) -> BadRow:
+    """The first fault noted in the row just read (and the others forgotten)."""
+    line = min(faults)
+    reason = faults[line]
+    faults.clear()
+    return BadRow(line, reason)
+
+
+def _header(rows: Iterator[list[str]], faults: dict[int, str], path: Path) -> list[str]:
+    """The header's column names; a header that cannot be read refuses the file."""
+    header: list[str] = []
+    try:
+        header = next(rows, [])
+    except csv.Error as exc:
+        faults[1] = f"not readable as CSV: {exc}"
+    if faults:
+        reason = _fault(faults).reason
+        raise InvalidInput(f"{path.name}: the header (line 1): {reason}", field="file")
+    return [h.strip() for h in header]
 
 
 def _times(start_text: str, end_text: str) -> tuple[datetime, datetime]:

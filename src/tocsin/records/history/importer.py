@@ -7,10 +7,13 @@
   (`tocsin.records.handlers.history`), so one transaction holds its alerts, their regions, their
   statistics spans, the import's progress (the last line committed), one `history.imported`
   event and its audit row. An interrupted import resumes after the last committed batch.
+- An import is one file's content read as one format (`import_key`): the same file read as
+  another format is another import.
 - Bad rows (unreadable, ending before they start, naming no known region or threat) are
-  reported with their line and reason. With `on_error="skip"` they are left out; with
-  `on_error="abort"` the whole file is checked *before anything is written*, and a file with a
-  bad row writes nothing at all.
+  reported with their line and reason. With `on_error="skip"` they are left out, and counted
+  in the next batch that has a good row; a file without one writes nothing, neither progress
+  nor event. With `on_error="abort"` the whole file is checked *before anything is written*,
+  and a file with a bad row writes nothing at all.
 """
 
 from __future__ import annotations
@@ -151,6 +154,11 @@ class ImportReport:
     def rejected(self) -> int:
         return len(self.bad)
 
+    @property
+    def unusable(self) -> bool:
+        """Not one row of the file could be imported (or, on a dry run, could be)."""
+        return not self.already_imported and self.rows == self.rejected
+
 
 def mapped_rows(
     path: Path, fmt: str, tree: RegionTree, catalogue: Catalogue
@@ -226,7 +234,7 @@ class HistoryImporter:
         digest, _ = fingerprint(path)
         name = source or default_source(fmt, path)
         report = ImportReport(path.name, fmt, name, digest, dry_run=dry_run)
-        record = await self.records.get(digest)
+        record = await self.records.get(import_key(fmt, digest))
         if record is not None and record.finished:
             report.already_imported = True
             report.rows = record.added + record.existing + record.rejected
@@ -277,14 +285,15 @@ class HistoryImporter:
         now = self.bus.clock.now()
         new = record is None
         if record is None:
-            record = ImportRecord(
-                report.fingerprint, name, fmt, str(path), 0, 0, 0, 0, now, now, None
-            )
+            key = import_key(fmt, report.fingerprint)
+            record = ImportRecord(key, name, fmt, str(path), 0, 0, 0, 0, now, now, None)
         else:
             report.resumed_after = record.last_line
         batches = self._batches(path, fmt, name, record.last_line, batch_size, report)
         batch = await asyncio.to_thread(next, batches)
         while True:
+            if new and batch.final and not batch.size:  # not one good row: nothing to record
+                break
             # read and prepare the next batch in a thread while this one is written
             ahead = None if batch.final else asyncio.create_task(asyncio.to_thread(next, batches))
             try:
@@ -305,8 +314,9 @@ class HistoryImporter:
     def _batches(
         self, path: Path, fmt: str, name: str, after: int, size: int, report: ImportReport
     ) -> Iterator[Batch]:
-        """Batches of the rows after line `after`; every row is read (and counted, and bad
-        rows reported) so that a resumed import reports the same as an uninterrupted one."""
+        """Batches of the rows after line `after`, each with at least one good row but the last;
+        every row is read (and counted, and bad rows reported) so that a resumed import reports
+        the same as an uninterrupted one."""
         items: list[Prepared] = []
         bad, first, last = 0, None, after
         for item in self.prepare(path, fmt, name):
@@ -315,7 +325,7 @@ class HistoryImporter:
                 report.bad.append(item)
             if item.line <= after:
                 continue
-            if len(items) + bad >= size:  # a full batch, and more to come
+            if items and len(items) + bad >= size:  # a full batch, and more to come
                 yield self._batch(items, bad, first, last, final=False)
                 items, bad, first = [], 0, None
             last = item.line
@@ -343,6 +353,12 @@ class HistoryImporter:
         if lineage is None:
             lineage = self._lineage[code] = [code, *self.tree.ancestors(code)]
         return lineage
+
+
+def import_key(fmt: str, digest: str) -> str:
+    """What identifies an import (its `history_imports` row): the SHA-256 of the format's name
+    and the file's SHA-256, `digest`."""
+    return hashlib.sha256(f"{fmt}\n{digest}".encode()).hexdigest()
 
 
 def default_source(fmt: str, path: Path) -> str:

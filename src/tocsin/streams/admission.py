@@ -1,0 +1,101 @@
+"""How many live streams (SSE and WebSocket together) one server process holds open: in all,
+and per client address. A stream beyond either limit is refused before it starts, with a time
+to try again after; one that ends frees its place.
+
+An IPv6 client is counted by its /64 network, the block one host is usually given, so that one
+machine cannot take a fresh address for each stream. The address is the one the server reports
+(`scope["client"]`): behind a reverse proxy, uvicorn takes it from `X-Forwarded-For` when the
+proxy is trusted (`--forwarded-allow-ips`, 127.0.0.1 by default).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+from collections import Counter
+
+from tocsin.errors import StreamsFull, TooManyStreams
+
+RETRY_AFTER = (5.0, 15.0)
+"""Seconds a refused client is told to wait, drawn in this range so that clients refused
+together do not all come back at once."""
+
+
+class Admission:
+    """The live streams open now, counted in all and by client; `None`: no limit."""
+
+    def __init__(self, total: int | None = None, per_client: int | None = None) -> None:
+        self.total = total
+        self.per_client = per_client
+        self.open = 0
+        self._by_client: Counter[str] = Counter()
+
+    def clients(self) -> int:
+        return len(self._by_client)
+
+    def count(self, address: str | None) -> int:
+        return self._by_client[client_key(address)]
+
+    def admit(self, address: str | None) -> Place:
+        """A place for one stream from `address` (release it when the stream ends), or
+        `TooManyStreams` (this client is at its limit) or `StreamsFull` (the server is)."""
+        key = client_key(address)
+        if self.per_client is not None and self._by_client[key] >= self.per_client:
+            raise TooManyStreams(
+                f"this address has {self.per_client} live streams open, as many as allowed; "
+                "close one, or try again later",
+                retry_after=_retry_after(),
+            )
+        if self.total is not None and self.open >= self.total:
+            raise StreamsFull(
+                f"the server has {self.total} live streams open, as many as allowed; "
+                "try again later",
+                retry_after=_retry_after(),
+            )
+        self.open += 1
+        self._by_client[key] += 1
+        return Place(self, key)
+
+    def _release(self, key: str) -> None:
+        self.open -= 1
+        self._by_client[key] -= 1
+        if not self._by_client[key]:
+            del self._by_client[key]
+
+
+class Place:
+    """One admitted stream's place; `with place:` releases it at the end of the block."""
+
+    def __init__(self, admission: Admission, key: str) -> None:
+        self._admission: Admission | None = admission
+        self._key = key
+
+    def release(self) -> None:
+        if self._admission is not None:
+            self._admission._release(self._key)
+            self._admission = None
+
+    def __enter__(self) -> Place:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+
+def client_key(address: str | None) -> str:
+    """What a client is counted by: its IPv4 address, its IPv6 /64, or the name as given."""
+    if not address:
+        return ""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+def _retry_after() -> float:
+    return random.uniform(*RETRY_AFTER)
