@@ -165,6 +165,13 @@ async def test_huge_integers_are_refused(admin_client: httpx.AsyncClient, after:
     assert (await admin_client.get(f"/v1/audit?after={2**63 - 1}")).status_code == 200
 
 
+async def test_stream_positions_past_the_largest_seq_are_refused(client: httpx.AsyncClient) -> None:
+    body = problem_of(await client.get("/v1/stream", params={"since": str(2**63)}))
+    assert body["field"] == "since"
+    response = await client.get("/v1/stream", headers={"Last-Event-ID": str(2**63)})
+    assert problem_of(response)["field"] == "Last-Event-ID"
+
+
 # --- NUL ----------------------------------------------------------------------------------
 
 
