@@ -58,9 +58,7 @@ def configuration() -> str:
     for name, field in Settings.model_fields.items():
         default = field.get_default(call_default_factory=True)
         shown = _default(default)
-        rows.append(
-            f"| `{name}` | `TOCSIN_{name.upper()}` | {shown} | {field.description or ''} |"
-        )
+        rows.append(f"| `{name}` | `TOCSIN_{name.upper()}` | {shown} | {field.description or ''} |")
     return CONFIG_INTRO + "\n".join(rows) + "\n" + CONFIG_EXAMPLE
 
 

@@ -90,7 +90,10 @@ async def test_raise_keeps_headline_text_and_expiry(
     client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:
     alert = await raise_alert(
-        client, admin, headline="  Missiles towards Kharkiv  ", text="Stay in shelters.",
+        client,
+        admin,
+        headline="  Missiles towards Kharkiv  ",
+        text="Stay in shelters.",
         expires_at="2026-03-01T16:00:00+02:00",
     )
     assert alert["headline"] == "Missiles towards Kharkiv"
@@ -194,20 +197,31 @@ async def test_without_a_key_a_retry_raises_a_second_alert(
     [
         ({"threat": "uav"}, "uav", ["UA-63"], "alert.deescalated"),
         ({"threat": "chemical"}, "chemical", ["UA-63"], "alert.escalated"),
-        ({"add_regions": ["UA-32", "UA-30"]}, "missile", ["UA-63", "UA-32", "UA-30"],
-         "alert.updated"),
+        (
+            {"add_regions": ["UA-32", "UA-30"]},
+            "missile",
+            ["UA-63", "UA-32", "UA-30"],
+            "alert.updated",
+        ),
         ({"add_regions": ["UA-63"]}, "missile", ["UA-63"], None),
-        ({"remove_regions": ["UA-63"], "add_regions": ["UA-32"]}, "missile", ["UA-32"],
-         "alert.updated"),
+        (
+            {"remove_regions": ["UA-63"], "add_regions": ["UA-32"]},
+            "missile",
+            ["UA-32"],
+            "alert.updated",
+        ),
         ({"regions": ["UA-30"]}, "missile", ["UA-30"], "alert.updated"),
         ({"regions": ["UA-63"]}, "missile", ["UA-63"], None),
         ({"threat": "missile"}, "missile", ["UA-63"], None),
         ({}, "missile", ["UA-63"], None),
-        ({"threat": "air", "regions": ["UA-63", "UA-32"]}, "air", ["UA-63", "UA-32"],
-         "alert.deescalated"),
+        (
+            {"threat": "air", "regions": ["UA-63", "UA-32"]},
+            "air",
+            ["UA-63", "UA-32"],
+            "alert.deescalated",
+        ),
         ({"status": "actual"}, "missile", ["UA-63"], None),
-        ({"version": 1, "headline": "Ballistic missiles"}, "missile", ["UA-63"],
-         "alert.updated"),
+        ({"version": 1, "headline": "Ballistic missiles"}, "missile", ["UA-63"], "alert.updated"),
     ],
 )
 async def test_patch_changes_the_alert_and_records_what_changed(
@@ -299,8 +313,12 @@ async def test_a_bad_patch_is_refused_and_changes_nothing(
         ("end", None, "ended", None),
         ("cancel", None, "cancelled", None),
         ("cancel", {}, "cancelled", None),
-        ("cancel", {"message": "False alarm: a test signal went out."}, "cancelled",
-         "False alarm: a test signal went out."),
+        (
+            "cancel",
+            {"message": "False alarm: a test signal went out."},
+            "cancelled",
+            "False alarm: a test signal went out.",
+        ),
     ],
 )
 async def test_end_and_cancel_close_the_alert(
@@ -513,8 +531,9 @@ async def test_the_etag_differs_by_language(
 # --- one alert -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("alert_id", ["no-such-alert", "00000000-0000-4000-8000-000000000000",
-                                      "x" * 300])
+@pytest.mark.parametrize(
+    "alert_id", ["no-such-alert", "00000000-0000-4000-8000-000000000000", "x" * 300]
+)
 async def test_an_unknown_alert_is_404(client: httpx.AsyncClient, alert_id: str) -> None:
     response = await client.get(f"/v1/alerts/{alert_id}")
     assert problem_of(response, 404, "not_found")["field"] == "id"
@@ -578,15 +597,15 @@ async def history_scene(
     clock.advance(1800)
     ids["border"] = (await raise_alert(client, admin, threat="uav", regions=["RU-BEL"]))["id"]
     clock.advance(3600)
-    ids["drill"] = (await raise_alert(
-        client, admin, threat="air", regions=["UA-32"], status="exercise"
-    ))["id"]
+    ids["drill"] = (
+        await raise_alert(client, admin, threat="air", regions=["UA-32"], status="exercise")
+    )["id"]
     clock.advance(600)
     await client.post(f"/v1/alerts/{ids['drill']}/cancel", headers=admin)
     clock.advance(3000)
-    ids["late"] = (await raise_alert(
-        client, admin, regions=[await hromada(client, "UA-63")], pre_alert=True
-    ))["id"]
+    ids["late"] = (
+        await raise_alert(client, admin, regions=[await hromada(client, "UA-63")], pre_alert=True)
+    )["id"]
     return ids
 
 
@@ -629,10 +648,16 @@ async def test_history_filters(
 @pytest.mark.parametrize(
     ("query", "code", "field"),
     [
-        ({"since": "2026-03-01T13:00:00Z", "until": "2026-03-01T13:00:00Z"}, "invalid_input",
-         "until"),
-        ({"since": "2026-03-01T13:00:00Z", "until": "2026-03-01T12:00:00Z"}, "invalid_input",
-         "until"),
+        (
+            {"since": "2026-03-01T13:00:00Z", "until": "2026-03-01T13:00:00Z"},
+            "invalid_input",
+            "until",
+        ),
+        (
+            {"since": "2026-03-01T13:00:00Z", "until": "2026-03-01T12:00:00Z"},
+            "invalid_input",
+            "until",
+        ),
         ({"since": "2026-03-01T13:00:00"}, "invalid_input", "since"),
         ({"since": "yesterday"}, "invalid_input", "since"),
         ({"until": "0001-01-01T00:00:00+05:00"}, "invalid_input", "until"),
@@ -661,21 +686,31 @@ async def test_bad_history_queries_are_422(
 LANGUAGES = [
     ({"params": {"lang": "uk"}}, "uk", "Ракетна небезпека!", "Харківська область"),
     ({"headers": {"Accept-Language": "uk"}}, "uk", "Ракетна небезпека!", "Харківська область"),
-    ({"headers": {"Accept-Language": "uk-UA,uk;q=0.9,en;q=0.8"}}, "uk", "Ракетна небезпека!",
-     "Харківська область"),
-    ({"headers": {"Accept-Language": "de-DE, ru;q=0.5"}}, "ru", "Ракетная опасность!",
-     "Харьковская область"),
-    ({"params": {"lang": "en"}, "headers": {"Accept-Language": "uk"}}, "en", "Rocket Danger!",
-     "Kharkiv Oblast"),
+    (
+        {"headers": {"Accept-Language": "uk-UA,uk;q=0.9,en;q=0.8"}},
+        "uk",
+        "Ракетна небезпека!",
+        "Харківська область",
+    ),
+    (
+        {"headers": {"Accept-Language": "de-DE, ru;q=0.5"}},
+        "ru",
+        "Ракетная опасность!",
+        "Харьковская область",
+    ),
+    (
+        {"params": {"lang": "en"}, "headers": {"Accept-Language": "uk"}},
+        "en",
+        "Rocket Danger!",
+        "Kharkiv Oblast",
+    ),
     ({}, "en", "Rocket Danger!", "Kharkiv Oblast"),
     ({"params": {"lang": "de"}}, "en", "Rocket Danger!", "Kharkiv Oblast"),
     ({"headers": {"Accept-Language": "*"}}, "en", "Rocket Danger!", "Kharkiv Oblast"),
 ]
 
 
-async def read_all(
-    client: httpx.AsyncClient, alert_id: str, how: Json
-) -> list[Json]:
+async def read_all(client: httpx.AsyncClient, alert_id: str, how: Json) -> list[Json]:
     """The alert as every read endpoint shows it."""
     one = (await client.get(f"/v1/alerts/{alert_id}", **how)).json()
     active = (await client.get("/v1/alerts/active", **how)).json()["alerts"]
@@ -696,8 +731,10 @@ async def test_every_read_speaks_the_residents_language(
     region: str,
 ) -> None:
     raised = await client.post(
-        "/v1/alerts", json={"threat": "missile", "regions": ["UA-63", "RU-BEL"]},
-        headers={**admin, **how.get("headers", {})}, params=how.get("params"),
+        "/v1/alerts",
+        json={"threat": "missile", "regions": ["UA-63", "RU-BEL"]},
+        headers={**admin, **how.get("headers", {})},
+        params=how.get("params"),
     )
     views = [raised.json(), *await read_all(client, raised.json()["id"], how)]
     missile = tocsin.catalogue["missile"]

@@ -40,13 +40,15 @@ async def history(
     clock.advance(60)
     await client.patch(url, json={"threat": "missile"}, headers=admin)
     clock.advance(60)
-    await client.patch(url, json={"add_regions": ["UA-32"], "remove_regions": ["UA-63"]},
-                       headers=admin)
+    await client.patch(
+        url, json={"add_regions": ["UA-32"], "remove_regions": ["UA-63"]}, headers=admin
+    )
     clock.advance(60)
     await client.post(f"{url}/end", headers=admin)
     second = await raise_alert(client, admin, threat="air", regions=["RU-BEL"], status="test")
-    await client.post(f"/v1/alerts/{second['id']}/cancel", json={"message": "wrong siren"},
-                      headers=admin)
+    await client.post(
+        f"/v1/alerts/{second['id']}/cancel", json={"message": "wrong siren"}, headers=admin
+    )
     return start, first, second
 
 
@@ -71,8 +73,12 @@ async def test_every_change_is_an_event_in_order(
         assert set(event) >= EVENT_KEYS
         assert event["actor"].startswith("test-admin (tk_")
     assert [e["time"] for e in events] == [
-        "2026-03-01T12:00:00Z", "2026-03-01T12:01:00Z", "2026-03-01T12:02:00Z",
-        "2026-03-01T12:03:00Z", "2026-03-01T12:04:00Z", "2026-03-01T12:04:00Z",
+        "2026-03-01T12:00:00Z",
+        "2026-03-01T12:01:00Z",
+        "2026-03-01T12:02:00Z",
+        "2026-03-01T12:03:00Z",
+        "2026-03-01T12:04:00Z",
+        "2026-03-01T12:04:00Z",
         "2026-03-01T12:04:00Z",
     ]
     assert [e["changes"] for e in events] == [
@@ -137,9 +143,7 @@ async def test_the_log_starts_with_the_region_packs(client: httpx.AsyncClient) -
     assert {e["pack"] for e in events} == {"ua", "ru-border"}
 
 
-async def test_the_default_limit_is_100(
-    client: httpx.AsyncClient, admin: dict[str, str]
-) -> None:
+async def test_the_default_limit_is_100(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
     for _ in range(101):
         await raise_alert(client, admin)
     body = await page(client)

@@ -47,72 +47,178 @@ def assert_problem(response: httpx.Response) -> Json:
 
 # (method, path, JSON body or raw bytes, status, code, field); {id} is an open alert.
 REJECTED: list[tuple[str, str, Any, int, str, str | None]] = [
-    ("POST", "/v1/alerts", {"threat": "missile", "regions": ["UA-63", "UA-99"]}, 422,
-     "unknown_region", "regions[1]"),
-    ("POST", "/v1/alerts", {"threat": "missile", "regions": ["XX"]}, 422,
-     "unknown_region", "regions[0]"),
-    ("POST", "/v1/alerts", {"threat": "meteor", "regions": ["UA-63"]}, 422,
-     "unknown_threat", "threat"),
+    (
+        "POST",
+        "/v1/alerts",
+        {"threat": "missile", "regions": ["UA-63", "UA-99"]},
+        422,
+        "unknown_region",
+        "regions[1]",
+    ),
+    (
+        "POST",
+        "/v1/alerts",
+        {"threat": "missile", "regions": ["XX"]},
+        422,
+        "unknown_region",
+        "regions[0]",
+    ),
+    (
+        "POST",
+        "/v1/alerts",
+        {"threat": "meteor", "regions": ["UA-63"]},
+        422,
+        "unknown_threat",
+        "threat",
+    ),
     ("POST", "/v1/alerts", {"threat": "missile", "regions": []}, 422, "invalid_input", "regions"),
     ("POST", "/v1/alerts", {"threat": "missile"}, 422, "invalid_input", "regions"),
     ("POST", "/v1/alerts", {"regions": ["UA-63"]}, 422, "invalid_input", "threat"),
     ("POST", "/v1/alerts", {**RAISE, "headline": "x" * 161}, 422, "invalid_input", "headline"),
     ("POST", "/v1/alerts", {**RAISE, "text": "x" * 2001}, 422, "invalid_input", "text"),
     ("POST", "/v1/alerts", {**RAISE, "headline": "a\x00b"}, 422, "invalid_input", "headline"),
-    ("POST", "/v1/alerts", {**RAISE, "idempotency_key": "a\x00"}, 422, "invalid_input",
-     "idempotency_key"),
-    ("POST", "/v1/alerts", {**RAISE, "idempotency_key": "k" * 201}, 422, "invalid_input",
-     "idempotency_key"),
+    (
+        "POST",
+        "/v1/alerts",
+        {**RAISE, "idempotency_key": "a\x00"},
+        422,
+        "invalid_input",
+        "idempotency_key",
+    ),
+    (
+        "POST",
+        "/v1/alerts",
+        {**RAISE, "idempotency_key": "k" * 201},
+        422,
+        "invalid_input",
+        "idempotency_key",
+    ),
     ("POST", "/v1/alerts", {**RAISE, "severity": "extreme"}, 422, "invalid_input", "severity"),
     ("POST", "/v1/alerts", {**RAISE, "status": "draft"}, 422, "invalid_input", "status"),
     ("POST", "/v1/alerts", {**RAISE, "status": "all"}, 422, "invalid_input", "status"),
-    ("POST", "/v1/alerts", {"threat": ["missile"], "regions": ["UA-63"]}, 422, "invalid_input",
-     "threat"),
-    ("POST", "/v1/alerts", {"threat": "missile", "regions": "UA-63"}, 422, "invalid_input",
-     "regions"),
-    ("POST", "/v1/alerts", {"threat": "missile", "regions": ["UA-63", 63]}, 422,
-     "invalid_input", "regions[1]"),
-    ("POST", "/v1/alerts", {"threat": "missile", "regions": ["U" * 65]}, 422, "invalid_input",
-     "regions[0]"),
-    ("POST", "/v1/alerts", {**RAISE, "pre_alert": "perhaps"}, 422, "invalid_input",
-     "pre_alert"),
+    (
+        "POST",
+        "/v1/alerts",
+        {"threat": ["missile"], "regions": ["UA-63"]},
+        422,
+        "invalid_input",
+        "threat",
+    ),
+    (
+        "POST",
+        "/v1/alerts",
+        {"threat": "missile", "regions": "UA-63"},
+        422,
+        "invalid_input",
+        "regions",
+    ),
+    (
+        "POST",
+        "/v1/alerts",
+        {"threat": "missile", "regions": ["UA-63", 63]},
+        422,
+        "invalid_input",
+        "regions[1]",
+    ),
+    (
+        "POST",
+        "/v1/alerts",
+        {"threat": "missile", "regions": ["U" * 65]},
+        422,
+        "invalid_input",
+        "regions[0]",
+    ),
+    ("POST", "/v1/alerts", {**RAISE, "pre_alert": "perhaps"}, 422, "invalid_input", "pre_alert"),
     ("POST", "/v1/alerts", {**RAISE, "expires_at": "soon"}, 422, "invalid_input", "expires_at"),
-    ("POST", "/v1/alerts", {**RAISE, "expires_at": "2026-03-01T13:00:00"}, 422,
-     "invalid_input", "expires_at"),
-    ("POST", "/v1/alerts", {**RAISE, "expires_at": "2026-03-01T11:00:00Z"}, 422,
-     "invalid_input", "expires_at"),
-    ("POST", "/v1/alerts", {**RAISE, "expires_at": "9999-12-31T23:59:59-05:00"}, 422,
-     "invalid_input", "expires_at"),
+    (
+        "POST",
+        "/v1/alerts",
+        {**RAISE, "expires_at": "2026-03-01T13:00:00"},
+        422,
+        "invalid_input",
+        "expires_at",
+    ),
+    (
+        "POST",
+        "/v1/alerts",
+        {**RAISE, "expires_at": "2026-03-01T11:00:00Z"},
+        422,
+        "invalid_input",
+        "expires_at",
+    ),
+    (
+        "POST",
+        "/v1/alerts",
+        {**RAISE, "expires_at": "9999-12-31T23:59:59-05:00"},
+        422,
+        "invalid_input",
+        "expires_at",
+    ),
     ("POST", "/v1/alerts", [RAISE], 422, "invalid_input", "body"),
     ("POST", "/v1/alerts", None, 422, "invalid_input", "body"),
-    ("POST", "/v1/alerts", b'{"threat": "missile", "regions": ["UA-63"]', 400,
-     "malformed_request", "body"),
+    (
+        "POST",
+        "/v1/alerts",
+        b'{"threat": "missile", "regions": ["UA-63"]',
+        400,
+        "malformed_request",
+        "body",
+    ),
     ("POST", "/v1/alerts", b"{'threat': 'missile'}", 400, "malformed_request", "body"),
-    ("POST", "/v1/alerts", b'{"threat": "missile", "regions": ["UA-63"], "text": "\xff"}', 400,
-     "malformed_request", "body"),
-    ("POST", "/v1/alerts", b'{"threat": "missile", "regions": ["UA-63"], "text": "\\ud800"}',
-     422, "invalid_input", "text"),
+    (
+        "POST",
+        "/v1/alerts",
+        b'{"threat": "missile", "regions": ["UA-63"], "text": "\xff"}',
+        400,
+        "malformed_request",
+        "body",
+    ),
+    (
+        "POST",
+        "/v1/alerts",
+        b'{"threat": "missile", "regions": ["UA-63"], "text": "\\ud800"}',
+        422,
+        "invalid_input",
+        "text",
+    ),
     ("PATCH", "/v1/alerts/{id}", {"threat": "meteor"}, 422, "unknown_threat", "threat"),
-    ("PATCH", "/v1/alerts/{id}", {"add_regions": ["UA-32", "UA-99"]}, 422, "unknown_region",
-     "add_regions[1]"),
+    (
+        "PATCH",
+        "/v1/alerts/{id}",
+        {"add_regions": ["UA-32", "UA-99"]},
+        422,
+        "unknown_region",
+        "add_regions[1]",
+    ),
     ("PATCH", "/v1/alerts/{id}", {"regions": []}, 422, "invalid_input", "regions"),
     ("PATCH", "/v1/alerts/{id}", {"phase": "ended"}, 422, "invalid_input", "phase"),
-    ("PATCH", "/v1/alerts/{id}", {"version": 7, "threat": "uav"}, 409, "version_mismatch",
-     "version"),
+    (
+        "PATCH",
+        "/v1/alerts/{id}",
+        {"version": 7, "threat": "uav"},
+        409,
+        "version_mismatch",
+        "version",
+    ),
     ("PATCH", "/v1/alerts/{id}", {"status": "test"}, 409, "illegal_transition", "status"),
     ("PATCH", "/v1/alerts/{id}", b"{", 400, "malformed_request", "body"),
     ("PATCH", "/v1/alerts/nope", {"threat": "uav"}, 404, "not_found", "id"),
     ("POST", "/v1/alerts/{id}/activate", None, 409, "illegal_transition", "phase"),
-    ("POST", "/v1/alerts/{id}/cancel", {"message": "m" * 1001}, 422, "invalid_input",
-     "message"),
+    ("POST", "/v1/alerts/{id}/cancel", {"message": "m" * 1001}, 422, "invalid_input", "message"),
     ("POST", "/v1/alerts/{id}/cancel", {"reason": "oops"}, 422, "invalid_input", "reason"),
     ("POST", "/v1/alerts/{id}/cancel", b"[", 400, "malformed_request", "body"),
     ("POST", "/v1/alerts/nope/end", None, 404, "not_found", "id"),
     ("POST", "/v1/alerts/nope/cancel", None, 404, "not_found", "id"),
     ("GET", "/v1/alerts/nope", None, 404, "not_found", "id"),
     ("GET", "/v1/alerts?cursor=bm90IGEgY3Vyc29y", None, 422, "invalid_input", "cursor"),
-    ("GET", "/v1/alerts?since=2026-03-02T00:00:00Z&until=2026-03-01T00:00:00Z", None, 422,
-     "invalid_input", "until"),
+    (
+        "GET",
+        "/v1/alerts?since=2026-03-02T00:00:00Z&until=2026-03-01T00:00:00Z",
+        None,
+        422,
+        "invalid_input",
+        "until",
+    ),
     ("GET", "/v1/alerts/active?point=50.6;36.6", None, 422, "invalid_input", "point"),
     ("GET", "/v1/alerts/active?region=UA-99", None, 422, "unknown_region", "region"),
     ("GET", "/v1/regions/UA-63/state?status=draft", None, 422, "invalid_input", "status"),
@@ -151,11 +257,14 @@ async def test_a_rejected_request_is_a_problem_and_changes_nothing(
     assert (await client.get("/v1/alerts/active")).json() == active
 
 
-@pytest.mark.parametrize(("status", "code", "title"), [
-    (404, "not_found", "Not found"),
-    (409, "illegal_transition", "Illegal alert transition"),
-    (422, "unknown_region", "Unknown region"),
-])
+@pytest.mark.parametrize(
+    ("status", "code", "title"),
+    [
+        (404, "not_found", "Not found"),
+        (409, "illegal_transition", "Illegal alert transition"),
+        (422, "unknown_region", "Unknown region"),
+    ],
+)
 async def test_the_problem_body_is_pinned(
     client: httpx.AsyncClient, admin: dict[str, str], status: int, code: str, title: str
 ) -> None:
@@ -170,8 +279,10 @@ async def test_the_problem_body_is_pinned(
     response = await client.request(method, url, json=body, headers=admin)
     details = {
         404: ("no alert 'gone'", "id"),
-        409: (f"cannot end alert {alert_id}: it is ended (allowed only when active or "
-              "pre_alert)", "phase"),
+        409: (
+            f"cannot end alert {alert_id}: it is ended (allowed only when active or pre_alert)",
+            "phase",
+        ),
         422: ("unknown region code 'ZZ'", "regions[1]"),
     }
     detail, field = details[status]
@@ -197,7 +308,8 @@ async def test_a_json_body_needs_a_json_content_type(
 ) -> None:
     before = await last_seq(client)
     response = await client.post(
-        "/v1/alerts", content=b'{"threat": "missile", "regions": ["UA-63"]}',
+        "/v1/alerts",
+        content=b'{"threat": "missile", "regions": ["UA-63"]}',
         headers={**admin, "Content-Type": "text/plain"},
     )
     assert assert_problem(response)["code"] == "invalid_input"
@@ -212,12 +324,23 @@ async def test_the_openapi_document_lists_the_api(client: httpx.AsyncClient) -> 
     assert document["info"]["title"] == "tocsin"
     paths = document["paths"]
     for path in (
-        "/v1/alerts", "/v1/alerts/active", "/v1/alerts/{alert_id}",
-        "/v1/alerts/{alert_id}/activate", "/v1/alerts/{alert_id}/end",
-        "/v1/alerts/{alert_id}/cancel", "/v1/regions", "/v1/regions/tree",
-        "/v1/regions/geojson", "/v1/regions/states", "/v1/regions/{code}",
-        "/v1/regions/{code}/state", "/v1/events", "/v1/threats", "/v1/tokens",
-        "/v1/tokens/{token_id}", "/healthz",
+        "/v1/alerts",
+        "/v1/alerts/active",
+        "/v1/alerts/{alert_id}",
+        "/v1/alerts/{alert_id}/activate",
+        "/v1/alerts/{alert_id}/end",
+        "/v1/alerts/{alert_id}/cancel",
+        "/v1/regions",
+        "/v1/regions/tree",
+        "/v1/regions/geojson",
+        "/v1/regions/states",
+        "/v1/regions/{code}",
+        "/v1/regions/{code}/state",
+        "/v1/events",
+        "/v1/threats",
+        "/v1/tokens",
+        "/v1/tokens/{token_id}",
+        "/healthz",
     ):
         assert path in paths
     assert set(paths["/v1/alerts"]) == {"get", "post"}
@@ -228,13 +351,17 @@ async def test_the_openapi_document_lists_the_api(client: httpx.AsyncClient) -> 
 # --- fuzzing ---------------------------------------------------------------------------------
 
 SCALARS = (
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=40)
 )
 JSON = st.recursive(
     SCALARS,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
-                                                                max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 TEXTS = st.text(max_size=40) | st.sampled_from(
@@ -299,9 +426,7 @@ FUZZ = settings(
 )
 
 
-async def check_survived(
-    client: httpx.AsyncClient, response: httpx.Response, before: int
-) -> None:
+async def check_survived(client: httpx.AsyncClient, response: httpx.Response, before: int) -> None:
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert_problem(response)
@@ -335,8 +460,9 @@ async def test_fuzzed_patch_bodies_never_break_the_api(
     pre_alert: bool,
     closed: str | None,
 ) -> None:
-    response = await client.post("/v1/alerts", json={**RAISE, "pre_alert": pre_alert},
-                                 headers=admin)
+    response = await client.post(
+        "/v1/alerts", json={**RAISE, "pre_alert": pre_alert}, headers=admin
+    )
     url = f"/v1/alerts/{response.json()['id']}"
     if closed:
         await client.post(f"{url}/{closed}", headers=admin)
@@ -361,13 +487,31 @@ async def test_fuzzed_command_bodies_never_break_the_api(
 
 
 @FUZZ
-@given(params=st.dictionaries(
-    st.sampled_from(["region", "threat", "status", "point", "phase", "since", "until", "cursor",
-                     "limit", "lang", "after"]),
-    st.text(max_size=30) | CARELESS["expires_at"] | VALID["threat"] | CARELESS["status"]
-    | st.sampled_from(["a\x00", "UA-63", "49.99,36.23", "-1", "99999999999999999999"]),
-    max_size=4,
-))
+@given(
+    params=st.dictionaries(
+        st.sampled_from(
+            [
+                "region",
+                "threat",
+                "status",
+                "point",
+                "phase",
+                "since",
+                "until",
+                "cursor",
+                "limit",
+                "lang",
+                "after",
+            ]
+        ),
+        st.text(max_size=30)
+        | CARELESS["expires_at"]
+        | VALID["threat"]
+        | CARELESS["status"]
+        | st.sampled_from(["a\x00", "UA-63", "49.99,36.23", "-1", "99999999999999999999"]),
+        max_size=4,
+    )
+)
 async def test_fuzzed_queries_never_break_the_api(
     client: httpx.AsyncClient, params: dict[str, str]
 ) -> None:

@@ -146,10 +146,13 @@ async def test_the_state_ends_with_the_alert(
     assert after.json()["state"] == "none"
 
 
-@pytest.mark.parametrize(("lang", "name", "signal"), [
-    ("en", "Kharkiv Oblast", "Rocket Danger!"),
-    ("uk", "Харківська область", "Ракетна небезпека!"),
-])
+@pytest.mark.parametrize(
+    ("lang", "name", "signal"),
+    [
+        ("en", "Kharkiv Oblast", "Rocket Danger!"),
+        ("uk", "Харківська область", "Ракетна небезпека!"),
+    ],
+)
 async def test_the_state_is_in_the_residents_language(
     client: httpx.AsyncClient, admin: dict[str, str], lang: str, name: str, signal: str
 ) -> None:
@@ -374,9 +377,14 @@ async def test_one_hromada_knows_its_ancestors(client: httpx.AsyncClient) -> Non
 # --- threats and health ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("lang", "missile"), [
-    ("en", "Rocket Danger!"), ("uk", "Ракетна небезпека!"), ("ru", "Ракетная опасность!"),
-])
+@pytest.mark.parametrize(
+    ("lang", "missile"),
+    [
+        ("en", "Rocket Danger!"),
+        ("uk", "Ракетна небезпека!"),
+        ("ru", "Ракетная опасность!"),
+    ],
+)
 async def test_the_threat_catalogue(
     client: httpx.AsyncClient, tocsin: Tocsin, lang: str, missile: str
 ) -> None:

@@ -317,9 +317,7 @@ async def test_a_scoped_token_cannot_widen_its_alert_beyond_its_regions(
     assert (await client.get(f"/v1/alerts/{alert['id']}")).json() == alert
 
 
-async def test_forbidden_comes_before_invalid(
-    client: httpx.AsyncClient, tocsin: Tocsin
-) -> None:
+async def test_forbidden_comes_before_invalid(client: httpx.AsyncClient, tocsin: Tocsin) -> None:
     viewer = await bearer(tocsin, "viewer")
     body = {"threat": "meteor", "regions": ["XX"]}
     response = await client.post("/v1/alerts", json=body, headers=viewer)
@@ -343,8 +341,12 @@ async def test_a_scoped_token_gets_422_for_an_unknown_region(
     [
         ({"role": "viewer"}, "viewer", None, "viewer"),
         ({"role": "admin", "name": "night shift"}, "admin", None, "night shift"),
-        ({"role": "operator", "regions": ["UA-63", "UA-32"], "name": " Kharkiv duty "},
-         "operator", ["UA-32", "UA-63"], "Kharkiv duty"),
+        (
+            {"role": "operator", "regions": ["UA-63", "UA-32"], "name": " Kharkiv duty "},
+            "operator",
+            ["UA-32", "UA-63"],
+            "Kharkiv duty",
+        ),
         ({"role": "automation", "regions": ["UA"]}, "automation", ["UA"], "automation"),
         ({"role": "approver", "regions": ["RU-BEL"]}, "approver", ["RU-BEL"], "approver"),
     ],
@@ -393,7 +395,8 @@ async def test_revoke_a_token(
     clock.advance(60)
     assert (await client.delete(f"/v1/tokens/{created['id']}", headers=admin)).status_code == 204
     [listed] = [
-        t for t in (await client.get("/v1/tokens", headers=admin)).json()["tokens"]
+        t
+        for t in (await client.get("/v1/tokens", headers=admin)).json()["tokens"]
         if t["id"] == created["id"]
     ]
     assert listed["revoked_at"] == "2026-03-01T12:01:00Z"
@@ -436,7 +439,11 @@ async def test_an_admin_may_revoke_its_own_token(
     ],
 )
 async def test_bad_token_requests_are_422(
-    client: httpx.AsyncClient, tocsin: Tocsin, admin: dict[str, str], body: Json, code: str,
+    client: httpx.AsyncClient,
+    tocsin: Tocsin,
+    admin: dict[str, str],
+    body: Json,
+    code: str,
     field: str,
 ) -> None:
     response = await client.post("/v1/tokens", json=body, headers=admin)

@@ -190,9 +190,7 @@ def http_urls(port: int, host: str = "127.0.0.1") -> list[str]:
 
 @pytest.fixture
 async def private(database_url: str, clock: ManualClock) -> AsyncIterator[Tocsin]:
-    tocsin = await build(
-        Private(database_url=database_url, channels=()), clock=clock
-    )
+    tocsin = await build(Private(database_url=database_url, channels=()), clock=clock)
     try:
         yield tocsin
     finally:

@@ -44,7 +44,10 @@ def test_the_flag_wins_over_the_environment(database_url: str, tmp_path: Path) -
     assert "revision 0" in tocsin("--database-url", other, "db", "upgrade")
     assert "up to date" in tocsin("--database-url", other, "db", "status")
     assert "revision none" in tocsin(
-        "--database-url", f"sqlite:///{tmp_path / 'third.db'}", "db", "status",
+        "--database-url",
+        f"sqlite:///{tmp_path / 'third.db'}",
+        "db",
+        "status",
         env={"TOCSIN_DATABASE_URL": other},
     )
 

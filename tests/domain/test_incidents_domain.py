@@ -64,12 +64,14 @@ from tocsin.service.bus import Context
 
 T0 = datetime(2026, 3, 1, 1, 30, tzinfo=UTC)
 CATALOGUE = builtin()
-TREE = RegionTree([
-    Region("UA", "country", {"en": "Ukraine"}),
-    Region("UA-63", "oblast", {"en": "Kharkiv Oblast"}, parent="UA"),
-    Region("UA-63-R124", "raion", {"en": "Kharkivskyi raion"}, parent="UA-63"),
-    Region("UA-12", "oblast", {"en": "Dnipropetrovsk Oblast"}, parent="UA"),
-])
+TREE = RegionTree(
+    [
+        Region("UA", "country", {"en": "Ukraine"}),
+        Region("UA-63", "oblast", {"en": "Kharkiv Oblast"}, parent="UA"),
+        Region("UA-63-R124", "raion", {"en": "Kharkivskyi raion"}, parent="UA-63"),
+        Region("UA-12", "oblast", {"en": "Dnipropetrovsk Oblast"}, parent="UA"),
+    ]
+)
 
 
 def fails(fn: Any, code: str, field: str | None = None) -> TocsinError:
@@ -119,8 +121,14 @@ def changed(c: Claim, status: ClaimStatus, seq: int) -> Claim:
 
 def incident(**fields: Any) -> Incident:
     base: dict[str, Any] = {
-        "id": "i1", "status": IncidentStatus.OPEN, "start": T0, "recorded_at": T0, "updated_at": T0,
-        "created_by": "op", "regions": ("UA-63",), "threats": ("missile",),
+        "id": "i1",
+        "status": IncidentStatus.OPEN,
+        "start": T0,
+        "recorded_at": T0,
+        "updated_at": T0,
+        "created_by": "op",
+        "regions": ("UA-63",),
+        "threats": ("missile",),
     }
     base.update(fields)
     return Incident(**base)
@@ -195,7 +203,9 @@ def test_explicit_zero_is_not_unknown_and_reads_in_three_languages() -> None:
     zero = Quantity.of(0)
     assert zero.is_zero and zero.value == 0 and zero.to_json()["kind"] == "zero"
     assert [zero.text(lang) for lang in ("en", "uk", "ru")] == [
-        "none (0)", "жодного (0)", "ни одного (0)"
+        "none (0)",
+        "жодного (0)",
+        "ни одного (0)",
     ]
     assert Quantity.of(None, 22).text("uk") == "щонайменше 22"
     assert Quantity.of("dozens").text() == "dozens (20–99)"
@@ -255,19 +265,27 @@ def test_status_transitions() -> None:
     c = claim()
     verified = change_status(c, "verify", now=T0, actor="op", note="called the OVA")
     assert (verified.previous, verified.status, verified.note) == (
-        ClaimStatus.UNVERIFIED, ClaimStatus.CONFIRMED, "called the OVA"
+        ClaimStatus.UNVERIFIED,
+        ClaimStatus.CONFIRMED,
+        "called the OVA",
     )
     confirmed = changed(c, ClaimStatus.CONFIRMED, 2)
-    fails(lambda: change_status(confirmed, "verify", now=T0, actor="op", note=None),
-          "illegal_transition", "status")
+    fails(
+        lambda: change_status(confirmed, "verify", now=T0, actor="op", note=None),
+        "illegal_transition",
+        "status",
+    )
     disputed = changed(confirmed, ClaimStatus.DISPUTED, 3)
     assert change_status(disputed, "verify", now=T0, actor="op", note=None).status is (
         ClaimStatus.CONFIRMED
     )
     retracted = changed(disputed, ClaimStatus.RETRACTED, 4)
     for action in ACTIONS:
-        fails(lambda a=action: change_status(retracted, a, now=T0, actor="op", note=None),
-              "illegal_transition", "status")
+        fails(
+            lambda a=action: change_status(retracted, a, now=T0, actor="op", note=None),
+            "illegal_transition",
+            "status",
+        )
     fails(lambda: change_status(c, "bless", now=T0, actor="op", note=None), "invalid_input")
 
 
@@ -312,14 +330,19 @@ def test_intercepted_may_not_exceed_launched_in_one_claim_set(
         if ok:
             check_claim_set(new, [old])
         else:
-            fails(lambda n=new, o=old: check_claim_set(n, [o]),
-                  "intercepted_exceeds_launched", "value")
+            fails(
+                lambda n=new, o=old: check_claim_set(n, [o]),
+                "intercepted_exceeds_launched",
+                "value",
+            )
 
 
 def test_a_claim_set_counts_only_live_claims() -> None:
     sent = claim(Measure.LAUNCHED, 10, seq=1, source="Air Force")
-    check_claim_set(claim(Measure.INTERCEPTED, 20, seq=2, source="Air Force"),
-                    [changed(sent, ClaimStatus.RETRACTED, 3)])
+    check_claim_set(
+        claim(Measure.INTERCEPTED, 20, seq=2, source="Air Force"),
+        [changed(sent, ClaimStatus.RETRACTED, 3)],
+    )
     corrected = claim(Measure.LAUNCHED, 30, seq=4, source="Air Force", supersedes=("c1",))
     check_claim_set(claim(Measure.INTERCEPTED, 20, seq=5, source="Air Force"), [sent, corrected])
 
@@ -350,7 +373,9 @@ def test_unverified_claims_give_their_envelope_and_disputed_ones_are_shown_only(
     figure = derive_figures([five_six, three, nine])[Measure.DETONATIONS_HEARD]
     assert figure.quantity == Quantity.at_least(3)
     assert (figure.status, figure.claims, figure.disputed) == (
-        Standing.UNVERIFIED, ("c1", "c2"), ("c3",)
+        Standing.UNVERIFIED,
+        ("c1", "c2"),
+        ("c3",),
     )
     assert Measure.DETONATIONS_HEARD not in derive_figures([nine])
     retracted = changed(five_six, ClaimStatus.RETRACTED, 5)
@@ -391,8 +416,12 @@ def test_figure_history_keeps_every_value() -> None:
         (3, "28", Standing.UNVERIFIED, "incident.claim_added"),
         (4, "28", Standing.CONFIRMED, "incident.claim_verified"),
     ]
-    gone = figure_history([first, changed(second, ClaimStatus.RETRACTED, 5),
-                           ])[Measure.INJURED]
+    gone = figure_history(
+        [
+            first,
+            changed(second, ClaimStatus.RETRACTED, 5),
+        ]
+    )[Measure.INJURED]
     assert gone[-1].quantity is not None and gone[-1].quantity.value == 22
     only = figure_history([changed(claim(q=1), ClaimStatus.RETRACTED, 2)])[Measure.INJURED]
     assert [(r.quantity, r.cause) for r in only][-1] == (None, "incident.claim_retracted")
@@ -435,8 +464,18 @@ def claim_lists(draw: st.DrawFn) -> list[Claim]:
         same = [c.id for c in made if c.series == (measure, weapon)]
         supersedes = (same[-back],) if back and len(same) >= back else ()
         at = None if minute is None else T0 + timedelta(minutes=minute)
-        made.append(claim(measure, q, seq=seq, status=status, grade=grade, at=at,
-                          weapon=weapon, supersedes=supersedes))
+        made.append(
+            claim(
+                measure,
+                q,
+                seq=seq,
+                status=status,
+                grade=grade,
+                at=at,
+                weapon=weapon,
+                supersedes=supersedes,
+            )
+        )
     seq = len(made)
     for index, status in draw(st.lists(change_specs, max_size=4)):
         if index < len(made) and made[index].status not in (status, ClaimStatus.RETRACTED):
@@ -465,8 +504,13 @@ def test_only_live_claims_count_and_order_does_not_matter(claims: list[Claim]) -
 
 
 @settings(max_examples=150, deadline=None)
-@given(claim_lists(), st.sampled_from(MEASURES_TRIED), quantities,
-       st.sampled_from([None, "uav", "missile"]), st.sampled_from("ABCDEF"))
+@given(
+    claim_lists(),
+    st.sampled_from(MEASURES_TRIED),
+    quantities,
+    st.sampled_from([None, "uav", "missile"]),
+    st.sampled_from("ABCDEF"),
+)
 def test_an_unverified_claim_never_changes_a_confirmed_figure(
     claims: list[Claim], measure: Measure, q: Quantity, weapon: str | None, grade: str
 ) -> None:
@@ -487,15 +531,19 @@ def test_figures_rest_on_their_claims_and_history_ends_at_them(claims: list[Clai
     for measure, figure in figures.items():
         basis = [by_id[i] for i in figure.claims]
         assert basis and all(c.measure is measure for c in basis)
-        wanted = ClaimStatus.CONFIRMED if figure.status is Standing.CONFIRMED else (
-            ClaimStatus.UNVERIFIED
+        wanted = (
+            ClaimStatus.CONFIRMED
+            if figure.status is Standing.CONFIRMED
+            else (ClaimStatus.UNVERIFIED)
         )
         assert all(c.status is wanted for c in basis)
         if not figure.parts and figure.status is Standing.UNVERIFIED:
             q = figure.quantity
             assert all(q.low <= c.quantity.low for c in basis)
-            assert all(q.high is None or (c.quantity.high is not None
-                                          and c.quantity.high <= q.high) for c in basis)
+            assert all(
+                q.high is None or (c.quantity.high is not None and c.quantity.high <= q.high)
+                for c in basis
+            )
     history = figure_history(claims)
     for measure in Measure:
         current = figures.get(measure)
@@ -514,8 +562,9 @@ def test_figures_rest_on_their_claims_and_history_ends_at_them(claims: list[Clai
 def create(**fields: Any) -> Incident:
     body: dict[str, Any] = {"regions": ["UA-63"], "threats": ["missile"], "start": T0}
     body.update(fields)
-    return create_incident(CreateIncident(**body), incident_id="i1", now=T0, actor="op",
-                           tree=TREE, catalogue=CATALOGUE)
+    return create_incident(
+        CreateIncident(**body), incident_id="i1", now=T0, actor="op", tree=TREE, catalogue=CATALOGUE
+    )
 
 
 @pytest.mark.parametrize(
@@ -538,19 +587,40 @@ def test_bad_incidents_are_refused(fields: dict[str, Any], code: str, field: str
 
 
 def test_create_amend_link_close_reopen() -> None:
-    made = create(regions=["UA-63", "UA-63"], end=T0 + timedelta(hours=1),
-                  places=[Place.of(49.99, 36.23, 500, "Saltivka")])
+    made = create(
+        regions=["UA-63", "UA-63"],
+        end=T0 + timedelta(hours=1),
+        places=[Place.of(49.99, 36.23, 500, "Saltivka")],
+    )
     assert made.regions == ("UA-63",) and made.is_open
     assert Incident.from_json(made.to_json()) == made
-    change = amend_incident(made, AmendIncident(title="Night attack", add_regions=["UA-12"]),
-                            now=T0, tree=TREE, catalogue=CATALOGUE)
+    change = amend_incident(
+        made,
+        AmendIncident(title="Night attack", add_regions=["UA-12"]),
+        now=T0,
+        tree=TREE,
+        catalogue=CATALOGUE,
+    )
     assert change is not None and change.type is EventType.UPDATED
     assert change.incident.regions == ("UA-63", "UA-12") and change.incident.version == 2
     assert change.changes["regions"] == {"added": ["UA-12"]}
-    assert amend_incident(change.incident, AmendIncident(title="Night attack"), now=T0,
-                          tree=TREE, catalogue=CATALOGUE) is None
-    fails(lambda: amend_incident(made, AmendIncident(end=T0 - timedelta(1)), now=T0, tree=TREE,
-                                 catalogue=CATALOGUE), "end_before_start", "end")
+    assert (
+        amend_incident(
+            change.incident,
+            AmendIncident(title="Night attack"),
+            now=T0,
+            tree=TREE,
+            catalogue=CATALOGUE,
+        )
+        is None
+    )
+    fails(
+        lambda: amend_incident(
+            made, AmendIncident(end=T0 - timedelta(1)), now=T0, tree=TREE, catalogue=CATALOGUE
+        ),
+        "end_before_start",
+        "end",
+    )
     linked = link_alerts(made, ["a1", "a1"], now=T0)
     assert linked is not None and linked.incident.alerts == ("a1",)
     assert link_alerts(linked.incident, ["a1"], now=T0) is None
@@ -559,8 +629,9 @@ def test_create_amend_link_close_reopen() -> None:
     for fn in (
         lambda: close_incident(closed, now=T0),
         lambda: link_alerts(closed, ["a2"], now=T0),
-        lambda: amend_incident(closed, AmendIncident(title="x"), now=T0, tree=TREE,
-                               catalogue=CATALOGUE),
+        lambda: amend_incident(
+            closed, AmendIncident(title="x"), now=T0, tree=TREE, catalogue=CATALOGUE
+        ),
     ):
         fails(fn, "incident_closed", "status")
     fails(lambda: close_incident(made, now=T0, end=T0 - timedelta(1)), "end_before_start", "end")
@@ -608,10 +679,15 @@ def test_a_session_touches_only_incidents_of_its_mode(
             assert f"in {session} mode" in str(refused) and mode.value in str(refused)
 
 
-@pytest.mark.parametrize(("lat", "lon", "precision", "field"), [
-    (91, 0, None, "places[0].lat"), (0, 181, None, "places[0].lon"),
-    (0, 0, -1, "places[0].precision_m"), (True, 0, None, "places[0].lat"),
-])
+@pytest.mark.parametrize(
+    ("lat", "lon", "precision", "field"),
+    [
+        (91, 0, None, "places[0].lat"),
+        (0, 181, None, "places[0].lon"),
+        (0, 0, -1, "places[0].precision_m"),
+        (True, 0, None, "places[0].lat"),
+    ],
+)
 def test_bad_places_are_refused(lat: Any, lon: Any, precision: Any, field: str) -> None:
     fails(lambda: Place.of(lat, lon, precision), "invalid_input", field)
 
@@ -619,8 +695,9 @@ def test_bad_places_are_refused(lat: Any, lon: Any, precision: Any, field: str) 
 def add(record: IncidentRecord, claim_id: str = "n1", **fields: Any) -> Claim:
     body: dict[str, Any] = {"measure": "injured", "value": 1, "source": SourceInput("OVA")}
     body.update(fields)
-    return new_claim(record, AddClaim(**body), claim_id=claim_id, now=T0, actor="op",
-                     catalogue=CATALOGUE)
+    return new_claim(
+        record, AddClaim(**body), claim_id=claim_id, now=T0, actor="op", catalogue=CATALOGUE
+    )
 
 
 @pytest.mark.parametrize(
@@ -637,11 +714,21 @@ def add(record: IncidentRecord, claim_id: str = "n1", **fields: Any) -> Claim:
         ({"supersedes": ["nope"]}, "unknown_claim", "supersedes[0]"),
         ({"supersedes": ["c1"], "measure": "killed"}, "invalid_input", "supersedes[0]"),
         ({"supersedes": ["c1"]}, "already_superseded", "supersedes[0]"),
-        ({"measure": "intercepted", "value": 60, "source": SourceInput("Air Force")},
-         "intercepted_exceeds_launched", "value"),
-        ({"measure": "intercepted", "value": None, "minimum": 60,
-          "source": SourceInput("air force")},
-         "intercepted_exceeds_launched", "min"),
+        (
+            {"measure": "intercepted", "value": 60, "source": SourceInput("Air Force")},
+            "intercepted_exceeds_launched",
+            "value",
+        ),
+        (
+            {
+                "measure": "intercepted",
+                "value": None,
+                "minimum": 60,
+                "source": SourceInput("air force"),
+            },
+            "intercepted_exceeds_launched",
+            "min",
+        ),
         ({"measure": "intercepted", "value": 49, "source": SourceInput("Air Force")}, None, None),
     ],
 )
@@ -649,11 +736,14 @@ def test_bad_claims_are_refused(
     fields: dict[str, Any], code: str | None, field: str | None
 ) -> None:
     first = claim(q=3, seq=1)
-    record = IncidentRecord(incident(), (
-        first,
-        claim(q=4, seq=2, id="c2", supersedes=("c1",)),
-        claim(Measure.LAUNCHED, 49, seq=3, id="c3", source="Air Force"),
-    ))
+    record = IncidentRecord(
+        incident(),
+        (
+            first,
+            claim(q=4, seq=2, id="c2", supersedes=("c1",)),
+            claim(Measure.LAUNCHED, 49, seq=3, id="c3", source="Air Force"),
+        ),
+    )
     if code is None:
         assert add(record, **fields).quantity.value == 49
     else:
@@ -673,11 +763,17 @@ def test_common_words_for_weapons_and_threats() -> None:
 
 
 def test_new_claim_normalises_its_parts() -> None:
-    made = add(IncidentRecord(incident()), measure="wounded", value="at least 22",
-               reliability="b", source=SourceInput("OVA", "official", "Governor",
-                                                   "https://t.me/x/1", T0))
+    made = add(
+        IncidentRecord(incident()),
+        measure="wounded",
+        value="at least 22",
+        reliability="b",
+        source=SourceInput("OVA", "official", "Governor", "https://t.me/x/1", T0),
+    )
     assert (made.measure, made.quantity, made.reliability) == (
-        Measure.INJURED, Quantity.at_least(22), Reliability.B
+        Measure.INJURED,
+        Quantity.at_least(22),
+        Reliability.B,
     )
     assert made.source.kind is SourceKind.OFFICIAL and made.as_of == T0
     assert Claim.from_json(made.to_json()) == made
@@ -706,8 +802,11 @@ def test_who_may_record_incidents() -> None:
     with pytest.raises(Forbidden) as caught:
         authorize_incident(operator, ["UA-12"], field="add_regions")
     assert caught.value.field == "add_regions[0]"
-    for actor in (Actor("v", Role.VIEWER), Actor("a", Role.APPROVER, frozenset({"UA"})),
-                  Actor("o", Role.OPERATOR, frozenset())):
+    for actor in (
+        Actor("v", Role.VIEWER),
+        Actor("a", Role.APPROVER, frozenset({"UA"})),
+        Actor("o", Role.OPERATOR, frozenset()),
+    ):
         with pytest.raises(Forbidden):
             authorize_incident(actor, ["UA-63"])
 
@@ -718,8 +817,7 @@ def test_who_may_record_incidents() -> None:
 def respond(**fields: Any) -> Any:
     body: dict[str, Any] = {"kind": "crew", "task": "assessment"}
     body.update(fields)
-    return new_response(AddResponse(**body), response_id="r1", incident_id="i1", now=T0,
-                        actor="op")
+    return new_response(AddResponse(**body), response_id="r1", incident_id="i1", now=T0, actor="op")
 
 
 @pytest.mark.parametrize(
@@ -747,24 +845,38 @@ def test_response_kinds_by_other_names() -> None:
 
 
 def test_response_progress_and_completion() -> None:
-    action = respond(kind="utility_restoration", task=None, utility="power",
-                     expected_at=T0 + timedelta(hours=6), party="Kharkivoblenergo")
+    action = respond(
+        kind="utility_restoration",
+        task=None,
+        utility="power",
+        expected_at=T0 + timedelta(hours=6),
+        party="Kharkivoblenergo",
+    )
     assert action.status is ResponseStatus.IN_PROGRESS and action.progress is None
-    step = update_response(action, UpdateResponse(progress=40, note="two lines back"), now=T0,
-                           actor="op")
+    step = update_response(
+        action, UpdateResponse(progress=40, note="two lines back"), now=T0, actor="op"
+    )
     action = replace(action, updates=(step,))
     assert action.progress == 40 and action.expected == T0 + timedelta(hours=6)
-    later = update_response(action, UpdateResponse(expected_at=T0 + timedelta(hours=9)),
-                            now=T0, actor="op")
+    later = update_response(
+        action, UpdateResponse(expected_at=T0 + timedelta(hours=9)), now=T0, actor="op"
+    )
     action = replace(action, updates=(step, later))
     assert action.expected == T0 + timedelta(hours=9)
     fails(lambda: update_response(action, UpdateResponse(), now=T0, actor="op"), "invalid_input")
-    fails(lambda: update_response(action, UpdateResponse(status="planned"), now=T0, actor="op"),
-          "illegal_transition", "status")
-    done = update_response(action, UpdateResponse(status="completed", at=T0 + timedelta(hours=8)),
-                           now=T0, actor="op")
+    fails(
+        lambda: update_response(action, UpdateResponse(status="planned"), now=T0, actor="op"),
+        "illegal_transition",
+        "status",
+    )
+    done = update_response(
+        action, UpdateResponse(status="completed", at=T0 + timedelta(hours=8)), now=T0, actor="op"
+    )
     action = replace(action, updates=(step, later, done))
     assert action.status is ResponseStatus.COMPLETED and action.progress == 100
     assert action.completed_at == T0 + timedelta(hours=8)
-    fails(lambda: update_response(action, UpdateResponse(note="again"), now=T0, actor="op"),
-          "illegal_transition", "status")
+    fails(
+        lambda: update_response(action, UpdateResponse(note="again"), now=T0, actor="op"),
+        "illegal_transition",
+        "status",
+    )

@@ -24,8 +24,10 @@ async def events(
 ) -> Response:
     found = await tocsin.store.events_after(after, limit)
     last = found[-1].seq if found else after
-    return json_response({
-        "events": [event.to_json() for event in found],
-        "next_after": last,
-        "last_seq": await tocsin.store.last_seq(),
-    })
+    return json_response(
+        {
+            "events": [event.to_json() for event in found],
+            "next_after": last,
+            "last_seq": await tocsin.store.last_seq(),
+        }
+    )

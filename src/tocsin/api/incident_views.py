@@ -48,7 +48,11 @@ class Context:
 
 
 def incident_view(
-    record: IncidentRecord, tree: RegionTree, catalogue: Catalogue, lang: Lang, *,
+    record: IncidentRecord,
+    tree: RegionTree,
+    catalogue: Catalogue,
+    lang: Lang,
+    *,
     full: bool = True,
 ) -> JSON:
     """The incident; `full` adds every claim, response and the figures' history."""
@@ -70,8 +74,10 @@ def incident_view(
     if full:
         view.update(
             claims=claims_view(record.claims, figures, ctx),
-            figure_history={m.value: [revision_view(r, lang) for r in revs]
-                            for m, revs in record.history().items()},
+            figure_history={
+                m.value: [revision_view(r, lang) for r in revs]
+                for m, revs in record.history().items()
+            },
             responses=[response_view(r, lang) for r in record.responses],
         )
     return view
@@ -177,8 +183,9 @@ def timeline_view(events: Sequence[Event], record: IncidentRecord, lang: Lang) -
     return {
         "incident_id": record.incident.id,
         "events": [{**e.to_json(), "figures": caused.get(e.seq, [])} for e in events],
-        "figure_history": {m.value: [revision_view(r, lang) for r in revs]
-                           for m, revs in history.items()},
+        "figure_history": {
+            m.value: [revision_view(r, lang) for r in revs] for m, revs in history.items()
+        },
         "lang": lang,
     }
 
@@ -190,14 +197,19 @@ def terms_view(lang: Lang) -> JSON:
         return [{"id": key, "name": name_of(table, key, lang)} for key in keys or table]
 
     return {
-        "measures": [{**entry, "weapon": Measure(entry["id"]) in WEAPON_MEASURES}
-                     for entry in named(texts.MEASURES, [m.value for m in Measure])],
-        "vague_words": [{**entry, "min": VAGUE[entry["id"]][0], "max": VAGUE[entry["id"]][1]}
-                        for entry in named(texts.VAGUE_WORDS)],
+        "measures": [
+            {**entry, "weapon": Measure(entry["id"]) in WEAPON_MEASURES}
+            for entry in named(texts.MEASURES, [m.value for m in Measure])
+        ],
+        "vague_words": [
+            {**entry, "min": VAGUE[entry["id"]][0], "max": VAGUE[entry["id"]][1]}
+            for entry in named(texts.VAGUE_WORDS)
+        ],
         "source_kinds": named(texts.SOURCE_KINDS),
         "reliability": named(texts.RELIABILITY, [r.value for r in Reliability]),
-        "claim_statuses": named(texts.CLAIM_STATUSES,
-                                [s.value for s in ClaimStatus if s in INITIAL_STATUSES]),
+        "claim_statuses": named(
+            texts.CLAIM_STATUSES, [s.value for s in ClaimStatus if s in INITIAL_STATUSES]
+        ),
         "response_kinds": named(texts.RESPONSE_KINDS),
         "tasks": named(texts.TASKS),
         "utilities": named(texts.UTILITIES),
@@ -208,12 +220,20 @@ def terms_view(lang: Lang) -> JSON:
 
 def _claim_history(claim: Claim, lang: Lang) -> list[JSON]:
     """How the claim's status came to be: recorded, then every change."""
-    recorded = {"status": claim.initial_status.value, "previous": None,
-                "at": iso_time(claim.recorded_at), "by": claim.recorded_by, "note": claim.note,
-                "seq": claim.seq, "event": "incident.claim_added"}
+    recorded = {
+        "status": claim.initial_status.value,
+        "previous": None,
+        "at": iso_time(claim.recorded_at),
+        "by": claim.recorded_by,
+        "note": claim.note,
+        "seq": claim.seq,
+        "event": "incident.claim_added",
+    }
     changes = [{**c.to_json(), "event": STATUS_EVENTS[c.status]} for c in claim.changes]
-    return [{**entry, "status_name": name_of(texts.CLAIM_STATUSES, entry["status"], lang)}
-            for entry in (recorded, *changes)]
+    return [
+        {**entry, "status_name": name_of(texts.CLAIM_STATUSES, entry["status"], lang)}
+        for entry in (recorded, *changes)
+    ]
 
 
 def _source(claim: Claim, lang: Lang) -> JSON:

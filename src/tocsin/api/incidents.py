@@ -38,8 +38,9 @@ from tocsin.types import iso_time, utc_instant
 
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
 MAX_PAGE = 500
-IdempotencyKey = Annotated[str | None, Header(max_length=200, description="retries with it "
-                                              "record once")]
+IdempotencyKey = Annotated[
+    str | None, Header(max_length=200, description="retries with it record once")
+]
 
 
 async def get_incidents(request: Request) -> IncidentService:
@@ -92,9 +93,7 @@ class AmendBody(Body):
 
 
 class SourceBody(Body):
-    name: PublicText | None = Field(
-        None, description="the publisher: who published the statement"
-    )
+    name: PublicText | None = Field(None, description="the publisher: who published the statement")
     kind: str = Field("other", validation_alias=AliasChoices("kind", "type"))
     originator: PublicText | None = Field(
         None, description="who they quote: an official, a channel"
@@ -127,13 +126,17 @@ class ClaimBody(Body):
     def command(self) -> AddClaim:
         source = self.source
         if source is None:
-            raise InvalidInput("a claim needs its source: give source.name at least",
-                               field="source", code="empty_source")
+            raise InvalidInput(
+                "a claim needs its source: give source.name at least",
+                field="source",
+                code="empty_source",
+            )
         supersedes = [self.supersedes] if isinstance(self.supersedes, str) else self.supersedes
         return AddClaim(
             measure=self.measure,
-            source=SourceInput(source.name, source.kind, source.originator, source.url,
-                               source.published_at),
+            source=SourceInput(
+                source.name, source.kind, source.originator, source.url, source.published_at
+            ),
             value=self.value,
             minimum=self.min,
             maximum=self.max,
@@ -152,13 +155,13 @@ class NoteBody(Body):
 
 
 class ResponseBody(Body):
-    kind: str = Field(description="crew, evacuation, shelter, utility_restoration, other",
-                      validation_alias=AliasChoices("kind", "type"))
+    kind: str = Field(
+        description="crew, evacuation, shelter, utility_restoration, other",
+        validation_alias=AliasChoices("kind", "type"),
+    )
     task: str | None = Field(None, description="for crews: assessment, repair, rescue, …")
     utility: str | None = Field(None, description="power, water, heat, gas, communications")
-    party: PublicText | None = Field(
-        None, validation_alias=AliasChoices("party", "crew", "unit")
-    )
+    party: PublicText | None = Field(None, validation_alias=AliasChoices("party", "crew", "unit"))
     description: PublicText | None = None
     people: Any = None
     started_at: Instant | None = Field(
@@ -178,9 +181,7 @@ class ProgressBody(Body):
 
 
 class LinkBody(Body):
-    alerts: Codes | Code = Field(
-        validation_alias=AliasChoices("alerts", "alert_ids", "alert_id")
-    )
+    alerts: Codes | Code = Field(validation_alias=AliasChoices("alerts", "alert_ids", "alert_id"))
 
 
 class CloseBody(Body):
@@ -223,14 +224,24 @@ def _made(body: dict[str, Any], location: str, created: bool) -> Response:
 
 @router.post("", status_code=201, summary="Record an incident")
 async def create_incident(
-    body: CreateBody, tocsin: App, service: Incidents, actor: Caller, lang: Language,
+    body: CreateBody,
+    tocsin: App,
+    service: Incidents,
+    actor: Caller,
+    lang: Language,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     cmd = CreateIncident(
-        regions=body.regions, threats=body.threats, start=body.start, end=body.end,
-        reported_at=body.reported_at, title=body.title, description=body.description,
+        regions=body.regions,
+        threats=body.threats,
+        start=body.start,
+        end=body.end,
+        reported_at=body.reported_at,
+        title=body.title,
+        description=body.description,
         places=[p.place(f"places[{i}]") for i, p in enumerate(body.places)],
-        alerts=body.alerts, mode=body.mode,
+        alerts=body.alerts,
+        mode=body.mode,
     )
     key = idempotency_key or body.idempotency_key
     record, created = await service.create(cmd, actor, idempotency_key=key)
@@ -240,12 +251,21 @@ async def create_incident(
 
 @router.patch("/{incident_id}", summary="Correct the title, times, or add regions, threats, places")
 async def amend_incident(
-    incident_id: IncidentId, body: AmendBody, tocsin: App, service: Incidents, actor: Caller,
+    incident_id: IncidentId,
+    body: AmendBody,
+    tocsin: App,
+    service: Incidents,
+    actor: Caller,
     lang: Language,
 ) -> Response:
     cmd = AmendIncident(
-        title=body.title, description=body.description, start=body.start, end=body.end,
-        reported_at=body.reported_at, add_regions=body.add_regions, add_threats=body.add_threats,
+        title=body.title,
+        description=body.description,
+        start=body.start,
+        end=body.end,
+        reported_at=body.reported_at,
+        add_regions=body.add_regions,
+        add_threats=body.add_threats,
         add_places=[p.place(f"add_places[{i}]") for i, p in enumerate(body.add_places)],
     )
     return json_response(_view(tocsin, await service.amend(incident_id, cmd, actor), lang))
@@ -253,8 +273,13 @@ async def amend_incident(
 
 @router.post("/{incident_id}/claims", status_code=201, summary="Add a claim (one sourced figure)")
 async def add_claim(
-    incident_id: IncidentId, body: ClaimBody, tocsin: App, service: Incidents, actor: Caller,
-    lang: Language, idempotency_key: IdempotencyKey = None,
+    incident_id: IncidentId,
+    body: ClaimBody,
+    tocsin: App,
+    service: Incidents,
+    actor: Caller,
+    lang: Language,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     key = idempotency_key or body.idempotency_key
     record, claim, created = await service.add_claim(
@@ -266,8 +291,13 @@ async def add_claim(
 
 def _status_route(action: str, summary: str) -> None:
     async def change(
-        incident_id: IncidentId, claim_id: str, tocsin: App, service: Incidents, actor: Caller,
-        lang: Language, body: NoteBody | None = None,
+        incident_id: IncidentId,
+        claim_id: str,
+        tocsin: App,
+        service: Incidents,
+        actor: Caller,
+        lang: Language,
+        body: NoteBody | None = None,
     ) -> Response:
         note = body.note if body else None
         record, claim = await service.change_claim(
@@ -286,13 +316,23 @@ _status_route("retract", "Retract a claim (never counted again)")
 
 @router.post("/{incident_id}/responses", status_code=201, summary="Add a response action")
 async def add_response(
-    incident_id: IncidentId, body: ResponseBody, service: Incidents, actor: Caller,
+    incident_id: IncidentId,
+    body: ResponseBody,
+    service: Incidents,
+    actor: Caller,
     lang: Language,
 ) -> Response:
     cmd = AddResponse(
-        kind=body.kind, task=body.task, utility=body.utility, party=body.party,
-        description=body.description, people=body.people, started_at=body.started_at,
-        expected_at=body.expected_at, status=body.status, progress=body.progress,
+        kind=body.kind,
+        task=body.task,
+        utility=body.utility,
+        party=body.party,
+        description=body.description,
+        people=body.people,
+        started_at=body.started_at,
+        expected_at=body.expected_at,
+        status=body.status,
+        progress=body.progress,
     )
     _, action = await service.add_response(incident_id, cmd, actor)
     headers = {"Location": f"/v1/incidents/{incident_id}/responses/{action.id}"}
@@ -300,14 +340,25 @@ async def add_response(
 
 
 @router.patch("/{incident_id}/responses/{response_id}", summary="The same as …/progress")
-@router.post("/{incident_id}/responses/{response_id}/progress",
-             summary="Report progress, a new expected time, completion or cancellation")
+@router.post(
+    "/{incident_id}/responses/{response_id}/progress",
+    summary="Report progress, a new expected time, completion or cancellation",
+)
 async def update_response(
-    incident_id: IncidentId, response_id: str, body: ProgressBody, service: Incidents,
-    actor: Caller, lang: Language,
+    incident_id: IncidentId,
+    response_id: str,
+    body: ProgressBody,
+    service: Incidents,
+    actor: Caller,
+    lang: Language,
 ) -> Response:
-    cmd = UpdateResponse(status=body.status, progress=body.progress, note=body.note,
-                         expected_at=body.expected_at, at=body.at)
+    cmd = UpdateResponse(
+        status=body.status,
+        progress=body.progress,
+        note=body.note,
+        expected_at=body.expected_at,
+        at=body.at,
+    )
     _, action = await service.update_response(
         incident_id, _id(response_id, "response_id"), cmd, actor
     )
@@ -316,11 +367,18 @@ async def update_response(
 
 @router.post("/{incident_id}/responses/{response_id}/complete", summary="Complete a response")
 async def complete_response(
-    incident_id: IncidentId, response_id: str, service: Incidents, actor: Caller,
-    lang: Language, body: CloseBody | None = None,
+    incident_id: IncidentId,
+    response_id: str,
+    service: Incidents,
+    actor: Caller,
+    lang: Language,
+    body: CloseBody | None = None,
 ) -> Response:
-    cmd = UpdateResponse(status=ResponseStatus.COMPLETED.value,
-                         note=body.note if body else None, at=body.end if body else None)
+    cmd = UpdateResponse(
+        status=ResponseStatus.COMPLETED.value,
+        note=body.note if body else None,
+        at=body.end if body else None,
+    )
     _, action = await service.update_response(
         incident_id, _id(response_id, "response_id"), cmd, actor
     )
@@ -329,7 +387,11 @@ async def complete_response(
 
 @router.post("/{incident_id}/alerts", summary="Link the alerts that covered it")
 async def link_alerts(
-    incident_id: IncidentId, body: LinkBody, tocsin: App, service: Incidents, actor: Caller,
+    incident_id: IncidentId,
+    body: LinkBody,
+    tocsin: App,
+    service: Incidents,
+    actor: Caller,
     lang: Language,
 ) -> Response:
     alerts = [body.alerts] if isinstance(body.alerts, str) else body.alerts
@@ -339,17 +401,26 @@ async def link_alerts(
 
 @router.post("/{incident_id}/close", summary="Close an incident (it then accepts nothing)")
 async def close_incident(
-    incident_id: IncidentId, tocsin: App, service: Incidents, actor: Caller, lang: Language,
+    incident_id: IncidentId,
+    tocsin: App,
+    service: Incidents,
+    actor: Caller,
+    lang: Language,
     body: CloseBody | None = None,
 ) -> Response:
-    record = await service.close(incident_id, actor, end=body.end if body else None,
-                                 note=body.note if body else None)
+    record = await service.close(
+        incident_id, actor, end=body.end if body else None, note=body.note if body else None
+    )
     return json_response(_view(tocsin, record, lang))
 
 
 @router.post("/{incident_id}/reopen", summary="Reopen a closed incident")
 async def reopen_incident(
-    incident_id: IncidentId, tocsin: App, service: Incidents, actor: Caller, lang: Language,
+    incident_id: IncidentId,
+    tocsin: App,
+    service: Incidents,
+    actor: Caller,
+    lang: Language,
     body: NoteBody | None = None,
 ) -> Response:
     record = await service.reopen(incident_id, actor, note=body.note if body else None)
@@ -368,17 +439,27 @@ Modes = Annotated[str, Query(description="actual, exercise, test (comma-separate
 
 @router.get("", summary="Incidents, newest first (cursor-paginated)")
 async def list_incidents(
-    request: Request, tocsin: App, service: Incidents, lang: Language, region: Region = None,
-    since: Since = None, until: Until = None, threat: Threat = None, status: OpenOrClosed = None,
-    mode: Modes = "actual", cursor: str | None = None,
+    request: Request,
+    tocsin: App,
+    service: Incidents,
+    lang: Language,
+    region: Region = None,
+    since: Since = None,
+    until: Until = None,
+    threat: Threat = None,
+    status: OpenOrClosed = None,
+    mode: Modes = "actual",
+    cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> Response:
-    found = await service.find(IncidentFilter(
-        region, since, until, threat, status, mode, _decode_cursor(cursor), limit
-    ))
+    found = await service.find(
+        IncidentFilter(region, since, until, threat, status, mode, _decode_cursor(cursor), limit)
+    )
     next_cursor = _encode_cursor(found[-1]) if len(found) == limit else None
-    body = {"incidents": [_view(tocsin, r, lang, full=False) for r in found],
-            "next_cursor": next_cursor}
+    body = {
+        "incidents": [_view(tocsin, r, lang, full=False) for r in found],
+        "next_cursor": next_cursor,
+    }
     return cached_json(request, body)
 
 
@@ -389,14 +470,18 @@ async def terms(request: Request, lang: Language) -> Response:
 
 @router.get("/stats", summary="Statistics per region and period")
 async def incident_stats(
-    request: Request, service: Incidents, region: Region = None, since: Since = None,
-    until: Until = None, threat: Threat = None, mode: Modes = "actual",
-    confirmed_only: Annotated[bool, Query(description="casualties and damage: confirmed "
-                                                      "figures only")] = True,
+    request: Request,
+    service: Incidents,
+    region: Region = None,
+    since: Since = None,
+    until: Until = None,
+    threat: Threat = None,
+    mode: Modes = "actual",
+    confirmed_only: Annotated[
+        bool, Query(description="casualties and damage: confirmed figures only")
+    ] = True,
 ) -> Response:
-    found = await service.find(
-        IncidentFilter(region, since, until, threat, mode=mode, limit=None)
-    )
+    found = await service.find(IncidentFilter(region, since, until, threat, mode=mode, limit=None))
     body = {
         "region": region,
         "since": None if since is None else iso_time(since.astimezone(UTC)),
@@ -410,30 +495,47 @@ async def incident_stats(
 
 @router.get("/export.csv", summary="Incidents as conflict-event CSV", **answered_as("text/csv"))
 async def export_csv(
-    tocsin: App, service: Incidents, region: Region = None, since: Since = None,
-    until: Until = None, threat: Threat = None, status: OpenOrClosed = None,
+    tocsin: App,
+    service: Incidents,
+    region: Region = None,
+    since: Since = None,
+    until: Until = None,
+    threat: Threat = None,
+    status: OpenOrClosed = None,
     mode: Modes = "actual",
     tz: Annotated[str, Query(description="time zone of event_date")] = "UTC",
-    confirmed_only: bool = False, lang: Annotated[str, Query()] = "en",
+    confirmed_only: bool = False,
+    lang: Annotated[str, Query()] = "en",
 ) -> Response:
     zone = reports.zone(tz)
     found = await service.find(
         IncidentFilter(region, since, until, threat, status, mode, limit=None)
     )
     rows = reports.event_rows(
-        list(reversed(found)), tocsin.regions.tree, tocsin.catalogue, tz=zone,
-        confirmed_only=confirmed_only, lang=lang if lang in tocsin.settings.languages else "en",
+        list(reversed(found)),
+        tocsin.regions.tree,
+        tocsin.catalogue,
+        tz=zone,
+        confirmed_only=confirmed_only,
+        lang=lang if lang in tocsin.settings.languages else "en",
     )
     return Response(
-        reports.to_csv(rows), media_type="text/csv; charset=utf-8",
+        reports.to_csv(rows),
+        media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="incidents.csv"'},
     )
 
 
 @router.get("/export.json", summary="Incidents with every claim, figure and response")
 async def export_json(
-    tocsin: App, service: Incidents, lang: Language, region: Region = None, since: Since = None,
-    until: Until = None, threat: Threat = None, status: OpenOrClosed = None,
+    tocsin: App,
+    service: Incidents,
+    lang: Language,
+    region: Region = None,
+    since: Since = None,
+    until: Until = None,
+    threat: Threat = None,
+    status: OpenOrClosed = None,
     mode: Modes = "actual",
 ) -> Response:
     found = await service.find(

@@ -15,13 +15,15 @@ router = APIRouter(tags=["meta"])
 @router.get("/healthz", summary="Liveness and readiness")
 async def healthz(tocsin: App) -> Response:
     last = await tocsin.store.last_seq()
-    return json_response({
-        "status": "ok",
-        "version": __version__,
-        "database": tocsin.store.backend,
-        "last_seq": last,
-        "regions": len(tocsin.regions.tree),
-    })
+    return json_response(
+        {
+            "status": "ok",
+            "version": __version__,
+            "database": tocsin.store.backend,
+            "last_seq": last,
+            "regions": len(tocsin.regions.tree),
+        }
+    )
 
 
 @router.get("/v1/threats", summary="The threat catalogue, most severe first")

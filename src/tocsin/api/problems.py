@@ -38,7 +38,11 @@ log = logging.getLogger("tocsin.api")
 
 
 def problem(
-    status: int, code: str, title: str, detail: str, field: str | None = None,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    field: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     body: dict[str, Any] = {
@@ -80,8 +84,13 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
     loc = [str(p) for p in raw_loc if p not in ("body", "query", "path", "header")]
     field = _dotted(loc) or ("body" if raw_loc[:1] == ("body",) else None)
     if first.get("type") == "json_invalid":
-        return problem(400, "malformed_request", "Malformed request",
-                       f"the request body is not valid JSON: {first.get('msg')}", "body")
+        return problem(
+            400,
+            "malformed_request",
+            "Malformed request",
+            f"the request body is not valid JSON: {first.get('msg')}",
+            "body",
+        )
     detail = f"{field}: {first.get('msg')}" if field else str(first.get("msg"))
     return problem(422, "invalid_input", "Invalid input", detail, field)
 
@@ -89,7 +98,10 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
 async def _http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     codes = {
-        400: "malformed_request", 404: "not_found", 405: "method_not_allowed", 401: "unauthorized"
+        400: "malformed_request",
+        404: "not_found",
+        405: "method_not_allowed",
+        401: "unauthorized",
     }
     code = codes.get(exc.status_code, "http_error")
     if exc.status_code == 400:  # FastAPI could not read the body

@@ -37,8 +37,10 @@ async def region_tree(request: Request, tocsin: App, lang: Language) -> Response
     tree = tocsin.regions.tree
 
     def node(region: Region) -> dict[str, Any]:
-        return {**region_view(region, lang),
-                "children": [node(child) for child in tree.children(region.code)]}
+        return {
+            **region_view(region, lang),
+            "children": [node(child) for child in tree.children(region.code)],
+        }
 
     return cached_json(request, {"regions": [node(r) for r in tree.roots()]}, max_age=60)
 
@@ -57,13 +59,18 @@ async def region_geojson(
 
 @router.get("/states", summary="The state of every region")
 async def all_states(
-    request: Request, tocsin: App, lang: Language, status: StatusQuery = Status.ACTUAL,
-    level: str | None = None, only_alerted: bool = False,
+    request: Request,
+    tocsin: App,
+    lang: Language,
+    status: StatusQuery = Status.ACTUAL,
+    level: str | None = None,
+    only_alerted: bool = False,
 ) -> Response:
     states = await _states(tocsin, status)
     tree = tocsin.regions.tree
     chosen = [
-        s for s in states.values()
+        s
+        for s in states.values()
         if (level is None or _level(tree.get(s.code)) == level)
         and (not only_alerted or s.state.value != "none")
     ]
@@ -75,12 +82,14 @@ async def all_states(
 async def get_region(code: str, tocsin: App, lang: Language) -> Response:
     tree = tocsin.regions.tree
     region = tree.require(code, field="code")
-    return json_response({
-        **region_view(region, lang),
-        "ancestors": tree.ancestors(code),
-        "children": [c.code for c in tree.children(code)],
-        "geometry": region.geojson_geometry(),
-    })
+    return json_response(
+        {
+            **region_view(region, lang),
+            "ancestors": tree.ancestors(code),
+            "children": [c.code for c in tree.children(code)],
+            "geometry": region.geojson_geometry(),
+        }
+    )
 
 
 @router.get("/{code}/state", summary="The state of one region: active, partial or none")
@@ -105,11 +114,15 @@ def _filter(
         raise InvalidInput(f"unknown parent region {parent!r}", field="parent")
     needle = q.casefold() if q else None
     return [
-        r for r in regions
+        r
+        for r in regions
         if (level is None or r.level == level)
         and (parent is None or r.parent == parent)
-        and (needle is None or needle in r.code.casefold()
-             or any(needle in n.casefold() for n in r.names.values()))
+        and (
+            needle is None
+            or needle in r.code.casefold()
+            or any(needle in n.casefold() for n in r.names.values())
+        )
     ]
 
 

@@ -64,9 +64,7 @@ CHARTS = answered_as(
 )
 
 
-@router.get(
-    "/regions/{code}", summary="Alerts and time under alert of one region", **TABLES
-)
+@router.get("/regions/{code}", summary="Alerts and time under alert of one region", **TABLES)
 async def region_stats(
     code: str,
     request: Request,

@@ -20,6 +20,7 @@ from tocsin.types import DEFAULT_LANG, iso_time
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
 
+
 class FiltersBody(Body):
     regions: Codes = Field([], description="region codes; alerts covering any part of one")
     threats: Codes = Field([], description="threat ids; also matches the previous threat")

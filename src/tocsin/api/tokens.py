@@ -30,7 +30,8 @@ def token_view(record: TokenRecord) -> dict[str, Any]:
         "regions": list(record.regions) if record.regions is not None else None,
         "created_at": record.created_at.isoformat().replace("+00:00", "Z"),
         "revoked_at": record.revoked_at.isoformat().replace("+00:00", "Z")
-        if record.revoked_at else None,
+        if record.revoked_at
+        else None,
     }
 
 

@@ -34,8 +34,9 @@ from tocsin.config import Settings
 from tocsin.domain.auth import Actor, Role
 from tocsin.errors import InvalidInput, TocsinError, Unavailable
 
-app = typer.Typer(help="Record incidents: claims with sources, verification, response.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Record incidents: claims with sources, verification, response.", no_args_is_help=True
+)
 
 R = TypeVar("R")
 JSON = dict[str, Any]
@@ -114,8 +115,11 @@ def _checked(response: httpx.Response) -> Any:
     except ValueError:
         problem = {"detail": response.text[:200]}
     kind = ERRORS.get(response.status_code, TocsinError)
-    raise kind(str(problem.get("detail", response.reason_phrase)), field=problem.get("field"),
-               code=problem.get("code"))
+    raise kind(
+        str(problem.get("detail", response.reason_phrase)),
+        field=problem.get("field"),
+        code=problem.get("code"),
+    )
 
 
 def _user() -> str:
@@ -141,8 +145,9 @@ def _place(text: str) -> JSON:
         if len(parts) > 2 and parts[2]:
             place["precision_m"] = int(parts[2])
     except (ValueError, IndexError):
-        raise InvalidInput(f"a place is LAT,LON[,PRECISION_M[,NAME]]; got {text!r}",
-                           field="place") from None
+        raise InvalidInput(
+            f"a place is LAT,LON[,PRECISION_M[,NAME]]; got {text!r}", field="place"
+        ) from None
     if len(parts) > 3:
         place["name"] = parts[3]
     return place
@@ -162,19 +167,33 @@ def create(
     reported_at: When = None,
     title: Annotated[str | None, typer.Option()] = None,
     description: Annotated[str | None, typer.Option()] = None,
-    place: Annotated[list[str] | None, typer.Option(
-        help="LAT,LON[,PRECISION_M[,NAME]] (repeat)")] = None,
+    place: Annotated[
+        list[str] | None, typer.Option(help="LAT,LON[,PRECISION_M[,NAME]] (repeat)")
+    ] = None,
     alert: Annotated[list[str] | None, typer.Option(help="id of an alert that covered it")] = None,
-    mode: Annotated[str | None, typer.Option(
-        help="actual (default), exercise or test; never changes")] = None,
+    mode: Annotated[
+        str | None, typer.Option(help="actual (default), exercise or test; never changes")
+    ] = None,
     idempotency_key: Key = None,
-    server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
+    server: Server = None,
+    token: Token = None,
+    lang: Lang = "en",
+    json: Json = False,
 ) -> None:
     """Record an incident."""
-    body = _given(regions=region, threats=threat, start=start, end=end, reported_at=reported_at,
-                  title=title, description=description,
-                  places=[_place(p) for p in place or []], alerts=alert or [], mode=mode,
-                  idempotency_key=idempotency_key)
+    body = _given(
+        regions=region,
+        threats=threat,
+        start=start,
+        end=end,
+        reported_at=reported_at,
+        title=title,
+        description=description,
+        places=[_place(p) for p in place or []],
+        alerts=alert or [],
+        mode=mode,
+        idempotency_key=idempotency_key,
+    )
     target = Target(server, token, lang)
     _show(target.send("POST", "/v1/incidents", body), json)
 
@@ -186,9 +205,12 @@ def claim(
     measure: Annotated[str, typer.Argument(help="launched, intercepted, injured, killed, …")],
     value: Annotated[str, typer.Argument(help="22, 5-6, 'at least 22', dozens, none")],
     source: Annotated[str, typer.Option(help="who published it")],
-    source_kind: Annotated[str, typer.Option(
-        help="official, military, emergency_service, utility, media, social_media, witness"
-    )] = "other",
+    source_kind: Annotated[
+        str,
+        typer.Option(
+            help="official, military, emergency_service, utility, media, social_media, witness"
+        ),
+    ] = "other",
     originator: Annotated[str | None, typer.Option(help="who they quote")] = None,
     url: Annotated[str | None, typer.Option(help="link to the statement")] = None,
     published_at: When = None,
@@ -198,14 +220,24 @@ def claim(
     status: Annotated[str, typer.Option(help="unverified, confirmed or disputed")] = "unverified",
     note: Note = None,
     idempotency_key: Key = None,
-    server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
+    server: Server = None,
+    token: Token = None,
+    lang: Lang = "en",
+    json: Json = False,
 ) -> None:
     """Add a claim: one figure as one source stated it."""
     body = _given(
-        measure=measure, value=_count(value), reliability=reliability, weapon=weapon,
-        supersedes=supersedes or [], status=status, note=note, idempotency_key=idempotency_key,
-        source=_given(name=source, kind=source_kind, originator=originator, url=url,
-                      published_at=published_at),
+        measure=measure,
+        value=_count(value),
+        reliability=reliability,
+        weapon=weapon,
+        supersedes=supersedes or [],
+        status=status,
+        note=note,
+        idempotency_key=idempotency_key,
+        source=_given(
+            name=source, kind=source_kind, originator=originator, url=url, published_at=published_at
+        ),
     )
     target = Target(server, token, lang)
     answer = target.send("POST", f"/v1/incidents/{incident_id}/claims", body)
@@ -218,7 +250,10 @@ def _claim_action(action: str, doc: str) -> None:
         incident_id: IncidentArg,
         claim_id: Annotated[str, typer.Argument(help="claim id")],
         note: Note = None,
-        server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
+        server: Server = None,
+        token: Token = None,
+        lang: Lang = "en",
+        json: Json = False,
     ) -> None:
         target = Target(server, token, lang)
         path = f"/v1/incidents/{incident_id}/claims/{claim_id}/{action}"
@@ -237,22 +272,37 @@ _claim_action("retract", "Retract a claim: never counted again.")
 @handle_errors
 def respond(
     incident_id: IncidentArg,
-    kind: Annotated[str, typer.Argument(
-        help="crew, evacuation, shelter, utility_restoration, other")],
-    task: Annotated[str | None, typer.Option(
-        help="for crews: assessment, repair, rescue, firefighting, medical, …")] = None,
+    kind: Annotated[
+        str, typer.Argument(help="crew, evacuation, shelter, utility_restoration, other")
+    ],
+    task: Annotated[
+        str | None,
+        typer.Option(help="for crews: assessment, repair, rescue, firefighting, medical, …"),
+    ] = None,
     utility: Annotated[str | None, typer.Option(help="power, water, heat, gas, …")] = None,
     party: Annotated[str | None, typer.Option(help="who: crew, unit, company")] = None,
-    people: Annotated[int | None, typer.Option(help="people evacuated, sheltered, in the crew")]
-    = None,
+    people: Annotated[
+        int | None, typer.Option(help="people evacuated, sheltered, in the crew")
+    ] = None,
     started_at: When = None,
     expected_at: When = None,
     description: Annotated[str | None, typer.Option()] = None,
-    server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
+    server: Server = None,
+    token: Token = None,
+    lang: Lang = "en",
+    json: Json = False,
 ) -> None:
     """Add a response action: a crew sent, an evacuation, a shelter, a utility restoration."""
-    body = _given(kind=kind, task=task, utility=utility, party=party, people=people,
-                  started_at=started_at, expected_at=expected_at, description=description)
+    body = _given(
+        kind=kind,
+        task=task,
+        utility=utility,
+        party=party,
+        people=people,
+        started_at=started_at,
+        expected_at=expected_at,
+        description=description,
+    )
     target = Target(server, token, lang)
     _print_response(target.send("POST", f"/v1/incidents/{incident_id}/responses", body), json)
 
@@ -262,13 +312,15 @@ def respond(
 def progress(
     incident_id: IncidentArg,
     response_id: Annotated[str, typer.Argument(help="response id")],
-    status: Annotated[str | None, typer.Option(
-        help="in_progress, completed or cancelled")] = None,
+    status: Annotated[str | None, typer.Option(help="in_progress, completed or cancelled")] = None,
     percent: Annotated[int | None, typer.Option("--progress", help="0–100")] = None,
     expected_at: When = None,
     at: When = None,
     note: Note = None,
-    server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
+    server: Server = None,
+    token: Token = None,
+    lang: Lang = "en",
+    json: Json = False,
 ) -> None:
     """Report a response's progress, a new expected time, its completion or cancellation."""
     body = _given(status=status, progress=percent, expected_at=expected_at, at=at, note=note)
@@ -282,12 +334,14 @@ def progress(
 def link(
     incident_id: IncidentArg,
     alert_ids: Annotated[list[str], typer.Argument(help="alert ids")],
-    server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
+    server: Server = None,
+    token: Token = None,
+    lang: Lang = "en",
+    json: Json = False,
 ) -> None:
     """Link the alerts that covered an incident."""
     target = Target(server, token, lang)
-    _show(target.send("POST", f"/v1/incidents/{incident_id}/alerts", {"alerts": alert_ids}),
-          json)
+    _show(target.send("POST", f"/v1/incidents/{incident_id}/alerts", {"alerts": alert_ids}), json)
 
 
 @app.command()
@@ -296,7 +350,10 @@ def close(
     incident_id: IncidentArg,
     end: When = None,
     note: Note = None,
-    server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
+    server: Server = None,
+    token: Token = None,
+    lang: Lang = "en",
+    json: Json = False,
 ) -> None:
     """Close an incident: it accepts nothing more until reopened."""
     target = Target(server, token, lang)
@@ -309,7 +366,10 @@ def close(
 def reopen(
     incident_id: IncidentArg,
     note: Note = None,
-    server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
+    server: Server = None,
+    token: Token = None,
+    lang: Lang = "en",
+    json: Json = False,
 ) -> None:
     """Reopen a closed incident."""
     target = Target(server, token, lang)
@@ -321,7 +381,10 @@ def reopen(
 @handle_errors
 def show(
     incident_id: IncidentArg,
-    server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
+    server: Server = None,
+    token: Token = None,
+    lang: Lang = "en",
+    json: Json = False,
 ) -> None:
     """Show an incident: current figures with sources, claims, response."""
     target = Target(server, token, lang)
@@ -340,24 +403,45 @@ ModeFilter = Annotated[str, typer.Option(help="actual, exercise, test, a comma l
 @app.command("list")
 @handle_errors
 def list_(
-    region: RegionFilter = None, since: SinceFilter = None, until: UntilFilter = None,
-    threat: ThreatFilter = None, status: StatusFilter = None, mode: ModeFilter = "actual",
+    region: RegionFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
+    threat: ThreatFilter = None,
+    status: StatusFilter = None,
+    mode: ModeFilter = "actual",
     limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
-    server: Server = None, token: Token = None, lang: Lang = "en", json: Json = False,
+    server: Server = None,
+    token: Token = None,
+    lang: Lang = "en",
+    json: Json = False,
 ) -> None:
     """List incidents, newest first."""
     target = Target(server, token, lang)
-    found = target.send("GET", "/v1/incidents", region=region, since=since, until=until,
-                        threat=threat, status=status, mode=mode, limit=limit)["incidents"]
+    found = target.send(
+        "GET",
+        "/v1/incidents",
+        region=region,
+        since=since,
+        until=until,
+        threat=threat,
+        status=status,
+        mode=mode,
+        limit=limit,
+    )["incidents"]
     if json:
         console.print_json(orjson.dumps({"incidents": found}).decode())
         return
     table = Table("id", "start", "status", "threats", "regions", "figures", box=None)
     for item in found:
         figures = ", ".join(f"{f['name']} {f['text']}" for f in item["figures"].values())
-        table.add_row(item["id"][:8], item["start"], _status(item),
-                      ", ".join(t["name"] for t in item["threats"]),
-                      ", ".join(r["name"] for r in item["regions"]), figures)
+        table.add_row(
+            item["id"][:8],
+            item["start"],
+            _status(item),
+            ", ".join(t["name"] for t in item["threats"]),
+            ", ".join(r["name"] for r in item["regions"]),
+            figures,
+        )
     console.print(table if found else "no incidents")
 
 
@@ -366,22 +450,39 @@ def list_(
 def export(
     format: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
     output: Annotated[Path | None, typer.Option(help="file to write (default: stdout)")] = None,
-    region: RegionFilter = None, since: SinceFilter = None, until: UntilFilter = None,
-    threat: ThreatFilter = None, status: StatusFilter = None, mode: ModeFilter = "actual",
+    region: RegionFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
+    threat: ThreatFilter = None,
+    status: StatusFilter = None,
+    mode: ModeFilter = "actual",
     tz: Annotated[str, typer.Option(help="time zone of event_date (csv)")] = "UTC",
-    server: Server = None, token: Token = None, lang: Lang = "en",
+    server: Server = None,
+    token: Token = None,
+    lang: Lang = "en",
 ) -> None:
     """Export incidents: CSV with conflict-event columns, or JSON with every claim."""
     if format not in ("csv", "json"):
         raise InvalidInput(f"format must be csv or json; got {format!r}", field="format")
     target = Target(server, token, lang)
-    params: Filters = {"region": region, "since": since, "until": until, "threat": threat,
-                       "status": status, "mode": mode}
+    params: Filters = {
+        "region": region,
+        "since": since,
+        "until": until,
+        "threat": threat,
+        "status": status,
+        "mode": mode,
+    }
     if format == "csv":
         text = target.send("GET", "/v1/incidents/export.csv", tz=tz, **params)
     else:
-        text = orjson.dumps(target.send("GET", "/v1/incidents/export.json", **params),
-                            option=orjson.OPT_INDENT_2).decode() + "\n"
+        text = (
+            orjson.dumps(
+                target.send("GET", "/v1/incidents/export.json", **params),
+                option=orjson.OPT_INDENT_2,
+            ).decode()
+            + "\n"
+        )
     if output is None:
         console.file.write(text)
     else:
@@ -392,16 +493,30 @@ def export(
 @app.command()
 @handle_errors
 def stats(
-    region: RegionFilter = None, since: SinceFilter = None, until: UntilFilter = None,
-    threat: ThreatFilter = None, mode: ModeFilter = "actual",
-    all_claims: Annotated[bool, typer.Option(
-        "--all-claims", help="casualties and damage from unverified figures too")] = False,
-    server: Server = None, token: Token = None, lang: Lang = "en",
+    region: RegionFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
+    threat: ThreatFilter = None,
+    mode: ModeFilter = "actual",
+    all_claims: Annotated[
+        bool, typer.Option("--all-claims", help="casualties and damage from unverified figures too")
+    ] = False,
+    server: Server = None,
+    token: Token = None,
+    lang: Lang = "en",
 ) -> None:
     """Statistics per region and period (JSON)."""
     target = Target(server, token, lang)
-    body = target.send("GET", "/v1/incidents/stats", region=region, since=since, until=until,
-                       threat=threat, mode=mode, confirmed_only=str(not all_claims).lower())
+    body = target.send(
+        "GET",
+        "/v1/incidents/stats",
+        region=region,
+        since=since,
+        until=until,
+        threat=threat,
+        mode=mode,
+        confirmed_only=str(not all_claims).lower(),
+    )
     console.print_json(orjson.dumps(body).decode())
 
 
@@ -431,12 +546,15 @@ def _show(item: JSON, as_json: bool) -> None:
             claims.add_row(c["id"][:8], c["measure_name"], c["text"], c["source"]["name"], status)
         console.print(claims)
     for response in item.get("responses", []):
-        console.print(f"[bold]response[/] {response['kind_name']}: {response['status_name']}"
-                      f" {response.get('party') or ''}", highlight=False)
+        console.print(
+            f"[bold]response[/] {response['kind_name']}: {response['status_name']}"
+            f" {response.get('party') or ''}",
+            highlight=False,
+        )
 
 
 def _status(item: JSON) -> str:
-    """"Open", or "Open — EXERCISE" for a drill."""
+    """ "Open", or "Open — EXERCISE" for a drill."""
     status: str = item["status_name"]
     return f"{status} — {item['marker']}" if item.get("marker") else status
 
@@ -445,8 +563,11 @@ def _show_claim(answer: JSON, as_json: bool) -> None:
     if as_json:
         console.print_json(orjson.dumps(answer).decode())
         return
-    console.print(f"claim {answer['id']}: {answer['measure_name']} {answer['text']} "
-                  f"({answer['source']['name']}) — {answer['status_name']}", highlight=False)
+    console.print(
+        f"claim {answer['id']}: {answer['measure_name']} {answer['text']} "
+        f"({answer['source']['name']}) — {answer['status_name']}",
+        highlight=False,
+    )
     figure = answer["figures"].get(answer["measure"])
     current = f"{figure['text']} ({figure['status_name']})" if figure else "none"
     console.print(f"current {answer['measure_name']}: {current}", highlight=False)
@@ -457,5 +578,7 @@ def _print_response(answer: JSON, as_json: bool) -> None:
         console.print_json(orjson.dumps(answer).decode())
         return
     progress_text = "" if answer["progress"] is None else f" {answer['progress']}%"
-    console.print(f"response {answer['id']}: {answer['kind_name']} — "
-                  f"{answer['status_name']}{progress_text}", highlight=False)
+    console.print(
+        f"response {answer['id']}: {answer['kind_name']} — {answer['status_name']}{progress_text}",
+        highlight=False,
+    )

@@ -41,9 +41,7 @@ def register(
 ) -> None:
     """Register a siren; it sounds for alerts covering its region."""
     settings = current_settings()
-    record = with_tocsin(
-        settings, lambda t: t.sirens.register(siren_id, region, LOCAL_ADMIN, name)
-    )
+    record = with_tocsin(settings, lambda t: t.sirens.register(siren_id, region, LOCAL_ADMIN, name))
     console.print(f"siren {record.id} registered at {record.region}", highlight=False)
 
 

@@ -118,9 +118,7 @@ def add(
 
 @app.command("list")
 @handle_errors
-def list_(
-    json: Json = False
-) -> None:
+def list_(json: Json = False) -> None:
     """List subscriptions with their state and backlog (never their secrets)."""
     views = with_tocsin(current_settings(), _views)
     if json:
@@ -189,9 +187,7 @@ def deliveries(
 ) -> None:
     """Show a subscription's delivery attempts, newest first."""
     settings = current_settings()
-    attempts = with_tocsin(
-        settings, lambda t: t.subscriptions.attempts(subscription_id, limit)
-    )
+    attempts = with_tocsin(settings, lambda t: t.subscriptions.attempts(subscription_id, limit))
     views = [attempt_view(a) for a in attempts]
     if json:
         _print_json({"deliveries": views})

@@ -81,6 +81,8 @@ class ImportCap:
 
     name: ClassVar[str] = "cap.import"
     message: Message
+
+
 # --- tokens, regions, sirens and subscriptions ----------------------------------------------
 
 

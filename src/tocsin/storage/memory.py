@@ -158,7 +158,8 @@ class MemoryIncidents:
         def write(seq: int) -> None:
             record = self._records[claim.incident_id]
             claims = tuple(
-                replace(c, changes=(*c.changes, replace(change, seq=seq))) if c.id == claim.id
+                replace(c, changes=(*c.changes, replace(change, seq=seq)))
+                if c.id == claim.id
                 else c
                 for c in record.claims
             )
@@ -180,7 +181,8 @@ class MemoryIncidents:
         def write(seq: int) -> None:
             record = self._records[action.incident_id]
             actions = tuple(
-                replace(r, updates=(*r.updates, replace(change, seq=seq))) if r.id == action.id
+                replace(r, updates=(*r.updates, replace(change, seq=seq)))
+                if r.id == action.id
                 else r
                 for r in record.responses
             )
@@ -217,6 +219,8 @@ class MemoryHistory:
         if new and record.fingerprint in self._imports:
             raise KeyError(f"import {record.fingerprint} exists")
         self._imports[record.fingerprint] = record
+
+
 class MemoryImportedMessages:
     def __init__(self, messages: dict[tuple[str, str], ImportedMessage]) -> None:
         self._messages = messages
@@ -231,6 +235,8 @@ class MemoryImportedMessages:
         if message.key in self._messages:
             raise KeyError(f"message {message.identifier!r} of {message.sender!r} is known")
         self._messages[message.key] = message
+
+
 class MemorySubscriptions:
     def __init__(self, records: dict[str, SubscriptionRecord]) -> None:
         self._records = records

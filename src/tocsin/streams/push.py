@@ -24,6 +24,7 @@ from tocsin.types import Seq
 
 SEND_BUFFER = 64 * 1024  # a live stream's kernel send buffer (Linux doubles it)
 
+
 def abort(send: Send) -> bool:
     """Reset the connection under uvicorn's `send` at once, dropping what waits to be written
     in the process and in the kernel (a `close` would wait for a client that no longer

@@ -40,24 +40,41 @@ from tocsin.records.handlers.incident_reports import COLUMNS, event_rows, statis
 
 T0 = datetime(2026, 3, 1, 22, 30, tzinfo=UTC)
 CATALOGUE = builtin()
-TREE = RegionTree([
-    Region("UA", "country", {"en": "Ukraine", "uk": "Україна"}),
-    Region("UA-63", "oblast", {"en": "Kharkiv Oblast", "uk": "Харківська область"}, parent="UA"),
-    Region("UA-63-R1", "raion", {"en": "Kharkivskyi raion"}, parent="UA-63"),
-    Region("UA-63-H1", "hromada", {"en": "Kharkiv hromada"}, parent="UA-63-R1"),
-    Region("UA-12", "oblast", {"en": "Dnipropetrovsk Oblast"}, parent="UA"),
-])
+TREE = RegionTree(
+    [
+        Region("UA", "country", {"en": "Ukraine", "uk": "Україна"}),
+        Region(
+            "UA-63", "oblast", {"en": "Kharkiv Oblast", "uk": "Харківська область"}, parent="UA"
+        ),
+        Region("UA-63-R1", "raion", {"en": "Kharkivskyi raion"}, parent="UA-63"),
+        Region("UA-63-H1", "hromada", {"en": "Kharkiv hromada"}, parent="UA-63-R1"),
+        Region("UA-12", "oblast", {"en": "Dnipropetrovsk Oblast"}, parent="UA"),
+    ]
+)
 _seq = iter(range(1, 10_000))
 
 
-def claim(measure: Measure, q: Quantity | int, *, confirmed: bool = False,
-          weapon: str | None = None, source: str = "OVA", retracted: bool = False) -> Claim:
+def claim(
+    measure: Measure,
+    q: Quantity | int,
+    *,
+    confirmed: bool = False,
+    weapon: str | None = None,
+    source: str = "OVA",
+    retracted: bool = False,
+) -> Claim:
     seq = next(_seq)
     made = Claim(
-        id=f"c{seq}", incident_id="i", measure=measure,
+        id=f"c{seq}",
+        incident_id="i",
+        measure=measure,
         quantity=Quantity.exact(q) if isinstance(q, int) else q,
-        source=Source(source, SourceKind.OFFICIAL), reliability=Reliability.A,
-        recorded_at=T0, recorded_by="op", weapon=weapon, seq=seq,
+        source=Source(source, SourceKind.OFFICIAL),
+        reliability=Reliability.A,
+        recorded_at=T0,
+        recorded_by="op",
+        weapon=weapon,
+        seq=seq,
         initial_status=ClaimStatus.CONFIRMED if confirmed else ClaimStatus.UNVERIFIED,
     )
     if retracted:
@@ -66,12 +83,22 @@ def claim(measure: Measure, q: Quantity | int, *, confirmed: bool = False,
     return made
 
 
-def record(*claims: Claim, regions: tuple[str, ...] = ("UA-63-H1",),
-           threats: tuple[str, ...] = ("missile",), **fields: Any) -> IncidentRecord:
+def record(
+    *claims: Claim,
+    regions: tuple[str, ...] = ("UA-63-H1",),
+    threats: tuple[str, ...] = ("missile",),
+    **fields: Any,
+) -> IncidentRecord:
     incident = Incident(
-        id=f"i{next(_seq)}", status=fields.pop("status", IncidentStatus.OPEN),
-        start=fields.pop("start", T0), recorded_at=T0, updated_at=T0, created_by="op",
-        regions=regions, threats=threats, **fields,
+        id=f"i{next(_seq)}",
+        status=fields.pop("status", IncidentStatus.OPEN),
+        start=fields.pop("start", T0),
+        recorded_at=T0,
+        updated_at=T0,
+        created_by="op",
+        regions=regions,
+        threats=threats,
+        **fields,
     )
     return IncidentRecord(incident, tuple(replace(c, incident_id=incident.id) for c in claims))
 
@@ -80,21 +107,32 @@ def record(*claims: Claim, regions: tuple[str, ...] = ("UA-63-H1",),
 
 
 def test_interception_uses_exact_figures_and_leaves_out_impossible_ones() -> None:
-    odesa = record(claim(Measure.LAUNCHED, 49, weapon="uav", confirmed=True),
-                   claim(Measure.INTERCEPTED, 21, weapon="uav", confirmed=True))
-    kharkiv = record(claim(Measure.LAUNCHED, 3, weapon="missile", confirmed=True),
-                     claim(Measure.INTERCEPTED, 2, weapon="missile"))
-    vague = record(claim(Measure.LAUNCHED, Quantity.vague("dozens")),
-                   claim(Measure.INTERCEPTED, 12))
-    impossible = record(claim(Measure.LAUNCHED, 5, source="A"),
-                        claim(Measure.INTERCEPTED, 9, source="B"))
+    odesa = record(
+        claim(Measure.LAUNCHED, 49, weapon="uav", confirmed=True),
+        claim(Measure.INTERCEPTED, 21, weapon="uav", confirmed=True),
+    )
+    kharkiv = record(
+        claim(Measure.LAUNCHED, 3, weapon="missile", confirmed=True),
+        claim(Measure.INTERCEPTED, 2, weapon="missile"),
+    )
+    vague = record(
+        claim(Measure.LAUNCHED, Quantity.vague("dozens")), claim(Measure.INTERCEPTED, 12)
+    )
+    impossible = record(
+        claim(Measure.LAUNCHED, 5, source="A"), claim(Measure.INTERCEPTED, 9, source="B")
+    )
     launched_only = record(claim(Measure.LAUNCHED, 10))
     stats = statistics([odesa, kharkiv, vague, impossible, launched_only])
     reported = stats["interception"]
     assert (reported["launched"], reported["intercepted"], reported["based_on"]) == (52, 23, 2)
     assert reported["rate"] == round(23 / 52, 4) and reported["inconsistent"] == 1
-    assert reported["by_weapon"]["uav"] == {"launched": 49, "intercepted": 21, "rate": 0.4286,
-                                            "based_on": 1, "inconsistent": 0}
+    assert reported["by_weapon"]["uav"] == {
+        "launched": 49,
+        "intercepted": 21,
+        "rate": 0.4286,
+        "based_on": 1,
+        "inconsistent": 0,
+    }
     assert reported["confirmed"]["based_on"] == 1  # Kharkiv's interceptions are unverified
     assert list(reported["confirmed"]["by_weapon"]) == ["uav"]
     empty = statistics([])["interception"]
@@ -102,8 +140,9 @@ def test_interception_uses_exact_figures_and_leaves_out_impossible_ones() -> Non
 
 
 def test_casualties_confirmed_only_unless_asked_and_zero_is_not_unknown() -> None:
-    one = record(claim(Measure.INJURED, 1, confirmed=True),
-                 claim(Measure.KILLED, 0, confirmed=True))
+    one = record(
+        claim(Measure.INJURED, 1, confirmed=True), claim(Measure.KILLED, 0, confirmed=True)
+    )
     rumour = record(claim(Measure.INJURED, Quantity.between(3, 5)))
     gone = record(claim(Measure.KILLED, 4, retracted=True))
     strict = statistics([one, rumour, gone])
@@ -112,21 +151,33 @@ def test_casualties_confirmed_only_unless_asked_and_zero_is_not_unknown() -> Non
     assert strict["evacuated"] == {"value": None, "min": None, "max": None, "based_on": 0}
     loose = statistics([one, rumour, gone], confirmed_only=False)
     assert loose["casualties"]["injured"] == {"value": None, "min": 4, "max": 6, "based_on": 2}
-    open_ended = statistics([record(claim(Measure.INJURED, Quantity.at_least(22)))],
-                            confirmed_only=False)
-    assert open_ended["casualties"]["injured"] == {"value": None, "min": 22, "max": None,
-                                                   "based_on": 1}
+    open_ended = statistics(
+        [record(claim(Measure.INJURED, Quantity.at_least(22)))], confirmed_only=False
+    )
+    assert open_ended["casualties"]["injured"] == {
+        "value": None,
+        "min": 22,
+        "max": None,
+        "based_on": 1,
+    }
 
 
 def test_counts_by_status_and_threat() -> None:
-    stats = statistics([
-        record(threats=("missile", "uav")), record(threats=("uav",)),
-        record(status=IncidentStatus.CLOSED, threats=("artillery",)),
-    ])
+    stats = statistics(
+        [
+            record(threats=("missile", "uav")),
+            record(threats=("uav",)),
+            record(status=IncidentStatus.CLOSED, threats=("artillery",)),
+        ]
+    )
     assert (stats["incidents"], stats["open"], stats["closed"]) == (3, 2, 1)
     assert stats["by_threat"] == {"artillery": 1, "missile": 1, "uav": 2}
-    assert set(stats["damage"]) == {"buildings_damaged", "windows_broken",
-                                    "vehicles_destroyed", "vehicles_damaged"}
+    assert set(stats["damage"]) == {
+        "buildings_damaged",
+        "windows_broken",
+        "vehicles_destroyed",
+        "vehicles_damaged",
+    }
 
 
 # --- the CSV mapping ---------------------------------------------------------------------------
@@ -192,7 +243,8 @@ def test_a_row_tells_the_figures_sources_and_the_conservative_fatalities() -> No
         claim(Measure.INJURED, 5, confirmed=True, source="Kharkiv OVA"),
         claim(Measure.LAUNCHED, 4, weapon="missile", source="Air Force"),
         claim(Measure.DETONATIONS_HEARD, 6, source="Channel", retracted=True),
-        regions=("UA-63-H1", "UA-12"), title="Night attack",
+        regions=("UA-63-H1", "UA-12"),
+        title="Night attack",
         places=(Place(49.99351, 36.23041, 500, "Saltivka"),),
     )
     kyiv = zone("Europe/Kyiv")
@@ -200,7 +252,9 @@ def test_a_row_tells_the_figures_sources_and_the_conservative_fatalities() -> No
     assert row["event_date"] == "2026-03-02"  # 22:30 UTC is past midnight in Kyiv
     assert event_rows([made], TREE, CATALOGUE, tz=UTC)[0]["event_date"] == "2026-03-01"
     assert (row["location"], row["latitude"], row["longitude"]) == (
-        "Saltivka", "49.9935", "36.2304"
+        "Saltivka",
+        "49.9935",
+        "36.2304",
     )
     assert row["fatalities"] == "2"
     strict = event_rows([made], TREE, CATALOGUE, tz=kyiv, confirmed_only=True)[0]
@@ -247,10 +301,15 @@ def test_unknown_time_zone() -> None:
 
 def test_every_name_is_there_in_every_language() -> None:
     for table, kind in (
-        (texts.CLAIM_STATUSES, ClaimStatus), (texts.INCIDENT_STATUSES, IncidentStatus),
-        (texts.RELIABILITY, Reliability), (texts.SOURCE_KINDS, SourceKind),
-        (texts.RESPONSE_KINDS, ResponseKind), (texts.TASKS, Task), (texts.UTILITIES, Utility),
-        (texts.RESPONSE_STATUSES, ResponseStatus), (texts.MEASURES, Measure),
+        (texts.CLAIM_STATUSES, ClaimStatus),
+        (texts.INCIDENT_STATUSES, IncidentStatus),
+        (texts.RELIABILITY, Reliability),
+        (texts.SOURCE_KINDS, SourceKind),
+        (texts.RESPONSE_KINDS, ResponseKind),
+        (texts.TASKS, Task),
+        (texts.UTILITIES, Utility),
+        (texts.RESPONSE_STATUSES, ResponseStatus),
+        (texts.MEASURES, Measure),
     ):
         assert set(table) == {m.value for m in kind}, kind
         for names in table.values():
@@ -261,22 +320,35 @@ def test_every_name_is_there_in_every_language() -> None:
 
 def test_views_show_figures_with_sources_claims_with_history_and_responses() -> None:
     first = claim(Measure.INJURED, 22, confirmed=True)
-    second = replace(claim(Measure.INJURED, 28, confirmed=True), supersedes=(first.id,),
-                     source=Source("OVA", SourceKind.OFFICIAL, "Governor", "https://x.ua/1",
-                                   T0 + timedelta(hours=9)))
+    second = replace(
+        claim(Measure.INJURED, 28, confirmed=True),
+        supersedes=(first.id,),
+        source=Source(
+            "OVA", SourceKind.OFFICIAL, "Governor", "https://x.ua/1", T0 + timedelta(hours=9)
+        ),
+    )
     done = ResponseUpdate(ResponseStatus.COMPLETED, T0, "op", T0, None, "repaired")
-    action = ResponseAction("r1", "i", ResponseKind.CREW, T0, T0, "op", Task.REPAIR,
-                            party="DTEK", updates=(done,))
+    action = ResponseAction(
+        "r1", "i", ResponseKind.CREW, T0, T0, "op", Task.REPAIR, party="DTEK", updates=(done,)
+    )
     made = replace(record(first, second), responses=(action,))
     view = incident_view(made, TREE, CATALOGUE, "uk")
     injured = view["figures"]["injured"]
     assert (injured["value"], injured["name"], injured["status_name"]) == (
-        28, "Поранені", "Підтверджено"
+        28,
+        "Поранені",
+        "Підтверджено",
     )
     assert injured["sources"][0] | {"claim": None} == {
-        "name": "OVA", "kind": "official", "kind_name": "Офіційне джерело",
-        "originator": "Governor", "url": "https://x.ua/1", "published_at": "2026-03-02T07:30:00Z",
-        "as_of": "2026-03-02T07:30:00Z", "reliability": "A", "status": "confirmed",
+        "name": "OVA",
+        "kind": "official",
+        "kind_name": "Офіційне джерело",
+        "originator": "Governor",
+        "url": "https://x.ua/1",
+        "published_at": "2026-03-02T07:30:00Z",
+        "as_of": "2026-03-02T07:30:00Z",
+        "reliability": "A",
+        "status": "confirmed",
         "claim": None,
     }
     old, new = view["claims"]
@@ -284,8 +356,12 @@ def test_views_show_figures_with_sources_claims_with_history_and_responses() -> 
     assert [r["text"] for r in view["figure_history"]["injured"]] == ["22", "28"]
     assert view["regions"][0]["name"] == "Kharkiv hromada"
     assert view["responses"][0] | {"updates": None} == view["responses"][0] | {
-        "kind_name": "Направлено бригаду", "task_name": "Ремонт", "status": "completed",
-        "progress": 100, "completed_at": "2026-03-01T22:30:00Z", "updates": None,
+        "kind_name": "Направлено бригаду",
+        "task_name": "Ремонт",
+        "status": "completed",
+        "progress": 100,
+        "completed_at": "2026-03-01T22:30:00Z",
+        "updates": None,
     }
     brief = incident_view(made, TREE, CATALOGUE, "en", full=False)
     assert "claims" not in brief and brief["claims_count"] == 2

@@ -29,10 +29,12 @@ class Officer:
     def __init__(self, api: httpx.AsyncClient, headers: dict[str, str]) -> None:
         self.api, self.headers = api, headers
 
-    async def send(self, method: str, path: str, body: Any = None, expect: int = 200,
-                   **params: Any) -> Json:
-        response = await self.api.request(method, path, json=body, headers=self.headers,
-                                          params=params)
+    async def send(
+        self, method: str, path: str, body: Any = None, expect: int = 200, **params: Any
+    ) -> Json:
+        response = await self.api.request(
+            method, path, json=body, headers=self.headers, params=params
+        )
         assert response.status_code == expect, response.text
         answer: Json = response.json()
         return answer
@@ -44,8 +46,7 @@ class Officer:
         incident_id: str = created["id"]
         return incident_id
 
-    async def claim(self, incident_id: str, measure: str, source: Json | str,
-                    **body: Any) -> Json:
+    async def claim(self, incident_id: str, measure: str, source: Json | str, **body: Any) -> Json:
         body = {"measure": measure, "source": source, **body}
         return await self.send("POST", f"/v1/incidents/{incident_id}/claims", body, 201)
 
@@ -81,10 +82,18 @@ def history(body: Json, measure: str) -> list[tuple[Any, ...]]:
     return [(r["text"], r["status"], r["cause"]) for r in body["figure_history"][measure]]
 
 
-AIR_FORCE = {"name": "Air Force of the Armed Forces of Ukraine", "kind": "military",
-             "url": "https://t.me/kpszsu/1", "published_at": "2026-03-01T07:00:00Z"}
-KHARKIV_OVA = {"name": "Kharkiv Oblast Military Administration", "kind": "official",
-               "originator": "Governor Oleh Syniehubov", "published_at": "2026-03-01T02:10:00Z"}
+AIR_FORCE = {
+    "name": "Air Force of the Armed Forces of Ukraine",
+    "kind": "military",
+    "url": "https://t.me/kpszsu/1",
+    "published_at": "2026-03-01T07:00:00Z",
+}
+KHARKIV_OVA = {
+    "name": "Kharkiv Oblast Military Administration",
+    "kind": "official",
+    "originator": "Governor Oleh Syniehubov",
+    "published_at": "2026-03-01T02:10:00Z",
+}
 
 
 # --- scenario 1: a night missile attack with interceptions and broken windows ----------------
@@ -92,65 +101,100 @@ KHARKIV_OVA = {"name": "Kharkiv Oblast Military Administration", "kind": "offici
 
 async def night_missile_attack(officer: Officer, clock: ManualClock) -> str:
     incident_id = await officer.incident(
-        regions=[KHARKIV_CITY], threats=["missile"], start="2026-03-01T01:30:00Z",
-        reported_at="2026-03-01T01:42:00Z", title="Night missile attack on Kharkiv",
+        regions=[KHARKIV_CITY],
+        threats=["missile"],
+        start="2026-03-01T01:30:00Z",
+        reported_at="2026-03-01T01:42:00Z",
+        title="Night missile attack on Kharkiv",
         places=[{"lat": 49.9935, "lon": 36.2304, "precision_m": 2000, "name": "Kharkiv"}],
     )
     channel = {"name": "Kharkiv Live", "kind": "social_media", "url": "https://t.me/khl/9"}
-    rumour = await officer.claim(incident_id, "detonations_heard", channel, value="5–6",
-                                 reliability="E")
+    rumour = await officer.claim(
+        incident_id, "detonations_heard", channel, value="5–6", reliability="E"
+    )
     assert fig(rumour, "detonations_heard") == (None, 5, 6, "unverified")
     assert rumour["figures"]["detonations_heard"]["text"] == "5–6"
     clock.advance(300)
-    media = await officer.claim(incident_id, "detonations_heard",
-                                {"name": "Suspilne Kharkiv", "kind": "media"},
-                                value="at least 3", reliability="B")
+    media = await officer.claim(
+        incident_id,
+        "detonations_heard",
+        {"name": "Suspilne Kharkiv", "kind": "media"},
+        value="at least 3",
+        reliability="B",
+    )
     assert fig(media, "detonations_heard") == (None, 3, None, "unverified")
 
-    hit = await officer.claim(incident_id, "impacts", KHARKIV_OVA, value=1, weapon="missile",
-                              reliability="A")
+    hit = await officer.claim(
+        incident_id, "impacts", KHARKIV_OVA, value=1, weapon="missile", reliability="A"
+    )
     assert fig(hit, "impacts") == (1, 1, 1, "unverified")
     confirmed = await officer.act(incident_id, hit["id"], "verify", note="OVA statement")
     assert fig(confirmed, "impacts") == (1, 1, 1, "confirmed")
     assert confirmed["status"] == "confirmed"
     assert [(h["status"], h["event"]) for h in confirmed["history"]] == [
-        ("unverified", "incident.claim_added"), ("confirmed", "incident.claim_verified")
+        ("unverified", "incident.claim_added"),
+        ("confirmed", "incident.claim_verified"),
     ]
     assert confirmed["history"][1]["note"] == "OVA statement"
 
-    await officer.claim(incident_id, "launched", AIR_FORCE, value=3, weapon="missile",
-                        reliability="A")
+    await officer.claim(
+        incident_id, "launched", AIR_FORCE, value=3, weapon="missile", reliability="A"
+    )
     before = await officer.last_seq()
-    refused = await officer.send("POST", f"/v1/incidents/{incident_id}/claims", {
-        "measure": "intercepted", "value": 4, "weapon": "missile", "source": AIR_FORCE,
-    }, 422)
+    refused = await officer.send(
+        "POST",
+        f"/v1/incidents/{incident_id}/claims",
+        {
+            "measure": "intercepted",
+            "value": 4,
+            "weapon": "missile",
+            "source": AIR_FORCE,
+        },
+        422,
+    )
     assert (refused["code"], refused["field"]) == ("intercepted_exceeds_launched", "value")
     assert await officer.last_seq() == before
-    downed = await officer.claim(incident_id, "intercepted", AIR_FORCE, value=2,
-                                 weapon="missile", reliability="A")
+    downed = await officer.claim(
+        incident_id, "intercepted", AIR_FORCE, value=2, weapon="missile", reliability="A"
+    )
     for claim_id in (downed["id"], *downed["figures"]["launched"]["claims"]):
         await officer.act(incident_id, claim_id, "verify")
 
     windows = await officer.claim(
-        incident_id, "windows_broken", {"name": "Kharkiv City Council", "kind": "official"},
-        value=7, reliability="B", note="six apartment buildings and one house",
+        incident_id,
+        "windows_broken",
+        {"name": "Kharkiv City Council", "kind": "official"},
+        value=7,
+        reliability="B",
+        note="six apartment buildings and one house",
     )
     await officer.act(incident_id, windows["id"], "verify")
-    power = await officer.claim(incident_id, "buildings_without_power",
-                                {"name": "Kharkivoblenergo", "kind": "utility"}, value="dozens")
+    power = await officer.claim(
+        incident_id,
+        "buildings_without_power",
+        {"name": "Kharkivoblenergo", "kind": "utility"},
+        value="dozens",
+    )
     assert power["figures"]["buildings_without_power"]["text"] == "dozens (20–99)"
     assert fig(power, "buildings_without_power") == (None, 20, 99, "unverified")
 
     injury = await officer.claim(incident_id, "injured", {"name": "Suspilne Kharkiv"}, value=1)
     assert fig(injury, "injured") == (1, 1, 1, "unverified")
     clock.advance(3600)
-    revised = await officer.claim(incident_id, "injured", KHARKIV_OVA, value="none",
-                                  supersedes=injury["id"], reliability="A",
-                                  note="the injured man was a passer-by, unhurt")
+    revised = await officer.claim(
+        incident_id,
+        "injured",
+        KHARKIV_OVA,
+        value="none",
+        supersedes=injury["id"],
+        reliability="A",
+        note="the injured man was a passer-by, unhurt",
+    )
     await officer.act(incident_id, revised["id"], "verify")
 
-    retracted = await officer.act(incident_id, rumour["id"], "retract",
-                                  reason="the channel deleted the post")
+    retracted = await officer.act(
+        incident_id, rumour["id"], "retract", reason="the channel deleted the post"
+    )
     assert fig(retracted, "detonations_heard") == (None, 3, None, "unverified")
     assert retracted["figures"]["detonations_heard"]["claims"] == [media["id"]]
     return incident_id
@@ -188,7 +232,9 @@ async def test_night_missile_attack(officer: Officer, clock: ManualClock) -> Non
     assert rumour["history"][-1]["note"] == "the channel deleted the post"
     superseded = next(c for c in body["claims"] if c["superseded"])
     assert (superseded["measure"], superseded["value"], superseded["counts"]) == (
-        "injured", 1, False
+        "injured",
+        1,
+        False,
     )
     assert body["places"][0]["precision_m"] == 2000
     assert body["reported_at"] == "2026-03-01T01:42:00Z"
@@ -216,37 +262,61 @@ async def test_night_missile_attack(officer: Officer, clock: ManualClock) -> Non
 
 
 async def test_response_actions(officer: Officer, clock: ManualClock) -> None:
-    incident_id = await officer.incident(regions=[KHARKIV_CITY], threats=["missile"],
-                                         start="2026-03-01T01:30:00Z")
-    base = f"/v1/incidents/{incident_id}/responses"
-    crew = await officer.send("POST", base, {
-        "kind": "crew", "task": "assessment", "party": "SES Kharkiv, unit 3", "people": 6,
-        "started_at": "2026-03-01T02:05:00Z",
-    }, 201)
-    assert (crew["status"], crew["task_name"], crew["kind_name"]) == (
-        "in_progress", "Damage assessment", "Crew dispatched"
+    incident_id = await officer.incident(
+        regions=[KHARKIV_CITY], threats=["missile"], start="2026-03-01T01:30:00Z"
     )
-    power = await officer.send("POST", base, {
-        "kind": "utility_restoration", "utility": "power", "party": "Kharkivoblenergo",
-        "expected_at": "2026-03-01T18:00:00Z",
-    }, 201)
+    base = f"/v1/incidents/{incident_id}/responses"
+    crew = await officer.send(
+        "POST",
+        base,
+        {
+            "kind": "crew",
+            "task": "assessment",
+            "party": "SES Kharkiv, unit 3",
+            "people": 6,
+            "started_at": "2026-03-01T02:05:00Z",
+        },
+        201,
+    )
+    assert (crew["status"], crew["task_name"], crew["kind_name"]) == (
+        "in_progress",
+        "Damage assessment",
+        "Crew dispatched",
+    )
+    power = await officer.send(
+        "POST",
+        base,
+        {
+            "kind": "utility_restoration",
+            "utility": "power",
+            "party": "Kharkivoblenergo",
+            "expected_at": "2026-03-01T18:00:00Z",
+        },
+        201,
+    )
     clock.advance(1800)
-    step = await officer.send("POST", f"{base}/{power['id']}/progress",
-                              {"progress": 60, "note": "two substations back",
-                               "expected_at": "2026-03-01T20:00:00Z"})
+    step = await officer.send(
+        "POST",
+        f"{base}/{power['id']}/progress",
+        {"progress": 60, "note": "two substations back", "expected_at": "2026-03-01T20:00:00Z"},
+    )
     assert (step["progress"], step["expected_at"]) == (60, "2026-03-01T20:00:00Z")
     patched = await officer.send("PATCH", f"{base}/{power['id']}", {"progress": 80})
     assert (patched["progress"], len(patched["updates"])) == (80, 2)
-    done = await officer.send("POST", f"{base}/{crew['id']}/complete",
-                              {"note": "report filed"})
+    done = await officer.send("POST", f"{base}/{crew['id']}/complete", {"note": "report filed"})
     assert (done["status"], done["progress"]) == ("completed", 100)
     again = await officer.send("POST", f"{base}/{crew['id']}/progress", {"progress": 10}, 409)
     assert again["code"] == "illegal_transition"
-    evacuation = await officer.send("POST", base, {"kind": "evacuation", "people": 40,
-                                                   "description": "residents of No. 12"}, 201)
+    evacuation = await officer.send(
+        "POST",
+        base,
+        {"kind": "evacuation", "people": 40, "description": "residents of No. 12"},
+        201,
+    )
     body = await officer.get(incident_id)
     assert [(r["kind"], r["status"]) for r in body["responses"]] == [
-        ("crew", "completed"), ("utility_restoration", "in_progress"),
+        ("crew", "completed"),
+        ("utility_restoration", "in_progress"),
         ("evacuation", "in_progress"),
     ]
     assert body["responses"][1]["updates"][0]["note"] == "two substations back"
@@ -264,20 +334,24 @@ async def test_response_actions(officer: Officer, clock: ManualClock) -> None:
 
 
 async def artillery_shelling(officer: Officer) -> str:
-    incident_id = await officer.incident(regions=[NIKOPOL], threats=["artillery"],
-                                         start="2026-03-01T09:10:00Z")
+    incident_id = await officer.incident(
+        regions=[NIKOPOL], threats=["artillery"], start="2026-03-01T09:10:00Z"
+    )
     city = {"name": "Nikopol city head", "kind": "official", "originator": "Oleksandr Saiuk"}
     for measure, value in (("injured", 1), ("vehicles_destroyed", 1), ("killed", "none")):
-        answer = await officer.claim(incident_id, measure, city, value=value, status="confirmed",
-                                     reliability="A")
+        answer = await officer.claim(
+            incident_id, measure, city, value=value, status="confirmed", reliability="A"
+        )
         assert answer["status"] == "confirmed"
-    rumour = await officer.claim(incident_id, "injured", {"name": "Nikopol Online",
-                                                          "kind": "social_media"}, value=2)
+    rumour = await officer.claim(
+        incident_id, "injured", {"name": "Nikopol Online", "kind": "social_media"}, value=2
+    )
     assert fig(rumour, "injured") == (1, 1, 1, "confirmed")  # unverified never moves confirmed
     disputed = await officer.act(incident_id, rumour["id"], "dispute")
     assert disputed["figures"]["injured"]["disputed"] == [rumour["id"]]
-    closed = await officer.send("POST", f"/v1/incidents/{incident_id}/close",
-                                {"end": "2026-03-01T09:40:00Z"})
+    closed = await officer.send(
+        "POST", f"/v1/incidents/{incident_id}/close", {"end": "2026-03-01T09:40:00Z"}
+    )
     assert (closed["status"], closed["end"]) == ("closed", "2026-03-01T09:40:00Z")
     return incident_id
 
@@ -299,9 +373,15 @@ async def test_artillery_shelling(officer: Officer) -> None:
     await officer.send("POST", f"/v1/incidents/{incident_id}/reopen", {"note": "late report"})
     again = await officer.send("POST", f"/v1/incidents/{incident_id}/reopen", None, 409)
     assert (again["code"], again["field"]) == ("illegal_transition", "status")
-    late = await officer.claim(incident_id, "injured", {"name": "Nikopol city head"}, value=2,
-                               supersedes=[body["claims"][0]["id"]], status="confirmed",
-                               reliability="A")
+    late = await officer.claim(
+        incident_id,
+        "injured",
+        {"name": "Nikopol city head"},
+        value=2,
+        supersedes=[body["claims"][0]["id"]],
+        status="confirmed",
+        reliability="A",
+    )
     assert fig(late, "injured") == (2, 2, 2, "confirmed")
 
 
@@ -310,7 +390,9 @@ async def test_artillery_shelling(officer: Officer) -> None:
 
 async def drone_attack(officer: Officer, clock: ManualClock) -> str:
     incident_id = await officer.incident(
-        regions=[ODESA_RAION], threats=["uav"], start="2026-02-28T22:00:00Z",
+        regions=[ODESA_RAION],
+        threats=["uav"],
+        start="2026-02-28T22:00:00Z",
         end="2026-03-01T04:00:00Z",
     )
     launched = await officer.claim(incident_id, "launched", AIR_FORCE, value=49, weapon="uav")
@@ -324,20 +406,29 @@ async def drone_attack(officer: Officer, clock: ManualClock) -> str:
     for claim_id in (launched["id"], shot["id"]):
         await officer.act(incident_id, claim_id, "verify")
 
-    ova = {"name": "Odesa Oblast Military Administration", "kind": "official",
-           "published_at": "2026-03-01T06:00:00Z"}
+    ova = {
+        "name": "Odesa Oblast Military Administration",
+        "kind": "official",
+        "published_at": "2026-03-01T06:00:00Z",
+    }
     first = await officer.claim(incident_id, "wounded", ova, value=22, reliability="A")
     stats = await officer.stats(region="UA-51")
-    assert stats["casualties"]["injured"] == {"value": None, "min": None, "max": None,
-                                              "based_on": 0}
-    assert (await officer.stats(region="UA-51", confirmed_only="false"))[
-        "casualties"]["injured"]["value"] == 22
+    assert stats["casualties"]["injured"] == {
+        "value": None,
+        "min": None,
+        "max": None,
+        "based_on": 0,
+    }
+    assert (await officer.stats(region="UA-51", confirmed_only="false"))["casualties"]["injured"][
+        "value"
+    ] == 22
     await officer.act(incident_id, first["id"], "verify")
     assert (await officer.stats(region="UA-51"))["casualties"]["injured"]["value"] == 22
     clock.advance(86400)
     ova_next_day = {**ova, "published_at": "2026-03-02T06:00:00Z"}
-    second = await officer.claim(incident_id, "injured", ova_next_day, value=28, reliability="A",
-                                 supersedes=[first["id"]])
+    second = await officer.claim(
+        incident_id, "injured", ova_next_day, value=28, reliability="A", supersedes=[first["id"]]
+    )
     assert fig(second, "injured") == (28, 28, 28, "unverified")
     verified = await officer.act(incident_id, second["id"], "verify")
     assert fig(verified, "injured") == (28, 28, 28, "confirmed")
@@ -350,11 +441,18 @@ async def test_drone_attack(officer: Officer, clock: ManualClock) -> None:
     assert fig(body, "launched") == (49, 49, 49, "confirmed")
     assert fig(body, "intercepted") == (21, 21, 21, "confirmed")
     assert [h[:2] for h in history(body, "injured")] == [
-        ("22", "unverified"), ("22", "confirmed"), ("28", "unverified"), ("28", "confirmed"),
+        ("22", "unverified"),
+        ("22", "confirmed"),
+        ("28", "unverified"),
+        ("28", "confirmed"),
     ]
     stats = await officer.stats(region="UA-51")
     assert stats["interception"]["confirmed"] | {"by_weapon": None} == {
-        "launched": 49, "intercepted": 21, "rate": 0.4286, "based_on": 1, "inconsistent": 0,
+        "launched": 49,
+        "intercepted": 21,
+        "rate": 0.4286,
+        "based_on": 1,
+        "inconsistent": 0,
         "by_weapon": None,
     }
     assert stats["interception"]["by_weapon"]["uav"]["rate"] == 0.4286
@@ -376,8 +474,10 @@ async def test_list_statistics_and_exports(officer: Officer, clock: ManualClock)
     assert "claims" not in listed["incidents"][0]
     assert listed["incidents"][0]["figures"]["injured"]["value"] == 1
     for params, expected in (
-        ({"region": "UA-63"}, [kharkiv]), ({"region": "UA-51"}, [odesa]),
-        ({"threat": "uav,artillery"}, [nikopol, odesa]), ({"status": "closed"}, [nikopol]),
+        ({"region": "UA-63"}, [kharkiv]),
+        ({"region": "UA-51"}, [odesa]),
+        ({"threat": "uav,artillery"}, [nikopol, odesa]),
+        ({"status": "closed"}, [nikopol]),
         ({"since": "2026-03-01T05:00:00Z"}, [nikopol]),
         ({"until": "2026-03-01T00:00:00Z"}, [odesa]),
     ):
@@ -397,13 +497,18 @@ async def test_list_statistics_and_exports(officer: Officer, clock: ManualClock)
     assert stats["impacts"]["confirmed"] == {"value": 1, "min": 1, "max": 1, "based_on": 1}
     interception = stats["interception"]["confirmed"]
     assert (interception["launched"], interception["intercepted"], interception["based_on"]) == (
-        52, 23, 2
+        52,
+        23,
+        2,
     )
     assert interception["by_weapon"]["uav"]["based_on"] == 1
     assert stats["utilities"]["buildings_without_power"]["based_on"] == 0
     loose = await officer.stats(region="UA", confirmed_only="false")
     assert loose["utilities"]["buildings_without_power"] == {
-        "value": None, "min": 20, "max": 99, "based_on": 1
+        "value": None,
+        "min": 20,
+        "max": 99,
+        "based_on": 1,
     }
     period = await officer.stats(since="2026-03-01T05:00:00Z", until="2026-03-02T00:00:00Z")
     assert period["incidents"] == 1 and period["casualties"]["injured"]["value"] == 1
@@ -412,30 +517,53 @@ async def test_list_statistics_and_exports(officer: Officer, clock: ManualClock)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert list(rows[0]) == ["event_date", "admin1", "admin2", "location", "latitude",
-                             "longitude", "event_type", "sub_event_type", "fatalities", "source",
-                             "notes"]
+    assert list(rows[0]) == [
+        "event_date",
+        "admin1",
+        "admin2",
+        "location",
+        "latitude",
+        "longitude",
+        "event_type",
+        "sub_event_type",
+        "fatalities",
+        "source",
+        "notes",
+    ]
     by_admin = {r["admin1"]: r for r in rows}
-    assert [r["admin1"] for r in rows] == ["Odesa Oblast", "Kharkiv Oblast",
-                                           "Dnipropetrovsk Oblast"]
+    assert [r["admin1"] for r in rows] == [
+        "Odesa Oblast",
+        "Kharkiv Oblast",
+        "Dnipropetrovsk Oblast",
+    ]
     kh = by_admin["Kharkiv Oblast"]
     assert (kh["event_date"], kh["admin2"], kh["location"], kh["latitude"], kh["longitude"]) == (
-        "2026-03-01", "Kharkivskyi raion", "Kharkiv", "49.9935", "36.2304"
+        "2026-03-01",
+        "Kharkivskyi raion",
+        "Kharkiv",
+        "49.9935",
+        "36.2304",
     )
     assert (kh["event_type"], kh["sub_event_type"], kh["fatalities"]) == (
-        "Explosions/Remote violence", "Shelling/artillery/missile attack", "0"
+        "Explosions/Remote violence",
+        "Shelling/artillery/missile attack",
+        "0",
     )
     assert "Kharkiv Live" not in kh["source"]  # its only claim was retracted
     assert "Kharkiv Oblast Military Administration" in kh["source"]
     assert "windows_broken 7 [confirmed]" in kh["notes"] and kharkiv in kh["notes"]
     od = by_admin["Odesa Oblast"]
     assert (od["event_date"], od["sub_event_type"], od["location"]) == (
-        "2026-03-01", "Air/drone strike", "Odeskyi raion"  # 22:00 UTC is midnight in Kyiv
+        "2026-03-01",
+        "Air/drone strike",
+        "Odeskyi raion",  # 22:00 UTC is midnight in Kyiv
     )
     assert "injured 28 [confirmed]" in od["notes"]
     ni = by_admin["Dnipropetrovsk Oblast"]
     assert (ni["admin2"], ni["location"], ni["fatalities"]) == (
-        "Nikopolskyi raion", "m. Nikopol ta Nikopolska terytorialna hromada", "0"
+        "Nikopolskyi raion",
+        "m. Nikopol ta Nikopolska terytorialna hromada",
+        "0",
     )
     utc = await officer.api.get("/v1/incidents/export.csv")
     assert next(csv.DictReader(io.StringIO(utc.text)))["event_date"] == "2026-02-28"
@@ -502,8 +630,9 @@ async def test_bad_claims_are_refused_and_write_nothing(
 ) -> None:
     incident_id = await officer.incident(**GOOD_INCIDENT)
     before = await officer.last_seq()
-    refused = await officer.send("POST", f"/v1/incidents/{incident_id}/claims",
-                                 {**GOOD_CLAIM, **change}, 422)
+    refused = await officer.send(
+        "POST", f"/v1/incidents/{incident_id}/claims", {**GOOD_CLAIM, **change}, 422
+    )
     assert (refused["code"], refused["field"]) == (code, field)
     assert await officer.last_seq() == before
     assert (await officer.get(incident_id))["claims"] == []
@@ -519,8 +648,9 @@ async def test_status_changes_that_cannot_happen(officer: Officer) -> None:
             "POST", f"/v1/incidents/{incident_id}/claims/{claim['id']}/{action}", None, 409
         )
         assert (refused["code"], refused["field"]) == ("illegal_transition", "status")
-    missing = await officer.send("POST", f"/v1/incidents/{incident_id}/claims/nope/verify",
-                                 None, 404)
+    missing = await officer.send(
+        "POST", f"/v1/incidents/{incident_id}/claims/nope/verify", None, 404
+    )
     assert missing["field"] == "claim_id"
     assert (await officer.send("GET", "/v1/incidents/nope", expect=404))["code"] == "not_found"
     assert await officer.last_seq() == before
@@ -543,28 +673,39 @@ async def test_who_may_write_and_who_may_read(
     assert added.status_code == 201 and added.json()["recorded_by"].startswith("test-operator")
     public = await api.get(f"/v1/incidents/{incident_id}")
     assert public.status_code == 200
-    cached = await api.get(f"/v1/incidents/{incident_id}",
-                           headers={"If-None-Match": public.headers["etag"]})
+    cached = await api.get(
+        f"/v1/incidents/{incident_id}", headers={"If-None-Match": public.headers["etag"]}
+    )
     assert cached.status_code == 304
 
 
 async def test_links_to_alerts_and_amendments(officer: Officer) -> None:
-    alert = await officer.send("POST", "/v1/alerts", {"threat": "missile", "regions": ["UA-63"]},
-                               201)
+    alert = await officer.send(
+        "POST", "/v1/alerts", {"threat": "missile", "regions": ["UA-63"]}, 201
+    )
     incident_id = await officer.incident(**GOOD_INCIDENT, alerts=[alert["id"]])
-    linked = await officer.send("POST", f"/v1/incidents/{incident_id}/alerts",
-                                {"alert_id": alert["id"]})
+    linked = await officer.send(
+        "POST", f"/v1/incidents/{incident_id}/alerts", {"alert_id": alert["id"]}
+    )
     assert linked["alerts"] == [alert["id"]] and linked["version"] == 1  # nothing new
-    refused = await officer.send("POST", f"/v1/incidents/{incident_id}/alerts",
-                                 {"alerts": [alert["id"], "nope"]}, 422)
+    refused = await officer.send(
+        "POST", f"/v1/incidents/{incident_id}/alerts", {"alerts": [alert["id"], "nope"]}, 422
+    )
     assert (refused["code"], refused["field"]) == ("unknown_alert", "alerts[1]")
-    amended = await officer.send("PATCH", f"/v1/incidents/{incident_id}", {
-        "end": "2026-03-01T03:00:00Z", "add_regions": ["UA-12"], "title": "Two oblasts",
-    })
+    amended = await officer.send(
+        "PATCH",
+        f"/v1/incidents/{incident_id}",
+        {
+            "end": "2026-03-01T03:00:00Z",
+            "add_regions": ["UA-12"],
+            "title": "Two oblasts",
+        },
+    )
     assert [r["code"] for r in amended["regions"]] == ["UA-63", "UA-12"]
     assert (amended["end"], amended["version"]) == ("2026-03-01T03:00:00Z", 2)
-    bad = await officer.send("PATCH", f"/v1/incidents/{incident_id}",
-                             {"start": "2026-03-01T04:00:00Z"}, 422)
+    bad = await officer.send(
+        "PATCH", f"/v1/incidents/{incident_id}", {"start": "2026-03-01T04:00:00Z"}, 422
+    )
     assert (bad["code"], bad["field"]) == ("end_before_start", "end")
     timeline = await officer.send("GET", f"/v1/incidents/{incident_id}/timeline")
     assert [e["type"] for e in timeline["events"]] == ["incident.created", "incident.updated"]

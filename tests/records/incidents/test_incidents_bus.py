@@ -21,8 +21,16 @@ from tocsin.records.storage import incident_store as db
 
 NIGHT = datetime(2026, 2, 20, 1, 30, tzinfo=UTC)
 ADMIN = Actor("admin", Role.ADMIN)
-TABLES = (db.incidents, db.incident_regions, db.incident_alerts, db.claims, db.status_changes,
-          db.responses, db.response_updates, db.incident_log)
+TABLES = (
+    db.incidents,
+    db.incident_regions,
+    db.incident_alerts,
+    db.claims,
+    db.status_changes,
+    db.responses,
+    db.response_updates,
+    db.incident_log,
+)
 
 
 def spec(mode: Status = Status.ACTUAL) -> CreateIncident:
@@ -100,8 +108,11 @@ async def test_every_incident_command_leaves_one_audit_row_written_by_the_bus(
     replayed = await tocsin.bus.handle(commands[0], drilling)  # the same key: nothing written
     assert replayed[1] is False
     events = [e for e in await tocsin.store.events_after(start) if e.type.startswith("incident.")]
-    audit = [a for a in (await tocsin.store.audit_entries())[audited:]
-             if a.action.startswith("incident.")]
+    audit = [
+        a
+        for a in (await tocsin.store.audit_entries())[audited:]
+        if a.action.startswith("incident.")
+    ]
     assert len(events) == len(audit) == 3 + len(commands)
     for event, row in zip(events, audit, strict=True):
         assert row.action == event.type and row.target == event.data["incident_id"]

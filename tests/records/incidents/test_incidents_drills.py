@@ -86,9 +86,7 @@ async def test_drills_are_marked_and_left_out_unless_asked_for(
     stats = (await api.get("/v1/incidents/stats", params={"confirmed_only": "false"})).json()
     assert (stats["incidents"], stats["casualties"]["injured"]["based_on"]) == (1, 0)
     drills = (
-        await api.get(
-            "/v1/incidents/stats", params={"mode": "exercise", "confirmed_only": "false"}
-        )
+        await api.get("/v1/incidents/stats", params={"mode": "exercise", "confirmed_only": "false"})
     ).json()
     assert (drills["incidents"], drills["open"], drills["closed"]) == (1, 1, 0)
     assert (drills["casualties"]["injured"]["value"], drills["mode"]) == (2, "exercise")

@@ -20,10 +20,12 @@ from tocsin.service.ports import ManualClock
 from tocsin.storage.memory import MemoryUnitOfWorkFactory
 
 NIGHT = datetime(2026, 2, 20, 1, 30, tzinfo=UTC)
-TREE = RegionTree([
-    Region("UA", "country", {"en": "Ukraine"}),
-    Region("UA-63", "oblast", {"en": "Kharkiv Oblast"}, parent="UA"),
-])
+TREE = RegionTree(
+    [
+        Region("UA", "country", {"en": "Ukraine"}),
+        Region("UA-63", "oblast", {"en": "Kharkiv Oblast"}, parent="UA"),
+    ]
+)
 DRILL = Actor("ivan", Role.OPERATOR, frozenset({"UA-63"}), session_mode="exercise")
 
 

@@ -38,10 +38,20 @@ pytest_plugins = ("incident_support",)  # the `incidents` and `api` fixtures
 ADMIN = Actor("duty officer", Role.ADMIN)
 KHARKIV_OPERATOR = Actor("kharkiv", Role.OPERATOR, frozenset({"UA-63"}))
 NIGHT = datetime(2026, 3, 1, 1, 30, tzinfo=UTC)
-MY_TABLES = {table.name for table in (
-    db.incidents, db.incident_regions, db.incident_threats, db.incident_alerts, db.claims,
-    db.status_changes, db.responses, db.response_updates, db.incident_log,
-)}
+MY_TABLES = {
+    table.name
+    for table in (
+        db.incidents,
+        db.incident_regions,
+        db.incident_threats,
+        db.incident_alerts,
+        db.claims,
+        db.status_changes,
+        db.responses,
+        db.response_updates,
+        db.incident_log,
+    )
+}
 
 
 class Recorder:
@@ -101,17 +111,27 @@ async def test_every_command_is_one_event_with_its_actor(
 
     events = await tocsin.store.events_after(start)
     assert [e.type for e in events] == [
-        "incident.created", "incident.claim_added", "incident.claim_verified",
-        "incident.claim_added", "incident.claim_verified", "incident.response_added",
-        "incident.response_updated", "incident.response_completed", "incident.alert_linked",
-        "incident.updated", "incident.closed", "incident.reopened",
+        "incident.created",
+        "incident.claim_added",
+        "incident.claim_verified",
+        "incident.claim_added",
+        "incident.claim_verified",
+        "incident.response_added",
+        "incident.response_updated",
+        "incident.response_completed",
+        "incident.alert_linked",
+        "incident.updated",
+        "incident.closed",
+        "incident.reopened",
     ]
-    assert all(e.actor == "duty officer" and e.data["incident_id"] == incident_id
-               and e.alert_id is None for e in events)
+    assert all(
+        e.actor == "duty officer" and e.data["incident_id"] == incident_id and e.alert_id is None
+        for e in events
+    )
     assert [e.seq for e in recorder.events] == [e.seq for e in events]
     assert [e.seq for e in await incidents.timeline(incident_id)] == [e.seq for e in events]
     audit = await tocsin.store.audit_entries()
-    assert [a.action for a in audit[-len(events):]] == [e.type for e in events]
+    assert [a.action for a in audit[-len(events) :]] == [e.type for e in events]
 
     record = await incidents.get(incident_id)
     assert record.incident.alerts == (alert.id,) and record.incident.is_open
@@ -143,8 +163,17 @@ async def test_nothing_is_ever_deleted(tocsin: Tocsin, incidents: IncidentServic
 REFUSED: list[tuple[str, dict[str, Any], str, str]] = [
     ("claim", {"value": -1}, "negative_count", "value"),
     ("claim", {"source": SourceInput("")}, "empty_source", "source.name"),
-    ("claim", {"measure": "intercepted", "value": 50, "weapon": "uav",
-               "source": SourceInput("Air Force")}, "intercepted_exceeds_launched", "value"),
+    (
+        "claim",
+        {
+            "measure": "intercepted",
+            "value": 50,
+            "weapon": "uav",
+            "source": SourceInput("Air Force"),
+        },
+        "intercepted_exceeds_launched",
+        "value",
+    ),
     ("claim", {"supersedes": ["nope"]}, "unknown_claim", "supersedes[0]"),
     ("create", {"end": NIGHT - timedelta(minutes=5)}, "end_before_start", "end"),
     ("create", {"regions": ["UA-63", "XX-1"]}, "unknown_region", "regions[1]"),
@@ -161,16 +190,27 @@ REFUSED: list[tuple[str, dict[str, Any], str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("what", "fields", "code", "field"), REFUSED,
-                         ids=[f"{r[0]}-{r[2]}" for r in REFUSED])
+@pytest.mark.parametrize(
+    ("what", "fields", "code", "field"), REFUSED, ids=[f"{r[0]}-{r[2]}" for r in REFUSED]
+)
 async def test_a_refused_command_writes_nothing(
-    tocsin: Tocsin, incidents: IncidentService, what: str, fields: dict[str, Any], code: str,
+    tocsin: Tocsin,
+    incidents: IncidentService,
+    what: str,
+    fields: dict[str, Any],
+    code: str,
     field: str,
 ) -> None:
     record = await create(incidents)
     incident_id = record.incident.id
-    await claim(incidents, incident_id, measure="launched", value=49, weapon="uav",
-                source=SourceInput("Air Force"))
+    await claim(
+        incidents,
+        incident_id,
+        measure="launched",
+        value=49,
+        weapon="uav",
+        source=SourceInput("Air Force"),
+    )
     if what == "claim-closed":
         await incidents.close(incident_id, ADMIN)
     if what == "scope":
@@ -208,8 +248,16 @@ async def test_a_refused_command_writes_nothing(
 
 
 async def counts(tocsin: Tocsin) -> dict[str, int]:
-    tables = (db.incidents, db.incident_regions, db.incident_alerts, db.claims,
-              db.status_changes, db.responses, db.response_updates, db.incident_log)
+    tables = (
+        db.incidents,
+        db.incident_regions,
+        db.incident_alerts,
+        db.claims,
+        db.status_changes,
+        db.responses,
+        db.response_updates,
+        db.incident_log,
+    )
     return {table.name: await count(tocsin, table) for table in tables}
 
 
@@ -233,10 +281,16 @@ async def test_find_by_region_time_threat_status(
     incidents: IncidentService, clock: ManualClock
 ) -> None:
     raion = await create(incidents, regions=["UA-63-R124"], start=NIGHT)
-    oblast = await create(incidents, regions=["UA-63"], threats=["uav"],
-                          start=NIGHT + timedelta(days=1), end=NIGHT + timedelta(days=1, hours=3))
-    elsewhere = await create(incidents, regions=["UA-12-H351"], threats=["artillery"],
-                             start=NIGHT + timedelta(days=2))
+    oblast = await create(
+        incidents,
+        regions=["UA-63"],
+        threats=["uav"],
+        start=NIGHT + timedelta(days=1),
+        end=NIGHT + timedelta(days=1, hours=3),
+    )
+    elsewhere = await create(
+        incidents, regions=["UA-12-H351"], threats=["artillery"], start=NIGHT + timedelta(days=2)
+    )
     await incidents.close(elsewhere.incident.id, ADMIN)
 
     async def ids(**filters: Any) -> list[str]:
@@ -254,9 +308,13 @@ async def test_find_by_region_time_threat_status(
     assert await ids(until=NIGHT + timedelta(days=1)) == [r]
     assert await ids(limit=2) == [e, o]
     assert await ids(before=(oblast.incident.start, o)) == [r]
-    for filters, field in (({"region": "XX"}, "region"), ({"threat": "comet"}, "threat"),
-                           ({"status": "pending"}, "status"), ({"mode": "open"}, "mode"),
-                           ({"since": NIGHT, "until": NIGHT}, "until")):
+    for filters, field in (
+        ({"region": "XX"}, "region"),
+        ({"threat": "comet"}, "threat"),
+        ({"status": "pending"}, "status"),
+        ({"mode": "open"}, "mode"),
+        ({"since": NIGHT, "until": NIGHT}, "until"),
+    ):
         with pytest.raises(TocsinError) as caught:
             await ids(**filters)
         assert caught.value.field == field

@@ -32,7 +32,12 @@ from tocsin.types import ThreatId
 
 
 def new_claim(
-    record: IncidentRecord, cmd: AddClaim, *, claim_id: str, now: datetime, actor: str,
+    record: IncidentRecord,
+    cmd: AddClaim,
+    *,
+    claim_id: str,
+    now: datetime,
+    actor: str,
     catalogue: Catalogue,
 ) -> Claim:
     """Check a claim against the incident and its other claims; the claim to append."""
@@ -66,8 +71,7 @@ def _weapon(measure: Measure, weapon: ThreatId | None, catalogue: Catalogue) -> 
         return None
     if measure not in WEAPON_MEASURES:
         allowed = ", ".join(sorted(m.value for m in WEAPON_MEASURES))
-        raise InvalidInput(f"only {allowed} name a weapon; not {measure.value}",
-                           field="weapon")
+        raise InvalidInput(f"only {allowed} name a weapon; not {measure.value}", field="weapon")
     return threat_id(weapon, catalogue, "weapon")
 
 
@@ -80,17 +84,23 @@ def _supersedes(
         at = f"supersedes[{index}]"
         old = record.claim(claim_id)
         if old is None:
-            raise InvalidInput(f"no claim {claim_id!r} in incident {record.incident.id}",
-                               field=at, code="unknown_claim")
+            raise InvalidInput(
+                f"no claim {claim_id!r} in incident {record.incident.id}",
+                field=at,
+                code="unknown_claim",
+            )
         if old.series != (measure, weapon):
             raise InvalidInput(
                 f"claim {claim_id} counts {_series(old.measure, old.weapon)}; a correction "
-                f"must count the same ({_series(measure, weapon)})", field=at,
+                f"must count the same ({_series(measure, weapon)})",
+                field=at,
             )
         if claim_id in replaced:
             raise InvalidInput(
                 f"claim {claim_id} is already superseded by {', '.join(replaced[claim_id])}; "
-                "supersede that claim instead", field=at, code="already_superseded",
+                "supersede that claim instead",
+                field=at,
+                code="already_superseded",
             )
     return chosen
 

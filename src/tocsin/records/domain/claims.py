@@ -104,8 +104,9 @@ def parse_measure(name: str, *, field: str = "measure") -> Measure:
         return Measure(key)
     except ValueError:
         known = ", ".join(m.value for m in Measure)
-        raise InvalidInput(f"unknown measure {name!r}; known: {known}", field=field,
-                           code="unknown_measure") from None
+        raise InvalidInput(
+            f"unknown measure {name!r}; known: {known}", field=field, code="unknown_measure"
+        ) from None
 
 
 class ClaimStatus(StrEnum):
@@ -177,8 +178,11 @@ class Source:
     ) -> Source:
         stated = text(name, MAX_NAME, "source.name")
         if stated is None:
-            raise InvalidInput("a claim needs its source: source.name must not be empty",
-                               field="source.name", code="empty_source")
+            raise InvalidInput(
+                "a claim needs its source: source.name must not be empty",
+                field="source.name",
+                code="empty_source",
+            )
         return cls(
             name=stated,
             kind=parse_enum(SourceKind, kind, "source.kind"),
@@ -203,8 +207,13 @@ class Source:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Source:
-        return cls(data["name"], SourceKind(data["kind"]), data.get("originator"),
-                   data.get("url"), parse_time(data.get("published_at")))
+        return cls(
+            data["name"],
+            SourceKind(data["kind"]),
+            data.get("originator"),
+            data.get("url"),
+            parse_time(data.get("published_at")),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,14 +226,25 @@ class StatusChange:
     seq: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"status": self.status.value, "previous": self.previous.value,
-                "at": iso_time(self.at), "by": self.by, "note": self.note, "seq": self.seq}
+        return {
+            "status": self.status.value,
+            "previous": self.previous.value,
+            "at": iso_time(self.at),
+            "by": self.by,
+            "note": self.note,
+            "seq": self.seq,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> StatusChange:
-        return cls(ClaimStatus(data["status"]), ClaimStatus(data["previous"]),
-                   datetime.fromisoformat(data["at"]), data["by"], data.get("note"),
-                   int(data.get("seq", 0)))
+        return cls(
+            ClaimStatus(data["status"]),
+            ClaimStatus(data["previous"]),
+            datetime.fromisoformat(data["at"]),
+            data["by"],
+            data.get("note"),
+            int(data.get("seq", 0)),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,12 +323,14 @@ class Claim:
         )
 
 
-def change_status(claim: Claim, action: str, *, now: datetime, actor: str,
-                  note: str | None) -> StatusChange:
+def change_status(
+    claim: Claim, action: str, *, now: datetime, actor: str, note: str | None
+) -> StatusChange:
     """Verify, dispute or retract a claim: the status change to append."""
     if action not in ACTIONS:
-        raise InvalidInput(f"unknown action {action!r}; known: {', '.join(ACTIONS)}",
-                           field="action")
+        raise InvalidInput(
+            f"unknown action {action!r}; known: {', '.join(ACTIONS)}", field="action"
+        )
     target, allowed = ACTIONS[action]
     if claim.status not in allowed:
         raise IllegalTransition(
@@ -376,8 +398,7 @@ def text(value: str | None, limit: int, field: str) -> str | None:
     if len(value) > limit:
         raise InvalidInput(f"{field} is {len(value)} characters; at most {limit}", field=field)
     if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
-        raise InvalidInput(f"{field} must be plain text (no NUL, no lone surrogates)",
-                           field=field)
+        raise InvalidInput(f"{field} must be plain text (no NUL, no lone surrogates)", field=field)
     return value or None
 
 
@@ -418,6 +439,6 @@ def parse_enum(kind: type[E], value: E | str, field: str) -> E:
         return kind(str(value).strip())
     except ValueError:
         allowed = ", ".join(m.value for m in kind)
-        raise InvalidInput(f"{field} must be one of {allowed}; got {value!r}",
-                           field=field) from None
-
+        raise InvalidInput(
+            f"{field} must be one of {allowed}; got {value!r}", field=field
+        ) from None

@@ -70,13 +70,20 @@ def series_figure(claims: Sequence[Claim]) -> Figure | None:
     disputed = tuple(c.id for c in claims if c.status is ClaimStatus.DISPUTED)
     if confirmed:
         best = min(confirmed, key=lambda c: (c.reliability.rank, _later(c.as_of), -c.seq))
-        return Figure(first.measure, best.quantity, Standing.CONFIRMED, (best.id,), disputed,
-                      first.weapon)
+        return Figure(
+            first.measure, best.quantity, Standing.CONFIRMED, (best.id,), disputed, first.weapon
+        )
     if unverified:
         ordered = sorted(unverified, key=lambda c: c.seq)
         value = envelope(c.quantity for c in ordered)
-        return Figure(first.measure, value, Standing.UNVERIFIED, tuple(c.id for c in ordered),
-                      disputed, first.weapon)
+        return Figure(
+            first.measure,
+            value,
+            Standing.UNVERIFIED,
+            tuple(c.id for c in ordered),
+            disputed,
+            first.weapon,
+        )
     return None
 
 
@@ -180,10 +187,18 @@ def figure_history(claims: Sequence[Claim]) -> dict[Measure, list[Revision]]:
             old, new = before.get(measure), now.get(measure)
             if (old.key if old else None) == (new.key if new else None):
                 continue
-            history.setdefault(measure, []).append(Revision(
-                seq, at, measure, new.quantity if new else None, new.status if new else None,
-                new.claims if new else (), cause, claim_id,
-            ))
+            history.setdefault(measure, []).append(
+                Revision(
+                    seq,
+                    at,
+                    measure,
+                    new.quantity if new else None,
+                    new.status if new else None,
+                    new.claims if new else (),
+                    cause,
+                    claim_id,
+                )
+            )
         before = now
     return history
 

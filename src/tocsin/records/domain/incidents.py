@@ -88,24 +88,36 @@ class Place:
     name: str | None = None
 
     @classmethod
-    def of(cls, lat: float, lon: float, precision_m: int | None = None,
-           name: str | None = None, *, field: str = "places[0]") -> Place:
+    def of(
+        cls,
+        lat: float,
+        lon: float,
+        precision_m: int | None = None,
+        name: str | None = None,
+        *,
+        field: str = "places[0]",
+    ) -> Place:
         if isinstance(lat, bool) or not isinstance(lat, int | float) or not -90 <= lat <= 90:
             raise InvalidInput(f"lat must be from -90 to 90; got {lat!r}", field=f"{field}.lat")
         if isinstance(lon, bool) or not isinstance(lon, int | float) or not -180 <= lon <= 180:
-            raise InvalidInput(f"lon must be from -180 to 180; got {lon!r}",
-                               field=f"{field}.lon")
+            raise InvalidInput(f"lon must be from -180 to 180; got {lon!r}", field=f"{field}.lon")
         if precision_m is not None and (
-            isinstance(precision_m, bool) or not isinstance(precision_m, int)
+            isinstance(precision_m, bool)
+            or not isinstance(precision_m, int)
             or not 0 <= precision_m <= MAX_PRECISION_M
         ):
-            raise InvalidInput(f"precision_m is metres from 0 to {MAX_PRECISION_M}",
-                               field=f"{field}.precision_m")
+            raise InvalidInput(
+                f"precision_m is metres from 0 to {MAX_PRECISION_M}", field=f"{field}.precision_m"
+            )
         return cls(float(lat), float(lon), precision_m, text(name, MAX_NAME, f"{field}.name"))
 
     def to_json(self) -> dict[str, Any]:
-        return {"lat": self.lat, "lon": self.lon, "precision_m": self.precision_m,
-                "name": self.name}
+        return {
+            "lat": self.lat,
+            "lon": self.lon,
+            "precision_m": self.precision_m,
+            "name": self.name,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Place:
@@ -260,7 +272,12 @@ class Change:
 
 
 def create_incident(
-    cmd: CreateIncident, *, incident_id: str, now: datetime, actor: str, tree: RegionTree,
+    cmd: CreateIncident,
+    *,
+    incident_id: str,
+    now: datetime,
+    actor: str,
+    tree: RegionTree,
     catalogue: Catalogue,
 ) -> Incident:
     start = utc(cmd.start, "start")
@@ -291,7 +308,11 @@ def create_incident(
 
 
 def amend_incident(
-    incident: Incident, cmd: AmendIncident, *, now: datetime, tree: RegionTree,
+    incident: Incident,
+    cmd: AmendIncident,
+    *,
+    now: datetime,
+    tree: RegionTree,
     catalogue: Catalogue,
 ) -> Change | None:
     """Change the title, description or times, or add regions, threats or places.
@@ -312,10 +333,20 @@ def amend_incident(
             fields[name] = moment
             changes[name] = {"from": iso(getattr(incident, name)), "to": iso_time(moment)}
     _check_window(fields.get("start", incident.start), fields.get("end", incident.end))
-    _add(fields, changes, "regions", incident.regions,
-         valid_regions(cmd.add_regions, tree, "add_regions"))
-    _add(fields, changes, "threats", incident.threats,
-         _valid_threats(cmd.add_threats, catalogue, "add_threats"))
+    _add(
+        fields,
+        changes,
+        "regions",
+        incident.regions,
+        valid_regions(cmd.add_regions, tree, "add_regions"),
+    )
+    _add(
+        fields,
+        changes,
+        "threats",
+        incident.threats,
+        _valid_threats(cmd.add_threats, catalogue, "add_threats"),
+    )
     new_places = [p for p in _places(cmd.add_places, "add_places") if p not in incident.places]
     if new_places:
         fields["places"] = (*incident.places, *new_places)
@@ -326,14 +357,18 @@ def amend_incident(
     return Change(amended, EventType.UPDATED, changes)
 
 
-def close_incident(
-    incident: Incident, *, now: datetime, end: datetime | None = None
-) -> Change:
+def close_incident(incident: Incident, *, now: datetime, end: datetime | None = None) -> Change:
     require_open(incident, "close")
     end = utc(end, "end") or incident.end
     _check_window(incident.start, end)
-    closed = replace(incident, status=IncidentStatus.CLOSED, end=end, closed_at=now,
-                     updated_at=now, version=incident.version + 1)
+    closed = replace(
+        incident,
+        status=IncidentStatus.CLOSED,
+        end=end,
+        closed_at=now,
+        updated_at=now,
+        version=incident.version + 1,
+    )
     changes = {"status": {"from": "open", "to": "closed"}, "end": iso(end)}
     return Change(closed, EventType.CLOSED, changes)
 
@@ -341,8 +376,13 @@ def close_incident(
 def reopen_incident(incident: Incident, *, now: datetime) -> Change:
     if incident.is_open:
         raise IllegalTransition(f"incident {incident.id} is already open", field="status")
-    reopened = replace(incident, status=IncidentStatus.OPEN, closed_at=None, updated_at=now,
-                       version=incident.version + 1)
+    reopened = replace(
+        incident,
+        status=IncidentStatus.OPEN,
+        closed_at=None,
+        updated_at=now,
+        version=incident.version + 1,
+    )
     return Change(reopened, EventType.REOPENED, {"status": {"from": "closed", "to": "open"}})
 
 
@@ -358,8 +398,9 @@ def link_alerts(
         return None
     if len(incident.alerts) + len(added) > MAX_ALERTS:
         raise InvalidInput(f"at most {MAX_ALERTS} alerts per incident", field="alerts")
-    linked = replace(incident, alerts=(*incident.alerts, *added), updated_at=now,
-                     version=incident.version + 1)
+    linked = replace(
+        incident, alerts=(*incident.alerts, *added), updated_at=now, version=incident.version + 1
+    )
     return Change(linked, EventType.ALERT_LINKED, {"alerts": {"added": added}})
 
 
@@ -416,8 +457,13 @@ def _places(places: Sequence[Place], name: str = "places") -> tuple[Place, ...]:
     return tuple(dict.fromkeys(places))
 
 
-def _add(fields: dict[str, Any], changes: dict[str, Any], name: str,
-         current: tuple[str, ...], given: tuple[str, ...]) -> None:
+def _add(
+    fields: dict[str, Any],
+    changes: dict[str, Any],
+    name: str,
+    current: tuple[str, ...],
+    given: tuple[str, ...],
+) -> None:
     added = [g for g in given if g not in current]
     if added:
         fields[name] = (*current, *added)

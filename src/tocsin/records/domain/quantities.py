@@ -43,8 +43,21 @@ VAGUE: Final[Mapping[str, tuple[int, int | None]]] = {
     **dict.fromkeys(("many", "numerous", "багато", "чимало", "много"), (2, None)),
 }
 ZERO_WORDS: Final = frozenset(
-    {"none", "no", "zero", "nil", "no one", "nobody", "немає", "нема", "жодного", "нуль",
-     "нет", "ни одного", "ноль"}
+    {
+        "none",
+        "no",
+        "zero",
+        "nil",
+        "no one",
+        "nobody",
+        "немає",
+        "нема",
+        "жодного",
+        "нуль",
+        "нет",
+        "ни одного",
+        "ноль",
+    }
 )
 
 _DASHES = str.maketrans({"–": "-", "—": "-", "−": "-", "‒": "-"})
@@ -54,14 +67,20 @@ _PATTERNS: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
     for pattern, kind in (
         (rf"{_N}", "exact"),
         (rf"{_N}\s*(?:-|\.\.|…|to|до)\s*{_N}", "range"),
-        (rf"(?:at least|no fewer than|not less than|min|≥|>=|щонайменше|не менше|"
-         rf"не менее|как минимум|по меньшей мере)\s*{_N}", "at_least"),
+        (
+            rf"(?:at least|no fewer than|not less than|min|≥|>=|щонайменше|не менше|"
+            rf"не менее|как минимум|по меньшей мере)\s*{_N}",
+            "at_least",
+        ),
         (rf"{_N}\s*(?:\+|or more|і більше|и более)", "at_least"),
         (rf"(?:more than|over|>|понад|більше|більш ніж|более|больше|свыше)\s*{_N}", "above"),
         (rf"(?:up to|at most|no more than|max|≤|<=|до|не більше|не более)\s*{_N}", "at_most"),
         (rf"(?:fewer than|less than|under|<|менше|меньше)\s*{_N}", "below"),
-        (rf"(?:about|approximately|around|nearly|~|≈|близько|приблизно|около|примерно)"
-         rf"\s*{_N}", "about"),
+        (
+            rf"(?:about|approximately|around|nearly|~|≈|близько|приблизно|около|примерно)"
+            rf"\s*{_N}",
+            "about",
+        ),
     )
 )
 
@@ -103,8 +122,7 @@ class Quantity:
         key = _normal(words)
         if key not in VAGUE:
             known = ", ".join(sorted(VAGUE))
-            raise InvalidInput(f"{words!r} is not a known vague count; known: {known}",
-                               field=field)
+            raise InvalidInput(f"{words!r} is not a known vague count; known: {known}", field=field)
         low, high = VAGUE[key]
         return cls(low, high, Kind.VAGUE, key)
 
@@ -184,7 +202,7 @@ class Quantity:
 
 
 def about(value: int, *, field: str = "value") -> Quantity:
-    """"About N": N less 10 % to N plus 10 %, rounded outward (about 5 is 4–6)."""
+    """ "About N": N less 10 % to N plus 10 %, rounded outward (about 5 is 4–6)."""
     _count(value, field)
     spread = max(1, -(-value // 10))
     low, high = max(0, value - spread), value + spread
@@ -257,10 +275,22 @@ def _normal(text: str) -> str:
 
 
 _PHRASES: Final[Mapping[Lang, Mapping[str, str]]] = {
-    "en": {"zero": "none (0)", "at_least": "at least {}", "at_most": "up to {}",
-           "about": "about {}"},
-    "uk": {"zero": "жодного (0)", "at_least": "щонайменше {}", "at_most": "до {}",
-           "about": "близько {}"},
-    "ru": {"zero": "ни одного (0)", "at_least": "не менее {}", "at_most": "до {}",
-           "about": "около {}"},
+    "en": {
+        "zero": "none (0)",
+        "at_least": "at least {}",
+        "at_most": "up to {}",
+        "about": "about {}",
+    },
+    "uk": {
+        "zero": "жодного (0)",
+        "at_least": "щонайменше {}",
+        "at_most": "до {}",
+        "about": "близько {}",
+    },
+    "ru": {
+        "zero": "ни одного (0)",
+        "at_least": "не менее {}",
+        "at_most": "до {}",
+        "about": "около {}",
+    },
 }

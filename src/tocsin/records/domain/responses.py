@@ -56,9 +56,14 @@ class ResponseStatus(StrEnum):
 
 
 KIND_ALIASES: Final = {
-    "crew_dispatched": "crew", "dispatch": "crew", "team": "crew",
-    "evacuations": "evacuation", "shelter_opened": "shelter", "shelters": "shelter",
-    "restoration": "utility_restoration", "utility": "utility_restoration",
+    "crew_dispatched": "crew",
+    "dispatch": "crew",
+    "team": "crew",
+    "evacuations": "evacuation",
+    "shelter_opened": "shelter",
+    "shelters": "shelter",
+    "restoration": "utility_restoration",
+    "utility": "utility_restoration",
     "utility_restored": "utility_restoration",
 }
 FINAL: Final = frozenset({ResponseStatus.COMPLETED, ResponseStatus.CANCELLED})
@@ -93,9 +98,14 @@ class ResponseUpdate:
     @classmethod
     def from_json(cls, data: dict[str, Any], *, seq: int = 0) -> ResponseUpdate:
         return cls(
-            ResponseStatus(data["status"]), datetime.fromisoformat(data["at"]), data["by"],
-            datetime.fromisoformat(data["recorded_at"]), data.get("progress"), data.get("note"),
-            parse_time(data.get("expected_at")), seq,
+            ResponseStatus(data["status"]),
+            datetime.fromisoformat(data["at"]),
+            data["by"],
+            datetime.fromisoformat(data["recorded_at"]),
+            data.get("progress"),
+            data.get("note"),
+            parse_time(data.get("expected_at")),
+            seq,
         )
 
 
@@ -212,22 +222,33 @@ def new_response(
     task = None if cmd.task is None else parse_enum(Task, cmd.task, "task")
     utility = None if cmd.utility is None else parse_enum(Utility, cmd.utility, "utility")
     if kind is ResponseKind.CREW and task is None:
-        raise InvalidInput("a crew needs its task: " + ", ".join(t.value for t in Task),
-                           field="task")
+        raise InvalidInput(
+            "a crew needs its task: " + ", ".join(t.value for t in Task), field="task"
+        )
     if kind is ResponseKind.UTILITY_RESTORATION and utility is None:
-        raise InvalidInput("a utility restoration needs the utility: "
-                           + ", ".join(u.value for u in Utility), field="utility")
+        raise InvalidInput(
+            "a utility restoration needs the utility: " + ", ".join(u.value for u in Utility),
+            field="utility",
+        )
     status = parse_enum(ResponseStatus, cmd.status, "status")
     if status in FINAL:
-        raise InvalidInput("record the action first, then complete or cancel it",
-                           field="status")
+        raise InvalidInput("record the action first, then complete or cancel it", field="status")
     started = utc(cmd.started_at, "started_at") or now
     expected = _expected(cmd.expected_at, started)
     return ResponseAction(
-        id=response_id, incident_id=incident_id, kind=kind, started_at=started, recorded_at=now,
-        recorded_by=actor, task=task, utility=utility, party=text(cmd.party, MAX_NAME, "party"),
+        id=response_id,
+        incident_id=incident_id,
+        kind=kind,
+        started_at=started,
+        recorded_at=now,
+        recorded_by=actor,
+        task=task,
+        utility=utility,
+        party=text(cmd.party, MAX_NAME, "party"),
         description=text(cmd.description, MAX_NOTE, "description"),
-        people=_people(cmd.people), expected_at=expected, initial_status=status,
+        people=_people(cmd.people),
+        expected_at=expected,
+        initial_status=status,
         initial_progress=_progress(cmd.progress),
     )
 
@@ -241,20 +262,21 @@ def update_response(
             f"response {action.id} is {action.status.value}; it cannot change any more",
             field="status",
         )
-    status = action.status if cmd.status is None else parse_enum(
-        ResponseStatus, cmd.status, "status"
+    status = (
+        action.status if cmd.status is None else parse_enum(ResponseStatus, cmd.status, "status")
     )
     if status not in NEXT[action.status]:
         raise IllegalTransition(
-            f"response {action.id} is {action.status.value}; it cannot go back to "
-            f"{status.value}", field="status",
+            f"response {action.id} is {action.status.value}; it cannot go back to {status.value}",
+            field="status",
         )
     note = text(cmd.note, MAX_NOTE, "note")
     progress = _progress(cmd.progress)
     expected = _expected(cmd.expected_at, action.started_at)
     if status is action.status and progress is None and note is None and expected is None:
-        raise InvalidInput("nothing to update: give status, progress, note or expected_at",
-                           field="status")
+        raise InvalidInput(
+            "nothing to update: give status, progress, note or expected_at", field="status"
+        )
     at = utc(cmd.at, "at") or now
     return ResponseUpdate(status, at, actor, now, progress, note, expected)
 
@@ -270,8 +292,9 @@ def _progress(value: int | None) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
-        raise InvalidInput(f"progress is a percentage from 0 to 100; got {value!r}",
-                           field="progress")
+        raise InvalidInput(
+            f"progress is a percentage from 0 to 100; got {value!r}", field="progress"
+        )
     return value
 
 

@@ -58,6 +58,7 @@ history_imports = Table(
     Column("finished_at", UTCDateTime, nullable=True),
 )
 
+
 class HistoryStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
