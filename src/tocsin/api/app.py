@@ -19,7 +19,6 @@ from tocsin.api import (
     audit,
     cap,
     channels,
-    docs_pages,
     events,
     incidents,
     inputs,
@@ -37,6 +36,7 @@ from tocsin.api import (
 from tocsin.bootstrap import Tocsin, build
 from tocsin.config import Settings, load_settings
 from tocsin.domain.auth import Actor, Role
+from tocsin.web import docs_pages
 
 log = logging.getLogger("tocsin")
 GC_THRESHOLD = 50_000
