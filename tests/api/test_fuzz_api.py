@@ -46,7 +46,7 @@ from tocsin.domain.auth import LOCAL_ADMIN
 from tocsin.records.domain.incidents import AddClaim, CreateIncident, SourceInput
 from tocsin.records.domain.responses import AddResponse
 from tocsin.service.ports import ManualClock
-from tocsin.service.subscriptions import Filters, NewSubscription, SubscriptionService
+from tocsin.service.subscriptions import Filters, NewSubscription
 
 SECONDS = float(os.environ.get("TOCSIN_FUZZ_SECONDS", "75"))
 EXAMPLES = max(5, round(SECONDS / 6))  # generating an example costs time even when not sent
@@ -154,7 +154,7 @@ async def _seed(tocsin: Tocsin) -> tuple[dict[str, str], str, str]:
         incident_id, AddResponse(kind="crew", task="rescue"), LOCAL_ADMIN
     )
     siren = await sirens_register(tocsin)
-    subscription = await SubscriptionService.of(tocsin).create(
+    subscription = await tocsin.subscriptions.create(
         NewSubscription("webhook", "https://93.184.216.34/hook", Filters([], [], ["actual"]),
                         "en", None, {}),
         LOCAL_ADMIN,
@@ -176,10 +176,7 @@ async def _seed(tocsin: Tocsin) -> tuple[dict[str, str], str, str]:
 
 
 async def sirens_register(tocsin: Tocsin) -> str:
-    from tocsin.service.sirens import SirenService
-
-    service = SirenService(tocsin.store, tocsin.regions, tocsin.clock, tocsin.listeners)
-    record = await service.register("kh-1", "UA-63", LOCAL_ADMIN, "Kharkiv centre")
+    record = await tocsin.sirens.register("kh-1", "UA-63", LOCAL_ADMIN, "Kharkiv centre")
     return str(record.id)
 
 

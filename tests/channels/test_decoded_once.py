@@ -17,7 +17,6 @@ from tocsin.domain.alerts import Alert, RaiseAlert
 from tocsin.domain.auth import LOCAL_ADMIN
 from tocsin.domain.events import Event
 from tocsin.domain.interest import Interest
-from tocsin.service.sirens import SirenService
 from tocsin.storage.delivery_store import SubscriptionRecord
 from tocsin.storage.siren_store import SirenStore
 from webhook_support import Receiver
@@ -65,9 +64,7 @@ def hook(url: str, tocsin: Tocsin) -> WebhookTarget:
 async def test_a_siren_channel_and_a_webhook_decode_an_event_once(
     tocsin: Tocsin, sirens: SirenChannel, decodings: list[dict[str, Any]]
 ) -> None:
-    await SirenService(tocsin.store, tocsin.regions, tocsin.clock, tocsin.listeners).register(
-        "s-once", "UA-63", LOCAL_ADMIN
-    )
+    await tocsin.sirens.register("s-once", "UA-63", LOCAL_ADMIN)
     async with Receiver() as receiver:
         target = hook(receiver.url, tocsin)
         tocsin.supervisor.add(target, start=tocsin.feed.head)
