@@ -1,7 +1,7 @@
 """Raise → received by the healthy SSE clients while 5 % of the clients stop reading, against
 a run of the same size where every client reads.
 
-    python bench/slow_clients.py [--clients 2000] [--slow-share 0.05] [--alerts 300] [--rounds 2]
+    python bench/slow_clients.py [--clients 2000] [--slow-share 0.05] [--alerts 400] [--rounds 2]
 
 Two kinds of run, each on a fresh `tocsin serve` (a fresh SQLite file) with the same settings,
 taken in turn `--rounds` times (baseline, slow, baseline, slow, …: a machine whose load drifts
@@ -11,7 +11,7 @@ weighs on both alike), their latencies pooled:
 - slow:      N clients, of which `--slow-share` stop reading their socket once they have `open`
              (never closing it): what a stalled phone, or a client that wants to hurt, does.
              Their sockets have a small receive buffer (4 KiB), so that the server's buffers
-             for them fill within a few hundred alerts.
+             for them fill within a few hundred alerts (about 300 at the default sizes).
 
 In each, K alerts are raised one after another; each is timed from just before its POST to
 its frame's arrival at every reading client, and the next is raised once every reading client
@@ -71,6 +71,7 @@ class Run:
     rss_peak: int
     rss_end: int
     streams_end: int
+    held_until: int | None  # the last alert (of every 25th) after which the server held N streams
     frame_bytes: int
     server_cpu: float  # seconds per timed alert
     client_cpu: float
@@ -102,7 +103,7 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="SSE latency and memory with stalled clients.")
     parser.add_argument("--clients", type=int, default=2000)
     parser.add_argument("--slow-share", type=float, default=0.05)
-    parser.add_argument("--alerts", type=int, default=300)
+    parser.add_argument("--alerts", type=int, default=400)
     parser.add_argument("--rounds", type=int, default=2, help="baseline and slow runs, in turn")
     parser.add_argument("--interval", type=float, default=0.05, help="seconds between raises")
     parser.add_argument("--warmup", type=int, default=1, help="alerts raised first, not timed")
@@ -148,6 +149,7 @@ def measure(name: str, server: Server, token: str, slow: int, args: argparse.Nam
         missing = 0
         frame = 0
         cpu = client = 0.0
+        held_until = None
         for i in range(args.warmup + args.alerts):
             if i == args.warmup:
                 cpu, client = cpu_seconds(server.pid), sum(map(cpu_seconds, pool.pids))
@@ -161,11 +163,13 @@ def measure(name: str, server: Server, token: str, slow: int, args: argparse.Nam
                 sent[seq] = started
             counts = pool.await_seqs([seq], args.timeout)
             missing += reading - counts[seq]
+            if slow and i % 25 == 0 and streams(http) == opened:
+                held_until = i
             time.sleep(max(0.0, args.interval - (time.monotonic_ns() - started) / 1e9))
         cpu = (cpu_seconds(server.pid) - cpu) / args.alerts
         client = (sum(map(cpu_seconds, pool.pids)) - client) / args.alerts
         time.sleep(args.keepalive * 2)  # the slow clients' farewell runs out
-        streams = http.get("/v1/channels").json()["streams"]["subscribers"]
+        at_end = streams(http)
         rss_peak, rss_end = peak_rss(server.pid), rss(server.pid)
         seen = pool.finish()
     latencies = latencies_ms(seen.times, sent)
@@ -181,7 +185,8 @@ def measure(name: str, server: Server, token: str, slow: int, args: argparse.Nam
         rss_start,
         rss_peak,
         rss_end,
-        streams,
+        at_end,
+        held_until,
         frame,
         cpu,
         client,
@@ -241,6 +246,7 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
     allowed = slow[0].slow * per_slow + SLACK
     grown = max(r.rss_peak for r in slow) - max(r.rss_peak for r in baseline)
     held = max(r.streams_end - r.reading for r in slow)
+    until = [r.held_until for r in slow]
     print()
     print(
         f"pooled over {args.rounds} round(s): p99 without slow clients {without.p99:.1f} ms, "
@@ -257,8 +263,14 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
     )
     print(
         f"slow clients' streams the server still held at the end of a run: at most {held} of "
-        f"{slow[0].slow} (the others dropped as too slow and their connections closed)"
+        f"{slow[0].slow} (the others dropped as too slow and their connections closed); it "
+        f"held them all until alert {', '.join(map(str, until))} (looked at every 25 alerts)"
     )
+
+
+def streams(http: httpx.Client) -> int:
+    """The live streams the server holds."""
+    return int(http.get("/v1/channels").json()["streams"]["subscribers"])
 
 
 def rss(pid: int) -> int:
