@@ -138,7 +138,7 @@ async def test_a_history_row_outside_the_years_is_refused_and_stats_still_answer
         "UA-63,air,2026-02-01T10:00:00+00:00,2026-02-01T11:00:00+00:00\n",
         encoding="utf-8",
     )
-    importer = HistoryImporter(tocsin.store, tocsin.regions.tree, tocsin.catalogue, clock)
+    importer = HistoryImporter(tocsin.bus, tocsin.store)
     report = await importer.run(path, "csv", actor="t")
     assert (report.added, report.rejected) == (1, 1)
     for query in (
