@@ -20,14 +20,15 @@ HOOK = "https://93.184.216.34/hook"
 
 
 def test_the_services_share_the_wired_parts(tocsin: Tocsin) -> None:
-    for name in ("subscriptions", "sirens", "cap", "cap_import", "incidents", "stats"):
-        service = getattr(tocsin, name)
-        assert service.store is tocsin.store, name
-        assert service.regions is tocsin.regions, name
-        assert service.clock is tocsin.clock, name
+    for name in ("alerts", "subscriptions", "sirens", "cap_import", "incidents", "tokens"):
+        assert getattr(tocsin, name).bus is tocsin.bus, name  # every write takes the one bus
+    for name in ("subscriptions", "incidents", "stats"):
+        assert getattr(tocsin, name).store is tocsin.store, name
+    for name in ("sirens", "cap", "incidents", "stats"):
+        assert getattr(tocsin, name).regions is tocsin.regions, name
     assert tocsin.subscriptions.deliveries is tocsin.deliveries
-    assert tocsin.sirens.listeners == tocsin.listeners
-    assert tocsin.cap_import.listeners is tocsin.listeners
+    assert tocsin.cap.clock is tocsin.stats.clock is tocsin.clock
+    assert tocsin.feed in tocsin.bus.listeners
 
 
 async def test_the_api_hands_out_the_wired_services(tocsin: Tocsin) -> None:
@@ -48,7 +49,7 @@ async def test_cap_links_follow_the_request_unless_a_public_url_is_set(
         published = cap_api.publisher(request, tocsin)
         assert published.config.public_url == links_to
         assert (published is tocsin.cap) == bool(public_url)
-        assert published.store is tocsin.store
+        assert published.reads is tocsin.cap.reads
     finally:
         await tocsin.close()
 
