@@ -21,6 +21,7 @@ from tocsin.records.handlers import incident_commands
 from tocsin.records.handlers.incidents import IncidentService
 from tocsin.records.handlers.stats import StatsService
 from tocsin.regions.packs import load_pack
+from tocsin.service import accounts as account_handlers
 from tocsin.service import alerts as alert_handlers
 from tocsin.service import broadcast as broadcast_handlers
 from tocsin.service import cap_import
@@ -43,10 +44,12 @@ from tocsin.service.sirens import SirenService
 from tocsin.service.subscriptions import SubscriptionService
 from tocsin.service.tokens import TokenService
 from tocsin.storage import migrate
+from tocsin.storage.account_store import AccountReads
 from tocsin.storage.audit_key import audit_key
 from tocsin.storage.cap_store import CapStore
 from tocsin.storage.delivery_store import DeliveryStore
 from tocsin.storage.engine import create_engine
+from tocsin.storage.login_store import SqlThrottle
 from tocsin.storage.siren_store import SirenStore
 from tocsin.storage.store import Store
 from tocsin.storage.uow import SqlUnitOfWorkFactory
@@ -171,7 +174,7 @@ async def build(
         raise
     for handlers in (alert_handlers, token_handlers, siren_handlers, broadcast_handlers):
         handlers.register(bus)
-    for record_handlers in (incident_commands, history_handlers, cap_import):
+    for record_handlers in (incident_commands, history_handlers, cap_import, account_handlers):
         record_handlers.register(bus)
     subscription_handlers.register(bus, settings.languages)
     deliveries = DeliveryStore(store.engine)
@@ -199,10 +202,11 @@ async def build(
         deliveries=deliveries,
         supervisor=Supervisor(feed, deliveries, clock),
         accounts=AccountService(
-            store,
+            bus,
+            AccountReads(store.engine),
             regions,
             clock,
-            LoginGuard(store, clock, _login_limits(settings)),
+            LoginGuard(SqlThrottle(store), bus, clock, _login_limits(settings)),
             Passwords(settings.password_workers, settings.password_queue),
         ),
         incidents=IncidentService(bus, store, regions),

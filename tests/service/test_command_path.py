@@ -6,6 +6,7 @@ that forgets a check fails every time it runs (`Unchecked`), which the first tes
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -184,7 +185,50 @@ def _after(make: Callable[[Tocsin], Awaitable[str]], cmd: Callable[[str], Any]) 
 
 NEW_ROOT = Region("XX", "country", {"en": "Elsewhere"})
 
+PASSWORD = "a long password for the duty desk"
+
+
+async def _account(t: Tocsin) -> str:
+    await t.accounts.create("olena", PASSWORD, "operator", ["UA-63"])
+    return "olena"
+
+
+async def _session(t: Tocsin) -> tuple[str, Actor]:
+    await _account(t)
+    secret, session = await t.accounts.login("olena", PASSWORD, "10.0.0.9")
+    return hashlib.sha256(secret.encode()).hexdigest(), session.actor
+
+
+def _in_session(cmd: Callable[[str], Any]) -> Example:
+    async def example(t: Tocsin) -> tuple[Any, Actor]:
+        id_hash, actor = await _session(t)
+        return cmd(id_hash), actor
+
+    return example
+
+
+async def _own_password(t: Tocsin) -> tuple[Any, Actor]:
+    _, actor = await _session(t)
+    return c.SetPassword("olena", "argon2-hash"), actor
+
+
+async def _open_session(t: Tocsin) -> tuple[Any, Actor]:
+    stored = await t.accounts.reads.account(await _account(t))
+    assert stored is not None
+    return c.OpenSession("f" * 64, "olena", "csrf", None), stored.account.actor(None)
+
+
+ANONYMOUS = Actor("anonymous", Role.VIEWER, origin="203.0.113.7")
+
 EXAMPLES: dict[type[Any], Example] = {
+    c.CreateAccount: lambda t: _ready((c.CreateAccount("ivan", "h", "viewer"), LOCAL_ADMIN)),
+    c.SetPassword: _own_password,
+    c.SetRole: _after(_account, lambda u: c.SetRole(u, "viewer")),
+    c.DisableAccount: _after(_account, c.DisableAccount),
+    c.OpenSession: _open_session,
+    c.SetSessionMode: _in_session(lambda h: c.SetSessionMode(h, "actual")),
+    c.EndSession: _in_session(c.EndSession),
+    c.RefuseLogin: lambda t: _ready((c.RefuseLogin("olena", {"reason": "x"}), ANONYMOUS)),
     c.CreateToken: lambda t: _ready((c.CreateToken("viewer", label="desk"), LOCAL_ADMIN)),
     c.RevokeToken: _after(_token, c.RevokeToken),
     c.ImportRegions: lambda t: _ready((c.ImportRegions((NEW_ROOT,), "extra"), LOCAL_ADMIN)),
@@ -295,3 +339,22 @@ async def test_a_refused_command_writes_nothing(tocsin: Tocsin) -> None:
     with pytest.raises(TocsinError):
         await tocsin.bus.handle(c.Raise(UAV), belgorod)
     assert (len(await tocsin.store.audit_entries()), await tocsin.store.last_seq()) == before
+
+
+async def test_a_session_is_opened_and_a_password_set_only_by_their_own_account(
+    tocsin: Tocsin,
+) -> None:
+    await _account(tocsin)
+    _, ivan = await _session_of(tocsin, "ivan")
+    before = len(await tocsin.store.audit_entries())
+    with pytest.raises(Forbidden):
+        await tocsin.bus.handle(c.OpenSession("e" * 64, "olena", "csrf", None), ivan)
+    with pytest.raises(Forbidden):  # a viewer's session cannot set another's password
+        await tocsin.bus.handle(c.SetPassword("olena", "argon2-hash"), ivan)
+    assert len(await tocsin.store.audit_entries()) == before
+
+
+async def _session_of(t: Tocsin, username: str) -> tuple[str, Actor]:
+    await t.accounts.create(username, PASSWORD, "viewer")
+    secret, session = await t.accounts.login(username, PASSWORD, None)
+    return secret, session.actor

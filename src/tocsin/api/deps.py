@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Request
 
 from tocsin.bootstrap import Tocsin
+from tocsin.domain.accounts import Session
 from tocsin.domain.auth import Actor
 from tocsin.errors import Forbidden, Unauthorized
-from tocsin.service.accounts import Session
 from tocsin.types import DEFAULT_LANG, Lang
 
 SESSION_COOKIE = "tocsin_session"

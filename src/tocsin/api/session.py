@@ -15,8 +15,9 @@ from starlette.responses import Response
 from tocsin.api.deps import SESSION_COOKIE, App, check_csrf
 from tocsin.api.inputs import Body, Text
 from tocsin.api.views import json_response
+from tocsin.domain.accounts import Session
 from tocsin.errors import Unauthorized
-from tocsin.service.accounts import SESSION_HOURS, Session
+from tocsin.service.accounts import SESSION_HOURS
 from tocsin.types import iso_time
 
 router = APIRouter(prefix="/v1/session", tags=["session"])

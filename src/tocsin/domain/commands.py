@@ -182,3 +182,71 @@ class RepeatBroadcast:
 
 
 FACTS: tuple[type[Any], ...] = (PauseSubscription, SirenHealth, RepeatBroadcast)
+
+
+# --- console accounts and sessions --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CreateAccount:
+    """A console account; its password hashed already (off the event loop)."""
+
+    name: ClassVar[str] = "account.create"
+    username: str
+    password_hash: str
+    role: str
+    regions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SetPassword:
+    name: ClassVar[str] = "account.set_password"
+    username: str
+    password_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetRole:
+    name: ClassVar[str] = "account.set_role"
+    username: str
+    role: str
+    regions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DisableAccount:
+    name: ClassVar[str] = "account.disable"
+    username: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSession:
+    """A login whose password was checked: the session to open (its id stored as a hash)."""
+
+    name: ClassVar[str] = "session.open"
+    id_hash: str
+    username: str
+    csrf: str
+    origin: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SetSessionMode:
+    name: ClassVar[str] = "session.set_mode"
+    id_hash: str
+    mode: str
+
+
+@dataclass(frozen=True, slots=True)
+class EndSession:
+    name: ClassVar[str] = "session.end"
+    id_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefuseLogin:
+    """A login refused (wrong password, unknown or disabled account, throttled, no worker)."""
+
+    name: ClassVar[str] = "session.refuse"
+    username: str
+    detail: Mapping[str, Any]

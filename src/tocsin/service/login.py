@@ -8,6 +8,7 @@ short transactions, not one each, so it does not queue in front of an alert.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,14 +16,13 @@ from datetime import datetime
 from enum import Enum
 
 from tocsin.domain import throttle
-from tocsin.domain.audit import Audited
 from tocsin.domain.auth import Actor, Role
-from tocsin.domain.throttle import EMPTY, Attempt, Bucket, Limits, Refusal
+from tocsin.domain.commands import RefuseLogin
+from tocsin.domain.throttle import Attempt, Bucket, Limits, Refusal
 from tocsin.errors import TooManyAttempts
+from tocsin.service.bus import CommandBus
 from tocsin.service.group import GroupCommit
-from tocsin.service.ports import Clock
-from tocsin.storage import login_store
-from tocsin.storage.store import Store
+from tocsin.service.ports import Clock, Throttle
 
 REFUSED = "session.refused"
 
@@ -44,8 +44,9 @@ class _Job:
 
 
 class LoginGuard:
-    def __init__(self, store: Store, clock: Clock, limits: Limits) -> None:
-        self.store = store
+    def __init__(self, throttle: Throttle, bus: CommandBus, clock: Clock, limits: Limits) -> None:
+        self.throttle = throttle
+        self.bus = bus
         self.clock = clock
         self.limits = limits
         self._commit: GroupCommit[_Job, None] = GroupCommit(self._write)
@@ -64,20 +65,25 @@ class LoginGuard:
         now = self.clock.now()
         keys = {key for job in jobs for key in job.attempt.keys}
         results: list[Exception | None] = []
-        refusals: list[Audited] = []
-        async with self.store.write() as tx:
-            stored = await login_store.buckets(tx, keys)
-            buckets = dict(stored)
+        refusals: list[RefuseLogin] = []
+        actors: list[Actor] = []
+
+        def change(buckets: dict[str, Bucket]) -> dict[str, Bucket]:
+            results.clear()
+            refusals.clear()
+            actors.clear()
             for job in jobs:
                 changed, refusal = self._apply(job, buckets, now)
                 buckets.update(changed)
                 results.append(None if refusal is None else _too_many(refusal))
                 if refusal is not None or job.outcome not in (None, Outcome.ACCEPTED):
-                    refusals.append(_audited(job, refusal, now))
-            changed = {k: b for k, b in buckets.items() if stored.get(k, EMPTY) != b}
-            await login_store.save_buckets(tx, changed, stored.keys(), self.limits, now)
-            await login_store.forget_idle(tx, now)
-            await tx.audit_all(refusals)
+                    refusals.append(_refused(job, refusal))
+                    actors.append(_anonymous(job))
+            return buckets
+
+        await self.throttle.update(keys, change, self.limits, now)
+        sent = zip(refusals, actors, strict=True)
+        await asyncio.gather(*(self.bus.handle(refused, actor) for refused, actor in sent))
         return results
 
     def _apply(
@@ -99,11 +105,14 @@ def _too_many(refusal: Refusal) -> TooManyAttempts:
     return TooManyAttempts(f"too many login attempts; try again in {wait} s", retry_after=wait)
 
 
-def _audited(job: _Job, refusal: Refusal | None, now: datetime) -> Audited:
+def _refused(job: _Job, refusal: Refusal | None) -> RefuseLogin:
     detail: dict[str, object]
     if refusal is None:
         detail = {"reason": job.outcome.value if job.outcome else "unknown"}
     else:
         detail = {"reason": "throttled", "limit": refusal.limit, "wait": math.ceil(refusal.wait)}
-    anonymous = Actor(name="anonymous", role=Role.VIEWER, origin=job.attempt.address)
-    return Audited(anonymous, REFUSED, job.attempt.username, detail, now)
+    return RefuseLogin(job.attempt.username, detail)
+
+
+def _anonymous(job: _Job) -> Actor:
+    return Actor(name="anonymous", role=Role.VIEWER, origin=job.attempt.address)

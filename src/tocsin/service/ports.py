@@ -17,12 +17,13 @@ implement them, and `tocsin.storage.memory` holds an in-memory unit of work for 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from tocsin.domain.accounts import Account, Session, StoredAccount, StoredSession
 from tocsin.domain.alerts import Alert, Phase, Status
 from tocsin.domain.audit import Audited, AuditEntry
 from tocsin.domain.auth import Actor, TokenRecord
@@ -31,6 +32,7 @@ from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region
 from tocsin.domain.sirens import SirenRecord
 from tocsin.domain.subscriptions import Attempt, SubscriptionRecord
+from tocsin.domain.throttle import Bucket, Limits
 from tocsin.types import AlertId, RegionCode, Seq
 
 
@@ -246,6 +248,43 @@ class LogReader(Protocol):
         ...
 
 
+class AccountRepository(Protocol):
+    async def get(self, username: str) -> StoredAccount | None: ...
+
+    async def add(self, account: Account, password_hash: str) -> None: ...
+
+    async def change(self, username: str, **values: Any) -> bool: ...
+
+    async def open_sessions(self, username: str) -> int: ...
+
+    async def end_sessions(self, username: str, now: datetime) -> int: ...
+
+    async def open_session(self, id_hash: str, session: Session, now: datetime) -> None: ...
+
+    async def change_session(self, id_hash: str, **values: Any) -> None: ...
+
+
+class AccountReads(Protocol):
+    async def account(self, username: str) -> StoredAccount | None: ...
+
+    async def accounts(self) -> list[Account]: ...
+
+    async def session(self, id_hash: str) -> StoredSession | None: ...
+
+
+class Throttle(Protocol):
+    """The login throttle's buckets, shared by every server: `update` reads the buckets of
+    `keys`, lets `change` decide, and stores what it changed, atomically."""
+
+    async def update(
+        self,
+        keys: Collection[str],
+        change: Callable[[dict[str, Bucket]], dict[str, Bucket]],
+        limits: Limits,
+        now: datetime,
+    ) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. `record` stages events and audit rows; they are written, numbered and
     chained when the unit commits, and `events` then holds what was appended."""
@@ -273,6 +312,9 @@ class UnitOfWork(Protocol):
 
     @property
     def log(self) -> LogReader: ...
+
+    @property
+    def accounts(self) -> AccountRepository: ...
 
     def record(self, audited: Audited, events: Sequence[NewEvent] = ()) -> None: ...
 

@@ -1,5 +1,4 @@
-"""Login state in the database: the throttle's buckets, shared by every server, and the end
-of an account's sessions.
+"""Login state in the database: the throttle's buckets, shared by every server.
 
 The buckets are read and written inside a `Store.write()` transaction, whose lock serialises
 writers on every backend and across processes: an attempt is counted atomically.
@@ -7,14 +6,14 @@ writers on every backend and across processes: an attempt is counted atomically.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
 from tocsin.domain.throttle import EMPTY, Bucket, Limits
 from tocsin.storage import tables as t
-from tocsin.storage.store import Tx
+from tocsin.storage.store import Store, Tx
 
 _bucket = t.login_throttle.c
 
@@ -65,11 +64,25 @@ async def forget_idle(tx: Tx, now: datetime) -> None:
     await tx.conn.execute(delete(t.login_throttle).where(_bucket.idle_at <= now))
 
 
-async def end_sessions(tx: Tx, username: str, now: datetime) -> int:
-    """End every open session of `username`; how many there were."""
-    result = await tx.conn.execute(
-        update(t.sessions)
-        .where(t.sessions.c.username == username, t.sessions.c.ended_at.is_(None))
-        .values(ended_at=now)
-    )
-    return int(result.rowcount)
+class SqlThrottle:
+    """The throttle's buckets in the database (`tocsin.service.ports.Throttle`): a write
+    transaction of its own, whose lock serialises every server's count. The buckets are a
+    rate limiter's bookkeeping, like a delivery worker's cursor; the logins it refuses are
+    commands on the bus, and audited there."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def update(
+        self,
+        keys: Collection[str],
+        change: Callable[[dict[str, Bucket]], dict[str, Bucket]],
+        limits: Limits,
+        now: datetime,
+    ) -> None:
+        async with self.store.write() as tx:
+            stored = await buckets(tx, keys)
+            after = change(dict(stored))
+            changed = {k: b for k, b in after.items() if stored.get(k, EMPTY) != b}
+            await save_buckets(tx, changed, stored.keys(), limits, now)
+            await forget_idle(tx, now)

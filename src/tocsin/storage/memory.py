@@ -20,7 +20,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from tocsin.domain.alerts import Alert
+from tocsin.domain.accounts import Account, Session, StoredAccount, StoredSession
+from tocsin.domain.alerts import Alert, Status
 from tocsin.domain.audit import GENESIS, Audited, AuditEntry, chain_hash
 from tocsin.domain.cap_messages import ImportedMessage
 from tocsin.domain.events import Event, NewEvent
@@ -47,6 +48,8 @@ class MemoryState:
     cap_messages: dict[tuple[str, str], ImportedMessage] = field(default_factory=dict)
     subscriptions: dict[str, SubscriptionRecord] = field(default_factory=dict)
     sirens: dict[str, SirenRecord] = field(default_factory=dict)
+    accounts: dict[str, StoredAccount] = field(default_factory=dict)
+    sessions: dict[str, StoredSession] = field(default_factory=dict)
     log: list[Event] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
 
@@ -289,6 +292,61 @@ class MemoryLog:
         return found[-1] if found else None
 
 
+class MemoryAccounts:
+    """Accounts with their password hashes, and sessions by the hash of their id."""
+
+    def __init__(
+        self, accounts: dict[str, StoredAccount], sessions: dict[str, StoredSession]
+    ) -> None:
+        self._accounts = accounts
+        self._sessions = sessions
+
+    async def get(self, username: str) -> StoredAccount | None:
+        return self._accounts.get(username)
+
+    async def add(self, account: Account, password_hash: str) -> None:
+        if account.username in self._accounts:
+            raise KeyError(f"account {account.username!r} exists")
+        self._accounts[account.username] = StoredAccount(account, password_hash)
+
+    async def change(self, username: str, **values: Any) -> bool:
+        stored = self._accounts.get(username)
+        if stored is None:
+            return False
+        hash_ = values.pop("password_hash", stored.password_hash)
+        if "regions" in values and values["regions"] is not None:
+            values["regions"] = tuple(values["regions"])
+        self._accounts[username] = StoredAccount(replace(stored.account, **values), hash_)
+        return True
+
+    async def open_sessions(self, username: str) -> int:
+        return sum(1 for s in self._open() if s.session.account.username == username)
+
+    async def end_sessions(self, username: str, now: datetime) -> int:
+        ending = [k for k, s in self._sessions.items() if s in self._open(username)]
+        for key in ending:
+            self._sessions[key] = replace(self._sessions[key], ended_at=now)
+        return len(ending)
+
+    async def open_session(self, id_hash: str, session: Session, now: datetime) -> None:
+        self._sessions[id_hash] = StoredSession(session, None)
+
+    async def change_session(self, id_hash: str, **values: Any) -> None:
+        stored = self._sessions[id_hash]
+        if "ended_at" in values:
+            stored = replace(stored, ended_at=values.pop("ended_at"))
+        if "mode" in values:
+            stored = replace(stored, session=replace(stored.session, mode=Status(values["mode"])))
+        self._sessions[id_hash] = stored
+
+    def _open(self, username: str | None = None) -> list[StoredSession]:
+        return [
+            s
+            for s in self._sessions.values()
+            if s.ended_at is None and username in (None, s.session.account.username)
+        ]
+
+
 class MemoryUnitOfWork:
     def __init__(self, state: MemoryState) -> None:
         self._state = state
@@ -302,6 +360,8 @@ class MemoryUnitOfWork:
         self._cap_messages = dict(state.cap_messages)
         self._subscriptions = dict(state.subscriptions)
         self._sirens = dict(state.sirens)
+        self._accounts = dict(state.accounts)
+        self._sessions = dict(state.sessions)
         self.alerts = MemoryAlerts(self._alerts)
         self.keys = MemoryKeys(self._keys)
         self.regions = MemoryRegions(self._regions)
@@ -312,6 +372,7 @@ class MemoryUnitOfWork:
         self.subscriptions = MemorySubscriptions(self._subscriptions)
         self.sirens = MemorySirens(self._sirens)
         self.log = MemoryLog(state.log)
+        self.accounts = MemoryAccounts(self._accounts, self._sessions)
         self._staged: list[tuple[Audited, Sequence[NewEvent]]] = []
         self._events: list[Event] = []
         self._audited: list[AuditEntry] = []
@@ -369,6 +430,7 @@ class MemoryUnitOfWork:
         )
         state.cap_messages = self._cap_messages
         state.subscriptions, state.sirens = self._subscriptions, self._sirens
+        state.accounts, state.sessions = self._accounts, self._sessions
         state.log.extend(self._events)
         state.audit.extend(self._audited)
 

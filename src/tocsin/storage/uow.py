@@ -23,6 +23,7 @@ from tocsin.records.storage.history_store import SqlHistory
 from tocsin.records.storage.incident_repository import SqlIncidents
 from tocsin.storage import delivery_store as subs
 from tocsin.storage import siren_store as sirens
+from tocsin.storage.account_store import SqlAccounts
 from tocsin.storage.cap_store import SqlImportedMessages
 from tocsin.storage.store import Store, Tx
 from tocsin.types import AlertId, Seq
@@ -172,6 +173,7 @@ class SqlUnitOfWork:
         self.keys = SqlKeys(tx)
         self.regions = SqlRegions(tx, store)
         self.tokens = SqlTokens(tx)
+        self.accounts = SqlAccounts(tx.conn)
         self.incidents = SqlIncidents(tx)
         self.history = SqlHistory(tx)
         self.cap_messages = SqlImportedMessages(tx)
