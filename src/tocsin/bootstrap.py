@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from tocsin.cap.render import CapConfig
 from tocsin.channels.context import Channels
@@ -31,13 +32,13 @@ from tocsin.service import tokens as token_handlers
 from tocsin.service.accounts import AccountService
 from tocsin.service.alerts import AlertService
 from tocsin.service.audit import AuditService
-from tocsin.service.audit import stop as stop_task
 from tocsin.service.bus import CommandBus, Reporter
 from tocsin.service.cap_import import CapImportService
 from tocsin.service.cap_publish import CapPublisher
+from tocsin.service.exclusive import Exclusive, Step, node_name
 from tocsin.service.login import LoginGuard
 from tocsin.service.passwords import Passwords
-from tocsin.service.ports import Clock, CommitListener, Facts, SystemClock
+from tocsin.service.ports import Clock, CommitListener, Facts, Leases, SystemClock
 from tocsin.service.queries import AlertQueries
 from tocsin.service.regions import RegionService
 from tocsin.service.sirens import SirenService
@@ -49,6 +50,7 @@ from tocsin.storage.audit_key import audit_key
 from tocsin.storage.cap_store import CapStore
 from tocsin.storage.delivery_store import DeliveryStore
 from tocsin.storage.engine import create_engine
+from tocsin.storage.lease_store import SqlLeases
 from tocsin.storage.login_store import SqlThrottle
 from tocsin.storage.siren_store import SirenStore
 from tocsin.storage.store import Store
@@ -81,9 +83,11 @@ class Tocsin:
     stats: StatsService
     cap: CapPublisher
     cap_import: CapImportService
+    leases: Leases
+    node: str
     listeners: list[CommitListener] = field(default_factory=list)
     channels: list[Channel] = field(default_factory=list)
-    checkpoints: asyncio.Task[None] | None = None
+    duties: list[Exclusive] = field(default_factory=list)
 
     @property
     def facts(self) -> Facts:
@@ -111,12 +115,32 @@ class Tocsin:
             if isinstance(channel, SubscriptionChannel):
                 await channel.reconcile()
 
-    async def start(self) -> None:
-        """Start reading the log and every channel (the server does; one-shot commands don't)."""
+    def duty(self, name: str, start: Step, stop: Step) -> Exclusive:
+        """Work that runs on one node of those sharing the database at a time (see
+        `tocsin.service.exclusive`); `begin` it with the others in `start`."""
+        ttl = self.settings.lease_seconds
+        return Exclusive(self.leases, name, self.node, self.clock, start=start, stop=stop, ttl=ttl)
+
+    def task_duty(self, name: str, work: Callable[[], Coroutine[Any, Any, None]]) -> Exclusive:
+        ttl = self.settings.lease_seconds
+        return Exclusive.task(self.leases, name, self.node, self.clock, work, ttl=ttl)
+
+    async def start(self, *duties: Exclusive) -> None:
+        """Start reading the log, and the duties that run once among the nodes: every
+        channel, the audit checkpoint, and those given (the server gives the expiry clock).
+        The server does this; one-shot commands don't."""
         await self.feed.start()
         await self.hub.start()
         interval = self.settings.audit_checkpoint_interval
-        self.checkpoints = asyncio.create_task(self.audit.run(interval))
+        self.duties = [
+            self.duty("channels", self._start_channels, self._stop_channels),
+            self.task_duty("audit-checkpoint", lambda: self.audit.run(interval)),
+            *duties,
+        ]
+        for duty in self.duties:
+            await duty.begin()
+
+    async def _start_channels(self) -> None:
         specs = self.settings.channels
         if self.settings.mqtt_url is not None and "sirens" not in specs:
             specs = (*specs, "sirens")  # a broker is all sirens need
@@ -124,11 +148,15 @@ class Tocsin:
         for channel in self.channels:
             await channel.start()
 
-    async def close(self) -> None:
-        await stop_task(self.checkpoints)
+    async def _stop_channels(self) -> None:
         for channel in reversed(self.channels):
             await channel.stop()
+        self.channels = []
         await self.supervisor.stop()
+
+    async def close(self) -> None:
+        for duty in reversed(self.duties):
+            await duty.end()
         await self.hub.stop()
         await self.feed.stop()
         self.accounts.passwords.close()
@@ -215,6 +243,8 @@ async def build(
             CapStore(store), regions, catalogue, clock, CapConfig.from_settings(settings)
         ),
         cap_import=CapImportService(bus),
+        leases=SqlLeases(store.engine),
+        node=node_name(settings.node_name),
         listeners=listeners,
     )
     subscriptions.notify = tocsin.reconcile

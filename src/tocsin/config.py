@@ -220,6 +220,21 @@ class Settings(BaseSettings):
         le=86400,
         description="the longest any login must wait, however many were tried before it",
     )
+    node_name: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="this process's name among the nodes sharing the database (default: host, "
+        "process id and a random suffix)",
+    )
+    lease_seconds: float = Field(
+        3.0,
+        ge=0.3,
+        le=300,
+        description="how long a node holds a duty that runs once (delivery channels, expiry, "
+        "the audit checkpoint) without renewing it; when it dies, another takes over within "
+        "this and a third of it",
+    )
     password_workers: int = Field(
         2,
         ge=1,

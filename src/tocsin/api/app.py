@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -73,20 +72,16 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tocsin = await (factory or default_factory)()
         app.state.tocsin = tocsin
-        await tocsin.start()
+        await tocsin.start(tocsin.task_duty("expiry", lambda: _expire_forever(tocsin)))
         if tune_gc:
             # what start-up built lives as long as the process: keep the collector off it,
             # so that fan-out to many streams is not stalled by full collections
             gc.collect()
             gc.freeze()
             gc.set_threshold(GC_THRESHOLD, 10, 10)
-        expirer = asyncio.create_task(_expire_forever(tocsin))
         try:
             yield
         finally:
-            expirer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await expirer
             await tocsin.close()
 
     app = App(

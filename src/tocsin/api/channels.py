@@ -23,6 +23,16 @@ async def channels(tocsin: App, actor: Caller) -> Response:
     return json_response(
         {
             "last_seq": await tocsin.store.last_seq(),
+            "node": tocsin.node,
+            "duties": [
+                {
+                    "name": held.name,
+                    "node": held.holder,
+                    "until": held.until,
+                    "here": held.holder == tocsin.node,
+                }
+                for held in sorted(await tocsin.leases.held(), key=lambda held: held.name)
+            ],
             **inspect(tocsin),
             "streams": {"subscribers": tocsin.hub.subscribers, "position": tocsin.hub.position},
         }

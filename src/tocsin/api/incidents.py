@@ -34,7 +34,7 @@ from tocsin.records.domain.incidents import (
 from tocsin.records.domain.responses import AddResponse, ResponseStatus, UpdateResponse
 from tocsin.records.handlers import incident_reports as reports
 from tocsin.records.handlers.incidents import IncidentFilter, IncidentService
-from tocsin.types import iso_time, utc_instant
+from tocsin.types import MAX_INT, iso_time, utc_instant
 
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
 MAX_PAGE = 500
@@ -122,6 +122,13 @@ class ClaimBody(Body):
     @classmethod
     def _source_name(cls, value: Any) -> Any:
         return {"name": value} if isinstance(value, str) else value
+
+    @field_validator("value", "min", "max")
+    @classmethod
+    def _bounded(cls, value: Any) -> Any:
+        if isinstance(value, int) and not -MAX_INT <= value <= MAX_INT:
+            raise ValueError(f"a number from {-MAX_INT} to {MAX_INT}")
+        return value
 
     def command(self) -> AddClaim:
         source = self.source

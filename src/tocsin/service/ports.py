@@ -13,6 +13,8 @@ implement them, and `tocsin.storage.memory` holds an in-memory unit of work for 
   log, not changes of the warning system's state, so they are written outside the command
   path, through these ports only.
 - `TargetKinds`: the subscription kinds' own checks of a target (the channels implement it).
+- `Leases`: which node of several does a piece of work that must run once (a delivery channel,
+  the expiry clock, the relay to other nodes); held for a few seconds at a time and renewed.
 """
 
 from __future__ import annotations
@@ -360,6 +362,30 @@ class SirenLinkLog(Protocol):
     async def record_ack(self, siren_id: str, seq: Seq, now: datetime) -> bool: ...
 
     async def record_heartbeat(self, siren_id: str, now: datetime) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """Who holds a lease, and until when unless renewed."""
+
+    name: str
+    holder: str
+    until: datetime
+
+
+class Leases(Protocol):
+    """Named leases shared by every node on the database: at most one holder each at a time."""
+
+    async def acquire(self, name: str, holder: str, until: datetime, now: datetime) -> bool:
+        """Take `name` for `holder` until `until`, or renew it; False while another holds it
+        (one whose lease has not run out by `now`)."""
+        ...
+
+    async def release(self, name: str, holder: str) -> None:
+        """Give `name` up at once, if `holder` holds it (a clean shutdown hands over at once)."""
+        ...
+
+    async def held(self) -> list[Held]: ...
 
 
 class DeliveryLog(Protocol):

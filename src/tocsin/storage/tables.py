@@ -135,6 +135,14 @@ cursors = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("until", UTCDateTime, nullable=False),
+)
+
 deliveries = Table(
     "deliveries",
     metadata,

@@ -591,6 +591,8 @@ BAD_INCIDENTS = [
     ({"colour": "red"}, "invalid_input", "colour"),
 ]
 BAD_CLAIMS = [
+    ({"value": -(2**63) - 1}, "invalid_input", "value"),
+    ({"value": 2**63}, "invalid_input", "value"),
     ({"value": -5}, "negative_count", "value"),
     ({"value": None, "min": -1, "max": 3}, "negative_count", "min"),
     ({"value": None, "min": 6, "max": 5}, "invalid_range", "max"),

@@ -1,0 +1,49 @@
+"""Leases in the database: one holder at a time, renewed by it, taken once run out."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from conftest import START
+from tocsin.bootstrap import Tocsin
+from tocsin.storage.lease_store import SqlLeases
+
+SECOND = timedelta(seconds=1)
+
+
+async def test_one_holder_at_a_time(tocsin: Tocsin) -> None:
+    leases = SqlLeases(tocsin.store.engine)
+    assert await leases.acquire("channels", "a", START + 3 * SECOND, START)
+    assert not await leases.acquire("channels", "b", START + 4 * SECOND, START + SECOND)
+    assert await leases.acquire("expiry", "b", START + 4 * SECOND, START + SECOND)
+    held = {h.name: (h.holder, h.until) for h in await leases.held()}
+    assert held == {"channels": ("a", START + 3 * SECOND), "expiry": ("b", START + 4 * SECOND)}
+
+
+async def test_the_holder_renews_and_others_wait_until_it_runs_out(tocsin: Tocsin) -> None:
+    leases = SqlLeases(tocsin.store.engine)
+    assert await leases.acquire("relay", "a", START + 3 * SECOND, START)
+    assert await leases.acquire("relay", "a", START + 5 * SECOND, START + 2 * SECOND)
+    # b's clock is past a's first term, not its renewed one
+    assert not await leases.acquire("relay", "b", START + 7 * SECOND, START + 4 * SECOND)
+    assert await leases.acquire("relay", "b", START + 8 * SECOND, START + 5 * SECOND)
+    assert not await leases.acquire("relay", "a", START + 8 * SECOND, START + 5 * SECOND)
+    assert [(h.holder, h.until) for h in await leases.held()] == [("b", START + 8 * SECOND)]
+
+
+async def test_release_hands_over_at_once_and_only_by_the_holder(tocsin: Tocsin) -> None:
+    leases = SqlLeases(tocsin.store.engine)
+    assert await leases.acquire("relay", "a", START + 3 * SECOND, START)
+    await leases.release("relay", "b")  # not b's to give
+    assert not await leases.acquire("relay", "b", START + 3 * SECOND, START)
+    await leases.release("relay", "a")
+    assert await leases.acquire("relay", "b", START + 3 * SECOND, START)
+
+
+async def test_racing_holders_get_it_once(tocsin: Tocsin) -> None:
+    leases = SqlLeases(tocsin.store.engine)
+    got = await asyncio.gather(
+        *(leases.acquire("race", f"node{i}", START + 3 * SECOND, START) for i in range(8))
+    )
+    assert got.count(True) == 1
