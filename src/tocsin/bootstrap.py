@@ -118,12 +118,14 @@ class Tocsin:
     def duty(self, name: str, start: Step, stop: Step) -> Exclusive:
         """Work that runs on one node of those sharing the database at a time (see
         `tocsin.service.exclusive`); `begin` it with the others in `start`."""
-        ttl = self.settings.lease_seconds
-        return Exclusive(self.leases, name, self.node, self.clock, start=start, stop=stop, ttl=ttl)
+        ttl = self.settings.lease_seconds  # leases keep real time, whatever the alerts' clock
+        return Exclusive(
+            self.leases, name, self.node, SystemClock(), start=start, stop=stop, ttl=ttl
+        )
 
     def task_duty(self, name: str, work: Callable[[], Coroutine[Any, Any, None]]) -> Exclusive:
         ttl = self.settings.lease_seconds
-        return Exclusive.task(self.leases, name, self.node, self.clock, work, ttl=ttl)
+        return Exclusive.task(self.leases, name, self.node, SystemClock(), work, ttl=ttl)
 
     async def start(self, *duties: Exclusive) -> None:
         """Start reading the log, and the duties that run once among the nodes: every

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
+from tocsin.service.audit import stop as stop_task
 from tocsin.service.ports import Clock, Leases
 
 log = logging.getLogger("tocsin.duties")
@@ -80,10 +81,7 @@ class Exclusive:
 
         async def stop() -> None:
             while running:
-                task = running.pop()
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await stop_task(running.pop())
 
         return cls(leases, name, holder, clock, start=start, stop=stop, ttl=ttl)
 
