@@ -205,6 +205,8 @@ async def test_channels_are_for_admins(
     body = (await api.get("/v1/channels", headers=admin)).json()
     assert body == {
         "last_seq": await tocsin.store.last_seq(),
+        "node": tocsin.node,
+        "duties": [],
         "channels": [],
         "targets": [],
         "streams": {"subscribers": 0, "position": 0},
