@@ -1,0 +1,120 @@
+"""The relay: committed events reach the JetStream stream in seq order, exactly once, with the
+stream's sequence equal to the event's seq; a relay that starts again goes on from the stream's
+end; the relay is a duty that one node holds at a time."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+
+import orjson
+import pytest
+
+from conftest import PostgresDatabase
+from nats_support import Nats, eventually, unique_cluster
+from tocsin.bootstrap import Tocsin, build
+from tocsin.cluster.relay import OutOfOrder, Refused, Relay
+from tocsin.config import Settings
+from tocsin.domain.alerts import RaiseAlert
+from tocsin.domain.auth import LOCAL_ADMIN
+
+pytestmark = pytest.mark.postgres
+
+OBLASTS = ["UA-05", "UA-07", "UA-09", "UA-12", "UA-14", "UA-18", "UA-21", "UA-23"]
+
+
+def cluster_settings(database: str, nats: Nats, cluster: str, **more: object) -> Settings:
+    return Settings(
+        database_url=database,
+        nats_url=nats.url,
+        cluster=cluster,
+        channels=(),
+        lease_seconds=0.6,
+        **more,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+async def database(postgres_database: PostgresDatabase) -> str:
+    await postgres_database.reset()
+    return postgres_database.url
+
+
+@pytest.fixture
+async def node(database: str, nats_single: Nats) -> AsyncIterator[Tocsin]:
+    tocsin = await build(cluster_settings(database, nats_single, unique_cluster()))
+    try:
+        await tocsin.start()
+        yield tocsin
+    finally:
+        await tocsin.close()
+
+
+async def raise_alerts(tocsin: Tocsin, count: int, first: int = 0) -> None:
+    for index in range(first, first + count):
+        region = OBLASTS[index % len(OBLASTS)]
+        await tocsin.alerts.raise_alert(RaiseAlert(threat="missile", regions=[region]), LOCAL_ADMIN)
+
+
+async def test_committed_events_reach_the_stream_in_order_with_their_seqs(node: Tocsin) -> None:
+    assert node.link is not None
+    await raise_alerts(node, 12)
+    last = await node.store.last_seq()
+    await eventually(lambda: node.feed.head == last)
+    assert await node.link.last_seq() == last
+    stored = await node.store.events_after(0, 1000)
+    js, stream = node.link.js, node.link.names.stream
+    for event in stored:
+        message = await js.get_msg(stream, event.seq, direct=True)
+        assert message.seq == event.seq
+        assert message.subject == f"{node.link.names.cluster}.events.{event.type}"
+        assert message.data is not None and orjson.loads(message.data) == event.to_json()
+    read = await node.feed.read(0, 1000)
+    assert [e.to_json() for e in read] == [e.to_json() for e in stored]
+    assert [e.alert_id for e in read] == [e.alert_id for e in stored]
+
+
+async def test_a_relay_publishing_again_changes_nothing(node: Tocsin) -> None:
+    assert node.link is not None
+    await raise_alerts(node, 5)
+    last = await node.store.last_seq()
+    await eventually(lambda: node.feed.head == last)
+    events = await node.store.events_after(last - 3, 3)
+    again = Relay(node.log, node.link)  # as a relay that crashed before it saw the acks
+    await again.publish(events)  # acknowledged as duplicates: the stream keeps the first ones
+    assert await node.link.last_seq() == last
+    ahead = dataclasses.replace(events[-1], seq=last + 2)  # a gap: refused, not stored
+    with pytest.raises(Refused, match="wrong last sequence"):
+        await again.publish([ahead])
+    assert await node.link.last_seq() == last
+    await raise_alerts(node, 2, first=5)
+    await eventually(lambda: node.feed.head == last + 2)
+    assert [e.seq for e in await node.feed.read(last - 3)] == list(range(last - 2, last + 3))
+
+
+async def test_the_relay_is_a_duty_held_once_and_handed_over(
+    database: str, nats_single: Nats
+) -> None:
+    cluster = unique_cluster()
+    first = await build(cluster_settings(database, nats_single, cluster, node_name="first"))
+    second = await build(cluster_settings(database, nats_single, cluster, node_name="second"))
+    try:
+        await first.start()
+        await second.start()
+        held = {h.name: h.holder for h in await first.leases.held()}
+        assert held["relay"] == "first"
+        await raise_alerts(second, 3)  # committed on the node that does not relay
+        last = await second.store.last_seq()
+        await eventually(lambda: first.feed.head == last and second.feed.head == last)
+        await first.close()  # gives its leases up
+        await raise_alerts(second, 3, first=3)
+        await eventually(lambda: second.feed.head == last + 3)
+        held = {h.name: h.holder for h in await second.leases.held()}
+        assert held["relay"] == "second"
+    finally:
+        await second.close()
+        await first.close()
+
+
+def test_out_of_order_is_an_error_of_its_own() -> None:
+    assert issubclass(OutOfOrder, Exception)
