@@ -78,6 +78,7 @@ class Nats:
     """One server or a routed cluster of them; `url` names them all for a client."""
 
     def __init__(self, binary: str, workdir: Path, size: int = 1) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
         name = f"c{uuid.uuid4().hex[:8]}" if size > 1 else None
         self.servers = [NatsServer(binary, f"n{i}", workdir, name) for i in range(size)]
         for server in self.servers:

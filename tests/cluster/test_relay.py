@@ -9,35 +9,13 @@ from collections.abc import AsyncIterator
 
 import orjson
 import pytest
+from cluster_support import cluster_settings, raise_alerts
 
-from conftest import PostgresDatabase
 from nats_support import Nats, eventually, unique_cluster
 from tocsin.bootstrap import Tocsin, build
 from tocsin.cluster.relay import OutOfOrder, Refused, Relay
-from tocsin.config import Settings
-from tocsin.domain.alerts import RaiseAlert
-from tocsin.domain.auth import LOCAL_ADMIN
 
 pytestmark = pytest.mark.postgres
-
-OBLASTS = ["UA-05", "UA-07", "UA-09", "UA-12", "UA-14", "UA-18", "UA-21", "UA-23"]
-
-
-def cluster_settings(database: str, nats: Nats, cluster: str, **more: object) -> Settings:
-    return Settings(
-        database_url=database,
-        nats_url=nats.url,
-        cluster=cluster,
-        channels=(),
-        lease_seconds=0.6,
-        **more,  # type: ignore[arg-type]
-    )
-
-
-@pytest.fixture
-async def database(postgres_database: PostgresDatabase) -> str:
-    await postgres_database.reset()
-    return postgres_database.url
 
 
 @pytest.fixture
@@ -48,12 +26,6 @@ async def node(database: str, nats_single: Nats) -> AsyncIterator[Tocsin]:
         yield tocsin
     finally:
         await tocsin.close()
-
-
-async def raise_alerts(tocsin: Tocsin, count: int, first: int = 0) -> None:
-    for index in range(first, first + count):
-        region = OBLASTS[index % len(OBLASTS)]
-        await tocsin.alerts.raise_alert(RaiseAlert(threat="missile", regions=[region]), LOCAL_ADMIN)
 
 
 async def test_committed_events_reach_the_stream_in_order_with_their_seqs(node: Tocsin) -> None:
