@@ -27,7 +27,7 @@ import httpx
 import pytest
 import uvicorn
 
-from nats_support import Nats, nats_server_binary, running_nats
+from nats_support import Nats, nats_server_binary, running_nats, unique_cluster
 from tocsin.api.app import create_app
 from tocsin.bootstrap import Tocsin, build
 from tocsin.config import Settings
@@ -198,6 +198,31 @@ def nats_cluster_own(tmp_path: Path) -> Iterator[Nats]:
     """Three routed nats-servers for one test alone (one that kills a server)."""
     with running_nats(_nats_binary(), tmp_path / "nats", size=3) as nats:
         yield nats
+
+
+@pytest.fixture
+async def postgres_url(postgres_database: PostgresDatabase) -> str:
+    """The session's PostgreSQL database, reset for this test."""
+    await postgres_database.reset()
+    return postgres_database.url
+
+
+@pytest.fixture
+async def cluster_node(postgres_url: str, nats_single: Nats) -> AsyncIterator[Tocsin]:
+    """A started node in cluster mode: PostgreSQL, one NATS server, a cluster name of its own."""
+    settings = Settings(
+        database_url=postgres_url,
+        nats_url=nats_single.url,
+        cluster=unique_cluster(),
+        channels=(),
+        lease_seconds=0.6,
+    )
+    tocsin = await build(settings)
+    try:
+        await tocsin.start()
+        yield tocsin
+    finally:
+        await tocsin.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

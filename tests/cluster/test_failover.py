@@ -29,8 +29,8 @@ async def follow(feed: LogFeed, after: Seq, into: list[Seq]) -> None:
 
 
 @pytest.fixture
-async def node(database: str, nats_cluster_own: Nats) -> AsyncIterator[Tocsin]:
-    settings = cluster_settings(database, nats_cluster_own, unique_cluster(), nats_replicas=3)
+async def node(postgres_url: str, nats_cluster_own: Nats) -> AsyncIterator[Tocsin]:
+    settings = cluster_settings(postgres_url, nats_cluster_own, unique_cluster(), nats_replicas=3)
     tocsin = await build(settings)
     try:
         await tocsin.start()

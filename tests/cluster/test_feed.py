@@ -3,14 +3,13 @@ object per event, and read from the stream itself where a node has no database."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from cluster_support import cluster_settings, raise_alerts
+from cluster_support import raise_alerts
 
-from nats_support import Nats, eventually, unique_cluster
-from tocsin.bootstrap import Tocsin, build
+from nats_support import eventually
+from tocsin.bootstrap import Tocsin
 from tocsin.cluster.feed import JetStreamFeed
 from tocsin.domain.events import Event
 from tocsin.types import Seq
@@ -18,42 +17,32 @@ from tocsin.types import Seq
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture
-async def node(database: str, nats_single: Nats) -> AsyncIterator[Tocsin]:
-    tocsin = await build(cluster_settings(database, nats_single, unique_cluster()))
-    try:
-        await tocsin.start()
-        yield tocsin
-    finally:
-        await tocsin.close()
-
-
-async def relayed(node: Tocsin, count: int) -> Seq:
-    before = await node.store.last_seq()
-    await raise_alerts(node, count)
-    await eventually(lambda: node.feed.head == before + count)
+async def relayed(cluster_node: Tocsin, count: int) -> Seq:
+    before = await cluster_node.store.last_seq()
+    await raise_alerts(cluster_node, count)
+    await eventually(lambda: cluster_node.feed.head == before + count)
     return before
 
 
-async def test_every_consumer_gets_the_same_event_objects(node: Tocsin) -> None:
-    before = await relayed(node, 4)
-    first, second = await node.feed.read(before), await node.feed.read(before)
+async def test_every_consumer_gets_the_same_event_objects(cluster_node: Tocsin) -> None:
+    before = await relayed(cluster_node, 4)
+    first, second = await cluster_node.feed.read(before), await cluster_node.feed.read(before)
     assert [e.seq for e in first] == [before + 1, before + 2, before + 3, before + 4]
     assert all(a is b for a, b in zip(first, second, strict=True))
     assert first[0].alert is not None and first[0].alert is second[0].alert  # decoded once
 
 
 async def test_a_feed_without_a_database_reads_older_events_from_the_stream(
-    node: Tocsin,
+    cluster_node: Tocsin,
 ) -> None:
-    assert node.link is not None
-    before = await relayed(node, 5)
-    feed = JetStreamFeed(node.link, recent=2)  # keeps only the newest two in memory
+    assert cluster_node.link is not None
+    before = await relayed(cluster_node, 5)
+    feed = JetStreamFeed(cluster_node.link, recent=2)  # keeps only the newest two in memory
     await feed.start()
     try:
         assert feed.head == before + 5
         older = await feed.read(before, 3)  # not in its memory: fetched from the stream
-        stored = await node.store.events_after(before, 3)
+        stored = await cluster_node.store.events_after(before, 3)
         assert [e.to_json() for e in older] == [e.to_json() for e in stored]
         assert [e.alert_id for e in older] == [e.alert_id for e in stored]
         assert await feed.read(before + 5) == []  # nothing past the head

@@ -5,7 +5,6 @@ end; the relay is a duty that one node holds at a time."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
 
 import orjson
 import pytest
@@ -18,58 +17,54 @@ from tocsin.cluster.relay import OutOfOrder, Refused, Relay
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture
-async def node(database: str, nats_single: Nats) -> AsyncIterator[Tocsin]:
-    tocsin = await build(cluster_settings(database, nats_single, unique_cluster()))
-    try:
-        await tocsin.start()
-        yield tocsin
-    finally:
-        await tocsin.close()
-
-
-async def test_committed_events_reach_the_stream_in_order_with_their_seqs(node: Tocsin) -> None:
-    assert node.link is not None
-    await raise_alerts(node, 12)
-    last = await node.store.last_seq()
-    await eventually(lambda: node.feed.head == last)
-    assert await node.link.last_seq() == last
-    stored = await node.store.events_after(0, 1000)
-    js, stream = node.link.js, node.link.names.stream
+async def test_committed_events_reach_the_stream_in_order_with_their_seqs(
+    cluster_node: Tocsin,
+) -> None:
+    assert cluster_node.link is not None
+    await raise_alerts(cluster_node, 12)
+    last = await cluster_node.store.last_seq()
+    await eventually(lambda: cluster_node.feed.head == last)
+    assert await cluster_node.link.last_seq() == last
+    stored = await cluster_node.store.events_after(0, 1000)
+    js, stream = cluster_node.link.js, cluster_node.link.names.stream
     for event in stored:
         message = await js.get_msg(stream, event.seq, direct=True)
         assert message.seq == event.seq
-        assert message.subject == f"{node.link.names.cluster}.events.{event.type}"
+        assert message.subject == f"{cluster_node.link.names.cluster}.events.{event.type}"
         assert message.data is not None and orjson.loads(message.data) == event.to_json()
-    read = await node.feed.read(0, 1000)
+    read = await cluster_node.feed.read(0, 1000)
     assert [e.to_json() for e in read] == [e.to_json() for e in stored]
     assert [e.alert_id for e in read] == [e.alert_id for e in stored]
 
 
-async def test_a_relay_publishing_again_changes_nothing(node: Tocsin) -> None:
-    assert node.link is not None
-    await raise_alerts(node, 5)
-    last = await node.store.last_seq()
-    await eventually(lambda: node.feed.head == last)
-    events = await node.store.events_after(last - 3, 3)
-    again = Relay(node.log, node.link)  # as a relay that crashed before it saw the acks
+async def test_a_relay_publishing_again_changes_nothing(cluster_node: Tocsin) -> None:
+    assert cluster_node.link is not None
+    await raise_alerts(cluster_node, 5)
+    last = await cluster_node.store.last_seq()
+    await eventually(lambda: cluster_node.feed.head == last)
+    events = await cluster_node.store.events_after(last - 3, 3)
+    again = Relay(
+        cluster_node.log, cluster_node.link
+    )  # as a relay that crashed before it saw the acks
     await again.publish(events)  # acknowledged as duplicates: the stream keeps the first ones
-    assert await node.link.last_seq() == last
+    assert await cluster_node.link.last_seq() == last
     ahead = dataclasses.replace(events[-1], seq=last + 2)  # a gap: refused, not stored
     with pytest.raises(Refused, match="wrong last sequence"):
         await again.publish([ahead])
-    assert await node.link.last_seq() == last
-    await raise_alerts(node, 2, first=5)
-    await eventually(lambda: node.feed.head == last + 2)
-    assert [e.seq for e in await node.feed.read(last - 3)] == list(range(last - 2, last + 3))
+    assert await cluster_node.link.last_seq() == last
+    await raise_alerts(cluster_node, 2, first=5)
+    await eventually(lambda: cluster_node.feed.head == last + 2)
+    assert [e.seq for e in await cluster_node.feed.read(last - 3)] == list(
+        range(last - 2, last + 3)
+    )
 
 
 async def test_the_relay_is_a_duty_held_once_and_handed_over(
-    database: str, nats_single: Nats
+    postgres_url: str, nats_single: Nats
 ) -> None:
     cluster = unique_cluster()
-    first = await build(cluster_settings(database, nats_single, cluster, node_name="first"))
-    second = await build(cluster_settings(database, nats_single, cluster, node_name="second"))
+    first = await build(cluster_settings(postgres_url, nats_single, cluster, node_name="first"))
+    second = await build(cluster_settings(postgres_url, nats_single, cluster, node_name="second"))
     try:
         await first.start()
         await second.start()

@@ -18,13 +18,13 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def nodes(database: str, nats_single: Nats, tmp_path: Path) -> Iterator[list[Node]]:
+def nodes(postgres_url: str, nats_single: Nats, tmp_path: Path) -> Iterator[list[Node]]:
     cluster = unique_cluster()
     made = [
         Node(
             name,
             tmp_path,
-            database,
+            postgres_url,
             nats_url=nats_single.url,
             cluster=cluster,
             lease_seconds="1.5",
@@ -68,9 +68,9 @@ async def holder(http: httpx.AsyncClient, node: Node, duty: str) -> str | None:
 
 
 async def test_a_client_resumes_on_the_other_node_and_the_relay_moves(
-    database: str, nodes: list[Node]
+    postgres_url: str, nodes: list[Node]
 ) -> None:
-    token = admin_token(database)
+    token = admin_token(postgres_url)
     for node in nodes:
         node.start()
     a, b = [await node.ready() for node in nodes]
