@@ -1,7 +1,9 @@
-"""Shared fixtures: real databases (SQLite and PostgreSQL), the wired services, an API client.
+"""Shared fixtures: real databases (SQLite and PostgreSQL), the wired services, an API client,
+real NATS servers (one, or a cluster of three).
 
 Set `TOCSIN_REQUIRE_SERVICES=1` (CI does) to turn every skip into a failure: then a test that
-cannot reach PostgreSQL, or cannot find ../shared/data, fails the run instead of passing quietly.
+cannot reach PostgreSQL or run `nats-server`, or cannot find ../shared/data, fails the run
+instead of passing quietly.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import httpx
 import pytest
 import uvicorn
 
+from nats_support import Nats, nats_server_binary, running_nats, unique_cluster
 from tocsin.api.app import create_app
 from tocsin.bootstrap import Tocsin, build
 from tocsin.config import Settings
@@ -166,6 +169,60 @@ def postgres_database() -> Iterator[PostgresDatabase]:
         yield database
     finally:
         run_apart(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def _nats_binary() -> str:
+    binary = nats_server_binary()
+    if binary is None:
+        need("nats-server is not installed (Debian package nats-server)")
+    assert binary is not None
+    return binary
+
+
+@pytest.fixture(scope="session")
+def nats_single(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nats]:
+    """One nats-server with JetStream, shared by the session's tests (each its own cluster)."""
+    with running_nats(_nats_binary(), tmp_path_factory.mktemp("nats1")) as nats:
+        yield nats
+
+
+@pytest.fixture(scope="session")
+def nats_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nats]:
+    """Three routed nats-servers with JetStream (for R3 streams), shared by the session."""
+    with running_nats(_nats_binary(), tmp_path_factory.mktemp("nats3"), size=3) as nats:
+        yield nats
+
+
+@pytest.fixture
+def nats_cluster_own(tmp_path: Path) -> Iterator[Nats]:
+    """Three routed nats-servers for one test alone (one that kills a server)."""
+    with running_nats(_nats_binary(), tmp_path / "nats", size=3) as nats:
+        yield nats
+
+
+@pytest.fixture
+async def postgres_url(postgres_database: PostgresDatabase) -> str:
+    """The session's PostgreSQL database, reset for this test."""
+    await postgres_database.reset()
+    return postgres_database.url
+
+
+@pytest.fixture
+async def cluster_node(postgres_url: str, nats_single: Nats) -> AsyncIterator[Tocsin]:
+    """A started node in cluster mode: PostgreSQL, one NATS server, a cluster name of its own."""
+    settings = Settings(
+        database_url=postgres_url,
+        nats_url=nats_single.url,
+        cluster=unique_cluster(),
+        channels=(),
+        lease_seconds=0.6,
+    )
+    tocsin = await build(settings)
+    try:
+        await tocsin.start()
+        yield tocsin
+    finally:
+        await tocsin.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -45,7 +45,38 @@ def admin_token(database_url: str, name: str = "nodes") -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
-class Node:
+class Child:
+    """A process a test starts, logging to `log`, and kills (SIGKILL) or stops."""
+
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no clean shutdown, no lease given up."""
+        if self.alive:
+            assert self.process is not None
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.alive:
+            assert self.process is not None
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def tail(self, lines: int = 30) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+class Node(Child):
     """`tocsin serve` on a loopback port; `settings` are more `TOCSIN_*` variables."""
 
     def __init__(self, name: str, workdir: Path, database_url: str, **settings: str) -> None:
@@ -71,10 +102,6 @@ class Node:
             )
         return self
 
-    @property
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
     async def ready(self, timeout: float = 90.0) -> Node:
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient(timeout=2) as http:
@@ -86,23 +113,3 @@ class Node:
                         return self
                 await asyncio.sleep(0.05)
         raise TimeoutError(f"{self.name} not ready after {timeout} s:\n{self.tail()}")
-
-    def kill(self) -> None:
-        """SIGKILL: no clean shutdown, no lease given up."""
-        if self.alive:
-            assert self.process is not None
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
-
-    def stop(self) -> None:
-        if self.alive:
-            assert self.process is not None
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def tail(self, lines: int = 30) -> str:
-        text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])

@@ -11,6 +11,9 @@ from tocsin.channels.context import Channels
 from tocsin.channels.delivery import Supervisor
 from tocsin.channels.registry import Channel, build_channels
 from tocsin.channels.subscriptions import Kinds, SubscriptionChannel
+from tocsin.cluster.feed import JetStreamFeed
+from tocsin.cluster.link import Link, Names, StreamSpec
+from tocsin.cluster.relay import Herald, Relay
 from tocsin.config import Settings
 from tocsin.domain import commands as c
 from tocsin.domain.approval import ApprovalPolicy
@@ -57,7 +60,7 @@ from tocsin.storage.store import Store
 from tocsin.storage.uow import SqlUnitOfWorkFactory
 from tocsin.streams.admission import Admission
 from tocsin.streams.hub import Hub
-from tocsin.streams.log import LocalFeed
+from tocsin.streams.log import LocalFeed, RunningFeed
 
 
 @dataclass
@@ -74,7 +77,8 @@ class Tocsin:
     sirens: SirenService
     subscriptions: SubscriptionService
     queries: AlertQueries
-    feed: LocalFeed
+    feed: RunningFeed  # what streams and deliveries read: `log`, or the stream in a cluster
+    log: LocalFeed  # the database's log, read in-process
     hub: Hub
     deliveries: DeliveryStore
     supervisor: Supervisor
@@ -85,6 +89,7 @@ class Tocsin:
     cap_import: CapImportService
     leases: Leases
     node: str
+    link: Link | None = None  # to NATS JetStream, in a cluster
     listeners: list[CommitListener] = field(default_factory=list)
     channels: list[Channel] = field(default_factory=list)
     duties: list[Exclusive] = field(default_factory=list)
@@ -131,7 +136,9 @@ class Tocsin:
         """Start reading the log, and the duties that run once among the nodes: every
         channel, the audit checkpoint, and those given (the server gives the expiry clock).
         The server does this; one-shot commands don't."""
-        await self.feed.start()
+        await self.log.start()
+        if self.feed is not self.log:
+            await self.feed.start()
         await self.hub.start()
         interval = self.settings.audit_checkpoint_interval
         self.duties = [
@@ -139,6 +146,8 @@ class Tocsin:
             self.task_duty("audit-checkpoint", lambda: self.audit.run(interval)),
             *duties,
         ]
+        if self.link is not None:
+            self.duties.insert(0, self.task_duty("relay", Relay(self.log, self.link).run))
         for duty in self.duties:
             await duty.begin()
 
@@ -160,7 +169,11 @@ class Tocsin:
         for duty in reversed(self.duties):
             await duty.end()
         await self.hub.stop()
-        await self.feed.stop()
+        if self.feed is not self.log:
+            await self.feed.stop()
+        await self.log.stop()
+        if self.link is not None:
+            await self.link.close()
         self.accounts.passwords.close()
         await self.store.close()
 
@@ -176,8 +189,15 @@ async def build(
     clock = clock or SystemClock()
     listeners = listeners if listeners is not None else []
     store = Store(create_engine(settings.database), audit_key=audit_key(settings))
-    feed = LocalFeed(store, poll_interval=settings.log_poll_interval)
-    listeners = [feed, *listeners]
+    log = LocalFeed(store, poll_interval=settings.log_poll_interval)
+    node = node_name(settings.node_name)
+    try:
+        link = await _link(settings, node)
+    except BaseException:
+        await store.close()
+        raise
+    feed: RunningFeed = log if link is None else JetStreamFeed(link, store=store)
+    listeners = [log, *listeners] if link is None else [log, Herald(link), *listeners]
     policy = ApprovalPolicy(
         more_regions_than=settings.approval_more_regions_than,
         free_text=settings.approval_free_text,
@@ -200,6 +220,8 @@ async def build(
             for name in settings.packs:
                 await regions.import_regions(load_pack(name), LOCAL_ADMIN, pack=name)
     except BaseException:
+        if link is not None:
+            await link.close()
         await store.close()
         raise
     for handlers in (alert_handlers, token_handlers, siren_handlers, broadcast_handlers):
@@ -223,6 +245,7 @@ async def build(
         subscriptions=subscriptions,
         queries=AlertQueries(store, regions, catalogue),
         feed=feed,
+        log=log,
         hub=Hub(
             feed,
             buffer=settings.stream_buffer,
@@ -246,11 +269,20 @@ async def build(
         ),
         cap_import=CapImportService(bus),
         leases=SqlLeases(store.engine),
-        node=node_name(settings.node_name),
+        node=node,
+        link=link,
         listeners=listeners,
     )
     subscriptions.notify = tocsin.reconcile
     return tocsin
+
+
+async def _link(settings: Settings, node: str) -> Link | None:
+    """The connection to NATS JetStream when `nats_url` is set (cluster mode), else None."""
+    if not settings.nats_servers:
+        return None
+    spec = StreamSpec(settings.nats_replicas, settings.nats_stream_max_age)
+    return await Link.connect(settings.nats_servers, Names(settings.cluster), spec, node=node)
 
 
 def _login_limits(settings: Settings) -> Limits:

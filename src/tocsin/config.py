@@ -232,8 +232,33 @@ class Settings(BaseSettings):
         ge=0.3,
         le=300,
         description="how long a node holds a duty that runs once (delivery channels, expiry, "
-        "the audit checkpoint) without renewing it; when it dies, another takes over within "
-        "this and a third of it",
+        "the audit checkpoint, the relay to NATS) without renewing it; when it dies, another "
+        "takes over within this and a third of it",
+    )
+    nats_url: SecretStr | None = Field(
+        None,
+        description="NATS server(s) with JetStream, e.g. nats://127.0.0.1:4222 (several, "
+        "comma-separated, for a NATS cluster); set, it turns cluster mode on: committed events "
+        "are relayed to a stream and every node's live streams and deliveries read from it; "
+        "unset: one database, read in-process (see docs/cluster.md)",
+    )
+    cluster: str = Field(
+        "tocsin",
+        description="the name of this deployment in NATS: it prefixes every stream, consumer, "
+        "bucket and subject, so deployments (or test runs) sharing NATS servers never meet; "
+        "letters, digits, - and _",
+    )
+    nats_replicas: int = Field(
+        1,
+        ge=1,
+        le=5,
+        description="copies JetStream keeps of the event stream (3 on a NATS cluster of three)",
+    )
+    nats_stream_max_age: float = Field(
+        7 * 86400,
+        gt=0,
+        description="seconds the event stream keeps an event; a node asked for an older one "
+        "(a client resuming from long ago, a delivery far behind) reads it from the database",
     )
     password_workers: int = Field(
         2,
@@ -260,6 +285,16 @@ class Settings(BaseSettings):
         _check_url(value.get_secret_value())
         return value
 
+    @field_validator("cluster")
+    @classmethod
+    def _cluster(cls, value: str) -> str:
+        if _CLUSTER.fullmatch(value) is None:
+            raise ValueError(
+                "a cluster name is 1 to 32 letters, digits, - or _ (it names NATS streams, "
+                "consumers and subjects, where . * > and spaces are not allowed)"
+            )
+        return value
+
     @model_validator(mode="after")
     def _delays(self) -> Settings:
         if self.login_max_delay < self.login_first_delay:
@@ -278,6 +313,13 @@ class Settings(BaseSettings):
         return None if database is None else Path(f"{database}.audit-key")
 
     @property
+    def nats_servers(self) -> list[str]:
+        """The NATS servers of `nats_url` (empty when cluster mode is off)."""
+        if self.nats_url is None:
+            return []
+        return [url.strip() for url in self.nats_url.get_secret_value().split(",") if url.strip()]
+
+    @property
     def database_display(self) -> str:
         """The database URL with any password masked."""
         return _masked(self.database)
@@ -294,6 +336,7 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, _TomlSource(settings_cls))
 
 
+_CLUSTER = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _URL = re.compile(r"^(?P<backend>[A-Za-z][A-Za-z0-9_]*)(\+[A-Za-z0-9_]+)?://(?P<rest>.*)$", re.S)
 
 

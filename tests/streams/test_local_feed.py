@@ -19,10 +19,11 @@ async def test_recent_commits_are_read_from_memory_and_older_ones_from_the_store
         for region in ("UA-63", "UA-59", "UA-46"):
             await tocsin.alerts.raise_alert(RaiseAlert(threat="air", regions=[region]), LOCAL_ADMIN)
         assert feed.head == before + 3
-        assert sorted(feed._recent) == [before + 2, before + 3]  # only the newest two kept
+        assert sorted(feed._recent.kept()) == [before + 2, before + 3]  # only the newest two kept
         recent = await feed.read(before + 1)
         assert [e.seq for e in recent] == [before + 2, before + 3]
-        assert all(any(e is kept for kept in feed._recent.values()) for e in recent)  # memory
+        kept = feed._recent.kept().values()
+        assert all(any(e is k for k in kept) for e in recent)  # from memory
         older = await feed.read(before)  # the first of the three was forgotten: from the store
         assert [e.seq for e in older] == [before + 1, before + 2, before + 3]
         assert older[0].to_json() == (await tocsin.store.events_after(before, 1))[0].to_json()

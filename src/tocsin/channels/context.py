@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from tocsin.service.regions import RegionService
     from tocsin.storage.delivery_store import DeliveryStore
     from tocsin.storage.store import Store
-    from tocsin.streams.log import LocalFeed
+    from tocsin.streams.log import LogFeed
 
 
 class ChannelContext(Protocol):
@@ -46,7 +46,7 @@ class ChannelContext(Protocol):
         ...
 
     @property
-    def feed(self) -> LocalFeed: ...
+    def feed(self) -> LogFeed: ...
 
     @property
     def deliveries(self) -> DeliveryStore:
@@ -70,7 +70,7 @@ class Channels:
     regions: RegionService
     queries: AlertQueries
     store: Store
-    feed: LocalFeed
+    feed: LogFeed
     deliveries: DeliveryStore
     supervisor: Supervisor
     facts: Facts

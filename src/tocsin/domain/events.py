@@ -138,6 +138,18 @@ class Event:
         before = self.changes.get("threat", {}).get("from", alert.threat)
         return frozenset({alert.threat, before})
 
+    @classmethod
+    def from_json(cls, body: dict[str, Any], alert_id: AlertId | None = None) -> Event:
+        """The event whose public form (`to_json`) is `body`; `alert_id` is not part of that
+        form (an incident's events carry the incident's id there), so it is given apart."""
+        data = dict(body)
+        seq, id, type, time, actor = (data.pop(k) for k in ("seq", "id", "type", "time", "actor"))
+        if data.get("alert", 0) is None:
+            del data["alert"]
+        if data.get("changes") == {}:
+            del data["changes"]
+        return cls(seq, id, type, datetime.fromisoformat(time), actor, alert_id, data)
+
     def to_json(self) -> dict[str, Any]:
         """The public form, as served by `/v1/events` and the live streams.
 

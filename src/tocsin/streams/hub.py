@@ -257,6 +257,8 @@ class Hub:
                 await self.feed.wait(self.position, timeout=5.0)
                 events = await self.feed.read(self.position, self.page)
                 if not events:
+                    if self.feed.head > self.position:  # said to be there, yet not read
+                        await asyncio.sleep(0.25)  # (a stream trimmed below it): never spin
                     continue
                 batch = [Encoded.of(event) for event in events]
                 self.position = batch[-1].seq

@@ -22,6 +22,8 @@ from tocsin.types import Seq
 
 
 class LogFeed(Protocol):
+    """What consumers read: `LocalFeed` here, `tocsin.cluster.feed.JetStreamFeed` from NATS."""
+
     async def read(self, after: Seq, limit: int = 1000) -> list[Event]: ...
 
     async def wait(self, after: Seq, timeout: float) -> Seq:
@@ -32,24 +34,90 @@ class LogFeed(Protocol):
     def head(self) -> Seq: ...
 
 
+class RunningFeed(LogFeed, Protocol):
+    """A feed the composition root starts and stops with the server."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class Recent:
+    """The newest events of the log in memory, by seq, and the newest seq known (`head`),
+    with a wait for it to move: what every feed keeps so that its consumers share one `Event`
+    object per event and read recent ones without I/O."""
+
+    def __init__(self, keep: int = 4096) -> None:
+        self.head: Seq = 0
+        self._events: dict[Seq, Event] = {}
+        self._keep = keep
+        self._changed = asyncio.Event()
+
+    def add(self, events: Sequence[Event]) -> None:
+        """Keep events just committed (or received), newest last, and move the head."""
+        if events:
+            for event in events:
+                self._events[event.seq] = event
+            self._trim()
+            self.advance(events[-1].seq)
+
+    def after(self, after: Seq, limit: int) -> list[Event]:
+        """The events kept after `after`, up to the first seq not kept."""
+        found: list[Event] = []
+        while len(found) < limit and (event := self._events.get(after + len(found) + 1)):
+            found.append(event)
+        return found
+
+    def kept(self) -> dict[Seq, Event]:
+        return dict(self._events)
+
+    def share(self, events: list[Event]) -> list[Event]:
+        """Keep recent events read from elsewhere (the database) with the others, so that
+        every consumer gets the same objects (an alert is decoded once) and reads them from
+        memory; older ones (a replay) are passed on without being kept."""
+        oldest = self.head - self._keep
+        shared = [
+            self._events.setdefault(event.seq, event) if event.seq > oldest else event
+            for event in events
+        ]
+        self._trim()
+        return shared
+
+    def _trim(self) -> None:
+        while len(self._events) > self._keep:  # forget the oldest (insertion order)
+            del self._events[next(iter(self._events))]
+
+    def advance(self, seq: Seq) -> None:
+        if seq > self.head:
+            self.head = seq
+            self._changed.set()
+
+    async def wait(self, after: Seq, timeout: float) -> Seq:
+        if self.head > after:
+            return self.head
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while self.head <= after:
+                    self._changed.clear()
+                    await self._changed.wait()
+        return self.head
+
+
 class LocalFeed:
     """The log of one database, read in-process; also a `CommitListener` for its own writes."""
 
     def __init__(self, store: Store, *, poll_interval: float = 0.25, recent: int = 4096) -> None:
         self.store = store
         self.poll_interval = poll_interval
-        self._head: Seq = 0
-        self._recent: dict[Seq, Event] = {}  # this process's latest commits, by seq
-        self._keep = recent
-        self._changed = asyncio.Event()
+        self._recent = Recent(recent)  # this process's latest commits, by seq
         self._poller: asyncio.Task[None] | None = None
 
     @property
     def head(self) -> Seq:
-        return self._head
+        return self._recent.head
 
     async def start(self) -> None:
-        self._advance(await self.store.last_seq())
+        self._recent.advance(await self.store.last_seq())
         self._poller = asyncio.create_task(self._poll())
 
     async def stop(self) -> None:
@@ -60,53 +128,22 @@ class LocalFeed:
             self._poller = None
 
     def committed(self, events: Sequence[Event]) -> None:
-        if events:
-            for event in events:
-                self._recent[event.seq] = event
-            self._trim()
-            self._advance(events[-1].seq)
+        self._recent.add(events)
+
+    def heard(self, seq: Seq) -> None:
+        """Another process says it committed up to `seq`: read it now, not at the next poll."""
+        self._recent.advance(seq)
 
     async def read(self, after: Seq, limit: int = 1000) -> list[Event]:
-        found: list[Event] = []
-        while len(found) < limit and (event := self._recent.get(after + len(found) + 1)):
-            found.append(event)
-        if found:  # up to the first seq not in memory (read on the next call)
+        if found := self._recent.after(after, limit):  # up to the first seq not in memory
             return found
-        return self._share(await self.store.events_after(after, limit))
-
-    def _share(self, events: list[Event]) -> list[Event]:
-        """Keep recent events read from the database with this process's own, so that every
-        consumer gets the same objects (an alert is decoded once) and reads them from memory;
-        older ones (a replay) are passed on without being kept."""
-        oldest = self._head - self._keep
-        shared = [
-            self._recent.setdefault(event.seq, event) if event.seq > oldest else event
-            for event in events
-        ]
-        self._trim()
-        return shared
-
-    def _trim(self) -> None:
-        while len(self._recent) > self._keep:  # forget the oldest (insertion order)
-            del self._recent[next(iter(self._recent))]
+        return self._recent.share(await self.store.events_after(after, limit))
 
     async def wait(self, after: Seq, timeout: float) -> Seq:
-        if self._head > after:
-            return self._head
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                while self._head <= after:
-                    self._changed.clear()
-                    await self._changed.wait()
-        return self._head
-
-    def _advance(self, seq: Seq) -> None:
-        if seq > self._head:
-            self._head = seq
-            self._changed.set()
+        return await self._recent.wait(after, timeout)
 
     async def _poll(self) -> None:
         while True:
             await asyncio.sleep(self.poll_interval)
             with contextlib.suppress(Exception):
-                self._advance(await self.store.last_seq())
+                self._recent.advance(await self.store.last_seq())
