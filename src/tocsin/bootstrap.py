@@ -40,6 +40,7 @@ from tocsin.service.login import LoginGuard
 from tocsin.service.passwords import Passwords
 from tocsin.service.ports import Clock, CommitListener, Facts, Leases, SystemClock
 from tocsin.service.queries import AlertQueries
+from tocsin.service.readmodel import ReadModel
 from tocsin.service.regions import RegionService
 from tocsin.service.sirens import SirenService
 from tocsin.service.subscriptions import SubscriptionService
@@ -85,6 +86,7 @@ class Tocsin:
     cap_import: CapImportService
     leases: Leases
     node: str
+    reads: ReadModel[Any]  # the public reads' answers, as the entry points make them
     listeners: list[CommitListener] = field(default_factory=list)
     channels: list[Channel] = field(default_factory=list)
     duties: list[Exclusive] = field(default_factory=list)
@@ -199,6 +201,7 @@ async def build(
         if load_packs and len(regions.tree) == 0:
             for name in settings.packs:
                 await regions.import_regions(load_pack(name), LOCAL_ADMIN, pack=name)
+        await feed.sync()
     except BaseException:
         await store.close()
         raise
@@ -247,6 +250,7 @@ async def build(
         cap_import=CapImportService(bus),
         leases=SqlLeases(store.engine),
         node=node_name(settings.node_name),
+        reads=ReadModel(feed, clock, keys=settings.read_cache_keys, stamp=lambda: regions.tree),
         listeners=listeners,
     )
     subscriptions.notify = tocsin.reconcile

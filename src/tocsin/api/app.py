@@ -19,6 +19,7 @@ from tocsin.api import (
     cap,
     channels,
     events,
+    fastpath,
     incidents,
     inputs,
     iot,
@@ -94,6 +95,7 @@ def create_app(
         openapi_url="/openapi.json",
     )
     problems.install(app)
+    app.add_middleware(fastpath.FastReads)  # inside the input rules: after them
     app.add_middleware(inputs.InputGuard)
     for module in (
         approvals,
