@@ -43,6 +43,7 @@ from tocsin.service.login import LoginGuard
 from tocsin.service.passwords import Passwords
 from tocsin.service.ports import Clock, CommitListener, Facts, Leases, SystemClock
 from tocsin.service.queries import AlertQueries
+from tocsin.service.readmodel import ReadModel
 from tocsin.service.regions import RegionService
 from tocsin.service.sirens import SirenService
 from tocsin.service.subscriptions import SubscriptionService
@@ -89,6 +90,7 @@ class Tocsin:
     cap_import: CapImportService
     leases: Leases
     node: str
+    reads: ReadModel[Any]  # the public reads' answers, as the entry points make them
     link: Link | None = None  # to NATS JetStream, in a cluster
     listeners: list[CommitListener] = field(default_factory=list)
     channels: list[Channel] = field(default_factory=list)
@@ -219,6 +221,7 @@ async def build(
         if load_packs and len(regions.tree) == 0:
             for name in settings.packs:
                 await regions.import_regions(load_pack(name), LOCAL_ADMIN, pack=name)
+        await log.sync()
     except BaseException:
         if link is not None:
             await link.close()
@@ -270,6 +273,8 @@ async def build(
         cap_import=CapImportService(bus),
         leases=SqlLeases(store.engine),
         node=node,
+        # the database's own log: a commit here is read back at once, wherever streams read
+        reads=ReadModel(log, clock, keys=settings.read_cache_keys, stamp=lambda: regions.tree),
         link=link,
         listeners=listeners,
     )

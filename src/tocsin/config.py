@@ -80,6 +80,18 @@ class Settings(BaseSettings):
         le=60,
         description="seconds between checks for events committed by other processes",
     )
+    read_cache_keys: int = Field(
+        4096,
+        ge=1,
+        le=1_000_000,
+        description="public answers (active alerts, region states, the IoT line, CAP) held in "
+        "memory, one per filter and language; the least recently used goes first",
+    )
+    access_log: bool = Field(
+        False,
+        description="log every request `tocsin serve` answers (written by a thread of its own, "
+        "off the event loop)",
+    )
     approval_more_regions_than: int | None = Field(
         None,
         ge=0,

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import shutil
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,3 +110,23 @@ def test_serve_uses_the_protocol_of_the_setting() -> None:
     assert issubclass(options["http"], server.HeadDeadline)
     assert options["http"].head_timeout == 7.5
     assert server.protocol(3.0, "h11").head_timeout == 3.0  # type: ignore[attr-defined]
+
+
+def test_the_access_log_is_written_by_a_thread_of_its_own(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    access = logging.getLogger("uvicorn.access")
+    monkeypatch.setattr(access, "handlers", [])
+    monkeypatch.setattr(access, "propagate", access.propagate)
+    monkeypatch.setattr(access, "level", access.level)
+    writers: list[str] = []
+    listener = server.access_log()
+    handler = listener.handlers[0]
+    emit = handler.emit
+    monkeypatch.setattr(
+        handler, "emit", lambda r: (writers.append(threading.current_thread().name), emit(r))
+    )
+    access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", "/v1/alerts/active", "1.1", 200)
+    listener.stop()
+    assert '127.0.0.1:5000 "GET /v1/alerts/active HTTP/1.1" 200 OK' in capsys.readouterr().out
+    assert writers and writers[0] != threading.current_thread().name

@@ -1,5 +1,5 @@
-"""The dissemination benchmarks, and the login burst, still run: each at a tiny size, checked
-for correctness only.
+"""The dissemination benchmarks, the login burst and the public reads still run: each at a tiny
+size, checked for correctness only.
 
 Timings are not asserted: they depend on the machine. What is asserted is what each benchmark
 itself calls correct (every client got every alert in order — every reading one, beside clients
@@ -56,6 +56,11 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
             "slow_clients.py",
             ["--clients", "20", "--alerts", "3", "--interval", "0", "--rounds", "1"],
             "result: every reading client got every alert, in order",
+        ),
+        (
+            "reads.py",
+            ["--duration", "1", "--connections", "4", "--alerts", "2"],
+            "result: every answer the same as the minimal app's, no errors",
         ),
     ],
 )

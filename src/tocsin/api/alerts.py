@@ -10,13 +10,16 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from pydantic import Field, Strict
 from starlette.responses import Response
 
+from tocsin.api import fastpath
+from tocsin.api.answers import Answer, json_answer
 from tocsin.api.deps import App, Caller, Language, get_actor
 from tocsin.api.inputs import Body, Codes, Instant, PublicText, Text
-from tocsin.api.views import alert_view, cached_json, json_response
+from tocsin.api.views import alert_view, json_response
 from tocsin.bootstrap import Tocsin
 from tocsin.domain.alerts import PRIVATE_PHASES, Alert, Phase, RaiseAlert, Status, UpdateAlert
 from tocsin.errors import InvalidInput
-from tocsin.service.queries import ActiveFilter
+from tocsin.service.queries import ActiveFilter, parse_statuses
+from tocsin.service.readmodel import Fresh
 from tocsin.types import MAX_INT, utc_instant
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
@@ -102,8 +105,11 @@ async def active_alerts(
     point: Annotated[str | None, Query(description="LAT,LON: alerts covering this point")] = None,
     phase: Annotated[str | None, Query(description="active or pre_alert")] = None,
 ) -> Response:
-    found = await tocsin.queries.active(ActiveFilter(region, threat, status, point, phase))
-    return cached_json(request, {"alerts": [_view(tocsin, a, lang) for a in found]})
+    async def compute() -> Fresh[Answer]:
+        found = await tocsin.queries.active(ActiveFilter(region, threat, status, point, phase))
+        return Fresh(json_answer({"alerts": [_view(tocsin, a, lang) for a in found]}))
+
+    return await fastpath.serve(request, tocsin, compute, parse_statuses(status))
 
 
 @router.get("", summary="Alert history (newest first, cursor-paginated)")

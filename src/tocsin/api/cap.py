@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from tocsin.api import fastpath
+from tocsin.api.answers import Answer, dated_answer
 from tocsin.api.deps import App, Caller, Language
 from tocsin.api.views import alert_view, json_response
 from tocsin.bootstrap import Tocsin
@@ -21,6 +20,7 @@ from tocsin.domain.alerts import Phase
 from tocsin.service.cap_import import ImportResult
 from tocsin.service.cap_publish import CapPublisher, Published
 from tocsin.service.queries import parse_statuses
+from tocsin.service.readmodel import Fresh
 
 router = APIRouter(tags=["cap"])
 
@@ -46,8 +46,11 @@ def publisher(request: Request, tocsin: Tocsin) -> CapPublisher:
     responses=_XML,
 )
 async def alert_message(alert_id: str, request: Request, tocsin: App) -> Response:
-    published = await publisher(request, tocsin).latest(alert_id)
-    return cached(request, published, CAP_MEDIA_TYPE, LIVE_CACHE)
+    async def compute() -> Fresh[Answer]:
+        published = await publisher(request, tocsin).latest(alert_id)
+        return Fresh(dated_answer(published.data, published.updated, CAP_MEDIA_TYPE, LIVE_CACHE))
+
+    return await fastpath.serve(request, tocsin, compute)
 
 
 @router.get(
@@ -57,8 +60,11 @@ async def alert_message(alert_id: str, request: Request, tocsin: App) -> Respons
     responses=_XML,
 )
 async def message(identifier: str, request: Request, tocsin: App) -> Response:
-    published = await publisher(request, tocsin).message(identifier)
-    return cached(request, published, CAP_MEDIA_TYPE, MESSAGE_CACHE)
+    async def compute() -> Fresh[Answer]:
+        published = await publisher(request, tocsin).message(identifier)
+        return Fresh(dated_answer(published.data, published.updated, CAP_MEDIA_TYPE, MESSAGE_CACHE))
+
+    return await fastpath.serve(request, tocsin, compute)
 
 
 @router.get(
@@ -75,6 +81,16 @@ async def feed(
         str, Query(description="actual, exercise, test (comma-separated) or all")
     ] = "actual",
 ) -> Response:
+
+    async def compute() -> Fresh[Answer]:
+        published = await _feed(request, tocsin, region, status)
+        cached = dated_answer(published.data, published.updated, ATOM_MEDIA_TYPE, LIVE_CACHE)
+        return Fresh(cached, published.until)
+
+    return await fastpath.serve(request, tocsin, compute, parse_statuses(status))
+
+
+async def _feed(request: Request, tocsin: Tocsin, region: str | None, status: str) -> Published:
     statuses = parse_statuses(status)
     cap = publisher(request, tocsin)
     self_url = cap.config.public_url + request.url.path
@@ -85,8 +101,7 @@ async def feed(
         title += f" for {region}"
     if statuses != set(parse_statuses("actual")):
         title += f" ({', '.join(sorted(s.value for s in statuses))})"
-    published = await cap.feed(statuses, region=region, self_url=self_url, title=title)
-    return cached(request, published, ATOM_MEDIA_TYPE, LIVE_CACHE)
+    return await cap.feed(statuses, region=region, self_url=self_url, title=title)
 
 
 @router.post(
@@ -148,34 +163,3 @@ def _too_large(size: int, limit: int) -> CapTooLarge:
     return CapTooLarge(
         f"the message is {size} bytes or more; at most {limit} are accepted", field="alert"
     )
-
-
-def cached(request: Request, published: Published, media_type: str, cache: str) -> Response:
-    """The bytes with a strong ETag and Last-Modified; 304 when the client has them."""
-    etag = '"' + hashlib.sha256(published.data).hexdigest()[:32] + '"'
-    headers = {
-        "ETag": etag,
-        "Cache-Control": cache,
-        "Last-Modified": format_datetime(_second(published.updated), usegmt=True),
-    }
-    match = request.headers.get("if-none-match")
-    if match is not None:
-        if etag in {tag.strip().removeprefix("W/") for tag in match.split(",")} or match == "*":
-            return Response(status_code=304, headers=headers)
-    elif _not_modified_since(request.headers.get("if-modified-since"), published.updated):
-        return Response(status_code=304, headers=headers)
-    return Response(published.data, media_type=media_type, headers=headers)
-
-
-def _not_modified_since(header: str | None, updated: datetime) -> bool:
-    if not header:
-        return False
-    try:
-        since = parsedate_to_datetime(header)
-    except (TypeError, ValueError):
-        return False
-    return since.tzinfo is not None and _second(updated) <= since
-
-
-def _second(value: datetime) -> datetime:
-    return value.astimezone(UTC).replace(microsecond=0)

@@ -7,11 +7,12 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 
+from tocsin.api.fastpath import pick_lang
 from tocsin.bootstrap import Tocsin
 from tocsin.domain.accounts import Session
 from tocsin.domain.auth import Actor
 from tocsin.errors import Forbidden, Unauthorized
-from tocsin.types import DEFAULT_LANG, Lang
+from tocsin.types import Lang
 
 SESSION_COOKIE = "tocsin_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -60,14 +61,7 @@ async def get_lang(
     lang: Annotated[str | None, Query(description="language: en, uk or ru")] = None,
     accept_language: Annotated[str | None, Header()] = None,
 ) -> Lang:
-    languages = tocsin.settings.languages
-    if lang:
-        return lang if lang in languages else DEFAULT_LANG
-    for part in (accept_language or "").split(","):
-        tag = part.split(";")[0].strip().lower()[:2]
-        if tag in languages:
-            return tag
-    return DEFAULT_LANG
+    return pick_lang(tocsin.settings.languages, lang, accept_language)
 
 
 Language = Annotated[Lang, Depends(get_lang)]

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from tocsin.api import fastpath
+from tocsin.api.answers import Answer, json_answer
 from tocsin.api.deps import App, Language
 from tocsin.api.views import cached_json, json_response, region_view, state_view
 from tocsin.bootstrap import Tocsin
@@ -14,6 +16,7 @@ from tocsin.domain.alerts import Status
 from tocsin.domain.regions import Region
 from tocsin.domain.state import RegionState, region_states
 from tocsin.errors import InvalidInput
+from tocsin.service.readmodel import Fresh
 
 router = APIRouter(prefix="/v1/regions", tags=["regions"])
 StatusQuery = Annotated[Status, Query(description="whose state: actual (public) by default")]
@@ -66,16 +69,20 @@ async def all_states(
     level: str | None = None,
     only_alerted: bool = False,
 ) -> Response:
-    states = await _states(tocsin, status)
-    tree = tocsin.regions.tree
-    chosen = [
-        s
-        for s in states.values()
-        if (level is None or _level(tree.get(s.code)) == level)
-        and (not only_alerted or s.state.value != "none")
-    ]
-    body = {"states": [state_view(s, tree, tocsin.catalogue, lang, status) for s in chosen]}
-    return cached_json(request, body)
+
+    async def compute() -> Fresh[Answer]:
+        states = await region_states_of(tocsin, status)
+        tree = tocsin.regions.tree
+        chosen = [
+            s
+            for s in states.values()
+            if (level is None or _level(tree.get(s.code)) == level)
+            and (not only_alerted or s.state.value != "none")
+        ]
+        body = {"states": [state_view(s, tree, tocsin.catalogue, lang, status) for s in chosen]}
+        return Fresh(json_answer(body))
+
+    return await fastpath.serve(request, tocsin, compute, {status})
 
 
 @router.get("/{code}", summary="One region, with its shape")
@@ -98,13 +105,20 @@ async def get_state(
 ) -> Response:
     tree = tocsin.regions.tree
     tree.require(code, field="code")
-    states = await _states(tocsin, status)
+    states = await region_states_of(tocsin, status)
     return cached_json(request, state_view(states[code], tree, tocsin.catalogue, lang, status))
 
 
-async def _states(tocsin: Tocsin, status: Status) -> dict[str, RegionState]:
-    alerts = await tocsin.store.open_alerts(status)
-    return region_states(tocsin.regions.tree, alerts, tocsin.catalogue, status)
+async def region_states_of(tocsin: Tocsin, status: Status) -> dict[str, RegionState]:
+    """The state of every region, worked out once for each change of the log (and shared by
+    the region states, each region's state and the IoT line)."""
+
+    async def compute() -> Fresh[dict[str, RegionState]]:
+        alerts = await tocsin.store.open_alerts(status)
+        return Fresh(region_states(tocsin.regions.tree, alerts, tocsin.catalogue, status))
+
+    found: dict[str, RegionState] = await tocsin.reads.get(("states", status), compute, {status})
+    return found
 
 
 def _filter(

@@ -1,4 +1,5 @@
-"""uvicorn as `tocsin serve` runs it, with a deadline for every request's head.
+"""uvicorn as `tocsin serve` runs it, with a deadline for every request's head, and its access
+log (when `access_log` is on) written off the event loop.
 
 uvicorn times out an idle keep-alive connection (`timeout_keep_alive`), but nothing else: a
 client that connects and sends nothing, or a request line and never the end of its headers
@@ -12,9 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
+import sys
+from logging.handlers import QueueHandler, QueueListener
 from typing import Any, cast
 
 import h11
+from uvicorn.logging import AccessFormatter
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from tocsin.config import Settings
@@ -105,3 +110,30 @@ def protocol(head_timeout: float, http: str = "auto") -> type[asyncio.Protocol]:
 def options(settings: Settings, http: str = "auto") -> dict[str, Any]:
     """The `uvicorn.Config` options that guard the server against slow clients."""
     return {"http": protocol(settings.request_head_timeout, http), "timeout_keep_alive": 5}
+
+
+class _Handoff(QueueHandler):
+    """Hands the record over as it is: the access formatter, in the listener's thread, reads
+    its arguments (plain strings and numbers), which `QueueHandler.prepare` would drop."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        return record
+
+
+ACCESS_FORMAT = '%(asctime)s %(client_addr)s "%(request_line)s" %(status_code)s'
+
+
+def access_log() -> QueueListener:
+    """Send uvicorn's access log through a queue to a thread of its own, which writes it to
+    standard output: a request never waits for the terminal or the disk. Stop the listener
+    that is returned at the end (it writes what is left)."""
+    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(AccessFormatter(ACCESS_FORMAT, use_colors=False))
+    access = logging.getLogger("uvicorn.access")
+    access.handlers = [_Handoff(lines)]
+    access.propagate = False
+    access.setLevel(logging.INFO)
+    listener = QueueListener(lines, handler)
+    listener.start()
+    return listener

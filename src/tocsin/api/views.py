@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import orjson
 from fastapi import Request
 from starlette.responses import Response
 
+from tocsin.api.answers import json_answer
 from tocsin.domain.alerts import Alert, Status
 from tocsin.domain.regions import Region, RegionTree
 from tocsin.domain.state import RegionState
@@ -84,16 +84,7 @@ def state_view(
 
 def cached_json(request: Request, body: Any, *, max_age: int = 0) -> Response:
     """JSON with a strong ETag; answers 304 when the client already has it."""
-    data = orjson.dumps(body)
-    etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
-    headers = {
-        "ETag": etag,
-        "Cache-Control": f"public, max-age={max_age}, must-revalidate",
-        "Vary": "Accept-Language",  # the body is in the caller's language
-    }
-    if etag in _etags(request.headers.get("if-none-match", "")):
-        return Response(status_code=304, headers=headers)
-    return Response(data, media_type="application/json", headers=headers)
+    return json_answer(body, max_age=max_age).response(request.headers)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -104,7 +95,3 @@ def answered_as(*media_types: str) -> dict[str, Any]:
     """Route options that document the media types a route answers with (not only JSON)."""
     content: dict[str, Any] = {media_type: {} for media_type in media_types}
     return {"response_class": Response, "responses": {200: {"content": content}}}
-
-
-def _etags(header: str) -> set[str]:
-    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}

@@ -34,14 +34,21 @@ def serve(
         _welcome(tocsin)
         return tocsin
 
-    uvicorn.run(
-        create_app(settings, factory=factory, tune_gc=True),
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        timeout_graceful_shutdown=5,
-        **server.options(settings),
-    )
+    listener = server.access_log() if settings.access_log else None
+    try:
+        uvicorn.run(
+            create_app(settings, factory=factory, tune_gc=True),
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            log_config=None,  # the logging set up here, not uvicorn's own
+            access_log=settings.access_log,
+            timeout_graceful_shutdown=5,
+            **server.options(settings),
+        )
+    finally:
+        if listener is not None:
+            listener.stop()
 
 
 def _welcome(tocsin: Tocsin) -> None:

@@ -1,6 +1,7 @@
 """CAP output: an alert's latest message, any message by identifier, and the Atom feed.
 
-Everything is rendered from the event log on request (see `tocsin.cap.render`); with
+Everything is rendered from the event log (see `tocsin.cap.render`), once for each change of the
+log (the API keeps what it serves in the read model, `tocsin.service.readmodel`); with
 signing configured every message is signed, and when signing fails nothing is published.
 """
 
@@ -25,6 +26,7 @@ class Published:
     data: bytes
     updated: datetime
     identifier: str | None = None
+    until: datetime | None = None  # when it stops being right with no event to say so
 
 
 class CapPublisher:
@@ -98,7 +100,12 @@ class CapPublisher:
         last = await self.reads.last_alert_change()
         data = atom(messages, self.config, self_url=self_url, title=title, updated=last)
         updated = max((m.event.time for m in messages), default=last or EPOCH)
-        return Published(data, updated)
+        return Published(data, updated, until=self._first_to_leave(alerts))
+
+    def _first_to_leave(self, alerts: list[Alert]) -> datetime | None:
+        """When the first closed alert of the feed leaves it (its retention time over)."""
+        ends = [a.ended_at for a in alerts if not a.is_open and a.ended_at is not None]
+        return min(ends) + self.config.retention if ends else None
 
     def _covering(self, alerts: list[Alert], code: str) -> list[Alert]:
         tree = self.regions.tree

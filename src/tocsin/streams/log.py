@@ -116,8 +116,12 @@ class LocalFeed:
     def head(self) -> Seq:
         return self._recent.head
 
-    async def start(self) -> None:
+    async def sync(self) -> None:
+        """Move the head to the newest seq in the database (the feed starts from there)."""
         self._recent.advance(await self.store.last_seq())
+
+    async def start(self) -> None:
+        await self.sync()
         self._poller = asyncio.create_task(self._poll())
 
     async def stop(self) -> None:
