@@ -49,11 +49,18 @@ class App(FastAPI):
 
     Every middleware wraps `send` in a coroutine of its own; a stream's frames, written to
     thousands of clients at once, go around them once the response has started through them.
+    A well-formed request for a stream goes around the router and the middlewares altogether
+    (`stream.direct`).
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == stream.PATH:
             scope[stream.SERVER_SEND] = send
+            tocsin = getattr(self.state, "tocsin", None)
+            response = stream.direct(tocsin, scope) if tocsin is not None else None
+            if response is not None:
+                await response(scope, receive, send)
+                return
         await super().__call__(scope, receive, send)
 
 
