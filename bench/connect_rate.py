@@ -45,6 +45,7 @@ from common import (
     raise_fd_limit,
     run_loop,
 )
+from slow_clients import rss
 from sse_fanout import baseline_process
 
 OPEN = b'event: open\ndata: {"last_seq":0}\n\n'
@@ -60,11 +61,17 @@ class Round:
     opened: int
     seconds: float
     server_cpu: float
+    memory: int  # the server's resident memory with every connection open, less before
     errors: dict[str, int]
 
     @property
     def rate(self) -> float:
         return self.opened / self.seconds if self.seconds else 0.0
+
+    @property
+    def kib(self) -> float:
+        """Server memory per open connection, in KiB (the kernel's socket buffers apart)."""
+        return self.memory / self.opened / 1024 if self.opened else 0.0
 
     @property
     def cpu_us(self) -> float:
@@ -148,7 +155,7 @@ def uvicorn_process(conn: Connection, port: int) -> None:
 
 
 def measure(name: str, port: int, pid: int, args: argparse.Namespace) -> Round:
-    before = cpu_seconds(pid)
+    before, resident = cpu_seconds(pid), rss(pid)
     with ClientPool(
         port,
         args.clients,
@@ -158,11 +165,13 @@ def measure(name: str, port: int, pid: int, args: argparse.Namespace) -> Round:
     ) as pool:
         opened = pool.wait_ready(timeout=args.timeout + 60)
         cpu = cpu_seconds(pid) - before
+        memory = rss(pid) - resident
         pool.finish()
-    result = Round(name, opened, pool.connect_seconds, cpu, dict(pool.errors))
+    result = Round(name, opened, pool.connect_seconds, cpu, memory, dict(pool.errors))
     print(
         f"  {name:7} {result.opened:>7,} open in {result.seconds:6.2f} s: "
-        f"{result.rate:>8,.0f}/s, server CPU {result.cpu_us:6.0f} µs per connection"
+        f"{result.rate:>8,.0f}/s, server CPU {result.cpu_us:4.0f} µs and "
+        f"{result.kib:4.1f} KiB per connection"
         + (f"; failures {result.errors}" if result.errors else "")
     )
     time.sleep(args.pause)  # let the closed sockets leave TIME_WAIT's busiest moment
