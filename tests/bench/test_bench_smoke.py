@@ -53,6 +53,11 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
             "result: every alert delivered in order, every wrong password refused",
         ),
         (
+            "connect_rate.py",
+            ["--clients", "20", "--rounds", "1", "--pause", "0"],
+            "result: every connection opened",
+        ),
+        (
             "slow_clients.py",
             ["--clients", "20", "--alerts", "3", "--interval", "0", "--rounds", "1"],
             "result: every reading client got every alert, in order",

@@ -11,7 +11,8 @@ import httpx
 import pytest
 import websockets
 
-from tocsin.bootstrap import build
+from tocsin.api import stream
+from tocsin.bootstrap import Tocsin, build
 from tocsin.config import Settings
 
 
@@ -208,3 +209,69 @@ async def test_sse_sends_keepalives_and_a_late_commit_after_them(database_url: s
     assert seen[0]["event"] == "open"
     assert seen[-1]["event"] == "alert.raised"
     assert seen[-1]["data"]["alert"]["id"] == raised.json()["id"]
+
+
+@pytest.mark.parametrize(
+    ("params", "headers", "field"),
+    [
+        ({"since": "abc"}, {}, "since"),
+        ({"since": str(2**63)}, {}, "since"),
+        ({"status": ""}, {}, "status"),
+        ({}, {"Last-Event-ID": "seven"}, "Last-Event-ID"),
+        ({"since": "1"}, {"Last-Event-ID": str(2**63)}, "Last-Event-ID"),
+    ],
+)
+async def test_stream_input_the_quick_way_declines_is_refused_by_the_route(
+    live_server: str, params: dict[str, str], headers: dict[str, str], field: str
+) -> None:
+    async with httpx.AsyncClient(base_url=live_server, timeout=20) as http:
+        response = await http.get("/v1/stream", params=params, headers=headers)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["field"] == field
+
+
+def _scope(query: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "method": "GET",
+        "path": stream.PATH,
+        "query_string": query,
+        "headers": headers or [],
+    }
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        _scope(b"region=UA-63&region=UA-30"),  # twice: the route decides which counts
+        _scope(b"regions=UA-63"),  # unknown: the route decides
+        _scope(b"region=UA-63%00"),
+        _scope(b"region=XX-1"),
+        _scope(b"since=+5"),
+        _scope(headers=[(b"last-event-id", b"1"), (b"last-event-id", b"2")]),
+        _scope(headers=[(b"x-what", b"a\x00b")]),
+        {**_scope(), "method": "HEAD"},
+    ],
+)
+async def test_the_quick_way_leaves_anything_unusual_to_the_route(
+    tocsin: Tocsin, scope: dict[str, Any]
+) -> None:
+    assert stream.direct(tocsin, scope) is None
+
+
+async def test_the_quick_way_reads_a_request_as_the_route_does(tocsin: Tocsin) -> None:
+    quick = stream.direct(
+        tocsin,
+        _scope(
+            b"region=UA-63,%20UA-30&threat=uav&status=actual,exercise&since=007",
+            [(b"last-event-id", b" 12 ")],
+        ),
+    )
+    assert quick is not None
+    assert quick.resume == 12  # Last-Event-ID wins over since, as in the route
+    assert quick.chosen == stream.build_filter(tocsin, "UA-63, UA-30", "uav", "actual,exercise")
+    assert quick.opening["filter"]["regions"] == ["UA-63", "UA-30"]
+    plain = stream.direct(tocsin, _scope(b"since=7"))
+    assert plain is not None and plain.resume == 7
+    assert plain.opening["last_seq"] == tocsin.hub.position

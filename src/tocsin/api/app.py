@@ -51,13 +51,20 @@ class App(FastAPI):
 
     Every middleware wraps `send` in a coroutine of its own; a stream's frames, written to
     thousands of clients at once, go around them once the response has started through them.
-    The public reads held in memory (`tocsin.api.fastpath`) go straight to the middleware.
+    The public reads held in memory (`tocsin.api.fastpath`) go straight to the middleware,
+    and a well-formed request for a stream around the router and the middlewares altogether
+    (`stream.direct`).
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             if scope["path"] == stream.PATH:
                 scope[stream.SERVER_SEND] = send
+                tocsin = getattr(self.state, "tocsin", None)
+                response = stream.direct(tocsin, scope) if tocsin is not None else None
+                if response is not None:
+                    await response(scope, receive, send)
+                    return
             elif scope["method"] == "GET" and fastpath.keyed(scope["path"]) is not None:
                 # the reads answered from memory go around FastAPI's own step, which looks
                 # for telemetry in the environment on every request (tocsin sets up none)

@@ -14,7 +14,9 @@ and close code 1013, try again later, Retry-After being a header of the handshak
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 import orjson
 from fastapi import APIRouter, Header, Query, WebSocket, WebSocketDisconnect
@@ -22,6 +24,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from tocsin.api.deps import App
+from tocsin.api.inputs import Refused, check_request
 from tocsin.api.problems import error_response, retry_after
 from tocsin.bootstrap import Tocsin
 from tocsin.domain.interest import Interest
@@ -61,6 +64,49 @@ async def sse(
 ) -> Response:
     chosen = build_filter(tocsin, region, threat, status)
     resume = _resume_point(last_event_id, since)
+    return EventStream(tocsin, chosen, resume, _open_body(tocsin, region, chosen, resume))
+
+
+QUERY = frozenset({"region", "threat", "status", "since"})
+SEQ = re.compile(r"[0-9]{1,19}")
+
+
+def direct(tocsin: Tocsin, scope: Scope) -> EventStream | None:
+    """The response to `GET /v1/stream` with well-formed input, made without the framework's
+    routing, dependency solving and middlewares: right after a raise, clients by the thousand
+    open streams at once, and each would cost far more there than its stream does.
+
+    None when the request is anything else (a query parameter twice or unknown, a value the
+    route would refuse, a NUL anywhere): the route then answers it, in its own words. What is
+    checked here is what the route and `InputGuard` check, so a request answered here would
+    have been answered the same there.
+    """
+    if scope["method"] != "GET":
+        return None
+    try:
+        check_request(scope)
+    except Refused:
+        return None
+    query: dict[str, str] = {}
+    for name, value in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True):
+        if name not in QUERY or name in query:
+            return None
+        query[name] = value
+    since = query.get("since")
+    if since is not None and (not SEQ.fullmatch(since) or int(since) > MAX_INT):
+        return None
+    last_event_id = None
+    for name, value in scope["headers"]:
+        if name == b"last-event-id":
+            if last_event_id is not None:
+                return None
+            last_event_id = value.decode("latin-1")
+    region = query.get("region")
+    try:
+        chosen = build_filter(tocsin, region, query.get("threat"), query.get("status", "actual"))
+        resume = _resume_point(last_event_id, int(since) if since is not None else None)
+    except TocsinError:
+        return None
     return EventStream(tocsin, chosen, resume, _open_body(tocsin, region, chosen, resume))
 
 
@@ -104,10 +150,13 @@ class EventStream(Response):
         gone = asyncio.ensure_future(_disconnected(receive))
         subscription = None
         try:
-            attaching = asyncio.ensure_future(hub.attach(self.chosen, start, pusher))
-            if not await _first(attaching, gone):
-                return
-            subscription = attaching.result()
+            if start == hub.position:  # nothing to replay
+                subscription = hub.attach_now(self.chosen, pusher)
+            else:
+                attaching = asyncio.ensure_future(hub.attach(self.chosen, start, pusher))
+                if not await _first(attaching, gone):
+                    return
+                subscription = attaching.result()
             keepalive = self.tocsin.settings.stream_keepalive
             while not pusher.finished.done():
                 if await _first(pusher.finished, gone, timeout=keepalive) is None:

@@ -10,6 +10,7 @@ proxy is trusted (`--forwarded-allow-ips`, 127.0.0.1 by default).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import random
 from collections import Counter
@@ -82,6 +83,7 @@ class Place:
         self.release()
 
 
+@functools.lru_cache(maxsize=65_536)  # a herd of reconnects comes from the same addresses
 def client_key(address: str | None) -> str:
     """What a client is counted by: its IPv4 address, its IPv6 /64, or the name as given."""
     if not address:

@@ -177,12 +177,14 @@ class Hub:
         The stored events are replayed first, a page per write, each written before the next
         is read; what the hub reads meanwhile is queued and follows them. `detach` ends it.
         """
+        if since is None or since == self.position:
+            return self.attach_now(filter, pusher)
         subscription = Subscription(filter, self.buffer)
         live_from = self.position
         self._subscribers.add(subscription)
         try:
             last = live_from if since is None else since
-            if since is not None and since < live_from:
+            if since < live_from:
                 page: list[Encoded] = []
                 async for event in self._replay(filter, since, live_from):
                     page.append(event)
@@ -206,7 +208,15 @@ class Hub:
             pusher.push(frames.sse, frames.last, frames.chunk)
         # from here the hub writes to it directly
         self._subscribers.discard(subscription)
-        self._pushed.setdefault(filter, set()).add(pusher)
+        return self._push_to(subscription, pusher)
+
+    def attach_now(self, filter: Interest, pusher: Pusher) -> Subscription:
+        """`attach` from the hub's position: nothing to replay, so nothing to wait for (the
+        usual case, and the one that comes by the thousand right after a raise)."""
+        return self._push_to(Subscription(filter, self.buffer), pusher)
+
+    def _push_to(self, subscription: Subscription, pusher: Pusher) -> Subscription:
+        self._pushed.setdefault(subscription.filter, set()).add(pusher)
         subscription.pusher = pusher
         return subscription
 

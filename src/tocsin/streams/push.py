@@ -17,7 +17,7 @@ import socket
 import struct
 from collections import deque
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, cast
 
 from tocsin.streams.writer import Send, SendWriter, Writer
 from tocsin.types import Seq
@@ -68,7 +68,8 @@ class Pusher:
 
     def __init__(self, writer: Writer | Send, *, limit: int, written: Seq = 0) -> None:
         """`writer`: how frames reach the client; a bare ASGI `send` means `SendWriter`."""
-        self._writer = writer if isinstance(writer, Writer) else SendWriter(writer)
+        # `Writer` is a protocol: an isinstance check of one costs more than a stream's open
+        self._writer = cast(Writer, writer) if hasattr(writer, "write_now") else SendWriter(writer)
         self._limit = limit
         self._backlog: deque[tuple[bytes, Seq | None]] = deque()
         self._sending: Coroutine[Any, Any, None] | None = None  # a send waiting for the socket

@@ -13,6 +13,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol, runtime_checkable
 
+try:
+    from uvicorn.protocols.http.httptools_impl import RequestResponseCycle as _CYCLE
+except ImportError:  # uvicorn without httptools
+    _CYCLE = None  # type: ignore[assignment,misc]
+
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Direct = Callable[[bytes], bool]  # writes an HTTP/1.1 chunk to the socket now, or says it can't
 
@@ -75,12 +80,8 @@ def direct_writer(send: Send) -> Direct | None:
     server has paused writing), the client is gone or the response is over. The pusher then
     falls back to `send`, which waits for the socket.
     """
-    try:
-        from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
-    except ImportError:  # uvicorn without httptools
-        return None
     cycle = getattr(send, "__self__", None)
-    if not isinstance(cycle, RequestResponseCycle):
+    if _CYCLE is None or not isinstance(cycle, _CYCLE):
         return None
     flow: Any = getattr(cycle, "flow", None)
     transport: Any = getattr(cycle, "transport", None)
