@@ -20,6 +20,7 @@ from tocsin.domain.approval import ApprovalPolicy
 from tocsin.domain.auth import LOCAL_ADMIN
 from tocsin.domain.threats import Catalogue, builtin
 from tocsin.domain.throttle import Limit, Limits
+from tocsin.live.snapshot import snapshot_from_store
 from tocsin.records.handlers import history as history_handlers
 from tocsin.records.handlers import incident_commands
 from tocsin.records.handlers.incidents import IncidentService
@@ -115,6 +116,13 @@ class Tocsin:
             self.supervisor,
             self.facts,
         )
+
+    async def snapshot(self) -> bytes:
+        """The public state as an edge node starts from it: open alerts, those closed within
+        the CAP feed's retention, their events, the region tree, and the seq it reflects."""
+        now, retention = self.clock.now(), self.cap.config.retention
+        store = self.store
+        return await snapshot_from_store(self.cap.reads, store, store, now=now, retention=retention)
 
     async def reconcile(self) -> None:
         """Tell this process's subscription channel that the subscriptions changed."""

@@ -16,8 +16,7 @@ from tocsin.cap.sign import Signer
 from tocsin.domain.alerts import Alert, Status
 from tocsin.domain.threats import Catalogue
 from tocsin.errors import NotFound
-from tocsin.service.ports import CapReads, Clock
-from tocsin.service.regions import RegionService
+from tocsin.service.ports import CapReads, Clock, Regions
 from tocsin.types import AlertId
 
 
@@ -33,7 +32,7 @@ class CapPublisher:
     def __init__(
         self,
         reads: CapReads,
-        regions: RegionService,
+        regions: Regions,
         catalogue: Catalogue,
         clock: Clock,
         config: CapConfig,

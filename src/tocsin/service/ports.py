@@ -31,7 +31,7 @@ from tocsin.domain.audit import Audited, AuditEntry
 from tocsin.domain.auth import Actor, TokenRecord
 from tocsin.domain.cap_messages import ImportedMessage
 from tocsin.domain.events import Event, NewEvent
-from tocsin.domain.regions import Region
+from tocsin.domain.regions import Region, RegionTree
 from tocsin.domain.sirens import SirenRecord
 from tocsin.domain.subscriptions import Attempt, SubscriptionRecord
 from tocsin.domain.throttle import Bucket, Limits
@@ -136,9 +136,18 @@ class AlertReads(Protocol):
 
     async def open_alerts(self, status: Status | None = None) -> list[Alert]: ...
 
+    async def get_alert(self, alert_id: AlertId) -> Alert | None: ...
+
 
 class RegionReads(Protocol):
     async def regions(self) -> list[Region]: ...
+
+
+class Regions(Protocol):
+    """The region tree as loaded now (`RegionService` on a writer, the live state on an edge)."""
+
+    @property
+    def tree(self) -> RegionTree: ...
 
 
 class TokenReads(Protocol):

@@ -9,9 +9,8 @@ from typing import TypeVar
 from tocsin.domain.alerts import PRIVATE_PHASES, Alert, Phase, Status
 from tocsin.domain.regions import Point
 from tocsin.domain.threats import Catalogue
-from tocsin.errors import InvalidInput
-from tocsin.service.ports import AlertReads, HistoryQuery
-from tocsin.service.regions import RegionService
+from tocsin.errors import InvalidInput, NotFound
+from tocsin.service.ports import AlertReads, HistoryQuery, Regions
 
 E = TypeVar("E", Status, Phase)
 
@@ -28,7 +27,7 @@ class ActiveFilter:
 
 
 class AlertQueries:
-    def __init__(self, store: AlertReads, regions: RegionService, catalogue: Catalogue) -> None:
+    def __init__(self, store: AlertReads, regions: Regions, catalogue: Catalogue) -> None:
         self.store = store
         self.regions = regions
         self.catalogue = catalogue
@@ -48,6 +47,13 @@ class AlertQueries:
         if f.point is not None:
             alerts = _covering(alerts, self.point_area(f.point))
         return alerts
+
+    async def get(self, alert_id: str) -> Alert:
+        """One alert (held and refused ones too: the caller decides who may see them)."""
+        alert = await self.store.get_alert(alert_id)
+        if alert is None:
+            raise NotFound(f"no alert {alert_id!r}", field="id")
+        return alert
 
     async def history(
         self,
