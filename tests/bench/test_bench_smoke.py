@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from nats_support import Nats
+
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
@@ -79,3 +81,20 @@ def test_benchmark_runs_and_is_correct(script: str, arguments: list[str], result
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert result in done.stdout.splitlines()[-1], done.stdout
+
+
+@pytest.mark.postgres
+def test_failover_benchmark_runs_and_is_correct(nats_single: Nats) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / "failover.py"),
+            *("--kills", "2", "--duty", "both", "--interval", "0.2", "--nats", nats_single.url),
+        ],
+        cwd=BENCH,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "result: every event delivered" in done.stdout.splitlines()[-1], done.stdout
