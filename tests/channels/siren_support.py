@@ -140,15 +140,22 @@ async def reading(url: str, *topics: str, qos: int = 1) -> AsyncIterator[Reader]
         await reader.stop()
 
 
-async def retained(url: str, pattern: str, quiet: float = 0.3) -> dict[str, Any]:
-    """Every retained message under a topic pattern, as a client connecting now gets them."""
+async def retained(
+    url: str, pattern: str, quiet: float = 0.3, expect: int = 0, timeout: float = 60.0
+) -> dict[str, Any]:
+    """Every retained message under a topic pattern, as a client connecting now gets them:
+    until none comes for `quiet` seconds, once there are at least `expect` of them (a loaded
+    broker may pause longer than `quiet` in the middle of thousands)."""
     found: dict[str, Any] = {}
     host, port = url.removeprefix("mqtt://").split(":")
+    deadline = asyncio.get_running_loop().time() + timeout
     async with aiomqtt.Client(host, int(port)) as client:
         await client.subscribe(pattern, qos=0)
         with contextlib.suppress(TimeoutError):
             while True:
-                async with asyncio.timeout(quiet):
+                enough = len(found) >= expect
+                wait = quiet if enough else max(deadline - asyncio.get_running_loop().time(), 0)
+                async with asyncio.timeout(wait):
                     message = await anext(aiter(client.messages))
                 if message.retain and isinstance(message.payload, bytes) and message.payload:
                     found[message.topic.value] = orjson.loads(message.payload)

@@ -149,7 +149,7 @@ async def test_region_states_are_retained_for_late_clients(
         topic = f"{prefix}/regions/UA-63/state"
         last = f"{prefix}/regions/{HROMADA}/state"  # the last published: hromadas come last
         await until(lambda: (early.last(last) or {}).get("state") == "active")
-        late = await retained(url, f"{prefix}/regions/+/state")
+        late = await retained(url, f"{prefix}/regions/+/state", expect=len(started.regions.tree))
     state = late[topic]
     assert state == {
         "region": "UA-63", "status": "actual", "state": "active", "letter": "A",

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
-from pydantic import AliasChoices, ConfigDict, Field, Strict, field_validator
+from pydantic import AfterValidator, AliasChoices, ConfigDict, Field, Strict, field_validator
 from starlette.responses import Response
 
 from tocsin.api import inputs
@@ -51,6 +51,29 @@ async def get_incidents(request: Request) -> IncidentService:
 Incidents = Annotated[IncidentService, Depends(get_incidents)]
 
 
+def _bounded_ints(value: Any) -> bool:
+    """Every whole number in `value` (in a list or object too, which the domain then refuses
+    in its own words) fits in 64 bits, as every stored and hashed number must."""
+    if isinstance(value, int):
+        return -MAX_INT <= value <= MAX_INT
+    if isinstance(value, list):
+        return all(_bounded_ints(item) for item in value)
+    if isinstance(value, dict):
+        return all(_bounded_ints(item) for item in value.values())
+    return True
+
+
+def _within_64_bits(value: Any) -> Any:
+    if not _bounded_ints(value):
+        raise ValueError(f"a number from {-MAX_INT} to {MAX_INT}")
+    return value
+
+
+Loose = Annotated[Any, AfterValidator(_within_64_bits)]
+"""A field the domain reads in more than one form (a number, or text such as "5-6"), whose
+whole numbers fit in 64 bits whatever the form."""
+
+
 class Body(inputs.Body):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -58,7 +81,7 @@ class Body(inputs.Body):
 class PlaceBody(Body):
     lat: float
     lon: float
-    precision_m: Any = Field(None, description="how far off the point may be, in metres")
+    precision_m: Loose = Field(None, description="how far off the point may be, in metres")
     name: PublicText | None = Field(None, description="e.g. a street or district")
 
     def place(self, field: str) -> Place:
@@ -107,9 +130,9 @@ class SourceBody(Body):
 
 class ClaimBody(Body):
     measure: str = Field(description="launched, intercepted, injured, killed, …")
-    value: Any = Field(None, description="a number, or text: '5-6', 'at least 22', 'dozens'")
-    min: Any = None
-    max: Any = None
+    value: Loose = Field(None, description="a number, or text: '5-6', 'at least 22', 'dozens'")
+    min: Loose = None
+    max: Loose = None
     source: SourceBody | None = Field(None, description="who stated it; at least its name")
     reliability: str | None = Field(None, description="Admiralty grade A–F (F: cannot judge)")
     weapon: str | None = Field(None, description="threat id for launched/intercepted/…")
@@ -122,13 +145,6 @@ class ClaimBody(Body):
     @classmethod
     def _source_name(cls, value: Any) -> Any:
         return {"name": value} if isinstance(value, str) else value
-
-    @field_validator("value", "min", "max")
-    @classmethod
-    def _bounded(cls, value: Any) -> Any:
-        if isinstance(value, int) and not -MAX_INT <= value <= MAX_INT:
-            raise ValueError(f"a number from {-MAX_INT} to {MAX_INT}")
-        return value
 
     def command(self) -> AddClaim:
         source = self.source
@@ -170,18 +186,18 @@ class ResponseBody(Body):
     utility: str | None = Field(None, description="power, water, heat, gas, communications")
     party: PublicText | None = Field(None, validation_alias=AliasChoices("party", "crew", "unit"))
     description: PublicText | None = None
-    people: Any = None
+    people: Loose = None
     started_at: Instant | None = Field(
         None, validation_alias=AliasChoices("started_at", "dispatched_at", "at")
     )
     expected_at: Instant | None = None
     status: str = "in_progress"
-    progress: Any = None
+    progress: Loose = None
 
 
 class ProgressBody(Body):
     status: str | None = None
-    progress: Any = None
+    progress: Loose = None
     note: PublicText | None = None
     expected_at: Instant | None = None
     at: Instant | None = None

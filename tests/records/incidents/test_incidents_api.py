@@ -586,6 +586,11 @@ BAD_INCIDENTS = [
     ({"threats": ["meteor"]}, "unknown_threat", "threats[0]"),
     ({"start": "2026-03-01T01:30:00"}, "invalid_input", "start"),
     ({"start": None}, "invalid_input", "start"),
+    (
+        {"places": [{"lat": 50.0, "lon": 36.2, "precision_m": [2**64]}]},
+        "invalid_input",
+        "places[0].precision_m",
+    ),
     ({"places": [{"lat": 95, "lon": 36}]}, "invalid_input", "places[0].lat"),
     ({"alerts": ["no-such-alert"]}, "unknown_alert", "alerts[0]"),
     ({"colour": "red"}, "invalid_input", "colour"),
@@ -593,6 +598,8 @@ BAD_INCIDENTS = [
 BAD_CLAIMS = [
     ({"value": -(2**63) - 1}, "invalid_input", "value"),
     ({"value": 2**63}, "invalid_input", "value"),
+    ({"value": [2**64]}, "invalid_input", "value"),
+    ({"value": None, "min": {"n": -(2**70)}, "max": 3}, "invalid_input", "min"),
     ({"value": -5}, "negative_count", "value"),
     ({"value": None, "min": -1, "max": 3}, "negative_count", "min"),
     ({"value": None, "min": 6, "max": 5}, "invalid_range", "max"),
