@@ -27,7 +27,14 @@ import httpx
 import pytest
 import uvicorn
 
-from nats_support import Nats, nats_server_binary, running_nats, unique_cluster
+from nats_support import (
+    Nats,
+    cluster_settings,
+    nats_server_binary,
+    running_nats,
+    started_node,
+    unique_cluster,
+)
 from tocsin.api.app import create_app
 from tocsin.bootstrap import Tocsin, build
 from tocsin.config import Settings
@@ -210,19 +217,8 @@ async def postgres_url(postgres_database: PostgresDatabase) -> str:
 @pytest.fixture
 async def cluster_node(postgres_url: str, nats_single: Nats) -> AsyncIterator[Tocsin]:
     """A started node in cluster mode: PostgreSQL, one NATS server, a cluster name of its own."""
-    settings = Settings(
-        database_url=postgres_url,
-        nats_url=nats_single.url,
-        cluster=unique_cluster(),
-        channels=(),
-        lease_seconds=0.6,
-    )
-    tocsin = await build(settings)
-    try:
-        await tocsin.start()
-        yield tocsin
-    finally:
-        await tocsin.close()
+    async with started_node(cluster_settings(postgres_url, nats_single, unique_cluster())) as node:
+        yield node
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

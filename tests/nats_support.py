@@ -13,12 +13,14 @@ import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 
 from node_support import Child, free_port
+from tocsin.bootstrap import Tocsin, build
+from tocsin.config import Settings
 
 NATS_SERVER = "nats-server"
 
@@ -148,3 +150,26 @@ async def eventually(check: object, timeout: float = 60.0, every: float = 0.02) 
             return
         assert time.monotonic() < deadline, f"not true after {timeout} s"
         await asyncio.sleep(every)
+
+
+def cluster_settings(database: str, nats: Nats, cluster: str, **more: object) -> Settings:
+    """A node of cluster `cluster` on `database` and `nats`, with short leases, no channels."""
+    return Settings(
+        database_url=database,
+        nats_url=nats.url,
+        cluster=cluster,
+        channels=(),
+        lease_seconds=0.6,
+        **more,  # type: ignore[arg-type]
+    )
+
+
+@contextlib.asynccontextmanager
+async def started_node(settings: Settings) -> AsyncIterator[Tocsin]:
+    """A node built and started, closed at the end."""
+    tocsin = await build(settings)
+    try:
+        await tocsin.start()
+        yield tocsin
+    finally:
+        await tocsin.close()

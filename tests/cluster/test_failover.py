@@ -7,10 +7,10 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from cluster_support import OBLASTS, cluster_settings
+from cluster_support import OBLASTS
 
-from nats_support import Nats, eventually, unique_cluster
-from tocsin.bootstrap import Tocsin, build
+from nats_support import Nats, cluster_settings, eventually, started_node, unique_cluster
+from tocsin.bootstrap import Tocsin
 from tocsin.domain.alerts import RaiseAlert
 from tocsin.domain.auth import LOCAL_ADMIN
 from tocsin.streams.log import LogFeed
@@ -31,12 +31,8 @@ async def follow(feed: LogFeed, after: Seq, into: list[Seq]) -> None:
 @pytest.fixture
 async def node(postgres_url: str, nats_cluster_own: Nats) -> AsyncIterator[Tocsin]:
     settings = cluster_settings(postgres_url, nats_cluster_own, unique_cluster(), nats_replicas=3)
-    tocsin = await build(settings)
-    try:
-        await tocsin.start()
+    async with started_node(settings) as tocsin:
         yield tocsin
-    finally:
-        await tocsin.close()
 
 
 async def test_killing_the_stream_leader_loses_nothing(

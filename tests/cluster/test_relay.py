@@ -8,9 +8,9 @@ import dataclasses
 
 import orjson
 import pytest
-from cluster_support import cluster_settings, raise_alerts
+from cluster_support import raise_alerts
 
-from nats_support import Nats, eventually, unique_cluster
+from nats_support import Nats, cluster_settings, eventually, unique_cluster
 from tocsin.bootstrap import Tocsin, build
 from tocsin.cluster.relay import OutOfOrder, Refused, Relay
 
