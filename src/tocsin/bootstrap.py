@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +16,7 @@ from tocsin.channels.subscriptions import Kinds, SubscriptionChannel
 from tocsin.cluster.feed import JetStreamFeed
 from tocsin.cluster.link import Link, Names, StreamSpec
 from tocsin.cluster.relay import Herald, Relay
+from tocsin.cluster.snapshots import SnapshotBucket, publish_forever
 from tocsin.config import Settings
 from tocsin.domain import commands as c
 from tocsin.domain.approval import ApprovalPolicy
@@ -63,6 +66,8 @@ from tocsin.storage.uow import SqlUnitOfWorkFactory
 from tocsin.streams.admission import Admission
 from tocsin.streams.hub import Hub
 from tocsin.streams.log import LocalFeed, RunningFeed
+
+logger = logging.getLogger("tocsin")
 
 
 @dataclass
@@ -158,8 +163,23 @@ class Tocsin:
         ]
         if self.link is not None:
             self.duties.insert(0, self.task_duty("relay", Relay(self.log, self.link).run))
+            self.duties.append(self.task_duty("snapshot", self._publish_snapshots))
         for duty in self.duties:
             await duty.begin()
+
+    async def _publish_snapshots(self) -> None:
+        """Keep the snapshot edge nodes start from (the `snapshot` duty, in a cluster)."""
+        link = self.link
+        assert link is not None
+        while True:
+            try:
+                bucket = await SnapshotBucket.open(link)
+                break
+            except Exception as exc:  # NATS unreachable: the client reconnects
+                logger.warning("the snapshot bucket cannot be opened (%s); trying again", exc)
+                await asyncio.sleep(1.0)
+        interval = self.settings.snapshot_interval
+        await publish_forever(bucket, self.snapshot, lambda: self.log.head, interval)
 
     async def _start_channels(self) -> None:
         specs = self.settings.channels

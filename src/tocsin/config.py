@@ -272,6 +272,25 @@ class Settings(BaseSettings):
         description="seconds the event stream keeps an event; a node asked for an older one "
         "(a client resuming from long ago, a delivery far behind) reads it from the database",
     )
+    snapshot_interval: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="in a cluster, how often (seconds, while the log moves) one writer puts the "
+        "public state in the snapshot bucket that edge nodes start from",
+    )
+    writer_url: str | None = Field(
+        None,
+        description="on an edge node (tocsin serve --edge), where writes go: named in the "
+        "answer to every write it refuses (e.g. https://ops.example.org)",
+    )
+    edge_start_timeout: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="how long an edge node waits at start for a snapshot to appear in the "
+        "bucket (no writer has put one yet) before it gives up",
+    )
     password_workers: int = Field(
         2,
         ge=1,

@@ -12,10 +12,10 @@ from starlette.responses import Response
 
 from tocsin.api import fastpath
 from tocsin.api.answers import Answer, json_answer
-from tocsin.api.deps import App, Caller, Language, get_actor
+from tocsin.api.deps import App, Caller, Language, Node, get_actor
 from tocsin.api.inputs import Body, Codes, Instant, PublicText, Text
+from tocsin.api.node import Public
 from tocsin.api.views import alert_view, json_response
-from tocsin.bootstrap import Tocsin
 from tocsin.domain.alerts import PRIVATE_PHASES, Alert, Phase, RaiseAlert, Status, UpdateAlert
 from tocsin.errors import InvalidInput
 from tocsin.service.queries import ActiveFilter, parse_statuses
@@ -62,7 +62,7 @@ class CancelBody(Body):
 AlertIdPath = Annotated[str, Path(description="the alert's id")]
 
 
-def _view(tocsin: Tocsin, alert: Alert, lang: str) -> dict[str, Any]:
+def _view(tocsin: Public, alert: Alert, lang: str) -> dict[str, Any]:
     return alert_view(alert, tocsin.regions.tree, tocsin.catalogue, lang)
 
 
@@ -95,7 +95,7 @@ async def raise_alert(
 @router.get("/active", summary="Alerts in force now")
 async def active_alerts(
     request: Request,
-    tocsin: App,
+    tocsin: Node,
     lang: Language,
     region: Annotated[str | None, Query(description="code: alerts covering any part of it")] = None,
     threat: Annotated[str | None, Query(description="threat ids, comma-separated")] = None,
@@ -114,7 +114,7 @@ async def active_alerts(
 
 @router.get("", summary="Alert history (newest first, cursor-paginated)")
 async def history(
-    tocsin: App,
+    tocsin: Node,
     lang: Language,
     since: Instant | None = None,
     until: Instant | None = None,

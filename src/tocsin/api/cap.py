@@ -10,9 +10,9 @@ from starlette.responses import Response
 
 from tocsin.api import fastpath
 from tocsin.api.answers import Answer, dated_answer
-from tocsin.api.deps import App, Caller, Language
+from tocsin.api.deps import App, Caller, Language, Node
+from tocsin.api.node import Public
 from tocsin.api.views import alert_view, json_response
-from tocsin.bootstrap import Tocsin
 from tocsin.cap import ATOM_MEDIA_TYPE, CAP_MEDIA_TYPE
 from tocsin.cap.errors import CapMediaType, CapTooLarge
 from tocsin.cap.parse import MAX_BYTES
@@ -33,7 +33,7 @@ _BODY = {"requestBody": {"required": True, "content": {
 }}}  # fmt: skip
 
 
-def publisher(request: Request, tocsin: Tocsin) -> CapPublisher:
+def publisher(request: Request, tocsin: Public) -> CapPublisher:
     """The wired publisher, linking to the URL the request came to when no public_url is set."""
     public_url_set = bool(tocsin.settings.public_url)
     return tocsin.cap.with_base_url(str(request.base_url), public_url_set=public_url_set)
@@ -45,7 +45,7 @@ def publisher(request: Request, tocsin: Tocsin) -> CapPublisher:
     response_class=Response,
     responses=_XML,
 )
-async def alert_message(alert_id: str, request: Request, tocsin: App) -> Response:
+async def alert_message(alert_id: str, request: Request, tocsin: Node) -> Response:
     async def compute() -> Fresh[Answer]:
         published = await publisher(request, tocsin).latest(alert_id)
         return Fresh(dated_answer(published.data, published.updated, CAP_MEDIA_TYPE, LIVE_CACHE))
@@ -59,7 +59,7 @@ async def alert_message(alert_id: str, request: Request, tocsin: App) -> Respons
     response_class=Response,
     responses=_XML,
 )
-async def message(identifier: str, request: Request, tocsin: App) -> Response:
+async def message(identifier: str, request: Request, tocsin: Node) -> Response:
     async def compute() -> Fresh[Answer]:
         published = await publisher(request, tocsin).message(identifier)
         return Fresh(dated_answer(published.data, published.updated, CAP_MEDIA_TYPE, MESSAGE_CACHE))
@@ -75,7 +75,7 @@ async def message(identifier: str, request: Request, tocsin: App) -> Response:
 )
 async def feed(
     request: Request,
-    tocsin: App,
+    tocsin: Node,
     region: Annotated[str | None, Query(description="alerts covering any part of it")] = None,
     status: Annotated[
         str, Query(description="actual, exercise, test (comma-separated) or all")
@@ -90,7 +90,7 @@ async def feed(
     return await fastpath.serve(request, tocsin, compute, parse_statuses(status))
 
 
-async def _feed(request: Request, tocsin: Tocsin, region: str | None, status: str) -> Published:
+async def _feed(request: Request, tocsin: Public, region: str | None, status: str) -> Published:
     statuses = parse_statuses(status)
     cap = publisher(request, tocsin)
     self_url = cap.config.public_url + request.url.path

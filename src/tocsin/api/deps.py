@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Request
 
 from tocsin.api.fastpath import pick_lang
+from tocsin.api.node import Public
 from tocsin.bootstrap import Tocsin
 from tocsin.domain.accounts import Session
 from tocsin.domain.auth import Actor
@@ -23,7 +24,14 @@ async def get_tocsin(request: Request) -> Tocsin:
     return tocsin
 
 
+async def get_node(request: Request) -> Public:
+    node: Public = request.app.state.tocsin
+    return node
+
+
 App = Annotated[Tocsin, Depends(get_tocsin)]
+Node = Annotated[Public, Depends(get_node)]
+"""The node, for the public reads that edges serve too."""
 
 
 async def get_actor(
@@ -57,7 +65,7 @@ Caller = Annotated[Actor, Depends(get_actor)]
 
 
 async def get_lang(
-    tocsin: App,
+    tocsin: Node,
     lang: Annotated[str | None, Query(description="language: en, uk or ru")] = None,
     accept_language: Annotated[str | None, Header()] = None,
 ) -> Lang:

@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tocsin.api.answers import Answer
-from tocsin.bootstrap import Tocsin
+from tocsin.api.node import Public
 from tocsin.service.readmodel import ANY_ALERT, Fresh, Topic
 from tocsin.types import DEFAULT_LANG, Lang
 
@@ -81,7 +81,7 @@ def read_key(scope: Scope, how: Keyed, languages: Sequence[str]) -> Hashable:
 
 async def serve(
     request: Request,
-    tocsin: Tocsin,
+    tocsin: Public,
     compute: Callable[[], Awaitable[Fresh[Answer]]],
     topics: Iterable[Topic] = (ANY_ALERT,),
 ) -> Response:
@@ -105,7 +105,7 @@ class FastReads:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
             how = keyed(scope["path"])
-            tocsin: Tocsin | None = None if how is None else _tocsin(scope)
+            tocsin: Public | None = None if how is None else _tocsin(scope)
             if how is not None and tocsin is not None:
                 held = tocsin.reads.peek(read_key(scope, how, tocsin.settings.languages))
                 if held is not None:
@@ -114,7 +114,7 @@ class FastReads:
         await self.app(scope, receive, send)
 
 
-def _tocsin(scope: Scope) -> Tocsin | None:
+def _tocsin(scope: Scope) -> Public | None:
     app = scope.get("app")
     return getattr(app.state, "tocsin", None) if app is not None else None
 

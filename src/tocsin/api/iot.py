@@ -16,10 +16,10 @@ from starlette.responses import Response
 
 from tocsin.api import fastpath
 from tocsin.api.answers import Answer, answer
-from tocsin.api.deps import App
+from tocsin.api.deps import Node
+from tocsin.api.node import Public
 from tocsin.api.regions import region_states_of
 from tocsin.api.views import answered_as, json_response
-from tocsin.bootstrap import Tocsin
 from tocsin.channels.sirens.commands import LETTERS
 from tocsin.domain.alerts import Status
 from tocsin.domain.regions import Region, RegionTree
@@ -40,7 +40,7 @@ LevelQuery = Annotated[
 )
 async def iot_states(
     request: Request,
-    tocsin: App,
+    tocsin: Node,
     level: LevelQuery = None,
     status: Annotated[Status, Query(description="whose alerts: actual by default")] = Status.ACTUAL,
 ) -> Response:
@@ -60,7 +60,7 @@ async def iot_states(
 )
 async def iot_regions(
     request: Request,
-    tocsin: App,
+    tocsin: Node,
     level: LevelQuery = None,
     format: Annotated[str, Query(description="text (one code a line) or json")] = "text",
 ) -> Response:
@@ -79,7 +79,7 @@ async def iot_regions(
     return _text("".join(f"{r.code}\n" for r in regions), tag).response(request.headers)
 
 
-async def _letters(tocsin: Tocsin, status: Status) -> dict[str, str]:
+async def _letters(tocsin: Public, status: Status) -> dict[str, str]:
     """Every region's letter, worked out again only when the log has an alert event of that
     status (devices poll often; exercises, incidents and the like leave the line as it is)."""
 

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from tocsin import __version__
 from tocsin.api import fastpath
 from tocsin.api.answers import Answer, plain_answer
-from tocsin.api.deps import App, Language
+from tocsin.api.deps import Language, Node
 from tocsin.api.views import cached_json
 from tocsin.service.readmodel import ANY_EVENT, Fresh
 
@@ -24,7 +24,7 @@ asked at most once in that time, however often the health is polled."""
 
 
 @router.get("/healthz", summary="Liveness and readiness")
-async def healthz(request: Request, tocsin: App) -> Response:
+async def healthz(request: Request, tocsin: Node) -> Response:
     async def compute() -> Fresh[Answer]:
         last = await tocsin.store.last_seq()
         body = {
@@ -41,6 +41,6 @@ async def healthz(request: Request, tocsin: App) -> Response:
 
 
 @router.get("/v1/threats", summary="The threat catalogue, most severe first")
-async def threats(request: Request, tocsin: App, lang: Language) -> Response:
+async def threats(request: Request, tocsin: Node, lang: Language) -> Response:
     body = {"threats": [t.to_json(lang) for t in tocsin.catalogue.ordered()]}
     return cached_json(request, body, max_age=300)

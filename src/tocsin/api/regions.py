@@ -9,9 +9,9 @@ from starlette.responses import Response
 
 from tocsin.api import fastpath
 from tocsin.api.answers import Answer, json_answer
-from tocsin.api.deps import App, Language
+from tocsin.api.deps import Language, Node
+from tocsin.api.node import Public
 from tocsin.api.views import cached_json, json_response, region_view, state_view
-from tocsin.bootstrap import Tocsin
 from tocsin.domain.alerts import Status
 from tocsin.domain.regions import Region
 from tocsin.domain.state import RegionState, region_states
@@ -25,7 +25,7 @@ StatusQuery = Annotated[Status, Query(description="whose state: actual (public) 
 @router.get("", summary="Regions as a flat list (parents before children)")
 async def list_regions(
     request: Request,
-    tocsin: App,
+    tocsin: Node,
     lang: Language,
     level: str | None = None,
     parent: str | None = None,
@@ -36,7 +36,7 @@ async def list_regions(
 
 
 @router.get("/tree", summary="Regions as a nested tree")
-async def region_tree(request: Request, tocsin: App, lang: Language) -> Response:
+async def region_tree(request: Request, tocsin: Node, lang: Language) -> Response:
     tree = tocsin.regions.tree
 
     def node(region: Region) -> dict[str, Any]:
@@ -50,7 +50,7 @@ async def region_tree(request: Request, tocsin: App, lang: Language) -> Response
 
 @router.get("/geojson", summary="Regions as a GeoJSON FeatureCollection")
 async def region_geojson(
-    request: Request, tocsin: App, lang: Language, level: str | None = None
+    request: Request, tocsin: Node, lang: Language, level: str | None = None
 ) -> Response:
     collection = tocsin.regions.tree.geojson(lang)
     if level is not None:
@@ -63,7 +63,7 @@ async def region_geojson(
 @router.get("/states", summary="The state of every region")
 async def all_states(
     request: Request,
-    tocsin: App,
+    tocsin: Node,
     lang: Language,
     status: StatusQuery = Status.ACTUAL,
     level: str | None = None,
@@ -86,7 +86,7 @@ async def all_states(
 
 
 @router.get("/{code}", summary="One region, with its shape")
-async def get_region(code: str, tocsin: App, lang: Language) -> Response:
+async def get_region(code: str, tocsin: Node, lang: Language) -> Response:
     tree = tocsin.regions.tree
     region = tree.require(code, field="code")
     return json_response(
@@ -101,7 +101,7 @@ async def get_region(code: str, tocsin: App, lang: Language) -> Response:
 
 @router.get("/{code}/state", summary="The state of one region: active, partial or none")
 async def get_state(
-    code: str, request: Request, tocsin: App, lang: Language, status: StatusQuery = Status.ACTUAL
+    code: str, request: Request, tocsin: Node, lang: Language, status: StatusQuery = Status.ACTUAL
 ) -> Response:
     tree = tocsin.regions.tree
     tree.require(code, field="code")
@@ -109,7 +109,7 @@ async def get_state(
     return cached_json(request, state_view(states[code], tree, tocsin.catalogue, lang, status))
 
 
-async def region_states_of(tocsin: Tocsin, status: Status) -> dict[str, RegionState]:
+async def region_states_of(tocsin: Public, status: Status) -> dict[str, RegionState]:
     """The state of every region, worked out once for each change of the log (and shared by
     the region states, each region's state and the IoT line)."""
 

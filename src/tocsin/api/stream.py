@@ -23,10 +23,10 @@ from fastapi import APIRouter, Header, Query, WebSocket, WebSocketDisconnect
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from tocsin.api.deps import App
+from tocsin.api.deps import Node
 from tocsin.api.inputs import Refused, check_request
+from tocsin.api.node import Public
 from tocsin.api.problems import error_response, retry_after
-from tocsin.bootstrap import Tocsin
 from tocsin.domain.interest import Interest
 from tocsin.errors import InvalidInput, TocsinError
 from tocsin.service.queries import parse_statuses
@@ -55,7 +55,7 @@ SinceQuery = Annotated[
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def sse(
-    tocsin: App,
+    tocsin: Node,
     region: RegionQuery = None,
     threat: ThreatQuery = None,
     status: StatusQuery = "actual",
@@ -71,7 +71,7 @@ QUERY = frozenset({"region", "threat", "status", "since"})
 SEQ = re.compile(r"[0-9]{1,19}")
 
 
-def direct(tocsin: Tocsin, scope: Scope) -> EventStream | None:
+def direct(tocsin: Public, scope: Scope) -> EventStream | None:
     """The response to `GET /v1/stream` with well-formed input, made without the framework's
     routing, dependency solving and middlewares: right after a raise, clients by the thousand
     open streams at once, and each would cost far more there than its stream does.
@@ -116,7 +116,7 @@ class EventStream(Response):
     media_type = "text/event-stream"
 
     def __init__(
-        self, tocsin: Tocsin, chosen: Interest, resume: int | None, opening: dict[str, Any]
+        self, tocsin: Public, chosen: Interest, resume: int | None, opening: dict[str, Any]
     ) -> None:
         self.tocsin = tocsin
         self.chosen = chosen
@@ -212,7 +212,7 @@ async def websocket(
     status: StatusQuery = "actual",
     since: SinceQuery = None,
 ) -> None:
-    tocsin: Tocsin = socket.app.state.tocsin
+    tocsin: Public = socket.app.state.tocsin
     try:
         place = tocsin.hub.admission.admit(_address(socket.scope.get("client")))
     except TocsinError as exc:
@@ -227,7 +227,7 @@ async def websocket(
 
 async def _websocket(
     socket: WebSocket,
-    tocsin: Tocsin,
+    tocsin: Public,
     region: str | None,
     threat: str | None,
     status: str,
@@ -250,7 +250,7 @@ async def _websocket(
     await asyncio.gather(*pending, return_exceptions=True)
 
 
-async def _pump(socket: WebSocket, tocsin: Tocsin, chosen: Interest, since: int | None) -> None:
+async def _pump(socket: WebSocket, tocsin: Public, chosen: Interest, since: int | None) -> None:
     keepalive = tocsin.settings.stream_keepalive
     try:
         async for item in tocsin.hub.stream(chosen, since, keepalive=keepalive):
@@ -280,7 +280,7 @@ async def _send(socket: WebSocket, item: Encoded | Dropped | None) -> None:
         await socket.send_text(item.text)
 
 
-def build_filter(tocsin: Tocsin, region: str | None, threat: str | None, status: str) -> Interest:
+def build_filter(tocsin: Public, region: str | None, threat: str | None, status: str) -> Interest:
     regions = None
     if region:
         regions = frozenset(_items(region))
@@ -309,7 +309,7 @@ def _resume_point(last_event_id: str | None, since: int | None) -> int | None:
 
 
 def _open_body(
-    tocsin: Tocsin, region: str | None, chosen: Interest, resume: int | None
+    tocsin: Public, region: str | None, chosen: Interest, resume: int | None
 ) -> dict[str, Any]:
     return {
         "last_seq": tocsin.hub.position,

@@ -10,8 +10,11 @@ import uvicorn
 
 from tocsin.api import server
 from tocsin.api.app import create_app
+from tocsin.api.edge import create_edge_app
 from tocsin.bootstrap import Tocsin, build
 from tocsin.cli.common import console, current_settings, handle_errors
+from tocsin.edge import Edge, build_edge
+from tocsin.errors import InvalidInput
 
 
 def register(app: typer.Typer) -> None:
@@ -22,9 +25,22 @@ def register(app: typer.Typer) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on [127.0.0.1]")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on [8000]")] = None,
+    edge: Annotated[
+        bool,
+        typer.Option(
+            "--edge",
+            help="an edge node: no database; the public reads and streams, from the cluster's "
+            "snapshot and event stream (needs TOCSIN_NATS_URL; writes are refused)",
+        ),
+    ] = False,
 ) -> None:
     """Run the HTTP service (migrates the database and loads the region packs on first start)."""
     settings = current_settings(host=host, port=port)
+    if edge and not settings.nats_servers:
+        raise InvalidInput(
+            "an edge node reads the cluster: set TOCSIN_NATS_URL (see docs/cluster.md)",
+            field="nats_url",
+        )
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -34,10 +50,20 @@ def serve(
         _welcome(tocsin)
         return tocsin
 
+    async def edge_factory() -> Edge:
+        node = await build_edge(settings)
+        _welcome_edge(node)
+        return node
+
+    app = (
+        create_edge_app(settings, factory=edge_factory)
+        if edge
+        else create_app(settings, factory=factory, tune_gc=True)
+    )
     listener = server.access_log() if settings.access_log else None
     try:
         uvicorn.run(
-            create_app(settings, factory=factory, tune_gc=True),
+            app,
             host=settings.host,
             port=settings.port,
             log_level="info",
@@ -62,3 +88,15 @@ def _welcome(tocsin: Tocsin) -> None:
     console.print(f"  region states  {base}/v1/regions/states")
     console.print(f"  API docs       {base}/docs")
     console.print("  raise alerts with a token: tocsin token create --role admin")
+
+
+def _welcome_edge(edge: Edge) -> None:
+    settings = edge.settings
+    base = f"http://{settings.host}:{settings.port}"
+    console.print(
+        f"[bold]tocsin edge[/] on {base}  (cluster {settings.cluster!r}, snapshot at seq "
+        f"{edge.live.head}, {len(edge.live.tree)} regions; writes go to "
+        f"{settings.writer_url or 'the writer nodes'})"
+    )
+    console.print(f"  active alerts  {base}/v1/alerts/active")
+    console.print(f"  live stream    {base}/v1/stream")

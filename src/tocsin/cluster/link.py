@@ -43,6 +43,11 @@ class Names:
         return f"{self.cluster}.events.{type}"
 
     @property
+    def state_bucket(self) -> str:
+        """The key-value bucket of the public state's snapshot (edge nodes start from it)."""
+        return f"{self.cluster}_state"
+
+    @property
     def committed(self) -> str:
         """Where a node says it committed events (a wake-up for the relay, nothing more)."""
         return f"{self.cluster}.committed"

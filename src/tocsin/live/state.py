@@ -227,6 +227,11 @@ class LiveState:
     async def last_seq(self) -> Seq:
         return self.head
 
+    @property
+    def backend(self) -> str:
+        """What holds the state, as `/healthz` names it: no database."""
+        return "none (the public state, in memory)"
+
 
 class NotHeld(Unavailable):
     """Asked for what an edge does not hold (older history): a writer node answers it."""
