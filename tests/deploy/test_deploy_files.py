@@ -8,13 +8,18 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
+from tocsin.api import edge as edge_app
 from tocsin.api import stream
+from tocsin.api.app import create_app
 from tocsin.config import Settings
+from tocsin.web import pages
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 VARIABLE = re.compile(r"^(TOCSIN_[A-Z0-9_]+)=", re.MULTILINE)
@@ -31,11 +36,14 @@ def compose() -> dict:
     return yaml.safe_load((DEPLOY / "compose.yaml").read_text())
 
 
-def test_every_variable_of_the_environment_file_is_a_setting() -> None:
-    text = (DEPLOY / "tocsin.env.example").read_text()
+@pytest.mark.parametrize("name", ["tocsin.env.example", "edge.env.example"])
+def test_every_variable_of_the_environment_files_is_a_setting(name: str) -> None:
+    text = (DEPLOY / name).read_text()
     names = VARIABLE.findall(text) + re.findall(r"^([A-Z_]+)=", text, re.MULTILINE)
     assert "TOCSIN_NATS_URL" in names and "FORWARDED_ALLOW_IPS" in names
     assert [n for n in names if not known(n)] == []
+    if name.startswith("edge"):
+        assert "TOCSIN_WRITER_URL" in names and "TOCSIN_DATABASE_URL" not in names
 
 
 def test_every_variable_of_the_compose_file_is_a_setting() -> None:
@@ -56,10 +64,72 @@ def test_every_variable_of_the_compose_file_is_a_setting() -> None:
         )
 
 
+def test_the_compose_edges_are_edges_of_the_same_cluster() -> None:
+    services = compose()["services"]
+    writer = services["tocsin-1"]["environment"]
+    edges = [s for name, s in services.items() if name.startswith("edge-")]
+    assert len(edges) == 2
+    for edge in edges:
+        assert edge["command"] == ["tocsin", "serve", "--edge"]
+        env = edge["environment"]
+        assert [n for n in env if not known(n)] == []
+        assert "TOCSIN_DATABASE_URL" not in env
+        for same in ("TOCSIN_NATS_URL", "TOCSIN_CLUSTER", "TOCSIN_PUBLIC_URL"):
+            assert env[same] == writer[same], same
+
+
 def test_the_compose_proxy_knows_the_compose_nodes() -> None:
     text = (DEPLOY / "nginx" / "compose.conf").read_text()
-    upstream = set(re.findall(r"server (tocsin-\d):8000", text))
-    assert upstream == {name for name in compose()["services"] if name.startswith("tocsin-")}
+    services = compose()["services"]
+    writers = {name for name in services if name.startswith("tocsin-")}
+    edges = {name for name in services if name.startswith("edge-")}
+    assert set(re.findall(r"server (tocsin-\d):8000 max_fails", text)) == writers
+    public = re.search(r"upstream tocsin_public \{(.*?)\}", text, re.S)
+    assert public is not None
+    assert set(re.findall(r"server (edge-\d):8000", public.group(1))) == edges
+    assert set(re.findall(r"server (tocsin-\d):8000 backup", public.group(1))) == writers
+
+
+def every_route(routes: list[Any]) -> Iterator[Any]:
+    """The app's routes, those of the routers it includes too."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        yield from every_route(included.routes) if included is not None else [route]
+
+
+def sample(path: str) -> str:
+    """A request path for a route's template."""
+    return re.sub(r"\{[^}]+\}", "x1", path)
+
+
+@pytest.mark.parametrize("conf", ["tocsin.conf", "compose.conf"])
+def test_the_proxy_sends_the_public_reads_to_the_edges_and_nothing_they_do_not_serve(
+    conf: str,
+) -> None:
+    text = (DEPLOY / "nginx" / conf).read_text()
+    pattern = re.search(r"location ~ (\S+) \{\s*proxy_pass http://tocsin_public;", text)
+    assert pattern is not None
+    public = re.compile(pattern.group(1))
+    served = edge_app.SERVED | edge_app.PAGES
+    checked = 0
+    for route in every_route(create_app(Settings()).routes):
+        path = getattr(route, "path", "")
+        if not path or path.startswith(pages.STATIC_PREFIX) or path == stream.PATH + "/ws":
+            continue
+        if path == stream.PATH:
+            continue  # its own location, below
+        checked += 1
+        to_edges = public.match(sample(path)) is not None
+        if to_edges:
+            assert path in served, f"{path} goes to the edges, which do not serve it"
+            methods = getattr(route, "methods", {"GET"})
+            assert methods <= {"GET", "HEAD"}, f"{path} takes {methods} and goes to the edges"
+    # the reads of the herd after a raise go to the edges (the writers answer the rest)
+    herd = ["/", "/v1/alerts/active", "/v1/regions/states", "/v1/iot/states", "/cap/feed.atom"]
+    for path in herd:
+        assert public.match(path), path
+    assert public.match(pages.STATIC_PREFIX + "/live.js")
+    assert checked > 40  # the routes were found
 
 
 @pytest.mark.parametrize("conf", ["tocsin.conf", "compose.conf"])
@@ -73,10 +143,14 @@ def test_the_proxy_streams_without_buffering(conf: str) -> None:
     assert "proxy_set_header Upgrade $http_upgrade;" in ws.group(2)
 
 
-def test_the_commands_the_unit_runs_exist() -> None:
-    unit = (DEPLOY / "systemd" / "tocsin@.service").read_text()
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("tocsin@.service", ["db upgrade", "serve"]), ("tocsin-edge@.service", ["serve --edge"])],
+)
+def test_the_commands_the_units_run_exist(name: str, expected: list[str]) -> None:
+    unit = (DEPLOY / "systemd" / name).read_text()
     commands = re.findall(r"^ExecStart(?:Pre)?=/opt/tocsin/bin/tocsin (.+)$", unit, re.MULTILINE)
-    assert commands == ["db upgrade", "serve"]
+    assert commands == expected
     for command in commands:
         done = subprocess.run(
             [
@@ -94,18 +168,21 @@ def test_the_commands_the_unit_runs_exist() -> None:
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze")
-def test_the_systemd_unit_is_valid(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["tocsin@.service", "tocsin-edge@.service"])
+def test_the_systemd_units_are_valid(tmp_path: Path, name: str) -> None:
     tocsin = shutil.which("tocsin") or sys.executable
     (tmp_path / "shared.env").write_text("")
     (tmp_path / "own.env").write_text("")
     unit = (
-        (DEPLOY / "systemd" / "tocsin@.service")
+        (DEPLOY / "systemd" / name)
         .read_text()
         .replace("/opt/tocsin/bin/tocsin", tocsin)
         .replace("/etc/tocsin/tocsin.env", str(tmp_path / "shared.env"))
+        .replace("/etc/tocsin/edge.env", str(tmp_path / "shared.env"))
         .replace("/etc/tocsin/%i.env", str(tmp_path / "own.env"))
+        .replace("/etc/tocsin/edge-%i.env", str(tmp_path / "own.env"))
     )
-    path = tmp_path / "tocsin@1.service"
+    path = tmp_path / name.replace("@", "@1")
     path.write_text(unit)
     done = subprocess.run(
         ["systemd-analyze", "verify", "--man=no", str(path)],
