@@ -39,6 +39,7 @@ from tocsin.service import tokens as token_handlers
 from tocsin.service.accounts import AccountService
 from tocsin.service.alerts import AlertService
 from tocsin.service.audit import AuditService
+from tocsin.service.audit import stop as stop_task
 from tocsin.service.bus import CommandBus, Reporter
 from tocsin.service.cap_import import CapImportService
 from tocsin.service.cap_publish import CapPublisher
@@ -101,6 +102,7 @@ class Tocsin:
     listeners: list[CommitListener] = field(default_factory=list)
     channels: list[Channel] = field(default_factory=list)
     duties: list[Exclusive] = field(default_factory=list)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
     def facts(self) -> Facts:
@@ -155,6 +157,8 @@ class Tocsin:
         if self.feed is not self.log:
             await self.feed.start()
         await self.hub.start()
+        # another node's region import (or the CLI's beside this server) reaches this tree too
+        self.tasks.append(asyncio.create_task(self.regions.follow(self.log), name="regions"))
         interval = self.settings.audit_checkpoint_interval
         self.duties = [
             self.duty("channels", self._start_channels, self._stop_channels),
@@ -198,6 +202,9 @@ class Tocsin:
     async def close(self) -> None:
         for duty in reversed(self.duties):
             await duty.end()
+        for task in self.tasks:
+            await stop_task(task)
+        self.tasks.clear()
         await self.hub.stop()
         if self.feed is not self.log:
             await self.feed.stop()

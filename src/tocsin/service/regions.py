@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -11,9 +13,10 @@ from tocsin.domain.events import NewEvent
 from tocsin.domain.regions import Region, RegionTree
 from tocsin.errors import RegionImportError
 from tocsin.service.bus import CommandBus, Context, Outcome
-from tocsin.service.ports import RegionReads, UnitOfWork
+from tocsin.service.ports import LogFeed, RegionReads, UnitOfWork
 
 IMPORTED = "regions.imported"
+log_ = logging.getLogger("tocsin.regions")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +53,8 @@ async def import_regions(cmd: c.ImportRegions, ctx: Context) -> Outcome[ImportRe
 
 
 class RegionService:
-    """The loaded region tree, read again after every import this process commits."""
+    """The loaded region tree, read again after every import this process commits, and (while
+    `follow` runs) after every import another process commits to the same database."""
 
     def __init__(self, bus: CommandBus, store: RegionReads) -> None:
         self.bus = bus
@@ -61,6 +65,29 @@ class RegionService:
     async def load(self) -> RegionTree:
         self.tree = RegionTree(await self.store.regions())
         return self.tree
+
+    async def follow(self, log: LogFeed, *, wait: float = 30.0) -> None:
+        """Read the tree again whenever the log shows regions imported (by another node, or
+        by `tocsin regions import` beside a running server). Runs until cancelled."""
+        seen = log.head
+        while True:
+            try:
+                head = await log.wait(seen, wait)
+                imported = False
+                while seen < head:
+                    events = await log.read(seen, 1000)
+                    if not events:
+                        break
+                    imported |= any(e.type == IMPORTED for e in events)
+                    seen = events[-1].seq
+                if imported:
+                    tree = await self.load()
+                    log_.info("region tree read again after an import: %d regions", len(tree))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log_.exception("following region imports failed; trying again")
+                await asyncio.sleep(1.0)
 
     async def import_regions(
         self, regions: Sequence[Region], actor: Actor, *, pack: str | None = None
