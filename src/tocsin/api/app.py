@@ -92,11 +92,7 @@ def create_app(
         app.state.tocsin = tocsin
         await tocsin.start(tocsin.task_duty("expiry", lambda: _expire_forever(tocsin)))
         if tune_gc:
-            # what start-up built lives as long as the process: keep the collector off it,
-            # so that fan-out to many streams is not stalled by full collections
-            gc.collect()
-            gc.freeze()
-            gc.set_threshold(GC_THRESHOLD, 10, 10)
+            keep_collector_off_startup()
         try:
             yield
         finally:
@@ -136,6 +132,15 @@ def create_app(
         app.include_router(module.router)
     web.install(app)
     return app
+
+
+def keep_collector_off_startup() -> None:
+    """What start-up built lives as long as the process: keep the collector off it, so that
+    fan-out to many streams is not stalled by full collections (a server process of its own
+    only, not an embedding one)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, 10, 10)
 
 
 async def _expire_forever(tocsin: Tocsin) -> None:

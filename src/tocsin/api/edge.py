@@ -9,7 +9,6 @@ GET, HEAD and OPTIONS) is refused with `edge_read_only` (405) and every other re
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -23,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tocsin import __version__
 from tocsin.api import alerts, cap, fastpath, inputs, iot, meta, problems, regions, stream
-from tocsin.api.app import GC_THRESHOLD, App
+from tocsin.api.app import App, keep_collector_off_startup
 from tocsin.api.deps import SAFE_METHODS
 from tocsin.config import Settings, load_settings
 from tocsin.edge import Edge, build_edge
@@ -99,8 +98,11 @@ class ReadOnly:
         await self.app(scope, receive, send)
 
 
-def create_edge_app(settings: Settings | None = None, *, factory: EdgeFactory | None = None) -> App:
-    """The edge app; `factory` builds the edge at start-up (tests pass their own)."""
+def create_edge_app(
+    settings: Settings | None = None, *, factory: EdgeFactory | None = None, tune_gc: bool = False
+) -> App:
+    """The edge app; `factory` builds the edge at start-up (tests pass their own); `tune_gc`
+    as for `create_app`."""
     settings = settings or load_settings()
 
     async def default_factory() -> Edge:
@@ -111,9 +113,8 @@ def create_edge_app(settings: Settings | None = None, *, factory: EdgeFactory | 
         edge = await (factory or default_factory)()
         app.state.tocsin = edge
         await edge.start()
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(GC_THRESHOLD, 10, 10)
+        if tune_gc:
+            keep_collector_off_startup()
         try:
             yield
         finally:

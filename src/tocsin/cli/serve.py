@@ -56,7 +56,7 @@ def serve(
         return node
 
     app = (
-        create_edge_app(settings, factory=edge_factory)
+        create_edge_app(settings, factory=edge_factory, tune_gc=True)
         if edge
         else create_app(settings, factory=factory, tune_gc=True)
     )
