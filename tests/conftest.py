@@ -122,16 +122,35 @@ class PostgresDatabase:
             await conn.close()
 
     async def reset(self) -> None:
+        """Back to the template's rows; fails (naming who holds the tables) rather than wait
+        for ever when a connection left by an earlier test keeps them locked."""
         conn = await asyncpg.connect(self.dsn)
         try:
             async with conn.transaction():
+                await conn.execute("SET LOCAL lock_timeout = '30s'")
                 tables = await conn.fetch(
                     "SELECT tablename FROM pg_tables WHERE schemaname='public'"
                 )
-                await conn.execute(f"TRUNCATE {', '.join(r['tablename'] for r in tables)}")
+                try:
+                    await conn.execute(f"TRUNCATE {', '.join(r['tablename'] for r in tables)}")
+                except asyncpg.LockNotAvailableError:
+                    holders = await self._others()
+                    raise AssertionError(f"the tables stay locked by: {holders}") from None
                 for table, rows in self.snapshot.items():
                     if rows:
                         await conn.copy_records_to_table(table, records=rows)
+        finally:
+            await conn.close()
+
+    async def _others(self) -> list[dict[str, Any]]:
+        conn = await asyncpg.connect(self.dsn)
+        try:
+            rows = await conn.fetch(
+                "SELECT pid, application_name, state, xact_start, left(query, 200) AS query"
+                " FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                self.name,
+            )
+            return [dict(row) for row in rows]
         finally:
             await conn.close()
 

@@ -6,16 +6,20 @@ clearly why it cannot start when no writer has put a snapshot yet."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import httpx
+import orjson
 import pytest
+import websockets
 from cluster_support import OBLASTS, raise_alerts
 from typer.testing import CliRunner
 
+from conftest import running_app
 from nats_support import Nats, cluster_settings, eventually, started_node, unique_cluster
 from tocsin.api.app import create_app
 from tocsin.api.edge import create_edge_app
@@ -213,3 +217,48 @@ async def test_an_edge_takes_the_new_region_tree_after_an_import(writer: Tocsin)
         await eventually(lambda: not edge.live.regions_stale, timeout=30)
         found = edge.live.tree.get("UA-05")
         assert found is not None and found.names["en"] == "Vinnytsia (renamed)"
+
+
+async def frames(url: str, count: int, headers: dict[str, str]) -> list[tuple[int, str]]:
+    """The first `count` event frames (id, event) of an SSE stream."""
+    found: list[tuple[int, str]] = []
+    seq = 0
+    async with (
+        httpx.AsyncClient(timeout=30) as http,
+        http.stream("GET", url, headers=headers) as answer,
+    ):
+        assert answer.status_code == 200
+        async for line in answer.aiter_lines():
+            if line.startswith("id: "):
+                seq = int(line[4:])
+            elif line.startswith("event: ") and seq:
+                found.append((seq, line[7:]))
+                if len(found) == count:
+                    break
+    return found
+
+
+async def test_an_edge_server_streams_over_sse_and_websocket_and_resumes(writer: Tocsin) -> None:
+    await raise_alerts(writer, 2)
+    first = await snapshot_at(writer)
+    # started and stopped in a thread: the writer's loop goes on renewing its leases meanwhile
+    stack = contextlib.ExitStack()
+    port = await asyncio.to_thread(
+        stack.enter_context, running_app(create_edge_app(edge_settings(writer)))
+    )
+    try:
+        base = f"127.0.0.1:{port}"
+        async with websockets.connect(f"ws://{base}/v1/stream/ws") as socket:
+            opening = orjson.loads(await socket.recv())
+            assert opening["type"] == "open"
+            live = asyncio.ensure_future(frames(f"http://{base}/v1/stream", 1, {}))
+            await asyncio.sleep(0.3)
+            await raise_alerts(writer, 1, first=3)
+            assert await asyncio.wait_for(live, 30) == [(first + 1, "alert.raised")]
+            pushed = orjson.loads(await asyncio.wait_for(socket.recv(), 30))
+            assert pushed["seq"] == first + 1 and pushed["type"] == "alert.raised"
+        # a client resuming on this edge from before its snapshot gets exactly what it missed
+        resumed = await frames(f"http://{base}/v1/stream", 3, {"Last-Event-ID": str(first - 2)})
+        assert [seq for seq, _ in resumed] == [first - 1, first, first + 1]
+    finally:
+        await asyncio.to_thread(stack.close)
