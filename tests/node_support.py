@@ -1,4 +1,5 @@
-"""Nodes for tests of several processes: `tocsin serve` subprocesses sharing one database.
+"""Nodes for tests of several processes: `tocsin serve` subprocesses sharing one database,
+and edge nodes (`tocsin serve --edge`) with none.
 
 Each node runs the installed `tocsin` on a free loopback port with its own log file; a test
 kills one with SIGKILL (`kill`) or stops it cleanly (`stop`), and starts it again.
@@ -79,23 +80,25 @@ class Child:
 class Node(Child):
     """`tocsin serve` on a loopback port; `settings` are more `TOCSIN_*` variables."""
 
-    def __init__(self, name: str, workdir: Path, database_url: str, **settings: str) -> None:
+    def __init__(self, name: str, workdir: Path, database_url: str | None, **settings: str) -> None:
         self.name = name
         self.log = workdir / f"{name}.log"
-        self.env = {
-            **os.environ,
-            "TOCSIN_DATABASE_URL": database_url,
-            "TOCSIN_NODE_NAME": name,
-            **{f"TOCSIN_{key.upper()}": value for key, value in settings.items()},
-        }
+        self.env = {key: value for key, value in os.environ.items() if key != "TOCSIN_DATABASE_URL"}
+        if database_url is not None:
+            self.env["TOCSIN_DATABASE_URL"] = database_url
+        self.env["TOCSIN_NODE_NAME"] = name
+        self.env.update({f"TOCSIN_{key.upper()}": value for key, value in settings.items()})
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
 
+    def arguments(self) -> list[str]:
+        return ["serve", "--host", "127.0.0.1", "--port", str(self.port)]
+
     def start(self) -> Node:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [*tocsin_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [*tocsin_command(), *self.arguments()],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -113,3 +116,14 @@ class Node(Child):
                         return self
                 await asyncio.sleep(0.05)
         raise TimeoutError(f"{self.name} not ready after {timeout} s:\n{self.tail()}")
+
+
+class EdgeNode(Node):
+    """`tocsin serve --edge`: no database; `settings` name the cluster (`nats_url`, `cluster`,
+    `writer_url`). It listens, and is ready, once it has started from the cluster's snapshot."""
+
+    def __init__(self, name: str, workdir: Path, **settings: str) -> None:
+        super().__init__(name, workdir, None, **settings)
+
+    def arguments(self) -> list[str]:
+        return [*super().arguments(), "--edge"]

@@ -4,6 +4,11 @@
 database, or the cluster's stream) and applies each event. It is itself a `LogFeed` of what it
 has applied, so the live streams of an edge tail the follower, not the feed: a client told of
 an event finds it in `/v1/alerts/active` when it asks.
+
+The state may start ahead of the feed: a writer builds the snapshot from its database, which
+can be past what the relay has put in the stream yet. A read of the events in between (a client
+resuming from before the snapshot) then waits until the feed has them, instead of finding
+nothing there and going on past them.
 """
 
 from __future__ import annotations
@@ -81,7 +86,10 @@ class Follower:
         head = self.state.head
         if after >= head:
             return []
-        events = await self.feed.read(after, min(limit, head - after))
+        while not (events := await self.feed.read(after, min(limit, head - after))):
+            if self.feed.head > after:
+                return []  # said to be there, yet not read (older than the stream keeps)
+            await self.feed.wait(after, timeout=5.0)  # the state began ahead of the feed
         return [event for event in events if event.seq <= head]
 
     async def wait(self, after: Seq, timeout: float) -> Seq:
