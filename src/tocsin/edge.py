@@ -22,7 +22,7 @@ from typing import Any
 
 from tocsin.cap.render import CapConfig
 from tocsin.cluster.feed import JetStreamFeed
-from tocsin.cluster.link import Link, Names, StreamSpec
+from tocsin.cluster.link import Link, Names, StreamSpec, patiently
 from tocsin.cluster.snapshots import SnapshotBucket
 from tocsin.config import Settings
 from tocsin.domain.regions import RegionTree
@@ -151,7 +151,7 @@ async def build_edge(settings: Settings, *, clock: Clock | None = None) -> Edge:
     spec = StreamSpec(settings.nats_replicas, settings.nats_stream_max_age)
     link = await Link.connect(settings.nats_servers, Names(settings.cluster), spec, node=node)
     try:
-        bucket = await SnapshotBucket.open(link)
+        bucket = await patiently(lambda: SnapshotBucket.open(link), "opening the snapshot bucket")
         try:
             data = await bucket.wait(settings.edge_start_timeout)
         except TimeoutError:

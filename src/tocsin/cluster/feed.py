@@ -28,7 +28,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.client import JetStreamContext
 
-from tocsin.cluster.link import Link
+from tocsin.cluster.link import Link, patiently
 from tocsin.cluster.relay import ALERT_ID
 from tocsin.domain.events import Event
 from tocsin.streams.log import Recent
@@ -74,8 +74,8 @@ class JetStreamFeed:
         return self._recent.head
 
     async def start(self) -> None:
-        self._recent.advance(await self.link.last_seq())
-        await self._subscribe()
+        self._recent.advance(await patiently(self.link.last_seq, "reading the stream's head"))
+        await patiently(self._subscribe, "following the stream")
         self._watch = asyncio.create_task(self._watchdog(), name="jetstream feed watchdog")
 
     async def stop(self) -> None:

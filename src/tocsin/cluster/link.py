@@ -6,22 +6,46 @@ deployments (or two test runs) on the same NATS servers never meet.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import nats
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.errors import NotFoundError, ServiceUnavailableError
 
 from tocsin.types import Seq
 
 log = logging.getLogger("tocsin.cluster")
 
 DUPLICATE_WINDOW = 120.0  # seconds JetStream remembers a message id (a relay's retry)
+START_PATIENCE = 30.0  # seconds a node at start waits for JetStream to answer (a leader election)
+
+T = TypeVar("T")
+
+
+async def patiently(
+    step: Callable[[], Awaitable[T]], what: str, seconds: float = START_PATIENCE
+) -> T:
+    """`step()`, tried again while JetStream times out or has no leader (its servers are
+    electing one, e.g. right after one died), for up to `seconds`; then its error."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        try:
+            return await step()
+        except (NatsTimeout, ServiceUnavailableError, NoRespondersError) as exc:
+            if asyncio.get_running_loop().time() >= deadline:
+                raise
+            log.warning("%s: %s; trying again", what, exc or type(exc).__name__)
+            await asyncio.sleep(0.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +119,7 @@ class Link:
         )
         link = cls(nc, names, spec)
         try:
-            await link.ensure_stream()
+            await patiently(link.ensure_stream, "making or checking the event stream")
         except BaseException:
             await nc.close()
             raise

@@ -18,8 +18,9 @@ import logging
 import zlib
 from collections.abc import Awaitable, Callable
 
+from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BucketNotFoundError, KeyNotFoundError
+from nats.js.errors import BucketNotFoundError, KeyNotFoundError, ServiceUnavailableError
 from nats.js.kv import KeyValue
 
 from tocsin.cluster.link import Link
@@ -81,7 +82,11 @@ class SnapshotBucket:
         """The newest snapshot, waiting up to `timeout` seconds for a first one to be put."""
         async with asyncio.timeout(timeout):
             while True:
-                found = await self.get()
+                try:
+                    found = await self.get()
+                except (NatsTimeout, ServiceUnavailableError) as exc:  # electing a leader
+                    log.warning("reading the snapshot bucket: %s; trying again", exc)
+                    found = None
                 if found is not None:
                     return found
                 await asyncio.sleep(poll)
