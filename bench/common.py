@@ -337,7 +337,7 @@ class SSEClient(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
-        transport.write(self.request)
+        self.transport.write(self.request)
 
     def data_received(self, data: bytes) -> None:
         now = time.monotonic_ns()
@@ -378,9 +378,15 @@ class SSEClient(asyncio.Protocol):
 
 
 async def _open_clients(
-    watch: Watch, port: int, path: str, count: int, concurrency: int, timeout: float, slow: int
+    watch: Watch,
+    ports: Sequence[int],
+    path: str,
+    count: int,
+    concurrency: int,
+    timeout: float,
+    slow: int,
 ) -> list[SSEClient]:
-    """`count` clients, the last `slow` of them slow."""
+    """`count` clients, the last `slow` of them slow; client i connects to `ports[i % n]`."""
     seen = watch.seen
     loop = asyncio.get_running_loop()
     gate = asyncio.Semaphore(concurrency)
@@ -390,6 +396,7 @@ async def _open_clients(
     async def one(index: int) -> None:
         async with gate:
             client = SSEClient(watch, request, capture=index == 0, slow=index >= count - slow)
+            port = ports[index % len(ports)]
             try:
                 async with asyncio.timeout(timeout):
                     if client.slow:
@@ -449,21 +456,21 @@ async def _serve_commands(conn: Connection, watch: Watch, clients: list[SSEClien
 
 def client_process(
     conn: Connection,
-    port: int,
+    ports: Sequence[int],
     path: str,
     count: int,
     concurrency: int,
     timeout: float,
     slow: int = 0,
 ) -> None:
-    """Entry point of one client process: open `count` SSE clients (the last `slow` of them
-    stop reading once open), then obey commands."""
+    """Entry point of one client process: open `count` SSE clients, spread over `ports` in
+    turn (the last `slow` of them stop reading once open), then obey commands."""
     raise_fd_limit()
 
     async def main() -> None:
         watch = Watch(Arrivals())
         started = time.monotonic()
-        clients = await _open_clients(watch, port, path, count, concurrency, timeout, slow)
+        clients = await _open_clients(watch, ports, path, count, concurrency, timeout, slow)
         seen = watch.seen
         conn.send(("ready", seen.opened, dict(seen.errors), time.monotonic() - started))
         await _serve_commands(conn, watch, clients)
@@ -473,11 +480,12 @@ def client_process(
 
 class ClientPool:
     """SSE clients spread over `processes` processes; all connect at once. `slow` of them,
-    spread likewise, stop reading once they have `open`; awaits count only the others."""
+    spread likewise, stop reading once they have `open`; awaits count only the others. Given
+    several ports (servers), each process connects its clients to them in turn."""
 
     def __init__(
         self,
-        port: int,
+        port: int | Sequence[int],
         count: int,
         *,
         processes: int = 1,
@@ -489,13 +497,14 @@ class ClientPool:
         context = multiprocessing.get_context("spawn")
         self.conns: list[Connection] = []
         self.processes: list[Any] = []
+        ports = [port] if isinstance(port, int) else list(port)
         shares = _split(count, processes)
         slow_shares = [slow // len(shares) + (i < slow % len(shares)) for i in range(len(shares))]
         for share, slow_share in zip(shares, slow_shares, strict=True):
             mine, theirs = context.Pipe()
             process = context.Process(
                 target=client_process,
-                args=(theirs, port, path, share, concurrency, timeout, slow_share),
+                args=(theirs, ports, path, share, concurrency, timeout, slow_share),
                 daemon=True,
             )
             process.start()
