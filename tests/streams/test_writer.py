@@ -72,20 +72,20 @@ async def test_a_bare_send_is_the_send_writer() -> None:
 
 @pytest.fixture
 def direct_writes() -> Iterator[list[bool]]:
-    """What every `DirectWriter.write_now` answered, in any server of this process."""
+    """What every write straight to a socket answered, in any server of this process."""
     answers: list[bool] = []
-    original = writers.DirectWriter.write_now
+    original = writers._Socket.write
 
-    def counted(self: DirectWriter, body: bytes, chunk: bytes | None = None) -> bool:
-        answer = original(self, body, chunk)
+    def counted(self: Any, chunk: bytes) -> bool:
+        answer = original(self, chunk)
         answers.append(answer)
         return answer
 
-    writers.DirectWriter.write_now = counted  # type: ignore[method-assign]
+    writers._Socket.write = counted  # type: ignore[method-assign]
     try:
         yield answers
     finally:
-        writers.DirectWriter.write_now = original  # type: ignore[method-assign]
+        writers._Socket.write = original  # type: ignore[method-assign]
 
 
 async def read_until(http: httpx.AsyncClient, seen: asyncio.Event, marker: bytes) -> bytes:

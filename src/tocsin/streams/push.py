@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Coroutine
 from typing import Any, cast
 
-from tocsin.streams.writer import Send, SendWriter, Writer
+from tocsin.streams.writer import Direct, Send, SendWriter, Writer, http_chunk
 from tocsin.types import Seq
 
 SEND_BUFFER = 64 * 1024  # a live stream's kernel send buffer (Linux doubles it)
@@ -78,6 +78,8 @@ class Pusher:
         self.written: Seq = written  # the seq of the last event frame handed to the socket
         self.finished: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._over = False
+        self._direct: Direct | None = getattr(self._writer, "direct", None)
+        self._ready = True  # nothing waits to be written and the stream is not finished
 
     @property
     def busy(self) -> bool:
@@ -86,9 +88,14 @@ class Pusher:
     def push(self, body: bytes, seq: Seq | None = None, chunk: bytes | None = None) -> None:
         """Write `body` (after what is queued); `seq` is the last event it carries, if any;
         `chunk`, if given, is `http_chunk(body)`, built once for many clients."""
-        if self._sending is None and not self._backlog and not self._over:
+        if self._ready:
             # the usual case: straight to the socket
-            if self._writer.write_now(body, chunk):
+            direct = self._direct
+            if (
+                direct(chunk or http_chunk(body))
+                if direct is not None
+                else self._writer.write_now(body, chunk)
+            ):
                 if seq is not None:
                     self.written = seq
                 return
@@ -110,6 +117,7 @@ class Pusher:
     def finish(self, reason: str) -> None:
         """End the stream: nothing more is written; a waiting send is abandoned."""
         self._over = True
+        self._ready = False
         if not self.finished.done():
             self.finished.set_result(reason)
         self._backlog.clear()
@@ -129,6 +137,7 @@ class Pusher:
                 if seq is not None:
                     self.written = seq
                 if not self._backlog:
+                    self._ready = not self._over
                     if self._idle is not None:
                         self._wake_idle()
                     return
@@ -139,6 +148,7 @@ class Pusher:
                 self.finish(f"write failed: {exc.__class__.__name__}")
                 return
             self._sending, self._sending_seq = sending, seq
+            self._ready = False
             self._resume_when(waiting)
             return
 
