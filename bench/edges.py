@@ -51,9 +51,7 @@ import http.client
 import json
 import multiprocessing
 import os
-import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -78,7 +76,6 @@ from common import (
     Watch,
     _serve_commands,
     cpu_seconds,
-    free_port,
     latencies_ms,
     load,
     machine,
@@ -88,6 +85,7 @@ from common import (
     sse_request,
     tocsin_command,
 )
+from nodes import NatsServer, drop_streams, nats_server_binary
 
 REGIONS = ("UA-63", "UA-30", "UA-46", "UA-51", "UA-12")
 CONFIGS = {"A": 1, "B": 2}  # configuration → edge processes
@@ -95,64 +93,6 @@ ROLES = ("edges", "clients", "writer", "nats", "raiser")
 
 
 # --- the processes ------------------------------------------------------------------------
-
-
-class Nats:
-    """`nats-server -js` on a free loopback port, its store under `workdir`; stopped on exit."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.port = free_port()
-        self.url = f"nats://{HOST}:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def start(self, binary: str, timeout: float = 30.0) -> Nats:
-        command = [binary, "-a", HOST, "-p", str(self.port), "-js", "-sd", str(self.workdir)]
-        with open(self.workdir.parent / "nats.log", "ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nats-server exited: see {self.workdir.parent / 'nats.log'}")
-            with contextlib.suppress(OSError), socket.create_connection((HOST, self.port), 1) as s:
-                if s.recv(5) == b"INFO ":
-                    return self
-            time.sleep(0.05)
-        raise TimeoutError(f"nats-server not ready after {timeout} s")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def nats_binary() -> str | None:
-    found = shutil.which("nats-server")
-    return found or next(
-        (p for p in ("/usr/sbin/nats-server", "/usr/bin/nats-server") if Path(p).exists()), None
-    )
-
-
-async def drop_streams(url: str, cluster: str) -> None:
-    """Leave a NATS server given as it was: the run's event stream and snapshot bucket go."""
-    import nats
-
-    connection = await nats.connect(url)
-    try:
-        for stream in (f"{cluster}_events", f"KV_{cluster}_state"):
-            with contextlib.suppress(Exception):
-                await connection.jetstream().delete_stream(stream)
-    finally:
-        await connection.close()
 
 
 class EdgeNode(Server):
@@ -522,10 +462,10 @@ def run(workdir: Path, args: argparse.Namespace, deadline: float) -> list[Measur
         if url:
             stack.callback(lambda: asyncio.run(drop_streams(url, cluster)))
         else:
-            binary = nats_binary()
+            binary = nats_server_binary()
             if binary is None:
                 raise SystemExit("nats-server not found: install it, or give --nats URL")
-            own = Nats(workdir / "nats")
+            own = NatsServer(workdir)
             stack.callback(own.stop)
             url, nats_pid = own.start(binary).url, own.pid
         cluster_env = {"TOCSIN_NATS_URL": url, "TOCSIN_CLUSTER": cluster}

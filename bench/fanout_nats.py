@@ -47,9 +47,6 @@ import contextlib
 import math
 import multiprocessing
 import os
-import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -84,6 +81,7 @@ from common import (
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy
+from nodes import NatsServer, nats_server_binary
 from sse_fanout import Baseline
 
 REGIONS = ("UA-63", "UA-30", "UA-46", "UA-51", "UA-12")
@@ -91,7 +89,6 @@ RATIO_LIMIT = 1.15
 POSTGRES = os.environ.get(
     "TOCSIN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-NATS_BINARIES = ("/usr/sbin/nats-server", "/usr/bin/nats-server")
 
 
 @dataclass(frozen=True)
@@ -467,8 +464,11 @@ class Raiser:
         return self.frames[seq]
 
     async def drop_stream(self) -> None:
-        with contextlib.suppress(Exception):
-            await self.nc.jetstream().delete_stream(f"{self.cluster}_events")
+        """The run's event stream and snapshot bucket go: a server given is left as it was."""
+        js = self.nc.jetstream()
+        for stream in (f"{self.cluster}_events", f"KV_{self.cluster}_state"):
+            with contextlib.suppress(Exception):
+                await js.delete_stream(stream)
 
     async def _command(self, command: tuple[str, ...], timeout: float = 30.0) -> None:
         if command[0] != "ready":
@@ -568,43 +568,20 @@ def listen(conn: Connection, url: str, cluster: str) -> None:
 @contextlib.contextmanager
 def own_nats(workdir: Path) -> Iterator[tuple[str, int | None]]:
     """A `nats-server -js` on a free loopback port, its store under `workdir`."""
-    binary = shutil.which("nats-server") or next(
-        (path for path in NATS_BINARIES if Path(path).exists()), None
-    )
+    binary = nats_server_binary()
     if binary is None:
         raise SystemExit("nats-server not found (Debian package nats-server); or give --nats")
-    port = free_port()
-    command = [binary, "-a", HOST, "-p", str(port), "-js", "-sd", str(workdir / "nats")]
-    with open(workdir / "nats.log", "ab") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    server = NatsServer(workdir)
     try:
-        _wait_listening(port, process, timeout=30)
-        yield f"nats://{HOST}:{port}", process.pid
+        server.start(binary)
+        yield server.url, server.pid
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        server.stop()
 
 
 @contextlib.contextmanager
 def _given(url: str) -> Iterator[tuple[str, int | None]]:
     yield url, None
-
-
-def _wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"nats-server exited with {process.returncode}")
-        with contextlib.suppress(OSError), socket.create_connection((HOST, port), 1) as sock:
-            sock.settimeout(2)
-            if sock.recv(4) == b"INFO":
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"nats-server not listening on {port} after {timeout} s")
 
 
 @contextlib.asynccontextmanager

@@ -142,14 +142,19 @@ class Cluster:
             await connection.close()
 
     async def _drop_streams(self) -> None:
-        import nats
+        await drop_streams(self.nats_url, self.cluster)
 
-        with contextlib.suppress(Exception):
-            connection = await nats.connect(self.nats_url)
-            try:
-                js = connection.jetstream()
-                for stream in (f"{self.cluster}_events", f"KV_{self.cluster}_state"):
-                    with contextlib.suppress(Exception):
-                        await js.delete_stream(stream)
-            finally:
-                await connection.close()
+
+async def drop_streams(url: str, cluster: str) -> None:
+    """Leave a NATS server given as it was: the run's event stream and snapshot bucket go."""
+    import nats
+
+    with contextlib.suppress(Exception):
+        connection = await nats.connect(url)
+        try:
+            js = connection.jetstream()
+            for stream in (f"{cluster}_events", f"KV_{cluster}_state"):
+                with contextlib.suppress(Exception):
+                    await js.delete_stream(stream)
+        finally:
+            await connection.close()
