@@ -16,7 +16,7 @@ from tocsin.service.bus import CommandBus, Context, Outcome
 from tocsin.service.ports import LogFeed, RegionReads, UnitOfWork
 
 IMPORTED = "regions.imported"
-log_ = logging.getLogger("tocsin.regions")
+log = logging.getLogger("tocsin.regions")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,27 +66,25 @@ class RegionService:
         self.tree = RegionTree(await self.store.regions())
         return self.tree
 
-    async def follow(self, log: LogFeed, *, wait: float = 30.0) -> None:
+    async def follow(self, feed: LogFeed, *, wait: float = 30.0) -> None:
         """Read the tree again whenever the log shows regions imported (by another node, or
         by `tocsin regions import` beside a running server). Runs until cancelled."""
-        seen = log.head
+        seen = feed.head
         while True:
             try:
-                head = await log.wait(seen, wait)
+                head = await feed.wait(seen, wait)
                 imported = False
                 while seen < head:
-                    events = await log.read(seen, 1000)
-                    if not events:
-                        break
+                    events = await feed.read(seen, 1000)
                     imported |= any(e.type == IMPORTED for e in events)
-                    seen = events[-1].seq
+                    seen = events[-1].seq if events else head  # none: not there to be read
                 if imported:
                     tree = await self.load()
-                    log_.info("region tree read again after an import: %d regions", len(tree))
+                    log.info("region tree read again after an import: %d regions", len(tree))
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log_.exception("following region imports failed; trying again")
+                log.exception("following region imports failed; trying again")
                 await asyncio.sleep(1.0)
 
     async def import_regions(
