@@ -18,12 +18,11 @@ import logging
 import zlib
 from collections.abc import Awaitable, Callable
 
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BucketNotFoundError, KeyNotFoundError, ServiceUnavailableError
+from nats.js.errors import BucketNotFoundError, KeyNotFoundError
 from nats.js.kv import KeyValue
 
-from tocsin.cluster.link import Link
+from tocsin.cluster.link import Link, patiently
 from tocsin.types import Seq
 
 log = logging.getLogger("tocsin.cluster.snapshots")
@@ -82,11 +81,7 @@ class SnapshotBucket:
         """The newest snapshot, waiting up to `timeout` seconds for a first one to be put."""
         async with asyncio.timeout(timeout):
             while True:
-                try:
-                    found = await self.get()
-                except (NatsTimeout, ServiceUnavailableError) as exc:  # electing a leader
-                    log.warning("reading the snapshot bucket: %s; trying again", exc)
-                    found = None
+                found = await patiently(self.get, "reading the snapshot bucket", timeout)
                 if found is not None:
                     return found
                 await asyncio.sleep(poll)
