@@ -65,7 +65,6 @@ class Edge:
     reads: ReadModel[Any]
     hub: Hub
     node: str
-    started: float = 0.0  # the loop's time when it was ready
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     # the public reads ask a node for `regions.tree` and `store`: both are the live state here
@@ -77,16 +76,11 @@ class Edge:
     def store(self) -> LiveState:
         return self.live
 
-    @property
-    def writer(self) -> str:
-        return self.settings.writer_url or "a writer node"
-
     async def start(self) -> None:
         """Catch up from the stream, then follow it; serve the live streams."""
         await self.follower.start()
         await self.hub.start()
         self._tasks.append(asyncio.create_task(self._regions(), name="edge region tree"))
-        self.started = asyncio.get_running_loop().time()
         log.info(
             "edge %s ready at seq %d (stream at %d), %d regions, %d alerts held",
             self.node,
