@@ -27,7 +27,7 @@ from tocsin.cluster.snapshots import SnapshotBucket
 from tocsin.config import Settings
 from tocsin.domain.regions import RegionTree
 from tocsin.domain.threats import Catalogue, builtin
-from tocsin.errors import Unavailable
+from tocsin.errors import InvalidInput, Unavailable
 from tocsin.live.follow import Follower
 from tocsin.live.snapshot import Snapshot
 from tocsin.live.state import LiveState
@@ -139,7 +139,7 @@ async def build_edge(settings: Settings, *, clock: Clock | None = None) -> Edge:
     """Connect to NATS, read the newest snapshot (waiting `edge_start_timeout` for a first one)
     and wire the public services over it. `Edge.start` then catches up from the stream."""
     if not settings.nats_servers:
-        raise NoSnapshot("an edge node reads the cluster: set TOCSIN_NATS_URL", field="nats_url")
+        raise InvalidInput("an edge node reads the cluster: set TOCSIN_NATS_URL", field="nats_url")
     clock = clock or SystemClock()
     node = node_name(settings.node_name)
     spec = StreamSpec(settings.nats_replicas, settings.nats_stream_max_age)
