@@ -6,7 +6,9 @@ Public reads. Every answer is JSON by default; `format=csv|parquet` gives the ta
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -16,6 +18,7 @@ from tocsin.api.deps import App, Language
 from tocsin.api.inputs import Instant
 from tocsin.api.views import answered_as, cached_json
 from tocsin.errors import InvalidInput
+from tocsin.records.domain.calendar import parse_zone
 from tocsin.records.handlers.stats import Filters, StatsService, Window
 from tocsin.records.reports import stats as reports
 from tocsin.records.reports.charts import Chart
@@ -23,8 +26,28 @@ from tocsin.records.reports.tables import Table
 
 router = APIRouter(prefix="/v1/stats", tags=["statistics"])
 
-Since = Annotated[Instant | None, Query(description="start of the window (ISO 8601 with offset)")]
-Until = Annotated[Instant | None, Query(description="end of the window (exclusive)")]
+Since = Annotated[
+    Instant | None, Query(description="start of the period (ISO 8601 with offset); as `from`")
+]
+Until = Annotated[Instant | None, Query(description="end of the period (exclusive); as `to`")]
+From = Annotated[
+    str | None,
+    Query(
+        alias="from",
+        max_length=64,
+        description="start of the period: a date (2024-01-31, a day of `tz`) or an ISO 8601 "
+        "time with offset; left out: from the first alert",
+    ),
+]
+To = Annotated[
+    str | None,
+    Query(
+        alias="to",
+        max_length=64,
+        description="end of the period: a date (that whole day of `tz` included) or an ISO "
+        "8601 time with offset (exclusive); left out: to the last end. Neither: all time",
+    ),
+]
 Status = Annotated[str, Query(description="actual (default), exercise, test, a comma list, or all")]
 Threat = Annotated[str | None, Query(description="threat ids, comma-separated (default: all)")]
 Source = Annotated[
@@ -51,6 +74,35 @@ async def filters(
 Filter = Annotated[Filters, Depends(filters)]
 
 
+@dataclass(frozen=True, slots=True)
+class Period:
+    """The period a question asks about, as given: `from`/`to`, or the older `since`/`until`."""
+
+    start: str | None
+    end: str | None
+    since: datetime | None
+    until: datetime | None
+
+    def window(self, tz: str) -> Window:
+        if self.start is not None and self.since is not None:
+            raise InvalidInput("give from or since, not both", field="from")
+        if self.end is not None and self.until is not None:
+            raise InvalidInput("give to or until, not both", field="to")
+        asked = Window()
+        if self.start is not None or self.end is not None:
+            asked = Window.parse(self.start, self.end, parse_zone(tz))
+        return Window(asked.since or self.since, asked.until or self.until)
+
+
+async def period(
+    start: From = None, end: To = None, since: Since = None, until: Until = None
+) -> Period:
+    return Period(start, end, since, until)
+
+
+Asked = Annotated[Period, Depends(period)]
+
+
 def _format(fmt: str, allowed: tuple[str, ...] = reports.FORMATS) -> str:
     if fmt not in allowed:
         raise InvalidInput(f"format must be one of {', '.join(allowed)}", field="format")
@@ -71,19 +123,33 @@ async def region_stats(
     stats: Stats,
     flt: Filter,
     lang: Language,
-    since: Since = None,
-    until: Until = None,
+    asked: Asked,
+    tz: Tz = "UTC",
     fmt: Format = "json",
 ) -> Response:
     """`count`: alerts of the region or its descendants that started in the window; `seconds`:
     time in the window during which the region or any part of it was under alert (overlapping
     alerts counted once); durations of the counted alerts in seconds."""
     _format(fmt, ("json", "csv", "parquet"))
-    result = await stats.region(code, Window(since, until), flt)
+    result = await stats.region(code, asked.window(tz), flt)
     if fmt == "json":
         return cached_json(request, result.to_json(lang))
     table = reports.regions_table([result], f"{code}: alerts and time under alert", lang)
     return await _file(table, None, fmt, f"stats-{code}")
+
+
+@router.get("/span", summary="The period that has data: first start and last end")
+async def span(
+    request: Request,
+    stats: Stats,
+    flt: Filter,
+    lang: Language,
+    region: str = "UA",
+) -> Response:
+    """When the region's alerts (or its parts', those the filters keep) began and ended:
+    `first` (the earliest start) and `last` (the latest end, now while one is open), null
+    when there is none. Pages default to this period."""
+    return cached_json(request, (await stats.span(region, flt)).to_json(lang))
 
 
 @router.get(
@@ -96,18 +162,16 @@ async def ranking(
     stats: Stats,
     flt: Filter,
     lang: Language,
+    asked: Asked,
     level: str = "oblast",
     within: str | None = None,
     by: Annotated[str, Query(description="seconds or count")] = "seconds",
     limit: Annotated[int, Query(ge=1, le=5000)] = 50,
-    since: Since = None,
-    until: Until = None,
+    tz: Tz = "UTC",
     fmt: Format = "json",
 ) -> Response:
     _format(fmt)
-    bounds, ranked = await stats.ranking(
-        level, within, Window(since, until), flt, by=by, limit=limit
-    )
+    bounds, ranked = await stats.ranking(level, within, asked.window(tz), flt, by=by, limit=limit)
     if fmt == "json":
         return cached_json(
             request,
@@ -134,16 +198,15 @@ async def series(
     stats: Stats,
     flt: Filter,
     lang: Language,
+    asked: Asked,
     region: str = "UA",
     every: Every = "day",
     tz: Tz = "UTC",
     metric: Annotated[str, Query(description="what charts show: hours or alerts")] = "hours",
-    since: Since = None,
-    until: Until = None,
     fmt: Format = "json",
 ) -> Response:
     _format(fmt)
-    result = await stats.series(region, Window(since, until), flt, every=every, tz=tz)
+    result = await stats.series(region, asked.window(tz), flt, every=every, tz=tz)
     if fmt == "json":
         return cached_json(request, {**result.to_json(lang), "filters": flt.to_json()})
     chart = reports.series_chart(result, metric, lang)
@@ -156,13 +219,12 @@ async def hour_profile(
     stats: Stats,
     flt: Filter,
     lang: Language,
+    asked: Asked,
     region: str = "UA",
     tz: Tz = "UTC",
-    since: Since = None,
-    until: Until = None,
     fmt: Format = "json",
 ) -> Response:
-    return await _profile(request, stats, flt, lang, region, "hour", tz, since, until, fmt)
+    return await _profile(request, stats, flt, lang, region, "hour", tz, asked, fmt)
 
 
 @router.get("/profile/weekday", summary="Alerts and time under alert by day of week", **CHARTS)
@@ -171,13 +233,12 @@ async def weekday_profile(
     stats: Stats,
     flt: Filter,
     lang: Language,
+    asked: Asked,
     region: str = "UA",
     tz: Tz = "UTC",
-    since: Since = None,
-    until: Until = None,
     fmt: Format = "json",
 ) -> Response:
-    return await _profile(request, stats, flt, lang, region, "weekday", tz, since, until, fmt)
+    return await _profile(request, stats, flt, lang, region, "weekday", tz, asked, fmt)
 
 
 @router.get(
@@ -190,6 +251,7 @@ async def concurrency(
     stats: Stats,
     flt: Filter,
     lang: Language,
+    asked: Asked,
     within: str | None = None,
     level: Annotated[
         str | None,
@@ -200,14 +262,10 @@ async def concurrency(
     ] = None,
     every: Every = "day",
     tz: Tz = "UTC",
-    since: Since = None,
-    until: Until = None,
     fmt: Format = "json",
 ) -> Response:
     _format(fmt)
-    result = await stats.concurrency(
-        within, Window(since, until), flt, level=level, every=every, tz=tz
-    )
+    result = await stats.concurrency(within, asked.window(tz), flt, level=level, every=every, tz=tz)
     if fmt == "json":
         return cached_json(request, {**result.to_json(lang), "filters": flt.to_json()})
     chart = reports.concurrency_chart(result, lang)
@@ -222,12 +280,11 @@ async def _profile(
     region: str,
     by: str,
     tz: str,
-    since: Any,
-    until: Any,
+    asked: Period,
     fmt: str,
 ) -> Response:
     _format(fmt)
-    result = await stats.profile(region, Window(since, until), flt, by=by, tz=tz)
+    result = await stats.profile(region, asked.window(tz), flt, by=by, tz=tz)
     if fmt == "json":
         return cached_json(request, {**result.to_json(lang), "filters": flt.to_json()})
     chart = reports.profile_chart(result, lang)

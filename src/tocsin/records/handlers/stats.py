@@ -25,6 +25,7 @@ from tocsin.records.domain.calendar import calendar_edges, parse_every, parse_zo
 from tocsin.records.handlers.stats_answers import (
     Bounds,
     ConcurrencyResult,
+    DataSpan,
     Filters,
     ProfileResult,
     RegionStats,
@@ -42,6 +43,7 @@ from tocsin.types import RegionCode, Seq
 __all__ = [
     "Bounds",
     "ConcurrencyResult",
+    "DataSpan",
     "Filters",
     "ProfileResult",
     "RegionStats",
@@ -97,6 +99,18 @@ class StatsService:
         spans = await self._spans((code,), filters)
         bounds = self._bounds(window, spans)
         return _region_stats(region, spans, bounds, filters)
+
+    async def span(self, code: RegionCode, filters: Filters) -> DataSpan:
+        """The period that has data: the first start and the last end of the region's alerts
+        (or its parts'), now while one is open."""
+        region = self._region(code)
+        spans = await self._spans((code,), filters)
+        if not len(spans):
+            return DataSpan(region, filters, 0, None, None, False)
+        now = micros(self.clock.now())
+        still_open = bool((spans.ends == OPEN_END).any())
+        last = int(_ends(spans, now).max())
+        return DataSpan(region, filters, len(spans), int(spans.starts[0]), last, still_open)
 
     async def ranking(
         self,

@@ -4,8 +4,9 @@ of question answers (time under alert in a region, a time series, a profile, con
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tocsin.domain.alerts import Status
 from tocsin.domain.regions import Region
@@ -13,7 +14,7 @@ from tocsin.domain.threats import Catalogue
 from tocsin.errors import InvalidInput
 from tocsin.records.domain import stats as st
 from tocsin.records.domain.stats import from_micros
-from tocsin.types import iso_time
+from tocsin.types import iso_time, utc_instant
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,18 @@ class Filters:
 class Window:
     since: datetime | None = None
     until: datetime | None = None
+
+    @classmethod
+    def parse(cls, start: str | None, end: str | None, zone: ZoneInfo) -> Window:
+        """The period from `start` to `end` (the `from` and `to` of a question): ISO dates,
+        days of `zone` (`to` a date includes that whole day), or ISO times with an offset.
+        Either may be left out: the period then runs from the first alert, or to the last end
+        (both left out: all time). `to` must not be before `from`."""
+        lo = None if start is None else _moment(start, "from", zone, after=False)
+        hi = None if end is None else _moment(end, "to", zone, after=True)
+        if lo is not None and hi is not None and hi <= lo:
+            raise InvalidInput("to must not be before from", field="to")
+        return cls(lo, hi)
 
     def check(self) -> Window:
         for name, value in (("since", self.since), ("until", self.until)):
@@ -195,6 +208,52 @@ class ConcurrencyResult:
                 {"start": label.isoformat(), "peak": peak}
                 for label, peak in zip(self.labels, self.peaks, strict=True)
             ],
+        }
+
+
+def _moment(text: str, name: str, zone: ZoneInfo, *, after: bool) -> datetime:
+    """A date (its start in `zone`; with `after`, the start of the next day) or an ISO time."""
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value) + timedelta(days=1 if after else 0)
+            moment = datetime(day.year, day.month, day.day, tzinfo=zone)
+        else:
+            moment = datetime.fromisoformat(value)
+        return utc_instant(moment, name).astimezone(UTC)
+    except (ValueError, OverflowError) as error:
+        reason = str(error) if "UTC offset" in str(error) or "years" in str(error) else ""
+        raise InvalidInput(
+            f"{name} must be a date (2024-01-31) or an ISO 8601 time with its UTC offset "
+            f"(2024-01-31T12:00:00Z); got {text!r}" + (f": {reason}" if reason else ""),
+            field=name,
+        ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class DataSpan:
+    """When a region's alerts (those the filters keep) began and ended: the period that has
+    data. `last` is now while an alert is open; both are None when there is none."""
+
+    region: Region
+    filters: Filters
+    count: int
+    first: int | None
+    last: int | None
+    open: bool
+
+    def to_json(self, lang: str = "en") -> dict[str, Any]:
+        def moment(value: int | None) -> str | None:
+            return None if value is None else iso_time(from_micros(value))
+
+        return {
+            "region": self.region.code,
+            "name": self.region.name(lang),
+            "count": self.count,
+            "first": moment(self.first),
+            "last": moment(self.last),
+            "open": self.open,
+            "filters": self.filters.to_json(),
         }
 
 
