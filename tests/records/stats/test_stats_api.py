@@ -157,6 +157,17 @@ async def test_exports_parse_back_and_charts_are_real(
         ("/v1/stats/regions/UA?since=2026-03-02T00:00:00Z&until=2026-03-01T00:00:00Z", "until"),
         ("/v1/stats/regions/UA?format=png", "format"),
         ("/v1/stats/regions/UA?since=2026-03-01T00:00:00", "since"),
+        ("/v1/stats/regions/UA?from=2026-03-02&to=2026-03-01", "to"),
+        ("/v1/stats/regions/UA?from=2026-03-01T12:00:00Z&to=2026-03-01T11:00:00Z", "to"),
+        ("/v1/stats/regions/UA?from=yesterday", "from"),
+        ("/v1/stats/regions/UA?from=2026-02-30", "from"),
+        ("/v1/stats/ranking?to=2026-03-01T00:00:00", "to"),
+        ("/v1/stats/series?from=3000-01-01", "from"),
+        ("/v1/stats/profile/hour?from=2026-03-01&since=2026-03-01T00:00:00Z", "from"),
+        ("/v1/stats/concurrency?to=2026-03-01&until=2026-03-01T00:00:00Z", "to"),
+        ("/v1/stats/regions/UA?from=2026-03-01&tz=Mars/Olympus", "tz"),
+        ("/v1/stats/span?region=XX-1", "region"),
+        ("/v1/stats/span?status=real", "status"),
     ],
 )
 async def test_bad_questions_are_clear_problems(
@@ -185,3 +196,64 @@ async def test_stored_packs_follow_every_change(
     elsewhere = StatsService(tocsin.store, tocsin.regions, tocsin.catalogue, clock)
     again = await elsewhere.region("UA-63", Window(START, START + timedelta(days=1)), Filters())
     assert (again.count, again.seconds) == (2, 660.0)
+
+
+async def test_from_and_to_take_dates_of_the_zone_and_times(
+    tocsin: Tocsin, clock: ManualClock, http: httpx.AsyncClient
+) -> None:
+    await alert(tocsin, clock, ["UA-63"], 30)  # 2026-03-01 12:00–12:30 UTC
+    clock.advance(23 * 3600)  # 2026-03-02 11:30 UTC
+    await alert(tocsin, clock, ["UA-63"], 60)  # 11:30–12:30
+    one_day = (await http.get("/v1/stats/regions/UA-63?from=2026-03-01&to=2026-03-01")).json()
+    assert (one_day["since"], one_day["until"]) == ("2026-03-01T00:00:00Z", "2026-03-02T00:00:00Z")
+    assert (one_day["count"], one_day["seconds"]) == (1, 1800.0)
+    kyiv = "from=2026-03-02&to=2026-03-02&tz=Europe/Kyiv"
+    local = (await http.get(f"/v1/stats/regions/UA-63?{kyiv}")).json()
+    assert (local["since"], local["until"]) == ("2026-03-01T22:00:00Z", "2026-03-02T22:00:00Z")
+    assert (local["count"], local["seconds"]) == (1, 3600.0)
+    times = "from=2026-03-01T12:15:00Z&to=2026-03-02T12:00:00%2B00:00"
+    cut = (await http.get(f"/v1/stats/regions/UA-63?{times}")).json()
+    assert (cut["count"], cut["seconds"]) == (1, 15 * 60.0 + 30 * 60.0)
+    only_from = (await http.get("/v1/stats/regions/UA-63?from=2026-03-02")).json()
+    assert (only_from["since"], only_from["until"]) == (
+        "2026-03-02T00:00:00Z",
+        "2026-03-02T12:30:00Z",
+    )
+    old = (await http.get(f"/v1/stats/regions/UA-63?{DAY}")).json()
+    new = (await http.get("/v1/stats/regions/UA-63?from=2026-03-01&to=2026-03-01")).json()
+    assert old == new  # since/until still work, and mean the same
+    all_time = (await http.get("/v1/stats/regions/UA-63")).json()
+    assert (all_time["since"], all_time["until"]) == (
+        "2026-03-01T12:00:00Z",
+        "2026-03-02T12:30:00Z",
+    )
+    assert (all_time["count"], all_time["seconds"]) == (2, 5400.0)
+    week = (
+        await http.get("/v1/stats/series?region=UA-63&every=day&from=2026-03-01&to=2026-03-07")
+    ).json()
+    assert [b["seconds"] for b in week["buckets"]] == [1800.0, 3600.0, 0, 0, 0, 0, 0]
+    ranking = (await http.get("/v1/stats/ranking?from=2026-03-02&to=2026-03-02&limit=1")).json()
+    assert ranking["regions"][0]["region"] == "UA-63" and ranking["regions"][0]["count"] == 1
+
+
+async def test_the_span_that_has_data(
+    tocsin: Tocsin, clock: ManualClock, http: httpx.AsyncClient
+) -> None:
+    empty = (await http.get("/v1/stats/span?region=UA")).json()
+    assert (empty["count"], empty["first"], empty["last"], empty["open"]) == (0, None, None, False)
+    await alert(tocsin, clock, ["UA-63"], 30)  # 12:00–12:30
+    clock.advance(3600)
+    await alert(tocsin, clock, ["UA-59"], 10, status=Status.EXERCISE)  # 13:30–13:40, a drill
+    body = (await http.get("/v1/stats/span?region=UA")).json()
+    assert (body["count"], body["first"], body["last"]) == (
+        1,
+        "2026-03-01T12:00:00Z",
+        "2026-03-01T12:30:00Z",
+    )
+    drills = (await http.get("/v1/stats/span?region=UA&status=all")).json()
+    assert (drills["count"], drills["last"]) == (2, "2026-03-01T13:40:00Z")
+    assert (await http.get("/v1/stats/span?region=UA-59")).json()["count"] == 0
+    await tocsin.alerts.raise_alert(RaiseAlert(threat="air", regions=["UA-46"]), LOCAL_ADMIN)
+    clock.advance(600)
+    still = (await http.get("/v1/stats/span?region=UA")).json()
+    assert (still["open"], still["last"], still["count"]) == (True, "2026-03-01T13:50:00Z", 2)
