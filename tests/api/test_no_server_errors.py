@@ -74,6 +74,8 @@ FAR = [
         "/v1/alerts?since=",
         "/v1/stats/series?since=",
         "/v1/stats/ranking?until=",
+        "/v1/stats/regions/UA?from=",
+        "/v1/stats/profile/hour?to=",
     ],
 )
 async def test_dates_out_of_range_are_refused_in_queries(

@@ -18,7 +18,6 @@ from tocsin.api.deps import App, Language
 from tocsin.api.inputs import Instant
 from tocsin.api.views import answered_as, cached_json
 from tocsin.errors import InvalidInput
-from tocsin.records.domain.calendar import parse_zone
 from tocsin.records.handlers.stats import Filters, StatsService, Window
 from tocsin.records.reports import stats as reports
 from tocsin.records.reports.charts import Chart
@@ -84,14 +83,7 @@ class Period:
     until: datetime | None
 
     def window(self, tz: str) -> Window:
-        if self.start is not None and self.since is not None:
-            raise InvalidInput("give from or since, not both", field="from")
-        if self.end is not None and self.until is not None:
-            raise InvalidInput("give to or until, not both", field="to")
-        asked = Window()
-        if self.start is not None or self.end is not None:
-            asked = Window.parse(self.start, self.end, parse_zone(tz))
-        return Window(asked.since or self.since, asked.until or self.until)
+        return Window.asked(self.start, self.end, self.since, self.until, tz)
 
 
 async def period(

@@ -35,6 +35,14 @@ T = TypeVar("T")
 
 Since = Annotated[str | None, typer.Option(help="window start: 2024-01-01 or an ISO time")]
 Until = Annotated[str | None, typer.Option(help="window end (exclusive)")]
+From = Annotated[
+    str | None,
+    typer.Option("--from", help="period start: a date (a day of --tz) or an ISO time"),
+]
+To = Annotated[
+    str | None,
+    typer.Option("--to", help="period end: a date (that whole day included) or an ISO time"),
+]
 Status = Annotated[str, typer.Option(help="actual, exercise, test, a comma list, or all")]
 Threat = Annotated[str | None, typer.Option(help="threat ids, comma-separated")]
 Source = Annotated[str | None, typer.Option(help="alert sources, e.g. ua-official")]
@@ -50,6 +58,8 @@ Lang = Annotated[str, typer.Option(help="language of region names: en, uk, ru")]
 @handle_errors
 def region(
     code: Annotated[str, typer.Argument(help="region code, e.g. UA-63 (descendants included)")],
+    start: From = None,
+    end: To = None,
     since: Since = None,
     until: Until = None,
     status: Status = "actual",
@@ -62,7 +72,7 @@ def region(
 ) -> None:
     """Alerts, time under alert and durations of one region (or any part of it)."""
     result = _ask(
-        lambda s, f: s.region(code, _window(since, until), f),
+        lambda s, f: s.region(code, _window(since, until, start, end), f),
         status,
         threat,
         source,
@@ -91,6 +101,8 @@ def ranking(
     within: Annotated[str | None, typer.Option(help="only regions under this one")] = None,
     by: Annotated[str, typer.Option(help="seconds or count")] = "seconds",
     limit: Annotated[int, typer.Option(min=1)] = 30,
+    start: From = None,
+    end: To = None,
     since: Since = None,
     until: Until = None,
     status: Status = "actual",
@@ -103,7 +115,9 @@ def ranking(
 ) -> None:
     """Regions of one level ranked by time under alert (or by number of alerts)."""
     bounds, ranked = _ask(
-        lambda s, f: s.ranking(level, within, _window(since, until), f, by=by, limit=limit),
+        lambda s, f: s.ranking(
+            level, within, _window(since, until, start, end), f, by=by, limit=limit
+        ),
         status,
         threat,
         source,
@@ -123,6 +137,8 @@ def series(
     every: Every = "day",
     tz: Tz = "UTC",
     metric: Annotated[str, typer.Option(help="what a chart shows: hours or alerts")] = "hours",
+    start: From = None,
+    end: To = None,
     since: Since = None,
     until: Until = None,
     status: Status = "actual",
@@ -135,7 +151,7 @@ def series(
 ) -> None:
     """Alerts started and hours under alert per hour, day, week, month or year."""
     result = _ask(
-        lambda s, f: s.series(code, _window(since, until), f, every=every, tz=tz),
+        lambda s, f: s.series(code, _window(since, until, start, end, tz), f, every=every, tz=tz),
         status,
         threat,
         source,
@@ -154,6 +170,8 @@ def profile(
     by: Annotated[str, typer.Argument(help="hour or weekday")],
     code: Annotated[str, typer.Option("--region", help="region code")] = "UA",
     tz: Tz = "UTC",
+    start: From = None,
+    end: To = None,
     since: Since = None,
     until: Until = None,
     status: Status = "actual",
@@ -166,7 +184,7 @@ def profile(
 ) -> None:
     """Alerts started and share of time under alert by hour of day or by weekday."""
     result = _ask(
-        lambda s, f: s.profile(code, _window(since, until), f, by=by, tz=tz),
+        lambda s, f: s.profile(code, _window(since, until, start, end, tz), f, by=by, tz=tz),
         status,
         threat,
         source,
@@ -188,6 +206,8 @@ def concurrency(
     ] = None,
     every: Every = "day",
     tz: Tz = "UTC",
+    start: From = None,
+    end: To = None,
     since: Since = None,
     until: Until = None,
     status: Status = "actual",
@@ -201,7 +221,7 @@ def concurrency(
     """How many regions were under alert at once over time, and the peak."""
     result = _ask(
         lambda s, f: s.concurrency(
-            within, _window(since, until), f, level=level, every=every, tz=tz
+            within, _window(since, until, start, end, tz), f, level=level, every=every, tz=tz
         ),
         status,
         threat,
@@ -246,8 +266,16 @@ def parse_moment(text: str | None, field: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _window(since: str | None, until: str | None) -> Window:
-    return Window(parse_moment(since, "since"), parse_moment(until, "until"))
+def _window(
+    since: str | None,
+    until: str | None,
+    start: str | None = None,
+    end: str | None = None,
+    tz: str = "UTC",
+) -> Window:
+    """`--from`/`--to` (dates of `tz`, `--to` including its day) or `--since`/`--until`."""
+    moments = parse_moment(since, "since"), parse_moment(until, "until")
+    return Window.asked(start, end, *moments, tz)
 
 
 def _ask(

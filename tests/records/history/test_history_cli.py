@@ -36,6 +36,10 @@ def test_import_then_ask(database_url: str, tmp_path: Path) -> None:
         )
     )
     assert stats["count"] > 0 and stats["seconds"] > 0
+    days = ("--from", "2022-03-15", "--to", "2022-03-19", "--json")
+    assert json.loads(invoke(database_url, "stats", "region", "UA-63", *days)) == stats
+    both = ("--from", "2022-03-15", "--since", "2022-03-15")
+    invoke(database_url, "stats", "region", "UA", *both, code=2)
     text = invoke(database_url, "stats", "region", "UA-63")
     assert "Kharkiv Oblast" in text and "alerts started" in text
     total = json.loads(invoke(database_url, "stats", "region", "UA-63", "--json"))

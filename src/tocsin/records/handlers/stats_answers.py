@@ -13,6 +13,7 @@ from tocsin.domain.regions import Region
 from tocsin.domain.threats import Catalogue
 from tocsin.errors import InvalidInput
 from tocsin.records.domain import stats as st
+from tocsin.records.domain.calendar import parse_zone
 from tocsin.records.domain.stats import from_micros
 from tocsin.types import iso_time, utc_instant
 
@@ -64,6 +65,26 @@ class Window:
         if lo is not None and hi is not None and hi <= lo:
             raise InvalidInput("to must not be before from", field="to")
         return cls(lo, hi)
+
+    @classmethod
+    def asked(
+        cls,
+        start: str | None,
+        end: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        tz: str = "UTC",
+    ) -> Window:
+        """The period a question names: `from`/`to` (as `parse`, dates of the zone `tz`) or the
+        older `since`/`until` (times); one of each pair at most."""
+        if start is not None and since is not None:
+            raise InvalidInput("give from or since, not both", field="from")
+        if end is not None and until is not None:
+            raise InvalidInput("give to or until, not both", field="to")
+        if start is None and end is None:
+            return cls(since, until)
+        given = cls.parse(start, end, parse_zone(tz))
+        return cls(given.since or since, given.until or until)
 
     def check(self) -> Window:
         for name, value in (("since", self.since), ("until", self.until)):
