@@ -73,6 +73,8 @@ function period() {
     $("#to").value = view.span?.last ? isoDay(new Date(view.span.last)) : "";
   }
   const [from, to] = [$("#from").value, $("#to").value];
+  $("#from").max = to;
+  $("#to").min = from;
   const query = preset === "all" ? {} : { from: from || undefined, to: to || undefined };
   const days = from && to ? Math.round((localDay(to) - localDay(from)) / DAY_MS) + 1 : 0;
   return { preset, query, days };
