@@ -7,6 +7,7 @@ import { LANGS, t, tIn } from "./i18n.js";
 import { sirensWithin } from "./regions.js";
 import { act, confirmStep, mode, sessionEnded, statusWord } from "./session.js";
 import { colorOf } from "./site.js";
+import { affected, raiseSummary, regionAnswer } from "./console-raise.js";
 
 const ALERTING = ["admin", "operator", "automation"];
 const APPROVING = ["admin", "approver"];
@@ -101,7 +102,9 @@ function renderAlerts() {
         alert.phase === "pre_alert" ? `${t("phase.pre_alert")} · ` : "",
         elapsed(alert.activated_at || alert.raised_at)),
       canAlert() ? el("div", { class: "actions" },
-        el("button", { type: "button", class: "btn danger false-alarm",
+        el("button", { type: "button", class: "btn primary end-alert",
+          onclick: () => endAlert(alert) }, t("action.end")),
+        el("button", { type: "button", class: "btn quiet false-alarm",
           onclick: () => cancelFalseAlarm(alert) }, t("action.cancel"))) : null);
     item.firstChild.style.setProperty("--fill", alert.threat.color);
     return item;
@@ -206,10 +209,10 @@ function actions(alert) {
   });
   return el("div", {},
     el("div", { class: "actions" },
-      el("button", { type: "button", class: "btn danger", id: "action-cancel",
-        onclick: () => cancelFalseAlarm(alert) }, t("action.cancel")),
-      el("button", { type: "button", class: "btn warn", id: "action-end",
+      el("button", { type: "button", class: "btn primary", id: "action-end",
         onclick: () => endAlert(alert) }, t("action.end")),
+      el("button", { type: "button", class: "btn quiet", id: "action-cancel",
+        onclick: () => cancelFalseAlarm(alert) }, t("action.cancel")),
       alert.phase === "pre_alert"
         ? el("button", { type: "button", class: "btn primary", id: "action-activate",
           disabled: mismatch, onclick: () => activate(alert) }, t("action.activate"))
@@ -220,6 +223,10 @@ function actions(alert) {
         onclick: () => changeThreat(alert, select.value) }, t("action.changeThreat"))),
     el("div", { class: "field" }, el("span", {}, t("action.addRegion")), search, results),
     el("p", { class: "error", id: "alert-error", role: "alert" }));
+}
+
+function answer(region) {
+  return { name: region.name, code: region.code };
 }
 
 function lead(alert, key, vars = {}) {
@@ -257,6 +264,7 @@ export function cancelFalseAlarm(alert) {
 }
 
 function endAlert(alert) {
+  if (state.ctx.selected !== alert.id) selectAlert(alert.id);
   return run(alert, {
     title: t("end.title"),
     body: [lead(alert, "end.lead")],
@@ -270,7 +278,7 @@ function activate(alert) {
   return run(alert, {
     title: t("activate.title"),
     body: [lead(alert, "activate.lead")],
-    typed: alert.status === "actual" ? alert.regions[0].name : null,
+    typed: alert.status === "actual" ? answer(alert.regions[0]) : null,
     yes: t("activate.yes"),
     action: () => act("POST", `/v1/alerts/${alert.id}/activate`),
   });
@@ -288,7 +296,7 @@ function changeThreat(alert, threatId) {
   return run(alert, {
     title: t(`${key}.title`),
     body: [lead(alert, `${key}.lead`, { to: next?.name || threatId })],
-    typed: up && alert.status === "actual" ? alert.regions[0].name : null,
+    typed: up && alert.status === "actual" ? answer(alert.regions[0]) : null,
     yes: t(`${key}.yes`, { to: next?.name || threatId }),
     action: () => act("PATCH", `/v1/alerts/${alert.id}`,
       { threat: threatId, version: alert.version }),
@@ -300,7 +308,7 @@ function addRegion(alert, code) {
   return run(alert, {
     title: t("addRegion.title"),
     body: [lead(alert, "addRegion.lead", { region: name })],
-    typed: alert.status === "actual" ? name : null,
+    typed: alert.status === "actual" ? regionAnswer(state.ctx.index, code) : null,
     yes: t("addRegion.yes", { region: name }),
     action: () => act("PATCH", `/v1/alerts/${alert.id}`,
       { add_regions: [code], version: alert.version }),
@@ -433,14 +441,20 @@ function renderPending() {
   $("#no-pending").hidden = state.ctx.pending.length > 0;
 }
 
+/** The approver reviews what the raiser reviewed (the same summary and map), then approves. */
 async function approve(alert) {
+  const regions = alert.regions.map((r) => r.code);
+  const facts = await affected(state.ctx, regions);
+  const threat = state.ctx.threats.get(alert.threat.id) || alert.threat;
   const done = await confirmStep({
     status: alert.status,
     title: t("pending.approveTitle"),
-    body: [lead(alert, "pending.approveLead"),
-      el("p", { class: "hint" }, t("pending.by", { user: alert.raised_by,
-        time: clock(alert.raised_at), reason: alert.approval?.reason || "" }))],
-    typed: alert.status === "actual" ? alert.regions[0].name : null,
+    body: [el("p", { class: "hint" }, t("pending.by", { user: alert.raised_by,
+      time: clock(alert.raised_at), reason: alert.approval?.reason || "" })),
+    ...raiseSummary(state.ctx, { threat, regions, status: alert.status,
+      text: alert.text || alert.headline || null, pre_alert: false,
+      facts, hold: null })],
+    typed: alert.status === "actual" ? answer(alert.regions[0]) : null,
     yes: t("pending.approveYes"),
     action: () => act("POST", `/v1/alerts/${alert.id}/approve`),
   });

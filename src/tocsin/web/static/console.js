@@ -22,6 +22,7 @@ const ctx = {
   selected: null,
   seqs: new Map(),
   status: null,
+  shapes: null,
 };
 
 startConsole(async (current) => {
@@ -30,7 +31,7 @@ startConsole(async (current) => {
     loadThreats(), RegionIndex.load(), loadShapes(),
     getJSON("/console/api/status", {}, { lang: false }).catch(() => null),
   ]);
-  Object.assign(ctx, { threats, index, status });
+  Object.assign(ctx, { threats, index, status, shapes });
   ctx.map = new RegionMap($("#map"), { onActivate: toggleRegion, label: mapLabel });
   ctx.map.draw(shapes, t("console.mapTitle"));
   ctx.map.setEnabled((code) => index.within(code, ctx.scope));
