@@ -623,6 +623,8 @@ def test_statistics_and_incidents_read_from_their_apis(
                 json={"measure": "injured", "value": value, "source": source},
             )
             assert claim.status_code == 201, claim.text
+        published = live.http.post(f"/v1/incidents/{incident['id']}/publish", headers=admin)
+        assert published.status_code == 200, published.text  # recorded long after: at once
         ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
         ctx.set_default_timeout(TIMEOUT)
         try:
@@ -649,8 +651,9 @@ def test_statistics_and_incidents_read_from_their_apis(
             link = row.locator("a")
             assert link.get_attribute("href") == "https://example.org/report"
             assert "noopener" in (link.get_attribute("rel") or "")
-            expect(detail.locator(".timeline > li")).to_have_count(3)
+            expect(detail.locator(".timeline > li")).to_have_count(4)
             expect(detail.locator(".timeline")).to_contain_text("new claim")
+            expect(detail.locator(".timeline")).to_contain_text("published")
             screenshot(page, "incidents-detail")
         finally:
             ctx.close()
@@ -714,3 +717,37 @@ def test_ending_from_the_list_is_one_confirmation_away(live_web: LiveWeb, contex
     assert live_web.state("UA-63") == "none"
     ended = live_web.http.get(f"/v1/alerts/{raised['id']}").json()
     assert ended["phase"] == "ended" and ended["cancel_message"] is None
+
+
+def test_an_admin_sets_a_regions_time_to_shelter(live_web: LiveWeb, context: Any) -> None:
+    """Against the contract of PATCH /v1/regions/{code} {"time_to_shelter": seconds or null}."""
+    live_web.account("admin1", "admin")
+    page = login(context, live_web, "admin1")
+    form = page.locator("#shelter-form")
+    expect(page.locator("#shelter-panel")).to_be_visible()
+    form.locator("button[type=submit]").click()  # no region yet: said beside the region
+    expect(page.locator("#shelter-search-problem")).to_contain_text("Choose a region")
+    page.fill("#shelter-search", "Kharkiv Obl")
+    page.click('#shelter-region .search-results button[data-code="UA-63"]')
+    expect(page.locator("#shelter-region .chip")).to_have_count(1)
+    page.fill("#shelter-seconds", "-5")  # refused by the server, shown beside the seconds
+    form.locator("button[type=submit]").click()
+    problem = page.locator("#shelter-seconds-problem")
+    expect(problem).to_be_visible()
+    expect(page.locator("#shelter-seconds")).to_have_attribute("aria-invalid", "true")
+    assert live_web.http.get("/v1/regions/UA-63").json()["time_to_shelter"] is None
+    page.fill("#shelter-seconds", "90")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#shelter-result")).to_contain_text("Kharkiv Oblast, 90 s")
+    expect(problem).to_have_count(0)
+    assert live_web.http.get("/v1/regions/UA-63").json()["time_to_shelter"] == 90
+    page.fill("#shelter-seconds", "")  # empty: none recorded
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#shelter-result")).to_contain_text("no time to shelter now")
+    assert live_web.http.get("/v1/regions/UA-63").json()["time_to_shelter"] is None
+
+
+def test_only_an_admin_sees_the_time_to_shelter_form(live_web: LiveWeb, context: Any) -> None:
+    live_web.account("pavlo", "operator", "UA-63")
+    page = login(context, live_web, "pavlo")
+    expect(page.locator("#shelter-panel")).to_be_hidden()

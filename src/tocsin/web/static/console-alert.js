@@ -93,7 +93,7 @@ function paint() {
 function renderAlerts() {
   const { alerts, selected } = state.ctx;
   clear($("#open-alerts"), alerts.map((alert) => {
-    const item = el("li", { class: "console-alert", dataset: { id: alert.id } },
+    const item = el("li", { class: "console-alert", dataset: { id: alert.id, status: alert.status } },
       el("button", { type: "button", class: "select-alert", "aria-pressed": String(alert.id === selected),
         onclick: () => selectAlert(alert.id) },
         statusWord(alert.status), " ",
@@ -165,7 +165,7 @@ function details(alert) {
     el("dl", { class: "alert-facts" },
       el("dt", {}, t("alert.status")), el("dd", {}, statusWord(alert.status)),
       el("dt", {}, t("alert.phase")), el("dd", { class: "alert-phase" }, t(`phase.${alert.phase}`)),
-      el("dt", {}, t("alert.threat")), el("dd", {}, `${alert.threat.name} (${alert.threat.signal})`),
+      el("dt", {}, t("alert.threat")), el("dd", {}, signalOf(alert.threat)),
       el("dt", {}, t("alert.started")), el("dd", {}, clock(started), " (", elapsed(started), ")"),
       alert.ended_at ? [el("dt", {}, t("alert.ended")), el("dd", {}, clock(alert.ended_at))] : null,
       el("dt", {}, t("alert.raisedBy")), el("dd", {}, alert.raised_by),
@@ -195,7 +195,7 @@ function actions(alert) {
   const threats = [...state.ctx.threats.values()];
   const select = el("select", { id: "change-threat", "aria-label": t("action.newThreat") },
     threats.map((th) => el("option", { value: th.id, selected: th.id === alert.threat.id },
-      `${th.name} — ${th.signal}`)));
+      `${th.signal} — ${th.name}`)));
   const search = el("input", { id: "add-region-search", type: "search", autocomplete: "off",
     "aria-label": t("action.addRegionSearch"), placeholder: t("action.addRegionSearch"),
     disabled: mismatch });
@@ -229,9 +229,14 @@ function answer(region) {
   return { name: region.name, code: region.code };
 }
 
+/** A threat as the public hears it: its signal first («Rocket Danger!»), then its name. */
+export function signalOf(threat) {
+  return threat.signal ? `${threat.signal} (${threat.name})` : threat.name;
+}
+
 function lead(alert, key, vars = {}) {
   return el("p", {}, t(`${key}.before`), " ", statusWord(alert.status), " ",
-    t(`${key}.after`, { threat: alert.threat.name,
+    t(`${key}.after`, { threat: signalOf(alert.threat),
       regions: listNames(alert.regions.map((r) => r.name), 8), ...vars }));
 }
 
@@ -295,7 +300,7 @@ function changeThreat(alert, threatId) {
   const key = up ? "escalate" : "deescalate";
   return run(alert, {
     title: t(`${key}.title`),
-    body: [lead(alert, `${key}.lead`, { to: next?.name || threatId })],
+    body: [lead(alert, `${key}.lead`, { to: next ? signalOf(next) : threatId })],
     typed: up && alert.status === "actual" ? answer(alert.regions[0]) : null,
     yes: t(`${key}.yes`, { to: next?.name || threatId }),
     action: () => act("PATCH", `/v1/alerts/${alert.id}`,
@@ -408,7 +413,7 @@ async function decided(id) {
     } else {
       note.className = "banner-note ok";
       note.textContent = t("raise.approved", { by: approval.approved_by || "",
-        threat: alert.threat.name });
+        threat: signalOf(alert.threat) });
       await refreshAlerts();
     }
   } catch {
@@ -422,7 +427,7 @@ function renderPending() {
     const mine = alert.raised_by === me.username;
     const approver = APPROVING.includes(me.role) && !mine;
     const canApprove = approver && alert.status === mode();
-    return el("li", { class: "pending-alert", dataset: { id: alert.id } },
+    return el("li", { class: "pending-alert", dataset: { id: alert.id, status: alert.status } },
       el("p", {}, statusWord(alert.status), " ", el("strong", {}, alert.threat.signal), " — ",
         listNames(alert.regions.map((r) => r.name), 6)),
       el("p", { class: "hint" }, t("pending.by", { user: alert.raised_by,

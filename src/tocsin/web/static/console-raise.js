@@ -8,7 +8,7 @@
 import { $, clear, el, listNames, randomKey } from "./api.js";
 import { t } from "./i18n.js";
 import { act, confirmStep, mode, statusWord } from "./session.js";
-import { selectAlert, refreshAlerts, refreshPending } from "./console-alert.js";
+import { selectAlert, refreshAlerts, refreshPending, signalOf } from "./console-alert.js";
 import { sirensWithin } from "./regions.js";
 import { RegionMap } from "./map.js";
 
@@ -54,7 +54,7 @@ function fillThreats() {
   const value = select.value;
   clear(select, el("option", { value: "" }, t("raise.chooseThreat")),
     [...form.ctx.threats.values()].map((threat) =>
-      el("option", { value: threat.id }, `${threat.name} — ${threat.signal}`)));
+      el("option", { value: threat.id }, `${threat.signal} — ${threat.name}`)));
   if (value) select.value = value;
 }
 
@@ -240,7 +240,7 @@ export function raiseSummary(ctx, { threat, regions, status, text, pre_alert: pr
     el("ul", { class: "facts" },
       el("li", {}, el("strong", {}, t("confirm.status")), " ", statusWord(status), " — ",
         t(`confirm.statusMeaning.${status}`)),
-      el("li", {}, el("strong", {}, t("confirm.threat")), ` ${threat.signal} (${threat.name})`),
+      el("li", {}, el("strong", {}, t("confirm.threat")), ` ${signalOf(threat)}`),
       el("li", {}, el("strong", {}, t("confirm.regions")), ` ${names.join(", ")}`),
       el("li", {}, el("strong", {}, t("confirm.coverage")), ` ${facts.coverage}`),
       el("li", {}, el("strong", {}, t("confirm.sirens")), ` ${facts.sirens}`),
@@ -309,13 +309,13 @@ function sent(alert) {
   result.hidden = false;
   if (alert.phase === "pending") {
     result.className = "banner-note";
-    result.textContent = t("raise.pending", { threat: alert.threat.name, regions: names,
+    result.textContent = t("raise.pending", { threat: signalOf(alert.threat), regions: names,
       reason: alert.approval?.reason || "" });
     refreshPending();
   } else {
     result.className = "banner-note ok";
     result.textContent = t("raise.sent", { status: t(`mode.${alert.status}`).toUpperCase(),
-      threat: alert.threat.name, regions: names });
+      threat: signalOf(alert.threat), regions: names });
     refreshAlerts().then(() => selectAlert(alert.id));
   }
   $("#raise-form").reset();

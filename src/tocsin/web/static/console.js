@@ -11,6 +11,7 @@ import { startConsole } from "./session.js";
 import { loadThreats } from "./site.js";
 import { setupRaise, toggleRegion, relabelRaise } from "./console-raise.js";
 import { setupAlerts, refreshAlerts, refreshPending, rememberSeq } from "./console-alert.js";
+import { relabelShelter, setupShelter } from "./console-shelter.js";
 
 const ctx = {
   threats: new Map(),
@@ -40,6 +41,7 @@ startConsole(async (current) => {
   });
   setupRaise(ctx, current);
   setupAlerts(ctx, current);
+  setupShelter(ctx, current);
   await seedSeqs();
   await Promise.all([refreshAlerts(), refreshPending()]);
   const stream = new LiveStream({ status: "all" }, {
@@ -55,6 +57,7 @@ startConsole(async (current) => {
   onLangChange(async () => {
     ctx.threats = await loadThreats();
     relabelRaise();
+    relabelShelter();
     await Promise.all([refreshAlerts(), refreshPending()]);
   });
 });
