@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from tocsin.cap.render import CapConfig
@@ -300,7 +301,9 @@ async def build(
             LoginGuard(SqlThrottle(store), bus, clock, _login_limits(settings)),
             Passwords(settings.password_workers, settings.password_queue),
         ),
-        incidents=IncidentService(bus, store, regions),
+        incidents=IncidentService(
+            bus, store, regions, timedelta(seconds=settings.incident_publish_delay)
+        ),
         stats=StatsService(store, regions, catalogue, clock),
         cap=CapPublisher(
             CapStore(store), regions, catalogue, clock, CapConfig.from_settings(settings)

@@ -37,6 +37,14 @@ class Settings(BaseSettings):
         DEFAULT_PACKS, description="region packs loaded on first start when no regions exist"
     )
     languages: tuple[str, ...] = Field(("en", "uk", "ru"), description="languages served")
+    incident_publish_delay: int = Field(
+        21_600,
+        ge=0,
+        le=30 * 86_400,
+        description="seconds after an actual incident's start before an officer may publish it "
+        "(until then only signed-in callers see it): strike locations made public at once "
+        "help the attacker correct the next strike; 0 lets it be published at once",
+    )
     expiry_interval: float = Field(
         1.0, gt=0, le=3600, description="seconds between checks for expired alerts"
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import pytest
@@ -246,6 +246,7 @@ EXAMPLES: dict[type[Any], Example] = {
     rc.LinkAlerts: _link,
     rc.CloseIncident: _on_incident(lambda i, c, r: rc.CloseIncident(i, note="done")),
     rc.ReopenIncident: _reopen,
+    rc.PublishIncident: _on_incident(lambda i, c, r: rc.PublishIncident(i, timedelta(0))),
     rc.AddClaim: _on_incident(lambda i, c, r: rc.AddClaim(i, _claim(5))),
     rc.ChangeClaim: _on_incident(lambda i, c, r: rc.ChangeClaim(i, c, "verify", "confirmed")),
     rc.AddResponse: _on_incident(lambda i, c, r: rc.AddResponse(i, AddResponse("evacuation"))),

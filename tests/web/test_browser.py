@@ -326,16 +326,23 @@ def test_an_actual_alert_needs_the_region_name_typed(live_web: LiveWeb, context:
     expect(page.locator("#confirm-typed")).to_be_visible()
     send = page.locator("#confirm-yes")
     expect(send).to_be_disabled()
-    for wrong in ("OK", "Kharkiv", "Sumy Oblast", "kharkiv oblast"):
+    expect(page.locator("#confirm-typed-label")).to_contain_text("Kharkiv Oblast / UA-63")
+    for wrong in ("OK", "Kharkiv", "Sumy Oblast", "UA-6", "UA-59"):
         page.fill("#confirm-input", wrong)
         expect(send).to_be_disabled()
+    for right in ("kharkiv oblast", "KHARKIV  OBLAST", "ua-63", "UA-63"):  # any case, or the code
+        page.fill("#confirm-input", right)
+        expect(send).to_be_enabled()
+    page.fill("#confirm-input", "Kharkiv")
+    expect(send).to_be_disabled()
     page.press("#confirm-input", "Enter")  # Enter does not get round the typed check
     assert live_web.state("UA-63") == "none"
     page.click("#confirm-no")  # going back sends nothing
     expect(dialog).to_be_hidden()
     assert live_web.http.get("/v1/alerts/active").json()["alerts"] == []
     page.click("#review")
-    page.fill("#confirm-input", "Kharkiv Oblast")
+    expect(send).to_have_text("Send ACTUAL alert")  # no two-person rule here: it goes out
+    page.fill("#confirm-input", "ua-63")
     expect(send).to_be_enabled()
     page.click("#confirm-yes")
     expect(page.locator("#raise-result")).to_contain_text("Sent: ACTUAL")
@@ -364,6 +371,9 @@ def test_an_actual_alert_waits_for_a_second_person(browser: Any, live_web: LiveW
         expect(page.locator("#chosen .chip")).to_have_count(2)
         page.click("#review")
         expect(page.locator("#confirm")).to_contain_text("wait for a second person's approval")
+        expect(page.locator("#confirm")).to_contain_text("it covers 2 regions")  # server's words
+        expect(page.locator("#confirm-yes")).to_have_text("Submit for approval")
+        expect(page.locator("#confirm .review-map path.region.selected")).to_have_count(2)
         page.fill("#confirm-input", "Kharkiv Oblast")
         page.click("#confirm-yes")
         expect(page.locator("#raise-result")).to_contain_text("Waiting for approval")
@@ -391,7 +401,16 @@ def test_an_actual_alert_waits_for_a_second_person(browser: Any, live_web: LiveW
         approver.click("#confirm-yes")
         expect(approver.locator("body")).to_have_attribute("data-mode", "actual")
         queued.locator(".approve").click()
-        expect(approver.locator("#confirm")).to_contain_text("ACTUAL")
+        review = approver.locator("#confirm")
+        expect(review).to_contain_text("ACTUAL")
+        for words in ("Rocket Danger!", "Kharkiv Oblast", "Sumy Oblast", "Covers:", "Sirens:"):
+            expect(review).to_contain_text(words)  # what the raiser reviewed
+        chosen = review.locator(".review-map path.region.selected")
+        expect(chosen).to_have_count(2)
+        assert sorted(chosen.evaluate_all("ps => ps.map(p => p.dataset.code)")) == [
+            "UA-59",
+            "UA-63",
+        ]
         expect(approver.locator("#confirm-yes")).to_be_disabled()
         approver.fill("#confirm-input", "Kharkiv Oblast")
         screenshot(approver, "console-approval", full_page=False)
@@ -418,7 +437,11 @@ def test_a_false_alarm_cancel_reaches_the_public_map(browser: Any, live_web: Liv
         expect(region(resident, "UA-63")).to_have_attribute("data-state", "active")
         page = login(desk, live_web, "petro")
         row = page.locator(f'#open-alerts li[data-id="{raised["id"]}"]')
-        row.locator(".false-alarm").click()  # one action from the alert
+        end = row.locator("button.end-alert")  # the primary action: the all-clear
+        expect(end).to_have_class(re.compile(r"\bprimary\b"))
+        expect(row.locator(".actions button").first).to_have_text("End — all-clear…")
+        expect(row.locator(".false-alarm")).not_to_have_class(re.compile(r"\b(primary|danger)\b"))
+        row.locator(".false-alarm").click()  # one action from the alert, behind one confirmation
         dialog = page.locator("#confirm")
         expect(dialog).to_contain_text("ACTUAL")
         expect(dialog).to_contain_text("Kharkiv Oblast")
@@ -600,6 +623,8 @@ def test_statistics_and_incidents_read_from_their_apis(
                 json={"measure": "injured", "value": value, "source": source},
             )
             assert claim.status_code == 201, claim.text
+        published = live.http.post(f"/v1/incidents/{incident['id']}/publish", headers=admin)
+        assert published.status_code == 200, published.text  # recorded long after: at once
         ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
         ctx.set_default_timeout(TIMEOUT)
         try:
@@ -627,8 +652,9 @@ def test_statistics_and_incidents_read_from_their_apis(
             link = row.locator("a")
             assert link.get_attribute("href") == "https://example.org/report"
             assert "noopener" in (link.get_attribute("rel") or "")
-            expect(detail.locator(".timeline > li")).to_have_count(3)
+            expect(detail.locator(".timeline > li")).to_have_count(4)
             expect(detail.locator(".timeline")).to_contain_text("new claim")
+            expect(detail.locator(".timeline")).to_contain_text("published")
             screenshot(page, "incidents-detail")
         finally:
             ctx.close()
@@ -656,3 +682,73 @@ def test_the_console_counts_the_sirens_of_an_alert(
             expect(page.locator("#delivery")).to_contain_text("2: 0 acknowledged, 0 faulty")
         finally:
             ctx.close()
+
+
+def test_a_region_already_covered_by_another_choice_is_warned_of(
+    live_web: LiveWeb, context: Any
+) -> None:
+    live_web.account("oksana", "operator", "UA-59")
+    raion = live_web.http.get("/v1/regions/UA-59-R116").json()["name"]
+    page = login(context, live_web, "oksana")
+    note = page.locator("#overlap-note")
+    page.fill("#region-search", raion)
+    page.click('#search-results button[data-code="UA-59-R116"]')
+    expect(note).to_be_hidden()  # a raion alone covers nothing twice
+    region(page, "UA-59").click()
+    expect(page.locator("#chosen .chip")).to_have_count(2)
+    expect(note).to_be_visible()
+    expect(note).to_contain_text(f"{raion} is already covered by Sumy Oblast: choosing it adds")
+    page.locator('#chosen .chip[data-code="UA-59"] button').click()  # the oblast taken out
+    expect(note).to_be_hidden()
+
+
+def test_ending_from_the_list_is_one_confirmation_away(live_web: LiveWeb, context: Any) -> None:
+    live_web.account("bohdan", "operator", "UA-63")
+    operator = live_web.token("operator", "UA-63")
+    raised = live_web.raise_alert(operator, threat="uav", regions=["UA-63"])
+    page = login(context, live_web, "bohdan")
+    row = page.locator(f'#open-alerts li[data-id="{raised["id"]}"]')
+    row.locator("button.end-alert").click()
+    dialog = page.locator("#confirm")
+    expect(dialog).to_contain_text("ACTUAL")
+    assert live_web.state("UA-63") == "active"  # nothing before the confirmation
+    page.click("#confirm-yes")
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#alert-panel")).to_have_attribute("data-phase", "ended")
+    assert live_web.state("UA-63") == "none"
+    ended = live_web.http.get(f"/v1/alerts/{raised['id']}").json()
+    assert ended["phase"] == "ended" and ended["cancel_message"] is None
+
+
+def test_an_admin_sets_a_regions_time_to_shelter(live_web: LiveWeb, context: Any) -> None:
+    """Against the contract of PATCH /v1/regions/{code} {"time_to_shelter": seconds or null}."""
+    live_web.account("admin1", "admin")
+    page = login(context, live_web, "admin1")
+    form = page.locator("#shelter-form")
+    expect(page.locator("#shelter-panel")).to_be_visible()
+    form.locator("button[type=submit]").click()  # no region yet: said beside the region
+    expect(page.locator("#shelter-search-problem")).to_contain_text("Choose a region")
+    page.fill("#shelter-search", "Kharkiv Obl")
+    page.click('#shelter-region .search-results button[data-code="UA-63"]')
+    expect(page.locator("#shelter-region .chip")).to_have_count(1)
+    page.fill("#shelter-seconds", "-5")  # refused by the server, shown beside the seconds
+    form.locator("button[type=submit]").click()
+    problem = page.locator("#shelter-seconds-problem")
+    expect(problem).to_be_visible()
+    expect(page.locator("#shelter-seconds")).to_have_attribute("aria-invalid", "true")
+    assert live_web.http.get("/v1/regions/UA-63").json()["time_to_shelter"] is None
+    page.fill("#shelter-seconds", "90")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#shelter-result")).to_contain_text("Kharkiv Oblast, 90 s")
+    expect(problem).to_have_count(0)
+    assert live_web.http.get("/v1/regions/UA-63").json()["time_to_shelter"] == 90
+    page.fill("#shelter-seconds", "")  # empty: none recorded
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#shelter-result")).to_contain_text("no time to shelter now")
+    assert live_web.http.get("/v1/regions/UA-63").json()["time_to_shelter"] is None
+
+
+def test_only_an_admin_sees_the_time_to_shelter_form(live_web: LiveWeb, context: Any) -> None:
+    live_web.account("pavlo", "operator", "UA-63")
+    page = login(context, live_web, "pavlo")
+    expect(page.locator("#shelter-panel")).to_be_hidden()

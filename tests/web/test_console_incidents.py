@@ -7,6 +7,7 @@ changes the exercise."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from web_support import LiveWeb, screenshot, sign_in
@@ -235,3 +236,75 @@ def test_an_actual_session_neither_lists_nor_changes_an_exercise(
     expect(item).to_have_attribute("data-id", made["id"])
     expect(item).to_have_attribute("data-mode", "exercise")
     expect(item.locator(".marker")).to_have_text("EXERCISE")
+
+
+def test_an_actual_incident_is_published_by_an_officer_after_its_delay(
+    live_web: LiveWeb, context: Any
+) -> None:
+    admin = live_web.token()
+    now = datetime.now(UTC).replace(microsecond=0)
+    strike = {"regions": ["UA-63"], "threats": ["missile"], "mode": "actual"}
+    fresh = live_web.http.post(
+        "/v1/incidents",
+        headers=admin,
+        json={**strike, "title": "Fresh strike", "start": now.isoformat()},
+    ).json()
+    old = live_web.http.post(
+        "/v1/incidents",
+        headers=admin,
+        json={**strike, "title": "Old strike", "start": (now - timedelta(days=1)).isoformat()},
+    ).json()
+    assert live_web.http.get("/v1/incidents").json()["incidents"] == []  # neither is public
+    live_web.account("olena", "operator", "UA-63")
+    page = open_console(context, live_web, "olena")
+    page.click('#mode-switch button[data-mode="actual"]')
+    page.click("#confirm-yes")
+    expect(page.locator("body")).to_have_attribute("data-mode", "actual")
+    expect(page.locator("#incident-list li")).to_have_count(2)  # the officer sees both
+
+    page.locator(f'#incident-list .select-alert[data-id="{fresh["id"]}"]').click()
+    expect(page.locator("#publish-when")).to_contain_text("It may be published from")
+    expect(page.locator("#publish")).to_be_disabled()  # six hours to wait
+
+    page.locator(f'#incident-list .select-alert[data-id="{old["id"]}"]').click()
+    expect(page.locator("#incident-heading")).to_contain_text("Old strike")
+    expect(page.locator("#publish-when")).to_contain_text("It may be published now")
+    page.click("#publish")
+    expect(page.locator("#confirm")).to_contain_text("Old strike")
+    page.click("#confirm-yes")
+    expect(page.locator("#result")).to_contain_text("Published")
+    expect(page.locator("#publish")).to_have_count(0)
+    expect(page.locator("#incident-panel")).to_contain_text("published")
+    listed = live_web.http.get("/v1/incidents").json()["incidents"]
+    assert [i["id"] for i in listed] == [old["id"]]
+
+    public = context.new_page()  # the same browser, signed in: the public page shows the public's
+    public.goto(live_web.url + "/incidents")
+    item = public.locator(".incident-item")
+    expect(item).to_have_count(1)
+    expect(item).to_have_attribute("data-id", old["id"])
+
+
+def test_the_incidents_pages_fit_a_1440_pixel_screen(live_web: LiveWeb, browser: Any) -> None:
+    admin = live_web.token()
+    made = live_web.http.post(
+        "/v1/incidents", headers=admin, json={**DRILL, "title": "Drill strike " + "long " * 30}
+    ).json()
+    claim = {"measure": "injured", "min": 7, "max": 9, "source": "Suspilne Kharkiv " * 8}
+    live_web.http.post(f"/v1/incidents/{made['id']}/claims", headers=admin, json=claim)
+    live_web.account("ivan", "operator", "UA-63")
+    wide = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB")
+    try:
+        page = open_console(wide, live_web, "ivan")
+        page.locator("#incident-list .select-alert").first.click()
+        expect(page.locator("#claim-form")).to_be_visible()
+        width = "document.documentElement.scrollWidth"
+        assert page.evaluate(width) <= 1440
+        public = wide.new_page()
+        public.goto(live_web.url + "/incidents")
+        public.check("#show-exercises")
+        public.locator(".incident-item").first.click()
+        expect(public.locator("#incident")).to_be_visible()
+        assert public.evaluate(width) <= 1440
+    finally:
+        wide.close()

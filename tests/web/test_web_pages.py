@@ -214,6 +214,41 @@ async def test_console_status_needs_a_signed_in_caller(
     assert (await api.get("/console/api/status?event=0", headers=headers)).status_code == 422
 
 
+@pytest.mark.parametrize(
+    ("query", "held", "reason"),
+    [
+        ({"status": "actual", "regions": ["UA-63"]}, False, None),
+        ({"status": "actual", "regions": ["UA-63", "UA-59"]}, True, "it covers 2 regions"),
+        ({"status": "actual", "regions": ["UA-59", "UA-59-R116"]}, False, None),  # one oblast
+        ({"status": "actual", "regions": ["UA"]}, True, "regions; more than 1"),
+        ({"status": "exercise", "regions": ["UA-63", "UA-59"]}, False, None),
+        ({"status": "actual", "regions": ["UA-63"], "text": "Go now"}, True, "free text"),
+    ],
+)
+async def test_console_hold_answers_with_the_servers_own_two_person_rule(
+    tocsin: Tocsin, api: httpx.AsyncClient, query: dict[str, object], held: bool, reason: str | None
+) -> None:
+    tocsin.alerts.policy = ApprovalPolicy(more_regions_than=1, free_text=True)
+    token = await tocsin.tokens.create("operator", ("UA",), name="desk")
+    headers = {"Authorization": f"Bearer {token.secret}"}
+    body = (await api.post("/console/api/hold", headers=headers, json=query)).json()
+    assert body["held"] is held
+    assert (reason is None and body["reason"] is None) or (reason or "") in body["reason"]
+
+
+async def test_console_hold_needs_a_caller_and_names_a_bad_field(
+    tocsin: Tocsin, api: httpx.AsyncClient
+) -> None:
+    query = {"status": "actual", "regions": ["UA-63"]}
+    assert (await api.post("/console/api/hold", json=query)).status_code == 401
+    token = await tocsin.tokens.create("viewer", (), name="screen")
+    headers = {"Authorization": f"Bearer {token.secret}"}
+    answer = await api.post("/console/api/hold", headers=headers, json={"regions": []})
+    assert answer.status_code == 422 and "regions" in answer.text
+    answer = await api.post("/console/api/hold", headers=headers, json={**query, "status": "real"})
+    assert answer.status_code == 422 and "status" in answer.text
+
+
 async def test_console_status_tells_how_an_event_was_delivered(
     tocsin: Tocsin, api: httpx.AsyncClient
 ) -> None:

@@ -64,6 +64,23 @@ def check_csrf(request: Request, session: Session) -> None:
 Caller = Annotated[Actor, Depends(get_actor)]
 
 
+async def get_reader(
+    request: Request, tocsin: App, authorization: Annotated[str | None, Header()] = None
+) -> Actor | None:
+    """The caller of a public read, if signed in; None for the public (no credentials, or ones
+    no longer valid: a public read then answers as it answers anyone)."""
+    if not authorization and not request.cookies.get(SESSION_COOKIE):
+        return None
+    try:
+        return await get_actor(request, tocsin, authorization)
+    except Unauthorized:
+        return None
+
+
+Reader = Annotated[Actor | None, Depends(get_reader)]
+"""For reads whose answer is wider for a signed-in caller (incidents not yet published)."""
+
+
 async def get_lang(
     tocsin: Node,
     lang: Annotated[str | None, Query(description="language: en, uk or ru")] = None,

@@ -1,4 +1,5 @@
-"""The event log, read from a sequence number onward."""
+"""The event log, read from a sequence number onward; events the public may not see yet (a
+change to an actual incident not yet published) are left out, and `next_after` moves past them."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ async def events(
     last = found[-1].seq if found else after
     return json_response(
         {
-            "events": [event.to_json() for event in found],
+            "events": [event.to_json() for event in found if not event.withheld],
             "next_after": last,
             "last_seq": await tocsin.store.last_seq(),
         }

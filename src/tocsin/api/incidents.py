@@ -1,5 +1,6 @@
-"""Incidents: record, claim, verify, respond, link, close (token or session needed); list, one,
-timeline, statistics, exports and the terms clients offer (public).
+"""Incidents: record, claim, verify, respond, link, close, publish (token or session needed);
+list, one, timeline, statistics, exports and the terms clients offer (public). The public reads
+leave out actual incidents not yet published; a signed-in caller (token or session) sees them.
 
 Recording an incident and adding a claim take an idempotency key (`Idempotency-Key` header or
 `idempotency_key` in the body), as raising an alert does: a retry answers 200 with what the
@@ -16,12 +17,13 @@ from pydantic import AfterValidator, AliasChoices, ConfigDict, Field, Strict, fi
 from starlette.responses import Response
 
 from tocsin.api import inputs
-from tocsin.api.deps import App, Caller, Language
+from tocsin.api.deps import App, Caller, Language, Reader
 from tocsin.api.incident_views import claim_answer, incident_view, response_view, terms_view
 from tocsin.api.incident_views import timeline_view as render_timeline
 from tocsin.api.inputs import Code, Codes, Instant, PublicText, Text
 from tocsin.api.views import answered_as, cached_json, json_response
 from tocsin.domain.alerts import Status
+from tocsin.domain.auth import Actor
 from tocsin.errors import InvalidInput, NotFound
 from tocsin.records.domain.incidents import (
     AddClaim,
@@ -226,7 +228,11 @@ IncidentId = Annotated[str, Depends(_incident_id)]
 
 
 def _view(tocsin: App, record: IncidentRecord, lang: str, *, full: bool = True) -> dict[str, Any]:
-    return incident_view(record, tocsin.regions.tree, tocsin.catalogue, lang, full=full)
+    view = incident_view(record, tocsin.regions.tree, tocsin.catalogue, lang, full=full)
+    incident = record.incident
+    delay = tocsin.incidents.publish_delay
+    view["publishable_at"] = None if incident.public else iso_time(incident.publishable_at(delay))
+    return view
 
 
 def _claim_answer(tocsin: App, record: IncidentRecord, claim_id: str, lang: str) -> dict[str, Any]:
@@ -450,6 +456,14 @@ async def reopen_incident(
     return json_response(_view(tocsin, record, lang))
 
 
+@router.post("/{incident_id}/publish", summary="Publish an actual incident (after the delay)")
+async def publish_incident(
+    incident_id: IncidentId, tocsin: App, service: Incidents, actor: Caller, lang: Language
+) -> Response:
+    record = await service.publish(incident_id, actor)
+    return json_response(_view(tocsin, record, lang))
+
+
 # --- reads ----------------------------------------------------------------------------------
 
 Since = Annotated[Instant | None, Query(description="incidents still going on or later")]
@@ -474,16 +488,18 @@ async def list_incidents(
     mode: Modes = "actual",
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    reader: Reader = None,
 ) -> Response:
+    after = _decode_cursor(cursor)
     found = await service.find(
-        IncidentFilter(region, since, until, threat, status, mode, _decode_cursor(cursor), limit)
+        IncidentFilter(region, since, until, threat, status, mode, after, limit, reader is None)
     )
     next_cursor = _encode_cursor(found[-1]) if len(found) == limit else None
     body = {
         "incidents": [_view(tocsin, r, lang, full=False) for r in found],
         "next_cursor": next_cursor,
     }
-    return cached_json(request, body)
+    return _answer(request, body, reader)
 
 
 @router.get("/terms", summary="Measures, source kinds, grades, response kinds, with names")
@@ -503,8 +519,13 @@ async def incident_stats(
     confirmed_only: Annotated[
         bool, Query(description="casualties and damage: confirmed figures only")
     ] = True,
+    reader: Reader = None,
 ) -> Response:
-    found = await service.find(IncidentFilter(region, since, until, threat, mode=mode, limit=None))
+    found = await service.find(
+        IncidentFilter(
+            region, since, until, threat, mode=mode, limit=None, public_only=reader is None
+        )
+    )
     body = {
         "region": region,
         "since": None if since is None else iso_time(since.astimezone(UTC)),
@@ -513,7 +534,7 @@ async def incident_stats(
         "mode": mode,
         **reports.statistics(found, confirmed_only=confirmed_only),
     }
-    return cached_json(request, body)
+    return _answer(request, body, reader)
 
 
 @router.get("/export.csv", summary="Incidents as conflict-event CSV", **answered_as("text/csv"))
@@ -529,10 +550,13 @@ async def export_csv(
     tz: Annotated[str, Query(description="time zone of event_date")] = "UTC",
     confirmed_only: bool = False,
     lang: Annotated[str, Query()] = "en",
+    reader: Reader = None,
 ) -> Response:
     zone = reports.zone(tz)
     found = await service.find(
-        IncidentFilter(region, since, until, threat, status, mode, limit=None)
+        IncidentFilter(
+            region, since, until, threat, status, mode, limit=None, public_only=reader is None
+        )
     )
     rows = reports.event_rows(
         list(reversed(found)),
@@ -560,37 +584,64 @@ async def export_json(
     threat: Threat = None,
     status: OpenOrClosed = None,
     mode: Modes = "actual",
+    reader: Reader = None,
 ) -> Response:
     found = await service.find(
-        IncidentFilter(region, since, until, threat, status, mode, limit=None)
+        IncidentFilter(
+            region, since, until, threat, status, mode, limit=None, public_only=reader is None
+        )
     )
     return json_response({"incidents": [_view(tocsin, r, lang) for r in reversed(found)]})
 
 
 @router.get("/{incident_id}", summary="One incident with its figures, claims and responses")
 async def get_incident(
-    incident_id: IncidentId, request: Request, tocsin: App, service: Incidents, lang: Language
+    incident_id: IncidentId,
+    request: Request,
+    tocsin: App,
+    service: Incidents,
+    lang: Language,
+    reader: Reader = None,
 ) -> Response:
-    return cached_json(request, _view(tocsin, await service.get(incident_id), lang))
+    record = await service.get(incident_id, public_only=reader is None)
+    return _answer(request, _view(tocsin, record, lang), reader)
 
 
 @router.get("/{incident_id}/timeline", summary="Every change, with the figures it revised")
 async def incident_timeline(
-    incident_id: IncidentId, request: Request, service: Incidents, lang: Language
+    incident_id: IncidentId,
+    request: Request,
+    service: Incidents,
+    lang: Language,
+    reader: Reader = None,
 ) -> Response:
-    record = await service.get(incident_id)
+    record = await service.get(incident_id, public_only=reader is None)
     events = await service.timeline(incident_id)
-    return cached_json(request, render_timeline(events, record, lang))
+    return _answer(request, render_timeline(events, record, lang), reader)
 
 
 @router.get("/{incident_id}/claims/{claim_id}", summary="One claim with its status history")
 async def get_claim(
-    incident_id: IncidentId, claim_id: str, tocsin: App, service: Incidents, lang: Language
+    incident_id: IncidentId,
+    claim_id: str,
+    tocsin: App,
+    service: Incidents,
+    lang: Language,
+    reader: Reader = None,
 ) -> Response:
-    record = await service.get(incident_id)
+    record = await service.get(incident_id, public_only=reader is None)
     if record.claim(_id(claim_id, "claim_id")) is None:
         raise NotFound(f"no claim {claim_id!r} in incident {incident_id}", field="claim_id")
     return json_response(_claim_answer(tocsin, record, claim_id, lang))
+
+
+def _answer(request: Request, body: Any, reader: Actor | None) -> Response:
+    """A public read's answer; a signed-in caller's (it may hold unpublished incidents) is
+    never kept by a shared cache."""
+    response = cached_json(request, body)
+    if reader is not None:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _encode_cursor(record: IncidentRecord) -> str:

@@ -21,7 +21,7 @@ from rich.table import Table
 
 from tocsin.api import incidents as incidents_api
 from tocsin.api import problems
-from tocsin.api.deps import get_actor
+from tocsin.api.deps import get_actor, get_reader
 from tocsin.bootstrap import build
 from tocsin.cli.client import ERRORS
 from tocsin.cli.common import (
@@ -98,6 +98,7 @@ async def open_http(
         local.state.tocsin = tocsin  # the wired incident service answers
         actor = Actor(name=f"cli:{_user()}", role=Role.ADMIN, origin="cli")
         local.dependency_overrides[get_actor] = lambda: actor
+        local.dependency_overrides[get_reader] = lambda: actor  # it sees what officers see
         transport = httpx.ASGITransport(app=local)
         async with httpx.AsyncClient(transport=transport, base_url="http://local") as http:
             yield http
@@ -375,6 +376,21 @@ def reopen(
     target = Target(server, token, lang)
     body = _given(note=note) or None
     _show(target.send("POST", f"/v1/incidents/{incident_id}/reopen", body), json)
+
+
+@app.command()
+@handle_errors
+def publish(
+    incident_id: IncidentArg,
+    server: Server = None,
+    token: Token = None,
+    lang: Lang = "en",
+    json: Json = False,
+) -> None:
+    """Publish an actual incident: the public sees it from then on (refused before the delay
+    TOCSIN_INCIDENT_PUBLISH_DELAY has passed since it started)."""
+    target = Target(server, token, lang)
+    _show(target.send("POST", f"/v1/incidents/{incident_id}/publish"), json)
 
 
 @app.command()

@@ -83,6 +83,9 @@ class NewEvent:
 
 
 _UNDECODED: Final[Any] = object()
+WITHHELD: Final = "withheld"
+"""Set in the data of an event the public must not see yet (a change to an actual incident not
+yet published): the public log and the live streams leave it out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,10 @@ class Event:
     def kind(self) -> EventType | None:
         """The event's type, or None for a type this version does not know."""
         return self.type if isinstance(self.type, EventType) else None
+
+    @property
+    def withheld(self) -> bool:
+        return self.data.get(WITHHELD) is True
 
     @property
     def alert(self) -> Alert | None:

@@ -14,7 +14,8 @@ what they want as an `Interest`:
 
 None means no restriction on that dimension. An event that carries no alert (regions imported,
 a siren's fault, a paused subscription) matches only an interest with no region and no threat
-restriction; statuses do not apply to it.
+restriction; statuses do not apply to it. An event the public may not see yet (`withheld`: a
+change to an actual incident not yet published) matches nothing.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class Interest:
 
     def matches(self, event: Event, tree: RegionTree) -> bool:
         """Whether a consumer with this interest gets `event` (see the module docstring)."""
+        if event.withheld:
+            return False
         if self.types is not None and event.type not in self.types:
             return False
         alert = event.alert

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -513,7 +514,9 @@ async def test_list_statistics_and_exports(officer: Officer, clock: ManualClock)
     period = await officer.stats(since="2026-03-01T05:00:00Z", until="2026-03-02T00:00:00Z")
     assert period["incidents"] == 1 and period["casualties"]["injured"]["value"] == 1
 
-    response = await officer.api.get("/v1/incidents/export.csv", params={"tz": "Europe/Kyiv"})
+    response = await officer.api.get(
+        "/v1/incidents/export.csv", params={"tz": "Europe/Kyiv"}, headers=officer.headers
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
@@ -565,7 +568,7 @@ async def test_list_statistics_and_exports(officer: Officer, clock: ManualClock)
         "m. Nikopol ta Nikopolska terytorialna hromada",
         "0",
     )
-    utc = await officer.api.get("/v1/incidents/export.csv")
+    utc = await officer.api.get("/v1/incidents/export.csv", headers=officer.headers)
     assert next(csv.DictReader(io.StringIO(utc.text)))["event_date"] == "2026-02-28"
     bad = await officer.api.get("/v1/incidents/export.csv", params={"tz": "Mars/Olympus"})
     assert (bad.status_code, bad.json()["field"]) == (422, "tz")
@@ -680,6 +683,11 @@ async def test_who_may_write_and_who_may_read(
     kharkiv = await bearer(tocsin, "operator", "UA-63")
     added = await api.post(path, json=GOOD_CLAIM, headers=kharkiv)
     assert added.status_code == 201 and added.json()["recorded_by"].startswith("test-operator")
+    unpublished = await api.get(f"/v1/incidents/{incident_id}")
+    assert unpublished.status_code == 404  # actual, not yet published: not the public's
+    assert (await api.get(f"/v1/incidents/{incident_id}", headers=viewer)).status_code == 200
+    tocsin.incidents.publish_delay = timedelta(0)
+    await officer.send("POST", f"/v1/incidents/{incident_id}/publish")
     public = await api.get(f"/v1/incidents/{incident_id}")
     assert public.status_code == 200
     cached = await api.get(

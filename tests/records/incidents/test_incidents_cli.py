@@ -255,9 +255,12 @@ def test_through_a_running_server(database_url: str, incident_server: str) -> No
         code=1,
     )
     assert "[regions[0]]" in refused and "UA-12" in refused
-    shown = as_json(
-        database_url, "show", created["id"], "--server", incident_server, "--token", "wrong"
-    )
+    public = ("--server", incident_server, "--token", "wrong")  # a bad token reads as the public
+    hidden = incident(database_url, "show", created["id"], *public, code=1)
+    assert "no incident" in hidden  # actual, not yet published
+    published = as_json(database_url, "publish", created["id"], *kharkiv)
+    assert published["published_at"] is not None and published["publishable_at"] is None
+    shown = as_json(database_url, "show", created["id"], *public)
     assert shown["figures"]["windows_broken"]["status"] == "unverified"  # reads are public
     bad_token = incident(
         database_url,

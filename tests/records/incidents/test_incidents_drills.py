@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -59,9 +60,11 @@ async def admin(api: httpx.AsyncClient, tocsin: Tocsin) -> dict[str, str]:
 
 
 async def test_drills_are_marked_and_left_out_unless_asked_for(
-    api: httpx.AsyncClient, admin: dict[str, str]
+    api: httpx.AsyncClient, admin: dict[str, str], tocsin: Tocsin
 ) -> None:
+    tocsin.incidents.publish_delay = timedelta(0)
     real = await record(api, admin, None, title="Strike")
+    await api.post(f"/v1/incidents/{real['id']}/publish", headers=admin)  # the public sees it
     drill = await record(api, admin, "exercise", title="Drill", start="2026-03-01T02:00:00Z")
     test = await record(api, admin, "test", title="Test", start="2026-03-01T03:00:00Z")
     assert (real["mode"], real["status"], real["marker"]) == ("actual", "open", None)
@@ -224,5 +227,5 @@ async def test_a_session_in_the_same_mode_and_tokens_change_anything(
             done = await api.request(method, path, json=body, headers=headers)
             expected = 422 if path.endswith("/alerts") else 201 if body and "kind" in body else 200
             assert done.status_code == expected, (path, done.text)
-        closed = (await api.get(f"/v1/incidents/{incident['id']}")).json()
+        closed = (await api.get(f"/v1/incidents/{incident['id']}", headers=admin)).json()
         assert (closed["status"], closed["title"]) == ("closed", "renamed")

@@ -102,3 +102,23 @@ async def test_going_down_drops_the_mode_and_keeps_the_status(tocsin: Tocsin) ->
     assert shape(await rows(tocsin)) == {
         drill.incident.id: ("closed", "actual", "closed", "actual"),
     }
+
+
+async def test_incidents_recorded_before_publication_existed_stay_public(tocsin: Tocsin) -> None:
+    service = tocsin.incidents
+    record, _ = await service.create(CreateIncident(["UA-63"], ["missile"], NIGHT), LOCAL_ADMIN)
+    incident_id = record.incident.id
+    assert record.incident.published_at is None  # new: waits for an officer
+    await migrate_to(tocsin, "0011")
+    async with tocsin.store.engine.begin() as conn:  # as it was stored before: no such key
+        data = _json((await conn.execute(sa.text("SELECT data FROM incidents"))).scalar())
+        del data["published_at"]
+        await conn.execute(sa.text("UPDATE incidents SET data = :data"), {"data": json.dumps(data)})
+
+    await migrate.upgrade(tocsin.store.engine)
+    stored = (await rows(tocsin))[incident_id]
+    assert stored["published_at"] is not None and "published_at" not in stored["data"]
+    public = await service.find(IncidentFilter(public_only=True))
+    assert [r.incident.id for r in public] == [incident_id]
+    again = await service.get(incident_id, public_only=True)
+    assert again.incident.published_at == again.incident.recorded_at

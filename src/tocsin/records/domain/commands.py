@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from tocsin.records.domain import incidents as i
@@ -51,6 +51,16 @@ class ReopenIncident:
     name: ClassVar[str] = "incident.reopen"
     incident_id: str
     note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PublishIncident:
+    """Make an actual incident public; refused before `delay` has passed since it started (the
+    service passes the configured delay)."""
+
+    name: ClassVar[str] = "incident.publish"
+    incident_id: str
+    delay: timedelta
 
 
 @dataclass(frozen=True, slots=True)

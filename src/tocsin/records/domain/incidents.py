@@ -9,6 +9,10 @@ It has a mode, actual, exercise or test (an alert's status), fixed when it is re
 are never mistaken for the real thing, and a console session records and changes only
 incidents of its own mode (the command bus checks it, as it checks region scopes).
 
+An actual incident is not public when it is recorded: an officer publishes it (`publish_incident`)
+once a configured delay has passed since it started, because strike locations published in real
+time help the attacker aim the next one. Drills are public at once (they reveal no strike).
+
 Nothing here is ever deleted: claims and actions are appended, their status changes and updates
 are appended, and every accepted command is one event. A closed incident accepts nothing until
 it is reopened.
@@ -21,14 +25,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
 from tocsin.domain.alerts import Status
 from tocsin.domain.regions import RegionTree
 from tocsin.domain.threats import Catalogue
-from tocsin.errors import IllegalTransition, InvalidInput
+from tocsin.errors import Conflict, IllegalTransition, InvalidInput
 from tocsin.records.domain.claims import (
     MAX_NAME,
     Claim,
@@ -71,6 +75,7 @@ class EventType(StrEnum):
     ALERT_LINKED = "incident.alert_linked"
     CLOSED = "incident.closed"
     REOPENED = "incident.reopened"
+    PUBLISHED = "incident.published"
 
 
 STATUS_EVENTS: Final[Mapping[ClaimStatus, EventType]] = {
@@ -143,10 +148,20 @@ class Incident:
     closed_at: datetime | None = None
     mode: Status = Status.ACTUAL
     version: int = 1
+    published_at: datetime | None = None  # None: an actual incident not yet public
 
     @property
     def is_open(self) -> bool:
         return self.status is IncidentStatus.OPEN
+
+    @property
+    def public(self) -> bool:
+        return self.published_at is not None
+
+    def publishable_at(self, delay: timedelta) -> datetime:
+        """When an officer may publish it: `delay` after its start, never before it was
+        recorded (an incident recorded long after it happened may go out at once)."""
+        return max(self.start + delay, self.recorded_at)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -167,6 +182,7 @@ class Incident:
             "places": [p.to_json() for p in self.places],
             "alerts": list(self.alerts),
             "version": self.version,
+            "published_at": iso(self.published_at),
         }
 
     @classmethod
@@ -189,6 +205,10 @@ class Incident:
             description=data.get("description"),
             closed_at=parse_time(data.get("closed_at")),
             version=int(data.get("version", 1)),
+            # recorded before publication existed: public from the start, as it always was
+            published_at=parse_time(data["published_at"])
+            if "published_at" in data
+            else datetime.fromisoformat(data["recorded_at"]),
         )
 
 
@@ -288,10 +308,12 @@ def create_incident(
     alerts = tuple(dict.fromkeys(cmd.alerts))
     if len(alerts) > MAX_ALERTS:
         raise InvalidInput(f"at most {MAX_ALERTS} alerts per incident", field="alerts")
+    mode = parse_enum(Status, cmd.mode, "mode")
     return Incident(
         id=incident_id,
         status=IncidentStatus.OPEN,
-        mode=parse_enum(Status, cmd.mode, "mode"),
+        mode=mode,
+        published_at=None if mode is Status.ACTUAL else now,  # a drill reveals no strike
         start=start,
         end=end,
         reported_at=utc(cmd.reported_at, "reported_at"),
@@ -384,6 +406,22 @@ def reopen_incident(incident: Incident, *, now: datetime) -> Change:
         version=incident.version + 1,
     )
     return Change(reopened, EventType.REOPENED, {"status": {"from": "closed", "to": "open"}})
+
+
+def publish_incident(incident: Incident, *, now: datetime, delay: timedelta) -> Change:
+    """Make an actual incident public, once `delay` has passed since it started."""
+    if incident.public:
+        raise Conflict(f"incident {incident.id} is already public", field="published_at")
+    allowed = incident.publishable_at(delay)
+    if now < allowed:
+        raise Conflict(
+            f"incident {incident.id} may be published from {iso_time(allowed)}: strike "
+            "locations made public sooner help the attacker",
+            field="published_at",
+            code="too_early",
+        )
+    published = replace(incident, published_at=now, updated_at=now, version=incident.version + 1)
+    return Change(published, EventType.PUBLISHED, {"published_at": iso_time(now)})
 
 
 def link_alerts(

@@ -26,13 +26,20 @@ from typing import Any
 import orjson
 
 from tocsin.domain.alerts import Status
-from tocsin.domain.events import NewEvent
+from tocsin.domain.auth import Role
+from tocsin.domain.events import WITHHELD, NewEvent
 from tocsin.errors import Conflict, InvalidInput, NotFound
 from tocsin.records.domain import commands as rc
 from tocsin.records.domain import incidents as rules
 from tocsin.records.domain.claim_intake import new_claim
 from tocsin.records.domain.claims import ACTIONS, MAX_NOTE, Claim, change_status, parse_enum, text
-from tocsin.records.domain.incidents import STATUS_EVENTS, Change, EventType, IncidentRecord
+from tocsin.records.domain.incidents import (
+    STATUS_EVENTS,
+    Change,
+    EventType,
+    Incident,
+    IncidentRecord,
+)
 from tocsin.records.domain.responses import ResponseStatus, new_response, update_response
 from tocsin.records.handlers.ports import records_of
 from tocsin.service.bus import CommandBus, Context, Outcome, Unchanged, Write
@@ -67,7 +74,7 @@ async def record_incident(cmd: rc.RecordIncident, ctx: Context) -> Outcome[Made]
         if made is not None:
             return Unchanged((made, False))
     await _check_alerts(ctx, incident.alerts)
-    event = _event(ctx, EventType.CREATED, incident.id, {"incident": incident.to_json()})
+    event = _event(ctx, EventType.CREATED, incident, {"incident": incident.to_json()})
 
     async def write(uow: UnitOfWork) -> None:
         await _remember(uow, ctx, key, request, incident.id)
@@ -107,6 +114,16 @@ async def reopen_incident(cmd: rc.ReopenIncident, ctx: Context) -> Outcome[str] 
     return await _change(ctx, cmd.incident_id, apply, note=cmd.note)
 
 
+async def publish_incident(cmd: rc.PublishIncident, ctx: Context) -> Outcome[str] | Unchanged[str]:
+    """A person (an operator or an admin, within the incident's regions) makes it public."""
+    ctx.authorize_role(Role.ADMIN, Role.OPERATOR)
+
+    def apply(record: IncidentRecord) -> Change:
+        return rules.publish_incident(record.incident, now=ctx.now, delay=cmd.delay)
+
+    return await _change(ctx, cmd.incident_id, apply)
+
+
 async def add_claim(cmd: rc.AddClaim, ctx: Context) -> Outcome[Made] | Unchanged[Made]:
     record = await _load(ctx, cmd.incident_id)
     key = cmd.idempotency_key
@@ -123,7 +140,7 @@ async def add_claim(cmd: rc.AddClaim, ctx: Context) -> Outcome[Made] | Unchanged
         actor=ctx.actor.label,
         catalogue=ctx.catalogue,
     )
-    event = _event(ctx, EventType.CLAIM_ADDED, cmd.incident_id, {"claim": claim.to_json()})
+    event = _event(ctx, EventType.CLAIM_ADDED, record.incident, {"claim": claim.to_json()})
 
     async def write(uow: UnitOfWork) -> None:
         await _remember(uow, ctx, key, request, claim.id)
@@ -148,7 +165,7 @@ async def change_claim(cmd: rc.ChangeClaim, ctx: Context) -> Outcome[str]:
         "to": change.status.value,
         "note": change.note,
     }
-    event = _event(ctx, STATUS_EVENTS[change.status], cmd.incident_id, data)
+    event = _event(ctx, STATUS_EVENTS[change.status], record.incident, data)
 
     async def write(uow: UnitOfWork) -> None:
         await records_of(uow).incidents.change_claim(claim, change, event)
@@ -167,7 +184,7 @@ async def add_response(cmd: rc.AddResponse, ctx: Context) -> Outcome[str]:
         actor=ctx.actor.label,
     )
     data = {"response": action.to_json()}
-    event = _event(ctx, EventType.RESPONSE_ADDED, cmd.incident_id, data)
+    event = _event(ctx, EventType.RESPONSE_ADDED, record.incident, data)
 
     async def write(uow: UnitOfWork) -> None:
         await records_of(uow).incidents.add_response(action, event)
@@ -186,7 +203,7 @@ async def change_response(cmd: rc.UpdateResponse, ctx: Context) -> Outcome[str]:
     change = update_response(action, cmd.change, now=ctx.now, actor=ctx.actor.label)
     kind = RESPONSE_EVENTS.get(change.status, EventType.RESPONSE_UPDATED)
     data = {"response_id": action.id, "update": change.to_json()}
-    event = _event(ctx, kind, cmd.incident_id, data)
+    event = _event(ctx, kind, record.incident, data)
 
     async def write(uow: UnitOfWork) -> None:
         await records_of(uow).incidents.update_response(action, change, event)
@@ -200,6 +217,7 @@ HANDLERS: dict[type[Any], Any] = {
     rc.LinkAlerts: link_alerts,
     rc.CloseIncident: close_incident,
     rc.ReopenIncident: reopen_incident,
+    rc.PublishIncident: publish_incident,
     rc.AddClaim: add_claim,
     rc.ChangeClaim: change_claim,
     rc.AddResponse: add_response,
@@ -236,7 +254,7 @@ async def _change(
     data: dict[str, Any] = {"incident": change.incident.to_json(), "changes": change.changes}
     if note:
         data["note"] = text(note, MAX_NOTE, "note")
-    event = _event(ctx, change.type, incident_id, data)
+    event = _event(ctx, change.type, change.incident, data)
     before, after = record.incident, change.incident
 
     async def write(uow: UnitOfWork) -> None:
@@ -291,10 +309,13 @@ async def _remember(
         await uow.keys.remember(ctx.actor.label, key, request, made, ctx.now)
 
 
-def _event(ctx: Context, kind: EventType, incident_id: str, data: dict[str, Any]) -> NewEvent:
-    return NewEvent(
-        kind.value, ctx.now, ctx.actor.label, None, {"incident_id": incident_id, **data}
-    )
+def _event(ctx: Context, kind: EventType, incident: Incident, data: dict[str, Any]) -> NewEvent:
+    """The event of a change to `incident`; while the incident is not public its events are
+    marked `withheld`, and the public log and live streams leave them out."""
+    head: dict[str, Any] = {"incident_id": incident.id}
+    if not incident.public:
+        head[WITHHELD] = True
+    return NewEvent(kind.value, ctx.now, ctx.actor.label, None, {**head, **data})
 
 
 def _outcome(result: Any, event: NewEvent, write: Write) -> Outcome[Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tocsin.domain.alerts import Status
@@ -49,14 +49,25 @@ class IncidentFilter:
     mode: str = "actual"  # actual, exercise, test (comma-separated) or all
     before: tuple[datetime, str] | None = None
     limit: int | None = 100
+    public_only: bool = False  # the public's read: published incidents only
+
+
+DEFAULT_PUBLISH_DELAY = timedelta(hours=6)
 
 
 class IncidentService:
-    def __init__(self, bus: CommandBus, store: Store, regions: RegionService) -> None:
+    def __init__(
+        self,
+        bus: CommandBus,
+        store: Store,
+        regions: RegionService,
+        publish_delay: timedelta = DEFAULT_PUBLISH_DELAY,
+    ) -> None:
         self.bus = bus
         self.store = store
         self.regions = regions
         self.reads = IncidentStore(store)
+        self.publish_delay = publish_delay
 
     @property
     def catalogue(self) -> Catalogue:
@@ -98,6 +109,10 @@ class IncidentService:
         self, incident_id: str, actor: Actor, *, note: str | None = None
     ) -> IncidentRecord:
         return await self._change(rc.ReopenIncident(incident_id, note), actor)
+
+    async def publish(self, incident_id: str, actor: Actor) -> IncidentRecord:
+        """Make an actual incident public (refused before the configured delay has passed)."""
+        return await self._change(rc.PublishIncident(incident_id, self.publish_delay), actor)
 
     async def add_claim(
         self,
@@ -141,17 +156,18 @@ class IncidentService:
 
     # --- reads -------------------------------------------------------------------------------
 
-    async def get(self, incident_id: str) -> IncidentRecord:
+    async def get(self, incident_id: str, *, public_only: bool = False) -> IncidentRecord:
+        """The incident; for the public (`public_only`), one not yet published is not found."""
         record = await self.reads.record(incident_id)
-        if record is None:
+        if record is None or (public_only and not record.incident.public):
             raise NotFound(f"no incident {incident_id!r}", field="id")
         return record
 
     async def find(self, f: IncidentFilter) -> list[IncidentRecord]:
         return await self.reads.find(self.query(f))
 
-    async def timeline(self, incident_id: str) -> list[Event]:
-        await self.get(incident_id)
+    async def timeline(self, incident_id: str, *, public_only: bool = False) -> list[Event]:
+        await self.get(incident_id, public_only=public_only)
         return await self.reads.timeline(incident_id)
 
     def query(self, f: IncidentFilter) -> IncidentQuery:
@@ -169,6 +185,7 @@ class IncidentService:
             modes=None if len(modes) == len(Status) else frozenset(modes),
             before=f.before,
             limit=f.limit,
+            public_only=f.public_only,
         )
 
     def area(self, code: RegionCode) -> set[RegionCode]:

@@ -75,6 +75,7 @@ incidents = Table(
     Column("updated_at", t.UTCDateTime, nullable=False),
     Column("version", Integer, nullable=False),
     Column("data", JSON, nullable=False),
+    Column("published_at", t.UTCDateTime, nullable=True),  # None: not public yet
     Index("ix_incidents_start", "start_at", "id"),
 )
 incident_regions = _pair("incident_regions", "region", 64)
@@ -122,6 +123,7 @@ class IncidentQuery:
     modes: frozenset[str] | None = None  # actual, exercise, test; None: all
     before: tuple[datetime, str] | None = None
     limit: int | None = 100
+    public_only: bool = False  # only published incidents (what the public may read)
 
 
 class IncidentStore:
@@ -281,6 +283,8 @@ def _conditions(q: IncidentQuery) -> list[Any]:
         conditions.append(c.status == q.status)
     if q.modes is not None:
         conditions.append(c.mode.in_(sorted(q.modes)))
+    if q.public_only:
+        conditions.append(c.published_at.is_not(None))
     if q.regions is not None:
         conditions.append(
             c.id.in_(
@@ -359,6 +363,7 @@ def _incident_row(incident: Incident) -> dict[str, Any]:
         "updated_at": incident.updated_at,
         "version": incident.version,
         "data": incident.to_json(),
+        "published_at": incident.published_at,
     }
 
 

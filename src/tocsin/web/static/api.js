@@ -29,10 +29,12 @@ async function answer(response) {
   return body;
 }
 
-/** GET a JSON resource, in the viewer's language unless `lang: false`. */
-export async function getJSON(path, params = {}, { lang = true } = {}) {
+/** GET a JSON resource, in the viewer's language unless `lang: false`; `asPublic` sends no
+ * session cookie, so a public page shows what the public sees even to a signed-in officer. */
+export async function getJSON(path, params = {}, { lang = true, asPublic = false } = {}) {
   const query = lang ? { ...params, lang: getLang() } : params;
-  const response = await fetch(url(path, query), { headers: { Accept: "application/json" } });
+  const response = await fetch(url(path, query), { headers: { Accept: "application/json" },
+    credentials: asPublic ? "omit" : "same-origin" });
   return answer(response);
 }
 

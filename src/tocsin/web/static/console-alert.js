@@ -7,6 +7,7 @@ import { LANGS, t, tIn } from "./i18n.js";
 import { sirensWithin } from "./regions.js";
 import { act, confirmStep, mode, sessionEnded, statusWord } from "./session.js";
 import { colorOf } from "./site.js";
+import { affected, raiseSummary, regionAnswer } from "./console-raise.js";
 
 const ALERTING = ["admin", "operator", "automation"];
 const APPROVING = ["admin", "approver"];
@@ -92,7 +93,7 @@ function paint() {
 function renderAlerts() {
   const { alerts, selected } = state.ctx;
   clear($("#open-alerts"), alerts.map((alert) => {
-    const item = el("li", { class: "console-alert", dataset: { id: alert.id } },
+    const item = el("li", { class: "console-alert", dataset: { id: alert.id, status: alert.status } },
       el("button", { type: "button", class: "select-alert", "aria-pressed": String(alert.id === selected),
         onclick: () => selectAlert(alert.id) },
         statusWord(alert.status), " ",
@@ -101,7 +102,9 @@ function renderAlerts() {
         alert.phase === "pre_alert" ? `${t("phase.pre_alert")} · ` : "",
         elapsed(alert.activated_at || alert.raised_at)),
       canAlert() ? el("div", { class: "actions" },
-        el("button", { type: "button", class: "btn danger false-alarm",
+        el("button", { type: "button", class: "btn primary end-alert",
+          onclick: () => endAlert(alert) }, t("action.end")),
+        el("button", { type: "button", class: "btn quiet false-alarm",
           onclick: () => cancelFalseAlarm(alert) }, t("action.cancel"))) : null);
     item.firstChild.style.setProperty("--fill", alert.threat.color);
     return item;
@@ -162,7 +165,7 @@ function details(alert) {
     el("dl", { class: "alert-facts" },
       el("dt", {}, t("alert.status")), el("dd", {}, statusWord(alert.status)),
       el("dt", {}, t("alert.phase")), el("dd", { class: "alert-phase" }, t(`phase.${alert.phase}`)),
-      el("dt", {}, t("alert.threat")), el("dd", {}, `${alert.threat.name} (${alert.threat.signal})`),
+      el("dt", {}, t("alert.threat")), el("dd", {}, signalOf(alert.threat)),
       el("dt", {}, t("alert.started")), el("dd", {}, clock(started), " (", elapsed(started), ")"),
       alert.ended_at ? [el("dt", {}, t("alert.ended")), el("dd", {}, clock(alert.ended_at))] : null,
       el("dt", {}, t("alert.raisedBy")), el("dd", {}, alert.raised_by),
@@ -192,7 +195,7 @@ function actions(alert) {
   const threats = [...state.ctx.threats.values()];
   const select = el("select", { id: "change-threat", "aria-label": t("action.newThreat") },
     threats.map((th) => el("option", { value: th.id, selected: th.id === alert.threat.id },
-      `${th.name} — ${th.signal}`)));
+      `${th.signal} — ${th.name}`)));
   const search = el("input", { id: "add-region-search", type: "search", autocomplete: "off",
     "aria-label": t("action.addRegionSearch"), placeholder: t("action.addRegionSearch"),
     disabled: mismatch });
@@ -206,10 +209,10 @@ function actions(alert) {
   });
   return el("div", {},
     el("div", { class: "actions" },
-      el("button", { type: "button", class: "btn danger", id: "action-cancel",
-        onclick: () => cancelFalseAlarm(alert) }, t("action.cancel")),
-      el("button", { type: "button", class: "btn warn", id: "action-end",
+      el("button", { type: "button", class: "btn primary", id: "action-end",
         onclick: () => endAlert(alert) }, t("action.end")),
+      el("button", { type: "button", class: "btn quiet", id: "action-cancel",
+        onclick: () => cancelFalseAlarm(alert) }, t("action.cancel")),
       alert.phase === "pre_alert"
         ? el("button", { type: "button", class: "btn primary", id: "action-activate",
           disabled: mismatch, onclick: () => activate(alert) }, t("action.activate"))
@@ -222,9 +225,18 @@ function actions(alert) {
     el("p", { class: "error", id: "alert-error", role: "alert" }));
 }
 
+function answer(region) {
+  return { name: region.name, code: region.code };
+}
+
+/** A threat as the public hears it: its signal first («Rocket Danger!»), then its name. */
+export function signalOf(threat) {
+  return threat.signal ? `${threat.signal} (${threat.name})` : threat.name;
+}
+
 function lead(alert, key, vars = {}) {
   return el("p", {}, t(`${key}.before`), " ", statusWord(alert.status), " ",
-    t(`${key}.after`, { threat: alert.threat.name,
+    t(`${key}.after`, { threat: signalOf(alert.threat),
       regions: listNames(alert.regions.map((r) => r.name), 8), ...vars }));
 }
 
@@ -257,6 +269,7 @@ export function cancelFalseAlarm(alert) {
 }
 
 function endAlert(alert) {
+  if (state.ctx.selected !== alert.id) selectAlert(alert.id);
   return run(alert, {
     title: t("end.title"),
     body: [lead(alert, "end.lead")],
@@ -270,7 +283,7 @@ function activate(alert) {
   return run(alert, {
     title: t("activate.title"),
     body: [lead(alert, "activate.lead")],
-    typed: alert.status === "actual" ? alert.regions[0].name : null,
+    typed: alert.status === "actual" ? answer(alert.regions[0]) : null,
     yes: t("activate.yes"),
     action: () => act("POST", `/v1/alerts/${alert.id}/activate`),
   });
@@ -287,8 +300,8 @@ function changeThreat(alert, threatId) {
   const key = up ? "escalate" : "deescalate";
   return run(alert, {
     title: t(`${key}.title`),
-    body: [lead(alert, `${key}.lead`, { to: next?.name || threatId })],
-    typed: up && alert.status === "actual" ? alert.regions[0].name : null,
+    body: [lead(alert, `${key}.lead`, { to: next ? signalOf(next) : threatId })],
+    typed: up && alert.status === "actual" ? answer(alert.regions[0]) : null,
     yes: t(`${key}.yes`, { to: next?.name || threatId }),
     action: () => act("PATCH", `/v1/alerts/${alert.id}`,
       { threat: threatId, version: alert.version }),
@@ -300,7 +313,7 @@ function addRegion(alert, code) {
   return run(alert, {
     title: t("addRegion.title"),
     body: [lead(alert, "addRegion.lead", { region: name })],
-    typed: alert.status === "actual" ? name : null,
+    typed: alert.status === "actual" ? regionAnswer(state.ctx.index, code) : null,
     yes: t("addRegion.yes", { region: name }),
     action: () => act("PATCH", `/v1/alerts/${alert.id}`,
       { add_regions: [code], version: alert.version }),
@@ -400,7 +413,7 @@ async function decided(id) {
     } else {
       note.className = "banner-note ok";
       note.textContent = t("raise.approved", { by: approval.approved_by || "",
-        threat: alert.threat.name });
+        threat: signalOf(alert.threat) });
       await refreshAlerts();
     }
   } catch {
@@ -414,7 +427,7 @@ function renderPending() {
     const mine = alert.raised_by === me.username;
     const approver = APPROVING.includes(me.role) && !mine;
     const canApprove = approver && alert.status === mode();
-    return el("li", { class: "pending-alert", dataset: { id: alert.id } },
+    return el("li", { class: "pending-alert", dataset: { id: alert.id, status: alert.status } },
       el("p", {}, statusWord(alert.status), " ", el("strong", {}, alert.threat.signal), " — ",
         listNames(alert.regions.map((r) => r.name), 6)),
       el("p", { class: "hint" }, t("pending.by", { user: alert.raised_by,
@@ -433,14 +446,20 @@ function renderPending() {
   $("#no-pending").hidden = state.ctx.pending.length > 0;
 }
 
+/** The approver reviews what the raiser reviewed (the same summary and map), then approves. */
 async function approve(alert) {
+  const regions = alert.regions.map((r) => r.code);
+  const facts = await affected(state.ctx, regions);
+  const threat = state.ctx.threats.get(alert.threat.id) || alert.threat;
   const done = await confirmStep({
     status: alert.status,
     title: t("pending.approveTitle"),
-    body: [lead(alert, "pending.approveLead"),
-      el("p", { class: "hint" }, t("pending.by", { user: alert.raised_by,
-        time: clock(alert.raised_at), reason: alert.approval?.reason || "" }))],
-    typed: alert.status === "actual" ? alert.regions[0].name : null,
+    body: [el("p", { class: "hint" }, t("pending.by", { user: alert.raised_by,
+      time: clock(alert.raised_at), reason: alert.approval?.reason || "" })),
+    ...raiseSummary(state.ctx, { threat, regions, status: alert.status,
+      text: alert.text || alert.headline || null, pre_alert: false,
+      facts, hold: null })],
+    typed: alert.status === "actual" ? answer(alert.regions[0]) : null,
     yes: t("pending.approveYes"),
     action: () => act("POST", `/v1/alerts/${alert.id}/approve`),
   });

@@ -1,7 +1,8 @@
 // The selected incident in the console: its facts; the current figures with their sources and
 // how the rule arrived at each; every claim with its status history and the actions on it
 // (verify, dispute, retract after a confirmation); the response actions and their progress;
-// the linked alerts; closing and reopening. The forms that add things are in
+// the linked alerts; closing and reopening; publishing an actual incident once its delay has
+// passed (until then the public does not see it). The forms that add things are in
 // console-incident-forms.js. Commands of another mode than the session's are not offered (the
 // server refuses them too).
 
@@ -83,6 +84,7 @@ export function renderIncident() {
   clear($("#incident-body"),
     facts(incident),
     notice(incident),
+    publication(incident, path),
     writable(incident) ? statusForm(incident, path) : null,
     section("ci.figuresTitle", "figures", figuresTable(incident)),
     section("ci.claimsTitle", "claims", claimsList(incident, open),
@@ -109,6 +111,9 @@ function facts(incident) {
     row("ci.regions", listNames(incident.regions.map((r) => r.name), 12)),
     row("ci.threats", incident.threats.map((threat) => threat.name).join(", ")),
     row("ci.recordedBy", incident.created_by, " · ", dateTime(incident.recorded_at)),
+    row("ci.public", incident.published_at
+      ? t("ci.publishedAt", { time: dateTime(incident.published_at) })
+      : t("ci.notPublic", { time: dateTime(incident.publishable_at) })),
     incident.description ? row("ci.description", incident.description) : null);
 }
 
@@ -120,6 +125,36 @@ function notice(incident) {
   }
   if (incident.status === "closed") return el("p", { class: "note" }, t("ci.closedNote"));
   return null;
+}
+
+/** Publishing an actual incident: offered once it is not public, enabled from the time the
+ * server gave (`publishable_at`); the server refuses an early request all the same. */
+function publication(incident, path) {
+  if (incident.published_at || !writable(incident)) return null;
+  const due = new Date(incident.publishable_at);
+  const early = Date.now() < due.getTime();
+  const form = el("form", { class: "action-row", id: "publish-form", novalidate: true },
+    el("p", { class: "hint", id: "publish-when" }, early
+      ? t("ci.publishFrom", { time: dateTime(incident.publishable_at) })
+      : t("ci.publishNow")),
+    el("button", { type: "submit", class: "btn", id: "publish", disabled: early,
+      "aria-describedby": "publish-when" }, t("ci.publish")),
+    el("p", { class: "error form-error", role: "alert" }));
+  if (early) setTimeout(() => view.incident?.id === incident.id && renderIncident(),
+    Math.min(due.getTime() - Date.now() + 500, 2 ** 31 - 1));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const sure = await confirmStep({
+      status: incident.mode,
+      title: t("ci.publishTitle"),
+      body: [el("p", {}, t("ci.publishLead", { title: incident.title || t("incidents.untitled") }))],
+      yes: t("ci.publish"),
+      danger: false,
+      action: () => true,
+    });
+    if (sure) command(form, "POST", `${path}/publish`, null, () => t("ci.published"));
+  });
+  return form;
 }
 
 function statusForm(incident, path) {

@@ -1,13 +1,16 @@
 // Raising an alert: a template (threat and, for a scoped operator, named regions) fills in
 // the form; regions are picked on the map or by name, only within the operator's scope; the
 // confirmation step says, in words, the status, the threat, the regions and who is affected,
-// and for an actual alert wants the first region's name typed in.
+// and for an actual alert wants the first region's name (any case) or its code typed in. Whether
+// the alert will be held for a second person is asked of the server's own rule, and the button
+// then says "Submit for approval".
 
 import { $, clear, el, listNames, randomKey } from "./api.js";
 import { t } from "./i18n.js";
 import { act, confirmStep, mode, statusWord } from "./session.js";
-import { selectAlert, refreshAlerts, refreshPending } from "./console-alert.js";
+import { selectAlert, refreshAlerts, refreshPending, signalOf } from "./console-alert.js";
 import { sirensWithin } from "./regions.js";
+import { RegionMap } from "./map.js";
 
 const NAMED = ["uav", "missile", "air", "artillery"];
 const form = { ctx: null, chosen: [], edited: false, canRaise: false };
@@ -51,7 +54,7 @@ function fillThreats() {
   const value = select.value;
   clear(select, el("option", { value: "" }, t("raise.chooseThreat")),
     [...form.ctx.threats.values()].map((threat) =>
-      el("option", { value: threat.id }, `${threat.name} — ${threat.signal}`)));
+      el("option", { value: threat.id }, `${threat.signal} — ${threat.name}`)));
   if (value) select.value = value;
 }
 
@@ -130,7 +133,21 @@ function renderChosen() {
     el("button", { type: "button", "aria-label": t("raise.removeRegion", { name: index.name(code) }),
       onclick: () => toggleRegion(code) }, "×"))));
   $("#no-chosen").hidden = form.chosen.length > 0;
+  overlapNote();
   form.ctx.map?.select(new Set(form.chosen));
+}
+
+/** Warn when a chosen region lies within another chosen one (it adds nothing). */
+function overlapNote() {
+  const { index } = form.ctx;
+  const chosen = new Set(form.chosen);
+  const lines = form.chosen.flatMap((code) => {
+    const outer = index.ancestors(code).find((a) => chosen.has(a));
+    return outer ? [t("raise.overlap", { region: index.name(code), within: index.name(outer) })] : [];
+  });
+  const note = $("#overlap-note");
+  note.hidden = !lines.length;
+  clear(note, lines.map((line) => el("span", { class: "overlap" }, line)));
 }
 
 function search() {
@@ -193,14 +210,14 @@ async function review(event) {
     pre_alert: $("#pre-alert").checked, idempotency_key: randomKey(),
   };
   if (form.edited) body.text = $("#instructions").value.trim();
-  const facts = await affected(form.chosen);
-  const first = form.ctx.index.name(form.chosen[0]);
+  const [facts, hold] = await Promise.all([affected(form.ctx, form.chosen), holdReason(body)]);
   const alert = await confirmStep({
     status,
     title: t(`confirm.raise.title.${status}`),
-    body: raiseSummary(status, threat, body, facts),
-    typed: status === "actual" ? first : null,
-    yes: t(`confirm.raise.yes.${status}`),
+    body: raiseSummary(form.ctx, { threat, regions: body.regions, status, text: body.text,
+      pre_alert: body.pre_alert, facts, hold }),
+    typed: status === "actual" ? regionAnswer(form.ctx.index, form.chosen[0]) : null,
+    yes: hold ? t("confirm.raise.submit") : t(`confirm.raise.yes.${status}`),
     action: () => act("POST", "/v1/alerts", body),
   });
   if (!alert) return undefined;
@@ -212,52 +229,73 @@ function showError(message) {
   $("#raise-error").textContent = message;
 }
 
-function raiseSummary(status, threat, body, facts) {
-  const { index } = form.ctx;
-  const names = body.regions.map((code) => index.name(code));
-  const hold = holdReason(status, body);
+/** What the raiser reviews, and the approver sees again: status, threat, regions, coverage,
+ * sirens, people, text, the reason it will be held, and the regions on a map. */
+export function raiseSummary(ctx, { threat, regions, status, text, pre_alert: pre, facts, hold }) {
+  const names = regions.map((code) => ctx.index.name(code));
   return [
     el("p", {}, t("confirm.raise.lead.before"), " ", statusWord(status), " ",
       t("confirm.raise.lead.after", { threat: threat.name, signal: threat.signal,
-        n: body.regions.length })),
+        n: regions.length })),
     el("ul", { class: "facts" },
       el("li", {}, el("strong", {}, t("confirm.status")), " ", statusWord(status), " — ",
         t(`confirm.statusMeaning.${status}`)),
-      el("li", {}, el("strong", {}, t("confirm.threat")), ` ${threat.name} (${threat.signal})`),
+      el("li", {}, el("strong", {}, t("confirm.threat")), ` ${signalOf(threat)}`),
       el("li", {}, el("strong", {}, t("confirm.regions")), ` ${names.join(", ")}`),
       el("li", {}, el("strong", {}, t("confirm.coverage")), ` ${facts.coverage}`),
       el("li", {}, el("strong", {}, t("confirm.sirens")), ` ${facts.sirens}`),
       el("li", {}, el("strong", {}, t("confirm.people")), ` ${t("confirm.populationUnknown")}`),
-      body.pre_alert ? el("li", {}, t("confirm.preAlert")) : null,
-      body.text ? el("li", {}, el("strong", {}, t("confirm.text")), ` ${body.text}`) : null),
+      pre ? el("li", {}, t("confirm.preAlert")) : null,
+      text ? el("li", {}, el("strong", {}, t("confirm.text")), ` ${text}`) : null),
     hold ? el("p", { class: "banner-note" }, t("confirm.willWait", { reason: hold })) : null,
+    reviewMap(ctx, regions),
   ];
 }
 
-/** Why the server's two-person rule will hold this alert (the server decides; this warns). */
-function holdReason(status, body) {
-  const policy = form.ctx.status?.approval;
-  if (status !== "actual" || !policy) return null;
-  if (policy.always) return t("hold.always");
-  if (policy.more_regions_than !== null && body.regions.length > policy.more_regions_than) {
-    return t("hold.regions", { n: body.regions.length, max: policy.more_regions_than });
+/** The chosen regions drawn on a small map (an ancestor drawn "partial" for a smaller one). */
+function reviewMap(ctx, regions) {
+  const box = el("div", { class: "map review-map", "aria-hidden": "true" });
+  if (!ctx.shapes) return box;
+  const map = new RegionMap(box, { onActivate: () => {}, label: (code) => ctx.index.name(code) });
+  map.draw(ctx.shapes, t("confirm.regions"));
+  const drawn = new Set();
+  for (const code of regions) {
+    const shown = map.has(code) ? code : ctx.index.ancestors(code).find((a) => map.has(a));
+    if (shown) drawn.add(shown);
   }
-  if (policy.free_text && body.text) return t("hold.text");
-  return null;
+  map.select(drawn);
+  return box;
+}
+
+/** What the typed confirmation accepts: the region's name in any case, or its code. */
+export function regionAnswer(index, code) {
+  return { name: index.name(code), code };
+}
+
+/** Why the server's two-person rule would hold this alert, asked of the server itself. */
+async function holdReason(body) {
+  if (body.status !== "actual") return null;
+  try {
+    const answer = await act("POST", "/console/api/hold",
+      { status: body.status, regions: body.regions, text: body.text ?? null });
+    return answer.held ? answer.reason : null;
+  } catch {
+    return t("hold.unknown");
+  }
 }
 
 /** Regions covered (with sub-regions), sirens there, and the people (unknown: no data). */
-async function affected(codes) {
-  const { index } = form.ctx;
+export async function affected(ctx, codes) {
+  const { index } = ctx;
   const { total, byLevel } = index.coverage(codes);
   const parts = [...byLevel.entries()].map(([level, n]) => t("coverage.part",
     { n, level: t(`level.${level}.plural`) }));
   const coverage = t("coverage.total", { n: total, parts: listNames(parts, 6) });
-  return { coverage, sirens: await sirens(codes) };
+  return { coverage, sirens: await sirens(ctx, codes) };
 }
 
-async function sirens(codes) {
-  const found = await sirensWithin(form.ctx.index, codes);
+async function sirens(ctx, codes) {
+  const found = await sirensWithin(ctx.index, codes);
   if (found.unavailable) return t("sirens.unavailable");
   if (found.error) return t("sirens.unknown", { reason: found.error });
   if (!found.sirens.length) return t("sirens.none");
@@ -271,13 +309,13 @@ function sent(alert) {
   result.hidden = false;
   if (alert.phase === "pending") {
     result.className = "banner-note";
-    result.textContent = t("raise.pending", { threat: alert.threat.name, regions: names,
+    result.textContent = t("raise.pending", { threat: signalOf(alert.threat), regions: names,
       reason: alert.approval?.reason || "" });
     refreshPending();
   } else {
     result.className = "banner-note ok";
     result.textContent = t("raise.sent", { status: t(`mode.${alert.status}`).toUpperCase(),
-      threat: alert.threat.name, regions: names });
+      threat: signalOf(alert.threat), regions: names });
     refreshAlerts().then(() => selectAlert(alert.id));
   }
   $("#raise-form").reset();

@@ -11,6 +11,7 @@ import { startConsole } from "./session.js";
 import { loadThreats } from "./site.js";
 import { setupRaise, toggleRegion, relabelRaise } from "./console-raise.js";
 import { setupAlerts, refreshAlerts, refreshPending, rememberSeq } from "./console-alert.js";
+import { relabelShelter, setupShelter } from "./console-shelter.js";
 
 const ctx = {
   threats: new Map(),
@@ -22,6 +23,7 @@ const ctx = {
   selected: null,
   seqs: new Map(),
   status: null,
+  shapes: null,
 };
 
 startConsole(async (current) => {
@@ -30,7 +32,7 @@ startConsole(async (current) => {
     loadThreats(), RegionIndex.load(), loadShapes(),
     getJSON("/console/api/status", {}, { lang: false }).catch(() => null),
   ]);
-  Object.assign(ctx, { threats, index, status });
+  Object.assign(ctx, { threats, index, status, shapes });
   ctx.map = new RegionMap($("#map"), { onActivate: toggleRegion, label: mapLabel });
   ctx.map.draw(shapes, t("console.mapTitle"));
   ctx.map.setEnabled((code) => index.within(code, ctx.scope));
@@ -39,6 +41,7 @@ startConsole(async (current) => {
   });
   setupRaise(ctx, current);
   setupAlerts(ctx, current);
+  setupShelter(ctx, current);
   await seedSeqs();
   await Promise.all([refreshAlerts(), refreshPending()]);
   const stream = new LiveStream({ status: "all" }, {
@@ -54,6 +57,7 @@ startConsole(async (current) => {
   onLangChange(async () => {
     ctx.threats = await loadThreats();
     relabelRaise();
+    relabelShelter();
     await Promise.all([refreshAlerts(), refreshPending()]);
   });
 });

@@ -30,7 +30,7 @@ async function load(fresh) {
   let body;
   try {
     body = await getJSON("/v1/incidents", { limit: 30, cursor: fresh ? null : view.cursor,
-      mode: view.exercises ? "actual,exercise" : "actual" });
+      mode: view.exercises ? "actual,exercise" : "actual" }, { asPublic: true });
   } catch (error) {
     note.hidden = false;
     note.textContent = error instanceof ApiError && [404, 501].includes(error.status)
@@ -70,8 +70,8 @@ async function show(id, focus = true) {
   let timeline;
   try {
     [incident, timeline] = await Promise.all([
-      getJSON(`/v1/incidents/${encodeURIComponent(id)}`),
-      getJSON(`/v1/incidents/${encodeURIComponent(id)}/timeline`),
+      getJSON(`/v1/incidents/${encodeURIComponent(id)}`, {}, { asPublic: true }),
+      getJSON(`/v1/incidents/${encodeURIComponent(id)}/timeline`, {}, { asPublic: true }),
     ]);
   } catch (error) {
     panel.hidden = false;

@@ -150,9 +150,9 @@ export function statusWord(status) {
 }
 
 /**
- * The confirmation step: it names what will happen; for actual alerts `typed` is the text
- * (a region's name) the operator must type before the button works. Resolves to the action's
- * result, or null if the operator went back.
+ * The confirmation step: it names what will happen; for actual alerts `typed` is the region
+ * (`{ name, code }`) whose name (any letter case) or code the operator must type before the
+ * button works. Resolves to the action's result, or null if the operator went back.
  */
 export function confirmStep({ status, title, body, yes, typed = null, action, danger = true }) {
   const dialog = $("#confirm");
@@ -166,8 +166,9 @@ export function confirmStep({ status, title, body, yes, typed = null, action, da
   $("#confirm-error").textContent = "";
   $("#confirm-typed").hidden = typed === null;
   input.value = "";
-  if (typed !== null) $("#confirm-typed-label").textContent = t("confirm.type", { name: typed });
-  const matches = () => typed === null || sameName(input.value, typed);
+  if (typed !== null) $("#confirm-typed-label").textContent = t("confirm.type", typed);
+  const matches = () => typed === null || sameName(input.value, typed.name)
+    || sameName(input.value, typed.code);
   const update = () => {
     button.disabled = !matches();
   };
@@ -191,14 +192,18 @@ export function confirmStep({ status, title, body, yes, typed = null, action, da
         update();
       }
     };
-    dialog.onclose = () => resolve(result);
+    dialog.onclose = () => {
+      clear($("#confirm-body"));
+      resolve(result);
+    };
     dialog.showModal();
     (typed !== null ? input : $("#confirm-no")).focus();
   });
 }
 
-/** The name exactly, letter case included; only spaces and apostrophe variants are forgiven. */
+/** The same name in any letter case; spaces and apostrophe variants are forgiven too. */
 function sameName(given, wanted) {
-  const norm = (text) => text.normalize("NFC").trim().replace(/\s+/g, " ").replace(/[’ʼ`]/g, "'");
+  const norm = (text) => text.normalize("NFC").trim().replace(/\s+/g, " ")
+    .replace(/[’ʼ`]/g, "'").toLocaleLowerCase();
   return norm(given) === norm(wanted) && norm(wanted) !== "";
 }
