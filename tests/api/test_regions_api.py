@@ -415,3 +415,107 @@ async def test_health(client: httpx.AsyncClient, tocsin: Tocsin, admin: dict[str
     assert health["regions"] == len(tocsin.regions.tree)
     await raise_alert(client, admin)
     assert (await client.get("/healthz")).json()["last_seq"] == health["last_seq"] + 1
+
+
+@pytest.mark.parametrize(
+    ("point", "codes"),
+    [
+        ("49.99,36.23", ["UA", "UA-63", "UA-63-R124", "UA-63-H1293"]),  # Kharkiv
+        ("45.35,28.84", ["UA", "UA-51", "UA-51-R101", "UA-51-H1037"]),  # Izmail
+        ("50.45,30.52", ["UA", "UA-30"]),  # Kyiv City: in no raion
+        ("43.50,34.00", []),  # the Black Sea
+    ],
+)
+async def test_regions_at_a_point_from_the_country_down(
+    client: httpx.AsyncClient, point: str, codes: list[str]
+) -> None:
+    response = await client.get("/v1/regions/at", params={"point": point})
+    assert response.status_code == 200, response.text
+    regions = response.json()["regions"]
+    assert [r["code"] for r in regions] == codes
+    for region in regions:
+        assert {"code", "level", "names", "name", "parent", "time_to_shelter"} <= set(region)
+
+
+async def test_izmail_is_told_from_odesa(client: httpx.AsyncClient) -> None:
+    izmail = (await client.get("/v1/regions/at", params={"point": "45.35,28.84"})).json()
+    assert izmail["regions"][-1]["names"]["en"] == "Izmailska hromada"
+    assert izmail["regions"][-1]["katottg"] == "UA51080030000048246"
+
+
+@pytest.mark.parametrize("point", ["49.99", "north,east", "91,30", ""])
+async def test_regions_at_refuses_a_bad_point(client: httpx.AsyncClient, point: str) -> None:
+    response = await client.get("/v1/regions/at", params={"point": point})
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "point" in response.text
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("Kharkiv", "UA-63"),
+        ("kharkov", "UA-63"),
+        ("Харьков", "UA-63"),
+        ("ХАРКІВ", "UA-63"),
+        ("Kyiv", "UA-30"),
+        ("Киев", "UA-30"),
+        ("Одеса", "UA-51"),
+        ("Izmail", "UA-51-R101"),
+        ("Измаил", "UA-51-R101"),
+        ("Kamianets-Podilskyi", "UA-68-R135"),
+        ("Кам'янець-Подільський", "UA-68-R135"),
+        ("Камʼянець-Подільський", "UA-68-R135"),
+        # renamed in 2024, found by the former name
+        ("Novomoskovsk", "UA-12-R43"),
+        ("Новомосковська міська громада", "UA-12-H327"),
+        ("Червоноград", "UA-46-H832"),
+        ("Chervonohrad", "UA-46-H832"),
+        ("UA-63-R124", "UA-63-R124"),
+    ],
+)
+async def test_place_search(client: httpx.AsyncClient, query: str, code: str) -> None:
+    response = await client.get("/v1/regions/search", params={"q": query})
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert code in [r["code"] for r in results[:3]], [r["code"] for r in results]
+    assert all({"code", "level", "names", "path", "matched"} <= set(r) for r in results)
+
+
+async def test_place_search_names_the_path_and_what_matched(client: httpx.AsyncClient) -> None:
+    results = (
+        await client.get("/v1/regions/search", params={"q": "Novomoskovsk", "lang": "en"})
+    ).json()["results"]
+    hromada = next(r for r in results if r["code"] == "UA-12-H327")
+    assert hromada["name"] == "Samarivska hromada"
+    assert hromada["path"] == "Samarivskyi raion, Dnipropetrovsk Oblast"
+    assert "Новомосковська" in hromada["matched"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({}, "q"), ({"q": "x" * 101}, "q"), ({"q": "Kyiv", "limit": "0"}, "limit")],
+)
+async def test_place_search_refuses_bad_input(
+    client: httpx.AsyncClient, params: dict[str, str], field: str
+) -> None:
+    response = await client.get("/v1/regions/search", params=params)
+    assert response.status_code == 422
+    assert field in response.text
+
+
+async def test_nothing_found_is_an_empty_list(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/regions/search", params={"q": "Atlantis"})
+    assert response.json() == {"results": []}
+
+
+async def test_geojson_of_the_hromadas_within_an_oblast(client: httpx.AsyncClient) -> None:
+    params = {"level": "hromada", "within": "UA-63"}
+    features = (await client.get("/v1/regions/geojson", params=params)).json()["features"]
+    assert len(features) == 56
+    assert all(f["geometry"] is not None for f in features)
+    assert all(f["properties"]["code"].startswith("UA-63-H") for f in features)
+    raions = (await client.get("/v1/regions/geojson", params={"level": "raion"})).json()
+    assert len(raions["features"]) == 136
+    unknown = await client.get("/v1/regions/geojson", params={"within": "UA-99"})
+    assert unknown.status_code in (404, 422) and "within" in unknown.text

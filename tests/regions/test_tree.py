@@ -7,7 +7,7 @@ import shapely
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tocsin.domain.regions import Point, RegionTree
+from tocsin.domain.regions import LEVELS, Point, RegionTree
 from tocsin.regions.packs import load_pack
 
 
@@ -24,15 +24,15 @@ def shaped_codes() -> list[str]:
 @pytest.mark.parametrize(
     ("place", "lat", "lon", "codes"),
     [
-        ("Kharkiv", 49.99, 36.23, ["UA", "UA-63"]),
-        # Natural Earth cuts Kyiv City out of Kyiv Oblast, so the city is in one unit only.
+        ("Kharkiv", 49.99, 36.23, ["UA", "UA-63", "UA-63-R124", "UA-63-H1293"]),
+        # Kyiv City is cut out of Kyiv Oblast, and is in no raion, so it is in one unit only.
         ("Kyiv", 50.45, 30.52, ["UA", "UA-30"]),
-        ("Boryspil", 50.35, 30.95, ["UA", "UA-32"]),
-        ("Lviv", 49.84, 24.03, ["UA", "UA-46"]),
-        ("Odesa", 46.48, 30.72, ["UA", "UA-51"]),
-        ("Simferopol", 44.95, 34.10, ["UA", "UA-43"]),
+        ("Boryspil", 50.35, 30.95, ["UA", "UA-32", "UA-32-R78", "UA-32-H733"]),
+        ("Lviv", 49.84, 24.03, ["UA", "UA-46", "UA-46-R90", "UA-46-H845"]),
+        ("Odesa", 46.48, 30.72, ["UA", "UA-51", "UA-51-R104", "UA-51-H964"]),
+        ("Simferopol", 44.95, 34.10, ["UA", "UA-43", "UA-43-R0116"]),  # no hromadas in Crimea
         ("Sevastopol", 44.60, 33.52, ["UA", "UA-40"]),
-        ("Mariupol", 47.10, 37.55, ["UA", "UA-14"]),
+        ("Mariupol", 47.10, 37.55, ["UA", "UA-14", "UA-14-R52", "UA-14-H400"]),
         ("Belgorod", 50.60, 36.60, ["RU-BEL"]),
         ("Kursk", 51.73, 36.19, ["RU-KRS"]),
         ("Rostov-on-Don", 47.23, 39.72, ["RU-ROS"]),
@@ -47,7 +47,7 @@ def test_containing(place: str, lat: float, lon: float, codes: list[str]) -> Non
 
 
 def test_the_tree_holds_both_packs() -> None:
-    assert len(tree()) == 1 + 27 + 122 + 1458 + 1 + 6
+    assert len(tree()) == 1 + 27 + 136 + 1469 + 1 + 6
     assert [r.code for r in tree().roots()] == ["UA", "RU"]
 
 
@@ -74,7 +74,7 @@ def test_descendants_of_an_oblast_are_its_raions_and_hromadas() -> None:
 
 
 def test_descendants_of_the_country_are_everything_below_it() -> None:
-    assert len(tree().descendants("UA")) == 27 + 122 + 1458
+    assert len(tree().descendants("UA")) == 27 + 136 + 1469
     assert sorted(tree().descendants("RU")) == sorted(c for c in shaped_codes() if "RU-" in c)
 
 
@@ -129,7 +129,8 @@ def test_a_point_inside_a_unit_finds_it(code: str, u: float, v: float) -> None:
     assert point is not None
     found = [r.code for r in tree().containing(Point(point.y, point.x))]
     assert code in found
-    assert found == sorted(found, key=lambda c: (c not in ("UA", "RU"), c))
+    levels = [tree().require(c).level for c in found]
+    assert levels == sorted(levels, key=LEVELS.index)
 
 
 @settings(max_examples=300, deadline=None)

@@ -37,6 +37,8 @@ SERVED = {
     "/v1/regions",
     "/v1/regions/tree",
     "/v1/regions/geojson",
+    "/v1/regions/at",
+    "/v1/regions/search",
     "/v1/regions/states",
     "/v1/regions/{code}",
     "/v1/regions/{code}/state",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -13,9 +14,10 @@ from tocsin.api.deps import Language, Node
 from tocsin.api.node import Public
 from tocsin.api.views import cached_json, json_response, region_view, state_view
 from tocsin.domain.alerts import Status
-from tocsin.domain.regions import Region
+from tocsin.domain.regions import Point, Region, RegionTree
 from tocsin.domain.state import RegionState, region_states
 from tocsin.errors import InvalidInput
+from tocsin.regions.search import PlaceIndex
 from tocsin.service.readmodel import Fresh
 
 router = APIRouter(prefix="/v1/regions", tags=["regions"])
@@ -50,14 +52,65 @@ async def region_tree(request: Request, tocsin: Node, lang: Language) -> Respons
 
 @router.get("/geojson", summary="Regions as a GeoJSON FeatureCollection")
 async def region_geojson(
-    request: Request, tocsin: Node, lang: Language, level: str | None = None
+    request: Request,
+    tocsin: Node,
+    lang: Language,
+    level: str | None = None,
+    within: Annotated[
+        str | None, Query(description="only the regions below this one (any ancestor)")
+    ] = None,
 ) -> Response:
-    collection = tocsin.regions.tree.geojson(lang)
-    if level is not None:
-        collection["features"] = [
-            f for f in collection["features"] if f["properties"]["level"] == level
-        ]
-    return cached_json(request, collection, max_age=300)
+    tree = tocsin.regions.tree
+    if within is not None:
+        tree.require(within, field="within")
+
+    def keep(region: Region) -> bool:
+        return (level is None or region.level == level) and (
+            within is None or within in tree.ancestors(region.code)
+        )
+
+    return cached_json(request, tree.geojson(lang, keep), max_age=300)
+
+
+@router.get("/at", summary="The regions at a point, from the country down to the hromada")
+async def regions_at(
+    request: Request,
+    tocsin: Node,
+    lang: Language,
+    point: Annotated[str, Query(description="LAT,LON in decimal degrees")],
+) -> Response:
+    found = tocsin.regions.tree.containing(Point.parse(point))
+    return cached_json(request, {"regions": [region_view(r, lang) for r in found]}, max_age=300)
+
+
+@router.get("/search", summary="Places by name: en, uk, ru, former names and old spellings")
+async def search_regions(
+    request: Request,
+    tocsin: Node,
+    lang: Language,
+    q: Annotated[
+        str, Query(description="a place's name, or its beginning", min_length=1, max_length=100)
+    ],
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> Response:
+    tree = tocsin.regions.tree
+    found = _index(tree).search(q, limit)
+    results = [
+        {
+            **region_view(f.region, lang),
+            "path": ", ".join(
+                tree.require(c).name(lang) for c in tree.ancestors(f.region.code)[:-1]
+            ),
+            "matched": f.matched,
+        }
+        for f in found
+    ]
+    return cached_json(request, {"results": results}, max_age=300)
+
+
+@lru_cache(maxsize=2)
+def _index(tree: RegionTree) -> PlaceIndex:
+    return PlaceIndex(tree)
 
 
 @router.get("/states", summary="The state of every region")

@@ -58,6 +58,8 @@ def region_view(region: Region, lang: Lang) -> dict[str, Any]:
         **region_brief(region, region.code, lang),
         "names": dict(region.names),
         "external_id": region.external_id,
+        "katottg": region.katottg,
+        "aliases": list(region.aliases),
         "pack": region.pack,
         "has_geometry": region.geometry is not None,
     }

@@ -7,7 +7,7 @@ the rest of the system asks: ancestors, descendants, "is this region inside that
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,8 @@ class Region:
     time_to_shelter: int | None = None
     external_id: str | None = None
     pack: str | None = None
+    katottg: str | None = None  # the code in Ukraine's official codifier of places (KATOTTG)
+    aliases: tuple[str, ...] = ()  # former names and other spellings, found by the place search
 
     def name(self, lang: Lang) -> str:
         return pick(self.names, lang) or self.code
@@ -139,8 +141,11 @@ class RegionTree:
         found = [self._by_code[self._shaped_codes[i]] for i in hits]
         return sorted(found, key=lambda r: (_level_rank(r.level), r.code))
 
-    def geojson(self, lang: Lang = "en") -> dict[str, Any]:
-        """All regions as a GeoJSON FeatureCollection (regions without shape have null geometry)."""
+    def geojson(
+        self, lang: Lang = "en", keep: Callable[[Region], bool] | None = None
+    ) -> dict[str, Any]:
+        """The regions (all, or those `keep` keeps) as a GeoJSON FeatureCollection (regions
+        without shape have null geometry)."""
         return {
             "type": "FeatureCollection",
             "features": [
@@ -156,9 +161,11 @@ class RegionTree:
                         "names": dict(r.names),
                         "time_to_shelter": r.time_to_shelter,
                         "external_id": r.external_id,
+                        "katottg": r.katottg,
                     },
                 }
                 for r in self._by_code.values()
+                if keep is None or keep(r)
             ],
         }
 

@@ -20,15 +20,18 @@ from typing import Any
 
 import orjson
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from tocsin.domain.alerts import PRIVATE_PHASES, Status
 from tocsin.domain.events import Event
 from tocsin.domain.regions import Region
 from tocsin.live.state import LiveState
+from tocsin.regions.packs import available_packs, pack_shapes
 from tocsin.service.ports import CapReads, Clock, LogHead, RegionReads
 from tocsin.types import Seq
 
 FORMAT = 1
+PACK_SHAPE = "pack"  # in place of a shape: the one the named region pack ships
 
 
 class SnapshotError(ValueError):
@@ -164,18 +167,34 @@ def _read_event(body: dict[str, Any]) -> Event:
 
 
 def _region(region: Region) -> dict[str, Any]:
-    geometry = region.geojson_geometry()
+    if region.pack in available_packs() and region.geometry is not None:
+        # a shipped pack's shape is not repeated: every node has the pack (and the snapshot
+        # then fits in one NATS message)
+        shape: str | None = PACK_SHAPE
+    else:
+        geometry = region.geojson_geometry()
+        shape = None if geometry is None else orjson.dumps(geometry).decode()
     return {
         "code": region.code,
         "level": region.level,
         "names": dict(region.names),
         "parent": region.parent,
         # as the store keeps it: GeoJSON text, so shapes read back the same
-        "geometry": None if geometry is None else orjson.dumps(geometry).decode(),
+        "geometry": shape,
         "time_to_shelter": region.time_to_shelter,
         "external_id": region.external_id,
         "pack": region.pack,
+        "katottg": region.katottg,
+        "aliases": list(region.aliases),
     }
+
+
+def _shape(geometry: str | None, code: str, pack: str | None) -> BaseGeometry | None:
+    if geometry is None:
+        return None
+    if geometry == PACK_SHAPE and pack is not None:
+        return pack_shapes(pack).get(code)
+    return shapely.from_geojson(geometry)
 
 
 def _read_region(body: dict[str, Any]) -> Region:
@@ -185,8 +204,10 @@ def _read_region(body: dict[str, Any]) -> Region:
         level=body["level"],
         names=body["names"],
         parent=body["parent"],
-        geometry=None if geometry is None else shapely.from_geojson(geometry),
+        geometry=_shape(geometry, body["code"], body["pack"]),
         time_to_shelter=body["time_to_shelter"],
         external_id=body["external_id"],
         pack=body["pack"],
+        katottg=body.get("katottg"),
+        aliases=tuple(body.get("aliases", ())),
     )

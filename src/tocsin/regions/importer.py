@@ -64,6 +64,8 @@ class RegionRow:
     geometry: BaseGeometry | None = None
     time_to_shelter: int | None = None
     external_id: str | None = None
+    katottg: str | None = None
+    aliases: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -184,6 +186,8 @@ def _feature_row(feature: Any, index: int, code_property: str) -> RegionRow:
         geometry=_geometry(feature.get("geometry"), label, f"{where}.geometry"),
         time_to_shelter=_seconds(props.get("time_to_shelter"), label, f"{at}.time_to_shelter"),
         external_id=_text(props.get("external_id"), label, f"{at}.external_id"),
+        katottg=_text(props.get("katottg"), label, f"{at}.katottg"),
+        aliases=_aliases(props.get("aliases"), label, f"{at}.aliases"),
     )
 
 
@@ -273,6 +277,14 @@ def _text(value: Any, label: str, at: str) -> str | None:
         name = at.rsplit(".", 1)[-1]
         raise RegionImportError(f"{label}: {name} must be a string, got {value!r}", field=at)
     return value
+
+
+def _aliases(value: Any, label: str, at: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(_is_text(item) for item in value):
+        raise RegionImportError(f"{label}: aliases must be a list of names", field=at)
+    return tuple(value)
 
 
 def _is_text(value: Any) -> bool:
@@ -434,4 +446,6 @@ def _region(row: RegionRow, pack: str | None) -> Region:
         time_to_shelter=row.time_to_shelter,
         external_id=row.external_id,
         pack=pack,
+        katottg=row.katottg,
+        aliases=row.aliases,
     )

@@ -7,8 +7,11 @@ oblasts along the border. Sources and licences are in `data/NOTICE.md`; the file
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
+
+from shapely.geometry.base import BaseGeometry
 
 from tocsin.domain.regions import Region
 from tocsin.errors import RegionImportError
@@ -17,6 +20,7 @@ from tocsin.regions.importer import parse_geojson
 _SUFFIX = ".geojson"
 
 
+@cache
 def available_packs() -> list[str]:
     return sorted(f.name.removesuffix(_SUFFIX) for f in _folder().iterdir() if _is_pack(f))
 
@@ -29,6 +33,12 @@ def load_pack(name: str) -> list[Region]:
             f"unknown region pack {name!r}; available: {', '.join(names)}", field="pack"
         )
     return parse_geojson(_folder().joinpath(name + _SUFFIX).read_bytes(), pack=name)
+
+
+@cache
+def pack_shapes(name: str) -> dict[str, BaseGeometry]:
+    """The shapes pack `name` ships, by region code (read once)."""
+    return {r.code: r.geometry for r in load_pack(name) if r.geometry is not None}
 
 
 def _folder() -> Traversable:

@@ -453,6 +453,8 @@ def _region_row(region: Region, position: int) -> dict[str, Any]:
         "time_to_shelter": region.time_to_shelter,
         "external_id": region.external_id,
         "pack": region.pack,
+        "katottg": region.katottg,
+        "aliases": list(region.aliases) or None,
     }
 
 
@@ -467,6 +469,8 @@ def _region(row: Row[Any]) -> Region:
         time_to_shelter=row.time_to_shelter,
         external_id=row.external_id,
         pack=row.pack,
+        katottg=row.katottg,
+        aliases=tuple(row.aliases or ()),
     )
 
 

@@ -103,6 +103,8 @@ regions = Table(
     Column("time_to_shelter", Integer, nullable=True),
     Column("external_id", String(128), nullable=True),
     Column("pack", String(64), nullable=True),
+    Column("katottg", String(32), nullable=True),
+    Column("aliases", JSON, nullable=True),
 )
 
 tokens = Table(

@@ -34,9 +34,10 @@ def normalize(name: str) -> str:
 
 
 def region_keys(region: Region) -> set[str]:
-    names = set(region.names.values())
+    names = {*region.names.values(), *region.aliases}
     if "uk" in region.names:
         names.add(romanize(region.names["uk"]))
+    names.update(romanize(alias) for alias in region.aliases)
     return {normalize(n) for n in names if n}
 
 
