@@ -13,7 +13,8 @@ from typing import Any, Protocol
 import httpx
 
 from tocsin.api.views import alert_view
-from tocsin.bootstrap import Tocsin, build
+from tocsin.bootstrap import Tocsin
+from tocsin.cli.common import open_tocsin, using
 from tocsin.config import Settings
 from tocsin.domain.alerts import RaiseAlert, Status, UpdateAlert
 from tocsin.domain.auth import Actor, Role
@@ -150,15 +151,13 @@ async def open_client(
     if server:
         if not token:
             raise InvalidInput("--server needs --token (or TOCSIN_TOKEN)", field="token")
+        using(f"server {server}")
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=server, headers=headers, timeout=30) as http:
             yield RemoteClient(http, lang)
         return
-    tocsin = await build(settings)
-    try:
+    async with open_tocsin(settings) as tocsin:
         yield LocalClient(tocsin, lang)
-    finally:
-        await tocsin.close()
 
 
 ERRORS: dict[int, type[TocsinError]] = {
