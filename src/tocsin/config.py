@@ -348,7 +348,7 @@ class Settings(BaseSettings):
         """Where the audit key is read from: `audit_key_file`, or beside a SQLite file."""
         if self.audit_key_file:
             return Path(self.audit_key_file)
-        database = _sqlite_file(self.database)
+        database = sqlite_file(self.database)
         return None if database is None else Path(f"{database}.audit-key")
 
     @property
@@ -387,7 +387,7 @@ def _check_url(url: str) -> None:
         )
 
 
-def _sqlite_file(url: str) -> str | None:
+def sqlite_file(url: str) -> str | None:
     """The file of a SQLite URL (`sqlite:///relative.db`, `sqlite:////absolute.db`)."""
     found = _URL.match(url)
     if found is None or found["backend"] != "sqlite":

@@ -29,7 +29,7 @@ def cap_cli(database_url: str | None, *args: str, code: int = 0) -> str:
     result = runner.invoke(app, list(args), env=env)
     output = result.stdout + result.stderr
     assert result.exit_code == code, output
-    return output
+    return result.stdout if code == 0 else output  # stderr names the database
 
 
 def fresh(identifier: str = "UA-KH-0001", **kwargs: Any) -> bytes:

@@ -210,7 +210,7 @@ def siren_cli(database_url: str, *args: str, code: int = 0) -> str:
     result = runner.invoke(app, [*args], env={"TOCSIN_DATABASE_URL": database_url})
     output = result.stdout + result.stderr
     assert result.exit_code == code, output
-    return output
+    return result.stdout if code == 0 else output  # stderr names the database
 
 
 def test_register_list_and_remove(database_url: str) -> None:

@@ -14,7 +14,7 @@ runner = CliRunner()
 def cli(database_url: str, *args: str, code: int = 0) -> str:
     result = runner.invoke(app, list(args), env={"TOCSIN_DATABASE_URL": database_url})
     assert result.exit_code == code, result.stdout + result.stderr
-    return result.stdout + result.stderr
+    return result.stdout if code == 0 else result.stdout + result.stderr
 
 
 def token(database_url: str, role: str, *regions: str) -> str:

@@ -41,7 +41,7 @@ def tocsin(database_url: str, *args: str, code: int = 0) -> str:
     result = runner.invoke(cli, [*args], env=env)
     output = result.stdout + result.stderr
     assert result.exit_code == code, output
-    return output
+    return result.stdout if code == 0 else output  # stderr names the database
 
 
 def as_json(database_url: str, *args: str) -> Any:

@@ -29,6 +29,7 @@ from tocsin.cluster.snapshots import SnapshotBucket, SnapshotTooLarge
 from tocsin.config import Settings
 from tocsin.domain.alerts import RaiseAlert, Status
 from tocsin.domain.auth import LOCAL_ADMIN
+from tocsin.domain.commands import UpdateRegion
 from tocsin.edge import Edge, NoSnapshot, build_edge
 from tocsin.live.snapshot import Snapshot
 
@@ -217,6 +218,17 @@ async def test_an_edge_takes_the_new_region_tree_after_an_import(writer: Tocsin)
         await eventually(lambda: not edge.live.regions_stale, timeout=30)
         found = edge.live.tree.get("UA-05")
         assert found is not None and found.names["en"] == "Vinnytsia (renamed)"
+
+
+async def test_an_edge_shows_a_time_to_shelter_set_on_the_writer(writer: Tocsin) -> None:
+    await snapshot_at(writer)
+    async with started_edge(edge_settings(writer)) as edge:
+        await writer.regions.update_region(UpdateRegion("UA-05", 240), LOCAL_ADMIN)
+        await eventually(lambda: edge.live.regions_stale)
+        await eventually(lambda: not edge.live.regions_stale, timeout=30)
+        async with client(create_edge_app(edge.settings), edge) as http:
+            found = (await http.get("/v1/regions/UA-05")).json()
+        assert found["time_to_shelter"] == 240
 
 
 async def frames(url: str, count: int, headers: dict[str, str]) -> list[tuple[int, str]]:

@@ -232,6 +232,7 @@ EXAMPLES: dict[type[Any], Example] = {
     c.CreateToken: lambda t: _ready((c.CreateToken("viewer", label="desk"), LOCAL_ADMIN)),
     c.RevokeToken: _after(_token, c.RevokeToken),
     c.ImportRegions: lambda t: _ready((c.ImportRegions((NEW_ROOT,), "extra"), LOCAL_ADMIN)),
+    c.UpdateRegion: lambda t: _ready((c.UpdateRegion("UA-63", 90), LOCAL_ADMIN)),
     c.RegisterSiren: lambda t: _ready((c.RegisterSiren("kh-2", "UA-63"), LOCAL_ADMIN)),
     c.RemoveSiren: _after(_siren, c.RemoveSiren),
     c.SirenHealth: _after(_siren, lambda s: c.SirenHealth(s, "faulty", "silent", "unknown")),

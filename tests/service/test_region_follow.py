@@ -15,6 +15,7 @@ from tocsin.bootstrap import Tocsin, build
 from tocsin.cli import app as cli
 from tocsin.config import Settings
 from tocsin.domain.auth import LOCAL_ADMIN
+from tocsin.domain.commands import UpdateRegion
 from tocsin.domain.regions import Region
 
 
@@ -54,3 +55,16 @@ async def test_an_import_by_the_command_line_reaches_a_running_server(
         assert done.exit_code == 0, done.output
         await eventually(lambda: len(server.regions.tree) == before + 1, timeout=20)
         assert server.regions.tree.get("UA-07-X2") is not None
+
+
+async def test_a_time_to_shelter_set_on_one_node_reaches_the_other(database_url: str) -> None:
+    async with node(database_url) as a, node(database_url) as b:
+        await a.regions.update_region(UpdateRegion("UA-05", 120), LOCAL_ADMIN)
+        changed = a.regions.tree.get("UA-05")
+        assert changed is not None and changed.time_to_shelter == 120
+
+        def seen_by_b() -> bool:
+            found = b.regions.tree.get("UA-05")
+            return found is not None and found.time_to_shelter == 120
+
+        await eventually(seen_by_b, timeout=20)

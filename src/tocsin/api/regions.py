@@ -6,15 +6,18 @@ from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import Field
 from starlette.responses import Response
 
 from tocsin.api import fastpath
 from tocsin.api.answers import Answer, json_answer
-from tocsin.api.deps import Language, Node
+from tocsin.api.deps import App, Caller, Language, Node
+from tocsin.api.inputs import Body
 from tocsin.api.node import Public
 from tocsin.api.views import cached_json, json_response, region_view, state_view
+from tocsin.domain import commands as c
 from tocsin.domain.alerts import Status
-from tocsin.domain.regions import Point, Region, RegionTree
+from tocsin.domain.regions import MAX_TIME_TO_SHELTER, Point, Region, RegionTree
 from tocsin.domain.state import RegionState, region_states
 from tocsin.errors import InvalidInput
 from tocsin.regions.search import PlaceIndex
@@ -150,6 +153,28 @@ async def get_region(code: str, tocsin: Node, lang: Language) -> Response:
             "geometry": region.geojson_geometry(),
         }
     )
+
+
+class RegionChanges(Body):
+    """What may be changed on a region; a field left out stays as it is."""
+
+    time_to_shelter: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_TIME_TO_SHELTER,
+        description="seconds people have to reach shelter; null: none is set",
+    )
+
+
+@router.patch("/{code}", summary="Change a region (admin): its time to shelter")
+async def update_region(
+    code: str, body: RegionChanges, tocsin: App, actor: Caller, lang: Language
+) -> Response:
+    if not body.model_fields_set:
+        raise InvalidInput("nothing to change: give time_to_shelter", field="time_to_shelter")
+    cmd = c.UpdateRegion(code, body.time_to_shelter)
+    region = await tocsin.regions.update_region(cmd, actor)
+    return json_response(region_view(region, lang))
 
 
 @router.get("/{code}/state", summary="The state of one region: active, partial or none")

@@ -22,6 +22,7 @@ from tocsin.cli import (
     users,
 )
 from tocsin.cli.common import root
+from tocsin.cli.metavars import ReadableGroup
 
 app = typer.Typer(
     name="tocsin",
@@ -30,7 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.callback()(root)
+app.callback(cls=ReadableGroup)(root)
 app.add_typer(db.app, name="db")
 app.add_typer(regions.app, name="regions")
 app.add_typer(alerts.app, name="alert")

@@ -12,7 +12,8 @@ import orjson
 import typer
 from rich.table import Table
 
-from tocsin.cli.client import open_client
+from tocsin.cli import alert_ids
+from tocsin.cli.client import AlertClient, open_client
 from tocsin.cli.common import (
     console,
     current_settings,
@@ -44,6 +45,14 @@ class Target:
                 return await fn(client)
 
         return run(go())
+
+    def on(self, alert_id: str, fn: Any) -> Any:
+        """Call `fn(client, full_id)` for the alert whose id is or starts with `alert_id`."""
+
+        async def go(client: AlertClient) -> Any:
+            return await fn(client, await alert_ids.resolve(client, alert_id))
+
+        return self.call(go)
 
 
 @app.command("raise")
@@ -82,7 +91,9 @@ def raise_(
 @app.command()
 @handle_errors
 def update(
-    alert_id: Annotated[str, typer.Argument(help="alert id")],
+    alert_id: Annotated[
+        str, typer.Argument(metavar="ID", help="alert id, or a unique prefix of it")
+    ],
     threat: Annotated[str | None, typer.Option(help="escalate or de-escalate to this")] = None,
     add_region: Annotated[list[str] | None, typer.Option(help="region to add (repeat)")] = None,
     remove_region: Annotated[
@@ -104,20 +115,22 @@ def update(
         text=text,
     )
     target = Target(server, token, lang)
-    _show(target.call(lambda c: c.update(alert_id, cmd)), json)
+    _show(target.on(alert_id, lambda c, i: c.update(i, cmd)), json)
 
 
 def _action(name: str, doc: str) -> None:
     @handle_errors
     def command(
-        alert_id: Annotated[str, typer.Argument(help="alert id")],
+        alert_id: Annotated[
+            str, typer.Argument(metavar="ID", help="alert id, or a unique prefix of it")
+        ],
         server: Server = None,
         token: Token = None,
         lang: Lang = "en",
         json: Json = False,
     ) -> None:
         target = Target(server, token, lang)
-        _show(target.call(lambda c: c.act(alert_id, name)), json)
+        _show(target.on(alert_id, lambda c, i: c.act(i, name)), json)
 
     command.__doc__ = doc
     app.command(name)(command)
@@ -130,7 +143,9 @@ _action("activate", "Promote a pre-alert to an active alert.")
 @app.command()
 @handle_errors
 def cancel(
-    alert_id: Annotated[str, typer.Argument(help="alert id")],
+    alert_id: Annotated[
+        str, typer.Argument(metavar="ID", help="alert id, or a unique prefix of it")
+    ],
     message: Annotated[str | None, typer.Option(help="false-alarm message")] = None,
     server: Server = None,
     token: Token = None,
@@ -139,13 +154,15 @@ def cancel(
 ) -> None:
     """Cancel an alert as a false alarm."""
     target = Target(server, token, lang)
-    _show(target.call(lambda c: c.act(alert_id, "cancel", message)), json)
+    _show(target.on(alert_id, lambda c, i: c.act(i, "cancel", message)), json)
 
 
 @app.command()
 @handle_errors
 def show(
-    alert_id: Annotated[str, typer.Argument(help="alert id")],
+    alert_id: Annotated[
+        str, typer.Argument(metavar="ID", help="alert id, or a unique prefix of it")
+    ],
     server: Server = None,
     token: Token = None,
     lang: Lang = "en",
@@ -153,7 +170,7 @@ def show(
 ) -> None:
     """Show one alert."""
     target = Target(server, token, lang)
-    _show(target.call(lambda c: c.get(alert_id)), json)
+    _show(target.on(alert_id, lambda c, i: c.get(i)), json)
 
 
 @app.command("list")

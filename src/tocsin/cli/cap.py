@@ -25,6 +25,7 @@ from tocsin.cli.common import (
     errors,
     handle_errors,
     run,
+    using,
     with_tocsin,
 )
 from tocsin.domain.auth import Actor, Role
@@ -83,6 +84,7 @@ async def _import_locally(tocsin: Tocsin, data: bytes) -> dict[str, Any]:
 async def _post(server: str, token: str | None, data: bytes) -> dict[str, Any]:
     if not token:
         raise InvalidInput("--server needs --token (or TOCSIN_TOKEN)", field="token")
+    using(f"server {server}")
     headers = {"Authorization": f"Bearer {token}", "Content-Type": CAP_MEDIA_TYPE}
     try:
         async with httpx.AsyncClient(base_url=server, timeout=30) as http:

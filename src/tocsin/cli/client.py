@@ -9,12 +9,15 @@ import getpass
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import httpx
 
-from tocsin.api.views import alert_view
-from tocsin.bootstrap import Tocsin, build
+from tocsin.api.views import alert_view, region_view
+from tocsin.bootstrap import Tocsin
+from tocsin.cli.common import open_tocsin, using
 from tocsin.config import Settings
+from tocsin.domain import commands as c
 from tocsin.domain.alerts import RaiseAlert, Status, UpdateAlert
 from tocsin.domain.auth import Actor, Role
 from tocsin.errors import (
@@ -32,12 +35,15 @@ JSONDict = dict[str, Any]
 
 
 class AlertClient(Protocol):
+    """Alerts, and the few other writes the CLI sends to a server too."""
+
     async def raise_alert(self, cmd: RaiseAlert, key: str | None) -> JSONDict: ...
     async def update(self, alert_id: str, cmd: UpdateAlert) -> JSONDict: ...
     async def act(self, alert_id: str, action: str, message: str | None = None) -> JSONDict: ...
     async def get(self, alert_id: str) -> JSONDict: ...
     async def active(self, params: dict[str, str]) -> list[JSONDict]: ...
     async def history(self, params: dict[str, str]) -> list[JSONDict]: ...
+    async def update_region(self, code: str, changes: JSONDict) -> JSONDict: ...
 
 
 class LocalClient:
@@ -81,6 +87,10 @@ class LocalClient:
             limit=int(params.get("limit", "100")),
         )
         return [self._view(a) for a in found]
+
+    async def update_region(self, code: str, changes: JSONDict) -> JSONDict:
+        cmd = c.UpdateRegion(code, changes["time_to_shelter"])
+        return region_view(await self.tocsin.regions.update_region(cmd, self.actor), self.lang)
 
 
 class RemoteClient:
@@ -134,6 +144,9 @@ class RemoteClient:
         alerts: list[JSONDict] = (await self._send("GET", "/v1/alerts", params=params))["alerts"]
         return alerts
 
+    async def update_region(self, code: str, changes: JSONDict) -> JSONDict:
+        return await self._send("PATCH", f"/v1/regions/{quote(code, safe='')}", json=changes)
+
     async def _send(self, method: str, path: str, **kwargs: Any) -> JSONDict:
         params = {**kwargs.pop("params", {}), "lang": self.lang}
         try:
@@ -150,15 +163,13 @@ async def open_client(
     if server:
         if not token:
             raise InvalidInput("--server needs --token (or TOCSIN_TOKEN)", field="token")
+        using(f"server {server}")
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=server, headers=headers, timeout=30) as http:
             yield RemoteClient(http, lang)
         return
-    tocsin = await build(settings)
-    try:
+    async with open_tocsin(settings) as tocsin:
         yield LocalClient(tocsin, lang)
-    finally:
-        await tocsin.close()
 
 
 ERRORS: dict[int, type[TocsinError]] = {

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import wraps
@@ -15,8 +16,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from tocsin.bootstrap import Tocsin, build
-from tocsin.config import Settings, load_settings
-from tocsin.errors import TocsinError
+from tocsin.config import DEFAULT_DATABASE_URL, Settings, load_settings, sqlite_file
+from tocsin.errors import NotFound, TocsinError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -29,11 +30,15 @@ DatabaseOption = Annotated[
     typer.Option(
         "--database-url",
         envvar="TOCSIN_DATABASE_URL",
-        help="sqlite:///FILE or postgresql+asyncpg://USER@HOST/DB",
+        help="sqlite:///FILE or postgresql+asyncpg://USER@HOST/DB "
+        f"(default: {DEFAULT_DATABASE_URL}, tocsin.db in the working directory)",
+        show_default=False,
+        metavar="URL",
     ),
 ]
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", envvar="TOCSIN_CONFIG", help="TOML settings file")
+    Path | None,
+    typer.Option("--config", envvar="TOCSIN_CONFIG", metavar="FILE", help="TOML settings file"),
 ]
 
 
@@ -69,15 +74,41 @@ def run(coro: Coroutine[Any, Any, R]) -> R:
     return asyncio.run(coro)
 
 
+def using(where: str) -> None:
+    """Say on stderr which database or server a command uses (stdout stays the answer)."""
+    errors.print(f"Using {where}", highlight=False, markup=False)
+
+
+def require_database(settings: Settings) -> None:
+    """Say which database the command uses, and refuse a SQLite file that does not exist:
+    opening it would create an empty database, quietly, wherever the command happened to run."""
+    file = sqlite_file(settings.database)
+    using(settings.database_display + (f" ({Path(file).resolve()})" if file else ""))
+    if file is not None and not Path(file).exists():
+        raise NotFound(
+            f"no database at {Path(file).resolve()}: create it with `tocsin db upgrade` or "
+            "`tocsin serve`, or pick one with --database-url",
+            field="database_url",
+        )
+
+
+@asynccontextmanager
+async def open_tocsin(settings: Settings) -> AsyncIterator[Tocsin]:
+    """The wired services over an existing database, closed again on the way out."""
+    require_database(settings)
+    tocsin = await build(settings)
+    try:
+        yield tocsin
+    finally:
+        await tocsin.close()
+
+
 def with_tocsin(settings: Settings, fn: Callable[[Tocsin], Awaitable[R]]) -> R:
     """Open the database, run `fn` with the wired services, close it again."""
 
     async def go() -> R:
-        tocsin = await build(settings)
-        try:
+        async with open_tocsin(settings) as tocsin:
             return await fn(tocsin)
-        finally:
-            await tocsin.close()
 
     return asyncio.run(go())
 

@@ -22,13 +22,14 @@ from rich.table import Table
 from tocsin.api import incidents as incidents_api
 from tocsin.api import problems
 from tocsin.api.deps import get_actor, get_reader
-from tocsin.bootstrap import build
 from tocsin.cli.client import ERRORS
 from tocsin.cli.common import (
     console,
     current_settings,
     handle_errors,
+    open_tocsin,
     run,
+    using,
 )
 from tocsin.config import Settings
 from tocsin.domain.auth import Actor, Role
@@ -86,12 +87,12 @@ async def open_http(
     if server:
         if not token:
             raise InvalidInput("--server needs --token (or TOCSIN_TOKEN)", field="token")
+        using(f"server {server}")
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=server, headers=headers, timeout=30) as http:
             yield http
         return
-    tocsin = await build(settings)
-    try:
+    async with open_tocsin(settings) as tocsin:
         local = FastAPI()
         problems.install(local)
         local.include_router(incidents_api.router)
@@ -102,8 +103,6 @@ async def open_http(
         transport = httpx.ASGITransport(app=local)
         async with httpx.AsyncClient(transport=transport, base_url="http://local") as http:
             yield http
-    finally:
-        await tocsin.close()
 
 
 def _checked(response: httpx.Response) -> Any:

@@ -1,4 +1,4 @@
-"""`tocsin regions`: import, list and show regions."""
+"""`tocsin regions`: import, list, show and change regions."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from tocsin.bootstrap import Tocsin
+from tocsin.cli.alerts import Json, Server, Target, Token
 from tocsin.cli.common import (
     console,
     current_settings,
@@ -17,7 +18,8 @@ from tocsin.cli.common import (
     with_tocsin,
 )
 from tocsin.domain.auth import LOCAL_ADMIN
-from tocsin.domain.regions import Region
+from tocsin.domain.regions import MAX_TIME_TO_SHELTER, Region
+from tocsin.errors import InvalidInput
 from tocsin.regions.importer import read_geojson_file
 from tocsin.regions.packs import available_packs, load_pack
 from tocsin.service.regions import ImportResult
@@ -127,6 +129,47 @@ def show(
         return
     for key, value in info.items():
         console.print(f"[bold]{key}[/]: {value}", highlight=False)
+
+
+@app.command()
+@handle_errors
+def update(
+    code: Annotated[str, typer.Argument(help="region code, e.g. UA-63")],
+    time_to_shelter: Annotated[
+        str,
+        typer.Option(
+            metavar="SECONDS|none",
+            help=f"seconds people have to reach shelter, 0 to {MAX_TIME_TO_SHELTER}; "
+            "none clears it",
+        ),
+    ],
+    server: Server = None,
+    token: Token = None,
+    json: Json = False,
+) -> None:
+    """Change a region: its time to shelter (admin)."""
+    changes = {"time_to_shelter": _seconds(time_to_shelter)}
+    target = Target(server, token, "en")
+    region = target.call(lambda client: client.update_region(code, changes))
+    if json:
+        console.print_json(orjson.dumps(region).decode())
+        return
+    shelter = region["time_to_shelter"]
+    console.print(
+        f"{region['code']}: time to shelter {'not set' if shelter is None else f'{shelter} s'}",
+        highlight=False,
+    )
+
+
+def _seconds(given: str) -> int | None:
+    if given.strip().lower() in ("none", "null", ""):
+        return None
+    try:
+        return int(given)
+    except ValueError:
+        raise InvalidInput(
+            f"time to shelter is whole seconds or none, not {given!r}", field="time_to_shelter"
+        ) from None
 
 
 @app.command()

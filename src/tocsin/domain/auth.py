@@ -80,6 +80,7 @@ def validate_scope(role: Role, regions: Iterable[RegionCode], tree: RegionTree) 
 DOING = {
     "alerts": ("raise or change alerts", "alert only"),
     "incidents": ("record incidents", "record incidents only in"),
+    "regions": ("change regions", "change only"),
 }
 
 

@@ -108,6 +108,15 @@ class ImportRegions:
 
 
 @dataclass(frozen=True, slots=True)
+class UpdateRegion:
+    """Change what a deployment sets on one region (today its time to shelter; None clears)."""
+
+    name: ClassVar[str] = "regions.update"
+    code: str
+    time_to_shelter: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class RegisterSiren:
     name: ClassVar[str] = "siren.register"
     siren_id: str

@@ -34,6 +34,7 @@ class EventType(StrEnum):
     ALERT_EXPIRED = "alert.expired"
     BROADCAST_REPEAT = "broadcast.repeat"
     REGIONS_IMPORTED = "regions.imported"
+    REGIONS_UPDATED = "regions.updated"
     SIREN_REGISTERED = "siren.registered"
     SIREN_REMOVED = "siren.removed"
     SIREN_FAULTY = "siren.faulty"
@@ -63,6 +64,8 @@ class EventType(StrEnum):
 
 
 ALERT_TYPES: Final = frozenset(t for t in EventType if t.value.startswith("alert."))
+REGION_TYPES: Final = frozenset(t for t in EventType if t.value.startswith("regions."))
+"""Events after which the region tree must be read again (an import, one region changed)."""
 _KNOWN: Final[dict[str, EventType]] = {t.value: t for t in EventType}
 
 

@@ -18,6 +18,22 @@ from tocsin.errors import InvalidInput, UnknownRegion
 from tocsin.types import Lang, RegionCode, pick
 
 LEVELS: tuple[str, ...] = ("country", "oblast", "raion", "hromada")
+MAX_TIME_TO_SHELTER = 3600
+"""Seconds: an hour is more than any warning gives; a larger number is a mistake."""
+
+
+def check_time_to_shelter(seconds: object) -> int | None:
+    """`seconds` as a time to shelter (None: none is set), or `InvalidInput` naming the field."""
+    if seconds is None:
+        return None
+    if isinstance(seconds, bool) or not isinstance(seconds, int):
+        raise InvalidInput("time_to_shelter is whole seconds or null", field="time_to_shelter")
+    if not 0 <= seconds <= MAX_TIME_TO_SHELTER:
+        raise InvalidInput(
+            f"time_to_shelter is 0 to {MAX_TIME_TO_SHELTER} seconds, not {seconds}",
+            field="time_to_shelter",
+        )
+    return seconds
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,9 @@ a snapshot read while the writer commits be caught up from the seq it names. A c
 forgotten once it has been closed longer than the retention, so memory stays bounded by what
 the public reads can ask for.
 
-The region tree is not in the log (`regions.imported` says only that regions changed): it comes
-with the snapshot, and a state that has seen an import after its tree reports `regions_stale`
-until it adopts the tree of a newer snapshot.
+The region tree is not in the log (`regions.imported` and `regions.updated` say only that
+regions changed): it comes with the snapshot, and a state that has seen such an event after its
+tree reports `regions_stale` until it adopts the tree of a newer snapshot.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tocsin.domain.alerts import PRIVATE_PHASES, Alert, Status
-from tocsin.domain.events import ALERT_TYPES, Event, EventType
+from tocsin.domain.events import ALERT_TYPES, REGION_TYPES, Event
 from tocsin.domain.regions import Region, RegionTree
 from tocsin.errors import TocsinError, Unavailable
 from tocsin.service.ports import Clock, HistoryQuery
@@ -107,7 +107,7 @@ class LiveState:
         self._forget_closed()
 
     def _fold(self, event: Event) -> None:
-        if event.type == EventType.REGIONS_IMPORTED and event.seq > self.regions_at:
+        if event.type in REGION_TYPES and event.seq > self.regions_at:
             self.regions_changed = event.seq
         if event.type in ALERT_TYPES:
             self.hold(event)

@@ -194,6 +194,7 @@ class IdempotencyKeys(Protocol):
 
 class RegionRepository(Protocol):
     async def put(self, regions: Sequence[Region]) -> None: ...
+    async def change(self, region: Region) -> None: ...
 
 
 class TokenRepository(Protocol):

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from tocsin.domain.events import ALERT_TYPES, Event, EventType
+from tocsin.domain.events import ALERT_TYPES, REGION_TYPES, Event, EventType
 from tocsin.service.ports import Clock, LogFeed
 from tocsin.types import Seq
 
@@ -41,7 +41,7 @@ V = TypeVar("V")
 Topic = Hashable
 SCAN_LIMIT = 1000
 """Events read to tell which held answers still stand, at most; beyond, all are dropped."""
-QUIET_TYPES = frozenset(EventType) - ALERT_TYPES - {EventType.REGIONS_IMPORTED}
+QUIET_TYPES = frozenset(EventType) - ALERT_TYPES - REGION_TYPES
 ANY_ALERT = "any alert"
 """The topic of an answer drawn from every alert, whatever its status (the default)."""
 ANY_EVENT = "any event"

@@ -1,4 +1,5 @@
-"""The loaded region tree, and region imports (a command on the bus, admin only)."""
+"""The loaded region tree, region imports and changes to one region (commands on the bus,
+admin only)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from dataclasses import dataclass, replace
 
 from tocsin.domain import commands as c
 from tocsin.domain.auth import Actor, Role
-from tocsin.domain.events import NewEvent
-from tocsin.domain.regions import Region, RegionTree
-from tocsin.errors import RegionImportError
+from tocsin.domain.events import REGION_TYPES, NewEvent
+from tocsin.domain.regions import Region, RegionTree, check_time_to_shelter
+from tocsin.errors import NotFound, RegionImportError
 from tocsin.service.bus import CommandBus, Context, Outcome
 from tocsin.service.ports import LogFeed, RegionReads, UnitOfWork
 
 IMPORTED = "regions.imported"
+UPDATED = "regions.updated"
 log = logging.getLogger("tocsin.regions")
 
 
@@ -52,6 +54,26 @@ async def import_regions(cmd: c.ImportRegions, ctx: Context) -> Outcome[ImportRe
     return Outcome(result, IMPORTED, cmd.pack, detail, write, [event])
 
 
+async def update_region(cmd: c.UpdateRegion, ctx: Context) -> Outcome[Region]:
+    """Change one region in place (admin, within the caller's scope); the log says so."""
+    ctx.authorize_role(Role.ADMIN)
+    region = ctx.tree.get(cmd.code)
+    if region is None:
+        raise NotFound(f"no region {cmd.code!r}", field="code")
+    ctx.authorize_regions([cmd.code], field="code", subject="regions")
+    ctx.no_mode("a region has no actual or exercise status")
+    ctx.no_policy("the two-person rule is for alerts")
+    changed = replace(region, time_to_shelter=check_time_to_shelter(cmd.time_to_shelter))
+
+    async def write(uow: UnitOfWork) -> None:
+        await uow.regions.change(changed)
+
+    data = {"code": cmd.code, "time_to_shelter": changed.time_to_shelter}
+    event = NewEvent(UPDATED, ctx.now, ctx.actor.label, None, data)
+    detail = {"time_to_shelter": [region.time_to_shelter, changed.time_to_shelter]}
+    return Outcome(changed, UPDATED, cmd.code, detail, write, [event])
+
+
 class RegionService:
     """The loaded region tree, read again after every import this process commits, and (while
     `follow` runs) after every import another process commits to the same database."""
@@ -61,14 +83,15 @@ class RegionService:
         self.store = store
         self.tree = RegionTree(())
         bus.register(c.ImportRegions, import_regions)
+        bus.register(c.UpdateRegion, update_region)
 
     async def load(self) -> RegionTree:
         self.tree = RegionTree(await self.store.regions())
         return self.tree
 
     async def follow(self, feed: LogFeed, *, wait: float = 30.0) -> None:
-        """Read the tree again whenever the log shows regions imported (by another node, or
-        by `tocsin regions import` beside a running server). Runs until cancelled."""
+        """Read the tree again whenever the log shows regions imported or changed (by another
+        node, or by `tocsin regions` beside a running server). Runs until cancelled."""
         seen = feed.head
         while True:
             try:
@@ -76,11 +99,11 @@ class RegionService:
                 imported = False
                 while seen < head:
                     events = await feed.read(seen, 1000)
-                    imported |= any(e.type == IMPORTED for e in events)
+                    imported |= any(e.type in REGION_TYPES for e in events)
                     seen = events[-1].seq if events else head  # none: not there to be read
                 if imported:
                     tree = await self.load()
-                    log.info("region tree read again after an import: %d regions", len(tree))
+                    log.info("region tree read again after a change: %d regions", len(tree))
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -93,6 +116,11 @@ class RegionService:
         result: ImportResult = await self.bus.handle(c.ImportRegions(tuple(regions), pack), actor)
         await self.load()
         return replace(result, total=len(self.tree))
+
+    async def update_region(self, cmd: c.UpdateRegion, actor: Actor) -> Region:
+        region: Region = await self.bus.handle(cmd, actor)
+        await self.load()
+        return region
 
 
 def _check_parents(regions: Sequence[Region]) -> None:

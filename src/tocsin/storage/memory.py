@@ -94,6 +94,9 @@ class MemoryRegions:
         for region in regions:
             self._regions[region.code] = region
 
+    async def change(self, region: Region) -> None:
+        self._regions[region.code] = region  # a known code keeps its place
+
 
 class MemoryTokens:
     def __init__(self, tokens: dict[str, dict[str, Any]]) -> None:

@@ -212,6 +212,14 @@ class Tx:
         for chunk_rows in _chunks(rows, 500):
             await self.conn.execute(insert(t.regions), chunk_rows)
 
+    async def change_region(self, region: Region) -> None:
+        """Set a region's row to `region`, keeping its place in the tree's order."""
+        values = _region_row(region, 0)
+        del values["code"], values["position"]
+        await self.conn.execute(
+            update(t.regions).where(t.regions.c.code == region.code).values(**values)
+        )
+
     async def add_token(
         self,
         *,

@@ -90,6 +90,9 @@ class SqlRegions:
         start = await self._store.max_region_position() + 1
         await self._tx.put_regions(regions, start=start)
 
+    async def change(self, region: Region) -> None:
+        await self._tx.change_region(region)
+
 
 class SqlTokens:
     def __init__(self, tx: Tx) -> None:

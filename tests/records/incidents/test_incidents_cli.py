@@ -22,7 +22,7 @@ def incident(database_url: str, *args: str, code: int = 0) -> str:
     result = runner.invoke(app, list(args), env={"TOCSIN_DATABASE_URL": database_url})
     output = result.stdout + result.stderr
     assert result.exit_code == code, output
-    return output
+    return result.stdout if code == 0 else output  # stderr names the database
 
 
 def as_json(database_url: str, *args: str) -> Any:
