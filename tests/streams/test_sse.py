@@ -53,7 +53,7 @@ async def collect(
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         async for frame in frames(response):
-            if frame.get("event") == "open":
+            if frame.get("event") == "ready":
                 got.append(frame)
                 if started:
                     started.set()
@@ -206,7 +206,7 @@ async def test_sse_sends_keepalives_and_a_late_commit_after_them(database_url: s
                         assert raised.status_code == 201
                     if "id" in frame:
                         break
-    assert seen[0]["event"] == "open"
+    assert seen[0]["event"] == "ready"
     assert seen[-1]["event"] == "alert.raised"
     assert seen[-1]["data"]["alert"]["id"] == raised.json()["id"]
 

@@ -1,6 +1,6 @@
 """Live streams: Server-Sent Events and WebSocket, both encoders over the one hub.
 
-Every stream starts with an `open` event, sends keepalives, and resumes after a reconnect from
+Every stream starts with a `ready` event, sends keepalives, and resumes after a reconnect from
 `Last-Event-ID` (or `?since=`) with no gap and no duplicate. An SSE response is written by the
 hub itself (`Hub.attach`, `Pusher`); its own task only sends keepalives and notices when the
 client has gone. A client dropped for falling behind that does not take the `dropped` frame
@@ -111,7 +111,7 @@ def direct(tocsin: Public, scope: Scope) -> EventStream | None:
 
 
 class EventStream(Response):
-    """`open`, the replay after the resume point, then every live event, with keepalives."""
+    """`ready`, the replay after the resume point, then every live event, with keepalives."""
 
     media_type = "text/event-stream"
 
@@ -137,7 +137,7 @@ class EventStream(Response):
 
     async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
         hub = self.tocsin.hub
-        # from the position announced in `open`, so nothing committed meanwhile is missed
+        # from the position announced in `ready`, so nothing committed meanwhile is missed
         start = self.resume if self.resume is not None else self.opening["last_seq"]
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
         server_send = scope.get(SERVER_SEND, send)
@@ -146,7 +146,7 @@ class EventStream(Response):
         # the fast path writes around the middlewares' `send` wrappers (see `App`)
         writer = writer_for(server_send, direct=True) if direct else send
         pusher = Pusher(writer, limit=hub.buffer, written=start)
-        pusher.push(_sse("open", self.opening))
+        pusher.push(_sse("ready", self.opening))
         gone = asyncio.ensure_future(_disconnected(receive))
         subscription = None
         try:
