@@ -138,7 +138,11 @@ def _documented(openapi: Callable[[], dict[str, Any]]) -> Callable[[], dict[str,
         for item in schema.get("paths", {}).values():
             for operation in item.values():
                 responses = operation.setdefault("responses", {})
-                responses.pop("422", None)
+                if "HTTPValidationError" in str(responses.get("422", "")):
+                    responses.pop("422")  # FastAPI's own, never sent: ours is a Problem
+                for status, response in responses.items():
+                    if status.startswith("4"):  # declared by the route: sent as problem+json
+                        response["content"] = content
                 responses["4XX"] = refused
         return schema
 
