@@ -23,12 +23,13 @@ from fastapi import APIRouter, Header, Query, WebSocket, WebSocketDisconnect
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from tocsin.api.cors import node_cors
 from tocsin.api.deps import Node
 from tocsin.api.inputs import Refused, check_request
 from tocsin.api.node import Public
-from tocsin.api.problems import error_response, retry_after
+from tocsin.api.problems import deny, error_response, retry_after
 from tocsin.domain.interest import Interest
-from tocsin.errors import InvalidInput, TocsinError
+from tocsin.errors import Forbidden, InvalidInput, TocsinError
 from tocsin.service.queries import parse_statuses
 from tocsin.streams.hub import Dropped, Encoded
 from tocsin.streams.push import Pusher, abort, cap_send_buffer
@@ -213,6 +214,11 @@ async def websocket(
     since: SinceQuery = None,
 ) -> None:
     tocsin: Public = socket.app.state.tocsin
+    cors = node_cors(socket.app.state)
+    if cors is not None and not cors.admits_socket(socket.scope):
+        exc = Forbidden("pages of this origin may not open streams here", field="origin")
+        await deny(socket, error_response(exc))
+        return
     try:
         place = tocsin.hub.admission.admit(_address(socket.scope.get("client")))
     except TocsinError as exc:
@@ -233,13 +239,12 @@ async def _websocket(
     status: str,
     since: int | None,
 ) -> None:
-    await socket.accept()
     try:
         chosen = build_filter(tocsin, region, threat, status)
     except TocsinError as exc:
-        await socket.send_text(_json(_problem(exc)))
-        await socket.close(code=1008, reason=exc.message[:120])
+        await deny(socket, error_response(exc))
         return
+    await socket.accept()
     start = since if since is not None else tocsin.hub.position
     await socket.send_text(_json({"type": "open", **_open_body(tocsin, region, chosen, since)}))
     pump = asyncio.create_task(_pump(socket, tocsin, chosen, start))
