@@ -226,7 +226,9 @@ def test_a_false_alarm_message_goes_in_every_text() -> None:
     message = "False alarm: a sensor fault. No missile was launched. Stay calm."
     for lang in LANGS:
         names = NAMES[lang][:12]
-        w = wording(Situation.CANCELLED, Status.ACTUAL, "missile", names, lang, cancel_message=message)
+        w = wording(
+            Situation.CANCELLED, Status.ACTUAL, "missile", names, lang, cancel_message=message
+        )
         short, long = t.short_text(w), t.long_text(w)
         assert names[0] in short and "False alarm: a sensor fault." in short
         assert message in long and message in t.description(w)
