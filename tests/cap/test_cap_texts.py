@@ -232,3 +232,32 @@ def test_a_false_alarm_message_goes_in_every_text() -> None:
         short, long = t.short_text(w), t.long_text(w)
         assert names[0] in short and "False alarm: a sensor fault." in short
         assert message in long and message in t.description(w)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "lang", "said"),
+    [
+        (90, "en", "Reach shelter within 90 s."),
+        (300, "en", "Reach shelter within 5 min."),
+        (60, "uk", "Дістаньтеся укриття за 60 с."),
+        (600, "ru", "Доберитесь до укрытия за 10 мин."),
+    ],
+)
+def test_time_to_shelter_is_told_where_set(seconds: int, lang: str, said: str) -> None:
+    names = NAMES[lang][:1]
+    w = Wording(Situation.ALERT, Status.ACTUAL, CATALOGUE["missile"], names, lang, shelter=seconds)
+    assert said in t.short_text(w) and said in t.long_text(w)
+    assert len(t.short_text(w)) <= 90
+    unset = Wording(Situation.ALERT, Status.ACTUAL, CATALOGUE["missile"], names, lang)
+    assert "укрит" not in t.short_text(unset).lower() or "укрит" in unset.summary.lower()
+    assert said not in t.short_text(unset) and said not in t.long_text(unset)
+    over = Wording(
+        Situation.ALL_CLEAR, Status.ACTUAL, CATALOGUE["missile"], names, lang, shelter=90
+    )
+    assert over.shelter_note == "" and "90" not in t.long_text(over)
+
+
+def test_least_shelter_is_never_made_up() -> None:
+    assert t.least_shelter([90, 60]) == 60
+    assert t.least_shelter([90, None]) is None
+    assert t.least_shelter([]) is None

@@ -19,6 +19,7 @@ from tocsin.domain.threats import ThreatType
 from tocsin.types import Lang, Names, pick
 
 SHORT_NAME: Final = "CMAMtext"
+SHELTER_NAME: Final = "timeToShelter"
 LONG_NAME: Final = "CMAMlongtext"
 SHORT_LIMIT: Final = 90
 LONG_LIMIT: Final = 360
@@ -105,6 +106,13 @@ INSTRUCTIONS: Final[dict[Situation, Names]] = {
 }
 PHRASES: Final[dict[str, Names]] = {
     "more": {"en": "and {n} more", "uk": "та ще {n}", "ru": "и ещё {n}"},
+    "shelter": {
+        "en": "Reach shelter within {t}.",
+        "uk": "Дістаньтеся укриття за {t}.",
+        "ru": "Доберитесь до укрытия за {t}.",
+    },
+    "seconds": {"en": "{n} s", "uk": "{n} с", "ru": "{n} с"},
+    "minutes": {"en": "{n} min", "uk": "{n} хв", "ru": "{n} мин"},
     "ended": {
         "en": "The {threat} alert has ended.",
         "uk": "Тривогу «{threat}» завершено.",
@@ -145,6 +153,7 @@ class Wording:
     headline: str | None = None  # the operator's, if any
     text: str | None = None  # the operator's free text
     cancel_message: str | None = None
+    shelter: int | None = None  # seconds to reach shelter, where every region has one
 
     def say(self, texts: Names) -> str:
         return pick(texts, self.lang)
@@ -169,6 +178,17 @@ class Wording:
         """Marker and title, ready to be followed by the places."""
         title = self.marker + self.title
         return title if title[-1] in "!?.:" else title + ":"
+
+    @property
+    def shelter_note(self) -> str:
+        """'Reach shelter within 90 s.' for an alert whose regions all have a time to shelter."""
+        if self.shelter is None or self.situation not in (Situation.ALERT, Situation.PRE_ALERT):
+            return ""
+        if self.shelter < 120 or self.shelter % 60:
+            span = self.say(PHRASES["seconds"]).format(n=self.shelter)
+        else:
+            span = self.say(PHRASES["minutes"]).format(n=self.shelter // 60)
+        return self.say(PHRASES["shelter"]).format(t=span)
 
     @property
     def message(self) -> str:
@@ -210,7 +230,7 @@ def short_text(w: Wording) -> str:
     """At most 90 characters: what, where, what to do (for a false alarm, the operator's
     message). The place is kept ('Kharkiv Oblast and 2 more') before the advice, which is cut
     after a sentence or a word that fits, never inside one."""
-    advice = w.message or w.summary
+    advice = _join(w.shelter_note, w.message or w.summary)
     text = fit(lambda places: _join(w.head, places, advice), w, SHORT_LIMIT, clipped=False)
     if text:
         return text
@@ -229,7 +249,7 @@ def long_text(w: Wording) -> str:
     extra = [s for s in dict.fromkeys(extra) if s and s != w.summary]
 
     def build(places: str, count: int) -> str:
-        return _join(w.head, places, w.summary, w.message, *extra[:count])
+        return _join(w.head, places, w.shelter_note, w.summary, w.message, *extra[:count])
 
     everywhere = ", ".join(w.regions) + "."
     for count in range(len(extra), -1, -1):
@@ -253,6 +273,14 @@ def instruction(w: Wording) -> str:
     if w.situation is Situation.ALERT:
         return " ".join([w.threat.instruction(w.lang), *w.threat.measures_in(w.lang)])
     return w.say(INSTRUCTIONS[w.situation])
+
+
+def least_shelter(seconds: Sequence[int | None]) -> int | None:
+    """The time to shelter of an alert: the least of its regions', None unless all have one
+    (never made up for a region that has none)."""
+    if not seconds or any(s is None for s in seconds):
+        return None
+    return min(s for s in seconds if s is not None)
 
 
 def event(w: Wording) -> str:
