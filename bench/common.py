@@ -348,7 +348,7 @@ class SSEClient(asyncio.Protocol):
             frame = parse_frame(raw)
             if frame.seq is not None:
                 self._arrived(frame.seq, now, raw)
-            elif frame.event == b"open" and not self.opened.done():
+            elif frame.event == b"ready" and not self.opened.done():
                 self.opened.set_result(None)
                 if self.slow and self.transport is not None:
                     self.transport.pause_reading()

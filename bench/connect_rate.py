@@ -48,7 +48,7 @@ from common import (
 from slow_clients import rss
 from sse_fanout import baseline_process
 
-OPEN = b'event: open\ndata: {"last_seq":0}\n\n'
+OPEN = b'event: ready\ndata: {"last_seq":0}\n\n'
 HEAD = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-store")]
 
 TARGET = 0.5

@@ -176,7 +176,7 @@ async def _read_stream(reader: asyncio.StreamReader, got: Received) -> None:
         now = time.monotonic_ns()
         for raw in stream.feed(data):
             frame = parse_frame(raw)
-            if frame.event == b"open":
+            if frame.event == b"ready":
                 if got.last is None:
                     got.last = orjson.loads(frame.data)["last_seq"]
                 got.opened.set()

@@ -294,7 +294,7 @@ HEAD = (
     b"x-accel-buffering: no\r\ncontent-type: text/event-stream; charset=utf-8\r\n"
     b"transfer-encoding: chunked\r\n\r\n"
 )
-OPEN = chunk(b'event: open\ndata: {"last_seq":0}\n\n')
+OPEN = chunk(b'event: ready\ndata: {"last_seq":0}\n\n')
 
 
 class Baseline(asyncio.Protocol):

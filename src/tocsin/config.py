@@ -160,6 +160,11 @@ class Settings(BaseSettings):
     public_url: str = Field(
         "", description="the URL the public reaches this service at (links in feeds)"
     )
+    cors_origins: str = Field(
+        "*",
+        description="origins whose pages may read the public reads and streams (CORS), "
+        "comma-separated: '*' any (the default), empty none; writes never; see docs/web.md",
+    )
     cap_sender: str = Field(
         "",
         description="CAP sender: globally unique, no spaces or commas "

@@ -175,3 +175,24 @@ def test_a_raise_by_another_process_is_read_within_the_poll_interval(
         assert time.monotonic() < deadline, "another process's raise never read"
         time.sleep(0.05)
     assert [a["id"] for a in got.json()["alerts"]] == [alert_id]
+
+
+ETAGGED = [
+    *[p for p in READS if p != "/healthz"],
+    "/v1/regions",
+    "/v1/threats",
+    "/v1/regions/UA-63/state",
+    "/v1/regions/geojson",
+]
+
+
+@pytest.mark.parametrize("path", ETAGGED)
+async def test_if_none_match_star_answers_304(client: httpx.AsyncClient, path: str) -> None:
+    """`*`: the client wants nothing if the resource exists, on the first read (worked out)
+    and on the next (from memory) alike."""
+    for _ in range(2):
+        got = await client.get(path, headers={"If-None-Match": "*"})
+        assert got.status_code == 304 and got.content == b""
+        assert got.headers["etag"]
+    fresh = await client.get(path, headers={"If-None-Match": '"not-this-one"'})
+    assert fresh.status_code == 200 and fresh.content

@@ -130,3 +130,31 @@ def test_the_access_log_is_written_by_a_thread_of_its_own(
     listener.stop()
     assert '127.0.0.1:5000 "GET /v1/alerts/active HTTP/1.1" 200 OK' in capsys.readouterr().out
     assert writers and writers[0] != threading.current_thread().name
+
+
+@pytest.mark.parametrize("query", ["since=-1", "since=x", "status=nonsense", "region=XX-1"])
+async def test_a_websocket_with_bad_input_is_refused_as_sse_refuses_it(
+    port: int, query: str
+) -> None:
+    """Before the handshake completes, with the HTTP answer the same SSE request gets."""
+    base = f"127.0.0.1:{port}/v1/stream"
+    async with httpx.AsyncClient(timeout=10) as client:
+        sse = await client.get(f"http://{base}?{query}")
+    assert sse.status_code in (400, 422) and sse.headers["content-type"].startswith(
+        "application/problem+json"
+    )
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        async with websockets.connect(f"ws://{base}/ws?{query}"):
+            pass
+    answer = refused.value.response
+    assert answer.status_code == sse.status_code
+    assert json.loads(answer.body) == sse.json()
+    assert answer.headers["content-type"] == sse.headers["content-type"]
+
+
+async def test_a_websocket_from_a_page_of_another_origin(port: int) -> None:
+    """Any origin may open a stream by default (cors_origins '*'), as it may read over SSE."""
+    async with websockets.connect(
+        f"ws://127.0.0.1:{port}/v1/stream/ws", origin="https://map.example"
+    ) as ws:
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "open"

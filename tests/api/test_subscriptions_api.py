@@ -286,3 +286,18 @@ async def test_delivery_pause_report_and_resume_through_the_api(
             f"/v1/subscriptions/{bad['id']}/deliveries", params={"limit": 1}, headers=admin
         )
         assert limited.json()["deliveries"] == [newest]
+
+
+@pytest.mark.parametrize("kind", ["apprise", "broadcast"])
+async def test_apprise_urls_are_shown_as_apprise_masks_them(
+    api: httpx.AsyncClient, admin: dict[str, str], kind: str
+) -> None:
+    """As docs/apprise.md says: the service and where it goes, its token masked."""
+    url = "tgram://123456789:AAHs3cretTokenValue/-1001234567890"
+    created = await create(api, admin, kind=kind, url=url)
+    listed = (await api.get("/v1/subscriptions", headers=admin)).json()
+    shown = (await api.get(f"/v1/subscriptions/{created['id']}", headers=admin)).json()
+    for view in (created, shown, *listed["subscriptions"]):
+        assert view["url"].startswith("tgram://") and "s3cret" not in view["url"]
+        assert view["url"] != "tgram://***"  # more than the scheme: apprise's own rendering
+    assert "****" in created["url"] or "..." in created["url"]

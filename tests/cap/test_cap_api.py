@@ -25,9 +25,11 @@ from cap_support import (
 )
 from lxml import etree
 
+from tocsin.api.app import create_app
 from tocsin.bootstrap import Tocsin
 from tocsin.cap.parse import MAX_BYTES
 from tocsin.cap.validate import problems
+from tocsin.config import Settings
 from tocsin.domain.approval import ApprovalPolicy
 from tocsin.service.ports import ManualClock
 from tocsin.storage.cap_store import CapStore
@@ -501,3 +503,17 @@ async def test_each_import_over_http_leaves_an_audit_row(
         "msg_type": "Alert",
     }
     assert [a["type"] for a in entry.detail["alerts"]] == ["alert.raised"]
+
+
+async def test_the_openapi_document_lists_every_answer_of_an_import() -> None:
+    """Each status `POST /v1/cap` gives (the tests above see each one given) is documented,
+    errors as problem+json."""
+    app = create_app(Settings(database_url="sqlite://"))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as http:
+        document = (await http.get("/openapi.json")).json()
+    responses = document["paths"]["/v1/cap"]["post"]["responses"]
+    listed = {"200", "201", "202", "400", "401", "403", "409", "413", "415", "422", "4XX"}
+    assert set(responses) == listed
+    for status in listed - {"200", "201", "202"}:
+        assert set(responses[status]["content"]) == {"application/problem+json"}
+    assert all(responses[status]["description"] for status in listed)

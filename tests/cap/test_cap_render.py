@@ -4,7 +4,7 @@ following the spec's rules beyond the schema (hypothesis drives the alert histor
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -447,3 +447,39 @@ def test_any_alert_history_renders_valid_cap(
         assert response_types(messages[-1]) == {closing[ending or ""]}
     all_clears = [m for m in messages if "AllClear" in response_types(m)]
     assert all_clears in ([], [messages[-1]])  # never a spurious all-clear
+
+
+def test_time_to_shelter_is_a_parameter_only_where_every_region_has_one() -> None:
+    """The least of the regions' times, in seconds; none made up for a region without one."""
+    timed = {"UA-63": 90, "UA-59": 60}
+    regions = [replace(r, time_to_shelter=timed.get(r.code)) for r in TREE]
+    tree = RegionTree(regions)
+
+    def shelter(codes: tuple[str, ...]) -> list[str | None]:
+        events = History().raise_(regions=codes).events
+        message = Renderer(CapConfig(), tree, CATALOGUE).messages(events)[0]
+        check_message(message, [])
+        infos = message.root.findall("cap:info", NS)
+        found = []
+        for info in infos:
+            values = [
+                p.findtext("cap:value", namespaces=NS)
+                for p in info.findall("cap:parameter", NS)
+                if p.findtext("cap:valueName", namespaces=NS) == "timeToShelter"
+            ]
+            assert len(values) <= 1
+            found.append(values[0] if values else None)
+        assert len(set(found)) == 1  # every language alike
+        if found[0] is not None:
+            short = [
+                p.findtext("cap:value", namespaces=NS)
+                for p in infos[0].findall("cap:parameter", NS)
+                if p.findtext("cap:valueName", namespaces=NS) == "CMAMtext"
+            ]
+            assert "shelter" in short[0].lower() or "укрит" in short[0].lower()
+        return found
+
+    assert shelter(("UA-63",)) == ["90"] * len(shelter(("UA-63",)))
+    assert set(shelter(("UA-63", "UA-59"))) == {"60"}
+    assert set(shelter(("UA-63", "UA-30"))) == {None}  # Kyiv has none
+    assert set(shelter(("UA-30",))) == {None}

@@ -113,6 +113,8 @@ def test_the_operators_headline_and_cancel_message_are_kept() -> None:
         Situation.CANCELLED, Status.ACTUAL, "missile", ["Kyiv"], "en", cancel_message="Sensor fault"
     )
     assert "Sensor fault" in t.description(cancelled)
+    assert t.short_text(cancelled) == "False alarm, alert cancelled: Kyiv. Sensor fault"
+    assert "Sensor fault" in t.long_text(cancelled)
 
 
 def test_unknown_languages_fall_back_to_english_phrases() -> None:
@@ -160,3 +162,102 @@ def test_sentences() -> None:
     assert t.sentences("One. Two! Three? Four") == ["One.", "Two!", "Three?", "Four"]
     assert t.sentences("3.5 km away. Go.") == ["3.5 km away.", "Go."]
     assert t.first_sentence("") == ""
+
+
+NAMES = {lang: [r.name(lang) for r in REGIONS] for lang in LANGS}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.data(),
+    situation=st.sampled_from(list(Situation)),
+    status=st.sampled_from(list(Status)),
+    lang=st.sampled_from(LANGS),
+    threat=st.sampled_from(CATALOGUE.ids()),
+    count=st.integers(1, 200),
+    message=st.one_of(st.none(), st.text(st.characters(codec="utf-8"), max_size=400)),
+)
+def test_short_texts_keep_the_place_and_cut_the_advice_between_words(
+    data: st.DataObject,
+    situation: Situation,
+    status: Status,
+    lang: str,
+    threat: str,
+    count: int,
+    message: str | None,
+) -> None:
+    """With real region names, however many: under the limit, the first place kept with how
+    many more, and the advice (or a false alarm's message) cut only between words."""
+    names = data.draw(st.lists(st.sampled_from(NAMES[lang]), min_size=count, max_size=count))
+    w = wording(situation, status, threat, names, lang, cancel_message=message or "")
+    short = t.short_text(w)
+    assert len(short) <= 90
+    assert short.startswith(w.head)
+    more = w.say(t.PHRASES["more"]).format(n=count - 1) if count > 1 else ""
+    if len(_join(w.head, t.places_of(w, 1))) > 90:  # a name too long for the room
+        assert short.endswith(f"{t.ELLIPSIS} {more}." if more else t.ELLIPSIS + ".")
+        assert names[0].startswith(short[len(w.head) + 1 :].split(t.ELLIPSIS)[0])
+        return
+    kept = [k for k in range(count, 0, -1) if short.startswith(_join(w.head, t.places_of(w, k)))]
+    assert kept, short  # the first place at least, and how many more
+    after = short.removeprefix(_join(w.head, t.places_of(w, kept[0]))).strip()
+    advice = w.message or w.summary
+    if after:  # whole words of the advice, in order
+        words = after.removesuffix(t.ELLIPSIS).split()
+        assert " ".join(words) in " ".join(advice.split())
+        assert words[-1].rstrip(",;:—-–") in [a.rstrip(",;:—-–") for a in advice.split()]
+
+
+def _join(*parts: str) -> str:
+    return " ".join(p for p in parts if p)
+
+
+def test_a_long_list_keeps_the_place_and_a_whole_sentence() -> None:
+    names = NAMES["en"][:25]
+    w = wording(Situation.ALERT, Status.EXERCISE, "missile", names, "en")
+    short = t.short_text(w)
+    assert short.startswith("EXERCISE: ")
+    assert f"{names[0]} and 24 more." in short or f"{names[1]} and 23 more." in short
+    assert len(short) <= 90 and short.endswith(("…", ".", "!"))
+    assert short.split()[-1].removesuffix("…") in t.first_sentence(w.summary).split()
+
+
+def test_a_false_alarm_message_goes_in_every_text() -> None:
+    message = "False alarm: a sensor fault. No missile was launched. Stay calm."
+    for lang in LANGS:
+        names = NAMES[lang][:12]
+        w = wording(
+            Situation.CANCELLED, Status.ACTUAL, "missile", names, lang, cancel_message=message
+        )
+        short, long = t.short_text(w), t.long_text(w)
+        assert names[0] in short and "False alarm: a sensor fault." in short
+        assert message in long and message in t.description(w)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "lang", "said"),
+    [
+        (90, "en", "Reach shelter within 90 s."),
+        (300, "en", "Reach shelter within 5 min."),
+        (60, "uk", "Дістаньтеся укриття за 60 с."),
+        (600, "ru", "Доберитесь до укрытия за 10 мин."),
+    ],
+)
+def test_time_to_shelter_is_told_where_set(seconds: int, lang: str, said: str) -> None:
+    names = NAMES[lang][:1]
+    w = Wording(Situation.ALERT, Status.ACTUAL, CATALOGUE["missile"], names, lang, shelter=seconds)
+    assert said in t.short_text(w) and said in t.long_text(w)
+    assert len(t.short_text(w)) <= 90
+    unset = Wording(Situation.ALERT, Status.ACTUAL, CATALOGUE["missile"], names, lang)
+    assert "укрит" not in t.short_text(unset).lower() or "укрит" in unset.summary.lower()
+    assert said not in t.short_text(unset) and said not in t.long_text(unset)
+    over = Wording(
+        Situation.ALL_CLEAR, Status.ACTUAL, CATALOGUE["missile"], names, lang, shelter=90
+    )
+    assert over.shelter_note == "" and "90" not in t.long_text(over)
+
+
+def test_least_shelter_is_never_made_up() -> None:
+    assert t.least_shelter([90, 60]) == 60
+    assert t.least_shelter([90, None]) is None
+    assert t.least_shelter([]) is None

@@ -248,6 +248,28 @@ async def test_each_situation_has_its_words(
     assert all(len(b) <= LONG_LIMIT for b in bodies)
 
 
+@pytest.mark.parametrize("size", [Size.SHORT, Size.LONG])
+async def test_the_false_alarm_message_is_delivered(
+    supervisor: Supervisor, tocsin: Tocsin, receiver: Receiver, size: Size
+) -> None:
+    """The operator's message reaches every size of text, with the place, many regions or one."""
+    oblasts = [r.code for r in tocsin.regions.tree if r.level == "oblast"]
+    target = kind.make_target(
+        record(receiver.url(), lang="en", options={"text": size.value}), tocsin
+    )
+    supervisor.add(target, start=await tocsin.store.last_seq())
+    for regions in (["UA-63"], oblasts):
+        alert_id = await raise_alert(tocsin, "missile", *regions)
+        await tocsin.alerts.cancel(alert_id, LOCAL_ADMIN, "Sensor fault. No launch.")
+    await until(lambda: len(receiver.messages) == 4)
+    one, many = receiver.messages[1], receiver.messages[3]
+    assert one.title == many.title == "False alarm, alert cancelled"
+    assert "Kharkiv Oblast" in one.body and "Sensor fault. No launch." in one.body
+    assert " more" in many.body and "Sensor fault." in many.body
+    limit = SHORT_LIMIT if size is Size.SHORT else LONG_LIMIT
+    assert len(one.body) <= limit and len(many.body) <= limit
+
+
 @pytest.mark.parametrize(
     ("status", "lang", "marker"),
     [(Status.EXERCISE, "uk", "НАВЧАННЯ: "), (Status.TEST, "en", "TEST: ")],

@@ -374,12 +374,21 @@ async def test_a_cancelled_alert_gets_the_false_alarm_notice(
 ) -> None:
     supervisor, _ = on_air
     tv = broadcast.make_target(record(receiver.url("/tv"), kind="broadcast", lang="en"), tocsin)
-    supervisor.add(tv, start=await tocsin.store.last_seq())
+    sms = broadcast.make_target(
+        record(
+            receiver.url("/sms"), kind="broadcast", lang="en", options={"text": "short"}, id="s2"
+        ),
+        tocsin,
+    )
+    start = await tocsin.store.last_seq()
+    supervisor.add(tv, start=start)
+    supervisor.add(sms, start=start)
     alert_id = await raise_alert(tocsin, "air")
     clock.advance(10 * MINUTE)
     await until(lambda: len(receiver.at("/tv")) == 2)
     await tocsin.alerts.cancel(alert_id, LOCAL_ADMIN, "Sensor fault.")
-    await until(lambda: len(receiver.at("/tv")) == 3)
+    await until(lambda: len(receiver.at("/tv")) == 3 and len(receiver.at("/sms")) == 3)
+    assert receiver.at("/sms")[2].body.endswith("Sensor fault.")
     titles = [m.title for m in receiver.at("/tv")]
     assert titles == [
         "Air Raid Alert!",
@@ -387,6 +396,7 @@ async def test_a_cancelled_alert_gets_the_false_alarm_notice(
         "False alarm, alert cancelled",
     ]
     assert "cancelled as a false alarm" in receiver.at("/tv")[2].body
+    assert "Sensor fault." in receiver.at("/tv")[2].body  # the operator's message
 
 
 async def test_a_target_back_from_downtime_skips_stale_repeats(

@@ -10,6 +10,7 @@ import socket
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -411,3 +412,30 @@ def test_receiver_replies_are_plans() -> None:  # the support code used above do
     statuses = [plan(None, n).status for n in range(3)]  # type: ignore[arg-type]
     assert statuses == [500, 500, 200]
     assert Reply().status == 200
+
+
+# --- docs/webhooks.md ---------------------------------------------------------------------
+
+
+def docs_snippet() -> str:
+    """The verifying code docs/webhooks.md gives receivers."""
+    text = (Path(__file__).parents[2] / "docs" / "webhooks.md").read_text()
+    return text.split("## Verifying", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+
+
+async def test_the_docs_snippet_verifies_a_real_delivery() -> None:
+    namespace: dict[str, Any] = {}
+    exec(compile(docs_snippet(), "docs/webhooks.md", "exec"), namespace)
+    receive = namespace["receive"]
+    async with Receiver() as receiver:
+        hook = target(receiver.url)
+        sent = event()
+        assert (await hook.send(sent)).delivered
+        await hook.aclose()
+    [got] = receiver.requests
+    assert receive(SECRET, got.body, got.headers) == sent.to_json()
+    assert receive(webhook.secret(None), got.body, got.headers) is None
+    assert receive(SECRET, got.body.replace(b"UA-63", b"UA-64"), got.headers) is None
+    documented = ("webhook-id", "webhook-timestamp", "webhook-signature")
+    assert all(name in got.headers for name in documented)
+    assert set(sent.to_json()) == {"seq", "id", "type", "time", "actor", "alert", "changes"}

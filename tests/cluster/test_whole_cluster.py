@@ -280,7 +280,7 @@ class Reader:
                     self.last = self.ids[-1]
                 elif line.startswith("event: "):
                     kind = line[7:]
-                elif line.startswith("data: ") and kind == "open" and self.last is None:
+                elif line.startswith("data: ") and kind == "ready" and self.last is None:
                     self.last = self.start = int(orjson.loads(line[6:])["last_seq"])
                 elif line.startswith("data: ") and kind == "dropped":
                     return "dropped"

@@ -32,7 +32,7 @@ async def opened(http: httpx.AsyncClient, client: str | None = None) -> AsyncIte
     async with http.stream("GET", "/v1/stream", headers=headers) as response:
         assert response.status_code == 200
         lines = response.aiter_lines()  # held: a generator left behind would close the stream
-        while not (await anext(lines)).startswith("event: open"):
+        while not (await anext(lines)).startswith("event: ready"):
             pass
         yield
         await lines.aclose()

@@ -24,14 +24,14 @@ RawHeaders = list[tuple[bytes, bytes]]
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """A 200 answer and its 304. `any_tag`: `If-None-Match: *` matches too; `updated`: the
-    answer honours `If-Modified-Since` (when no `If-None-Match` is sent)."""
+    """A 200 answer and its 304 (for `If-None-Match` naming its ETag, or `*`: the client
+    has some version and wants none if one exists); `updated`: the answer honours
+    `If-Modified-Since` (when no `If-None-Match` is sent)."""
 
     body: bytes
     etag: str
     headers: RawHeaders
     not_modified: RawHeaders
-    any_tag: bool = False
     updated: datetime | None = None
 
     def status(self, if_none_match: str | None, if_modified_since: str | None) -> int:
@@ -39,7 +39,7 @@ class Answer:
         if not self.etag:
             return 200
         if if_none_match is not None:
-            if self.etag in etags(if_none_match) or (self.any_tag and if_none_match == "*"):
+            if if_none_match.strip() == "*" or self.etag in etags(if_none_match):
                 return 304
         elif self.updated is not None and _not_modified_since(if_modified_since, self.updated):
             return 304
@@ -68,7 +68,6 @@ def answer(
     media_type: str,
     headers: dict[str, str],
     *,
-    any_tag: bool = False,
     updated: datetime | None = None,
 ) -> Answer:
     headers = {"ETag": etag, **headers}
@@ -77,7 +76,6 @@ def answer(
         etag,
         Response(data, media_type=media_type, headers=headers).raw_headers,
         Response(status_code=304, headers=headers).raw_headers,
-        any_tag,
         updated,
     )
 
@@ -104,7 +102,7 @@ def dated_answer(data: bytes, updated: datetime, media_type: str, cache: str) ->
         "Cache-Control": cache,
         "Last-Modified": format_datetime(second(updated), usegmt=True),
     }
-    return answer(data, strong_etag(data), media_type, headers, any_tag=True, updated=updated)
+    return answer(data, strong_etag(data), media_type, headers, updated=updated)
 
 
 def strong_etag(data: bytes) -> str:

@@ -34,6 +34,7 @@ from tocsin.api import (
     subscriptions,
     tokens,
 )
+from tocsin.api.cors import node_cors
 from tocsin.bootstrap import Tocsin, build
 from tocsin.config import Settings, load_settings
 from tocsin.domain.auth import Actor, Role
@@ -59,7 +60,13 @@ class App(FastAPI):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             if scope["path"] == stream.PATH:
-                scope[stream.SERVER_SEND] = send
+                scope[stream.SERVER_SEND] = send  # its frames need no CORS header
+            cors = node_cors(self.state)
+            if cors is not None:
+                if scope["method"] == "OPTIONS" and await cors.preflight(scope, send):
+                    return
+                send = cors.wrap(scope, send)
+            if scope["path"] == stream.PATH:
                 tocsin = getattr(self.state, "tocsin", None)
                 response = stream.direct(tocsin, scope) if tocsin is not None else None
                 if response is not None:

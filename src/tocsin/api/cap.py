@@ -109,6 +109,18 @@ async def _feed(request: Request, tocsin: Public, region: str | None, status: st
     summary="Import a CAP 1.2 (or 1.1) message from another authority",
     status_code=201,
     openapi_extra=_BODY,
+    responses={
+        200: {"description": "A change to an alert imported before, or the same message again"},
+        201: {"description": "A new alert"},
+        202: {"description": "A new alert, waiting for a second person's approval"},
+        400: {"description": "The body could not be read"},
+        401: {"description": "No token or session"},
+        403: {"description": "The caller may not import this message (role or region scope)"},
+        409: {"description": "The message refers to messages not known here"},
+        413: {"description": f"The message is larger than {MAX_BYTES} bytes"},
+        415: {"description": "The Content-Type is not a CAP or XML media type"},
+        422: {"description": "Not valid CAP, or CAP tocsin will not turn into an alert"},
+    },
 )
 async def import_message(request: Request, tocsin: App, actor: Caller, lang: Language) -> Response:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI, Request, WebSocket
+from fastapi.exceptions import RequestValidationError, WebSocketRequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -79,7 +79,30 @@ def retry_after(exc: TocsinError) -> int | None:
 
 async def _validation_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    first = exc.errors()[0]
+    return invalid(exc.errors())
+
+
+async def _socket_validation_error(socket: WebSocket, exc: Exception) -> None:
+    """A WebSocket handshake with bad input is refused as the same request over HTTP is."""
+    assert isinstance(exc, WebSocketRequestValidationError)
+    await deny(socket, invalid(exc.errors()))
+
+
+async def deny(socket: WebSocket, response: Response) -> None:
+    """Refuse a handshake with an HTTP answer; where the server cannot send one, accept, send
+    the problem as a message, and close (1008)."""
+    if "websocket.http.response" in socket.scope.get("extensions", {}):
+        await socket.send_denial_response(response)
+        return
+    body = orjson.loads(bytes(response.body))
+    await socket.accept()
+    await socket.send_text(orjson.dumps({"type": "error", **body}).decode())
+    await socket.close(code=1008, reason=str(body.get("detail", ""))[:120])
+
+
+def invalid(errors: Sequence[Any]) -> Response:
+    """The problem for the first error of a request's validation."""
+    first = errors[0]
     raw_loc = first.get("loc", ())
     loc = [str(p) for p in raw_loc if p not in ("body", "query", "path", "header")]
     field = _dotted(loc) or ("body" if raw_loc[:1] == ("body",) else None)
@@ -117,6 +140,7 @@ async def _unexpected(_request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(TocsinError, _tocsin_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(WebSocketRequestValidationError, _socket_validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
     app.openapi = _documented(app.openapi)  # type: ignore[method-assign]
@@ -138,7 +162,11 @@ def _documented(openapi: Callable[[], dict[str, Any]]) -> Callable[[], dict[str,
         for item in schema.get("paths", {}).values():
             for operation in item.values():
                 responses = operation.setdefault("responses", {})
-                responses.pop("422", None)
+                if "HTTPValidationError" in str(responses.get("422", "")):
+                    responses.pop("422")  # FastAPI's own, never sent: ours is a Problem
+                for status, response in responses.items():
+                    if status.startswith("4"):  # declared by the route: sent as problem+json
+                        response["content"] = content
                 responses["4XX"] = refused
         return schema
 

@@ -1,6 +1,6 @@
 """Live streams: Server-Sent Events and WebSocket, both encoders over the one hub.
 
-Every stream starts with an `open` event, sends keepalives, and resumes after a reconnect from
+Every stream starts with a `ready` event, sends keepalives, and resumes after a reconnect from
 `Last-Event-ID` (or `?since=`) with no gap and no duplicate. An SSE response is written by the
 hub itself (`Hub.attach`, `Pusher`); its own task only sends keepalives and notices when the
 client has gone. A client dropped for falling behind that does not take the `dropped` frame
@@ -23,12 +23,13 @@ from fastapi import APIRouter, Header, Query, WebSocket, WebSocketDisconnect
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from tocsin.api.cors import node_cors
 from tocsin.api.deps import Node
 from tocsin.api.inputs import Refused, check_request
 from tocsin.api.node import Public
-from tocsin.api.problems import error_response, retry_after
+from tocsin.api.problems import deny, error_response, retry_after
 from tocsin.domain.interest import Interest
-from tocsin.errors import InvalidInput, TocsinError
+from tocsin.errors import Forbidden, InvalidInput, TocsinError
 from tocsin.service.queries import parse_statuses
 from tocsin.streams.hub import Dropped, Encoded
 from tocsin.streams.push import Pusher, abort, cap_send_buffer
@@ -111,7 +112,7 @@ def direct(tocsin: Public, scope: Scope) -> EventStream | None:
 
 
 class EventStream(Response):
-    """`open`, the replay after the resume point, then every live event, with keepalives."""
+    """`ready`, the replay after the resume point, then every live event, with keepalives."""
 
     media_type = "text/event-stream"
 
@@ -137,7 +138,7 @@ class EventStream(Response):
 
     async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
         hub = self.tocsin.hub
-        # from the position announced in `open`, so nothing committed meanwhile is missed
+        # from the position announced in `ready`, so nothing committed meanwhile is missed
         start = self.resume if self.resume is not None else self.opening["last_seq"]
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
         server_send = scope.get(SERVER_SEND, send)
@@ -146,7 +147,7 @@ class EventStream(Response):
         # the fast path writes around the middlewares' `send` wrappers (see `App`)
         writer = writer_for(server_send, direct=True) if direct else send
         pusher = Pusher(writer, limit=hub.buffer, written=start)
-        pusher.push(_sse("open", self.opening))
+        pusher.push(_sse("ready", self.opening))
         gone = asyncio.ensure_future(_disconnected(receive))
         subscription = None
         try:
@@ -213,6 +214,11 @@ async def websocket(
     since: SinceQuery = None,
 ) -> None:
     tocsin: Public = socket.app.state.tocsin
+    cors = node_cors(socket.app.state)
+    if cors is not None and not cors.admits_socket(socket.scope):
+        exc = Forbidden("pages of this origin may not open streams here", field="origin")
+        await deny(socket, error_response(exc))
+        return
     try:
         place = tocsin.hub.admission.admit(_address(socket.scope.get("client")))
     except TocsinError as exc:
@@ -233,13 +239,12 @@ async def _websocket(
     status: str,
     since: int | None,
 ) -> None:
-    await socket.accept()
     try:
         chosen = build_filter(tocsin, region, threat, status)
     except TocsinError as exc:
-        await socket.send_text(_json(_problem(exc)))
-        await socket.close(code=1008, reason=exc.message[:120])
+        await deny(socket, error_response(exc))
         return
+    await socket.accept()
     start = since if since is not None else tocsin.hub.position
     await socket.send_text(_json({"type": "open", **_open_body(tocsin, region, chosen, since)}))
     pump = asyncio.create_task(_pump(socket, tocsin, chosen, start))

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from tocsin.api.deps import App, Caller
 from tocsin.api.inputs import Body, Codes, Text
 from tocsin.api.views import json_response
-from tocsin.channels.subscriptions import mask_url
+from tocsin.channels.subscriptions import shown
 from tocsin.domain.auth import Role, require_role
 from tocsin.domain.subscriptions import Attempt, SubscriptionRecord
 from tocsin.errors import InvalidInput
@@ -75,7 +75,7 @@ def subscription_view(
     return {
         "id": record.id,
         "kind": record.kind,
-        "url": mask_url(record.url),
+        "url": shown(record.kind, record.url),
         "filters": record.filters,
         "lang": record.lang,
         "options": record.options,

@@ -238,6 +238,7 @@ class Renderer:
             alert.headline,
             alert.text,
             alert.cancel_message,
+            self._shelter(alert.regions),
         )
         urgency, certainty, response = CAP_VALUES[situation]
         info = etree.SubElement(root, _q("info"))
@@ -258,8 +259,14 @@ class Renderer:
         _add(info, "web", f"{self.config.public_url}/v1/alerts/{alert.id}")
         _pair(info, "parameter", t.SHORT_NAME, t.short_text(w))
         _pair(info, "parameter", t.LONG_NAME, t.long_text(w))
+        if w.shelter_note:
+            _pair(info, "parameter", t.SHELTER_NAME, str(w.shelter))
         for code in alert.regions:
             self._area(info, code, lang)
+
+    def _shelter(self, codes: Sequence[str]) -> int | None:
+        regions = [self.tree.get(code) for code in codes]
+        return t.least_shelter([r.time_to_shelter if r else None for r in regions])
 
     def _region_name(self, code: str, lang: Lang) -> str:
         region = self.tree.get(code)

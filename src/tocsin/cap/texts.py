@@ -19,6 +19,7 @@ from tocsin.domain.threats import ThreatType
 from tocsin.types import Lang, Names, pick
 
 SHORT_NAME: Final = "CMAMtext"
+SHELTER_NAME: Final = "timeToShelter"
 LONG_NAME: Final = "CMAMlongtext"
 SHORT_LIMIT: Final = 90
 LONG_LIMIT: Final = 360
@@ -105,6 +106,13 @@ INSTRUCTIONS: Final[dict[Situation, Names]] = {
 }
 PHRASES: Final[dict[str, Names]] = {
     "more": {"en": "and {n} more", "uk": "та ще {n}", "ru": "и ещё {n}"},
+    "shelter": {
+        "en": "Reach shelter within {t}.",
+        "uk": "Дістаньтеся укриття за {t}.",
+        "ru": "Доберитесь до укрытия за {t}.",
+    },
+    "seconds": {"en": "{n} s", "uk": "{n} с", "ru": "{n} с"},
+    "minutes": {"en": "{n} min", "uk": "{n} хв", "ru": "{n} мин"},
     "ended": {
         "en": "The {threat} alert has ended.",
         "uk": "Тривогу «{threat}» завершено.",
@@ -145,6 +153,7 @@ class Wording:
     headline: str | None = None  # the operator's, if any
     text: str | None = None  # the operator's free text
     cancel_message: str | None = None
+    shelter: int | None = None  # seconds to reach shelter, where every region has one
 
     def say(self, texts: Names) -> str:
         return pick(texts, self.lang)
@@ -169,6 +178,24 @@ class Wording:
         """Marker and title, ready to be followed by the places."""
         title = self.marker + self.title
         return title if title[-1] in "!?.:" else title + ":"
+
+    @property
+    def shelter_note(self) -> str:
+        """'Reach shelter within 90 s.' for an alert whose regions all have a time to shelter."""
+        if self.shelter is None or self.situation not in (Situation.ALERT, Situation.PRE_ALERT):
+            return ""
+        if self.shelter < 120 or self.shelter % 60:
+            span = self.say(PHRASES["seconds"]).format(n=self.shelter)
+        else:
+            span = self.say(PHRASES["minutes"]).format(n=self.shelter // 60)
+        return self.say(PHRASES["shelter"]).format(t=span)
+
+    @property
+    def message(self) -> str:
+        """The operator's false-alarm message, for a cancelled alert that has one."""
+        if self.situation is Situation.CANCELLED and self.cancel_message:
+            return self.cancel_message.strip()
+        return ""
 
     @property
     def summary(self) -> str:
@@ -200,8 +227,20 @@ def headline(w: Wording) -> str:
 
 
 def short_text(w: Wording) -> str:
-    """At most 90 characters: what, where, what to do."""
-    return fit(lambda places: _join(w.head, places, w.summary), w, SHORT_LIMIT)
+    """At most 90 characters: what, where, what to do (for a false alarm, the operator's
+    message). The place is kept ('Kharkiv Oblast and 2 more') before the advice, which is cut
+    after a sentence or a word that fits, never inside one."""
+    advice = _join(w.shelter_note, w.message or w.summary)
+    text = fit(lambda places: _join(w.head, places, advice), w, SHORT_LIMIT, clipped=False)
+    if text:
+        return text
+    start = _join(w.head, places_of(w, 1))
+    room = SHORT_LIMIT - len(start) - 1
+    if room >= 0:
+        return _join(start, words_within(advice, room))
+    # the first name is too long for the room: shortened, still followed by how many more
+    more = places_of(w, 1)[len(w.regions[0]) :]
+    return _join(w.head, clip(w.regions[0], SHORT_LIMIT - len(w.head) - 1 - len(more)) + more)
 
 
 def long_text(w: Wording) -> str:
@@ -210,7 +249,7 @@ def long_text(w: Wording) -> str:
     extra = [s for s in dict.fromkeys(extra) if s and s != w.summary]
 
     def build(places: str, count: int) -> str:
-        return _join(w.head, places, w.summary, *extra[:count])
+        return _join(w.head, places, w.shelter_note, w.summary, w.message, *extra[:count])
 
     everywhere = ", ".join(w.regions) + "."
     for count in range(len(extra), -1, -1):
@@ -223,8 +262,8 @@ def long_text(w: Wording) -> str:
 def description(w: Wording) -> str:
     lines = [_join(w.head, ", ".join(w.regions) + ".")]
     lines += [w.what_happened(), w.status_note()]
-    if w.situation is Situation.CANCELLED and w.cancel_message:
-        lines.append(w.cancel_message)
+    if w.message:
+        lines.append(w.message)
     elif w.text:
         lines.append(w.text)
     return "\n".join(line for line in lines if line)
@@ -236,23 +275,56 @@ def instruction(w: Wording) -> str:
     return w.say(INSTRUCTIONS[w.situation])
 
 
+def least_shelter(seconds: Sequence[int | None]) -> int | None:
+    """The time to shelter of an alert: the least of its regions', None unless all have one
+    (never made up for a region that has none)."""
+    if not seconds or any(s is None for s in seconds):
+        return None
+    return min(s for s in seconds if s is not None)
+
+
 def event(w: Wording) -> str:
     return w.threat.name(w.lang)
 
 
-def fit(build: Callable[[str], str], w: Wording, limit: int) -> str:
+def fit(build: Callable[[str], str], w: Wording, limit: int, *, clipped: bool = True) -> str:
     """The text with as many region names as fit in `limit` ('Kharkiv Oblast and 2 more'),
-    else without names, else clipped."""
-    names = list(w.regions)
-    for count in range(len(names), 0, -1):
-        rest = len(names) - count
-        places = ", ".join(names[:count])
-        if rest:
-            places += " " + w.say(PHRASES["more"]).format(n=rest)
-        text = build(places + ".")
+    else (`clipped`) without names, clipped; else ''."""
+    for count in range(len(w.regions), 0, -1):
+        text = build(places_of(w, count))
         if len(text) <= limit:
             return text
-    return clip(build(""), limit)
+    return clip(build(""), limit) if clipped else ""
+
+
+def places_of(w: Wording, count: int) -> str:
+    """The first `count` names and how many more: 'Kharkiv Oblast, Sumy Oblast and 2 more.'"""
+    names = list(w.regions)
+    places = ", ".join(names[:count])
+    rest = len(names) - count
+    if rest > 0:
+        places += " " + w.say(PHRASES["more"]).format(n=rest)
+    return places + "." if places else ""
+
+
+def words_within(text: str, limit: int) -> str:
+    """The sentences of `text` that fit in `limit`, else the words that do with an ellipsis,
+    else ''; never part of a word."""
+    kept = ""
+    for sentence in sentences(text):
+        longer = _join(kept, sentence)
+        if len(longer) > limit:
+            break
+        kept = longer
+    if kept:
+        return kept
+    words = ""
+    for word in text.split():
+        longer = _join(words, word)
+        if len(longer) + len(ELLIPSIS) > limit:
+            break
+        words = longer
+    return words.rstrip(",;:—-– ") + ELLIPSIS if words else ""
 
 
 def clip(text: str, limit: int) -> str:

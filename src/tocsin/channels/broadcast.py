@@ -63,6 +63,10 @@ def validate(url: str, options: dict[str, Any]) -> None:
     apprise_kind.validate(url, options)
 
 
+def display(url: str) -> str:
+    return apprise_kind.display(url)
+
+
 async def check_target(url: str, options: dict[str, Any], settings: Settings) -> None:
     await apprise_kind.check_target(url, options, settings)
 

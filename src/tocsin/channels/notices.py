@@ -100,6 +100,7 @@ class Composer:
             alert.headline,
             alert.text,
             alert.cancel_message,
+            texts.least_shelter([_shelter(tree, code) for code in alert.regions]),
         )
 
     def threat(self, threat_id: str) -> ThreatType:
@@ -120,6 +121,11 @@ def title(w: Wording, event_type: str) -> str:
 
 
 _OPEN: Final = frozenset({Situation.ALERT, Situation.PRE_ALERT})
+
+
+def _shelter(tree: RegionTree, code: str) -> int | None:
+    region = tree.get(code)
+    return region.time_to_shelter if region else None
 
 
 def _name(tree: RegionTree, code: str, lang: Lang) -> str:

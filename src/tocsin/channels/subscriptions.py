@@ -153,7 +153,7 @@ class SubscriptionChannel:
                 row = {
                     "consumer": consumer,
                     "channel": record.kind,
-                    "target": mask_url(record.url),
+                    "target": shown(record.kind, record.url),
                     "state": state,
                     "cursor": cursor,
                     "backlog": max(0, head - cursor),
@@ -245,6 +245,17 @@ def _checked(fn: Callable[[], Any], field: str) -> Any:
         raise
     except (ValueError, TypeError) as exc:
         raise InvalidInput(str(exc), field=field) from None
+
+
+def shown(kind: str, url: str) -> str:
+    """A target's URL fit to show, as its kind masks it: apprise and broadcast URLs as apprise
+    renders them (`mailtos://alerts:****@example.com/…`), any other as `mask_url` does."""
+    try:
+        module = load_kind(kind)
+    except TocsinError:
+        return mask_url(url)
+    display: Callable[[str], str] | None = getattr(module, "display", None)
+    return display(url) if display is not None else mask_url(url)
 
 
 def mask_url(url: str) -> str:

@@ -12,7 +12,7 @@ import orjson
 import typer
 
 from tocsin.bootstrap import Tocsin
-from tocsin.channels.subscriptions import KINDS, mask_url
+from tocsin.channels.subscriptions import KINDS, shown
 from tocsin.cli.common import (
     console,
     current_settings,
@@ -44,7 +44,7 @@ async def report(tocsin: Tocsin) -> dict[str, Any]:
             {
                 "consumer": consumer,
                 "channel": channel,
-                "target": mask_url(record.url) if record else None,
+                "target": shown(record.kind, record.url) if record else None,
                 "state": record.state if record else None,
                 "cursor": cursor,
                 "backlog": max(0, head - cursor),

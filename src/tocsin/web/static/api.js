@@ -79,7 +79,7 @@ export class LiveStream {
     const source = new EventSource(url("/v1/stream", params));
     this.source = source;
     this.onStatus("connecting");
-    source.addEventListener("open", (event) => {
+    source.addEventListener("ready", (event) => {
       if (typeof event.data !== "string") return; // the browser's own "connected" event
       this.delay = 500;
       this.onStatus("live");
