@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tocsin.cap.render import CapConfig
+from tocsin.channels import vapid
 from tocsin.channels.context import Channels
 from tocsin.channels.delivery import Supervisor
 from tocsin.channels.registry import Channel, build_channels
@@ -33,6 +34,7 @@ from tocsin.service import accounts as account_handlers
 from tocsin.service import alerts as alert_handlers
 from tocsin.service import broadcast as broadcast_handlers
 from tocsin.service import cap_import
+from tocsin.service import push as push_handlers
 from tocsin.service import sirens as siren_handlers
 from tocsin.service import subscriptions as subscription_handlers
 from tocsin.service import tokens as token_handlers
@@ -47,6 +49,7 @@ from tocsin.service.exclusive import Exclusive, Step, node_name
 from tocsin.service.login import LoginGuard
 from tocsin.service.passwords import Passwords
 from tocsin.service.ports import Clock, CommitListener, Facts, Leases, SystemClock
+from tocsin.service.push import PushService
 from tocsin.service.queries import AlertQueries
 from tocsin.service.readmodel import ReadModel
 from tocsin.service.regions import RegionService
@@ -84,6 +87,7 @@ class Tocsin:
     tokens: TokenService
     sirens: SirenService
     subscriptions: SubscriptionService
+    push: PushService
     queries: AlertQueries
     feed: RunningFeed  # what streams and deliveries read: `log`, or the stream in a cluster
     log: LocalFeed  # the database's log, read in-process
@@ -267,6 +271,7 @@ async def build(
     for record_handlers in (incident_commands, history_handlers, cap_import, account_handlers):
         record_handlers.register(bus)
     subscription_handlers.register(bus, settings.languages)
+    push_handlers.register(bus, settings.languages, settings.push_max_regions)
     deliveries = DeliveryStore(store.engine)
     subscriptions = SubscriptionService(bus, deliveries, store, Kinds(settings))
     tocsin = Tocsin(
@@ -281,6 +286,7 @@ async def build(
         tokens=TokenService(bus, store),
         sirens=SirenService(bus, SirenStore(store.engine), regions),
         subscriptions=subscriptions,
+        push=PushService(bus, Kinds(settings), vapid.public_key(vapid.load_key(settings))),
         queries=AlertQueries(store, regions, catalogue),
         feed=feed,
         log=log,
@@ -314,6 +320,7 @@ async def build(
         listeners=listeners,
     )
     subscriptions.notify = tocsin.reconcile
+    tocsin.push.notify = tocsin.reconcile
     return tocsin
 
 

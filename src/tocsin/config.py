@@ -141,6 +141,29 @@ class Settings(BaseSettings):
         "and other non-public addresses (refused by default so outbound requests cannot reach "
         "internal services)",
     )
+    push_vapid_key: SecretStr | None = Field(
+        None,
+        description="the VAPID private key of Web Push (PEM, or base64url of the raw P-256 "
+        "key); when unset it is read from push_vapid_key_file, made there at first start",
+    )
+    push_vapid_key_file: str = Field(
+        "",
+        description="file holding the VAPID private key (default: beside a SQLite database "
+        "file, or 'tocsin-vapid.pem' in the working directory)",
+    )
+    push_contact: str = Field(
+        "mailto:admin@localhost",
+        description="the VAPID 'sub' claim: a mailto: or https: contact push services may use",
+    )
+    push_subscribe_per_minute: int = Field(
+        10,
+        ge=1,
+        le=10000,
+        description="Web Push subscribe/unsubscribe requests per client address per minute",
+    )
+    push_max_regions: int = Field(
+        20, ge=1, le=500, description="regions one Web Push subscription may name"
+    )
     webhook_timeout: float = Field(
         10.0, gt=0, le=300, description="seconds a webhook receiver has to answer, in all"
     )
@@ -342,6 +365,13 @@ class Settings(BaseSettings):
             return Path(self.audit_key_file)
         database = _sqlite_file(self.database)
         return None if database is None else Path(f"{database}.audit-key")
+
+    def push_key_path(self) -> Path:
+        """Where the VAPID key is kept: `push_vapid_key_file`, or beside a SQLite file."""
+        if self.push_vapid_key_file:
+            return Path(self.push_vapid_key_file)
+        database = _sqlite_file(self.database)
+        return Path("tocsin-vapid.pem") if database is None else Path(f"{database}.vapid.pem")
 
     @property
     def nats_servers(self) -> list[str]:

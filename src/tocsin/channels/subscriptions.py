@@ -47,6 +47,7 @@ KINDS: dict[str, str] = {
     "webhook": "tocsin.channels.webhook",
     "apprise": "tocsin.channels.apprise",
     "broadcast": "tocsin.channels.broadcast",
+    "push": "tocsin.channels.push",
 }
 PAUSED_EVENT = PAUSED
 STATUSES = frozenset(s.value for s in Status)
