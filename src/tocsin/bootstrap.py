@@ -8,6 +8,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from py_vapid import Vapid02
+
 from tocsin.cap.render import CapConfig
 from tocsin.channels import vapid
 from tocsin.channels.context import Channels
@@ -64,6 +66,7 @@ from tocsin.storage.delivery_store import DeliveryStore
 from tocsin.storage.engine import create_engine
 from tocsin.storage.lease_store import SqlLeases
 from tocsin.storage.login_store import SqlThrottle
+from tocsin.storage.push_key_store import kept_pem
 from tocsin.storage.siren_store import SirenStore
 from tocsin.storage.store import Store
 from tocsin.storage.uow import SqlUnitOfWorkFactory
@@ -88,6 +91,7 @@ class Tocsin:
     sirens: SirenService
     subscriptions: SubscriptionService
     push: PushService
+    vapid: Vapid02  # the key pushes are signed with
     queries: AlertQueries
     feed: RunningFeed  # what streams and deliveries read: `log`, or the stream in a cluster
     log: LocalFeed  # the database's log, read in-process
@@ -126,6 +130,7 @@ class Tocsin:
             self.deliveries,
             self.supervisor,
             self.facts,
+            self.vapid,
         )
 
     async def snapshot(self) -> bytes:
@@ -273,6 +278,7 @@ async def build(
     subscription_handlers.register(bus, settings.languages)
     push_handlers.register(bus, settings.languages, settings.push_max_regions)
     deliveries = DeliveryStore(store.engine)
+    push_key = await vapid.load_key(settings, lambda: kept_pem(store.engine, vapid.new_pem))
     subscriptions = SubscriptionService(bus, deliveries, store, Kinds(settings))
     tocsin = Tocsin(
         settings=settings,
@@ -286,7 +292,8 @@ async def build(
         tokens=TokenService(bus, store),
         sirens=SirenService(bus, SirenStore(store.engine), regions),
         subscriptions=subscriptions,
-        push=PushService(bus, Kinds(settings), vapid.public_key(vapid.load_key(settings))),
+        push=PushService(bus, Kinds(settings), vapid.public_key(push_key)),
+        vapid=push_key,
         queries=AlertQueries(store, regions, catalogue),
         feed=feed,
         log=log,

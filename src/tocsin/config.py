@@ -148,8 +148,8 @@ class Settings(BaseSettings):
     )
     push_vapid_key_file: str = Field(
         "",
-        description="file holding the VAPID private key (default: beside a SQLite database "
-        "file, or 'tocsin-vapid.pem' in the working directory)",
+        description="file holding the VAPID private key, made there if missing (default: the "
+        "key is kept in the database, made by the first node to start)",
     )
     push_contact: str = Field(
         "mailto:admin@localhost",
@@ -365,13 +365,6 @@ class Settings(BaseSettings):
             return Path(self.audit_key_file)
         database = _sqlite_file(self.database)
         return None if database is None else Path(f"{database}.audit-key")
-
-    def push_key_path(self) -> Path:
-        """Where the VAPID key is kept: `push_vapid_key_file`, or beside a SQLite file."""
-        if self.push_vapid_key_file:
-            return Path(self.push_vapid_key_file)
-        database = _sqlite_file(self.database)
-        return Path("tocsin-vapid.pem") if database is None else Path(f"{database}.vapid.pem")
 
     @property
     def nats_servers(self) -> list[str]:

@@ -92,7 +92,7 @@ async def test_a_hromada_subscriber_gets_oblast_alerts_decrypted_and_gone_is_rem
     database_url: str, service: tuple[PushService, str], tmp_path: Any
 ) -> None:
     push, base = service
-    tocsin = await start_tocsin(database_url, push_vapid_key_file=str(tmp_path / "vapid.pem"))
+    tocsin = await start_tocsin(database_url, push_contact="mailto:duty@tocsin.test")
     try:
         push.vapid_key = tocsin.push.public_key
         tree = tocsin.regions.tree
@@ -128,7 +128,7 @@ async def test_an_exercise_is_framed_and_unsubscribing_stops_pushes(
     database_url: str, service: tuple[PushService, str], tmp_path: Any
 ) -> None:
     push, base = service
-    tocsin = await start_tocsin(database_url, push_vapid_key_file=str(tmp_path / "vapid.pem"))
+    tocsin = await start_tocsin(database_url, push_contact="mailto:duty@tocsin.test")
     try:
         push.vapid_key = tocsin.push.public_key
         endpoint = f"{base}/push/two"

@@ -62,12 +62,13 @@ class Window:
             self.seen.clear()
 
 
-WINDOWS = Window()
-
-
 def _resident(request: Request, tocsin: Any) -> Actor:
+    """The anonymous caller, once its address is within its share of requests."""
     address = request.client.host if request.client else "unknown"
-    WINDOWS.admit(address, tocsin.settings.push_subscribe_per_minute)
+    state = request.app.state
+    if getattr(state, "push_window", None) is None:
+        state.push_window = Window()
+    state.push_window.admit(address, tocsin.settings.push_subscribe_per_minute)
     return Actor(name="resident", role=Role.VIEWER, origin=address)
 
 

@@ -99,7 +99,7 @@ def make_target(record: SubscriptionRecord, tocsin: ChannelContext) -> PushTarge
     return PushTarget(
         record,
         tocsin,
-        key=vapid.load_key(settings, create=False),
+        key=tocsin.vapid,
         allow_private=webhook.allow_private(settings),
         timeout=settings.webhook_timeout,
     )

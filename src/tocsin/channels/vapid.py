@@ -10,6 +10,7 @@ import base64
 import contextlib
 import os
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,21 +23,33 @@ from tocsin.errors import InvalidInput
 TOKEN_LIFETIME = 12 * 3600  # seconds; RFC 8292 allows at most 24 hours
 
 
-def load_key(settings: Settings, *, create: bool = True) -> Vapid02:
-    """The key given in the settings, or kept in its file (made there if missing)."""
+async def load_key(settings: Settings, kept: Callable[[], Awaitable[str]]) -> Vapid02:
+    """The key given in the settings, or in `push_vapid_key_file` (made there if missing), or
+    `kept()`: the one in the database, which every node sharing it signs with."""
     if settings.push_vapid_key is not None:
         return _parse(settings.push_vapid_key.get_secret_value(), "push_vapid_key")
-    path = settings.push_key_path()
-    if not path.exists() and create:
+    if not settings.push_vapid_key_file:
+        return _parse(await kept(), "push_keys")
+    return _from_file(Path(settings.push_vapid_key_file))
+
+
+def _from_file(path: Path) -> Vapid02:
+    if not path.exists():
         with contextlib.suppress(FileExistsError):  # another process made it first
             _make(path)
     try:
         text = path.read_text(encoding="ascii")
     except OSError as exc:
-        raise InvalidInput(
-            f"cannot read the VAPID key: {exc}", field="push_vapid_key_file"
-        ) from None
+        message = f"cannot read the VAPID key: {exc}"
+        raise InvalidInput(message, field="push_vapid_key_file") from None
     return _parse(text, "push_vapid_key_file")
+
+
+def new_pem() -> str:
+    """A new private key, in PEM."""
+    key = Vapid02()
+    key.generate_keys()
+    return bytes(key.private_pem()).decode("ascii")
 
 
 def public_key(key: Vapid02) -> str:
@@ -69,10 +82,7 @@ def _parse(text: str, field: str) -> Vapid02:
 
 
 def _make(path: Path) -> None:
-    key = Vapid02()
-    key.generate_keys()
-    pem = key.private_pem()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(pem)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(new_pem())

@@ -124,7 +124,7 @@ class PushService:
     ) -> None:
         self.bus = bus
         self.kinds = kinds
-        self.public_key = public_key
+        self.public_key = public_key  # VAPID's, for browsers' applicationServerKey
         self.notify = notify
 
     async def subscribe(
