@@ -68,3 +68,13 @@ class PushService:
         assert payload["aud"] == base_url.rstrip("/")
         assert payload["sub"].startswith("mailto:")
         assert payload["exp"] > time.time()
+
+
+async def with_push(tocsin: Any) -> Any:
+    """`tocsin` with its push channel running, as `tocsin serve` runs it."""
+    from tocsin.channels.push import PushChannel
+
+    channel = PushChannel(tocsin)
+    tocsin.channels.append(channel)
+    await channel.start()
+    return tocsin

@@ -130,10 +130,10 @@ class Settings(BaseSettings):
         description="seconds without a heartbeat before a siren is marked faulty",
     )
     channels: tuple[str, ...] = Field(
-        ("subscriptions", "broadcast"),
+        ("subscriptions", "broadcast", "push"),
         description="channels started with the server: built-in names (subscriptions: "
-        "webhooks and apprise; broadcast: repeats; sirens: added by itself when mqtt_url is "
-        "set) or 'module:Class'",
+        "webhooks and apprise; broadcast: repeats; push: Web Push to residents; sirens: added "
+        "by itself when mqtt_url is set) or 'module:Class'",
     )
     webhook_allow_private: bool = Field(
         False,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from conftest import running_app
-from push_support import PushService
+from push_support import PushService, with_push
 from tocsin.domain.alerts import RaiseAlert, Status
 from tocsin.domain.auth import LOCAL_ADMIN, Actor, Role
 from tocsin.errors import InvalidInput
@@ -30,7 +30,9 @@ async def test_a_hromada_subscriber_gets_oblast_alerts_decrypted_and_gone_is_rem
     database_url: str, service: tuple[PushService, str], tmp_path: Any
 ) -> None:
     push, base = service
-    tocsin = await start_tocsin(database_url, push_contact="mailto:duty@tocsin.test")
+    tocsin = await with_push(
+        await start_tocsin(database_url, push_contact="mailto:duty@tocsin.test")
+    )
     try:
         push.vapid_key = tocsin.push.public_key
         tree = tocsin.regions.tree
@@ -66,7 +68,9 @@ async def test_an_exercise_is_framed_and_unsubscribing_stops_pushes(
     database_url: str, service: tuple[PushService, str], tmp_path: Any
 ) -> None:
     push, base = service
-    tocsin = await start_tocsin(database_url, push_contact="mailto:duty@tocsin.test")
+    tocsin = await with_push(
+        await start_tocsin(database_url, push_contact="mailto:duty@tocsin.test")
+    )
     try:
         push.vapid_key = tocsin.push.public_key
         endpoint = f"{base}/push/two"

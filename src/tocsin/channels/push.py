@@ -23,6 +23,7 @@ import asyncio
 import base64
 import binascii
 import hashlib
+import logging
 from typing import TYPE_CHECKING, Any, Final
 
 import httpx
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from tocsin.channels.context import ChannelContext
     from tocsin.config import Settings
 
+log = logging.getLogger("tocsin.push")
 PUSHED: Final = frozenset(
     {
         EventType.ALERT_RAISED,
@@ -59,6 +61,7 @@ PUSHED: Final = frozenset(
     }
 )
 GONE: Final = frozenset({404, 410})
+RETRIES: Final = (0.5, 2.0)  # seconds before trying a failed push again
 TTL: Final = 3600  # seconds a push service keeps an undelivered push
 MAX_PAYLOAD: Final = 3000  # bytes of JSON; push services take 4096 after encryption
 KEY_SIZES: Final = {"p256dh": 65, "auth": 16}
@@ -95,6 +98,7 @@ async def check_target(url: str, options: dict[str, Any], settings: Settings) ->
 
 
 def make_target(record: SubscriptionRecord, tocsin: ChannelContext) -> PushTarget:
+    """One subscription's sender (the push channel runs them all under one worker)."""
     settings = tocsin.settings
     return PushTarget(
         record,
@@ -228,6 +232,87 @@ class PushTarget(webhook.PinnedClient):
                 self.key, self.record.url, self.tocsin.settings.push_contact
             ),
         }
+
+
+# --- the channel: one worker on the delivery core for every push subscription -------------
+
+
+class PushFanout:
+    """The delivery target of all push subscriptions: one cursor (`push`), one event at a time,
+    sent to every subscription that wants it at once. A subscription's transient failure is
+    retried a few times within `RETRIES`; then that push is given up (a push service keeps an
+    undelivered push only `TTL` seconds anyway) and the others are not held back."""
+
+    consumer = "push"
+    channel = "push"
+    label = "Web Push subscribers"
+
+    def __init__(self, tocsin: ChannelContext, *, concurrency: int = 256) -> None:
+        self.tocsin = tocsin
+        self.senders: dict[str, PushTarget] = {}
+        self.limit = asyncio.Semaphore(concurrency)
+        self.client = httpx.AsyncClient(
+            timeout=tocsin.settings.webhook_timeout, follow_redirects=False, trust_env=False
+        )
+        self.failed = 0
+
+    def wants(self, event: Event) -> bool:
+        return event.type in PUSHED
+
+    async def send(self, event: Event) -> Outcome:
+        chosen = [s for s in await self._senders(event.seq) if s.wants(event)]
+        await asyncio.gather(*(self._deliver(sender, event) for sender in chosen))
+        return Outcome.ok()
+
+    async def _senders(self, seq: int) -> list[PushTarget]:
+        records = await self.tocsin.deliveries.subscriptions()
+        current = {r.id: r for r in records if r.kind == "push" and r.state == "active"}
+        for gone in self.senders.keys() - current.keys():
+            del self.senders[gone]
+        for record in current.values():
+            sender = self.senders.get(record.id)
+            if sender is None or sender.record != record:
+                sender = make_target(record, self.tocsin)
+                sender._client = self.client  # one connection pool for all
+                self.senders[record.id] = sender
+        return [s for s in self.senders.values() if s.record.start_seq < seq]
+
+    async def _deliver(self, sender: PushTarget, event: Event) -> None:
+        outcome = Outcome.failed("not sent")
+        for delay in (*RETRIES, None):
+            async with self.limit:
+                outcome = await sender.send(event)
+            if outcome.delivered or outcome.permanent or delay is None:
+                break
+            await asyncio.sleep(outcome.retry_after or delay)
+        if not outcome.delivered:
+            self.failed += 1
+            log.warning("push %s of event %s given up: %s", sender.label, event.seq, outcome.error)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+class PushChannel:
+    name = "push"
+
+    def __init__(self, tocsin: ChannelContext) -> None:
+        self.tocsin = tocsin
+        self.fanout: PushFanout | None = None
+
+    async def start(self) -> None:
+        self.fanout = PushFanout(self.tocsin)
+        self.tocsin.supervisor.add(self.fanout, start=self.tocsin.feed.head)
+
+    async def stop(self) -> None:
+        await self.tocsin.supervisor.remove(PushFanout.consumer)
+        if self.fanout is not None:
+            await self.fanout.aclose()
+            self.fanout = None
+
+    def status(self) -> list[dict[str, Any]]:
+        rows = self.tocsin.supervisor.status()
+        return [row for row in rows if row["consumer"] == PushFanout.consumer]
 
 
 def _duration(seconds: int, lang: Lang) -> str:
