@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import statistics
 import sys
 import tempfile
@@ -48,6 +49,7 @@ class Browsers:
         self.auth = [bytes([i % 256]) * 16 for i in range(count)]
         self.arrived: dict[tuple[int, str, str], float] = {}
         self.duplicates = 0
+        self.changed = asyncio.Event()
         self.app = Starlette(routes=[Route("/push/{n:int}", self.push, methods=["POST"])])
 
     def subscription(self, base: str, n: int) -> dict[str, object]:
@@ -58,6 +60,14 @@ class Browsers:
         )
         keys = {"p256dh": b64(point), "auth": b64(self.auth[n])}
         return {"endpoint": f"{base}/push/{n}", "keys": keys, "regions": [REGION]}
+
+    async def wait(self, alert_id: str, count: int, timeout: float) -> None:
+        """Until `count` subscribers have the alert, or `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.count(alert_id) < count and time.monotonic() < deadline:
+            self.changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), deadline - time.monotonic())
 
     def count(self, alert_id: str) -> int:
         return sum(1 for (_, a, e) in self.arrived if a == alert_id and e == "alert.raised")
@@ -72,6 +82,7 @@ class Browsers:
         if key in self.arrived:
             self.duplicates += 1
         self.arrived.setdefault(key, time.monotonic())
+        self.changed.set()
         return Response(status_code=201)
 
 
@@ -102,9 +113,7 @@ async def main(args: argparse.Namespace) -> int:
                 raised.raise_for_status()
                 alert_id = raised.json()["id"]
                 sent[alert_id] = began
-                deadline = time.monotonic() + args.timeout
-                while time.monotonic() < deadline and browsers.count(alert_id) < args.subscriptions:
-                    await asyncio.sleep(0.005)
+                await browsers.wait(alert_id, args.subscriptions, args.timeout)
                 ended = await http.post(f"/v1/alerts/{alert_id}/end", headers=headers)
                 ended.raise_for_status()
                 await asyncio.sleep(1)  # the all-clears arrive too; they are not timed
