@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from py_vapid import Vapid02
+
 from tocsin.cap.render import CapConfig
+from tocsin.channels import vapid
 from tocsin.channels.context import Channels
 from tocsin.channels.delivery import Supervisor
 from tocsin.channels.registry import Channel, build_channels
@@ -34,6 +37,7 @@ from tocsin.service import accounts as account_handlers
 from tocsin.service import alerts as alert_handlers
 from tocsin.service import broadcast as broadcast_handlers
 from tocsin.service import cap_import
+from tocsin.service import push as push_handlers
 from tocsin.service import sirens as siren_handlers
 from tocsin.service import subscriptions as subscription_handlers
 from tocsin.service import tokens as token_handlers
@@ -48,6 +52,7 @@ from tocsin.service.exclusive import Exclusive, Step, node_name
 from tocsin.service.login import LoginGuard
 from tocsin.service.passwords import Passwords
 from tocsin.service.ports import Clock, CommitListener, Facts, Leases, SystemClock
+from tocsin.service.push import PushService
 from tocsin.service.queries import AlertQueries
 from tocsin.service.readmodel import ReadModel
 from tocsin.service.regions import RegionService
@@ -62,6 +67,7 @@ from tocsin.storage.delivery_store import DeliveryStore
 from tocsin.storage.engine import create_engine
 from tocsin.storage.lease_store import SqlLeases
 from tocsin.storage.login_store import SqlThrottle
+from tocsin.storage.push_key_store import kept_pem
 from tocsin.storage.siren_store import SirenStore
 from tocsin.storage.store import Store
 from tocsin.storage.uow import SqlUnitOfWorkFactory
@@ -85,6 +91,8 @@ class Tocsin:
     tokens: TokenService
     sirens: SirenService
     subscriptions: SubscriptionService
+    push: PushService
+    vapid: Vapid02  # the key pushes are signed with
     queries: AlertQueries
     feed: RunningFeed  # what streams and deliveries read: `log`, or the stream in a cluster
     log: LocalFeed  # the database's log, read in-process
@@ -123,6 +131,7 @@ class Tocsin:
             self.deliveries,
             self.supervisor,
             self.facts,
+            self.vapid,
         )
 
     async def snapshot(self) -> bytes:
@@ -268,7 +277,9 @@ async def build(
     for record_handlers in (incident_commands, history_handlers, cap_import, account_handlers):
         record_handlers.register(bus)
     subscription_handlers.register(bus, settings.languages)
+    push_handlers.register(bus, settings.languages, settings.push_max_regions)
     deliveries = DeliveryStore(store.engine)
+    push_key = await vapid.load_key(settings, lambda: kept_pem(store.engine, vapid.new_pem))
     subscriptions = SubscriptionService(bus, deliveries, store, Kinds(settings))
     tocsin = Tocsin(
         settings=settings,
@@ -282,6 +293,8 @@ async def build(
         tokens=TokenService(bus, store),
         sirens=SirenService(bus, SirenStore(store.engine), regions),
         subscriptions=subscriptions,
+        push=PushService(bus, Kinds(settings), vapid.public_key(push_key)),
+        vapid=push_key,
         queries=AlertQueries(store, regions, catalogue),
         feed=feed,
         log=log,
@@ -317,6 +330,7 @@ async def build(
         listeners=listeners,
     )
     subscriptions.notify = tocsin.reconcile
+    tocsin.push.notify = tocsin.reconcile
     return tocsin
 
 

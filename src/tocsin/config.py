@@ -138,16 +138,39 @@ class Settings(BaseSettings):
         description="seconds without a heartbeat before a siren is marked faulty",
     )
     channels: tuple[str, ...] = Field(
-        ("subscriptions", "broadcast"),
+        ("subscriptions", "broadcast", "push"),
         description="channels started with the server: built-in names (subscriptions: "
-        "webhooks and apprise; broadcast: repeats; sirens: added by itself when mqtt_url is "
-        "set) or 'module:Class'",
+        "webhooks and apprise; broadcast: repeats; push: Web Push to residents; sirens: added "
+        "by itself when mqtt_url is set) or 'module:Class'",
     )
     webhook_allow_private: bool = Field(
         False,
         description="let webhooks and apprise subscriptions reach private, loopback, link-local "
         "and other non-public addresses (refused by default so outbound requests cannot reach "
         "internal services)",
+    )
+    push_vapid_key: SecretStr | None = Field(
+        None,
+        description="the VAPID private key of Web Push (PEM, or base64url of the raw P-256 "
+        "key); when unset it is read from push_vapid_key_file, made there at first start",
+    )
+    push_vapid_key_file: str = Field(
+        "",
+        description="file holding the VAPID private key, made there if missing (default: the "
+        "key is kept in the database, made by the first node to start)",
+    )
+    push_contact: str = Field(
+        "mailto:admin@localhost",
+        description="the VAPID 'sub' claim: a mailto: or https: contact push services may use",
+    )
+    push_subscribe_per_minute: int = Field(
+        10,
+        ge=1,
+        le=10000,
+        description="Web Push subscribe/unsubscribe requests per client address per minute",
+    )
+    push_max_regions: int = Field(
+        20, ge=1, le=500, description="regions one Web Push subscription may name"
     )
     webhook_timeout: float = Field(
         10.0, gt=0, le=300, description="seconds a webhook receiver has to answer, in all"

@@ -29,6 +29,11 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
             "result: every client got every alert, in order",
         ),
         (
+            "push.py",
+            ["--subscriptions", "3", "--alerts", "1"],
+            "result: every subscriber got every alert, once",
+        ),
+        (
             "kill9.py",
             ["--alerts", "10", "--kills", "2", "--concurrency", "2"],
             "result: no alert lost, duplicated or out of order",

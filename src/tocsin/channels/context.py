@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from py_vapid import Vapid02
+
     from tocsin.channels.delivery import Supervisor
     from tocsin.config import Settings
     from tocsin.domain.threats import Catalogue
@@ -59,6 +61,11 @@ class ChannelContext(Protocol):
     @property
     def facts(self) -> Facts: ...
 
+    @property
+    def vapid(self) -> Vapid02:
+        """The key Web Push is signed with."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Channels:
@@ -74,3 +81,4 @@ class Channels:
     deliveries: DeliveryStore
     supervisor: Supervisor
     facts: Facts
+    vapid: Vapid02

@@ -21,6 +21,7 @@ log = logging.getLogger("tocsin.channels")
 BUILTIN: dict[str, str] = {
     "subscriptions": "tocsin.channels.subscriptions:SubscriptionChannel",
     "broadcast": "tocsin.channels.broadcast:BroadcastRepeater",
+    "push": "tocsin.channels.push:PushChannel",
     "sirens": "tocsin.channels.sirens.bridge:SirenChannel",
 }
 

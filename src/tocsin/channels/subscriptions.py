@@ -47,7 +47,9 @@ KINDS: dict[str, str] = {
     "webhook": "tocsin.channels.webhook",
     "apprise": "tocsin.channels.apprise",
     "broadcast": "tocsin.channels.broadcast",
+    "push": "tocsin.channels.push",
 }
+TOGETHER = frozenset({"push"})  # delivered by a channel of their own, all under one worker
 PAUSED_EVENT = PAUSED
 STATUSES = frozenset(s.value for s in Status)
 
@@ -132,7 +134,9 @@ class SubscriptionChannel:
         async with self._lock:
             records = await self.tocsin.deliveries.subscriptions()
             self.cursors = await self.tocsin.deliveries.cursors()
-            self.records = {r.consumer: r for r in records if r.kind in KINDS}
+            self.records = {
+                r.consumer: r for r in records if r.kind in KINDS and r.kind not in TOGETHER
+            }
             active = {c: r for c, r in self.records.items() if r.state == "active"}
             for consumer in sorted(self._mine - active.keys()):
                 await self._remove(consumer)

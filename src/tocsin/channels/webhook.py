@@ -114,7 +114,40 @@ def allow_private(settings: Settings) -> bool:
 # --- the target ---------------------------------------------------------------------------
 
 
-class WebhookTarget:
+class PinnedClient:
+    """An HTTP client to one target URL that connects only to the address it checked (unless
+    private targets are allowed); for the targets that POST to a subscriber's URL."""
+
+    url: httpx.URL
+    allow_private: bool
+    timeout: float
+    resolve: Resolver
+    _client: httpx.AsyncClient | None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=self.timeout, follow_redirects=False, trust_env=False
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _destination(self) -> tuple[httpx.URL, dict[str, str], dict[str, Any]]:
+        """Where to connect: the URL itself, or (checked) the address its host resolves to."""
+        if self.allow_private:
+            return self.url, {}, {}
+        address = await public_address(
+            self.url.host, self.url.port or _default_port(self.url), self.resolve
+        )
+        return pinned(self.url, address)
+
+
+class WebhookTarget(PinnedClient):
     def __init__(
         self,
         record: SubscriptionRecord,
@@ -184,28 +217,6 @@ class WebhookTarget:
             "webhook-timestamp": str(stamp),
             "webhook-signature": self._signer.sign(event.id, moment, body.decode()),
         }
-
-    @property
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=self.timeout, follow_redirects=False, trust_env=False
-            )
-        return self._client
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
-    async def _destination(self) -> tuple[httpx.URL, dict[str, str], dict[str, Any]]:
-        """Where to connect: the URL itself, or (checked) the address its host resolves to."""
-        if self.allow_private:
-            return self.url, {}, {}
-        address = await public_address(
-            self.url.host, self.url.port or _default_port(self.url), self.resolve
-        )
-        return pinned(self.url, address)
 
 
 def pinned(url: httpx.URL, address: str) -> tuple[httpx.URL, dict[str, str], dict[str, Any]]:

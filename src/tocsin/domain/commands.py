@@ -157,6 +157,26 @@ class ResumeSubscription:
     subscription_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class CreatePushSubscription:
+    """A resident's browser asks for pushes about `regions` (anyone may; checked by the kind)."""
+
+    name: ClassVar[str] = "push.subscribe"
+    endpoint: str
+    p256dh: str
+    auth: str
+    regions: tuple[str, ...]
+    lang: str = DEFAULT_LANG
+
+
+@dataclass(frozen=True, slots=True)
+class DeletePushSubscription:
+    """A resident's browser stops its pushes; knowing the endpoint is the proof of ownership."""
+
+    name: ClassVar[str] = "push.unsubscribe"
+    endpoint: str
+
+
 # --- facts the channels report ----------------------------------------------------------------
 
 
@@ -165,6 +185,15 @@ class PauseSubscription:
     """A subscription's target kept failing; its worker stopped at the event `reason` names."""
 
     name: ClassVar[str] = "subscription.pause"
+    subscription_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RemovePushSubscription:
+    """The push service said a subscription is gone (HTTP 404 or 410)."""
+
+    name: ClassVar[str] = "push.gone"
     subscription_id: str
     reason: str
 
@@ -190,7 +219,12 @@ class RepeatBroadcast:
     minutes: Mapping[str, float]
 
 
-FACTS: tuple[type[Any], ...] = (PauseSubscription, SirenHealth, RepeatBroadcast)
+FACTS: tuple[type[Any], ...] = (
+    PauseSubscription,
+    RemovePushSubscription,
+    SirenHealth,
+    RepeatBroadcast,
+)
 
 
 # --- console accounts and sessions --------------------------------------------------------

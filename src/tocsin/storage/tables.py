@@ -246,3 +246,11 @@ login_throttle = Table(
     Column("blocked_until", UTCDateTime, nullable=True),
     Column("idle_at", UTCDateTime, nullable=False, index=True),
 )
+
+push_keys = Table(
+    "push_keys",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("private_pem", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)

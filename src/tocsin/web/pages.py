@@ -105,6 +105,14 @@ for _path, _page in PAGES.items():
     router.add_api_route(_path, _endpoint(_page), methods=["GET", "HEAD"])
 
 
+@router.get("/sw.js")
+async def service_worker() -> Response:
+    """The Web Push service worker, from the site's root so that its scope is the whole site."""
+    script = _worker_script()
+    headers = {**ASSET_HEADERS, "Service-Worker-Allowed": "/"}
+    return Response(script, media_type="text/javascript", headers=headers)
+
+
 class Assets(StaticFiles):
     """`/static`: the package's scripts, styles and icons, with `nosniff` on every answer."""
 
@@ -120,6 +128,11 @@ def assets() -> Assets:
 
 def static_dir() -> Path:
     return Path(str(resources.files("tocsin.web") / "static"))
+
+
+@cache
+def _worker_script() -> bytes:
+    return (static_dir() / "sw.js").read_bytes()
 
 
 @cache

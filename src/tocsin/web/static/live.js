@@ -8,6 +8,7 @@ import {
 } from "./api.js";
 import { onLangChange, pickName, t } from "./i18n.js";
 import { RegionMap, loadShapes } from "./map.js";
+import { initPush } from "./push.js";
 import { colorOf, loadThreats, startPage } from "./site.js";
 
 const FINISHED = new Set(["alert.ended", "alert.cancelled", "alert.expired"]);
@@ -30,6 +31,7 @@ let stream;
 
 async function main() {
   await startPage();
+  initPush();
   map = new RegionMap($("#map"), { onActivate: showRegion, label: regionLabel });
   try {
     const [shapes, threats] = await Promise.all([loadShapes(), loadThreats()]);

@@ -6,7 +6,7 @@ to when they were recorded. Their JSON in `data` is left as it is: an incident w
 (`Incident.from_json`). Going down drops the column: every incident is then public again.
 
 Revision ID: 0014_incident_publication
-Revises: 0011
+Revises: 0012_push_subscriptions
 Create Date: 2026-12-05
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from tocsin.storage.tables import UTCDateTime
 
 revision = "0014_incident_publication"
-down_revision = "0011"
+down_revision = "0012_push_subscriptions"
 branch_labels = None
 depends_on = None
 
