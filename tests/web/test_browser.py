@@ -183,7 +183,7 @@ def test_choosing_a_region_shows_its_state_alerts_and_history(
     expect(details).to_be_visible()
     expect(details.locator("h2")).to_have_text("Kharkiv Oblast")
     expect(details.locator(".details-state")).to_have_attribute("data-state", "partial")
-    expect(details).to_contain_text("partly under alert: Missile threat")
+    expect(details).to_contain_text("partly under alert: Rocket Danger!")
     expect(details.locator(".details-alerts")).to_contain_text("Iziumskyi raion")
     expect(details.locator(".details-children")).to_contain_text("1 of 7")
     expect(details.locator(".details-history li")).to_have_count(2)
