@@ -37,7 +37,7 @@ async function main() {
   area.render(null, []);
   map = new RegionMap($("#map"), { onActivate: showRegion, label: regionLabel });
   try {
-    const [shapes, threats] = await Promise.all([loadShapes(), loadThreats()]);
+    const [shapes, threats] = await Promise.all([loadShapes({ detail: "raion" }), loadThreats()]);
     view.threats = threats;
     map.draw(shapes, t("live.mapHeading"));
   } catch (error) {
