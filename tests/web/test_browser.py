@@ -216,7 +216,7 @@ def test_on_a_phone_offline_with_the_keyboard(browser: Any, live_web: LiveWeb) -
         expect(page.locator("path.region")).to_have_count(33)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         box = page.locator("#map svg").bounding_box()
-        assert box is not None and 300 < box["width"] <= 390
+        assert box is not None and 300 < box["width"] <= 390, box
         expect(page.locator(".alert-card")).to_have_count(2)
         # keyboard: Tab reaches the alert list; arrows move within it; Enter opens the region
         for _ in range(40):

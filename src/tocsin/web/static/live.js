@@ -8,7 +8,8 @@ import {
 } from "./api.js";
 import { onLangChange, pickName, t } from "./i18n.js";
 import { AreaStrip } from "./area.js";
-import { RegionMap, loadShapes } from "./map.js";
+import { LiveMap } from "./live-map.js";
+import { loadShapes } from "./map.js";
 import { colorOf, loadThreats, startPage } from "./site.js";
 
 const FINISHED = new Set(["alert.ended", "alert.cancelled", "alert.expired"]);
@@ -35,7 +36,7 @@ async function main() {
   await startPage();
   area = new AreaStrip($("#area"), { onChange: () => refresh() });
   area.render(null, []);
-  map = new RegionMap($("#map"), { onActivate: showRegion, label: regionLabel });
+  map = new LiveMap($("#map"), { onActivate: showRegion, label: regionLabel });
   try {
     const [shapes, threats] = await Promise.all([loadShapes({ detail: "raion" }), loadThreats()]);
     view.threats = threats;

@@ -36,7 +36,7 @@ export async function loadShapes({ detail = "oblast" } = {}) {
 }
 
 /** A point to write a region's name at: the middle of the bounding box of its largest ring. */
-function labelPoint(geometry, project) {
+export function labelPoint(geometry, project) {
   let best = null;
   let most = -1;
   for (const ring of rings(geometry)) {
@@ -52,7 +52,7 @@ function labelPoint(geometry, project) {
   return best;
 }
 
-function leaves(features) {
+export function leaves(features) {
   const shaped = features.filter((f) => f.geometry);
   const parents = new Set(shaped.map((f) => f.properties.parent));
   return shaped.filter((f) => !parents.has(f.properties.code));
@@ -84,7 +84,7 @@ function projection(features) {
 }
 
 /** The area of a shape's bounding box on the map (to draw large regions first). */
-function extent(geometry, project) {
+export function extent(geometry, project) {
   let [left, top, right, bottom] = [Infinity, Infinity, -Infinity, -Infinity];
   for (const ring of rings(geometry)) {
     for (const coordinate of ring) {
@@ -112,7 +112,7 @@ function pathData(geometry, project) {
   return parts.join("");
 }
 
-function svgEl(tag, attrs = {}) {
+export function svgEl(tag, attrs = {}) {
   const node = document.createElementNS(NS, tag);
   for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
   return node;
