@@ -310,7 +310,7 @@ async function showRegion(code, focus = true) {
     && view.states.get(r.code).state !== "none");
   clear(panel,
     el("div", { class: "details-head" },
-      el("h2", { id: "details-name" }, region.name),
+      el("h2", { id: "details-name" }, placeName(region)),
       el("button", { type: "button", class: "close", "aria-label": t("details.close"),
         onclick: closeDetails }, "×")),
     el("p", { class: `details-state state-${state.state}`, dataset: { state: state.state } },
