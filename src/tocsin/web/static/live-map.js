@@ -3,12 +3,13 @@
 // (RegionMap), with pan and zoom by touch, mouse and keys, oblast labels and the boundaries'
 // credit on the map.
 
-import { $, el } from "./api.js";
+import { $, el, getJSON } from "./api.js";
 import { RegionMap, extent, labelPoint, leaves, svgEl } from "./map.js";
 import * as L from "./vendor/leaflet/leaflet-src.esm.js";
 
 const STYLE = "/static/vendor/leaflet/leaflet.css";
 const same = (point) => point;
+const DETAIL_ZOOM = 8; // from here on, the hromadas of the oblast in view are drawn
 
 function leafletStyles() {
   if (document.querySelector(`link[href="${STYLE}"]`)) return;
@@ -52,13 +53,7 @@ export class LiveMap extends RegionMap {
     this.svg.setAttribute("role", "group");
     this.svg.setAttribute("aria-label", title);
     this.svg.prepend(this.patterns());
-    this.adopt(regions, this.paths, (path, code, feature) => {
-      Object.assign(path.dataset, { code, state: "none" });
-      path.setAttribute("role", "button");
-      path.tabIndex = -1;
-      path.append(svgEl("title"));
-      this.names.set(code, feature.properties.names || { en: feature.properties.name });
-    });
+    this.adopt(regions, this.paths, (path, code, feature) => this.prepare(path, code, feature));
     this.adopt(this.exerciseLayer, this.overlays, (path, code) => {
       path.dataset.code = code;
       path.setAttribute("fill", "url(#exercise-stripes)");
@@ -74,6 +69,39 @@ export class LiveMap extends RegionMap {
     this.bind(this.svg);
     this.relabel();
     return [...this.paths.keys()];
+  }
+
+  prepare(path, code, feature) {
+    Object.assign(path.dataset, { code, state: "none" });
+    path.setAttribute("role", "button");
+    path.tabIndex = -1;
+    path.append(svgEl("title"));
+    this.names.set(code, feature.properties.names || { en: feature.properties.name });
+  }
+
+  /** Once zoomed in, draw the hromadas of the oblast in the middle of the view (each oblast's
+   * once: the whole country's are too many to load at first); `onAdded()` repaints. */
+  followDetail(onAdded) {
+    const loaded = new Set();
+    this.leaflet.on("moveend", async () => {
+      if (this.leaflet.getZoom() < DETAIL_ZOOM) return;
+      const { lat, lng } = this.leaflet.getCenter();
+      const here = await getJSON("/v1/regions/at", { point: `${lat.toFixed(4)},${lng.toFixed(4)}` })
+        .catch(() => null);
+      const oblast = here?.regions?.find((r) => r.level === "oblast")?.code;
+      if (!oblast || loaded.has(oblast)) return;
+      loaded.add(oblast);
+      const shapes = await getJSON("/v1/regions/geojson", { level: "hromada", within: oblast },
+        { lang: false }).catch(() => null);
+      const features = (shapes?.features || []).filter((f) => f.geometry
+        && !this.paths.has(f.properties.code));
+      if (!features.length) return;
+      const layer = L.geoJSON({ type: "FeatureCollection", features }, {
+        style: () => ({ className: "region hromada", weight: 0.6 }),
+      }).addTo(this.leaflet);
+      this.adopt(layer, this.paths, (path, code, feature) => this.prepare(path, code, feature));
+      onAdded();
+    });
   }
 
   adopt(layer, into, prepare) {

@@ -41,6 +41,7 @@ async function main() {
     const [shapes, threats] = await Promise.all([loadShapes({ detail: "raion" }), loadThreats()]);
     view.threats = threats;
     map.draw(shapes, t("live.mapHeading"));
+    map.followDetail(() => render());
   } catch (error) {
     $("#map").dataset.state = "failed";
     $("#map").textContent = t("live.mapFailed");
