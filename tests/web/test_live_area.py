@@ -162,3 +162,23 @@ def test_my_location_picks_the_most_detailed_region(browser: Any, live_web: Live
         assert stored["code"] == here[-1]["code"]
     finally:
         context.close()
+
+
+def test_an_alert_on_a_raion_shades_that_raion_and_not_its_oblast(
+    live_web: LiveWeb, context: Any
+) -> None:
+    raions = live_web.http.get("/v1/regions/geojson", params={"level": "raion"}).json()
+    odesa = {
+        f["properties"]["code"]
+        for f in raions["features"]
+        if f["geometry"] and f["properties"]["parent"] == "UA-51"
+    }
+    if not odesa:
+        pytest.skip("the region packs have no raion shapes yet")
+    live_web.raise_alert(live_web.token(), threat="uav", regions=["UA-51-R104"])
+    page = open_map(context, live_web)
+    expect(region(page, "UA-51-R104")).to_have_attribute("data-state", "active")
+    for code in odesa - {"UA-51-R104"}:
+        expect(region(page, code)).to_have_attribute("data-state", "none")
+    expect(region(page, "UA-51")).to_have_count(0)  # drawn as an outline, labelled
+    expect(page.locator('.label-text[data-code="UA-51"]')).to_have_text("Odesa")
