@@ -183,7 +183,7 @@ def test_choosing_a_region_shows_its_state_alerts_and_history(
     expect(details).to_be_visible()
     expect(details.locator("h2")).to_have_text("Kharkiv Oblast")
     expect(details.locator(".details-state")).to_have_attribute("data-state", "partial")
-    expect(details).to_contain_text("partly under alert: Missile threat")
+    expect(details).to_contain_text("partly under alert: Rocket Danger!")
     expect(details.locator(".details-alerts")).to_contain_text("Iziumskyi raion")
     expect(details.locator(".details-children")).to_contain_text("1 of 7")
     expect(details.locator(".details-history li")).to_have_count(2)
@@ -216,7 +216,7 @@ def test_on_a_phone_offline_with_the_keyboard(browser: Any, live_web: LiveWeb) -
         expect(page.locator("path.region")).to_have_count(33)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         box = page.locator("#map svg").bounding_box()
-        assert box is not None and 300 < box["width"] <= 390
+        assert box is not None and 300 < box["width"] <= 390, box
         expect(page.locator(".alert-card")).to_have_count(2)
         # keyboard: Tab reaches the alert list; arrows move within it; Enter opens the region
         for _ in range(40):

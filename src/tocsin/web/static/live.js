@@ -7,7 +7,9 @@ import {
   tickDurations,
 } from "./api.js";
 import { onLangChange, pickName, t } from "./i18n.js";
-import { RegionMap, loadShapes } from "./map.js";
+import { AreaStrip } from "./area.js";
+import { LiveMap } from "./live-map.js";
+import { loadShapes } from "./map.js";
 import { initPush } from "./push.js";
 import { colorOf, loadThreats, startPage } from "./site.js";
 
@@ -25,24 +27,28 @@ const view = {
   again: false,
   queued: [],
   recent: [],
+  area: null,
 };
 let map;
+let area;
 let stream;
 
 async function main() {
   await startPage();
   initPush();
-  map = new RegionMap($("#map"), { onActivate: showRegion, label: regionLabel });
+  area = new AreaStrip($("#area"), { onChange: () => refresh() });
+  area.render(null, []);
+  map = new LiveMap($("#map"), { onActivate: showRegion, label: regionLabel });
   try {
-    const [shapes, threats] = await Promise.all([loadShapes(), loadThreats()]);
+    const [shapes, threats] = await Promise.all([loadShapes({ detail: "raion" }), loadThreats()]);
     view.threats = threats;
     map.draw(shapes, t("live.mapHeading"));
+    map.followDetail(() => render());
   } catch (error) {
     $("#map").dataset.state = "failed";
     $("#map").textContent = t("live.mapFailed");
     throw error;
   }
-  legend();
   $("#show-exercises").addEventListener("change", (event) => {
     view.showExercises = event.target.checked;
     document.body.classList.toggle("showing-exercises", view.showExercises);
@@ -93,13 +99,15 @@ function refresh() {
 
 async function load() {
   const status = view.showExercises ? "actual,exercise" : "actual";
-  const [active, states, drills] = await Promise.all([
+  const [active, states, drills, place] = await Promise.all([
     getJSON("/v1/alerts/active", { status }),
     getJSON("/v1/regions/states", { only_alerted: true }),
     view.showExercises
       ? getJSON("/v1/regions/states", { status: "exercise", only_alerted: true })
       : { states: [] },
+    area.load(view.showExercises).catch(() => null),
   ]);
+  view.area = place;
   view.alerts = sortAlerts(active.alerts);
   view.states = new Map(states.states.map((s) => [s.code, s]));
   view.exercise = new Map(drills.states.map((s) => [s.code, s]));
@@ -165,8 +173,8 @@ async function alertView(raw) {
 }
 
 function announcement(type, alert) {
-  const regions = listNames(alert.regions.map((r) => r.name));
-  const threat = alert.threat.name || alert.threat.id;
+  const regions = listNames(alert.regions.map(placeName));
+  const threat = alert.threat.signal || alert.threat.name || alert.threat.id;
   const vars = { regions, threat, signal: alert.threat.signal || threat,
     instructions: alert.threat.instructions || "", message: alert.cancel_message || "" };
   const text = t(`announce.${type.slice("alert.".length)}`, vars).trim();
@@ -184,6 +192,8 @@ function connection(status) {
 function render() {
   map.paint(view.states, (id) => colorOf(view.threats, id), lighten);
   map.markExercise(new Set(view.exercise.keys()));
+  area.render(view.area, view.alerts);
+  legend();
   renderAlerts();
   if (view.details) showRegion(view.details, false);
 }
@@ -209,7 +219,7 @@ function alertItem(alert) {
   el("header", { class: "alert-head" }, el("span", { class: "swatch", "aria-hidden": "true" }),
     alert.marker ? el("strong", { class: "marker" }, alert.marker) : null,
     el("h3", { id: headingId }, alert.threat.signal || alert.threat.name || alert.threat.id)),
-  el("p", { class: "alert-regions" }, listNames(alert.regions.map((r) => r.name), 6)),
+  el("p", { class: "alert-regions" }, listNames(alert.regions.map(placeName), 6)),
   el("p", { class: "alert-since" }, `${t("live.for")} `, elapsed(started),
     ` · ${t("live.since")} ${clock(started)}`),
   alert.phase === "pre_alert" ? el("p", { class: "pre-alert" }, t("live.preAlert")) : null,
@@ -230,27 +240,40 @@ function renderRecent() {
       el("time", { datetime: time }, clock(time)), " ",
       el("strong", {}, t(`recent.${kind}`)), " — ",
       alert.marker ? `${alert.marker}: ` : "",
-      `${alert.threat.name || alert.threat.id}: ${listNames(alert.regions.map((r) => r.name))}`,
+      `${alert.threat.signal || alert.threat.name || alert.threat.id}: ${listNames(alert.regions.map(placeName))}`,
       kind === "cancelled" && alert.cancel_message
         ? el("span", { class: "cancel-message" }, ` — ${alert.cancel_message}`) : null);
   }));
   $("#no-recent").hidden = view.recent.length > 0;
 }
 
+/** The legend: only the threats under way now, or that there is no alert. */
 function legend() {
-  const items = [...view.threats.values()].map((threat) => {
-    const swatch = el("span", { class: "swatch", "aria-hidden": "true" });
-    swatch.style.setProperty("--fill", threat.color);
-    return el("li", {}, swatch, threat.name);
-  });
-  const partial = el("span", { class: "swatch", "aria-hidden": "true" });
-  partial.style.setProperty("--fill", lighten(colorOf(view.threats, "air")));
-  items.push(el("li", {}, partial, t("legend.partial")));
-  items.push(el("li", { class: "legend-exercise" },
-    el("span", { class: "swatch exercise", "aria-hidden": "true" }), t("legend.exercise")));
+  const shown = new Set([...view.states.values()].map((s) => s.threat?.id).filter(Boolean));
+  const items = [...view.threats.values()].filter((threat) => shown.has(threat.id))
+    .map((threat) => {
+      const swatch = el("span", { class: "swatch", "aria-hidden": "true" });
+      swatch.style.setProperty("--fill", threat.color);
+      return el("li", { dataset: { threat: threat.id } }, swatch, threat.signal || threat.name);
+    });
+  if ([...view.states.values()].some((s) => s.state === "partial")) {
+    const partial = el("span", { class: "swatch", "aria-hidden": "true" });
+    partial.style.setProperty("--fill", lighten(colorOf(view.threats, [...shown][0] || "air")));
+    items.push(el("li", {}, partial, t("legend.partial")));
+  }
+  if (view.exercise.size) {
+    items.push(el("li", { class: "legend-exercise" },
+      el("span", { class: "swatch exercise", "aria-hidden": "true" }), t("legend.exercise")));
+  }
   items.push(el("li", {}, el("span", { class: "swatch none", "aria-hidden": "true" }),
-    t("legend.none")));
+    t(items.length ? "legend.none" : "legend.allClear")));
   clear($("#legend"), items);
+}
+
+/** A region's name with its oblast where the map knows it: "Odeskyi raion, Odesa Oblast". */
+function placeName(region) {
+  const parent = region.level !== "oblast" && map.names.get(region.parent);
+  return parent ? `${region.name}, ${pickName(parent, region.parent)}` : region.name;
 }
 
 function regionName(code) {
@@ -260,7 +283,7 @@ function regionName(code) {
 function stateText(state, drill) {
   let text = t("state.none");
   if (state && state.state !== "none") {
-    const threat = state.threat?.name || state.threat?.id || "";
+    const threat = state.threat?.signal || state.threat?.name || state.threat?.id || "";
     text = t(`state.${state.state}`, { threat });
   }
   return drill && drill.state !== "none" ? `${text}; ${t("state.exercise")}` : text;
@@ -290,7 +313,7 @@ async function showRegion(code, focus = true) {
     && view.states.get(r.code).state !== "none");
   clear(panel,
     el("div", { class: "details-head" },
-      el("h2", { id: "details-name" }, region.name),
+      el("h2", { id: "details-name" }, placeName(region)),
       el("button", { type: "button", class: "close", "aria-label": t("details.close"),
         onclick: closeDetails }, "×")),
     el("p", { class: `details-state state-${state.state}`, dataset: { state: state.state } },
@@ -306,7 +329,7 @@ async function showRegion(code, focus = true) {
       ? el("ul", { class: "details-alerts" }, current.map((a) => el("li", {},
         a.marker ? el("strong", { class: "marker" }, a.marker) : null, " ",
         el("strong", {}, a.threat.signal || a.threat.name), " — ",
-        listNames(a.regions.map((r) => r.name), 4),
+        listNames(a.regions.map(placeName), 4),
         el("p", { class: "instructions" }, a.text || a.threat.instructions || ""))))
       : el("p", {}, t("details.noCurrent")),
     children.regions.length
@@ -329,7 +352,7 @@ function historyList(history) {
   return el("ul", { class: "details-history" }, history.alerts.map((a) => el("li", {},
     el("time", { datetime: a.raised_at }, clock(a.activated_at || a.raised_at)),
     a.ended_at ? `–${clock(a.ended_at)}` : "", " ",
-    el("strong", {}, a.threat.name || a.threat.id), " · ", t(`phase.${a.phase}`))));
+    el("strong", {}, a.threat.signal || a.threat.name || a.threat.id), " · ", t(`phase.${a.phase}`))));
 }
 
 function closeDetails() {

@@ -4,24 +4,55 @@
 // appear in lists and details instead.
 
 import { getJSON } from "./api.js";
+import { pickName } from "./i18n.js";
 
 const NS = "http://www.w3.org/2000/svg"; // an XML namespace name, never fetched
 const WIDTH = 1000;
 
-/** Shapes to draw: the most detailed regions that have one (oblasts where packs have them). */
-export async function loadShapes() {
-  const [oblasts, countries] = await Promise.all([
+/** Shapes to draw: the most detailed regions that have one (oblasts where packs have them).
+ * With `detail: "raion"`, raions where the packs have their shapes, with the oblasts drawn as
+ * outlines and labels over them. */
+export async function loadShapes({ detail = "oblast" } = {}) {
+  const [oblasts, countries, finer] = await Promise.all([
     getJSON("/v1/regions/geojson", { level: "oblast" }, { lang: false }),
     getJSON("/v1/regions/geojson", { level: "country" }, { lang: false }).catch(() => null),
+    detail === "oblast" ? null
+      : getJSON("/v1/regions/geojson", { level: detail }, { lang: false }).catch(() => null),
   ]);
   if (!oblasts.features.some((f) => f.geometry)) {
     return getJSON("/v1/regions/geojson", {}, { lang: false });
   }
   const borders = (countries?.features || []).filter((f) => f.geometry);
-  return { ...oblasts, borders };
+  const labels = oblasts.features.filter((f) => f.geometry);
+  if (finer?.features.some((f) => f.geometry)) {
+    const shaped = new Set(finer.features.filter((f) => f.geometry).map((f) => f.properties.parent));
+    // oblasts with no finer shapes stay whole; the others become outlines
+    const whole = labels.filter((f) => !shaped.has(f.properties.code));
+    const outlines = labels.filter((f) => shaped.has(f.properties.code));
+    return { ...finer, features: [...finer.features, ...whole],
+      borders: [...outlines, ...borders], labels };
+  }
+  return { ...oblasts, borders, labels };
 }
 
-function leaves(features) {
+/** A point to write a region's name at: the middle of the bounding box of its largest ring. */
+export function labelPoint(geometry, project) {
+  let best = null;
+  let most = -1;
+  for (const ring of rings(geometry)) {
+    const points = ring.map(project);
+    const xs = points.map((p) => p[0]);
+    const ys = points.map((p) => p[1]);
+    const size = (Math.max(...xs) - Math.min(...xs)) * (Math.max(...ys) - Math.min(...ys));
+    if (size > most) {
+      most = size;
+      best = [(Math.max(...xs) + Math.min(...xs)) / 2, (Math.max(...ys) + Math.min(...ys)) / 2];
+    }
+  }
+  return best;
+}
+
+export function leaves(features) {
   const shaped = features.filter((f) => f.geometry);
   const parents = new Set(shaped.map((f) => f.properties.parent));
   return shaped.filter((f) => !parents.has(f.properties.code));
@@ -53,7 +84,7 @@ function projection(features) {
 }
 
 /** The area of a shape's bounding box on the map (to draw large regions first). */
-function extent(geometry, project) {
+export function extent(geometry, project) {
   let [left, top, right, bottom] = [Infinity, Infinity, -Infinity, -Infinity];
   for (const ring of rings(geometry)) {
     for (const coordinate of ring) {
@@ -81,7 +112,7 @@ function pathData(geometry, project) {
   return parts.join("");
 }
 
-function svgEl(tag, attrs = {}) {
+export function svgEl(tag, attrs = {}) {
   const node = document.createElementNS(NS, tag);
   for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
   return node;
@@ -115,7 +146,19 @@ export class RegionMap {
     for (const feature of collection.borders || []) {
       borders.append(svgEl("path", { d: pathData(feature.geometry, project), class: "border" }));
     }
-    svg.append(shapes, overlay, borders);
+    const labels = svgEl("g", { class: "labels", "aria-hidden": "true" });
+    this.labels = new Map();
+    for (const feature of collection.labels || []) {
+      const at = labelPoint(feature.geometry, project);
+      if (!at) continue;
+      const text = svgEl("text", { x: at[0].toFixed(1), y: at[1].toFixed(1), class: "label",
+        "data-code": feature.properties.code });
+      this.names.set(feature.properties.code, feature.properties.names
+        || { en: feature.properties.name });
+      this.labels.set(feature.properties.code, text);
+      labels.append(text);
+    }
+    svg.append(shapes, overlay, borders, labels);
     // keyboard order: by name; drawing order: largest first, so enclaves (a city inside its
     // oblast) stay visible and clickable
     const sorted = [...features].sort((a, b) =>
@@ -193,6 +236,11 @@ export class RegionMap {
     if (path && move) path.focus();
   }
 
+  /** The name written on the map (the oblast's name without the word "Oblast"). */
+  shortName(code) {
+    return pickName(this.names.get(code), code).replace(/\s*(Oblast|область)$/iu, "");
+  }
+
   has(code) {
     return this.paths.has(code);
   }
@@ -240,6 +288,7 @@ export class RegionMap {
   }
 
   relabel() {
+    for (const [code, text] of this.labels || []) text.textContent = this.shortName(code);
     for (const [code, path] of this.paths) {
       const text = this.label(code);
       path.setAttribute("aria-label", text);
