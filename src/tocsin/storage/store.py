@@ -14,10 +14,12 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import fields, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -466,8 +468,15 @@ def _region_row(region: Region, position: int) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=8192)
+def _shape(text: str) -> BaseGeometry:
+    """A stored shape, parsed once per process: every node start reads the same few thousand
+    (shapes are immutable, so one object serves every tree)."""
+    return shapely.from_geojson(text)
+
+
 def _region(row: Row[Any]) -> Region:
-    geometry = None if row.geometry is None else shapely.from_geojson(row.geometry)
+    geometry = None if row.geometry is None else _shape(row.geometry)
     return Region(
         code=row.code,
         level=row.level,
