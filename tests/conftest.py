@@ -52,6 +52,13 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("TOCSIN_SHARED_DATA", REPO.parent / "shared" / "data"))
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SNAPSHOT_TABLES = ("log_head", "events", "regions", "audit", "alembic_version")
+# what a test may change in a region; the shapes (megabytes) are only compared by length, so an
+# unchanged region table is kept between tests instead of copied back each time
+REGIONS_FINGERPRINT = (
+    "SELECT count(*), md5(string_agg(concat_ws('|', code, position, parent, level, names::text,"
+    " time_to_shelter, length(geometry), md5(geometry), external_id, pack, katottg,"
+    " aliases::text), ',' ORDER BY code)) FROM regions"
+)
 
 _skipped: list[str] = []
 
@@ -110,6 +117,7 @@ class PostgresDatabase:
         self.dsn = _asyncpg_dsn(POSTGRES_URL, name)
         self.url = self.dsn.replace("postgresql://", "postgresql+asyncpg://")
         self.snapshot: dict[str, list[tuple[Any, ...]]] = {}
+        self.regions: tuple[Any, ...] = ()
 
     async def capture(self) -> None:
         conn = await asyncpg.connect(self.dsn)
@@ -118,6 +126,7 @@ class PostgresDatabase:
                 self.snapshot[table] = [
                     tuple(r) for r in await conn.fetch(f"SELECT * FROM {table}")
                 ]
+            self.regions = tuple(await conn.fetchrow(REGIONS_FINGERPRINT))
         finally:
             await conn.close()
 
@@ -128,19 +137,31 @@ class PostgresDatabase:
         try:
             async with conn.transaction():
                 await conn.execute("SET LOCAL lock_timeout = '30s'")
-                tables = await conn.fetch(
-                    "SELECT tablename FROM pg_tables WHERE schemaname='public'"
-                )
+                tables = {
+                    r["tablename"]
+                    for r in await conn.fetch(
+                        "SELECT tablename FROM pg_tables WHERE schemaname='public'"
+                    )
+                }
+                if await self._regions_unchanged(conn):
+                    tables.discard("regions")
                 try:
-                    await conn.execute(f"TRUNCATE {', '.join(r['tablename'] for r in tables)}")
+                    await conn.execute(f"TRUNCATE {', '.join(sorted(tables))}")
                 except asyncpg.LockNotAvailableError:
                     holders = await self._others()
                     raise AssertionError(f"the tables stay locked by: {holders}") from None
                 for table, rows in self.snapshot.items():
-                    if rows:
+                    if rows and table in tables:
                         await conn.copy_records_to_table(table, records=rows)
         finally:
             await conn.close()
+
+    async def _regions_unchanged(self, conn: asyncpg.Connection) -> bool:
+        try:
+            async with conn.transaction():  # a savepoint: a schema a test changed is "changed"
+                return tuple(await conn.fetchrow(REGIONS_FINGERPRINT)) == self.regions
+        except asyncpg.PostgresError:
+            return False
 
     async def _others(self) -> list[dict[str, Any]]:
         conn = await asyncpg.connect(self.dsn)
