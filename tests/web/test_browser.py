@@ -48,6 +48,34 @@ def region(page: Any, code: str) -> Any:
     return page.locator(f'path.region[data-code="{code}"]')
 
 
+def _shaped(live: LiveWeb, level: str) -> list[dict[str, Any]]:
+    shapes = live.http.get("/v1/regions/geojson", params={"level": level}).json()
+    return [f["properties"] for f in shapes["features"] if f["geometry"]]
+
+
+def drawn_on_the_live_map(live: LiveWeb) -> dict[str, set[str]]:
+    """What the live map draws as regions, by oblast: the raions that have a shape, and an
+    oblast without any (a city such as Kyiv, or a neighbouring country's oblast) as itself."""
+    drawn: dict[str, set[str]] = {}
+    for raion in _shaped(live, "raion"):
+        drawn.setdefault(raion["parent"], set()).add(raion["code"])
+    for oblast in _shaped(live, "oblast"):
+        drawn.setdefault(oblast["code"], {oblast["code"]})
+    return drawn
+
+
+def raions_of(live: LiveWeb, oblast: str) -> list[str]:
+    """The raions the live map draws for `oblast` (an oblast-wide alert shades every one)."""
+    codes = sorted(drawn_on_the_live_map(live)[oblast])
+    assert codes and codes != [oblast], f"{oblast} has no raion shapes"
+    return codes
+
+
+def expect_all(page: Any, codes: list[str], state: str, **options: Any) -> None:
+    for code in codes:
+        expect(region(page, code)).to_have_attribute("data-state", state, **options)
+
+
 def open_map(context: Any, live: LiveWeb, path: str = "/") -> Any:
     page = context.new_page()
     page.goto(live.url + path)
@@ -89,40 +117,53 @@ def test_map_draws_every_region_and_recolours_within_a_second(
 ) -> None:
     admin = live_web.token()
     catalogue = threats(live_web)
-    shapes = live_web.http.get("/v1/regions/geojson", params={"level": "oblast"}).json()
-    codes = {f["properties"]["code"] for f in shapes["features"] if f["geometry"]}
+    by_oblast = drawn_on_the_live_map(live_web)
+    codes = set().union(*by_oblast.values())
     page = open_map(context, live_web)
     drawn = page.eval_on_selector_all("path.region", "ps => ps.map(p => p.dataset.code)")
-    assert set(drawn) == codes and len(codes) == 33 and len(drawn) == 33
+    # the 136 raions, and Kyiv, Sevastopol and the 6 Russian border oblasts whole
+    assert set(drawn) == codes and len(codes) == 144 and len(drawn) == 144
     sized = page.eval_on_selector_all(
         "path.region",
         "ps => ps.filter(p => p.getBBox().width > 1 && p.getBBox().height > 1).length",
     )
-    assert sized == 33 and fill_of(page, "UA-63") == fill_of(page, "UA-30")
-    for threat, code in (("uav", "UA-63"), ("missile", "UA-32"), ("aviation", "UA-12")):
+    assert sized == 144 and fill_of(page, "UA-63-R124") == fill_of(page, "UA-30")
+    expect(page.locator("#map .label-text")).to_have_count(33)  # every oblast named
+    expect(page.locator('.label-text[data-code="UA-63"]')).to_have_text("Kharkiv")
+    for threat, oblast in (("uav", "UA-63"), ("missile", "UA-32"), ("aviation", "UA-12")):
+        raions = raions_of(live_web, oblast)
         started = time.monotonic()
-        live_web.raise_alert(admin, threat=threat, regions=[code])
-        page.wait_for_function(
-            "c => document.querySelector(`path[data-code='${c}']`).dataset.state === 'active'",
-            arg=code,
+        live_web.raise_alert(admin, threat=threat, regions=[oblast])
+        page.wait_for_function(  # an oblast-wide alert shades every raion of the oblast
+            "cs => cs.every(c => document.querySelector(`path.region[data-code='${c}']`)"
+            ".dataset.state === 'active')",
+            arg=raions,
             polling="raf",
             timeout=1000,
         )
-        assert time.monotonic() - started < 1.0, f"{code} took too long to recolour"
-        assert fill_of(page, code) == rgb(catalogue[threat]["color"])
-    live_web.raise_alert(admin, threat="artillery", regions=["UA-59-R116"])  # a raion: no shape
-    expect(region(page, "UA-59")).to_have_attribute("data-state", "partial", timeout=1000)
-    assert fill_of(page, "UA-59") == lighter(catalogue["artillery"]["color"])
-    fills = {fill_of(page, c) for c in ("UA-63", "UA-32", "UA-12", "UA-59", "UA-30")}
+        assert time.monotonic() - started < 1.0, f"{oblast} took too long to recolour"
+        assert {fill_of(page, code) for code in raions} == {rgb(catalogue[threat]["color"])}
+    # a raion alert shades that raion only; an alert on part of a raion, lighter
+    sumy = raions_of(live_web, "UA-59")
+    live_web.raise_alert(admin, threat="artillery", regions=["UA-59-R116"])
+    expect(region(page, "UA-59-R116")).to_have_attribute("data-state", "active", timeout=1000)
+    assert fill_of(page, "UA-59-R116") == rgb(catalogue["artillery"]["color"])
+    expect_all(page, [c for c in sumy if c != "UA-59-R116"], "none")
+    hromada = live_web.http.get("/v1/regions", params={"parent": "UA-59-R117"}).json()
+    live_web.raise_alert(admin, threat="artillery", regions=[hromada["regions"][0]["code"]])
+    expect(region(page, "UA-59-R117")).to_have_attribute("data-state", "partial", timeout=1000)
+    assert fill_of(page, "UA-59-R117") == lighter(catalogue["artillery"]["color"])
+    fills = {fill_of(page, c) for c in ("UA-63-R124", "UA-32-R74", "UA-12-R42", "UA-59-R117")}
+    fills.add(fill_of(page, "UA-30"))
     assert len(fills) == 5  # UAV, missile, aviation, partial artillery, none: all distinct
     cards = page.locator("#alerts .alert-card")
-    expect(cards).to_have_count(4)
+    expect(cards).to_have_count(5)
     uav = page.locator('.alert-card[data-threat="uav"]')
     expect(uav).to_contain_text(catalogue["uav"]["signal"])
     expect(uav).to_contain_text("Kharkiv Oblast")
     expect(uav).to_contain_text(catalogue["uav"]["instructions"])
     expect(uav.locator("time.elapsed")).to_have_text(re.compile(r"min"))
-    expect(page.locator("#alert-count")).to_have_text("4")
+    expect(page.locator("#alert-count")).to_have_text("5")
     screenshot(page, "map")
 
 
@@ -151,20 +192,26 @@ def test_exercises_are_hidden_until_asked_for_and_then_marked(
     admin = live_web.token()
     live_web.raise_alert(admin, threat="uav", regions=["UA-46"], status="exercise")
     live_web.raise_alert(admin, threat="missile", regions=["UA-63"])
+    lviv = raions_of(live_web, "UA-46")
     page = open_map(context, live_web)
     expect(page.locator(".alert-card")).to_have_count(1)
-    expect(region(page, "UA-46")).to_have_attribute("data-state", "none")
+    expect_all(page, lviv, "none")
     expect(page.locator(".exercise-mark.shown")).to_have_count(0)
     page.check("#show-exercises")
     drill = page.locator('.alert-card[data-status="exercise"]')
     expect(drill).to_be_visible()
     expect(drill.locator(".marker")).to_have_text("EXERCISE")
-    expect(page.locator('.exercise-mark.shown[data-code="UA-46"]')).to_have_count(1)
-    expect(region(page, "UA-46")).to_have_attribute("data-exercise", "1")
-    assert "exercise" in (region(page, "UA-46").get_attribute("aria-label") or "")
+    shown = page.locator(".exercise-mark.shown")  # every raion of the oblast, and no other
+    expect(shown).to_have_count(len(lviv))
+    assert sorted(shown.evaluate_all("ps => ps.map(p => p.dataset.code)")) == lviv
+    for code in lviv:
+        expect(region(page, code)).to_have_attribute("data-exercise", "1")
+        assert "exercise" in (region(page, code).get_attribute("aria-label") or "")
+    expect_all(page, lviv, "none")  # an exercise never shows as an actual alert
     expect(page.locator(".legend-exercise")).to_be_visible()
-    live_web.raise_alert(admin, threat="artillery", regions=["UA-61"], status="exercise")
-    expect(page.locator('.exercise-mark.shown[data-code="UA-61"]')).to_have_count(1)
+    live_web.raise_alert(admin, threat="artillery", regions=["UA-61-R120"], status="exercise")
+    expect(page.locator('.exercise-mark.shown[data-code="UA-61-R120"]')).to_have_count(1)
+    expect(shown).to_have_count(len(lviv) + 1)
     screenshot(page, "map-exercises")
     page.uncheck("#show-exercises")
     expect(page.locator(".alert-card")).to_have_count(1)
@@ -176,16 +223,19 @@ def test_choosing_a_region_shows_its_state_alerts_and_history(
     admin = live_web.token()
     earlier = live_web.raise_alert(admin, threat="uav", regions=["UA-63"])
     assert live_web.http.post(f"/v1/alerts/{earlier['id']}/end", headers=admin).status_code == 200
-    live_web.raise_alert(admin, threat="missile", regions=["UA-63-R125"])
+    communities = live_web.http.get("/v1/regions", params={"parent": "UA-63-R125"}).json()
+    community = communities["regions"][0]
+    live_web.raise_alert(admin, threat="missile", regions=[community["code"]])
     page = open_map(context, live_web)
-    region(page, "UA-63").click()
+    region(page, "UA-63-R125").click()
     details = page.locator("#details")
     expect(details).to_be_visible()
-    expect(details.locator("h2")).to_have_text("Kharkiv Oblast")
+    expect(details.locator("h2")).to_contain_text("Iziumskyi raion")
     expect(details.locator(".details-state")).to_have_attribute("data-state", "partial")
     expect(details).to_contain_text("partly under alert: Rocket Danger!")
-    expect(details.locator(".details-alerts")).to_contain_text("Iziumskyi raion")
-    expect(details.locator(".details-children")).to_contain_text("1 of 7")
+    expect(details.locator(".details-alerts")).to_contain_text(community["name"])
+    total = len(communities["regions"])
+    expect(details.locator(".details-children")).to_contain_text(f"1 of {total}")
     expect(details.locator(".details-history li")).to_have_count(2)
     expect(details.locator(".details-history")).to_contain_text("all clear")
     page.keyboard.press("Tab")  # the close button; Escape-free closing by keyboard
@@ -211,9 +261,10 @@ def test_on_a_phone_offline_with_the_keyboard(browser: Any, live_web: LiveWeb) -
             route.abort()
 
     phone.route("**/*", loopback_only)
+    drawn = len(set().union(*drawn_on_the_live_map(live_web).values()))
     try:
         page = open_map(phone, live_web)
-        expect(page.locator("path.region")).to_have_count(33)
+        expect(page.locator("path.region")).to_have_count(drawn)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         box = page.locator("#map svg").bounding_box()
         assert box is not None and 300 < box["width"] <= 390, box
@@ -238,13 +289,14 @@ def test_on_a_phone_offline_with_the_keyboard(browser: Any, live_web: LiveWeb) -
         phone.set_offline(True)
         expect(page.locator("#connection")).to_have_attribute("data-state", "offline")
         live_web.raise_alert(admin, threat="uav", regions=["UA-74"])
-        expect(page.locator("path.region")).to_have_count(33)
+        expect(page.locator("path.region")).to_have_count(drawn)
         expect(page.locator(".alert-card")).to_have_count(3)
-        expect(region(page, "UA-32")).to_have_attribute("data-state", "active")
+        expect_all(page, raions_of(live_web, "UA-32"), "active")
+        expect_all(page, raions_of(live_web, "UA-74"), "none")
         screenshot(page, "map-phone-offline")
         # and comes back: the page reconnects by itself and catches up
         phone.set_offline(False)
-        expect(region(page, "UA-74")).to_have_attribute("data-state", "active", timeout=8000)
+        expect_all(page, raions_of(live_web, "UA-74"), "active", timeout=8000)
         expect(page.locator("#connection")).to_have_attribute("data-state", "live")
         assert elsewhere == []
     finally:
@@ -389,7 +441,7 @@ def test_an_actual_alert_waits_for_a_second_person(browser: Any, live_web: LiveW
         sneaky = session_fetch(page, "POST", f"/v1/alerts/{alert_id}/activate")
         assert sneaky["status"] == 409
         time.sleep(0.5)
-        expect(region(resident, "UA-63")).to_have_attribute("data-state", "none")
+        expect_all(resident, raions_of(live_web, "UA-63"), "none")
         # a second person approves it in another browser session
         approver = login(second, live_web, "maria")
         queued = approver.locator(f'#pending .pending-alert[data-id="{alert_id}"]')
@@ -416,8 +468,7 @@ def test_an_actual_alert_waits_for_a_second_person(browser: Any, live_web: LiveW
         screenshot(approver, "console-approval", full_page=False)
         approver.click("#confirm-yes")
         expect(approver.locator("#pending .pending-alert")).to_have_count(0)
-        expect(region(resident, "UA-63")).to_have_attribute("data-state", "active")
-        expect(region(resident, "UA-59")).to_have_attribute("data-state", "active")
+        expect_all(resident, raions_of(live_web, "UA-63") + raions_of(live_web, "UA-59"), "active")
         expect(page.locator("#raise-result")).to_contain_text("Approved by maria", timeout=8000)
         approved = live_web.http.get(f"/v1/alerts/{alert_id}").json()
         assert approved["phase"] == "active" and approved["approval"]["approved_by"] == "maria"
@@ -433,8 +484,9 @@ def test_a_false_alarm_cancel_reaches_the_public_map(browser: Any, live_web: Liv
     desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     home = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
     try:
+        kharkiv = raions_of(live_web, "UA-63")
         resident = open_map(home, live_web)
-        expect(region(resident, "UA-63")).to_have_attribute("data-state", "active")
+        expect_all(resident, kharkiv, "active")
         page = login(desk, live_web, "petro")
         row = page.locator(f'#open-alerts li[data-id="{raised["id"]}"]')
         end = row.locator("button.end-alert")  # the primary action: the all-clear
@@ -449,7 +501,7 @@ def test_a_false_alarm_cancel_reaches_the_public_map(browser: Any, live_web: Liv
         assert "FALSE ALARM" in message and "ХИБНА ТРИВОГА" in message and "ЛОЖНАЯ" in message
         page.click("#confirm-yes")
         started = time.monotonic()
-        expect(region(resident, "UA-63")).to_have_attribute("data-state", "none")
+        expect_all(resident, kharkiv, "none")
         assert time.monotonic() - started < 2.0
         expect(resident.locator("#recent .recent-cancelled")).to_contain_text("False alarm")
         expect(resident.locator("#recent .recent-cancelled")).to_contain_text("no threat")

@@ -100,7 +100,9 @@ def test_a_coarse_area_is_partly_under_alert_and_a_raion_named_with_its_oblast(
     expect(strip.locator(".area-signal")).to_contain_text("in part of your area")
     raion = live_web.http.get("/v1/regions/UA-51-R104").json()["name"]
     expect(page.locator(".alert-card .alert-regions")).to_have_text(f"{raion}, Odesa Oblast")
-    expect(region(page, "UA-51")).to_have_attribute("data-state", "partial")
+    # on the map, the raion is shaded and the oblast around it is not
+    expect(region(page, "UA-51-R104")).to_have_attribute("data-state", "active")
+    expect(region(page, "UA-51-R102")).to_have_attribute("data-state", "none")
 
 
 def test_an_exercise_in_my_area_is_framed_as_one(live_web: LiveWeb, context: Any) -> None:

@@ -1,7 +1,7 @@
 // The map: every region that has a shape, drawn as SVG from /v1/regions/geojson (no tile
 // server, no network beyond this one), projected with an equirectangular projection scaled by
-// cos(latitude) and fitted to the shapes' bounds. Regions without shapes (raions, hromadas)
-// appear in lists and details instead.
+// cos(latitude) and fitted to the shapes' bounds. Regions without a shape appear in lists and
+// details instead.
 
 import { getJSON } from "./api.js";
 import { pickName } from "./i18n.js";
