@@ -114,7 +114,16 @@ class Server:
         }
 
     def create_token(self) -> str:
-        """An admin token, made with the CLI against the same database."""
+        """An admin token, made with the CLI against the same database (created first, with its
+        schema and region packs, if the server has not made it yet)."""
+        if not (self.workdir / "tocsin.db").exists():
+            subprocess.run(
+                [*tocsin_command(), "db", "upgrade"],
+                env=self.env(),
+                capture_output=True,
+                timeout=300,
+                check=True,
+            )
         done = subprocess.run(
             [*tocsin_command(), "token", "create", "--role", "admin", "--name", "bench"],
             env=self.env(),

@@ -137,7 +137,10 @@ def main(argv: list[str]) -> None:
     english = read_english_names(data / NAME_PAIRS_FILE)
     admin = Admin(data)
     write_pack("ua", ua_features(admin, states, state_codes, english))
-    write_pack("ru-border", ru_features(shapes))
+    ukraine = shapely.union_all(
+        [shapely.geometry.shape(f["geometry"]) for f in admin.oblasts.values()]
+    )
+    write_pack("ru-border", ru_features(shapes, ukraine))
     mit = (data / MIT_LICENCE_FILE).read_text("utf-8").strip()
     (PACKS / "NOTICE.md").write_text(NOTICE.format(mit=mit, tolerance=COUNTRY_TOLERANCE), "utf-8")
     (PACKS / "LICENSE_CC-BY-4.0.txt").write_bytes((data / CC_BY_FILE).read_bytes())
@@ -236,12 +239,25 @@ def ua_features(
     return features
 
 
-def ru_features(shapes: dict[str, BaseGeometry]) -> list[dict[str, Any]]:
+def ru_features(shapes: dict[str, BaseGeometry], ukraine: BaseGeometry) -> list[dict[str, Any]]:
+    """The Russian border oblasts, cut back to Ukraine's border (their shapes come from another
+    source, whose border runs up to 2 km inside Ukraine's)."""
     features = [feature("RU", None, "country", RU_NAMES, None, None)]
     for code, (en, uk, ru) in sorted(RU_UNITS.items()):
         names = {"en": en, "uk": uk, "ru": ru}
-        features.append(feature(code, "RU", "oblast", names, None, shapes[code]))
+        shape = polygons_only(shapes[code].difference(ukraine))
+        features.append(feature(code, "RU", "oblast", names, None, shape))
     return features
+
+
+def polygons_only(geometry: BaseGeometry) -> BaseGeometry:
+    """The polygon parts of a geometry an overlay left (no stray lines, points or slivers)."""
+    parts = [g for g in getattr(geometry, "geoms", [geometry]) if g.geom_type == "Polygon"]
+    parts += [
+        p for g in getattr(geometry, "geoms", []) if g.geom_type == "MultiPolygon" for p in g.geoms
+    ]
+    parts = [p for p in parts if p.area >= SLIVER_AREA / 100]
+    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
 
 
 Known = tuple[str | None, list[str]]  # (external id, the names the alert datasets use)
