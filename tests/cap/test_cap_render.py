@@ -268,7 +268,7 @@ def test_kharkiv_polygon_is_closed_and_in_lat_lon_order() -> None:
     polygon = message.root.findtext("cap:info/cap:area/cap:polygon", namespaces=NS)
     pairs = polygon.split()
     lat, lon = (float(x) for x in pairs[0].split(","))
-    assert 49 <= lat <= 51 and 35 <= lon <= 38.5
+    assert 49 <= lat <= 51 and 34.5 <= lon <= 38.5
     assert pairs[0] == pairs[-1]
     geocodes = message.root.findall("cap:info/cap:area/cap:geocode", NS)
     assert ("ISO3166-2", "UA-63") in [
@@ -278,9 +278,17 @@ def test_kharkiv_polygon_is_closed_and_in_lat_lon_order() -> None:
 
 
 def test_regions_without_a_shape_have_geocodes_only() -> None:
+    message = render(History().raise_(regions=("RU-BEL", "RU")))[0]
+    oblast, russia = message.root.find("cap:info", NS).findall("cap:area", NS)
+    assert oblast.find("cap:polygon", NS) is not None
+    assert russia.find("cap:polygon", NS) is None  # the pack has no outline of Russia
+    assert russia.findtext("cap:geocode/cap:value", namespaces=NS) == "RU"
+
+
+def test_raions_have_polygons_and_geocodes() -> None:
     message = render(History().raise_(regions=("UA-05-R36", "UA")))[0]
     raion, country = message.root.find("cap:info", NS).findall("cap:area", NS)
-    assert raion.find("cap:polygon", NS) is None
+    assert raion.find("cap:polygon", NS) is not None
     assert raion.findtext("cap:geocode/cap:value", namespaces=NS) == "UA-05-R36"
     assert country.find("cap:polygon", NS) is not None
     assert country.findtext("cap:geocode/cap:valueName", namespaces=NS) == "ISO3166-1"
@@ -403,6 +411,13 @@ def apply(history: History, action: str, arg: Any) -> None:
         pass  # e.g. a text of blanks only
     except rules.IllegalTransition:
         pass  # activating an active alert
+
+
+def test_a_headline_of_characters_xml_cannot_carry_is_no_headline() -> None:
+    history = History().raise_("chemical", ("RU-BEL",))
+    history.update(headline="\x1b")
+    for message in render(history):
+        assert message.root.findtext("cap:info/cap:headline", namespaces=NS)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

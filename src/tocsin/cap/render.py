@@ -13,7 +13,6 @@ phases become (urgency, certainty, responseType) is in `SITUATIONS`; docs/cap.md
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,7 +25,7 @@ from tocsin.cap import CAP12
 from tocsin.cap import texts as t
 from tocsin.cap.geo import Outlines, geocodes
 from tocsin.cap.parse import Element
-from tocsin.cap.texts import Situation, Wording
+from tocsin.cap.texts import NOT_XML, Situation, Wording
 from tocsin.domain.alerts import Alert, EventType, Phase, Status
 from tocsin.domain.events import Event
 from tocsin.domain.regions import RegionTree
@@ -49,7 +48,6 @@ DEFAULT_SENDER: Final = "tocsin@localhost"
 DEFAULT_LIFETIME: Final = timedelta(hours=24)
 DEFAULT_RETENTION: Final = timedelta(hours=1)
 
-_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 STATUSES: Final = {Status.ACTUAL: "Actual", Status.EXERCISE: "Exercise", Status.TEST: "Test"}
 SITUATIONS: Final = {
     Phase.PRE_ALERT: Situation.PRE_ALERT,
@@ -313,7 +311,7 @@ def _q(name: str) -> str:
 
 
 def _add(parent: Element, name: str, text: str) -> None:
-    text = _NOT_XML.sub("", text)
+    text = NOT_XML.sub("", text)
     if text:
         etree.SubElement(parent, _q(name)).text = text
 

@@ -9,6 +9,7 @@ English phrases with the names in the language asked for.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -24,6 +25,9 @@ LONG_NAME: Final = "CMAMlongtext"
 SHORT_LIMIT: Final = 90
 LONG_LIMIT: Final = 360
 HEADLINE_LIMIT: Final = 159
+# characters XML 1.0 cannot carry, left out of every text (an operator's headline of only these
+# is no headline)
+NOT_XML: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 ELLIPSIS: Final = "…"
 
 
@@ -221,8 +225,9 @@ class Wording:
 
 def headline(w: Wording) -> str:
     """Under 160 characters, as CAP asks."""
-    if w.headline and w.situation in (Situation.ALERT, Situation.PRE_ALERT):
-        return clip(w.marker + w.headline, HEADLINE_LIMIT)
+    own = NOT_XML.sub("", w.headline or "").strip()
+    if own and w.situation in (Situation.ALERT, Situation.PRE_ALERT):
+        return clip(w.marker + own, HEADLINE_LIMIT)
     return fit(lambda places: _join(w.head, places), w, HEADLINE_LIMIT)
 
 
