@@ -186,11 +186,11 @@ def test_point_parse_names_the_field() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("49.99,36.23", ["UA", "UA-63"]),  # Kharkiv
+        ("49.99,36.23", ["UA", "UA-63", "UA-63-R124", "UA-63-H1293"]),  # Kharkiv
         ("50.45,30.52", ["UA", "UA-30"]),  # Kyiv city, not Kyiv Oblast around it
-        ("49.84,24.03", ["UA", "UA-46"]),  # Lviv
-        ("44.95,34.10", ["UA", "UA-43"]),  # Simferopol
-        ("47.10,37.55", ["UA", "UA-14"]),  # Mariupol
+        ("49.84,24.03", ["UA", "UA-46", "UA-46-R90", "UA-46-H845"]),  # Lviv
+        ("44.95,34.10", ["UA", "UA-43", "UA-43-R0116"]),  # Simferopol
+        ("47.10,37.55", ["UA", "UA-14", "UA-14-R52", "UA-14-H400"]),  # Mariupol
         ("50.60,36.60", ["RU-BEL"]),  # Belgorod; the RU root has no shape
         ("43.00,33.00", []),  # the Black Sea
         ("0,0", []),
