@@ -154,10 +154,27 @@ async def _subscription(t: Tocsin) -> str:
     return str(created.record.id)
 
 
+PUSH = "https://push.example.org/send/abc"
+
+
+def _push(endpoint: str = PUSH) -> c.CreatePushSubscription:
+    return c.CreatePushSubscription(endpoint, "BKey", "auth", ("UA-63",))
+
+
+async def _push_subscription(t: Tocsin) -> str:
+    made = await t.bus.handle(_push(), ANONYMOUS)
+    return str(made.id)
+
+
 async def _paused_subscription(t: Tocsin) -> str:
     made = await _subscription(t)
     await t.bus.handle(c.PauseSubscription(made, "event 1: HTTP 410"), SYSTEM)
     return made
+
+
+async def _after_push(t: Tocsin, make: Any) -> tuple[Any, Actor]:
+    made = await _push_subscription(t)
+    return make(made), (SYSTEM if isinstance(make(made), c.RemovePushSubscription) else ANONYMOUS)
 
 
 async def _siren(t: Tocsin) -> str:
@@ -240,6 +257,11 @@ EXAMPLES: dict[type[Any], Example] = {
     c.DeleteSubscription: _after(_subscription, c.DeleteSubscription),
     c.ResumeSubscription: _after(_paused_subscription, c.ResumeSubscription),
     c.PauseSubscription: _after(_subscription, lambda s: c.PauseSubscription(s, "event 1: 410")),
+    c.CreatePushSubscription: lambda t: _ready((_push(), ANONYMOUS)),
+    c.DeletePushSubscription: lambda t: _after_push(t, lambda s: c.DeletePushSubscription(PUSH)),
+    c.RemovePushSubscription: lambda t: _after_push(
+        t, lambda s: c.RemovePushSubscription(s, "410")
+    ),
     c.RepeatBroadcast: _repeat,
     c.ImportCap: _import_cap,
     rc.RecordIncident: lambda t: _ready((rc.RecordIncident(_incident_spec()), OPERATOR)),
