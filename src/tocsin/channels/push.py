@@ -34,7 +34,7 @@ from tocsin import __version__
 from tocsin.channels import vapid, webhook
 from tocsin.channels.delivery import Outcome
 from tocsin.channels.notices import Composer, Size
-from tocsin.channels.subscriptions import compile_filter, mask_url
+from tocsin.channels.subscriptions import compile_filter
 from tocsin.domain.alerts import Phase
 from tocsin.domain.commands import RemovePushSubscription
 from tocsin.domain.events import Event, EventType
@@ -135,16 +135,8 @@ class PushTarget(webhook.PinnedClient):
         self._client: httpx.AsyncClient | None = None
 
     @property
-    def consumer(self) -> str:
-        return self.record.consumer
-
-    @property
     def channel(self) -> str:
         return "push"
-
-    @property
-    def label(self) -> str:
-        return mask_url(self.record.url)
 
     def wants(self, event: Event) -> bool:
         return event.type in PUSHED and self.interest.matches(event, self.tocsin.regions.tree)

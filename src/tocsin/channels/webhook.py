@@ -118,11 +118,20 @@ class PinnedClient:
     """An HTTP client to one target URL that connects only to the address it checked (unless
     private targets are allowed); for the targets that POST to a subscriber's URL."""
 
+    record: SubscriptionRecord
     url: httpx.URL
     allow_private: bool
     timeout: float
     resolve: Resolver
     _client: httpx.AsyncClient | None
+
+    @property
+    def consumer(self) -> str:
+        return self.record.consumer
+
+    @property
+    def label(self) -> str:
+        return mask_url(self.record.url)
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -171,16 +180,8 @@ class WebhookTarget(PinnedClient):
         self._client: httpx.AsyncClient | None = None
 
     @property
-    def consumer(self) -> str:
-        return self.record.consumer
-
-    @property
     def channel(self) -> str:
         return "webhook"
-
-    @property
-    def label(self) -> str:
-        return mask_url(self.record.url)
 
     def wants(self, event: Event) -> bool:
         return self.interest.matches(event, self.tree())
