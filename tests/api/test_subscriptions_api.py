@@ -276,8 +276,17 @@ async def test_delivery_pause_report_and_resume_through_the_api(
         assert resumed.status_code == 200
         assert (resumed.json()["state"], resumed.json()["state_reason"]) == ("active", None)
         await until(lambda: gone.seqs == [seq])
-        history = await api.get(f"/v1/subscriptions/{bad['id']}/deliveries", headers=admin)
-        newest, oldest = history.json()["deliveries"]
+
+        async def recorded() -> list[Json]:
+            got = await api.get(f"/v1/subscriptions/{bad['id']}/deliveries", headers=admin)
+            rows: list[Json] = got.json()["deliveries"]
+            return rows
+
+        # The receiver answers before the sender writes down the attempt.
+        async with asyncio.timeout(10):
+            while len(deliveries := await recorded()) < 2:
+                await asyncio.sleep(0.02)
+        newest, oldest = deliveries
         assert (newest["outcome"], newest["error"], newest["event_seq"]) == ("delivered", None, seq)
         assert (oldest["outcome"], oldest["error"], oldest["attempt"]) == ("failed", "HTTP 410", 1)
         assert newest["time"].endswith("Z") and newest["latency_ms"] > 0
