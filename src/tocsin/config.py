@@ -169,6 +169,22 @@ class Settings(BaseSettings):
         le=10000,
         description="Web Push subscribe/unsubscribe requests per client address per minute",
     )
+    compat_auth: str = Field(
+        "open",
+        pattern="^(open|token)$",
+        description="the alerts.in.ua and ukrainealarm APIs under /compat (docs/compat.md): "
+        "'open' answers anyone (a token sent is accepted and not checked); 'token' asks for "
+        "a tocsin API token of any role, sent as those clients send theirs (then only writer "
+        "nodes serve them: an edge holds no tokens)",
+    )
+    compat_per_minute: int = Field(
+        120,
+        ge=0,
+        le=1_000_000,
+        description="requests to the /compat APIs one client (its token, else its address) may "
+        "make a minute, as the original services limit theirs; more are refused with 429; "
+        "0: no limit",
+    )
     push_max_regions: int = Field(
         20, ge=1, le=500, description="regions one Web Push subscription may name"
     )

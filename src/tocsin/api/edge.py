@@ -2,7 +2,8 @@
 
 It serves, from the state in memory (`tocsin.edge`): the live map and its assets, the active
 alerts and recent history, the regions and their states, the IoT lines, the CAP feed and
-messages, the threat catalogue, and the SSE and WebSocket streams. Every write (any method but
+messages, the threat catalogue, the SSE and WebSocket streams, and the /compat APIs but their
+history (when they need no token). Every write (any method but
 GET, HEAD and OPTIONS) is refused with `edge_read_only` (405) and every other read with
 `edge_not_served` (404), both naming where the writers are (`TOCSIN_WRITER_URL`).
 """
@@ -21,7 +22,18 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tocsin import __version__
-from tocsin.api import alerts, cap, fastpath, inputs, iot, meta, problems, regions, stream
+from tocsin.api import (
+    alerts,
+    cap,
+    compat,
+    fastpath,
+    inputs,
+    iot,
+    meta,
+    problems,
+    regions,
+    stream,
+)
 from tocsin.api.app import App, keep_collector_off_startup
 from tocsin.api.deps import SAFE_METHODS
 from tocsin.config import Settings, load_settings
@@ -138,6 +150,8 @@ def create_edge_app(
     app.include_router(_health)
     for module in (alerts, regions, iot, cap, stream, meta, docs_pages):
         app.router.routes.extend(_served(module.router.routes, SERVED))
+    if settings.compat_auth == "open":  # an edge holds no tokens to check
+        app.router.routes.extend(_served(compat.router.routes, set(compat.EDGE_SERVED)))
     app.router.routes.extend(_served(pages.router.routes, PAGES))
     app.mount(pages.STATIC_PREFIX, pages.assets(), name="static")
 

@@ -44,7 +44,9 @@ def problem(
     detail: str,
     field: str | None = None,
     headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Response:
+    """A problem+json answer; `extra`: members an API spoken for other clients adds."""
     body: dict[str, Any] = {
         "type": f"https://tocsin.dev/problems/{code}",
         "title": title,
@@ -54,6 +56,7 @@ def problem(
     }
     if field is not None:
         body["field"] = field
+    body.update(extra or {})
     headers = dict(headers or {})
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
@@ -65,11 +68,11 @@ async def _tocsin_error(_request: Request, exc: Exception) -> Response:
     return error_response(exc)
 
 
-def error_response(exc: TocsinError) -> Response:
+def error_response(exc: TocsinError, extra: Mapping[str, Any] | None = None) -> Response:
     """The problem+json answer to a tocsin error, with Retry-After when it has one."""
     wait = retry_after(exc)
     headers = {"Retry-After": str(wait)} if wait is not None else None
-    return problem(exc.status, exc.code, exc.title, exc.message, exc.field, headers)
+    return problem(exc.status, exc.code, exc.title, exc.message, exc.field, headers, extra)
 
 
 def retry_after(exc: TocsinError) -> int | None:

@@ -6,8 +6,6 @@ times a minute (`push_subscribe_per_minute`), counted before anything else is ch
 
 from __future__ import annotations
 
-import time
-from collections import deque
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,13 +14,12 @@ from starlette.responses import Response
 
 from tocsin.api.deps import App
 from tocsin.api.inputs import Body, Codes, Text
+from tocsin.api.limits import Window
 from tocsin.api.views import json_response
 from tocsin.domain.auth import Actor, Role
-from tocsin.errors import TooManyAttempts
 from tocsin.types import DEFAULT_LANG
 
 router = APIRouter(prefix="/v1/push", tags=["push"])
-WINDOW = 60.0
 
 
 class KeysBody(Body):
@@ -41,34 +38,15 @@ class EndpointBody(Body):
     endpoint: Text = Field(max_length=2000, description="the endpoint it subscribed")
 
 
-class Window:
-    """Requests per client address within the last minute."""
-
-    def __init__(self) -> None:
-        self.seen: dict[str, deque[float]] = {}
-
-    def admit(self, address: str, limit: int, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        times = self.seen.setdefault(address, deque())
-        while times and times[0] <= now - WINDOW:
-            times.popleft()
-        if len(times) >= limit:
-            raise TooManyAttempts(
-                f"at most {limit} push subscription requests a minute from one address",
-                retry_after=max(1.0, times[0] + WINDOW - now),
-            )
-        times.append(now)
-        if len(self.seen) > 100_000:
-            self.seen.clear()
-
-
 def _resident(request: Request, tocsin: Any) -> Actor:
     """The anonymous caller, once its address is within its share of requests."""
     address = request.client.host if request.client else "unknown"
     state = request.app.state
     if getattr(state, "push_window", None) is None:
         state.push_window = Window()
-    state.push_window.admit(address, tocsin.settings.push_subscribe_per_minute)
+    state.push_window.admit(
+        address, tocsin.settings.push_subscribe_per_minute, "push subscription requests"
+    )
     return Actor(name="resident", role=Role.VIEWER, origin=address)
 
 

@@ -1,0 +1,318 @@
+"""The alerts.in.ua and api.ukrainealarm.com APIs, under `/compat`, for the clients wired to
+them: change the base URL, nothing else (docs/compat.md; the shapes are `tocsin.compat`).
+
+- `/compat/alerts-in-ua/v1/…` (and `/v2/iot/…`) as `https://api.alerts.in.ua/v1/…`;
+- `/compat/ukrainealarm/api/v3/…` as `https://api.ukrainealarm.com/api/v3/…`.
+
+As there: the token goes in `Authorization` (`Bearer TOKEN`, or the bare token as ukrainealarm
+clients send it) or alerts.in.ua's `?token=`; with `compat_auth = "token"` it must be a tocsin
+API token (any role: these are reads), else none is needed. Each client (its token, else its
+address) may make `compat_per_minute` requests a minute; more get 429 with Retry-After. Errors
+are problem+json with the `message` member both clients read.
+
+Every answer but the history is worked out once for each change of the actual alerts and then
+served from memory, with an ETag and a Last-Modified (the time of the latest change of any
+alert, as the CAP feed's). A Last-Modified is never given for the last `SETTLE` seconds: two
+changes within one second, or a node a moment behind another, could otherwise give a client
+that asks `If-Modified-Since` a 304 for an answer it does not have.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Annotated, Any, Final
+
+import orjson
+from fastapi import APIRouter, Path, Query, Request
+from starlette.responses import Response
+
+from tocsin.api import problems
+from tocsin.api.answers import etags, strong_etag
+from tocsin.api.deps import Node
+from tocsin.api.limits import Window
+from tocsin.api.node import Public
+from tocsin.compat import alerts_in_ua, ukrainealarm
+from tocsin.compat.places import Place, Places
+from tocsin.compat.shown import Shown, shown
+from tocsin.domain.alerts import Status
+from tocsin.errors import InvalidInput, NotFound, TocsinError, Unauthorized
+from tocsin.service.readmodel import Fresh
+from tocsin.streams.admission import client_key
+
+alerts_in_ua_router = APIRouter(prefix="/compat/alerts-in-ua", tags=["compat"])
+ukrainealarm_router = APIRouter(prefix="/compat/ukrainealarm/api/v3", tags=["compat"])
+SETTLE: Final = timedelta(seconds=2)
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+HISTORY_LIMIT: Final = 5000
+ACTUAL: Final = {Status.ACTUAL}
+Uid = Annotated[int, Path(ge=0, le=10**6, description="a location id of the original API")]
+TokenQuery = Annotated[
+    str | None, Query(max_length=200, description="the token, as alerts.in.ua also takes it")
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """An answer in memory: its bytes, their ETag, and when the alerts last changed."""
+
+    body: bytes
+    etag: str
+    changed: datetime
+
+    def response(self, request: Request, now: datetime) -> Response:
+        modified = min(_second(self.changed), _second(now - SETTLE))
+        headers = {
+            "ETag": self.etag,
+            "Last-Modified": format_datetime(modified, usegmt=True),
+            "Cache-Control": "public, max-age=0, must-revalidate",
+        }
+        if _fresh(request, self.etag, modified):
+            return Response(status_code=304, headers=headers)
+        return Response(self.body, media_type="application/json", headers=headers)
+
+
+async def _serve(
+    request: Request,
+    tocsin: Public,
+    key: tuple[Any, ...],
+    build: Callable[[], Awaitable[Any]],
+    token: str | None = None,
+) -> Response:
+    """Admit the caller, then answer from memory (worked out by `build` when not held)."""
+    try:
+        await _admit(request, tocsin, token)
+
+        async def compute() -> Fresh[Held]:
+            body = orjson.dumps(await build())
+            changed = await tocsin.cap.reads.last_alert_change() or EPOCH
+            return Fresh(Held(body, strong_etag(body), changed))
+
+        held: Held = await tocsin.reads.get(("compat", *key), compute, ACTUAL)
+    except TocsinError as exc:
+        return problems.error_response(exc, {"message": exc.message})
+    return held.response(request, tocsin.clock.now())
+
+
+async def _admit(request: Request, tocsin: Public, query_token: str | None) -> None:
+    settings = tocsin.settings
+    token = query_token or _token(request.headers.get("authorization"))
+    address = request.client.host if request.client else None
+    if settings.compat_auth == "token":
+        if not token:
+            raise Unauthorized(
+                "this needs a token: send 'Authorization: Bearer TOKEN' (or ?token=TOKEN)"
+            )
+        tokens = getattr(tocsin, "tokens", None)
+        if tokens is None:
+            raise Unauthorized("this node holds no tokens; ask a writer node")
+        await tokens.authenticate(token, address)
+    if settings.compat_per_minute:
+        who = "token:" + hashlib.sha256(token.encode()).hexdigest() if token else None
+        state = request.app.state
+        if getattr(state, "compat_window", None) is None:
+            state.compat_window = Window()
+        state.compat_window.admit(
+            who or client_key(address), settings.compat_per_minute, "requests to /compat"
+        )
+
+
+def _token(header: str | None) -> str | None:
+    """The token of an `Authorization` header: `Bearer TOKEN`, or the bare token."""
+    if not header or not header.strip():
+        return None
+    scheme, _, rest = header.strip().partition(" ")
+    return rest.strip() if scheme.lower() == "bearer" and rest.strip() else header.strip()
+
+
+async def _places(tocsin: Public) -> Places:
+    async def compute() -> Fresh[Places]:
+        return Fresh(Places(tocsin.regions.tree))
+
+    places: Places = await tocsin.reads.get(("compat", "places"), compute, ())
+    return places
+
+
+async def _shown(tocsin: Public) -> tuple[Places, list[Shown]]:
+    places = await _places(tocsin)
+    alerts = await tocsin.store.open_alerts(Status.ACTUAL)
+    return places, shown(alerts, places, tocsin.catalogue)
+
+
+# --- alerts.in.ua -------------------------------------------------------------------------------
+
+
+@alerts_in_ua_router.get("/v1/alerts/active.json", summary="Active alerts, as alerts.in.ua")
+async def active_alerts(request: Request, tocsin: Node, token: TokenQuery = None) -> Response:
+    async def build() -> Any:
+        _, entries = await _shown(tocsin)
+        changed = await tocsin.cap.reads.last_alert_change() or EPOCH
+        return alerts_in_ua.alerts_body(entries, tocsin.catalogue, changed)
+
+    return await _serve(request, tocsin, ("active",), build, token)
+
+
+@alerts_in_ua_router.get(
+    "/v1/regions/{uid}/alerts/{period}.json",
+    summary="A place's alerts of the last week or month, as alerts.in.ua",
+)
+async def region_history(
+    request: Request,
+    tocsin: Node,
+    uid: Uid,
+    period: Annotated[str, Path(max_length=16, description="week_ago or month_ago")],
+    token: TokenQuery = None,
+) -> Response:
+    async def build() -> Any:
+        if period not in alerts_in_ua.PERIODS:
+            known = ", ".join(alerts_in_ua.PERIODS)
+            raise InvalidInput(f"period must be one of {known}; got {period!r}", field="period")
+        places = await _places(tocsin)
+        place = _place(places, uid, "uid")
+        since = tocsin.clock.now() - timedelta(days=alerts_in_ua.PERIODS[period])
+        alerts = await tocsin.queries.history(
+            since=since, region=place.code, status=Status.ACTUAL, limit=HISTORY_LIMIT
+        )
+        within = {place.code, *tocsin.regions.tree.descendants(place.code)}
+        entries = [e for e in shown(alerts, places, tocsin.catalogue) if e.place.code in within]
+        entries.sort(key=lambda e: (e.started_at, e.place.uid), reverse=True)
+        changed = await tocsin.cap.reads.last_alert_change() or EPOCH
+        return alerts_in_ua.alerts_body(entries, tocsin.catalogue, changed)
+
+    return await _serve(request, tocsin, ("history", uid, period, _minute(tocsin)), build, token)
+
+
+def _iot_routes(version: int) -> None:
+    levels = version == 2
+
+    @alerts_in_ua_router.get(
+        f"/v{version}/iot/active_air_raid_alerts_by_oblast.json",
+        summary=f"IoT line of the oblasts, as alerts.in.ua v{version}",
+        name=f"iot_by_oblast_v{version}",
+    )
+    async def by_oblast(request: Request, tocsin: Node, token: TokenQuery = None) -> Response:
+        async def build() -> Any:
+            return (await _letters(tocsin)).by_oblast(levels=levels)
+
+        return await _serve(request, tocsin, ("iot-oblasts", version), build, token)
+
+    @alerts_in_ua_router.get(
+        f"/v{version}/iot/active_air_raid_alerts.json",
+        summary=f"IoT line of every place by id, as alerts.in.ua v{version}",
+        name=f"iot_all_v{version}",
+    )
+    async def every(request: Request, tocsin: Node, token: TokenQuery = None) -> Response:
+        async def build() -> Any:
+            return (await _letters(tocsin)).by_uid(levels=levels)
+
+        return await _serve(request, tocsin, ("iot-all", version), build, token)
+
+    @alerts_in_ua_router.get(
+        f"/v{version}/iot/active_air_raid_alerts/{{uid}}.json",
+        summary=f"IoT letter of one place, as alerts.in.ua v{version}",
+        name=f"iot_one_v{version}",
+    )
+    async def one(request: Request, tocsin: Node, uid: Uid, token: TokenQuery = None) -> Response:
+        async def build() -> Any:
+            letters = await _letters(tocsin)
+            return letters.letter(_place(letters.places, uid, "uid"), levels=levels)
+
+        return await _serve(request, tocsin, ("iot-one", version, uid), build, token)
+
+
+async def _letters(tocsin: Public) -> alerts_in_ua.Letters:
+    places = await _places(tocsin)
+    alerts = await tocsin.store.open_alerts(Status.ACTUAL)
+    return alerts_in_ua.Letters(alerts, places, tocsin.catalogue)
+
+
+_iot_routes(1)
+_iot_routes(2)
+
+
+# --- ukrainealarm -------------------------------------------------------------------------------
+
+
+@ukrainealarm_router.get("/alerts", summary="Places under alert, as ukrainealarm")
+async def ua_alerts(request: Request, tocsin: Node) -> Response:
+    async def build() -> Any:
+        _, entries = await _shown(tocsin)
+        return ukrainealarm.alerts(entries)
+
+    return await _serve(request, tocsin, ("ua-alerts",), build)
+
+
+@ukrainealarm_router.get("/alerts/status", summary="The last action's index, as ukrainealarm")
+async def ua_status(request: Request, tocsin: Node) -> Response:
+    async def build() -> Any:
+        return {"lastActionIndex": await tocsin.store.last_seq()}
+
+    return await _serve(request, tocsin, ("ua-status",), build)
+
+
+@ukrainealarm_router.get("/alerts/{region_id}", summary="One place's alerts, as ukrainealarm")
+async def ua_region_alerts(
+    request: Request,
+    tocsin: Node,
+    region_id: Annotated[int, Path(ge=0, le=10**6, description="a regionId of /regions")],
+) -> Response:
+    async def build() -> Any:
+        places, entries = await _shown(tocsin)
+        return ukrainealarm.alerts_of(_place(places, region_id, "regionId"), entries, places)
+
+    return await _serve(request, tocsin, ("ua-region", region_id), build)
+
+
+@ukrainealarm_router.get("/regions", summary="States, districts and communities, as ukrainealarm")
+async def ua_regions(request: Request, tocsin: Node) -> Response:
+    async def build() -> Any:
+        return ukrainealarm.regions(await _places(tocsin))
+
+    return await _serve(request, tocsin, ("ua-regions",), build)
+
+
+def _place(places: Places, uid: int, field: str) -> Place:
+    found = places.by_uid(uid)
+    if found is None:
+        raise NotFound(f"no location with id {uid}", field=field)
+    return found
+
+
+def _minute(tocsin: Public) -> int:
+    """The minute now: a history is worked out again at least once a minute, as its window
+    moves."""
+    return int(tocsin.clock.now().timestamp() // 60)
+
+
+def _second(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
+def _fresh(request: Request, etag: str, modified: datetime) -> bool:
+    """Whether the client already has this answer: by its ETag, else by the date it has."""
+    inm = request.headers.get("if-none-match")
+    if inm is not None:
+        return inm.strip() == "*" or etag in etags(inm)
+    ims = request.headers.get("if-modified-since")
+    if not ims:
+        return False
+    try:
+        since = parsedate_to_datetime(ims)
+    except (TypeError, ValueError):
+        return False
+    return since.tzinfo is not None and modified <= since
+
+
+router = APIRouter()
+router.include_router(alerts_in_ua_router)
+router.include_router(ukrainealarm_router)
+EDGE_SERVED: Final = frozenset(
+    path
+    for route in router.routes
+    if "/regions/{uid}/alerts/" not in (path := str(getattr(route, "path", "")))
+)
+"""What an edge serves of these: all but the history, which it does not hold (and none when
+they ask for a token, which it cannot check)."""
