@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import bearer
+from conftest import START, bearer
 from tocsin.api.app import create_app
 from tocsin.bootstrap import Tocsin
 from tocsin.config import Settings
@@ -210,10 +210,14 @@ async def test_not_modified_by_etag_and_by_date(
 ) -> None:
     path = f"{AIU}/alerts/active.json"
     await raise_alert(tocsin, "missile", "UA-63")
-    clock.advance(1)  # within the settling time: a date one settled second back is given
+    clock.advance(1)  # within the settling time: a second older, and no 304 by date
     first = await api.get(path)
     modified = parsedate_to_datetime(first.headers["last-modified"])
-    assert modified == clock.now().replace(microsecond=0) - timedelta(seconds=2)
+    assert modified == START - timedelta(seconds=1)
+    since = {"If-Modified-Since": first.headers["last-modified"]}
+    assert (await api.get(path, headers=since)).status_code == 200
+    etag = {"If-None-Match": first.headers["etag"]}
+    assert (await api.get(path, headers=etag)).status_code == 304
     clock.advance(10)
     settled = await api.get(path)
     assert settled.headers["etag"] == first.headers["etag"]

@@ -100,6 +100,14 @@ PUBLIC_READS = [
     "/cap/feed.atom",
     "/cap/feed.atom?status=all",
     "/v1/threats",
+    "/compat/alerts-in-ua/v1/alerts/active.json",
+    "/compat/alerts-in-ua/v1/iot/active_air_raid_alerts_by_oblast.json",
+    "/compat/alerts-in-ua/v2/iot/active_air_raid_alerts.json",
+    "/compat/alerts-in-ua/v1/iot/active_air_raid_alerts/4.json",
+    "/compat/ukrainealarm/api/v3/alerts",
+    "/compat/ukrainealarm/api/v3/alerts/4",
+    "/compat/ukrainealarm/api/v3/alerts/status",
+    "/compat/ukrainealarm/api/v3/regions",
 ]
 
 
@@ -135,6 +143,8 @@ async def test_an_edge_answers_the_public_reads_as_the_writer_does(writer: Tocsi
         await same_answers(writer, edge, PUBLIC_READS)
         async with client(create_edge_app(edge.settings), edge) as e:
             health = (await e.get("/healthz")).json()
+            history = await e.get("/compat/alerts-in-ua/v1/regions/4/alerts/week_ago.json")
+            assert (history.status_code, history.json()["code"]) == (404, "edge_not_served")
         assert health["role"] == "edge" and health["last_seq"] == writer.log.head
 
 

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tocsin.api import edge as edge_app
-from tocsin.api import stream
+from tocsin.api import compat, stream
 from tocsin.api.app import create_app
 from tocsin.config import Settings
 from tocsin.web import pages
@@ -114,7 +114,7 @@ def test_the_proxy_sends_the_public_reads_to_the_edges_and_nothing_they_do_not_s
     assert "error_page 418 = @writers;" in pattern.group(2)
     assert re.search(r"location @writers \{\s*proxy_pass http://tocsin;", text)
     public = re.compile(pattern.group(1))
-    served = edge_app.SERVED | edge_app.PAGES
+    served = edge_app.SERVED | edge_app.PAGES | compat.EDGE_SERVED
     checked = reads = 0
     for route in every_route(create_app(Settings()).routes):
         path = getattr(route, "path", "")
@@ -134,6 +134,8 @@ def test_the_proxy_sends_the_public_reads_to_the_edges_and_nothing_they_do_not_s
     for path in herd:
         assert public.match(path), path
     assert public.match(pages.STATIC_PREFIX + "/live.js")
+    assert public.match("/compat/alerts-in-ua/v1/iot/active_air_raid_alerts_by_oblast.json")
+    assert not public.match("/compat/alerts-in-ua/v1/regions/22/alerts/week_ago.json")
     assert checked > 40 and reads > 10  # the routes were found
 
 

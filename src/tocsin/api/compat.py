@@ -10,11 +10,12 @@ API token (any role: these are reads), else none is needed. Each client (its tok
 address) may make `compat_per_minute` requests a minute; more get 429 with Retry-After. Errors
 are problem+json with the `message` member both clients read.
 
-Every answer but the history is worked out once for each change of the actual alerts and then
-served from memory, with an ETag and a Last-Modified (the time of the latest change of any
-alert, as the CAP feed's). A Last-Modified is never given for the last `SETTLE` seconds: two
-changes within one second, or a node a moment behind another, could otherwise give a client
-that asks `If-Modified-Since` a 304 for an answer it does not have.
+Every answer is worked out once for each change of the actual alerts (a history also once a
+minute) and then served from memory, with an ETag and a Last-Modified: the second of the latest
+change of any alert, as in the CAP feed. For `SETTLE` seconds after a change the date given is a
+second older and `If-Modified-Since` is not honoured (`If-None-Match` is): two changes within
+one second, or a node a moment behind another, would otherwise give a client that has the
+answer of the first a 304 for the second.
 """
 
 from __future__ import annotations
@@ -64,13 +65,14 @@ class Held:
     changed: datetime
 
     def response(self, request: Request, now: datetime) -> Response:
-        modified = min(_second(self.changed), _second(now - SETTLE))
+        settled = now - self.changed >= SETTLE
+        modified = _second(self.changed) - (timedelta(0) if settled else timedelta(seconds=1))
         headers = {
             "ETag": self.etag,
             "Last-Modified": format_datetime(modified, usegmt=True),
             "Cache-Control": "public, max-age=0, must-revalidate",
         }
-        if _fresh(request, self.etag, modified):
+        if _fresh(request, self.etag, modified if settled else None):
             return Response(status_code=304, headers=headers)
         return Response(self.body, media_type="application/json", headers=headers)
 
@@ -291,13 +293,14 @@ def _second(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(microsecond=0)
 
 
-def _fresh(request: Request, etag: str, modified: datetime) -> bool:
-    """Whether the client already has this answer: by its ETag, else by the date it has."""
+def _fresh(request: Request, etag: str, modified: datetime | None) -> bool:
+    """Whether the client already has this answer: by its ETag, else by the date it has (None:
+    a date is no proof yet)."""
     inm = request.headers.get("if-none-match")
     if inm is not None:
         return inm.strip() == "*" or etag in etags(inm)
     ims = request.headers.get("if-modified-since")
-    if not ims:
+    if not ims or modified is None:
         return False
     try:
         since = parsedate_to_datetime(ims)
@@ -309,9 +312,10 @@ def _fresh(request: Request, etag: str, modified: datetime) -> bool:
 router = APIRouter()
 router.include_router(alerts_in_ua_router)
 router.include_router(ukrainealarm_router)
+ROUTES: Final = [*alerts_in_ua_router.routes, *ukrainealarm_router.routes]
 EDGE_SERVED: Final = frozenset(
     path
-    for route in router.routes
+    for route in ROUTES
     if "/regions/{uid}/alerts/" not in (path := str(getattr(route, "path", "")))
 )
 """What an edge serves of these: all but the history, which it does not hold (and none when

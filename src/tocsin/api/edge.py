@@ -151,7 +151,7 @@ def create_edge_app(
     for module in (alerts, regions, iot, cap, stream, meta, docs_pages):
         app.router.routes.extend(_served(module.router.routes, SERVED))
     if settings.compat_auth == "open":  # an edge holds no tokens to check
-        app.router.routes.extend(_served(compat.router.routes, set(compat.EDGE_SERVED)))
+        app.router.routes.extend(_served(compat.ROUTES, set(compat.EDGE_SERVED)))
     app.router.routes.extend(_served(pages.router.routes, PAGES))
     app.mount(pages.STATIC_PREFIX, pages.assets(), name="static")
 
