@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tocsin.api import edge as edge_app
 from tocsin.api import compat, stream
+from tocsin.api import edge as edge_app
 from tocsin.api.app import create_app
 from tocsin.config import Settings
 from tocsin.web import pages
