@@ -117,6 +117,7 @@ def create_app(
         openapi_url="/openapi.json",
     )
     problems.install(app)
+    app.add_middleware(compat.CompatReads)
     app.add_middleware(fastpath.FastReads)  # inside the input rules: after them
     app.add_middleware(inputs.InputGuard)
     for module in (

@@ -30,6 +30,7 @@ from typing import Annotated, Any, Final
 import orjson
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tocsin.api import problems
 from tocsin.api.answers import etags, strong_etag
@@ -80,11 +81,13 @@ class Held:
 async def _serve(
     request: Request,
     tocsin: Public,
-    key: tuple[Any, ...],
     build: Callable[[], Awaitable[Any]],
     token: str | None = None,
+    more: tuple[Any, ...] = (),
 ) -> Response:
-    """Admit the caller, then answer from memory (worked out by `build` when not held)."""
+    """Admit the caller, then answer from memory, under the path asked and `more` (worked out
+    by `build` when not held)."""
+    key = ("compat", request.scope["path"], *more)
     try:
         await _admit(request, tocsin, token)
 
@@ -93,7 +96,7 @@ async def _serve(
             changed = await tocsin.cap.reads.last_alert_change() or EPOCH
             return Fresh(Held(body, strong_etag(body), changed))
 
-        held: Held = await tocsin.reads.get(("compat", *key), compute, ACTUAL)
+        held: Held = await tocsin.reads.get(key, compute, ACTUAL)
     except TocsinError as exc:
         return problems.error_response(exc, {"message": exc.message})
     return held.response(request, tocsin.clock.now())
@@ -104,22 +107,29 @@ async def _admit(request: Request, tocsin: Public, query_token: str | None) -> N
     token = query_token or _token(request.headers.get("authorization"))
     address = request.client.host if request.client else None
     if settings.compat_auth == "token":
-        if not token:
-            raise Unauthorized(
-                "this needs a token: send 'Authorization: Bearer TOKEN' (or ?token=TOKEN)"
-            )
-        tokens = getattr(tocsin, "tokens", None)
-        if tokens is None:
-            raise Unauthorized("this node holds no tokens; ask a writer node")
-        await tokens.authenticate(token, address)
-    if settings.compat_per_minute:
-        who = "token:" + hashlib.sha256(token.encode()).hexdigest() if token else None
-        state = request.app.state
-        if getattr(state, "compat_window", None) is None:
-            state.compat_window = Window()
-        state.compat_window.admit(
-            who or client_key(address), settings.compat_per_minute, "requests to /compat"
+        await _authenticate(tocsin, token, address)
+    _count(request.app.state, settings.compat_per_minute, token, address)
+
+
+async def _authenticate(tocsin: Public, token: str | None, address: str | None) -> None:
+    if not token:
+        raise Unauthorized(
+            "this needs a token: send 'Authorization: Bearer TOKEN' (or ?token=TOKEN)"
         )
+    tokens = getattr(tocsin, "tokens", None)
+    if tokens is None:
+        raise Unauthorized("this node holds no tokens; ask a writer node")
+    await tokens.authenticate(token, address)
+
+
+def _count(state: Any, limit: int, token: str | None, address: str | None) -> None:
+    """Count a request of its client (its token, else its address), or refuse it (429)."""
+    if not limit:
+        return
+    if getattr(state, "compat_window", None) is None:
+        state.compat_window = Window()
+    who = "token:" + hashlib.sha256(token.encode()).hexdigest() if token else client_key(address)
+    state.compat_window.admit(who, limit, "requests to /compat")
 
 
 def _token(header: str | None) -> str | None:
@@ -154,7 +164,7 @@ async def active_alerts(request: Request, tocsin: Node, token: TokenQuery = None
         changed = await tocsin.cap.reads.last_alert_change() or EPOCH
         return alerts_in_ua.alerts_body(entries, tocsin.catalogue, changed)
 
-    return await _serve(request, tocsin, ("active",), build, token)
+    return await _serve(request, tocsin, build, token)
 
 
 @alerts_in_ua_router.get(
@@ -184,7 +194,7 @@ async def region_history(
         changed = await tocsin.cap.reads.last_alert_change() or EPOCH
         return alerts_in_ua.alerts_body(entries, tocsin.catalogue, changed)
 
-    return await _serve(request, tocsin, ("history", uid, period, _minute(tocsin)), build, token)
+    return await _serve(request, tocsin, build, token, (_minute(tocsin),))
 
 
 def _iot_routes(version: int) -> None:
@@ -199,7 +209,7 @@ def _iot_routes(version: int) -> None:
         async def build() -> Any:
             return (await _letters(tocsin)).by_oblast(levels=levels)
 
-        return await _serve(request, tocsin, ("iot-oblasts", version), build, token)
+        return await _serve(request, tocsin, build, token)
 
     @alerts_in_ua_router.get(
         f"/v{version}/iot/active_air_raid_alerts.json",
@@ -210,7 +220,7 @@ def _iot_routes(version: int) -> None:
         async def build() -> Any:
             return (await _letters(tocsin)).by_uid(levels=levels)
 
-        return await _serve(request, tocsin, ("iot-all", version), build, token)
+        return await _serve(request, tocsin, build, token)
 
     @alerts_in_ua_router.get(
         f"/v{version}/iot/active_air_raid_alerts/{{uid}}.json",
@@ -222,7 +232,7 @@ def _iot_routes(version: int) -> None:
             letters = await _letters(tocsin)
             return letters.letter(_place(letters.places, uid, "uid"), levels=levels)
 
-        return await _serve(request, tocsin, ("iot-one", version, uid), build, token)
+        return await _serve(request, tocsin, build, token)
 
 
 async def _letters(tocsin: Public) -> alerts_in_ua.Letters:
@@ -244,7 +254,7 @@ async def ua_alerts(request: Request, tocsin: Node) -> Response:
         _, entries = await _shown(tocsin)
         return ukrainealarm.alerts(entries)
 
-    return await _serve(request, tocsin, ("ua-alerts",), build)
+    return await _serve(request, tocsin, build)
 
 
 @ukrainealarm_router.get("/alerts/status", summary="The last action's index, as ukrainealarm")
@@ -252,7 +262,7 @@ async def ua_status(request: Request, tocsin: Node) -> Response:
     async def build() -> Any:
         return {"lastActionIndex": await tocsin.store.last_seq()}
 
-    return await _serve(request, tocsin, ("ua-status",), build)
+    return await _serve(request, tocsin, build)
 
 
 @ukrainealarm_router.get("/alerts/{region_id}", summary="One place's alerts, as ukrainealarm")
@@ -265,7 +275,7 @@ async def ua_region_alerts(
         places, entries = await _shown(tocsin)
         return ukrainealarm.alerts_of(_place(places, region_id, "regionId"), entries, places)
 
-    return await _serve(request, tocsin, ("ua-region", region_id), build)
+    return await _serve(request, tocsin, build)
 
 
 @ukrainealarm_router.get("/regions", summary="States, districts and communities, as ukrainealarm")
@@ -273,7 +283,7 @@ async def ua_regions(request: Request, tocsin: Node) -> Response:
     async def build() -> Any:
         return ukrainealarm.regions(await _places(tocsin))
 
-    return await _serve(request, tocsin, ("ua-regions",), build)
+    return await _serve(request, tocsin, build)
 
 
 def _place(places: Places, uid: int, field: str) -> Place:
@@ -281,6 +291,47 @@ def _place(places: Places, uid: int, field: str) -> Place:
     if found is None:
         raise NotFound(f"no location with id {uid}", field=field)
     return found
+
+
+class CompatReads:
+    """ASGI middleware: answers a GET of a /compat path from memory while its answer stands,
+    after counting it against its client's share, without routing (as `fastpath.FastReads`
+    does for tocsin's own public reads); passes every other request on. A history, and every
+    request when a token is asked for (checking it is I/O), go to the routes."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and _fast(scope["path"]):
+            response = _from_memory(scope)
+            if response is not None:
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _from_memory(scope: Scope) -> Response | None:
+    """The held answer to this request (or its 429), or None: ask the routes."""
+    app = scope.get("app")
+    tocsin: Public | None = getattr(app.state, "tocsin", None) if app is not None else None
+    if tocsin is None or tocsin.settings.compat_auth != "open":
+        return None
+    held: Held | None = tocsin.reads.peek(("compat", scope["path"]))
+    if held is None:
+        return None
+    request = Request(scope)
+    token = request.query_params.get("token") or _token(request.headers.get("authorization"))
+    address = request.client.host if request.client else None
+    try:
+        _count(request.app.state, tocsin.settings.compat_per_minute, token, address)
+    except TocsinError as exc:
+        return problems.error_response(exc, {"message": exc.message})
+    return held.response(request, tocsin.clock.now())
+
+
+def _fast(path: str) -> bool:
+    return path.startswith("/compat/") and "/regions/" not in path
 
 
 def _minute(tocsin: Public) -> int:

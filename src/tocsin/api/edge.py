@@ -144,6 +144,7 @@ def create_edge_app(
         openapi_url="/openapi.json",
     )
     problems.install(app)
+    app.add_middleware(compat.CompatReads)
     app.add_middleware(fastpath.FastReads)
     app.add_middleware(inputs.InputGuard)
     app.add_middleware(ReadOnly, settings=settings)  # outermost: a write goes no further
