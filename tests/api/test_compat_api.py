@@ -281,7 +281,9 @@ async def test_history_of_an_oblast(
 async def test_a_token_is_asked_for_when_so_configured(tmp_path: Any, database_url: str) -> None:
     from tocsin.bootstrap import build
 
-    settings = Settings(database_url=database_url, channels=(), compat_auth="token")
+    settings = Settings(
+        database_url=database_url, channels=(), compat_auth="token", compat_per_minute=4
+    )
     node = await build(settings)
     try:
         async with client_of(node) as api:
@@ -296,6 +298,11 @@ async def test_a_token_is_asked_for_when_so_configured(tmp_path: Any, database_u
             assert (await api.get(f"{AIU}/alerts/active.json", headers=bearer_form)).is_success
             by_query = await api.get(f"{AIU}/alerts/active.json", params={"token": token})
             assert by_query.status_code == 200
+            # a checked token is its own client, whatever its address
+            assert (await api.get(path, headers={"Authorization": token})).status_code == 200
+            assert (await api.get(path, headers={"Authorization": token})).status_code == 429
+            other = (await bearer(node, "viewer"))["Authorization"].removeprefix("Bearer ")
+            assert (await api.get(path, headers={"Authorization": other})).status_code == 200
     finally:
         await node.close()
 
@@ -312,9 +319,10 @@ async def test_each_client_has_its_share_of_requests(database_url: str) -> None:
             refused = await api.get(path)
             assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
             assert "3" in refused.json()["message"]
-            # another token is another client
+            # a token that is not checked names nobody: a new one buys no new share
             other = await api.get(path, headers={"Authorization": "some-token"})
-            assert other.status_code == 200
+            assert other.status_code == 429
+            assert (await api.get(path, params={"token": "another"})).status_code == 429
             # the public reads of tocsin itself are not counted
             assert (await api.get("/v1/alerts/active")).status_code == 200
     finally:

@@ -106,9 +106,11 @@ async def _admit(request: Request, tocsin: Public, query_token: str | None) -> N
     settings = tocsin.settings
     token = query_token or _token(request.headers.get("authorization"))
     address = request.client.host if request.client else None
+    checked = None
     if settings.compat_auth == "token":
         await _authenticate(tocsin, token, address)
-    _count(request.app.state, settings.compat_per_minute, token, address)
+        checked = token
+    _count(request.app.state, settings.compat_per_minute, checked, address)
 
 
 async def _authenticate(tocsin: Public, token: str | None, address: str | None) -> None:
@@ -123,7 +125,9 @@ async def _authenticate(tocsin: Public, token: str | None, address: str | None) 
 
 
 def _count(state: Any, limit: int, token: str | None, address: str | None) -> None:
-    """Count a request of its client (its token, else its address), or refuse it (429)."""
+    """Count a request of its client, or refuse it (429): its token once checked, else its
+    address (a token that is not checked names nobody: a new one each time must not buy a new
+    share)."""
     if not limit:
         return
     if getattr(state, "compat_window", None) is None:
@@ -321,10 +325,9 @@ def _from_memory(scope: Scope) -> Response | None:
     if held is None:
         return None
     request = Request(scope)
-    token = request.query_params.get("token") or _token(request.headers.get("authorization"))
     address = request.client.host if request.client else None
     try:
-        _count(request.app.state, tocsin.settings.compat_per_minute, token, address)
+        _count(request.app.state, tocsin.settings.compat_per_minute, None, address)
     except TocsinError as exc:
         return problems.error_response(exc, {"message": exc.message})
     return held.response(request, tocsin.clock.now())
