@@ -327,3 +327,62 @@ async def test_each_client_has_its_share_of_requests(database_url: str) -> None:
             assert (await api.get("/v1/alerts/active")).status_code == 200
     finally:
         await node.close()
+
+
+async def test_a_history_keeps_alerts_at_other_times_apart(
+    api: httpx.AsyncClient, tocsin: Tocsin, clock: ManualClock
+) -> None:
+    path = f"{AIU}/regions/{KHARKIV}/alerts/week_ago.json"
+    first = await raise_alert(tocsin, "missile", "UA-63")
+    clock.advance(600)
+    await tocsin.alerts.end(first, LOCAL_ADMIN)
+    clock.advance(600)
+    second = await raise_alert(tocsin, "aviation", "UA-63")
+    clock.advance(600)
+    await tocsin.alerts.end(second, LOCAL_ADMIN)
+    seen = await api.get(path)
+    records = seen.json()["alerts"]
+    assert [(r["started_at"][11:19], r["finished_at"][11:19]) for r in records] == [
+        ("12:20:00", "12:30:00"),
+        ("12:00:00", "12:10:00"),
+    ]
+    assert len({r["id"] for r in records}) == 2
+    assert [[t["started_at"] for t in r["threats"]] for r in records] == [
+        [r["started_at"]] for r in records
+    ]
+    # a week on, the window has moved: a client with the old date is not told "not modified"
+    clock.advance(8 * 86400)
+    since = {"If-Modified-Since": seen.headers["last-modified"]}
+    later = await api.get(path, headers=since)
+    assert later.status_code == 200 and later.json()["alerts"] == []
+
+
+async def test_other_spellings_of_an_id_share_one_answer(
+    api: httpx.AsyncClient, tocsin: Tocsin
+) -> None:
+    await raise_alert(tocsin, "missile", "UA-63")
+    assert await get(api, f"{AIU}/iot/active_air_raid_alerts/{KHARKIV}.json") == "A"
+    held = len(tocsin.reads)
+    for spelling in ("022", "+22", "0000000022"):
+        assert await get(api, f"{AIU}/iot/active_air_raid_alerts/{spelling}.json") == "A"
+        assert (await get(api, f"{UAA}/alerts/{spelling}"))[0]["regionId"] == "22"
+    assert len(tocsin.reads) == held + 1  # the ukrainealarm answer, once
+
+
+async def test_refused_tokens_count_against_their_address(database_url: str) -> None:
+    from tocsin.bootstrap import build
+
+    settings = Settings(
+        database_url=database_url, channels=(), compat_auth="token", compat_per_minute=3
+    )
+    node = await build(settings)
+    try:
+        async with client_of(node) as api:
+            path = f"{UAA}/alerts"
+            codes = [
+                (await api.get(path, headers={"Authorization": f"guess-{n}"})).status_code
+                for n in range(5)
+            ]
+            assert codes == [401, 401, 401, 429, 429]
+    finally:
+        await node.close()

@@ -84,17 +84,18 @@ async def _serve(
     build: Callable[[], Awaitable[Any]],
     token: str | None = None,
     more: tuple[Any, ...] = (),
+    at_least: datetime = EPOCH,
 ) -> Response:
     """Admit the caller, then answer from memory, under the path asked and `more` (worked out
     by `build` when not held)."""
-    key = ("compat", request.scope["path"], *more)
+    key = ("compat", _canonical(request), *more)
     try:
         await _admit(request, tocsin, token)
 
         async def compute() -> Fresh[Held]:
             body = orjson.dumps(await build())
             changed = await tocsin.cap.reads.last_alert_change() or EPOCH
-            return Fresh(Held(body, strong_etag(body), changed))
+            return Fresh(Held(body, strong_etag(body), max(changed, at_least)))
 
         held: Held = await tocsin.reads.get(key, compute, ACTUAL)
     except TocsinError as exc:
@@ -108,7 +109,11 @@ async def _admit(request: Request, tocsin: Public, query_token: str | None) -> N
     address = request.client.host if request.client else None
     checked = None
     if settings.compat_auth == "token":
-        await _authenticate(tocsin, token, address)
+        try:
+            await _authenticate(tocsin, token, address)
+        except Unauthorized:
+            _count(request.app.state, settings.compat_per_minute, None, address)
+            raise
         checked = token
     _count(request.app.state, settings.compat_per_minute, checked, address)
 
@@ -193,12 +198,15 @@ async def region_history(
             since=since, region=place.code, status=Status.ACTUAL, limit=HISTORY_LIMIT
         )
         within = {place.code, *tocsin.regions.tree.descendants(place.code)}
-        entries = [e for e in shown(alerts, places, tocsin.catalogue) if e.place.code in within]
+        found = shown(alerts, places, tocsin.catalogue, merge=False)
+        entries = [e for e in found if e.place.code in within]
         entries.sort(key=lambda e: (e.started_at, e.place.uid), reverse=True)
         changed = await tocsin.cap.reads.last_alert_change() or EPOCH
         return alerts_in_ua.alerts_body(entries, tocsin.catalogue, changed)
 
-    return await _serve(request, tocsin, build, token, (_minute(tocsin),))
+    minute = _minute(tocsin)
+    at_least = datetime.fromtimestamp(minute * 60, UTC)  # the window moved then
+    return await _serve(request, tocsin, build, token, (minute,), at_least)
 
 
 def _iot_routes(version: int) -> None:
@@ -331,6 +339,25 @@ def _from_memory(scope: Scope) -> Response | None:
     except TocsinError as exc:
         return problems.error_response(exc, {"message": exc.message})
     return held.response(request, tocsin.clock.now())
+
+
+def _canonical(request: Request) -> str:
+    """The path of this request as its route writes it (`22.json`, not `022.json`): what its
+    answer is held under, so that other spellings of an id share it and fill no memory."""
+    route = request.scope.get("route")
+    name = getattr(route, "name", None)
+    if name is None:
+        return str(request.scope["path"])
+    params = {key: _number(str(value)) for key, value in request.path_params.items()}
+    return str(request.app.url_path_for(name, **params))
+
+
+def _number(text: str) -> str:
+    """An id as written canonically; any other text as it is."""
+    try:
+        return str(int(text))
+    except ValueError:
+        return text
 
 
 def _fast(path: str) -> bool:

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import time
-from collections import deque
+from collections import OrderedDict, deque
 
 from tocsin.errors import TooManyAttempts
 
 WINDOW = 60.0
+CLIENTS = 100_000  # clients remembered at once; the one heard from least recently goes first
 
 
 class Window:
     """Requests per client (an address, or a token) within the last minute."""
 
     def __init__(self) -> None:
-        self.seen: dict[str, deque[float]] = {}
+        self.seen: OrderedDict[str, deque[float]] = OrderedDict()
 
     def admit(self, key: str, limit: int, what: str, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
         times = self.seen.setdefault(key, deque())
+        self.seen.move_to_end(key)
         while times and times[0] <= now - WINDOW:
             times.popleft()
         if len(times) >= limit:
@@ -27,5 +29,5 @@ class Window:
                 retry_after=max(1.0, times[0] + WINDOW - now),
             )
         times.append(now)
-        if len(self.seen) > 100_000:
-            self.seen.clear()
+        while len(self.seen) > CLIENTS:
+            self.seen.popitem(last=False)

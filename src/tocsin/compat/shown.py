@@ -50,11 +50,11 @@ class Shown:
 
     @property
     def threats(self) -> list[tuple[ThreatId, datetime]]:
-        """Each threat, from when the first alert of it began (the time of its last change for
-        an alert whose threat changed: the escalation)."""
+        """Each threat, from when the first alert of it began (an alert's threat raised or
+        lowered keeps that time: the log, not the alert, says when it changed)."""
         seen: dict[ThreatId, datetime] = {}
         for alert in self.alerts:
-            since = started(alert) if alert.version == 1 else alert.updated_at
+            since = started(alert)
             seen[alert.threat] = min(seen.get(alert.threat, since), since)
         return sorted(seen.items(), key=lambda item: (item[1], item[0]))
 
@@ -73,15 +73,19 @@ def public(alert: Alert) -> bool:
     )
 
 
-def shown(alerts: Iterable[Alert], places: Places, catalogue: Catalogue) -> list[Shown]:
-    """Every place under each type of alert, by id then type."""
-    found: dict[tuple[int, str], Shown] = {}
+def shown(
+    alerts: Iterable[Alert], places: Places, catalogue: Catalogue, *, merge: bool = True
+) -> list[Shown]:
+    """Every place under each type of alert, by id then type; `merge=False` (a history): each
+    of tocsin's alerts on each place apart, as alerts at other times are other alerts."""
+    found: dict[tuple[int, str, str], Shown] = {}
     for alert in alerts:
         if not public(alert):
             continue
         kind = mapped_id(catalogue, alert.threat)
         for place in _places(alert.regions, places):
-            entry = found.setdefault((place.uid, kind.alert_type), Shown(place, kind))
+            key = (place.uid, kind.alert_type, "" if merge else alert.id)
+            entry = found.setdefault(key, Shown(place, kind))
             entry.alerts.append(alert)
     return [found[key] for key in sorted(found)]
 
