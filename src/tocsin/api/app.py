@@ -19,6 +19,7 @@ from tocsin.api import (
     audit,
     cap,
     channels,
+    drills,
     events,
     fastpath,
     incidents,
@@ -98,7 +99,10 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tocsin = await (factory or default_factory)()
         app.state.tocsin = tocsin
-        await tocsin.start(tocsin.task_duty("expiry", lambda: _expire_forever(tocsin)))
+        await tocsin.start(
+            tocsin.task_duty("expiry", lambda: _expire_forever(tocsin)),
+            tocsin.task_duty("drills", lambda: tocsin.drills.run(tocsin.settings.expiry_interval)),
+        )
         if tune_gc:
             keep_collector_off_startup()
         try:
@@ -130,6 +134,7 @@ def create_app(
         cap,
         incidents,
         sirens,
+        drills,
         iot,
         stats,
         subscriptions,
