@@ -58,7 +58,10 @@ class DrillRecord:
         return self.scheduled_for + timedelta(seconds=self.duration)
 
     def due(self, now: datetime) -> str | None:
-        """What the scheduler owes this drill at `now`: announce, start, end, or nothing."""
+        """What the scheduler owes this drill at `now`: announce, start, end, miss (its whole
+        time passed while no scheduler ran), or nothing."""
+        if self.state in (SCHEDULED, ANNOUNCED) and now >= self.ends_at:
+            return "miss"
         if self.state == SCHEDULED and now >= self.scheduled_for:
             return "start"
         if self.state == SCHEDULED and now >= self.announce_at:

@@ -370,7 +370,14 @@ class DrillService:
         if due == "start" and drill.state == SCHEDULED and drill.announce_before > 0:
             await self._advance(drill.id, "announce")  # late, but never unannounced
             done.append((drill.id, "announce"))
-        if due == "announce":
+        if due == "miss":
+            reason = (
+                f"missed: no scheduler ran between {iso_time(drill.scheduled_for)} and "
+                f"{iso_time(drill.ends_at)}; skipped"
+            )
+            await self._advance(drill.id, "skip", reason=reason)
+            done.append((drill.id, "skip"))
+        elif due == "announce":
             await self._advance(drill.id, "announce")
             done.append((drill.id, "announce"))
         elif due == "start":
