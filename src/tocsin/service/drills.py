@@ -488,8 +488,9 @@ class DrillService:
             "not_measured": [
                 "stream clients connected during the drill: tocsin keeps no history of its "
                 "stream connections, only the count now",
-                "a siren's acknowledgement is its latest one: a siren that acknowledged the "
-                "drill and then a later command shows the later time",
+                "per siren only its latest ack and heartbeat are kept: one that has "
+                "acknowledged a later command since reads as silent; read the report soon "
+                "after the drill",
                 "whether people heard the sirens or read the notices",
             ],
         }
@@ -526,15 +527,17 @@ def _siren_outcome(
     ended: datetime | None,
     seqs: tuple[int, int] | None,
 ) -> str:
-    """in_time (acked within ACK_IN_TIME s), late, failed (heard from, never acked), or silent
-    (no heartbeat since the drill began)."""
+    """in_time (acked one of the drill's commands within ACK_IN_TIME s), late, failed (a
+    heartbeat during the drill, no ack of its commands), or silent (neither). Only a siren's
+    latest ack and heartbeat are kept: one overwritten since reads as silent."""
     if started is None or seqs is None:
         return "silent"
-    acked = siren.last_ack_seq is not None and siren.last_ack_seq >= seqs[0]
+    acked = siren.last_ack_seq is not None and seqs[0] <= siren.last_ack_seq <= seqs[1]
     if acked and siren.last_ack_at is not None:
         delay = (siren.last_ack_at - started).total_seconds()
         return "in_time" if delay <= ACK_IN_TIME else "late"
-    if siren.last_heartbeat_at is not None and siren.last_heartbeat_at >= started:
+    heard = siren.last_heartbeat_at
+    if heard is not None and heard >= started and (ended is None or heard <= ended):
         return "failed"
     return "silent"
 

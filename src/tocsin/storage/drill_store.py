@@ -34,7 +34,7 @@ class DrillStore:
         query = select(t.deliveries).where(d.event_seq >= first, d.event_seq <= last)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
-        return [dict(row) for row in rows]
+        return [{str(k): v for k, v in row.items()} for row in rows]
 
     async def audit_between(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         a = t.audit.c
@@ -45,7 +45,7 @@ class DrillStore:
         )
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
-        return [dict(row) for row in rows]
+        return [{str(k): v for k, v in row.items()} for row in rows]
 
     async def event_seqs(self, alert_id: str) -> tuple[int, int] | None:
         e = t.events.c
