@@ -164,3 +164,21 @@ async def test_the_report_as_json_csv_and_html_compared_with_the_drill_before(
 
     missing = await client.get(f"/v1/drills/{'0' * 32}/report", headers=admin)
     assert missing.status_code == 404
+
+
+async def test_the_public_page_reads_the_drills_people_are_told_of(
+    client: httpx.AsyncClient, tocsin: Tocsin, admin: dict[str, str]
+) -> None:
+    made = await client.post("/v1/drills", json=plan(tocsin), headers=admin)
+    assert (await client.get("/v1/drills/notices")).json() == {"drills": []}
+    manual(tocsin).advance(2 * 3600 - 1800)
+    await tocsin.drills.tick()
+    [shown] = (await client.get("/v1/drills/notices")).json()["drills"]  # no token: public
+    assert (shown["id"], shown["state"]) == (made.json()["id"], "announced")
+    assert shown["texts"]["uk"].endswith("Це не справжня тривога.")
+    manual(tocsin).advance(1800)
+    await tocsin.drills.tick()
+    assert (await client.get("/v1/drills/notices")).json()["drills"][0]["state"] == "running"
+    manual(tocsin).advance(600)
+    await tocsin.drills.tick()
+    assert (await client.get("/v1/drills/notices")).json() == {"drills": []}

@@ -55,6 +55,11 @@ async def list_drills(tocsin: App, actor: Caller) -> Response:
     return json_response({"drills": drills, "count": len(drills)})
 
 
+@router.get("/notices", summary="Drills announced or under way, with their texts (public)")
+async def notices(tocsin: App) -> Response:
+    return json_response({"drills": await tocsin.drills.notices()})
+
+
 @router.get("/{drill_id}", summary="One drill")
 async def get_drill(drill_id: str, tocsin: App, actor: Caller) -> Response:
     return json_response(drill_view(await tocsin.drills.get(drill_id)))

@@ -42,6 +42,7 @@ from tocsin.domain.drills import (
     regions_meet,
 )
 from tocsin.domain.events import NewEvent
+from tocsin.domain.regions import RegionTree
 from tocsin.domain.sirens import SirenRecord
 from tocsin.errors import Conflict, InvalidInput, NotFound, TocsinError
 from tocsin.service.bus import CommandBus, Context, Outcome
@@ -206,10 +207,14 @@ async def advance_drill(cmd: c.AdvanceDrill, ctx: Context) -> Outcome[DrillRecor
 
 
 def _texts(drill: DrillRecord, ctx: Context) -> dict[str, str]:
+    return texts_of(drill, ctx.tree)
+
+
+def texts_of(drill: DrillRecord, tree: RegionTree) -> dict[str, str]:
+    """The announcement in every language, naming the drill's regions from `tree`."""
     places = {
         lang: ", ".join(
-            r.name(lang) if (r := ctx.tree.get(code)) is not None else code
-            for code in drill.regions
+            r.name(lang) if (r := tree.get(code)) is not None else code for code in drill.regions
         )
         for lang in ("en", "uk", "ru")
     }
@@ -338,6 +343,26 @@ class DrillService:
         if drill is None:
             raise NotFound(f"no drill {drill_id!r}", field="id")
         return drill
+
+    async def notices(self) -> list[dict[str, Any]]:
+        """The drills people are told of now (announced or running), with their texts: what
+        the public page shows as a banner."""
+        tree = self.regions.tree
+        shown = []
+        for drill in await self.reads.all():
+            if drill.state not in (ANNOUNCED, RUNNING):
+                continue
+            shown.append(
+                {
+                    "id": drill.id,
+                    "regions": list(drill.regions),
+                    "state": drill.state,
+                    "scheduled_for": iso_time(drill.scheduled_for),
+                    "ends_at": iso_time(drill.ends_at),
+                    "texts": texts_of(drill, tree),
+                }
+            )
+        return shown
 
     # --- the scheduler (one node per cluster: the `drills` duty) ---------------------------
 
