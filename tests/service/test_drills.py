@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,7 +32,7 @@ from tocsin.domain.drills import (
 )
 from tocsin.domain.regions import Region, RegionTree
 from tocsin.domain.threats import builtin
-from tocsin.errors import TocsinError
+from tocsin.errors import Forbidden, TocsinError
 from tocsin.service import alerts as alert_handlers
 from tocsin.service import drills as drill_handlers
 from tocsin.service.bus import CommandBus
@@ -42,7 +43,7 @@ from tocsin.storage.memory import MemoryState, MemoryUnitOfWorkFactory
 KHARKIV = "UA-63"
 
 
-async def schedule(t: Tocsin, **fields: Any) -> DrillRecord:
+async def schedule(t: Tocsin, _actor: Actor = LOCAL_ADMIN, **fields: Any) -> DrillRecord:
     values: dict[str, Any] = {
         "title": "Spring drill",
         "threat": "missile",
@@ -52,7 +53,7 @@ async def schedule(t: Tocsin, **fields: Any) -> DrillRecord:
         "duration": 600,
         "sirens": True,
     }
-    return await t.drills.schedule(LOCAL_ADMIN, **{**values, **fields})
+    return await t.drills.schedule(_actor, **{**values, **fields})
 
 
 async def events_of(t: Tocsin, kind: str) -> list[Any]:
@@ -308,3 +309,15 @@ def test_the_alert_a_drill_raises_is_always_an_exercise(
 def test_a_drill_has_no_field_that_names_a_status(field: str) -> None:
     for kind in (c.ScheduleDrill, c.ChangeDrill, DrillRecord):
         assert field not in kind.__dataclass_fields__
+
+
+async def test_a_console_session_plans_drills_in_exercise_mode_only(tocsin: Tocsin) -> None:
+    operator = Actor("olena", Role.OPERATOR, frozenset({"UA-63"}), session_mode="actual")
+    with pytest.raises(Forbidden) as refused:
+        await schedule(tocsin, _actor=operator)
+    assert refused.value.field == "status"
+    drill = await schedule(tocsin, _actor=replace(operator, session_mode="exercise"))
+    assert drill.created_by == "olena"
+    outside = Actor("ivan", Role.OPERATOR, frozenset({"UA-32"}), session_mode="exercise")
+    with pytest.raises(Forbidden):
+        await tocsin.drills.cancel(drill.id, outside)
