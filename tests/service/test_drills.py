@@ -169,6 +169,20 @@ async def test_a_drill_whose_time_passed_unattended_is_skipped(tocsin: Tocsin) -
     assert await tocsin.store.open_alerts() == []
 
 
+async def test_a_drill_changed_after_its_announcement_is_announced_again(tocsin: Tocsin) -> None:
+    drill = await schedule(tocsin)
+    clock_of(tocsin).advance(3600)
+    await tocsin.drills.tick()
+    later = drill.scheduled_for + timedelta(minutes=30)
+    changed = await tocsin.drills.change(drill.id, LOCAL_ADMIN, scheduled_for=later)
+    assert changed.state == "scheduled"
+    assert await tocsin.drills.tick() == []  # its new announcement time is ahead
+    clock_of(tocsin).advance(30 * 60)
+    assert await tocsin.drills.tick() == [(drill.id, "announce")]
+    first, second = await events_of(tocsin, "drill.announced")
+    assert f"{later:%H:%M}" in second.data["texts"]["en"] != first.data["texts"]["en"]
+
+
 async def test_a_cancelled_drill_is_never_raised(tocsin: Tocsin) -> None:
     drill = await schedule(tocsin)
     await tocsin.drills.cancel(drill.id, LOCAL_ADMIN)

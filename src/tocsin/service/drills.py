@@ -152,7 +152,8 @@ async def change_drill(cmd: c.ChangeDrill, ctx: Context) -> Outcome[DrillRecord]
     _pending(before, "changed")
     _validate(after, ctx)
     await _refuse_overlap(after, ctx)
-    if before.state == ANNOUNCED and after.announce_at > ctx.now:
+    told = {"scheduled_for", "regions", "sirens"}  # what the announcement says
+    if before.state == ANNOUNCED and (after.announce_at > ctx.now or told & changes.keys()):
         after = replace(after, state=SCHEDULED)  # announced again, with the new plan
 
     async def write(uow: UnitOfWork) -> None:
