@@ -37,6 +37,7 @@ from tocsin.service import accounts as account_handlers
 from tocsin.service import alerts as alert_handlers
 from tocsin.service import broadcast as broadcast_handlers
 from tocsin.service import cap_import
+from tocsin.service import drills as drill_handlers
 from tocsin.service import push as push_handlers
 from tocsin.service import sirens as siren_handlers
 from tocsin.service import subscriptions as subscription_handlers
@@ -48,6 +49,7 @@ from tocsin.service.audit import stop as stop_task
 from tocsin.service.bus import CommandBus, Reporter
 from tocsin.service.cap_import import CapImportService
 from tocsin.service.cap_publish import CapPublisher
+from tocsin.service.drills import DrillService
 from tocsin.service.exclusive import Exclusive, Step, node_name
 from tocsin.service.login import LoginGuard
 from tocsin.service.passwords import Passwords
@@ -64,6 +66,7 @@ from tocsin.storage.account_store import AccountReads
 from tocsin.storage.audit_key import audit_key
 from tocsin.storage.cap_store import CapStore
 from tocsin.storage.delivery_store import DeliveryStore
+from tocsin.storage.drill_store import DrillStore
 from tocsin.storage.engine import create_engine
 from tocsin.storage.lease_store import SqlLeases
 from tocsin.storage.login_store import SqlThrottle
@@ -90,6 +93,7 @@ class Tocsin:
     audit: AuditService
     tokens: TokenService
     sirens: SirenService
+    drills: DrillService
     subscriptions: SubscriptionService
     push: PushService
     vapid: Vapid02  # the key pushes are signed with
@@ -276,6 +280,7 @@ async def build(
         handlers.register(bus)
     for record_handlers in (incident_commands, history_handlers, cap_import, account_handlers):
         record_handlers.register(bus)
+    drill_handlers.register(bus)
     subscription_handlers.register(bus, settings.languages)
     push_handlers.register(bus, settings.languages, settings.push_max_regions)
     deliveries = DeliveryStore(store.engine)
@@ -292,6 +297,9 @@ async def build(
         audit=AuditService(bus, store, store.audit_key),
         tokens=TokenService(bus, store),
         sirens=SirenService(bus, SirenStore(store.engine), regions),
+        drills=DrillService(
+            bus, DrillStore(store.engine), store, SirenStore(store.engine), regions, clock
+        ),
         subscriptions=subscriptions,
         push=PushService(bus, Kinds(settings), vapid.public_key(push_key)),
         vapid=push_key,

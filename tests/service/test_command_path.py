@@ -193,6 +193,19 @@ async def _repeat(t: Tocsin) -> tuple[Any, Actor]:
     return c.RepeatBroadcast(alert.id, {"*": 10.0}), SYSTEM
 
 
+DRILL = "d" * 32
+
+
+def _drill(t: Tocsin) -> c.ScheduleDrill:
+    soon = t.clock.now() + timedelta(hours=2)
+    return c.ScheduleDrill(DRILL, "Spring drill", "missile", ("UA-63",), soon, 3600, 600)
+
+
+async def _scheduled(t: Tocsin) -> str:
+    await t.bus.handle(_drill(t), LOCAL_ADMIN)
+    return DRILL
+
+
 def _after(make: Callable[[Tocsin], Awaitable[str]], cmd: Callable[[str], Any]) -> Example:
     async def example(t: Tocsin) -> tuple[Any, Actor]:
         return cmd(await make(t)), SYSTEM
@@ -263,6 +276,10 @@ EXAMPLES: dict[type[Any], Example] = {
         t, lambda s: c.RemovePushSubscription(s, "410")
     ),
     c.RepeatBroadcast: _repeat,
+    c.ScheduleDrill: lambda t: _ready((_drill(t), LOCAL_ADMIN)),
+    c.ChangeDrill: _after(_scheduled, lambda d: c.ChangeDrill(d, title="Autumn drill")),
+    c.CancelDrill: _after(_scheduled, c.CancelDrill),
+    c.AdvanceDrill: _after(_scheduled, lambda d: c.AdvanceDrill(d, "announce")),
     c.ImportCap: _import_cap,
     rc.RecordIncident: lambda t: _ready((rc.RecordIncident(_incident_spec()), OPERATOR)),
     rc.AmendIncident: _on_incident(lambda i, c, r: rc.AmendIncident(i, AmendIncident(title="x"))),

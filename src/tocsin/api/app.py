@@ -20,6 +20,7 @@ from tocsin.api import (
     cap,
     channels,
     compat,
+    drills,
     events,
     fastpath,
     incidents,
@@ -99,7 +100,10 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tocsin = await (factory or default_factory)()
         app.state.tocsin = tocsin
-        await tocsin.start(tocsin.task_duty("expiry", lambda: _expire_forever(tocsin)))
+        await tocsin.start(
+            tocsin.task_duty("expiry", lambda: _expire_forever(tocsin)),
+            tocsin.task_duty("drills", lambda: tocsin.drills.run(tocsin.settings.expiry_interval)),
+        )
         if tune_gc:
             keep_collector_off_startup()
         try:
@@ -132,6 +136,7 @@ def create_app(
         cap,
         incidents,
         sirens,
+        drills,
         iot,
         compat,
         stats,

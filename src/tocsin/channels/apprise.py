@@ -33,7 +33,7 @@ import apprise
 
 from tocsin.cap.texts import LONG_LIMIT, Situation
 from tocsin.channels.delivery import Outcome
-from tocsin.channels.notices import ALERT_EVENTS, Composer, Notice, Size, has_notice
+from tocsin.channels.notices import NOTICE_EVENTS, Composer, Notice, Size, has_notice
 from tocsin.channels.outbound import Lookup, public_only
 from tocsin.channels.subscriptions import compile_filter
 from tocsin.domain.events import Event
@@ -99,7 +99,7 @@ def make_target(
     record: SubscriptionRecord, tocsin: ChannelContext, *, matches: Wants | None = None
 ) -> AppriseTarget:
     """The target of one apprise subscription; `matches` stands in for its stored filters."""
-    return build_target(record, tocsin, channel=KIND, events=ALERT_EVENTS, matches=matches)
+    return build_target(record, tocsin, channel=KIND, events=NOTICE_EVENTS, matches=matches)
 
 
 def build_target(
@@ -150,7 +150,7 @@ class AppriseTarget:
     size: Size
     composer: Composer = field(repr=False)
     matches: Wants = field(repr=False)
-    events: frozenset[str] = ALERT_EVENTS
+    events: frozenset[str] = NOTICE_EVENTS
     allow_private: bool = False
     lookup: Lookup | None = field(default=None, repr=False)  # stands in for DNS (tests)
 

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from tocsin.channels import apprise as apprise_kind
 from tocsin.channels.apprise import AppriseTarget, Wants
-from tocsin.channels.notices import ALERT_EVENTS, REPEAT, Size
+from tocsin.channels.notices import NOTICE_EVENTS, REPEAT, Size
 from tocsin.domain.commands import RepeatBroadcast
 from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.threats import Catalogue
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("tocsin.broadcast")
 
 KIND: Final = "broadcast"
-EVENTS: Final = ALERT_EVENTS | {REPEAT}
+EVENTS: Final = NOTICE_EVENTS | {REPEAT}
 DEFAULT_REPEAT_MINUTES: Final[Mapping[str, float]] = {"missile": 5, "aviation": 5, ANY_THREAT: 10}
 MAX_MINUTES: Final = 24 * 60
 SETTING: Final = "broadcast_repeat_minutes"

@@ -12,6 +12,7 @@ the same thing; the title is the signal or the closing situation («Ракетн
     alert.cancelled                    the false-alarm notice
     alert.expired                      the alert expired without an all-clear
     broadcast.repeat                   the alert again, "still in force" (broadcast targets)
+    drill.announced                    "Drill announced" and the drill's own text (not an alert)
 
 Any other event, and an update that changes only texts or the expiry (the short and long texts
 would not change), has no notice.
@@ -34,7 +35,15 @@ from tocsin.domain.threats import NEUTRAL_COLOR, NO_SIREN, CapMapping, Catalogue
 from tocsin.types import Lang, Names, pick
 
 REPEAT: Final = "broadcast.repeat"
+DRILL_ANNOUNCED: Final = "drill.announced"
 ALERT_EVENTS: Final = frozenset(e.value for e in EventType)
+NOTICE_EVENTS: Final = ALERT_EVENTS | {DRILL_ANNOUNCED}
+"""What the notice channels carry: the alert events, and a drill's announcement."""
+DRILL_TITLES: Final[Names] = {
+    "en": "Drill announced",
+    "uk": "Оголошено навчання",
+    "ru": "Объявлены учения",
+}
 
 
 class Size(StrEnum):
@@ -67,6 +76,8 @@ class Notice:
 
 def has_notice(event: Event) -> bool:
     """Whether the event changes what people are told (see the module docstring)."""
+    if event.type == DRILL_ANNOUNCED:
+        return isinstance(event.data.get("texts"), dict)
     if event.type == EventType.UPDATED:
         changes = event.changes
         return "regions" in changes or "threat" in changes
@@ -81,6 +92,10 @@ class Composer:
         self.catalogue = catalogue
 
     def notice(self, event: Event, lang: Lang, size: Size) -> Notice | None:
+        if event.type == DRILL_ANNOUNCED and has_notice(event):
+            limit = texts.SHORT_LIMIT if size is Size.SHORT else texts.LONG_LIMIT
+            body = texts.clip(pick(event.data["texts"], lang), limit)
+            return Notice(pick(DRILL_TITLES, lang), body, Situation.PRE_ALERT)
         alert = event.alert
         if alert is None or not has_notice(event):
             return None

@@ -33,7 +33,7 @@ from pywebpush import WebPusher
 from tocsin import __version__
 from tocsin.channels import vapid, webhook
 from tocsin.channels.delivery import Outcome
-from tocsin.channels.notices import Composer, Size
+from tocsin.channels.notices import DRILL_ANNOUNCED, Composer, Size
 from tocsin.channels.subscriptions import compile_filter
 from tocsin.domain.alerts import Phase
 from tocsin.domain.commands import RemovePushSubscription
@@ -58,6 +58,7 @@ PUSHED: Final = frozenset(
         EventType.ALERT_ENDED,
         EventType.ALERT_CANCELLED,
         EventType.ALERT_EXPIRED,
+        DRILL_ANNOUNCED,
     }
 )
 GONE: Final = frozenset({404, 410})
@@ -145,6 +146,11 @@ class PushTarget(webhook.PinnedClient):
         """The JSON the service worker shows; None fields are left out."""
         alert = event.alert
         notice = self.composer.notice(event, self.record.lang, Size.LONG)
+        if event.type == DRILL_ANNOUNCED and notice is not None:
+            drill = str(event.data["drill"]["id"])
+            tag = f"drill-{drill}"
+            body: dict[str, Any] = {"title": notice.title, "body": notice.body, "tag": tag}
+            return orjson.dumps({**body, "event": DRILL_ANNOUNCED, "seq": event.seq, "url": "/"})
         if alert is None or notice is None:
             return b""
         lines = [notice.body]

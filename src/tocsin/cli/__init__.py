@@ -10,6 +10,7 @@ from tocsin.cli import (
     cap,
     channels,
     db,
+    drills,
     history,
     incidents,
     regions,
@@ -41,6 +42,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(cap.app, name="cap")
 app.add_typer(incidents.app, name="incident")
 app.add_typer(sirens.app, name="siren")
+app.add_typer(drills.app, name="drill")
 app.add_typer(history.app, name="history")
 app.add_typer(stats.app, name="stats")
 app.add_typer(subscriptions.app, name="subscription")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tocsin.domain.alerts import RaiseAlert, UpdateAlert
@@ -293,3 +294,55 @@ class RefuseLogin:
     name: ClassVar[str] = "session.refuse"
     username: str
     detail: Mapping[str, Any]
+
+
+# --- drills ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleDrill:
+    """Plan a drill: it is announced `announce_before` seconds ahead of `scheduled_for`, raises
+    an exercise alert then, and ends `duration` seconds later."""
+
+    name: ClassVar[str] = "drill.schedule"
+    drill_id: str
+    title: str
+    threat: str
+    regions: tuple[str, ...]
+    scheduled_for: datetime
+    announce_before: int
+    duration: int
+    sirens: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeDrill:
+    """Change a drill that has not started; the fields left None stay."""
+
+    name: ClassVar[str] = "drill.change"
+    drill_id: str
+    title: str | None = None
+    threat: str | None = None
+    regions: tuple[str, ...] | None = None
+    scheduled_for: datetime | None = None
+    announce_before: int | None = None
+    duration: int | None = None
+    sirens: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelDrill:
+    name: ClassVar[str] = "drill.cancel"
+    drill_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AdvanceDrill:
+    """The scheduler's command: carry a drill to its next state (`step` is announce, started,
+    end, postpone or skip), with the alert it raised when it started."""
+
+    name: ClassVar[str] = "drill.advance"
+    drill_id: str
+    step: str
+    alert_id: AlertId | None = None
+    reason: str | None = None

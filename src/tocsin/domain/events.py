@@ -135,7 +135,7 @@ class Event:
         """The regions an alert event concerns: the alert's, and those the change removed."""
         alert = self.alert
         if alert is None:
-            return frozenset()
+            return frozenset(self._drill().get("regions", ()))
         removed = self.changes.get("regions", {}).get("removed") or ()
         return frozenset((*alert.regions, *removed))
 
@@ -144,9 +144,15 @@ class Event:
         """The alert's threat, and the one it changed from (an escalation, a de-escalation)."""
         alert = self.alert
         if alert is None:
-            return frozenset()
+            threat = self._drill().get("threat")
+            return frozenset() if threat is None else frozenset({threat})
         before = self.changes.get("threat", {}).get("from", alert.threat)
         return frozenset({alert.threat, before})
+
+    def _drill(self) -> dict[str, Any]:
+        """The drill a `drill.*` event carries (its regions and threat), else nothing."""
+        drill = self.data.get("drill") if str(self.type).startswith("drill.") else None
+        return drill if isinstance(drill, dict) else {}
 
     @classmethod
     def from_json(cls, body: dict[str, Any], alert_id: AlertId | None = None) -> Event:

@@ -14,8 +14,10 @@ what they want as an `Interest`:
 
 None means no restriction on that dimension. An event that carries no alert (regions imported,
 a siren's fault, a paused subscription) matches only an interest with no region and no threat
-restriction; statuses do not apply to it. An event the public may not see yet (`withheld`: a
-change to an actual incident not yet published) matches nothing.
+restriction; statuses do not apply to it. A drill's events (`drill.*`) carry its regions and
+threat and match by those, whatever the statuses: an announcement is for everyone who follows
+those regions, so that nobody takes the drill for a real alert. An event the public may not see
+yet (`withheld`: a change to an actual incident not yet published) matches nothing.
 """
 
 from __future__ import annotations
@@ -66,6 +68,10 @@ class Interest:
         if self.types is not None and event.type not in self.types:
             return False
         alert = event.alert
+        if alert is None and event.regions:  # a drill's announcement: to all who follow there
+            if self.threats is not None and self.threats.isdisjoint(event.threats):
+                return False
+            return self.regions is None or covered(event.regions, self.regions, tree)
         if alert is None:
             return self.regions is None and self.threats is None
         if self.threats is not None and self.threats.isdisjoint(event.threats):

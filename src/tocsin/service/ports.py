@@ -30,6 +30,7 @@ from tocsin.domain.alerts import Alert, Phase, Status
 from tocsin.domain.audit import Audited, AuditEntry
 from tocsin.domain.auth import Actor, TokenRecord
 from tocsin.domain.cap_messages import ImportedMessage
+from tocsin.domain.drills import DrillRecord
 from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region, RegionTree
 from tocsin.domain.sirens import SirenRecord
@@ -250,6 +251,16 @@ class SirenRepository(Protocol):
     async def set_health(self, siren_id: str, state: str, reason: str | None) -> None: ...
 
 
+class DrillRepository(Protocol):
+    async def get(self, drill_id: str) -> DrillRecord | None: ...
+
+    async def all(self) -> list[DrillRecord]: ...
+
+    async def add(self, record: DrillRecord) -> None: ...
+
+    async def save(self, record: DrillRecord) -> None: ...
+
+
 class LogReader(Protocol):
     """The event log as the unit of work sees it (the log is locked for its writer)."""
 
@@ -324,6 +335,9 @@ class UnitOfWork(Protocol):
 
     @property
     def log(self) -> LogReader: ...
+
+    @property
+    def drills(self) -> DrillRepository: ...
 
     @property
     def accounts(self) -> AccountRepository: ...

@@ -24,6 +24,7 @@ from tocsin.domain.accounts import Account, Session, StoredAccount, StoredSessio
 from tocsin.domain.alerts import Alert, Status
 from tocsin.domain.audit import GENESIS, Audited, AuditEntry, chain_hash
 from tocsin.domain.cap_messages import ImportedMessage
+from tocsin.domain.drills import DrillRecord
 from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region
 from tocsin.domain.sirens import SirenRecord
@@ -48,6 +49,7 @@ class MemoryState:
     cap_messages: dict[tuple[str, str], ImportedMessage] = field(default_factory=dict)
     subscriptions: dict[str, SubscriptionRecord] = field(default_factory=dict)
     sirens: dict[str, SirenRecord] = field(default_factory=dict)
+    drills: dict[str, DrillRecord] = field(default_factory=dict)
     accounts: dict[str, StoredAccount] = field(default_factory=dict)
     sessions: dict[str, StoredSession] = field(default_factory=dict)
     log: list[Event] = field(default_factory=list)
@@ -283,6 +285,25 @@ class MemorySirens:
         self._records[siren_id] = replace(record, state=state, fault_reason=reason)
 
 
+class MemoryDrills:
+    def __init__(self, records: dict[str, DrillRecord]) -> None:
+        self._records = records
+
+    async def get(self, drill_id: str) -> DrillRecord | None:
+        return self._records.get(drill_id)
+
+    async def all(self) -> list[DrillRecord]:
+        return sorted(self._records.values(), key=lambda d: d.scheduled_for)
+
+    async def add(self, record: DrillRecord) -> None:
+        if record.id in self._records:
+            raise KeyError(f"drill {record.id} exists")
+        self._records[record.id] = record
+
+    async def save(self, record: DrillRecord) -> None:
+        self._records[record.id] = record
+
+
 class MemoryLog:
     def __init__(self, log: list[Event]) -> None:
         self._log = log
@@ -363,6 +384,7 @@ class MemoryUnitOfWork:
         self._cap_messages = dict(state.cap_messages)
         self._subscriptions = dict(state.subscriptions)
         self._sirens = dict(state.sirens)
+        self._drills = dict(state.drills)
         self._accounts = dict(state.accounts)
         self._sessions = dict(state.sessions)
         self.alerts = MemoryAlerts(self._alerts)
@@ -374,6 +396,7 @@ class MemoryUnitOfWork:
         self.cap_messages = MemoryImportedMessages(self._cap_messages)
         self.subscriptions = MemorySubscriptions(self._subscriptions)
         self.sirens = MemorySirens(self._sirens)
+        self.drills = MemoryDrills(self._drills)
         self.log = MemoryLog(state.log)
         self.accounts = MemoryAccounts(self._accounts, self._sessions)
         self._staged: list[tuple[Audited, Sequence[NewEvent]]] = []
@@ -433,6 +456,7 @@ class MemoryUnitOfWork:
         )
         state.cap_messages = self._cap_messages
         state.subscriptions, state.sirens = self._subscriptions, self._sirens
+        state.drills = self._drills
         state.accounts, state.sessions = self._accounts, self._sessions
         state.log.extend(self._events)
         state.audit.extend(self._audited)

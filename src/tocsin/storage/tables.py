@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -253,4 +254,26 @@ push_keys = Table(
     Column("name", String(40), primary_key=True),
     Column("private_pem", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+drills = Table(
+    "drills",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("threat", String(64), nullable=False),
+    Column("regions", JSON, nullable=False),
+    Column("scheduled_for", UTCDateTime, nullable=False, index=True),
+    Column("announce_before", Integer, nullable=False),
+    Column("duration", Integer, nullable=False),
+    Column("sirens", Boolean, nullable=False),
+    Column("state", String(16), nullable=False, index=True),
+    Column("alert_id", String(64), nullable=True),
+    Column("postponed", Integer, nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("announced_at", UTCDateTime, nullable=True),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("ended_at", UTCDateTime, nullable=True),
 )

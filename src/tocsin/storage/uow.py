@@ -15,6 +15,7 @@ from datetime import datetime
 
 from tocsin.domain.alerts import Alert
 from tocsin.domain.audit import Audited, AuditEntry
+from tocsin.domain.drills import DrillRecord
 from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region
 from tocsin.domain.sirens import SirenRecord
@@ -22,6 +23,7 @@ from tocsin.domain.subscriptions import SubscriptionRecord
 from tocsin.records.storage.history_store import SqlHistory
 from tocsin.records.storage.incident_repository import SqlIncidents
 from tocsin.storage import delivery_store as subs
+from tocsin.storage import drill_store as drills
 from tocsin.storage import siren_store as sirens
 from tocsin.storage.account_store import SqlAccounts
 from tocsin.storage.cap_store import SqlImportedMessages
@@ -158,6 +160,23 @@ class SqlSirens:
         await sirens.set_health(self._conn, siren_id, state, reason)
 
 
+class SqlDrills:
+    def __init__(self, tx: Tx) -> None:
+        self._conn = tx.conn
+
+    async def get(self, drill_id: str) -> DrillRecord | None:
+        return await drills.get_drill(self._conn, drill_id)
+
+    async def all(self) -> list[DrillRecord]:
+        return await drills.all_drills(self._conn)
+
+    async def add(self, record: DrillRecord) -> None:
+        await drills.insert_drill(self._conn, record)
+
+    async def save(self, record: DrillRecord) -> None:
+        await drills.save_drill(self._conn, record)
+
+
 class SqlLog:
     def __init__(self, tx: Tx) -> None:
         self._tx = tx
@@ -183,6 +202,7 @@ class SqlUnitOfWork:
         self.subscriptions = SqlSubscriptions(tx)
         self.sirens = SqlSirens(tx)
         self.log = SqlLog(tx)
+        self.drills = SqlDrills(tx)
         self._staged: list[tuple[Audited, Sequence[NewEvent]]] = []
 
     def record(self, audited: Audited, events: Sequence[NewEvent] = ()) -> None:

@@ -10,6 +10,7 @@ import { onLangChange, pickName, t } from "./i18n.js";
 import { AreaStrip } from "./area.js";
 import { LiveMap } from "./live-map.js";
 import { loadShapes } from "./map.js";
+import { initDrillBanner } from "./drill-banner.js";
 import { initPush } from "./push.js";
 import { colorOf, loadThreats, startPage } from "./site.js";
 
@@ -36,6 +37,7 @@ let stream;
 async function main() {
   await startPage();
   initPush();
+  initDrillBanner();
   area = new AreaStrip($("#area"), { onChange: () => refresh() });
   area.render(null, []);
   map = new LiveMap($("#map"), { onActivate: showRegion, label: regionLabel });
