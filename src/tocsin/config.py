@@ -180,6 +180,11 @@ class Settings(BaseSettings):
         description="minutes between repeats of an active alert's announcement to broadcast "
         "subscriptions, by threat id ('*': any other; 0: none); see docs/broadcast.md",
     )
+    speech_voices: dict[str, str] = Field(
+        default_factory=lambda: {"en": "en-us", "uk": "uk", "ru": "ru"},
+        description="espeak-ng voice by language for spoken announcements (`espeak-ng "
+        "--voices` lists them); see docs/broadcast.md",
+    )
     public_url: str = Field(
         "", description="the URL the public reaches this service at (links in feeds)"
     )

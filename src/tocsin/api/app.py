@@ -24,6 +24,7 @@ from tocsin.api import (
     incidents,
     inputs,
     iot,
+    media,
     meta,
     problems,
     push,
@@ -135,6 +136,7 @@ def create_app(
         subscriptions,
         push,
         channels,
+        media,
         meta,
         docs_pages,
     ):
