@@ -8,14 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 import soundfile
+from PIL import Image
 from test_alerts_api import raise_alert
 
 from audio_support import sox_stat
 from conftest import sqlite_threads_finished
 from tocsin.api.app import create_app
-from tocsin.bootstrap import build
+from tocsin.bootstrap import Tocsin, build
+from tocsin.channels.media import card
 from tocsin.config import Settings
 from tocsin.service.ports import ManualClock
 
@@ -127,3 +130,55 @@ async def test_the_false_alarm_announcement_says_the_operators_message(
     assert abs(seconds_of(ogg) - with_message["Length (seconds)"]) < 0.5
     missing = await client.get("/v1/alerts/nope/announcement.wav")
     assert missing.status_code == 404
+
+
+def pixels(response: httpx.Response) -> Image.Image:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/png"
+    return Image.open(io.BytesIO(response.content)).convert("RGB")
+
+
+def at(image: Image.Image, tocsin: Tocsin, code: str) -> tuple[int, int, int]:
+    """The colour of the card's map at a point inside region `code`."""
+    ukraine = tocsin.regions.tree.require("UA").geometry
+    inside = tocsin.regions.tree.require(code).geometry.representative_point()
+    x, y = card._projection(ukraine.bounds)(inside.x, inside.y)
+    found: tuple[int, int, int] = image.getpixel((round(x), round(y)))  # type: ignore[assignment]
+    return found
+
+
+def hex_of(rgb: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+async def test_the_card_shades_the_alerts_regions_in_the_threats_colour(
+    client: httpx.AsyncClient, admin: dict[str, str], tocsin: Tocsin
+) -> None:
+    alert = await raise_alert(client, admin, regions=["UA-63"])
+    image = pixels(await client.get(f"/v1/alerts/{alert['id']}/card.png", params={"lang": "uk"}))
+    assert image.size == (1200, 630)
+    red = tocsin.catalogue["missile"].color.lower()
+    assert hex_of(at(image, tocsin, "UA-63")) == red  # Kharkiv Oblast shaded
+    assert hex_of(at(image, tocsin, "UA-46")) == card.LAND  # Lviv Oblast not
+    assert hex_of(image.getpixel((600, 5))) == red  # type: ignore[arg-type]
+    text = image.crop((card.TEXT_LEFT, 40, 1180, 600))
+    ink = np.all(np.asarray(text) == (0x1B, 0x1B, 0x1B), axis=2)
+    assert ink.sum() > 500  # the words, in ink
+
+
+async def test_the_card_speaks_the_language_and_marks_a_drill(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    actual = await raise_alert(client, admin, regions=["UA-63"], threat="uav")
+    drill = await raise_alert(client, admin, regions=["UA-63"], threat="uav", status="exercise")
+    cards = {
+        (alert["id"], lang): (await client.get(f"/v1/alerts/{alert['id']}/card.png?lang={lang}"))
+        for alert in (actual, drill)
+        for lang in ("uk", "en")
+    }
+    assert len({response.content for response in cards.values()}) == 4
+    uk = pixels(cards[actual["id"], "uk"])
+    drilled = pixels(cards[drill["id"], "uk"])
+    # the map is the same; only the words differ
+    assert uk.crop(card.MAP).tobytes() == drilled.crop(card.MAP).tobytes()
+    assert uk.crop((card.TEXT_LEFT, 40, 1180, 600)) != drilled.crop((card.TEXT_LEFT, 40, 1180, 600))
