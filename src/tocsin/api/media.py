@@ -4,7 +4,6 @@ card for social media."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request
@@ -14,7 +13,6 @@ from tocsin.api.alerts import readable_alert
 from tocsin.api.deps import App, Language, Node
 from tocsin.channels.media import announcement, card, sound, speech
 from tocsin.channels.notices import Composer
-from tocsin.domain.regions import Region, RegionTree
 from tocsin.domain.threats import ALL_CLEAR_SIREN
 from tocsin.errors import UnknownThreat
 
@@ -70,24 +68,9 @@ async def card_png(
     composer = Composer(lambda: tocsin.regions.tree, tocsin.catalogue)
     wording = composer.wording(alert, lang)
     tree = tocsin.regions.tree
-    shaded = [r.geometry for r in map(tree.get, alert.regions) if r and r.geometry is not None]
-    country = [r.geometry for r in _countries(tree, alert.regions) if r.geometry is not None]
-    color = wording.threat.color
-    data = await asyncio.to_thread(card.render, wording, color, country, shaded)
+    data = await asyncio.to_thread(card.for_alert, wording, tree, alert.regions)
     headers = {"Cache-Control": "no-cache", "Content-Language": lang}
     return Response(data, media_type="image/png", headers=headers)
-
-
-def _countries(tree: RegionTree, codes: Iterable[str]) -> list[Region]:
-    """The top regions (countries) the codes lie in, each once."""
-    tops: dict[str, Region] = {}
-    for code in codes:
-        region = tree.get(code)
-        while region is not None and region.parent is not None:
-            region = tree.get(region.parent)
-        if region is not None:
-            tops[region.code] = region
-    return list(tops.values())
 
 
 def _audio(data: bytes, fmt: str, *, max_age: int, language: str | None = None) -> Response:

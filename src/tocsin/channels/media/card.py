@@ -18,6 +18,7 @@ from shapely.geometry.base import BaseGeometry
 
 from tocsin.cap import texts
 from tocsin.cap.texts import Wording
+from tocsin.domain.regions import Region, RegionTree
 
 WIDTH: Final = 1200
 HEIGHT: Final = 630
@@ -35,6 +36,26 @@ def font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont:
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
     data = resources.files("tocsin.channels.media").joinpath("fonts", name).read_bytes()
     return ImageFont.truetype(io.BytesIO(data), size)
+
+
+def for_alert(w: Wording, tree: RegionTree, codes: Iterable[str]) -> bytes:
+    """The card of an alert over regions `codes`: their countries as land, themselves shaded."""
+    codes = list(codes)
+    shaded = [r.geometry for r in map(tree.get, codes) if r and r.geometry is not None]
+    country = [r.geometry for r in countries(tree, codes) if r.geometry is not None]
+    return render(w, w.threat.color, country, shaded)
+
+
+def countries(tree: RegionTree, codes: Iterable[str]) -> list[Region]:
+    """The top regions (countries) the codes lie in, each once."""
+    tops: dict[str, Region] = {}
+    for code in codes:
+        region = tree.get(code)
+        while region is not None and region.parent is not None:
+            region = tree.get(region.parent)
+        if region is not None:
+            tops[region.code] = region
+    return list(tops.values())
 
 
 def render(
