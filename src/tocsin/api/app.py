@@ -28,6 +28,7 @@ from tocsin.api import (
     meta,
     problems,
     push,
+    radio,
     regions,
     session,
     sirens,
@@ -137,6 +138,7 @@ def create_app(
         push,
         channels,
         media,
+        radio,
         meta,
         docs_pages,
     ):

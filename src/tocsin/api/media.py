@@ -11,10 +11,13 @@ from starlette.responses import Response
 
 from tocsin.api.alerts import readable_alert
 from tocsin.api.deps import App, Language, Node
+from tocsin.api.node import Public
 from tocsin.channels.media import announcement, card, sound, speech
 from tocsin.channels.notices import Composer
+from tocsin.domain.alerts import Alert
 from tocsin.domain.threats import ALL_CLEAR_SIREN
 from tocsin.errors import UnknownThreat
+from tocsin.types import Lang
 
 router = APIRouter(tags=["broadcast"])
 
@@ -49,11 +52,17 @@ async def spoken(
     sound.audio_format(fmt)
     announcement.check_change(change)
     alert = await readable_alert(alert_id, request, tocsin, authorization)
-    wording = Composer(lambda: tocsin.regions.tree, tocsin.catalogue).wording(alert, lang)
-    text = announcement.script(wording, change)
-    samples = await speech.speak(text, speech.voice_for(tocsin.settings.speech_voices, lang))
+    samples = await spoken_announcement(tocsin, alert, lang, change)
     data = await asyncio.to_thread(sound.encode, samples, fmt)
     return _audio(data, fmt, max_age=0, language=lang)
+
+
+async def spoken_announcement(
+    tocsin: Public, alert: Alert, lang: Lang, change: str | None = None
+) -> sound.Samples:
+    wording = Composer(lambda: tocsin.regions.tree, tocsin.catalogue).wording(alert, lang)
+    text = announcement.script(wording, change)
+    return await speech.speak(text, speech.voice_for(tocsin.settings.speech_voices, lang))
 
 
 @router.get("/v1/alerts/{alert_id}/card.png", summary="An alert's card for social media")

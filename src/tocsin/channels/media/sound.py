@@ -102,6 +102,25 @@ def encode(samples: Samples, fmt: str) -> bytes:
     return out.getvalue()
 
 
+_MPEG2_KBPS: Final = (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
+_MPEG2_RATES: Final = (22_050, 24_000, 16_000)
+
+
+def streamable(data: bytes, fmt: str) -> bytes:
+    """Encoded audio that may follow other pieces in one stream: an MP3 without the leading
+    Xing/Info frame, which gives the length of a file and would end a stream's decoding there
+    (Ogg pieces chain as they are)."""
+    if fmt != "mp3" or len(data) < 4 or data[0] != 0xFF or data[1] & 0xE0 != 0xE0:
+        return data
+    kbps = _MPEG2_KBPS[data[2] >> 4]
+    rate = _MPEG2_RATES[(data[2] >> 2) & 3] if (data[2] >> 2) & 3 < 3 else 0
+    if not kbps or not rate:
+        return data
+    size = 72_000 * kbps // rate + ((data[2] >> 1) & 1)
+    first = data[:size]
+    return data[size:] if b"Xing" in first or b"Info" in first else data
+
+
 def decode(data: bytes) -> Samples:
     """Audio of any format libsndfile reads, as mono samples at `RATE`."""
     samples, rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
