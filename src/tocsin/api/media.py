@@ -4,7 +4,7 @@ card for social media."""
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.responses import Response
@@ -20,13 +20,22 @@ from tocsin.errors import UnknownThreat
 from tocsin.types import Lang
 
 router = APIRouter(tags=["broadcast"])
+AUDIO: dict[int | str, dict[str, Any]] = {
+    200: {"content": {f.media_type: {} for f in sound.FORMATS.values()}}
+}
+PNG: dict[int | str, dict[str, Any]] = {200: {"content": {"image/png": {}}}}
 
 FormatPath = Annotated[str, Path(description="wav, ogg (Opus) or mp3")]
 ALL_CLEAR = "all_clear"
 """The threat id whose siren is the all-clear tone (unless the catalogue has such a threat)."""
 
 
-@router.get("/v1/threats/{threat_id}/siren.{fmt}", summary="A threat's siren as sound")
+@router.get(
+    "/v1/threats/{threat_id}/siren.{fmt}",
+    summary="A threat's siren as sound",
+    response_class=Response,
+    responses=AUDIO,
+)
 async def siren(threat_id: str, fmt: FormatPath, tocsin: Node) -> Response:
     threat = tocsin.catalogue.get(threat_id)
     if threat is None and threat_id != ALL_CLEAR:
@@ -36,7 +45,12 @@ async def siren(threat_id: str, fmt: FormatPath, tocsin: Node) -> Response:
     return _audio(data, fmt, max_age=300)
 
 
-@router.get("/v1/alerts/{alert_id}/announcement.{fmt}", summary="An alert's announcement, spoken")
+@router.get(
+    "/v1/alerts/{alert_id}/announcement.{fmt}",
+    summary="An alert's announcement, spoken",
+    response_class=Response,
+    responses=AUDIO,
+)
 async def spoken(
     alert_id: str,
     fmt: FormatPath,
@@ -65,7 +79,12 @@ async def spoken_announcement(
     return await speech.speak(text, speech.voice_for(tocsin.settings.speech_voices, lang))
 
 
-@router.get("/v1/alerts/{alert_id}/card.png", summary="An alert's card for social media")
+@router.get(
+    "/v1/alerts/{alert_id}/card.png",
+    summary="An alert's card for social media",
+    response_class=Response,
+    responses=PNG,
+)
 async def card_png(
     alert_id: str,
     request: Request,

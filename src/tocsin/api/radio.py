@@ -34,7 +34,12 @@ FORMATS: Final = ("mp3", "ogg")
 BITRATE: Final = 64  # kbit/s, about what libsndfile's MP3 encoder gives mono speech at 24 kHz
 
 
-@router.get("/v1/broadcast/radio", summary="A region's live radio feed (Icecast-compatible)")
+@router.get(
+    "/v1/broadcast/radio",
+    summary="A region's live radio feed (Icecast-compatible)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"audio/mpeg": {}, "audio/ogg": {}}}},
+)
 async def radio_feed(
     request: Request,
     tocsin: Node,
