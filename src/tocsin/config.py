@@ -185,6 +185,13 @@ class Settings(BaseSettings):
         description="espeak-ng voice by language for spoken announcements (`espeak-ng "
         "--voices` lists them); see docs/broadcast.md",
     )
+    radio_interval_seconds: int = Field(
+        0,
+        ge=0,
+        le=3600,
+        description="seconds between the pips of the radio feed's interval signal between "
+        "alerts (0: silence); see docs/broadcast.md",
+    )
     public_url: str = Field(
         "", description="the URL the public reaches this service at (links in feeds)"
     )

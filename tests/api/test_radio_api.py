@@ -102,3 +102,26 @@ async def test_bad_requests_are_refused(client: httpx.AsyncClient) -> None:
     assert (wrong.status_code, wrong.json()["field"]) == (422, "format")
     nowhere = await client.get("/v1/broadcast/radio", params={"region": "XX-1"})
     assert (nowhere.status_code, nowhere.json()["field"]) == (422, "region")
+
+
+async def first_slices(count: int, **options: Any) -> list[float]:
+    """The peak of each of the first `count` slices of a programme with no alerts."""
+
+    async def nothing() -> Any:
+        await asyncio.Event().wait()
+        yield  # pragma: no cover
+
+    async def render(event: Any) -> list[radio.Piece]:
+        return []
+
+    later = iter(range(10**6))  # a clock that runs ahead: no waiting
+    audio = radio.programme(nothing(), render, "wav", clock=lambda: 1e6 + next(later), **options)
+    peaks = [float(np.abs(sound.decode(await anext(audio))).max()) for _ in range(count)]
+    await audio.aclose()
+    return peaks
+
+
+async def test_between_alerts_silence_or_the_interval_signal() -> None:
+    assert max(await first_slices(4)) == 0
+    peaks = await first_slices(7, interval=3)
+    assert [p > 0.1 for p in peaks] == [True, False, False, True, False, False, True]

@@ -59,7 +59,8 @@ async def radio_feed(
         with admitted:
             events = _events(tocsin, interest)
             render = _renderer(tocsin, lang, format)
-            async for data in radio.programme(events, render, format):
+            interval = tocsin.settings.radio_interval_seconds
+            async for data in radio.programme(events, render, format, interval=interval):
                 yield data
 
     headers = {
