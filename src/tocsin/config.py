@@ -196,6 +196,18 @@ class Settings(BaseSettings):
         description="minutes between repeats of an active alert's announcement to broadcast "
         "subscriptions, by threat id ('*': any other; 0: none); see docs/broadcast.md",
     )
+    speech_voices: dict[str, str] = Field(
+        default_factory=lambda: {"en": "en-us", "uk": "uk", "ru": "ru"},
+        description="espeak-ng voice by language for spoken announcements (`espeak-ng "
+        "--voices` lists them); see docs/broadcast.md",
+    )
+    radio_interval_seconds: int = Field(
+        0,
+        ge=0,
+        le=3600,
+        description="seconds between the pips of the radio feed's interval signal between "
+        "alerts (0: silence); see docs/broadcast.md",
+    )
     public_url: str = Field(
         "", description="the URL the public reaches this service at (links in feeds)"
     )

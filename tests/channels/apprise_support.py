@@ -28,6 +28,7 @@ class Message:
     title: str
     body: str
     type: str
+    attachments: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(eq=False)
@@ -54,7 +55,10 @@ class Receiver:
                 self.refused += 1
                 return 503
             data: dict[str, Any] = json.loads(body)
-            self.messages.append(Message(path, data["title"], data["message"], data["type"]))
+            attached = tuple(data.get("attachments") or ())
+            self.messages.append(
+                Message(path, data["title"], data["message"], data["type"], attached)
+            )
             return 200
 
 

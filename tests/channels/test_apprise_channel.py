@@ -4,6 +4,8 @@ apprise's real `json://` plugin to a receiver on loopback."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from email import message_from_bytes, policy
@@ -12,6 +14,7 @@ from typing import Any
 
 import pytest
 from apprise_support import FAST, Receiver, receiving, record, until
+from PIL import Image
 
 from conftest import sqlite_threads_finished
 from tocsin.bootstrap import Tocsin, build
@@ -102,6 +105,8 @@ def test_validate_refuses_urls_apprise_does_not_know(url: str) -> None:
         ({"text": "medium"}, "options.text"),
         ({"text": 90}, "options.text"),
         ({"colour": "red"}, "options.colour"),
+        ({"card": "yes"}, "options.card"),
+        ({"card": 1}, "options.card"),
     ],
 )
 def test_validate_refuses_bad_options(options: dict[str, Any], field: str) -> None:
@@ -189,6 +194,25 @@ async def test_messages_are_in_the_subscribers_language(
     assert place in message.body and message.body.startswith(message.title)
     assert len(message.body) <= (SHORT_LIMIT if size is Size.SHORT else LONG_LIMIT)
     assert message.type == "warning"
+
+
+async def test_a_subscription_may_have_the_alerts_card_attached(
+    supervisor: Supervisor, tocsin: Tocsin, receiver: Receiver
+) -> None:
+    with_card = kind.make_target(record(receiver.url("/c"), options={"card": "true"}), tocsin)
+    without = kind.make_target(record(receiver.url("/t"), id="sub2"), tocsin)
+    start = await tocsin.store.last_seq()
+    supervisor.add(with_card, start=start)
+    supervisor.add(without, start=start)
+    alert = await raise_alert(tocsin, "missile", "UA-63")
+    await until(lambda: len(receiver.messages) == 2)
+    [carded], [plain] = receiver.at("/c"), receiver.at("/t")
+    assert plain.attachments == ()
+    [attached] = carded.attachments
+    assert attached["mimetype"] == "image/png"
+    assert attached["filename"] == f"alert-{alert}.png"
+    image = Image.open(io.BytesIO(base64.b64decode(attached["base64"])))
+    assert image.size == (1200, 630)
 
 
 async def test_many_regions_still_fit(

@@ -16,6 +16,7 @@ from tocsin.api.deps import App, Caller, Language, Node, get_actor
 from tocsin.api.inputs import Body, Codes, Instant, PublicText, Text
 from tocsin.api.node import Public
 from tocsin.api.views import alert_view, json_response
+from tocsin.bootstrap import Tocsin
 from tocsin.domain.alerts import PRIVATE_PHASES, Alert, Phase, RaiseAlert, Status, UpdateAlert
 from tocsin.errors import InvalidInput
 from tocsin.service.queries import ActiveFilter, parse_statuses
@@ -149,10 +150,19 @@ async def get_alert(
     lang: Language,
     authorization: Annotated[str | None, Header()] = None,
 ) -> Response:
-    alert = await tocsin.alerts.get(alert_id)
-    if alert.phase in PRIVATE_PHASES:  # held for approval or refused: for those with access
-        await get_actor(request, tocsin, authorization)
+    alert = await readable_alert(alert_id, request, tocsin, authorization)
     return json_response(_view(tocsin, alert, lang))
+
+
+async def readable_alert(
+    alert_id: str, request: Request, tocsin: Tocsin, authorization: str | None
+) -> Alert:
+    """The alert, if the caller may read it: anyone, unless it is held for approval or
+    refused (then only those with access)."""
+    alert = await tocsin.alerts.get(alert_id)
+    if alert.phase in PRIVATE_PHASES:
+        await get_actor(request, tocsin, authorization)
+    return alert
 
 
 @router.patch("/{alert_id}", summary="Escalate, de-escalate, change regions or text")

@@ -7,7 +7,8 @@ Each alert event that changes what people are told becomes one message (see
 most 360) text in the subscription's language. Option `text` chooses; by default a service
 whose messages hold fewer than 360 characters (SMS, X) gets the short text and every other
 (e-mail, chat, push) the long one. A service without a title field (Telegram, SMS) gets the
-body alone, which already opens with the signal.
+body alone, which already opens with the signal. Option `card` (true) attaches the alert's
+card, the PNG of `GET /v1/alerts/{id}/card.png`, to each message, for services that take images.
 
 Outbound safety, as for webhooks, unless the admin sets `webhook_allow_private`: a service
 whose URL names a host (ntfy, Gotify, Mattermost, MQTT, JSON, e-mail, …, as apprise's own
@@ -21,6 +22,7 @@ service and what apprise reported. The URL is shown only with its secrets masked
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import warnings
@@ -30,9 +32,11 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 import apprise
+from apprise.attachment.memory import AttachMemory
 
 from tocsin.cap.texts import LONG_LIMIT, Situation
 from tocsin.channels.delivery import Outcome
+from tocsin.channels.media import card
 from tocsin.channels.notices import NOTICE_EVENTS, Composer, Notice, Size, has_notice
 from tocsin.channels.outbound import Lookup, public_only
 from tocsin.channels.subscriptions import compile_filter
@@ -46,7 +50,7 @@ if TYPE_CHECKING:
     from tocsin.domain.subscriptions import SubscriptionRecord
 
 KIND: Final = "apprise"
-OPTIONS: Final = ("text",)
+OPTIONS: Final = ("text", "card")
 NOTIFY_TYPES: Final = {
     Situation.ALERT: apprise.NotifyType.WARNING,
     Situation.PRE_ALERT: apprise.NotifyType.WARNING,
@@ -66,6 +70,7 @@ def validate(url: str, options: Mapping[str, Any]) -> None:
             message = f"unknown option {key!r}; {KIND} subscriptions take {known}"
             raise InvalidInput(message, field=f"options.{key}")
     text_size(options)
+    wants_card(options)
 
 
 async def check_target(url: str, options: Mapping[str, Any], settings: Settings) -> None:
@@ -123,6 +128,7 @@ def build_target(
         service=service,
         lang=record.lang,
         size=text_size(record.options) or default or default_size(service),
+        card=wants_card(record.options),
         composer=Composer(lambda: tocsin.regions.tree, tocsin.catalogue),
         matches=matches,
         events=frozenset(events),
@@ -152,6 +158,7 @@ class AppriseTarget:
     matches: Wants = field(repr=False)
     events: frozenset[str] = NOTICE_EVENTS
     allow_private: bool = False
+    card: bool = False  # attach the alert's card (PNG) to each message
     lookup: Lookup | None = field(default=None, repr=False)  # stands in for DNS (tests)
 
     @property
@@ -171,6 +178,7 @@ class AppriseTarget:
             return Outcome.ok()
         notifier = apprise.Apprise()
         notifier.add(self.service)
+        attach = await self.attachment(event) if self.card else None
         guarded = contextlib.nullcontext() if self.allow_private else public_only(self.lookup)
         with guarded as guard:
             result = await notifier.async_notify(
@@ -178,12 +186,23 @@ class AppriseTarget:
                 title=notice.title if self.titled else "",
                 notify_type=NOTIFY_TYPES.get(notice.situation, apprise.NotifyType.INFO),
                 body_format=apprise.NotifyFormat.TEXT,
+                attach=attach,
             )
         if result:
             return Outcome.ok()
         if guard is not None and guard.refused is not None:
             return Outcome.failed(guard.refused[:MAX_REASON], permanent=True)
         return Outcome.failed(self.reason(result))
+
+    async def attachment(self, event: Event) -> AttachMemory | None:
+        """The alert's card, as a PNG attachment (docs/broadcast.md)."""
+        if event.alert is None:
+            return None
+        composer, alert = self.composer, event.alert
+        wording = composer.wording(alert, self.lang)
+        png = await asyncio.to_thread(card.for_alert, wording, composer.regions(), alert.regions)
+        name = f"alert-{alert.id}.png"
+        return AttachMemory(content=png, name=name, mimetype="image/png")  # type: ignore[no-untyped-call]
 
     def reason(self, result: object) -> str:
         """Which service failed, and the last thing apprise said about it (apprise ≥ 2)."""
@@ -232,6 +251,16 @@ def text_size(options: Mapping[str, Any]) -> Size | None:
         f"text must be short (at most 90 characters) or long (at most 360); got {value!r}",
         field="options.text",
     )
+
+
+def wants_card(options: Mapping[str, Any]) -> bool:
+    """Option `card`: true or false (or the words, as the CLI's `--option card=true` gives)."""
+    value = options.get("card", False)
+    if value is True or value == "true":
+        return True
+    if value is False or value == "false":
+        return False
+    raise InvalidInput(f"card must be true or false; got {value!r}", field="options.card")
 
 
 def default_size(service: apprise.NotifyBase) -> Size:

@@ -103,6 +103,9 @@ class Composer:
         body = texts.short_text(w) if size is Size.SHORT else texts.long_text(w)
         return Notice(title(w, event.type), body, w.situation)
 
+    def regions(self) -> RegionTree:
+        return self._tree()
+
     def wording(self, alert: Alert, lang: Lang) -> Wording:
         tree = self._tree()
         names = [_name(tree, code, lang) for code in alert.regions]

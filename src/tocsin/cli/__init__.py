@@ -13,6 +13,7 @@ from tocsin.cli import (
     drills,
     history,
     incidents,
+    radio,
     regions,
     replay,
     serve,
@@ -47,6 +48,7 @@ app.add_typer(history.app, name="history")
 app.add_typer(stats.app, name="stats")
 app.add_typer(subscriptions.app, name="subscription")
 app.add_typer(channels.app, name="channel")
+app.add_typer(radio.app, name="radio")
 replay.register(app)
 serve.register(app)
 

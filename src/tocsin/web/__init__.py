@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from tocsin.web import delivery, pages
+from tocsin.web import delivery, pages, tv
 
 
 def install(app: FastAPI) -> None:
     """Serve the pages at `/`, `/history`, `/stats`, `/incidents`, `/console`, `/console/audit`,
-    `/console/incidents` (once, however often it is called)."""
+    `/console/incidents`, the TV crawl at `/broadcast/tv` (once, however often it is called)."""
     if getattr(app.state, "web", False):
         return
     app.include_router(pages.router)
     app.include_router(delivery.router)
+    app.include_router(tv.router)
     app.mount(pages.STATIC_PREFIX, pages.assets(), name="static")
     app.state.web = True

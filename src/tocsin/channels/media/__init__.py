@@ -1,0 +1,1 @@
+"""Content ready to air: siren sound, spoken announcements and the social-media card."""
