@@ -45,6 +45,7 @@ from tocsin.domain.events import Event
 from tocsin.domain.threats import builtin
 from tocsin.errors import InvalidInput
 from tocsin.service.ports import ManualClock
+from tocsin.storage.drill_store import DrillStore
 from tocsin.storage.siren_store import SirenRecord, SirenStore
 
 HROMADA = "UA-63-H1272"  # Balakliiska hromada, in Iziumskyi raion of Kharkiv oblast (UA-63)
@@ -341,6 +342,49 @@ async def test_an_exercise_plays_the_drill_variant(
             "continuous",
         )
         assert sim.sirens[siren].activity(sim.clock()).startswith("DRILL sounding continuous")
+
+
+async def test_a_drill_without_sirens_sends_them_nothing_and_one_with_sirens_does(
+    started: Tocsin, broker: tuple[str, str]
+) -> None:
+    url, prefix = broker
+    [siren] = ids(1)
+    clock = started.clock
+    assert isinstance(clock, ManualClock)
+    plan: dict[str, Any] = {"threat": "missile", "regions": ("UA-63",), "announce_before": 0}
+    quiet = await started.drills.schedule(
+        LOCAL_ADMIN, title="Quiet", scheduled_for=clock.now() + timedelta(hours=1),
+        duration=600, sirens=False, **plan,
+    )  # fmt: skip
+    loud = await started.drills.schedule(
+        LOCAL_ADMIN, title="Loud", scheduled_for=clock.now() + timedelta(hours=2),
+        duration=600, sirens=True, **plan,
+    )  # fmt: skip
+    async with (
+        channel_on(started, url, prefix) as channel,
+        sirens_on(started, channel, {siren: "UA-63"}) as sim,
+    ):
+        target = channel.target
+        assert target is not None
+        for drill in (quiet, loud):
+            clock.advance(3600)
+            await started.drills.tick()
+            raised = await started.drills.get(drill.id)
+            assert raised.state == "running" and raised.alert_id is not None
+            seqs = await DrillStore(started.store.engine).event_seqs(raised.alert_id)
+            assert seqs is not None
+            await until(lambda s=seqs[0]: target.applied >= s, what="the channel caught up")
+            if drill is quiet:
+                assert commands(sim, siren) == []
+                assert target.alerts == {}  # nor does it hold the region
+        await until(lambda: len(commands(sim, siren)) == 1, what="the loud drill's command")
+        [command] = commands(sim, siren)
+        assert command["alert_id"] == raised.alert_id
+        assert (command["command"], command["drill"], command["status"]) == (
+            "sound",
+            True,
+            "exercise",
+        )
 
 
 async def test_pre_alerts_and_text_updates_sound_nothing(

@@ -108,6 +108,7 @@ class SirenChannel:
             conn=conn,
             connect_wait=self.connect_wait,
         )
+        await self.target.leave_out_silent()
         self.link.on_connect = self.target.connected
         self.link.start()
         self._add_worker(start)

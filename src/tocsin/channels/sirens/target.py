@@ -13,6 +13,11 @@ carried out: those after the `last_seq` it reports (and after its last ack), der
 the log. Its commands always arrive in `seq` order. (A siren that has never sent a status is
 taken for a plain subscriber and gets every command live.)
 
+The exercise alert of a drill planned with `sirens: false` (raised with the source
+`drill:<id>`) is not the sirens' business: it sends no command and no region state, and the
+sirens judge the other alerts as if it were not there. Whether a drill wants its sirens is read
+from the drills' table, once per drill (a drill cannot change once it has started).
+
 After each (re)connect the broker's retained states are read back and those that differ from
 ours are published (all of them the first time): a broker that restarted may have lost them.
 """
@@ -49,6 +54,7 @@ from tocsin.domain.events import Event
 from tocsin.domain.regions import RegionTree
 from tocsin.domain.sirens import SirenRecord
 from tocsin.domain.state import RegionState, region_states
+from tocsin.storage.drill_store import DrillStore
 from tocsin.storage.siren_store import SirenStore
 from tocsin.types import AlertId, RegionCode, Seq, iso_time
 
@@ -58,6 +64,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("tocsin.sirens")
 
 States = dict[RegionCode, RegionState]
+DRILL_SOURCE = "drill:"  # the source a drill's alert is raised with, before the drill's id
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +96,8 @@ class SirenTarget:
         self.link = link
         self.topics = topics
         self.sirens = SirenStore(tocsin.store.engine)
+        self.drills = DrillStore(tocsin.store.engine)
+        self._silent: dict[str, bool] = {}  # drill id → planned with sirens: false
         self.connect_wait = connect_wait
         self.conn = conn or uuid.uuid4().hex[:12]
         self.applied = applied
@@ -120,9 +129,32 @@ class SirenTarget:
     def wants(self, event: Event) -> bool:
         return event_alert(event, self.tree) is not None
 
+    async def silent(self, alert: Alert) -> bool:
+        """Is this the exercise alert of a drill planned with `sirens: false`?"""
+        source = alert.source or ""
+        if alert.status is not Status.EXERCISE or not source.startswith(DRILL_SOURCE):
+            return False
+        drill_id = source.removeprefix(DRILL_SOURCE)
+        if drill_id not in self._silent:
+            drill = await self.drills.get(drill_id)
+            self._silent[drill_id] = drill is not None and not drill.sirens
+        return self._silent[drill_id]
+
+    async def sounding(self, alerts: Iterable[Alert]) -> list[Alert]:
+        """`alerts` without those the sirens must not sound for (see `silent`)."""
+        return [a for a in alerts if not await self.silent(a)]
+
+    async def leave_out_silent(self) -> None:
+        """Drop, from the open alerts it starts from, those the sirens must not sound for."""
+        self.alerts = {a.id: a for a in await self.sounding(self.alerts.values())}
+        self.states = {s: self._states(self.alerts.values(), s) for s in Status}
+
     async def send(self, event: Event) -> Outcome:
         alert = event_alert(event, self.tree)
         if alert is None or event.seq <= self.applied:
+            return Outcome.ok()
+        if await self.silent(alert):
+            self.applied = event.seq
             return Outcome.ok()
         if not await self.link.wait_connected(self.connect_wait):
             return Outcome.failed(f"broker unreachable: {self.link.last_error}", retry_after=0.1)
@@ -245,7 +277,8 @@ class SirenTarget:
         if record.region not in tree or after >= upto:
             return []
         place = SirenPlace(record.id, record.region, frozenset(tree.lineage(record.region)))
-        alerts: dict[AlertId, Alert] = {a.id: a for a in await self.sirens.open_alerts_at(after)}
+        opened = await self.sounding(await self.sirens.open_alerts_at(after))
+        alerts: dict[AlertId, Alert] = {a.id: a for a in opened}
         commands: list[Command] = []
         while after < upto:
             events = [e for e in await self.tocsin.store.events_after(after, 500) if e.seq <= upto]
@@ -253,7 +286,7 @@ class SirenTarget:
                 break
             for event in events:
                 alert = event_alert(event, tree)
-                if alert is None:
+                if alert is None or await self.silent(alert):
                     continue
                 following = advance(alerts, alert)
                 if touches(alert, alerts, place.lineage):
