@@ -13,7 +13,8 @@ from tocsin.web import delivery, pages, tv
 
 def install(app: FastAPI) -> None:
     """Serve the pages at `/`, `/history`, `/stats`, `/incidents`, `/console`, `/console/audit`,
-    `/console/incidents`, the TV crawl at `/broadcast/tv` (once, however often it is called)."""
+    `/console/incidents`, `/console/drills`, the TV crawl at `/broadcast/tv` (once, however
+    often it is called)."""
     if getattr(app.state, "web", False):
         return
     app.include_router(pages.router)

@@ -70,6 +70,7 @@ PAGES: dict[str, Page] = {
     "/console/incidents": Page(
         "console-incidents.html", "Incidents (console)", "console-incidents.js", "console"
     ),
+    "/console/drills": Page("console-drills.html", "Drills", "console-drills.js", "console"),
 }
 
 router = APIRouter(tags=["web"], include_in_schema=False)
