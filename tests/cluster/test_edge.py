@@ -145,6 +145,8 @@ async def test_an_edge_answers_the_public_reads_as_the_writer_does(writer: Tocsi
             health = (await e.get("/healthz")).json()
             history = await e.get("/compat/alerts-in-ua/v1/regions/4/alerts/week_ago.json")
             assert (history.status_code, history.json()["code"]) == (404, "edge_not_served")
+            sound = await e.get("/v1/threats/uav/siren.wav")
+            assert sound.status_code == 200 and sound.content.startswith(b"RIFF")
         assert health["role"] == "edge" and health["last_seq"] == writer.log.head
 
 

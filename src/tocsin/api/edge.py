@@ -2,9 +2,9 @@
 
 It serves, from the state in memory (`tocsin.edge`): the live map and its assets, the active
 alerts and recent history, the regions and their states, the IoT lines, the CAP feed and
-messages, the threat catalogue, the SSE and WebSocket streams, and the /compat APIs but their
-history (when they need no token). Every write (any method but
-GET, HEAD and OPTIONS) is refused with `edge_read_only` (405) and every other read with
+messages, the threat catalogue and its siren sounds, the SSE and WebSocket streams, and the
+/compat APIs but their history (when they need no token). Every write (any method but GET, HEAD
+and OPTIONS) is refused with `edge_read_only` (405) and every other read with
 `edge_not_served` (404), both naming where the writers are (`TOCSIN_WRITER_URL`).
 """
 
@@ -29,6 +29,7 @@ from tocsin.api import (
     fastpath,
     inputs,
     iot,
+    media,
     meta,
     problems,
     regions,
@@ -62,6 +63,7 @@ SERVED = {
     "/v1/stream",
     "/v1/stream/ws",
     "/v1/threats",
+    "/v1/threats/{threat_id}/siren.{fmt}",
     "/docs",
     "/redoc",
 }
@@ -149,7 +151,7 @@ def create_edge_app(
     app.add_middleware(inputs.InputGuard)
     app.add_middleware(ReadOnly, settings=settings)  # outermost: a write goes no further
     app.include_router(_health)
-    for module in (alerts, regions, iot, cap, stream, meta, docs_pages):
+    for module in (alerts, regions, iot, cap, stream, meta, media, docs_pages):
         app.router.routes.extend(_served(module.router.routes, SERVED))
     if settings.compat_auth == "open":  # an edge holds no tokens to check
         app.router.routes.extend(_served(compat.ROUTES, set(compat.EDGE_SERVED)))
