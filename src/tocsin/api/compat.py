@@ -158,9 +158,16 @@ async def _places(tocsin: Public) -> Places:
 
 
 async def _shown(tocsin: Public) -> tuple[Places, list[Shown]]:
-    places = await _places(tocsin)
-    alerts = await tocsin.store.open_alerts(Status.ACTUAL)
-    return places, shown(alerts, places, tocsin.catalogue)
+    """The places under alert now, worked out once for each change (the alert lists of both
+    APIs are drawn from it)."""
+
+    async def compute() -> Fresh[tuple[Places, list[Shown]]]:
+        places = await _places(tocsin)
+        alerts = await tocsin.store.open_alerts(Status.ACTUAL)
+        return Fresh((places, shown(alerts, places, tocsin.catalogue)))
+
+    found: tuple[Places, list[Shown]] = await tocsin.reads.get(("compat", "shown"), compute, ACTUAL)
+    return found
 
 
 # --- alerts.in.ua -------------------------------------------------------------------------------
@@ -248,9 +255,15 @@ def _iot_routes(version: int) -> None:
 
 
 async def _letters(tocsin: Public) -> alerts_in_ua.Letters:
-    places = await _places(tocsin)
-    alerts = await tocsin.store.open_alerts(Status.ACTUAL)
-    return alerts_in_ua.Letters(alerts, places, tocsin.catalogue)
+    """Every place's IoT letter, worked out once for each change (six lines are drawn from it)."""
+
+    async def compute() -> Fresh[alerts_in_ua.Letters]:
+        places = await _places(tocsin)
+        alerts = await tocsin.store.open_alerts(Status.ACTUAL)
+        return Fresh(alerts_in_ua.Letters(alerts, places, tocsin.catalogue))
+
+    found: alerts_in_ua.Letters = await tocsin.reads.get(("compat", "letters"), compute, ACTUAL)
+    return found
 
 
 _iot_routes(1)
