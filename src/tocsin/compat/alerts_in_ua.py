@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from tocsin.compat.places import Place, Places
 from tocsin.compat.shown import Shown, public
-from tocsin.compat.threats import RED, YELLOW, mapped_id
+from tocsin.compat.threats import YELLOW, mapped_id
 from tocsin.domain.alerts import Alert, Phase, Status
 from tocsin.domain.state import RegionState, State, region_states
 from tocsin.domain.threats import Catalogue
@@ -111,7 +111,7 @@ class Letters:
             return "N"
         if levels and state.state is State.ACTIVE:
             found = {self._levels[a] for a in state.alerts}
-            return "R" if RED in found else "Y" if YELLOW in found else "R"
+            return "Y" if found == {YELLOW} else "R"
         return _LETTERS[state.state]
 
     def by_oblast(self, *, levels: bool) -> str:
