@@ -76,7 +76,7 @@ class SirenStore:
                 d.acked_at.is_(None),
                 d.command_seq <= seq,
                 d.since <= now,
-                d.until >= now,
+                d.until > now,
             )
             .values(ack_seq=seq, acked_at=now)
         )
@@ -92,7 +92,7 @@ class SirenStore:
         d = t.drill_sirens.c
         drill = (
             update(t.drill_sirens)
-            .where(d.siren_id == siren_id, d.since <= now, d.until >= now)
+            .where(d.siren_id == siren_id, d.since <= now, d.until > now)
             .values(last_heartbeat_at=now)
         )
         async with self.engine.begin() as conn:
