@@ -38,6 +38,7 @@ from tocsin.domain.drills import (
     DrillRecord,
     announcement,
     drill_alert,
+    local_times,
     overlapping,
     regions_meet,
 )
@@ -219,7 +220,7 @@ def texts_of(drill: DrillRecord, tree: RegionTree) -> dict[str, str]:
         )
         for lang in ("en", "uk", "ru")
     }
-    return announcement(drill, places, f"{drill.scheduled_for:%H:%M} UTC")
+    return announcement(drill, places, local_times(drill.scheduled_for, drill.regions))
 
 
 async def _get(ctx: Context, drill_id: str) -> DrillRecord:
