@@ -17,8 +17,11 @@ from conftest import running_app
 from tocsin.api.app import create_app
 from tocsin.bootstrap import Tocsin, build
 from tocsin.config import Settings
+from tocsin.domain.auth import LOCAL_ADMIN
 from tocsin.service.ports import ManualClock
+from tocsin.storage.drill_store import DrillStore
 from tocsin.streams.admission import Admission
+from tocsin.streams.drills import DrillStreams
 from tocsin.types import iso_time
 
 Json = dict[str, Any]
@@ -218,3 +221,44 @@ def test_a_tally_counts_from_its_start_until_it_stops() -> None:
 
 async def _equals(value: Awaitable[int], expected: int) -> bool:
     return await value == expected
+
+
+async def test_a_node_writes_its_count_as_it_goes_so_a_crash_loses_little(tocsin: Tocsin) -> None:
+    """Without the hub's events (a node started while the drill runs): the drills' table is
+    read each turn, and the row is written each turn, before the drill ends."""
+    clock = tocsin.clock
+    assert isinstance(clock, ManualClock)
+    drill = await tocsin.drills.schedule(
+        LOCAL_ADMIN, title="Drill", threat="missile", regions=("UA-63",), announce_before=0,
+        scheduled_for=clock.now() + timedelta(hours=1), duration=600, sirens=False,
+    )  # fmt: skip
+    admission = Admission()
+    before = admission.admit("10.0.0.1", "sse")
+    store = DrillStore(tocsin.store.engine)
+    counter = DrillStreams(admission, store, clock, "node-a", interval=0.05)
+    counter.start()
+    try:
+        await asyncio.sleep(0.2)
+        assert await store.streams(drill.id) == []  # not started: nothing counted
+        clock.advance(3600)
+        await tocsin.drills.tick()
+
+        async def counted(kind: str, connected: int) -> bool:
+            rows = await store.streams(drill.id)
+            return bool(rows) and rows[0]["counts"].get(kind, {}).get("connected") == connected
+
+        await until(lambda: counted("sse", 1), "the open stream written")
+        admission.admit("10.0.0.2", "radio")
+        await until(lambda: counted("radio", 1), "the radio stream written, the drill running")
+    finally:
+        assert counter._task is not None
+        counter._task.cancel()  # a crash: no last write
+        with contextlib.suppress(asyncio.CancelledError):
+            await counter._task
+    [row] = await store.streams(drill.id)
+    assert row["watched_until"] is None and row["node"] == "node-a"
+    assert row["counts"]["sse"] == {"at_start": 1, "joined": 0, "connected": 1, "peak": 1}
+    assert row["peak_total"] == 2
+    before.release()
+    report = await tocsin.drills.report(drill.id)
+    assert report["stream_clients"]["total"]["connected"] == 2
