@@ -75,6 +75,7 @@ from tocsin.storage.siren_store import SirenStore
 from tocsin.storage.store import Store
 from tocsin.storage.uow import SqlUnitOfWorkFactory
 from tocsin.streams.admission import Admission
+from tocsin.streams.drills import DrillStreams
 from tocsin.streams.hub import Hub
 from tocsin.streams.log import LocalFeed, RunningFeed
 
@@ -101,6 +102,7 @@ class Tocsin:
     feed: RunningFeed  # what streams and deliveries read: `log`, or the stream in a cluster
     log: LocalFeed  # the database's log, read in-process
     hub: Hub
+    drill_streams: DrillStreams  # this node's live streams during drills
     deliveries: DeliveryStore
     supervisor: Supervisor
     accounts: AccountService
@@ -171,6 +173,8 @@ class Tocsin:
         if self.feed is not self.log:
             await self.feed.start()
         await self.hub.start()
+        self.hub.listeners.append(self.drill_streams.seen)
+        self.drill_streams.start()
         # another node's region import (or the CLI's beside this server) reaches this tree too
         self.tasks.append(asyncio.create_task(self.regions.follow(self.log), name="regions"))
         interval = self.settings.audit_checkpoint_interval
@@ -219,6 +223,7 @@ class Tocsin:
         for task in self.tasks:
             await stop_task(task)
         self.tasks.clear()
+        await self.drill_streams.close()
         await self.hub.stop()
         if self.feed is not self.log:
             await self.feed.stop()
@@ -286,6 +291,12 @@ async def build(
     deliveries = DeliveryStore(store.engine)
     push_key = await vapid.load_key(settings, lambda: kept_pem(store.engine, vapid.new_pem))
     subscriptions = SubscriptionService(bus, deliveries, store, Kinds(settings))
+    hub = Hub(
+        feed,
+        buffer=settings.stream_buffer,
+        tree=lambda: regions.tree,
+        admission=Admission(settings.stream_max_total, settings.stream_max_per_client),
+    )
     tocsin = Tocsin(
         settings=settings,
         store=store,
@@ -306,12 +317,8 @@ async def build(
         queries=AlertQueries(store, regions, catalogue),
         feed=feed,
         log=log,
-        hub=Hub(
-            feed,
-            buffer=settings.stream_buffer,
-            tree=lambda: regions.tree,
-            admission=Admission(settings.stream_max_total, settings.stream_max_per_client),
-        ),
+        hub=hub,
+        drill_streams=DrillStreams(hub.admission, DrillStore(store.engine), clock, node),
         deliveries=deliveries,
         supervisor=Supervisor(feed, deliveries, clock),
         accounts=AccountService(

@@ -12,7 +12,9 @@ import httpx
 
 from tocsin.bootstrap import Tocsin
 from tocsin.domain.auth import LOCAL_ADMIN
+from tocsin.domain.drills import DrillRecord
 from tocsin.service.ports import ManualClock
+from tocsin.storage.drill_store import DrillStore
 from tocsin.storage.siren_store import SirenStore
 from tocsin.types import iso_time
 
@@ -110,10 +112,24 @@ async def run_drill(t: Tocsin, client: httpx.AsyncClient, admin: dict[str, str])
     return drill_id
 
 
+async def command_drill_sirens(t: Tocsin, drill: DrillRecord, ids: list[str]) -> int:
+    """What the siren channel does for a drill's raise: note the command in the sirens' rows
+    and in the drill's own record; the raise's seq."""
+    assert drill.alert_id is not None and drill.started_at is not None
+    seqs = await t.drills.reads.event_seqs(drill.alert_id)
+    assert seqs is not None
+    await SirenStore(t.store.engine).record_commands(ids, seqs[0], drill.started_at)
+    places = [(siren, "UA-63") for siren in ids]
+    await DrillStore(t.store.engine).note_sirens(
+        drill.id, places, drill.started_at, drill.ends_at, command=(seqs[0], drill.started_at)
+    )
+    return seqs[0]
+
+
 async def test_the_report_as_json_csv_and_html_compared_with_the_drill_before(
     client: httpx.AsyncClient, tocsin: Tocsin, admin: dict[str, str]
 ) -> None:
-    for siren in ("kh-1", "kh-2", "kh-3"):
+    for siren in ("kh-1", "kh-2", "kh-3", "kh-4"):
         await tocsin.sirens.register(siren, "UA-63", LOCAL_ADMIN)
     await tocsin.sirens.register("kyiv-1", "UA-32", LOCAL_ADMIN)
     first = await run_drill(tocsin, client, admin)
@@ -122,13 +138,13 @@ async def test_the_report_as_json_csv_and_html_compared_with_the_drill_before(
 
     second = await run_drill(tocsin, client, admin)
     drill = await tocsin.drills.get(second)
-    assert drill.alert_id is not None and drill.started_at is not None
-    seqs = await tocsin.drills.reads.event_seqs(drill.alert_id)
-    assert seqs is not None
+    assert drill.started_at is not None
+    seq = await command_drill_sirens(tocsin, drill, ["kh-1", "kh-2", "kh-3", "kh-4"])
     sirens = SirenStore(tocsin.store.engine)
-    await sirens.record_commands(["kh-1", "kh-2"], seqs[0], drill.started_at)
-    await sirens.record_ack("kh-1", seqs[0], drill.started_at + timedelta(seconds=4))
-    await sirens.record_ack("kh-2", seqs[0], drill.started_at + timedelta(seconds=75))
+    await sirens.record_ack("kh-1", seq, drill.started_at + timedelta(seconds=4))
+    await sirens.record_ack("kh-2", seq, drill.started_at + timedelta(seconds=75))
+    await sirens.record_heartbeat("kh-4", drill.started_at + timedelta(seconds=20))
+    await sirens.record_heartbeat("kh-3", drill.started_at - timedelta(seconds=20))  # before
     manual(tocsin).advance(60)
     # a console action during the drill
     raised = await client.post(
@@ -138,32 +154,79 @@ async def test_the_report_as_json_csv_and_html_compared_with_the_drill_before(
     manual(tocsin).advance(540)
     await tocsin.drills.tick()
 
-    report = (await client.get(f"/v1/drills/{second}/report", headers=admin)).json()
+    url = f"/v1/drills/{second}/report"
+    report = (await client.get(url, headers=admin)).json()
     assert report["drill"]["state"] == "ended"
     by_id = {s["id"]: s for s in report["sirens"]["sirens"]}
-    assert set(by_id) == {"kh-1", "kh-2", "kh-3"}  # the Kyiv siren is not in the drill's region
-    assert [by_id[s]["outcome"] for s in ("kh-1", "kh-2", "kh-3")] == ["in_time", "late", "silent"]
+    assert set(by_id) == {"kh-1", "kh-2", "kh-3", "kh-4"}  # not the Kyiv siren: not its region
+    outcomes = [by_id[s]["outcome"] for s in ("kh-1", "kh-2", "kh-3", "kh-4")]
+    assert outcomes == ["in_time", "late", "silent", "failed"]
     assert by_id["kh-1"]["ack_after_s"] == 4.0
-    assert report["sirens"]["summary"] == {"in_time": 1, "late": 1, "failed": 0, "silent": 1}
-    assert report["sirens"]["time_to_95_percent_acked"] is None  # one of three never acked
+    assert by_id["kh-1"]["commanded_at"] == iso_time(drill.started_at)
+    assert report["sirens"]["sounded"] is True and report["sirens"]["reason"] is None
+    assert report["sirens"]["summary"] == {"in_time": 1, "late": 1, "failed": 1, "silent": 1}
+    assert report["sirens"]["time_to_95_percent_acked"] is None  # two of four never acked
     assert [a["action"] for a in report["console_actions"]] == ["alert.raised"]
     assert report["previous"]["id"] == first
-    assert report["previous"]["sirens"]["silent"] == 3
-    assert report["stream_clients"] is None and report["not_measured"]
+    assert report["previous"]["sirens"]["silent"] == 4
+    # no node served streams here (the app was not started): a count of none, not a gap
+    assert report["stream_clients"]["total"]["connected"] == 0
 
-    got = await client.get(f"/v1/drills/{second}/report?format=csv", headers=admin)
+    # after the drill: an actual alert's command, acknowledged by every siren, changes nothing
+    later = await client.post(
+        "/v1/alerts", json={"threat": "uav", "regions": ["UA-63"]}, headers=admin
+    )
+    assert later.status_code == 201, later.text
+    head = await tocsin.drills.reads.event_seqs(later.json()["id"])
+    assert head is not None
+    await sirens.record_commands(["kh-1", "kh-2", "kh-3", "kh-4"], head[0], tocsin.clock.now())
+    manual(tocsin).advance(5)
+    for siren in ("kh-1", "kh-2", "kh-3", "kh-4"):
+        assert await sirens.record_ack(siren, head[0], tocsin.clock.now())
+        assert await sirens.record_heartbeat(siren, tocsin.clock.now())
+    again = (await client.get(url, headers=admin)).json()
+    assert again["sirens"] == report["sirens"]
+    record = await sirens.get("kh-1")
+    assert record is not None and record.last_ack_seq == head[0]  # the sirens' rows moved on
+
+    got = await client.get(f"{url}?format=csv", headers=admin)
     assert got.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(got.text)))
     assert rows[0] == ["section", "name", "measure", "value"]
     assert ["siren", "kh-2", "outcome", "late"] in rows
+    assert ["siren", "kh-1", "acked_at", iso_time(drill.started_at + timedelta(seconds=4))] in rows
     assert ["previous", first, "scheduled_for", report["previous"]["scheduled_for"]] in rows
+    assert ["streams", "all", "connected", "0"] in rows
 
-    page = await client.get(f"/v1/drills/{second}/report?format=html", headers=admin)
+    page = await client.get(f"{url}?format=html", headers=admin)
     assert page.headers["content-type"].startswith("text/html")
     assert "Drill report: Spring drill" in page.text and "<td>kh-3</td>" in page.text
 
     missing = await client.get(f"/v1/drills/{'0' * 32}/report", headers=admin)
     assert missing.status_code == 404
+
+
+async def test_a_silent_drill_says_why_its_sirens_did_not_sound(
+    client: httpx.AsyncClient, tocsin: Tocsin, admin: dict[str, str]
+) -> None:
+    await tocsin.sirens.register("kh-1", "UA-63", LOCAL_ADMIN)
+    made = await client.post("/v1/drills", json=plan(tocsin, sirens=False), headers=admin)
+    drill_id = made.json()["id"]
+    manual(tocsin).advance(2 * 3600)
+    await tocsin.drills.tick()
+    manual(tocsin).advance(600)
+    await tocsin.drills.tick()
+    url = f"/v1/drills/{drill_id}/report"
+    report = (await client.get(url, headers=admin)).json()
+    sirens = report["sirens"]
+    assert (sirens["sounded"], sirens["reason"]) == (False, "sirens_off")
+    assert "sirens: false" in sirens["detail"]
+    assert sirens["sirens"] == [] and sirens["time_to_95_percent_acked"] is None
+    got = await client.get(f"{url}?format=csv", headers=admin)
+    rows = list(csv.reader(io.StringIO(got.text)))
+    assert ["sirens", "all", "reason", "sirens_off"] in rows
+    page = (await client.get(f"{url}?format=html", headers=admin)).text
+    assert "sirens_off" in page
 
 
 async def test_the_public_page_reads_the_drills_people_are_told_of(

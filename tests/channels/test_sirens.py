@@ -387,6 +387,61 @@ async def test_a_drill_without_sirens_sends_them_nothing_and_one_with_sirens_doe
         )
 
 
+async def test_a_drill_report_keeps_each_siren_s_part_whatever_it_is_sent_after(
+    started: Tocsin, broker: tuple[str, str]
+) -> None:
+    url, prefix = broker
+    [siren, mute] = ids(2)
+    clock = started.clock
+    assert isinstance(clock, ManualClock)
+    drill = await started.drills.schedule(
+        LOCAL_ADMIN, title="Loud", threat="missile", regions=("UA-63",), announce_before=0,
+        scheduled_for=clock.now() + timedelta(hours=1), duration=600, sirens=True,
+    )  # fmt: skip
+    await started.sirens.register(mute, "UA-63", LOCAL_ADMIN)  # never answers
+    store = DrillStore(started.store.engine)
+
+    async def noted() -> dict[str, Any]:
+        return {row["siren_id"]: row for row in await store.sirens_of(drill.id)}
+
+    async with (
+        channel_on(started, url, prefix) as channel,
+        sirens_on(started, channel, {siren: "UA-63"}) as sim,
+    ):
+        clock.advance(3600)
+        await started.drills.tick()
+        await until(lambda: len(commands(sim, siren)) == 1, what="the drill's command")
+        await eventually(lambda: _acked(store, drill.id, siren), what="the drill's ack noted")
+        clock.advance(600)
+        await started.drills.tick()
+        report = await started.drills.report(drill.id)
+        # after the drill: an actual alert, its command carried out and acknowledged
+        alert_id = await raise_alert(started, "missile", "UA-63")
+        await until(lambda: len(commands(sim, siren)) == 3, what="the actual alert's command")
+        seq = commands(sim, siren)[-1]["seq"]
+        await eventually(lambda: _siren_acked(started, siren, seq), what="the later ack")
+    rows = await noted()
+    assert set(rows) == {siren, mute}
+    assert rows[siren]["command_seq"] == commands(sim, siren)[0]["seq"] < seq
+    assert rows[mute]["commanded_at"] is not None and rows[mute]["acked_at"] is None
+    by_id = {s["id"]: s for s in report["sirens"]["sirens"]}
+    assert (by_id[siren]["outcome"], by_id[mute]["outcome"]) == ("in_time", "silent")
+    assert by_id[siren]["ack_after_s"] == 0.0
+    again = await started.drills.report(drill.id)
+    assert again["sirens"] == report["sirens"]
+    assert alert_id not in str(again["sirens"])
+
+
+async def _acked(store: DrillStore, drill_id: str, siren: str) -> bool:
+    rows = {row["siren_id"]: row for row in await store.sirens_of(drill_id)}
+    return siren in rows and rows[siren]["acked_at"] is not None
+
+
+async def _siren_acked(tocsin: Tocsin, siren: str, seq: int) -> bool:
+    record = await SirenStore(tocsin.store.engine).get(siren)
+    return record is not None and record.last_ack_seq == seq
+
+
 async def test_pre_alerts_and_text_updates_sound_nothing(
     started: Tocsin, broker: tuple[str, str]
 ) -> None:

@@ -76,8 +76,11 @@ async def test_a_drill_is_announced_raised_as_an_exercise_and_ends_by_itself(
     [announced] = await events_of(tocsin, "drill.announced")
     texts = announced.data["texts"]
     assert set(texts) == {"en", "uk", "ru"}
-    when = f"{drill.scheduled_for:%H:%M}"
-    assert texts["en"].startswith(f"A drill will take place at {when} UTC in Kharkiv")
+    # 14:00 UTC on 1 March: 16:00 in Kyiv (UTC+2 in winter)
+    assert drill.scheduled_for == datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+    assert texts["en"].startswith("A drill will take place at 16:00 Kyiv time in Kharkiv")
+    assert texts["uk"].startswith("О 16:00 за київським часом у Харків")
+    assert texts["ru"].startswith("В 16:00 по киевскому времени в Харьков")
     assert "Sirens will sound. This is not a real alert." in texts["en"]
     assert "Це не справжня тривога." in texts["uk"] and "учения" in texts["ru"]
     assert (await tocsin.drills.get(drill.id)).state == ANNOUNCED
@@ -180,7 +183,7 @@ async def test_a_drill_changed_after_its_announcement_is_announced_again(tocsin:
     clock_of(tocsin).advance(30 * 60)
     assert await tocsin.drills.tick() == [(drill.id, "announce")]
     first, second = await events_of(tocsin, "drill.announced")
-    assert f"{later:%H:%M}" in second.data["texts"]["en"] != first.data["texts"]["en"]
+    assert "16:30 Kyiv time" in second.data["texts"]["en"] != first.data["texts"]["en"]
 
 
 async def test_a_cancelled_drill_is_never_raised(tocsin: Tocsin) -> None:

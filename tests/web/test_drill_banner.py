@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from test_browser import open_map
 from web_support import TIMEOUT, LiveWeb
@@ -42,7 +43,8 @@ def test_an_announced_drill_is_a_banner_on_the_public_page(browser: Any, live_we
         page = open_map(context, live_web)
         banner = page.locator("#drill-banner")
         expect(banner).to_be_visible()
-        expect(banner).to_contain_text(f"Drill: A drill will take place at {start:%H:%M} UTC")
+        kyiv = start.astimezone(ZoneInfo("Europe/Kyiv"))
+        expect(banner).to_contain_text(f"Drill: A drill will take place at {kyiv:%H:%M} Kyiv time")
         expect(banner).to_contain_text("This is not a real alert.")
         page.select_option("#lang", "uk")
         expect(banner).to_contain_text("Навчання: О ")

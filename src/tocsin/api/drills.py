@@ -105,11 +105,30 @@ def report_rows(found: dict[str, Any]) -> list[list[Any]]:
         rows.extend(["channel", channel, key, value] for key, value in entry.items())
     sirens = found["sirens"]
     for siren in sirens["sirens"]:
-        rows.append(["siren", siren["id"], "region", siren["region"]])
-        rows.append(["siren", siren["id"], "outcome", siren["outcome"]])
-        rows.append(["siren", siren["id"], "ack_after_s", siren["ack_after_s"]])
+        rows.extend(
+            ["siren", siren["id"], key, siren[key]]
+            for key in (
+                "region",
+                "outcome",
+                "commanded_at",
+                "acked_at",
+                "ack_after_s",
+                "last_heartbeat_at",
+            )
+        )
+    rows.append(["sirens", "all", "sounded", "yes" if sirens["sounded"] else "no"])
+    if sirens["reason"] is not None:
+        rows.append(["sirens", "all", "reason", sirens["reason"]])
+        rows.append(["sirens", "all", "detail", sirens["detail"]])
     rows.extend(["sirens", "all", key, value] for key, value in sirens["summary"].items())
     rows.append(["sirens", "all", "time_to_95_percent_acked", sirens["time_to_95_percent_acked"]])
+    streams = found["stream_clients"]
+    if streams is not None:
+        rows.extend(["streams", "all", key, value] for key, value in streams["total"].items())
+        for kind, counts in streams["by_kind"].items():
+            rows.extend(["streams", kind, key, value] for key, value in counts.items())
+        for node in streams["nodes"]:
+            rows.extend(["stream_node", node["node"], key, node[key]] for key in _NODE_KEYS)
     for action in found["console_actions"]:
         rows.append(["console", action["actor"], action["action"], action["time"]])
     previous = found["previous"]
@@ -125,6 +144,9 @@ def report_rows(found: dict[str, Any]) -> list[list[Any]]:
         )
     rows.extend(["not_measured", "", "", note] for note in found["not_measured"])
     return rows
+
+
+_NODE_KEYS = ("from", "until", "updated_at", "peak")
 
 
 def report_csv(found: dict[str, Any]) -> str:
@@ -144,10 +166,17 @@ def report_html(found: dict[str, Any]) -> str:
         for row in report_rows(found)
     )
     title = html.escape(f"Drill report: {drill['title']}")
+    sirens = found["sirens"]
+    note = ""
+    if sirens["reason"] is not None:
+        note = (
+            f"<p><strong>Sirens did not sound ({html.escape(sirens['reason'])}):</strong> "
+            f"{html.escape(sirens['detail'])}</p>"
+        )
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
         f"</head><body><h1>{title}</h1><p>{html.escape(drill['scheduled_for'])} · "
-        f"{html.escape(', '.join(drill['regions']))} · {html.escape(drill['state'])}</p>"
+        f"{html.escape(', '.join(drill['regions']))} · {html.escape(drill['state'])}</p>{note}"
         "<table><thead><tr><th>section</th><th>name</th><th>measure</th><th>value</th></tr>"
         f"</thead><tbody>{cells}</tbody></table></body></html>"
     )

@@ -52,7 +52,7 @@ async def radio_feed(
         raise InvalidInput(f"format must be mp3 or ogg; got {format!r}", field="format")
     place = tocsin.regions.tree.require(region, field="region")
     interest = Interest(frozenset({place.code}), statuses=frozenset(parse_statuses(status)))
-    admitted = tocsin.hub.admission.admit(request.client.host if request.client else None)
+    admitted = tocsin.hub.admission.admit(request.client.host if request.client else None, "radio")
     name = place.name(lang)
 
     async def audio() -> AsyncIterator[bytes]:

@@ -129,7 +129,7 @@ class EventStream(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            place = self.tocsin.hub.admission.admit(_address(scope.get("client")))
+            place = self.tocsin.hub.admission.admit(_address(scope.get("client")), "sse")
         except TocsinError as exc:
             await error_response(exc)(scope, receive, send)
             return
@@ -220,7 +220,7 @@ async def websocket(
         await deny(socket, error_response(exc))
         return
     try:
-        place = tocsin.hub.admission.admit(_address(socket.scope.get("client")))
+        place = tocsin.hub.admission.admit(_address(socket.scope.get("client")), "websocket")
     except TocsinError as exc:
         wait = retry_after(exc) or 1
         await socket.accept(headers=[(b"retry-after", str(wait).encode())])

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from tocsin.domain.alerts import RaiseAlert, Status
 from tocsin.domain.regions import RegionTree
@@ -131,11 +132,49 @@ _TEXTS: Mapping[str, tuple[str, str, str]] = {
 }
 
 
-def announcement(drill: DrillRecord, places: Mapping[str, str], time_text: str) -> dict[str, str]:
-    """The notice in every language: `places` is the regions' names in each language."""
+# the time the people of a country's regions read, by the prefix of the region codes, and its
+# name in each language (after the time: "10:00 Kyiv time", "10:00 за київським часом")
+_ZONES: Mapping[str, tuple[str, Mapping[str, str]]] = {
+    "UA": (
+        "Europe/Kyiv",
+        {"en": "Kyiv time", "uk": "за київським часом", "ru": "по киевскому времени"},
+    ),
+    "RU": (
+        "Europe/Moscow",
+        {"en": "Moscow time", "uk": "за московським часом", "ru": "по московскому времени"},
+    ),
+}
+_UTC_NAMES: Mapping[str, str] = {"en": "UTC", "uk": "UTC", "ru": "UTC"}
+
+
+def local_times(when: datetime, regions: Sequence[str]) -> dict[str, str]:
+    """`when` as the people of `regions` read it, with the zone's name, in every language:
+    Kyiv time for Ukraine's regions, Moscow time for Russia's, UTC for the others; a drill
+    whose regions keep different times names each ("10:00 Kyiv time / 10:00 Moscow time")."""
+    zones: list[tuple[str, Mapping[str, str]]] = []
+    for code in regions:
+        zone = _ZONES.get(code.split("-", 1)[0], ("UTC", _UTC_NAMES))
+        if zone not in zones:
+            zones.append(zone)
+    texts = {}
+    for lang in _TEXTS:
+        shown = []
+        for name, names in zones or [("UTC", _UTC_NAMES)]:
+            local = when.astimezone(UTC if name == "UTC" else ZoneInfo(name))
+            shown.append(f"{local:%H:%M} {names[lang]}")
+        texts[lang] = " / ".join(shown)
+    return texts
+
+
+def announcement(
+    drill: DrillRecord, places: Mapping[str, str], time_text: str | Mapping[str, str]
+) -> dict[str, str]:
+    """The notice in every language: `places` is the regions' names in each language, and
+    `time_text` when it starts (one text, or one for each language)."""
     texts = {}
     for lang, (when, sirens, not_real) in _TEXTS.items():
-        parts = [when.format(time=time_text, place=places.get(lang) or places.get("en", ""))]
+        time = time_text if isinstance(time_text, str) else time_text.get(lang, "")
+        parts = [when.format(time=time, place=places.get(lang) or places.get("en", ""))]
         if drill.sirens:
             parts.append(sirens)
         parts.append(not_real)

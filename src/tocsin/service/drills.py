@@ -38,6 +38,7 @@ from tocsin.domain.drills import (
     DrillRecord,
     announcement,
     drill_alert,
+    local_times,
     overlapping,
     regions_meet,
 )
@@ -219,7 +220,7 @@ def texts_of(drill: DrillRecord, tree: RegionTree) -> dict[str, str]:
         )
         for lang in ("en", "uk", "ru")
     }
-    return announcement(drill, places, f"{drill.scheduled_for:%H:%M} UTC")
+    return announcement(drill, places, local_times(drill.scheduled_for, drill.regions))
 
 
 async def _get(ctx: Context, drill_id: str) -> DrillRecord:
@@ -296,6 +297,19 @@ class DrillReads(Protocol):
     async def audit_between(self, start: datetime, end: datetime) -> list[dict[str, Any]]: ...
 
     async def event_seqs(self, alert_id: str) -> tuple[int, int] | None: ...
+
+    async def streams(self, drill_id: str) -> list[dict[str, Any]]: ...
+
+    async def note_sirens(
+        self,
+        drill_id: str,
+        sirens: Sequence[tuple[str, str]],
+        since: datetime,
+        until: datetime,
+        command: tuple[int, datetime] | None = None,
+    ) -> None: ...
+
+    async def sirens_of(self, drill_id: str) -> list[dict[str, Any]]: ...
 
 
 class OpenAlerts(Protocol):
@@ -440,6 +454,14 @@ class DrillService:
             )
             await self._advance(drill.id, "skip", reason=reason)
             return "skip"
+        if drill.sirens:  # the sirens it concerns, as they are now: what its report lists
+            place = [
+                (siren.id, siren.region)
+                for siren in await self.sirens.all()
+                if regions_meet([siren.region], drill.regions, tree)
+            ]
+            if place:
+                await self.reads.note_sirens(drill.id, place, self.clock.now(), drill.ends_at)
         raised: tuple[Alert, bool] = await self.bus.handle(
             c.Raise(drill_alert(drill), idempotency_key=f"drill:{drill.id}"), SCHEDULER
         )
@@ -508,64 +530,113 @@ class DrillService:
         return {
             "drill": drill_view(drill),
             "channels": channels,
-            "sirens": await self._sirens(drill, seqs),
+            "sirens": await self._sirens(drill),
             "console_actions": console,
-            "stream_clients": None,
+            "stream_clients": await self._streams(drill),
             "not_measured": [
-                "stream clients connected during the drill: tocsin keeps no history of its "
-                "stream connections, only the count now",
-                "per siren only its latest ack and heartbeat are kept: one that has "
-                "acknowledged a later command since reads as silent; read the report soon "
-                "after the drill",
+                "stream clients of edge nodes (`tocsin serve --edge`): they have no database "
+                "to write their counts to",
                 "whether people heard the sirens or read the notices",
             ],
         }
 
-    async def _sirens(self, drill: DrillRecord, seqs: tuple[int, int] | None) -> dict[str, Any]:
-        tree = self.regions.tree
+    async def _streams(self, drill: DrillRecord) -> dict[str, Any] | None:
+        """The live streams during the drill, summed over the nodes' rows; None if it never
+        started."""
+        if drill.started_at is None:
+            return None
+        rows = await self.reads.streams(drill.id)
+        kinds: dict[str, dict[str, int]] = {}
+        for row in rows:
+            for kind, counts in row["counts"].items():
+                entry = kinds.setdefault(kind, dict.fromkeys(_STREAM_COUNTS, 0))
+                for key in _STREAM_COUNTS:
+                    entry[key] += int(counts.get(key, 0))
+        total = {key: sum(entry[key] for entry in kinds.values()) for key in _STREAM_COUNTS}
+        total["peak"] = sum(int(row["peak_total"]) for row in rows)
+        return {
+            "total": total,
+            "by_kind": dict(sorted(kinds.items())),
+            "nodes": [
+                {
+                    "node": row["node"],
+                    "from": iso_time(row["watched_from"]),
+                    "until": _time(row["watched_until"]),
+                    "updated_at": iso_time(row["updated_at"]),
+                    "peak": int(row["peak_total"]),
+                    "by_kind": row["counts"],
+                }
+                for row in rows
+            ],
+        }
+
+    async def _sirens(self, drill: DrillRecord) -> dict[str, Any]:
+        """The drill's own record of its sirens: what later commands cannot change."""
         started = drill.started_at
+        empty = dict.fromkeys(_SIREN_OUTCOMES, 0)
+        if not drill.sirens:
+            return {
+                "sounded": False,
+                "reason": "sirens_off",
+                "detail": "the drill was planned with sirens: false; no siren was sent a command",
+                "sirens": [],
+                "summary": empty,
+                "time_to_95_percent_acked": None,
+            }
+        if started is None:
+            return {
+                "sounded": False,
+                "reason": "not_started",
+                "detail": f"the drill never started (it is {drill.state})",
+                "sirens": [],
+                "summary": empty,
+                "time_to_95_percent_acked": None,
+            }
         rows = []
         delays: list[float] = []
-        for siren in await self.sirens.all():
-            if not regions_meet([siren.region], drill.regions, tree):
-                continue
-            outcome = _siren_outcome(siren, started, drill.ended_at, seqs)
+        for noted in await self.reads.sirens_of(drill.id):
+            outcome = _siren_outcome(noted, started)
             delay = None
-            if outcome in ("in_time", "late") and siren.last_ack_at and started:
-                delay = (siren.last_ack_at - started).total_seconds()
+            if noted["acked_at"] is not None:
+                delay = round((noted["acked_at"] - started).total_seconds(), 3)
                 delays.append(delay)
             rows.append(
-                {"id": siren.id, "region": siren.region, "outcome": outcome, "ack_after_s": delay}
+                {
+                    "id": noted["siren_id"],
+                    "region": noted["region"],
+                    "outcome": outcome,
+                    "commanded_at": _time(noted["commanded_at"]),
+                    "acked_at": _time(noted["acked_at"]),
+                    "ack_after_s": delay,
+                    "last_heartbeat_at": _time(noted["last_heartbeat_at"]),
+                }
             )
         summary = {k: sum(1 for r in rows if r["outcome"] == k) for k in _SIREN_OUTCOMES}
         needed = math.ceil(0.95 * len(rows)) if rows else 0
         delays.sort()
         reached = delays[needed - 1] if rows and len(delays) >= needed else None
-        return {"sirens": rows, "summary": summary, "time_to_95_percent_acked": reached}
+        return {
+            "sounded": True,
+            "reason": None,
+            "detail": None,
+            "sirens": rows,
+            "summary": summary,
+            "time_to_95_percent_acked": reached,
+        }
 
 
 _SIREN_OUTCOMES = ("in_time", "late", "failed", "silent")
+_STREAM_COUNTS = ("at_start", "joined", "connected", "peak")
 
 
-def _siren_outcome(
-    siren: SirenRecord,
-    started: datetime | None,
-    ended: datetime | None,
-    seqs: tuple[int, int] | None,
-) -> str:
-    """in_time (acked one of the drill's commands within ACK_IN_TIME s), late, failed (a
-    heartbeat during the drill, no ack of its commands), or silent (neither). Only a siren's
-    latest ack and heartbeat are kept: one overwritten since reads as silent."""
-    if started is None or seqs is None:
-        return "silent"
-    acked = siren.last_ack_seq is not None and seqs[0] <= siren.last_ack_seq <= seqs[1]
-    if acked and siren.last_ack_at is not None:
-        delay = (siren.last_ack_at - started).total_seconds()
-        return "in_time" if delay <= ACK_IN_TIME else "late"
-    heard = siren.last_heartbeat_at
-    if heard is not None and heard >= started and (ended is None or heard <= ended):
-        return "failed"
-    return "silent"
+def _siren_outcome(noted: dict[str, Any], started: datetime) -> str:
+    """in_time (it acknowledged the drill's command within ACK_IN_TIME s of the raise),
+    late (later, but before the drill ended), failed (a heartbeat during the drill, no ack),
+    or silent (neither)."""
+    acked = noted["acked_at"]
+    if acked is not None:
+        return "in_time" if (acked - started).total_seconds() <= ACK_IN_TIME else "late"
+    return "failed" if noted["last_heartbeat_at"] is not None else "silent"
 
 
 def _percentile(values: Sequence[float], p: int) -> float | None:

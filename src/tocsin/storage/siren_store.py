@@ -53,7 +53,11 @@ class SirenStore:
             await conn.execute(query, [{"sid": i} for i in ids])
 
     async def record_ack(self, siren_id: str, seq: Seq, now: datetime) -> bool:
-        """Note an ack of a command that went out; the newest one acknowledges all before."""
+        """Note an ack of a command that went out; the newest one acknowledges all before.
+
+        A drill running now whose command this ack covers (its seq is the command's or a later
+        one: sirens carry out their commands in order) notes it too, once: its first ack
+        within the drill's time."""
         c = t.sirens.c
         query = (
             update(t.sirens)
@@ -64,13 +68,38 @@ class SirenStore:
             )
             .values(last_ack_seq=seq, last_ack_at=now)
         )
+        d = t.drill_sirens.c
+        drill = (
+            update(t.drill_sirens)
+            .where(
+                d.siren_id == siren_id,
+                d.acked_at.is_(None),
+                d.command_seq <= seq,
+                d.since <= now,
+                d.until > now,
+            )
+            .values(ack_seq=seq, acked_at=now)
+        )
         async with self.engine.begin() as conn:
-            return bool((await conn.execute(query)).rowcount)
+            acked = bool((await conn.execute(query)).rowcount)
+            if acked:
+                await conn.execute(drill)
+            return acked
 
     async def record_heartbeat(self, siren_id: str, now: datetime) -> bool:
+        """Note a heartbeat, and in the record of a drill running now, its last one then."""
         query = update(t.sirens).where(t.sirens.c.id == siren_id).values(last_heartbeat_at=now)
+        d = t.drill_sirens.c
+        drill = (
+            update(t.drill_sirens)
+            .where(d.siren_id == siren_id, d.since <= now, d.until > now)
+            .values(last_heartbeat_at=now)
+        )
         async with self.engine.begin() as conn:
-            return bool((await conn.execute(query)).rowcount)
+            heard = bool((await conn.execute(query)).rowcount)
+            if heard:
+                await conn.execute(drill)
+            return heard
 
     async def open_alerts_at(self, seq: Seq) -> list[Alert]:
         """The alerts that were open just after event `seq` was committed.

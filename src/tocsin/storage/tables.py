@@ -277,3 +277,30 @@ drills = Table(
     Column("started_at", UTCDateTime, nullable=True),
     Column("ended_at", UTCDateTime, nullable=True),
 )
+
+drill_streams = Table(
+    "drill_streams",
+    metadata,
+    Column("drill_id", String(32), primary_key=True),
+    Column("node", String(200), primary_key=True),
+    Column("watched_from", UTCDateTime, nullable=False),
+    Column("watched_until", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("counts", JSON, nullable=False),
+    Column("peak_total", Integer, nullable=False),
+)
+
+drill_sirens = Table(
+    "drill_sirens",
+    metadata,
+    Column("drill_id", String(32), primary_key=True),
+    Column("siren_id", String(64), primary_key=True, index=True),
+    Column("region", String(64), nullable=False),
+    Column("since", UTCDateTime, nullable=False),
+    Column("until", UTCDateTime, nullable=False),
+    Column("command_seq", BigInteger, nullable=True),
+    Column("commanded_at", UTCDateTime, nullable=True),
+    Column("ack_seq", BigInteger, nullable=True),
+    Column("acked_at", UTCDateTime, nullable=True),
+    Column("last_heartbeat_at", UTCDateTime, nullable=True),
+)

@@ -132,6 +132,8 @@ class Hub:
         self._subscribers: set[Subscription] = set()  # iterating, or pushed but catching up
         self._pushed: dict[Interest, set[Pusher]] = {}  # by filter: one join for each filter
         self._task: asyncio.Task[None] | None = None
+        # told of every batch of events the hub reads, in its task (they must not block)
+        self.listeners: list[Callable[[list[Event]], None]] = []
 
     @property
     def subscribers(self) -> int:
@@ -272,6 +274,11 @@ class Hub:
                     continue
                 batch = [Encoded.of(event) for event in events]
                 self.position = batch[-1].seq
+                for listener in self.listeners:
+                    try:
+                        listener(events)
+                    except Exception:
+                        log.exception("a listener of the hub failed")
                 tree = self.tree()
                 for subscription in tuple(self._subscribers):
                     subscription.offer(batch, tree)

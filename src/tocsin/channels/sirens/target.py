@@ -16,7 +16,9 @@ taken for a plain subscriber and gets every command live.)
 The exercise alert of a drill planned with `sirens: false` (raised with the source
 `drill:<id>`) is not the sirens' business: it sends no command and no region state, and the
 sirens judge the other alerts as if it were not there. Whether a drill wants its sirens is read
-from the drills' table, once per drill (a drill cannot change once it has started).
+from the drills' table, once per drill (a drill cannot change once it has started). The
+commands of a drill's alert are also noted in the drill's own record of its sirens
+(`drill_sirens`), once per siren: its report reads them there, whatever the siren is sent after.
 
 After each (re)connect the broker's retained states are read back and those that differ from
 ours are published (all of them the first time): a broker that restarted may have lost them.
@@ -173,6 +175,7 @@ class SirenTarget:
         plan = self._plan(event, alert, sirens)
         # recorded first, so that an ack cannot overtake it: the command is owed from now on
         await self.sirens.record_commands([c.siren for c in plan.commands], event.seq, self._now())
+        await self._note_drill(alert, event.seq, plan.commands, sirens)
         live = {r.id for r in sirens if self.listening(r)}
         for command in plan.commands:
             if command.siren in live:
@@ -180,6 +183,25 @@ class SirenTarget:
         for state in plan.changed:
             await self._state(state, plan.status, event.seq, event.id, event.time)
         self.alerts, self.states[plan.status], self.applied = plan.after, plan.states, event.seq
+
+    async def _note_drill(
+        self, alert: Alert, seq: Seq, commands: list[Command], sirens: list[SirenRecord]
+    ) -> None:
+        """The drill's record of which of its sirens were sent its command, and when."""
+        source = alert.source or ""
+        if alert.status is not Status.EXERCISE or not source.startswith(DRILL_SOURCE):
+            return
+        if not commands or alert.expires_at is None:
+            return
+        regions = {r.id: r.region for r in sirens}
+        sent = [(c.siren, regions[c.siren]) for c in commands if c.siren in regions]
+        drill_id = source.removeprefix(DRILL_SOURCE)
+        if len(drill_id) != 32 or drill_id.strip("0123456789abcdef"):
+            return  # not a drill's id: raised by hand with a source that looks like one
+        command = (seq, self._now())
+        await self.drills.note_sirens(
+            drill_id, sent, alert.raised_at, alert.expires_at, command=command
+        )
 
     async def connected(self) -> None:
         """After each (re)connect: every siren must sync again, and the broker's retained
