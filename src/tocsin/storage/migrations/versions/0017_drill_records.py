@@ -1,6 +1,6 @@
 """Drills: what each node saw of its live streams during a drill, and each siren's part in it.
 
-Revision ID: 0017_drill_records
+Revision ID: 0017
 Revises: 0016
 Create Date: 2026-12-06
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 from tocsin.storage.tables import UTCDateTime
 
-revision = "0017_drill_records"
+revision = "0017"
 down_revision = "0016"
 branch_labels = None
 depends_on = None
