@@ -17,6 +17,7 @@ from tocsin.channels.context import Channels
 from tocsin.channels.delivery import Supervisor
 from tocsin.channels.registry import Channel, build_channels
 from tocsin.channels.subscriptions import Kinds, SubscriptionChannel
+from tocsin.cluster.drill_counts import Copier
 from tocsin.cluster.feed import JetStreamFeed
 from tocsin.cluster.link import Link, Names, StreamSpec
 from tocsin.cluster.relay import Herald, Relay
@@ -178,6 +179,7 @@ class Tocsin:
         # another node's region import (or the CLI's beside this server) reaches this tree too
         self.tasks.append(asyncio.create_task(self.regions.follow(self.log), name="regions"))
         interval = self.settings.audit_checkpoint_interval
+        drill_interval = self.settings.drill_streams_interval
         self.duties = [
             self.duty("channels", self._start_channels, self._stop_channels),
             self.task_duty("audit-checkpoint", lambda: self.audit.run(interval)),
@@ -186,6 +188,8 @@ class Tocsin:
         if self.link is not None:
             self.duties.insert(0, self.task_duty("relay", Relay(self.log, self.link).run))
             self.duties.append(self.task_duty("snapshot", self._publish_snapshots))
+            copier = Copier(self.link, DrillStore(self.store.engine), drill_interval)
+            self.duties.append(self.task_duty("drill-streams", copier.run))
         for duty in self.duties:
             await duty.begin()
 
@@ -309,7 +313,13 @@ async def build(
         tokens=TokenService(bus, store),
         sirens=SirenService(bus, SirenStore(store.engine), regions),
         drills=DrillService(
-            bus, DrillStore(store.engine), store, SirenStore(store.engine), regions, clock
+            bus,
+            DrillStore(store.engine),
+            store,
+            SirenStore(store.engine),
+            regions,
+            clock,
+            edges_counted=link is not None,
         ),
         subscriptions=subscriptions,
         push=PushService(bus, Kinds(settings), vapid.public_key(push_key)),
@@ -318,7 +328,13 @@ async def build(
         feed=feed,
         log=log,
         hub=hub,
-        drill_streams=DrillStreams(hub.admission, DrillStore(store.engine), clock, node),
+        drill_streams=DrillStreams(
+            hub.admission,
+            DrillStore(store.engine),
+            clock,
+            node,
+            interval=settings.drill_streams_interval,
+        ),
         deliveries=deliveries,
         supervisor=Supervisor(feed, deliveries, clock),
         accounts=AccountService(

@@ -343,6 +343,14 @@ class Settings(BaseSettings):
         description="in a cluster, how often (seconds, while the log moves) one writer puts the "
         "public state in the snapshot bucket that edge nodes start from",
     )
+    drill_streams_interval: float = Field(
+        10.0,
+        gt=0,
+        le=600,
+        description="during a drill, how often (seconds) each node writes its count of live "
+        "streams (a server node to the database, an edge node to NATS), and, in a cluster, how "
+        "often one writer copies the edge nodes' counts into the database",
+    )
     writer_url: str | None = Field(
         None,
         description="on an edge node (tocsin serve --edge), where writes go: named in the "

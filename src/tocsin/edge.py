@@ -9,6 +9,9 @@ the active alerts, region states and IoT lines (`AlertQueries`), the CAP feed an
 read the log as far as the state has applied it (the `Follower`), so a client told of an event
 finds it in the reads.
 
+During a drill it counts its live streams as a server node does, and puts its count in NATS
+for a writer to copy into the drill's record (`tocsin.cluster.drill_counts`).
+
 After a region import (which the log names but does not carry) the edge serves the tree it has
 until a writer puts a snapshot with the new one; it looks every few seconds.
 """
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tocsin.cap.render import CapConfig
+from tocsin.cluster.drill_counts import EdgeRecord
 from tocsin.cluster.feed import JetStreamFeed
 from tocsin.cluster.link import Link, Names, StreamSpec, patiently
 from tocsin.cluster.snapshots import SnapshotBucket
@@ -38,6 +42,7 @@ from tocsin.service.ports import Clock, SystemClock
 from tocsin.service.queries import AlertQueries
 from tocsin.service.readmodel import ReadModel
 from tocsin.streams.admission import Admission
+from tocsin.streams.drills import DrillStreams
 from tocsin.streams.hub import Hub
 
 log = logging.getLogger("tocsin.edge")
@@ -64,6 +69,7 @@ class Edge:
     cap: CapPublisher
     reads: ReadModel[Any]
     hub: Hub
+    drill_streams: DrillStreams  # its live streams during drills, put in NATS
     node: str
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -80,6 +86,8 @@ class Edge:
         """Catch up from the stream, then follow it; serve the live streams."""
         await self.follower.start()
         await self.hub.start()
+        self.hub.listeners.append(self.drill_streams.seen)
+        self.drill_streams.start()
         self._tasks.append(asyncio.create_task(self._regions(), name="edge region tree"))
         log.info(
             "edge %s ready at seq %d (stream at %d), %d regions, %d alerts held",
@@ -94,6 +102,7 @@ class Edge:
         for task in self._tasks:
             await stop_task(task)
         self._tasks.clear()
+        await self.drill_streams.close()
         await self.hub.stop()
         await self.follower.stop()
         await self.feed.stop()
@@ -171,6 +180,7 @@ async def build_edge(settings: Settings, *, clock: Clock | None = None) -> Edge:
     def tree() -> RegionTree:
         return live.tree
 
+    admission = Admission(settings.stream_max_total, settings.stream_max_per_client)
     return Edge(
         settings=settings,
         clock=clock,
@@ -187,7 +197,15 @@ async def build_edge(settings: Settings, *, clock: Clock | None = None) -> Edge:
             follower,
             buffer=settings.stream_buffer,
             tree=tree,
-            admission=Admission(settings.stream_max_total, settings.stream_max_per_client),
+            admission=admission,
+        ),
+        drill_streams=DrillStreams(
+            admission,
+            EdgeRecord(link),
+            clock,
+            node,
+            interval=settings.drill_streams_interval,
+            absent_ends=False,
         ),
         node=node,
     )

@@ -146,7 +146,7 @@ def report_rows(found: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
-_NODE_KEYS = ("from", "until", "updated_at", "peak")
+_NODE_KEYS = ("role", "from", "until", "updated_at", "peak")
 
 
 def report_csv(found: dict[str, Any]) -> str:

@@ -329,9 +329,13 @@ class DrillService:
         sirens: Sirens,
         regions: RegionService,
         clock: Clock,
+        *,
+        edges_counted: bool = False,
     ) -> None:
         self.bus = bus
         self.reads = reads
+        # in a cluster (NATS), edge nodes' counts reach `drill_streams` through the writers
+        self.edges_counted = edges_counted
         self.alerts = alerts
         self.sirens = sirens
         self.regions = regions
@@ -534,8 +538,15 @@ class DrillService:
             "console_actions": console,
             "stream_clients": await self._streams(drill),
             "not_measured": [
-                "stream clients of edge nodes (`tocsin serve --edge`): they have no database "
-                "to write their counts to",
+                *(
+                    []
+                    if self.edges_counted
+                    else [
+                        "stream clients of edge nodes (`tocsin serve --edge`): this node is "
+                        "not in a cluster (no NATS), where edges put their counts for the "
+                        "writers to copy"
+                    ]
+                ),
                 "whether people heard the sirens or read the notices",
             ],
         }
@@ -560,6 +571,7 @@ class DrillService:
             "nodes": [
                 {
                     "node": row["node"],
+                    "role": row.get("role") or "server",
                     "from": iso_time(row["watched_from"]),
                     "until": _time(row["watched_until"]),
                     "updated_at": iso_time(row["updated_at"]),

@@ -77,11 +77,15 @@ class DrillStore:
         now: datetime,
         counts: dict[str, dict[str, int]],
         peak_total: int,
+        *,
+        role: str = "server",
     ) -> None:
-        """This node's streams during the drill, as they stand (one row per drill and node)."""
+        """A node's streams during the drill, as they stand (one row per drill and node);
+        `role`: `server`, or `edge` for an edge's count copied from NATS."""
         values = {
             "drill_id": drill_id,
             "node": node,
+            "role": role,
             "watched_from": watched_from,
             "watched_until": watched_until,
             "updated_at": now,

@@ -283,6 +283,7 @@ drill_streams = Table(
     metadata,
     Column("drill_id", String(32), primary_key=True),
     Column("node", String(200), primary_key=True),
+    Column("role", String(16), nullable=False, server_default="server"),
     Column("watched_from", UTCDateTime, nullable=False),
     Column("watched_until", UTCDateTime, nullable=True),
     Column("updated_at", UTCDateTime, nullable=False),
