@@ -21,8 +21,10 @@ from tocsin.api.edge import create_edge_app
 from tocsin.bootstrap import Tocsin, build
 from tocsin.cluster.drill_counts import CountBucket
 from tocsin.cluster.link import Link, Names, StreamSpec
+from tocsin.cluster.snapshots import SnapshotBucket
 from tocsin.config import Settings
 from tocsin.edge import Edge, build_edge
+from tocsin.live.snapshot import Snapshot
 from tocsin.service.ports import ManualClock
 from tocsin.types import iso_time
 
@@ -240,3 +242,39 @@ async def test_a_writer_restarted_during_the_drill_still_copies_the_edges_count(
 
 async def _is(value: Any, expected: int) -> bool:
     return bool(await value == expected)
+
+
+async def test_an_edge_started_during_a_drill_counts_from_its_own_start(
+    postgres_url: str, nats_single: Nats
+) -> None:
+    """It did not read the `drill.started` event: it learns of the drill from the bucket."""
+    headers = await admin_token(postgres_url)
+    clock = clock_now()
+    settings = writer_settings(postgres_url, nats_single, unique_cluster())
+    with writer(settings, clock) as w:
+        drill_id = await schedule(w, headers, clock.now() + timedelta(hours=2))
+        clock.advance(2 * 3600)
+
+        async def started() -> bool:
+            return (await report(w, headers, drill_id))["drill"]["state"] == "running"
+
+        await eventually(started, timeout=30)
+        link = await Link.connect([nats_single.url], Names(settings.cluster), StreamSpec())
+        try:
+            snapshots = await SnapshotBucket.open(link)
+
+            async def snapshot_after_the_start() -> bool:
+                data = await snapshots.get()
+                return data is not None and Snapshot.decode(data).seq == await link.last_seq()
+
+            await eventually(snapshot_after_the_start, timeout=30)
+        finally:
+            await link.close()
+        with edge(settings, "edge-late") as e:
+            async with sse(e), socket(e):
+                await eventually(lambda: _is(edge_connected(w, headers, drill_id, "websocket"), 1))
+            found = await report(w, headers, drill_id)
+    row = edge_row(found)
+    assert row is not None and row["until"] is None  # still counting when read
+    assert row["by_kind"]["sse"]["connected"] == 1
+    assert row["by_kind"]["websocket"]["connected"] == 1
