@@ -4,7 +4,8 @@ Besides the plans, two records kept while a drill runs, so that its report reads
 then and nothing that happened since:
 
 - `drill_streams`: for each node, the live streams it held during the drill (written by the
-  node's `DrillStreams`, at the drill's start, every few seconds, and at its end);
+  node's `DrillStreams`, at the drill's start, every few seconds, and at its end; an edge
+  node's, which it puts in NATS, copied by the writers' `drill-streams` duty);
 - `drill_sirens`: for each siren in the drill's regions, when it was sent the drill's command
   and when it acknowledged it, and its last heartbeat within the drill's time (written by the
   scheduler, the siren channel and the siren bridge; see `record_ack` in `siren_store`).
