@@ -262,3 +262,6 @@ async def test_a_node_writes_its_count_as_it_goes_so_a_crash_loses_little(tocsin
     before.release()
     report = await tocsin.drills.report(drill.id)
     assert report["stream_clients"]["total"]["connected"] == 2
+    assert [n["role"] for n in report["stream_clients"]["nodes"]] == ["server"]
+    # without NATS no writer copies edge nodes' counts: the report says they are not measured
+    assert any("edge nodes" in note for note in report["not_measured"])
