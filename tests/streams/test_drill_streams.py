@@ -11,7 +11,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 import websockets
+from alembic import command
 
 from conftest import running_app
 from tocsin.api.app import create_app
@@ -19,6 +21,7 @@ from tocsin.bootstrap import Tocsin, build
 from tocsin.config import Settings
 from tocsin.domain.auth import LOCAL_ADMIN
 from tocsin.service.ports import ManualClock
+from tocsin.storage import migrate
 from tocsin.storage.drill_store import DrillStore
 from tocsin.streams.admission import Admission
 from tocsin.streams.drills import DrillStreams
@@ -265,3 +268,32 @@ async def test_a_node_writes_its_count_as_it_goes_so_a_crash_loses_little(tocsin
     assert [n["role"] for n in report["stream_clients"]["nodes"]] == ["server"]
     # without NATS no writer copies edge nodes' counts: the report says they are not measured
     assert any("edge nodes" in note for note in report["not_measured"])
+
+
+async def test_rows_written_before_roles_were_kept_are_a_server_nodes(tocsin: Tocsin) -> None:
+    """Migration 0018: the rows already there get `role` `server`; down again, it is gone."""
+    engine = tocsin.store.engine
+
+    async def to(revision: str, up: bool) -> None:
+        move = command.upgrade if up else command.downgrade
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda sync: move(migrate._config(sync), revision))
+
+    await to("0017", up=False)
+    now = tocsin.clock.now()
+    async with engine.begin() as conn:
+        await conn.execute(
+            sa.text(
+                "INSERT INTO drill_streams (drill_id, node, watched_from, updated_at, counts, "
+                "peak_total) VALUES ('d1', 'old-node', :now, :now, '{}', 3)"
+            ),
+            {"now": now},
+        )
+    await to("head", up=True)
+    [row] = await DrillStore(engine).streams("d1")
+    assert (row["node"], row["role"], row["peak_total"]) == ("old-node", "server", 3)
+    await to("0017", up=False)
+    async with engine.connect() as conn:
+        columns = (await conn.execute(sa.text("SELECT * FROM drill_streams"))).keys()
+    assert "role" not in columns and "node" in columns
+    await to("head", up=True)
