@@ -228,6 +228,12 @@ async def test_a_writer_restarted_during_the_drill_still_copies_the_edges_count(
 
                 await eventually(ended, timeout=30)
                 found = await report(second, headers, drill_id)
+
+                async def copied_and_gone() -> bool:  # the last count, once copied
+                    entries = await bucket.entries()
+                    return not any(entry["drill_id"] == drill_id for _, entry in entries.values())
+
+                await eventually(copied_and_gone, timeout=30)
             await held.aclose()
     finally:
         await held.aclose()

@@ -11,7 +11,8 @@ copied yet into `drill_streams` (one row per drill and node, role `edge`), so th
 report reads the database only. A copy is an upsert of the entry as it stands: done twice, the
 row is the same. The bucket keeps an entry for `MAX_AGE` (three days), so a writer restarted,
 or no writer at all for a while, copies it later; a new holder of the duty copies everything
-there once.
+there once. An edge's last count of a drill (it stopped counting) is deleted from the bucket
+once copied, unless put again since, so the bucket holds little more than the drills running.
 
 The same duty puts the drills running now under the key `running` (their ids and ends): an
 edge started during a drill learns of it there, as a server node learns of it from the drills'
@@ -21,6 +22,7 @@ table. An edge stops counting at the `drill.ended` event, or at the drill's plan
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from datetime import datetime
@@ -28,7 +30,12 @@ from typing import Any, Protocol
 
 import orjson
 from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BucketNotFoundError, KeyNotFoundError, NoKeysError
+from nats.js.errors import (
+    BucketNotFoundError,
+    KeyNotFoundError,
+    KeyWrongLastSequenceError,
+    NoKeysError,
+)
 from nats.js.kv import KeyValue
 
 from tocsin.cluster.link import Link
@@ -111,6 +118,11 @@ class CountBucket:
             if got.value:
                 found[name] = (int(got.revision or 0), orjson.loads(got.value))
         return found
+
+    async def forget(self, name: str, revision: int) -> None:
+        """Delete a final count once copied, unless it was put again since `revision`."""
+        with contextlib.suppress(KeyWrongLastSequenceError):
+            await self.kv.delete(name, last=revision)
 
     async def put_running(self, running: list[tuple[str, datetime]]) -> None:
         body = [{"id": drill_id, "ends_at": iso_time(ends)} for drill_id, ends in running]
@@ -196,7 +208,9 @@ class Copier:
             await bucket.put_running(running)
             self._running = running
         done = 0
-        for name, (revision, entry) in (await bucket.entries()).items():
+        entries = await bucket.entries()
+        self.copied = {k: v for k, v in self.copied.items() if k in entries}
+        for name, (revision, entry) in entries.items():
             if self.copied.get(name) == revision:
                 continue
             until = entry.get("watched_until")
@@ -215,4 +229,6 @@ class Copier:
             )
             self.copied[name] = revision
             done += 1
+            if until is not None:  # the edge's last word on this drill: the row has it now
+                await bucket.forget(name, revision)
         return done
