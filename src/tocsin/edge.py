@@ -205,7 +205,7 @@ async def build_edge(settings: Settings, *, clock: Clock | None = None) -> Edge:
             clock,
             node,
             interval=settings.drill_streams_interval,
-            absent_ends=False,
+            listed_first=True,
         ),
         node=node,
     )

@@ -297,3 +297,49 @@ async def test_rows_written_before_roles_were_kept_are_a_server_nodes(tocsin: To
         columns = (await conn.execute(sa.text("SELECT * FROM drill_streams"))).keys()
     assert "role" not in columns and "node" in columns
     await to("head", up=True)
+
+
+class ListedRecord:
+    """A `StreamRecord` whose list of running drills the test sets (an edge's, from NATS)."""
+
+    def __init__(self) -> None:
+        self.listed: list[tuple[str, datetime]] = []
+        self.written: list[tuple[str, datetime | None]] = []
+
+    async def running(self) -> list[tuple[str, datetime]]:
+        return list(self.listed)
+
+    async def write_streams(
+        self,
+        drill_id: str,
+        node: str,
+        watched_from: datetime,
+        watched_until: datetime | None,
+        now: datetime,
+        counts: dict[str, dict[str, int]],
+        peak_total: int,
+    ) -> None:
+        self.written.append((drill_id, watched_until))
+
+
+async def test_a_list_that_lags_the_start_ends_a_drill_only_once_it_listed_it() -> None:
+    clock = clock_now()
+    ends = clock.now() + timedelta(minutes=10)
+    lagging, record = ListedRecord(), ListedRecord()
+    edge = DrillStreams(Admission(), lagging, clock, "edge", listed_first=True)
+    server = DrillStreams(Admission(), record, clock, "server")
+    for counter in (edge, server):
+        counter.begin("d1", ends, clock.now())  # its `drill.started`
+        await counter.turn()  # the list does not have it yet
+    assert "d1" in edge.watches and lagging.written == [("d1", None)]
+    assert "d1" not in server.watches and record.written == [("d1", clock.now())]
+    lagging.listed = [("d1", ends)]
+    await edge.turn()
+    assert "d1" in edge.watches
+    clock.advance(60)
+    lagging.listed = []  # the drill ended (its event missed)
+    await edge.turn()
+    assert "d1" not in edge.watches and lagging.written[-1] == ("d1", clock.now())
+    lagging.listed = [("d1", ends)]  # a stale list does not start it again
+    await edge.turn()
+    assert "d1" not in edge.watches

@@ -62,18 +62,19 @@ class DrillStreams:
         node: str,
         *,
         interval: float = 10.0,
-        absent_ends: bool = True,
+        listed_first: bool = False,
     ) -> None:
         self.admission = admission
         self.record = record
         self.clock = clock
         self.node = node
         self.interval = interval
-        # a drill no longer among `record.running()` has ended (the drills' table, read in the
-        # same database the events are committed to); an edge reads a list the writers put
-        # every few seconds, which can lag the `drill.started` it read: it stops at the end
-        # event or the drill's planned end only
-        self.absent_ends = absent_ends
+        # a drill not among `record.running()` has ended: at once when that is the drills'
+        # table (the events are committed with it); with `listed_first` (an edge, which reads a
+        # list the writers put every few seconds and may lag the `drill.started` it read) only
+        # once it was listed and then left the list
+        self.listed_first = listed_first
+        self.listed: set[str] = set()
         self.watches: dict[str, Watch] = {}
         self.done: set[str] = set()  # drills this node has stopped counting
         self._stopped: list[Watch] = []  # stopped, not yet written
@@ -132,9 +133,12 @@ class DrillStreams:
         running = dict(await self.record.running())
         for drill_id, ends_at in running.items():
             self.begin(drill_id, ends_at, now)
+        self.listed.update(running)
         for drill_id, watch in list(self.watches.items()):
-            if (self.absent_ends and drill_id not in running) or now >= watch.ends_at:
+            gone = drill_id not in running and (not self.listed_first or drill_id in self.listed)
+            if gone or now >= watch.ends_at:
                 self.end(drill_id, now)
+        self.listed.intersection_update(running)
         await self.flush()
 
     async def flush(self) -> None:
