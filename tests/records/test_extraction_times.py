@@ -216,6 +216,82 @@ def stamp(moment: datetime | None) -> str | None:
             "2025-03-22 20:00",
             "2025-03-23 06:00",
         ),
+        # hours in words, spans of days, the ranges of a night in English
+        ("uk", "Вибух пролунав о третій ночі.", "о третій ночі", "2025-03-24 03:00", None),
+        ("uk", "Вибух близько п’ятої ранку.", "близько п’ятої ранку", "2025-03-24 05:00", None),
+        ("ru", "Взрыв около двух часов ночи.", "около двух часов ночи", "2025-03-24 02:00", None),
+        ("ru", "Взрыв в 9 вечера у вокзала.", "в 9 вечера", "2025-03-23 21:00", None),
+        ("uk", "Обстріли 22-23 березня.", "22-23 березня", "2025-03-22 00:00", "2025-03-23 23:59"),
+        (
+            "ru",
+            "Обстрелы с 20 по 23 марта.",
+            "с 20 по 23 марта",
+            "2025-03-20 00:00",
+            "2025-03-23 23:59",
+        ),
+        (
+            "en",
+            "On the night of 23-24 March drones hit.",
+            "On the night of 23-24 March",
+            "2025-03-23 20:00",
+            "2025-03-24 06:00",
+        ),
+        (
+            "en",
+            "Overnight on March 22-23 drones hit.",
+            "Overnight on March 22-23",
+            "2025-03-22 20:00",
+            "2025-03-23 06:00",
+        ),
+        (
+            "en",
+            "Early Sunday a missile hit.",
+            "Early Sunday",
+            "2025-03-23 00:00",
+            "2025-03-23 06:00",
+        ),
+        (
+            "en",
+            "In the early hours of Sunday a blast.",
+            "In the early hours of Sunday",
+            "2025-03-23 00:00",
+            "2025-03-23 06:00",
+        ),
+        (
+            "en",
+            "Late on Sunday a missile hit.",
+            "Late on Sunday",
+            "2025-03-23 18:00",
+            "2025-03-23 23:59",
+        ),
+        (
+            "en",
+            "Sunday night drones attacked.",
+            "Sunday night",
+            "2025-03-23 20:00",
+            "2025-03-24 06:00",
+        ),
+        (
+            "ru",
+            "Вчера ночью дроны атаковали.",
+            "Вчера ночью",
+            "2025-03-23 20:00",
+            "2025-03-24 06:00",
+        ),
+        (
+            "ru",
+            "В субботу вечером дроны атаковали.",
+            "В субботу вечером",
+            "2025-03-22 18:00",
+            "2025-03-22 23:59",
+        ),
+        (
+            "uk",
+            "Увечері в суботу дрони атакували.",
+            "Увечері в суботу",
+            "2025-03-22 18:00",
+            "2025-03-22 23:59",
+        ),
     ],
 )
 def test_each_form_gives_its_window(
@@ -248,6 +324,10 @@ def test_tonight_in_an_evening_post_is_the_coming_night(lang: Lang, text: str) -
         ("ru", "Сбито 9 из 11 ракет, 22 снаряда, повреждены 6 домов, с 3 направлений, 10.5 км."),
         ("ru", "Обстрел длился в течение 3 часов, за 2 часа выпущено 40 снарядов."),
         ("uk", "Обстріл тривав протягом 3 годин, понад 2 години лунали вибухи."),
+        ("ru", "Обстрел длился около трёх часов, до 3 часов ждали скорую."),
+        ("en", "In March 49 drones hit; 21 of the 49 March convoys."),
+        ("uk", "Станом на 09:00 відомо про двох поранених."),
+        ("en", "As of 9:00 a.m., two were injured."),
     ],
 )
 def test_bare_numbers_are_no_time(lang: Lang, text: str) -> None:
@@ -339,3 +419,22 @@ def test_the_night_before_new_year_is_last_year() -> None:
     text = "У ніч на 31 грудня ворог атакував Київ."
     begin, end = window(find_times(text, "uk", new_year), new_year)
     assert (begin.date(), end and end.date()) == (date(2024, 12, 30), date(2024, 12, 31))
+
+
+def test_window_leaves_out_far_dates_when_near_ones_are_found() -> None:
+    text = "Overnight drones hit Kharkiv. Since 24 February 2022 the city was hit 900 times."
+    begin, end = window(find_times(text, "en", MORNING), MORNING)
+    assert (stamp(begin), stamp(end)) == ("2025-03-23 20:00", "2025-03-24 06:00")
+
+
+def test_window_of_a_report_about_an_old_day_keeps_it() -> None:
+    text = "On 2 March a missile hit the port; the damage was counted today."
+    later = datetime(2025, 3, 24, 8, 40, tzinfo=KYIV)
+    found = [f for f in find_times(text, "en", later) if "March" in f.evidence.quote]
+    assert window(found, later) == (datetime(2025, 3, 2, tzinfo=KYIV), None)
+
+
+def test_hours_after_an_evening_run_into_the_next_day() -> None:
+    text = "Вчора ввечері ворог атакував місто, вибухи лунали до 02:00 ночі."
+    begin, end = window(find_times(text, "uk", MORNING), MORNING)
+    assert (stamp(begin), stamp(end)) == ("2025-03-23 18:00", "2025-03-24 02:00")

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from tocsin.records.extraction.model import Evidence, Lang, TimeFinding
 from tocsin.records.extraction.timewords import (
     CLOCK_PARTS,
+    HOUR_NUMERALS,
     MONTHS,
     PARTS,
     RELATIVE,
@@ -163,6 +164,9 @@ def _days(text: str, lang: Lang, pat: Patterns, published: datetime) -> list[_Da
         night_starts = bool(match["rel"]) or (bool(match["wd"]) and lang == "en")
         if hit := pat.night_on.search(before):
             start -= len(hit[0])
+            if lang == "en" and (to := pat.night_to.match(after)):  # "overnight on March 23-24"
+                end += to.end()
+                day = _infer_year(int(to["d"]), day.month, day + _DAY) or day
             found.append(_Day(start, end, _night_ending(day), day - _DAY, day))
             continue
         if hit := pat.night_of.search(before):
@@ -180,14 +184,20 @@ def _days(text: str, lang: Lang, pat: Patterns, published: datetime) -> list[_Da
         elif hit := pat.part_after.match(after):
             end += hit.end()
             part = _part_name(hit)
+        if part is None and (span := pat.days_before.search(before)):  # "23-24 березня"
+            first = _infer_year(int(span["d"]), day.month, day) if match["m1"] else None
+            if first is not None:
+                start -= len(span[0])
+                found.append(
+                    _Day(start, end, (_at(first, time(0)), _at(day, time(23, 59))), first, first)
+                )
+                continue
         if part is None:
             found.append(_Day(start, end, (_at(day, time(0)), None), day, day))
             continue
         window = _part_window(part, day, night_starts)
-        if part == "night" and night_starts:
-            found.append(_Day(start, end, window, day, day + _DAY))
-        else:
-            found.append(_Day(start, end, window, day, day))
+        late = part == "evening" or (part == "night" and night_starts)
+        found.append(_Day(start, end, window, day, day + _DAY if late else day))
     return found
 
 
@@ -216,15 +226,17 @@ def _idioms(text: str, pat: Patterns, published: datetime) -> tuple[list[_Day], 
             part = PARTS[re.sub(r"\s+", " ", g["p"].lower())]
             day = today if (g.get("this") or "").lower() == "this" else _part_day(part, published)
             window = _part_window(part, day, False)
-            days.append(_Day(start, end, window, day, day))
+            days.append(_Day(start, end, window, day, day + _DAY if part == "evening" else day))
     return days, clocks
 
 
 def _clock_minutes(g: dict[str, str | None]) -> int:
-    hour = int(g["h"] or g["h2"] or g.get("h3") or 0)
+    said = (g["h"] or g["h2"] or g.get("h3") or g.get("h5") or "0").lower()
+    hour = int(said) if said.isdigit() else HOUR_NUMERALS[said]
     minute = int(g["m"] or g["m2"] or 0)
     suffix = (g.get("ap") or g.get("ap2") or "").lower()
-    part = CLOCK_PARTS.get((g.get("dp") or g.get("dp3") or g.get("dp4") or "").lower())
+    words = g.get("dp") or g.get("dp3") or g.get("dp4") or g.get("dp5") or ""
+    part = CLOCK_PARTS.get(words.lower())
     if suffix.startswith("p") or part in ("afternoon", "evening"):
         hour += 12 if hour < 12 else 0
     elif (suffix.startswith("a") or part == "night") and hour == 12:
@@ -238,8 +250,10 @@ def _clocks(text: str, pat: Patterns) -> list[_Clock]:
         start, end = hit.span()
         g = hit.groupdict()
         before = text[max(0, start - 40) : start]
-        if g.get("h3") and pat.duration.search(before):
+        if (g.get("h3") or g.get("h5")) and pat.duration.search(before):
             continue
+        if pat.as_of.search(before):
+            continue  # the time of the report, not of the event
         if marker := pat.clock_before.search(before):
             start -= len(marker[0])
         if local := pat.clock_after.match(text, end):
