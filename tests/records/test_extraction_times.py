@@ -364,15 +364,30 @@ def test_numbers_in_phrases_never_give_a_time(a: int, b: int, phrase: tuple[Lang
             "2025-03-24 03:00",
         ),
         ("uk", "У ніч на 24 березня, близько 23:40, вибухи.", "близько 23:40", "2025-03-23 23:40"),
-        ("en", "At 10:15 on 22 March a missile hit.", "At 10:15", "2025-03-22 10:15"),
+        ("ru", "Тревога с 22:40 22 марта, взрывы.", "с 22:40 22 марта", "2025-03-22 22:40"),
         ("uk", "Вчора ввечері, о 21:30, пролунали вибухи.", "о 21:30", "2025-03-23 21:30"),
         ("ru", "22 марта ракета. Взрыв прогремел в 10:15.", "в 10:15", "2025-03-22 10:15"),
     ],
 )
 def test_a_clock_takes_the_day_named_with_it(lang: Lang, text: str, quote: str, clock: str) -> None:
     found = {f.evidence.quote: f for f in find_times(text, lang, MORNING)}
-    assert len(found) == 2
     assert stamp(found[quote].start) == clock
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "quote", "clock"),
+    [
+        ("en", "At 10:15 on 22 March a missile hit.", "At 10:15 on 22 March", "2025-03-22 10:15"),
+        ("en", "On March 21 at 9 p.m. a blast.", "March 21 at 9 p.m.", "2025-03-21 21:00"),
+        ("uk", "22 березня о 10:15 вибух.", "22 березня о 10:15", "2025-03-22 10:15"),
+        ("ru", "Вчера в 23:10 прогремел взрыв.", "Вчера в 23:10", "2025-03-23 23:10"),
+    ],
+)
+def test_a_clock_next_to_its_day_is_one_finding(
+    lang: Lang, text: str, quote: str, clock: str
+) -> None:
+    found = one(text, lang)
+    assert (found.evidence.quote, stamp(found.start), found.end) == (quote, clock, None)
 
 
 @pytest.mark.parametrize(

@@ -49,6 +49,7 @@ _PARTS_WINDOW: dict[str, tuple[time, time]] = {
 _NIGHT_START, _NIGHT_END = time(20), time(6)
 _LATE_CLOCK = timedelta(minutes=15)  # a post may give a time a little after its own stamp
 _SENTENCE_END = re.compile(r"[.!?\n]")
+_ADJACENT = re.compile(r"[\s,]*(?:on\s+(?:the\s+)?)?", re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -308,18 +309,36 @@ def _clock_window(
     return begin, end
 
 
+def _next_to(text: str, clock: _Clock, day: _Day) -> bool:
+    gap = text[day.end : clock.start] if day.end <= clock.start else text[clock.end : day.start]
+    return _ADJACENT.fullmatch(gap) is not None
+
+
 def find_times(text: str, lang: Lang, published_at: datetime) -> list[TimeFinding]:
-    """Every time expression of `text` with the window it stands for (Europe/Kyiv)."""
+    """Every time expression of `text` with the window it stands for (Europe/Kyiv).
+
+    A clock time next to the day it falls on ("24 березня о 10:15", "at 10:15 on 22 March")
+    is one finding; by a night or a part of a day, the two stay apart (the night's window is
+    the event's too)."""
     published = kyiv(published_at)
     pat = patterns(lang)
     days = _days(text, lang, pat, published)
     idiom_days, midnights = _idioms(text, pat, published)
     days, clocks = _drop_overlaps([*days, *idiom_days], [*midnights, *_clocks(text, pat)])
     days.sort(key=lambda d: d.start)
-    findings = [TimeFinding(*d.window, Evidence.of(text, d.start, d.end)) for d in days]
+    findings: list[TimeFinding] = []
+    read_with_a_clock: set[int] = set()
     for clock in clocks:
-        begin, end = _clock_window(clock, _anchor(clock, text, days), published)
-        findings.append(TimeFinding(begin, end, Evidence.of(text, clock.start, clock.end)))
+        anchor = _anchor(clock, text, days)
+        begin, end = _clock_window(clock, anchor, published)
+        start, stop = clock.start, clock.end
+        if anchor is not None and anchor.window[1] is None and _next_to(text, clock, anchor):
+            read_with_a_clock.add(id(anchor))
+            start, stop = min(start, anchor.start), max(stop, anchor.end)
+        findings.append(TimeFinding(begin, end, Evidence.of(text, start, stop)))
+    for d in days:
+        if id(d) not in read_with_a_clock:
+            findings.append(TimeFinding(*d.window, Evidence.of(text, d.start, d.end)))
     return sorted(findings, key=lambda f: f.evidence.start)
 
 
