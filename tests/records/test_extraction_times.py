@@ -292,6 +292,17 @@ def stamp(moment: datetime | None) -> str | None:
             "2025-03-22 18:00",
             "2025-03-22 23:59",
         ),
+        ("en", "Three days ago a drone hit.", "Three days ago", "2025-03-21 00:00", None),
+        ("uk", "Тиждень тому дрон влучив.", "Тиждень тому", "2025-03-17 00:00", None),
+        ("ru", "Два дня назад дрон попал.", "Два дня назад", "2025-03-22 00:00", None),
+        ("en", "Saturday's strike killed two.", "Saturday", "2025-03-22 00:00", None),
+        (
+            "uk",
+            "У ніч проти неділі дрони атакували.",
+            "У ніч проти неділі",
+            "2025-03-22 20:00",
+            "2025-03-23 06:00",
+        ),
     ],
 )
 def test_each_form_gives_its_window(
@@ -328,6 +339,7 @@ def test_tonight_in_an_evening_post_is_the_coming_night(lang: Lang, text: str) -
         ("en", "In March 49 drones hit; 21 of the 49 March convoys."),
         ("uk", "Станом на 09:00 відомо про двох поранених."),
         ("en", "As of 9:00 a.m., two were injured."),
+        ("ru", "С каждым днём всё тяжелее; поздравили с днём рождения."),
     ],
 )
 def test_bare_numbers_are_no_time(lang: Lang, text: str) -> None:

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from tocsin.records.extraction.model import Evidence, Lang, TimeFinding
 from tocsin.records.extraction.timewords import (
+    AGO_COUNTS,
     CLOCK_PARTS,
     HOUR_NUMERALS,
     MONTHS,
@@ -116,16 +117,24 @@ def _date(match: re.Match[str], lang: Lang, published: date) -> date | None:
         return published + timedelta(days=RELATIVE[g["rel"].lower()])
     if g["wd"]:
         return _latest_weekday(_weekday(lang, g["wd"]), published)
-    for n in "1234":
-        if g.get(f"d{n}"):
-            day, month_text, year_text = g[f"d{n}"], g[f"m{n}"], g.get(f"y{n}")
-            break
-    month = int(month_text) if month_text.isdigit() else _month(lang, month_text.rstrip("."))
-    if not year_text:
-        return _infer_year(int(day), month, published)
-    year = int(year_text) + (2000 if len(year_text) == 2 else 0)
+    if g["unit"]:
+        return published - timedelta(days=_days_ago(g["count"], g["unit"]))
+    n = next(n for n in "1234" if g.get(f"d{n}"))
+    return _calendar(g[f"d{n}"], g[f"m{n}"], g.get(f"y{n}"), lang, published)
+
+
+def _days_ago(count: str | None, unit: str) -> int:
+    said = (count or "1").lower()
+    n = int(said) if said.isdigit() else AGO_COUNTS[said]
+    return n * (7 if unit.lower().startswith(("week", "тиж", "нед")) else 1)
+
+
+def _calendar(day: str, month: str, year: str | None, lang: Lang, published: date) -> date | None:
+    number = int(month) if month.isdigit() else _month(lang, month)
+    if not year:
+        return _infer_year(int(day), number, published)
     try:
-        return date(year, month, int(day))
+        return date(int(year) + (2000 if len(year) == 2 else 0), number, int(day))
     except ValueError:
         return None
 

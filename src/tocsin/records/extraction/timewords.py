@@ -39,6 +39,10 @@ WEEKDAYS: dict[Lang, dict[str, int]] = {
     "en": _numbered("Monday Tuesday Wednesday Thursday Friday Saturday Sunday", 0),
     "uk": {
         **_numbered("понеділок вівторок середу четвер п'ятницю суботу неділю", 0),
+        # "у ніч проти неділі"
+        **_numbered("понеділка вівторка середи четверга п'ятниці суботи неділі", 0),
+        "п’ятниці": 4,
+        "пʼятниці": 4,
         "п’ятницю": 4,
         "пʼятницю": 4,
     },
@@ -56,6 +60,21 @@ RELATIVE: dict[str, int] = {
     "позавчера": -2,
     "вчера": -1,
     "сегодня": 0,
+}
+
+# "three days ago", "два дні тому", "неделю назад": the count, and the unit in days
+AGO_COUNTS: dict[str, int] = {
+    **_numbered("one two three four five six seven"),
+    **_numbered("один два три чотири п'ять шість сім"),
+    **_numbered("один два три четыре пять шесть семь"),
+    "a": 1,
+    "дві": 2,
+    "п’ять": 5,
+}
+_AGO = {
+    "en": (r"days?|weeks?", r"ago"),
+    "uk": (r"дні|днів|день|тиждень|тижні|тижнів", r"тому"),
+    "ru": (r"дня|дней|день|неделю|недели|недель", r"назад"),
 }
 
 # a part of the day: its name in the window table of `times`
@@ -144,7 +163,11 @@ def _day(lang: Lang) -> str:
     forms.append(r"\b(?P<y4>20\d{2})-(?P<m4>[01]\d)-(?P<d4>[0-3]\d)\b")
     relative = [w for w in RELATIVE if w.isascii() == (lang == "en")]
     forms.append(rf"\b(?i:(?P<rel>{_alt(relative)}))\b")
-    forms.append(rf"\b(?P<wd>{_alt(WEEKDAYS[lang])})(?![\w'’ʼ])")
+    forms.append(rf"\b(?P<wd>{_alt(WEEKDAYS[lang])})(?!\w)")
+    unit, ago = _AGO[lang]
+    forms.append(
+        rf"(?<!\w)(?i:(?:(?P<count>\d{{1,2}}|{_alt(AGO_COUNTS)})\s+)?(?P<unit>{unit})\s+{ago})(?!\w)"
+    )
     return "|".join(f"(?:{f})" for f in forms)
 
 
@@ -217,7 +240,8 @@ _RU = dict(
     idiom=(
         r"(?<!\w)(?P<night>прошлой\s+ночью|минувшей\s+ночью|в\s+течение\s+ночи|ночью)(?!\w)"
         r"|(?<!\w)(?P<tonight>этой\s+ночью|сегодня\s+ночью)(?!\w)"
-        r"|(?<!\w)(?P<p>рано\s+утром|поздно\s+вечером|с\s+утра|утром|днём|днем|вечером)(?!\w)"
+        r"|(?<!\w)(?P<p>рано\s+утром|поздно\s+вечером|с\s+утра|утром|вечером"
+        r"|(?<!каждым\s)(?<!с\s)(?:днём|днем)(?!\s+(?:рождения|победы|памяти|города)))(?!\w)"
         r"|(?<!\w)(?P<midnight>(?:(?:вскоре|сразу|незадолго|чуть|немного)\s+)?после\s+полуночи"
         r"|около\s+полуночи|в\s+полночь)(?!\w)"
     ),
