@@ -37,6 +37,8 @@ def stamp(moment: datetime | None) -> str | None:
         ("uk", "Удар 24 березня зруйнував школу.", "24 березня", "2025-03-24 00:00", None),
         ("uk", "Удар 24 березня 2025 року.", "24 березня 2025 року", "2025-03-24 00:00", None),
         ("uk", "Це сталося 31 грудня.", "31 грудня", "2024-12-31 00:00", None),
+        ("uk", "Це сталося 31 березня.", "31 березня", "2025-03-31 00:00", None),
+        ("uk", "Це сталося 1 квітня.", "1 квітня", "2024-04-01 00:00", None),
         ("ru", "Удар 24 марта 2025 года.", "24 марта 2025 года", "2025-03-24 00:00", None),
         ("ru", "Удар 22 марта по городу.", "22 марта", "2025-03-22 00:00", None),
         ("ru", "Сводка за 23.03.25 такова.", "23.03.25", "2025-03-23 00:00", None),
@@ -303,6 +305,28 @@ def stamp(moment: datetime | None) -> str | None:
             "2025-03-22 20:00",
             "2025-03-23 06:00",
         ),
+        ("uk", "Навчання відбудуться 27 березня.", "27 березня", "2025-03-27 00:00", None),
+        (
+            "en",
+            "Over the past 24 hours, 213 shells.",
+            "Over the past 24 hours",
+            "2025-03-23 08:40",
+            "2025-03-24 08:40",
+        ),
+        (
+            "ru",
+            "В течение прошедшей ночи сбиты 38 дронов.",
+            "В течение прошедшей ночи",
+            "2025-03-23 20:00",
+            "2025-03-24 06:00",
+        ),
+        (
+            "uk",
+            "Наслідки нічної атаки ліквідовують.",
+            "нічної атаки",
+            "2025-03-23 20:00",
+            "2025-03-24 06:00",
+        ),
     ],
 )
 def test_each_form_gives_its_window(
@@ -465,3 +489,17 @@ def test_hours_after_an_evening_run_into_the_next_day() -> None:
     text = "Вчора ввечері ворог атакував місто, вибухи лунали до 02:00 ночі."
     begin, end = window(find_times(text, "uk", MORNING), MORNING)
     assert (stamp(begin), stamp(end)) == ("2025-03-23 18:00", "2025-03-24 02:00")
+
+
+def test_the_past_day_of_an_evening_post_is_that_day() -> None:
+    found = one("Протягом доби ворог 14 разів обстріляв громади.", "uk", EVENING)
+    assert (stamp(found.start), stamp(found.end)) == ("2025-03-24 00:00", "2025-03-24 21:30")
+
+
+def test_overnight_after_a_named_night_is_that_night() -> None:
+    text = "In the early hours of 22 March bombs fell. Drones also attacked overnight."
+    found = find_times(text, "en", MORNING)
+    assert [(stamp(f.start), stamp(f.end)) for f in found] == [
+        ("2025-03-22 00:00", "2025-03-22 06:00"),
+        ("2025-03-22 00:00", "2025-03-22 06:00"),
+    ]

@@ -5,13 +5,17 @@ Dates and clock times are read with the tables of `timewords` (no dateparser on 
 never `search_dates`). The conventions, in Europe/Kyiv:
 
 - a day named with no part ("24 березня", "yesterday", "в понедельник") → 00:00 of that
-  day, no end; a date with no year → the latest such date not after the published date + 1;
+  day, no end; a date with no year → the latest such date not after the published date + 7
+  days (a notice may announce a day ahead: "a drill on 14 March");
 - a part of a day: morning 06:00–12:00, afternoon 12:00–18:00, evening 18:00–23:59;
 - a night ending on a day ("у ніч на 31 грудня", "в ночь на 24 марта", "overnight into
   Monday") → 20:00 of the day before to 06:00 of that day; "overnight", "last night",
   "уночі", "ночью" with no day → the night ending on the published date; "tonight",
   "цієї ночі", "этой ночью" in a post from 18:00 on → the night starting that evening;
-  "ночью 24 марта" → 00:00–06:00 of that day;
+  "ночью 24 марта" → 00:00–06:00 of that day; "overnight" after a night named by its date
+  is that night;
+- "over the past day", "протягом доби", "за сутки" → the 24 hours before a morning post, the
+  published day up to the post from noon on;
 - "shortly after midnight" → 00:00–01:00 of the day;
 - a clock time takes the day of the day expression right after it ("at 10:15 on 24 March")
   or else of the nearest one before it (in a night, hours from 12 on fall on the evening
@@ -48,6 +52,7 @@ _PARTS_WINDOW: dict[str, tuple[time, time]] = {
     "early": (time(0), time(6)),
 }
 _NIGHT_START, _NIGHT_END = time(20), time(6)
+_AHEAD = timedelta(days=7)  # a date with no year may be announced: a drill on 14 March
 _LATE_CLOCK = timedelta(minutes=15)  # a post may give a time a little after its own stamp
 _SENTENCE_END = re.compile(r"[.!?\n]")
 _ADJACENT = re.compile(r"[\s,]*(?:on\s+(?:the\s+)?)?", re.IGNORECASE)
@@ -62,6 +67,7 @@ class _Day:
     window: tuple[datetime, datetime | None]
     evening_day: date  # the day of a clock from 12:00 on
     morning_day: date  # the day of a clock before 12:00
+    night: str | None = None  # "named": a night or early hours of a named day; "said": "overnight"
 
 
 @dataclass(slots=True)
@@ -85,13 +91,14 @@ def _night_ending(day: date) -> tuple[datetime, datetime]:
     return _at(day - _DAY, _NIGHT_START), _at(day, _NIGHT_END)
 
 
-def _infer_year(day: int, month: int, published: date) -> date | None:
-    for year in range(published.year, published.year - 5, -1):
+def _infer_year(day: int, month: int, latest: date) -> date | None:
+    """The latest day `day`.`month` not after `latest`."""
+    for year in range(latest.year, latest.year - 5, -1):
         try:
             found = date(year, month, day)
         except ValueError:
             continue
-        if found <= published + _DAY:
+        if found <= latest:
             return found
     return None
 
@@ -132,7 +139,7 @@ def _days_ago(count: str | None, unit: str) -> int:
 def _calendar(day: str, month: str, year: str | None, lang: Lang, published: date) -> date | None:
     number = int(month) if month.isdigit() else _month(lang, month)
     if not year:
-        return _infer_year(int(day), number, published)
+        return _infer_year(int(day), number, published + _AHEAD)
     try:
         return date(int(year) + (2000 if len(year) == 2 else 0), number, int(day))
     except ValueError:
@@ -176,16 +183,16 @@ def _days(text: str, lang: Lang, pat: Patterns, published: datetime) -> list[_Da
             start -= len(hit[0])
             if lang == "en" and (to := pat.night_to.match(after)):  # "overnight on March 23-24"
                 end += to.end()
-                day = _infer_year(int(to["d"]), day.month, day + _DAY) or day
-            found.append(_Day(start, end, _night_ending(day), day - _DAY, day))
+                day = _infer_year(int(to["d"]), day.month, day + 2 * _DAY) or day
+            found.append(_Day(start, end, _night_ending(day), day - _DAY, day, "named"))
             continue
         if hit := pat.night_of.search(before):
             start -= len(hit[0])
             ending = day + _DAY
             if to := pat.night_to.match(after):
                 end += to.end()
-                ending = _infer_year(int(to["d"]), day.month, day + _DAY) or ending
-            found.append(_Day(start, end, _night_ending(ending), ending - _DAY, ending))
+                ending = _infer_year(int(to["d"]), day.month, day + 2 * _DAY) or ending
+            found.append(_Day(start, end, _night_ending(ending), ending - _DAY, ending, "named"))
             continue
         part = None
         if hit := pat.part_before.search(before):
@@ -207,7 +214,8 @@ def _days(text: str, lang: Lang, pat: Patterns, published: datetime) -> list[_Da
             continue
         window = _part_window(part, day, night_starts)
         late = part == "evening" or (part == "night" and night_starts)
-        found.append(_Day(start, end, window, day, day + _DAY if late else day))
+        night = "named" if part in ("night", "early") else None
+        found.append(_Day(start, end, window, day, day + _DAY if late else day, night))
     return found
 
 
@@ -231,7 +239,10 @@ def _idioms(text: str, pat: Patterns, published: datetime) -> tuple[list[_Day], 
             clocks.append(_Clock(start, end, 0, 60))
         elif g["night"] or g["tonight"]:
             ending = today + _DAY if g["tonight"] and published.hour >= 18 else today
-            days.append(_Day(start, end, _night_ending(ending), ending - _DAY, ending))
+            days.append(_Day(start, end, _night_ending(ending), ending - _DAY, ending, "said"))
+        elif g["past"]:  # a morning post's day began yesterday; an afternoon's, this morning
+            window = (published - _DAY if published.hour < 12 else _at(today, time(0)), published)
+            days.append(_Day(start, end, window, today - _DAY, today))
         else:
             part = PARTS[re.sub(r"\s+", " ", g["p"].lower())]
             day = today if (g.get("this") or "").lower() == "this" else _part_day(part, published)
@@ -318,6 +329,21 @@ def _clock_window(
     return begin, end
 
 
+def _same_night(days: list[_Day]) -> None:
+    """ "Overnight" after a night named by its date ("in the early hours of 12 June", "у ніч на
+    24 березня") is that night."""
+    named: _Day | None = None
+    for day in days:
+        if day.night == "named":
+            named = day
+        elif day.night == "said" and named is not None:
+            day.window, day.evening_day, day.morning_day = (
+                named.window,
+                named.evening_day,
+                named.morning_day,
+            )
+
+
 def _next_to(text: str, clock: _Clock, day: _Day) -> bool:
     gap = text[day.end : clock.start] if day.end <= clock.start else text[clock.end : day.start]
     return _ADJACENT.fullmatch(gap) is not None
@@ -335,6 +361,7 @@ def find_times(text: str, lang: Lang, published_at: datetime) -> list[TimeFindin
     idiom_days, midnights = _idioms(text, pat, published)
     days, clocks = _drop_overlaps([*days, *idiom_days], [*midnights, *_clocks(text, pat)])
     days.sort(key=lambda d: d.start)
+    _same_night(days)
     findings: list[TimeFinding] = []
     read_with_a_clock: set[int] = set()
     for clock in clocks:
