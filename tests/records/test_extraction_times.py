@@ -327,6 +327,13 @@ def stamp(moment: datetime | None) -> str | None:
             "2025-03-23 20:00",
             "2025-03-24 06:00",
         ),
+        (
+            "en",
+            "On the night of March 24 drones hit.",
+            "On the night of March 24",
+            "2025-03-23 20:00",
+            "2025-03-24 06:00",
+        ),
     ],
 )
 def test_each_form_gives_its_window(
@@ -503,3 +510,14 @@ def test_overnight_after_a_named_night_is_that_night() -> None:
         ("2025-03-22 00:00", "2025-03-22 06:00"),
         ("2025-03-22 00:00", "2025-03-22 06:00"),
     ]
+
+
+def test_the_air_force_night_with_its_evening_start() -> None:
+    text = "On the night of 24 March (from 18:00 on 23 March), the enemy attacked with 99 drones."
+    found = find_times(text, "en", MORNING)
+    assert [f.evidence.quote for f in found] == [
+        "On the night of 24 March",
+        "from 18:00 on 23 March",
+    ]
+    begin, end = window(found, MORNING)
+    assert (stamp(begin), stamp(end)) == ("2025-03-23 18:00", "2025-03-24 06:00")

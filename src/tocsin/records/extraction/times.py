@@ -9,7 +9,7 @@ never `search_dates`). The conventions, in Europe/Kyiv:
   days (a notice may announce a day ahead: "a drill on 14 March");
 - a part of a day: morning 06:00–12:00, afternoon 12:00–18:00, evening 18:00–23:59;
 - a night ending on a day ("у ніч на 31 грудня", "в ночь на 24 марта", "overnight into
-  Monday") → 20:00 of the day before to 06:00 of that day; "overnight", "last night",
+  Monday", "on the night of 24 March") → 20:00 of the day before to 06:00 of that day; "overnight", "last night",
   "уночі", "ночью" with no day → the night ending on the published date; "tonight",
   "цієї ночі", "этой ночью" in a post from 18:00 on → the night starting that evening;
   "ночью 24 марта" → 00:00–06:00 of that day; "overnight" after a night named by its date
@@ -185,14 +185,6 @@ def _days(text: str, lang: Lang, pat: Patterns, published: datetime) -> list[_Da
                 end += to.end()
                 day = _infer_year(int(to["d"]), day.month, day + 2 * _DAY) or day
             found.append(_Day(start, end, _night_ending(day), day - _DAY, day, "named"))
-            continue
-        if hit := pat.night_of.search(before):
-            start -= len(hit[0])
-            ending = day + _DAY
-            if to := pat.night_to.match(after):
-                end += to.end()
-                ending = _infer_year(int(to["d"]), day.month, day + 2 * _DAY) or ending
-            found.append(_Day(start, end, _night_ending(ending), ending - _DAY, ending, "named"))
             continue
         part = None
         if hit := pat.part_before.search(before):

@@ -127,8 +127,7 @@ class Patterns:
 
     day: re.Pattern[str]  # a date, a relative day or a weekday
     weekday_needs: re.Pattern[str]  # what must stand before a bare uk/ru weekday
-    night_on: re.Pattern[str]  # before a day: "у ніч на", "в ночь на", "overnight into"
-    night_of: re.Pattern[str]  # before a day, the night that starts on it: "the night of"
+    night_on: re.Pattern[str]  # before a day: "у ніч на", "в ночь на", "on the night of"
     night_to: re.Pattern[str]  # after a "night of" day: "to 24", "-24"
     part_before: re.Pattern[str]  # before a day: "вечером", "on the evening of"
     part_after: re.Pattern[str]  # after a day: "вечером", "morning"
@@ -176,9 +175,9 @@ _EN = dict(
         r"(?:\b(?:on\s+)?(?:the\s+)?night\s+(?:into|to|before)\s+"
         r"|\b(?:on\s+|during\s+)?(?:the\s+)?night\s+(?:of|from)\s+[0-3]?\d(?:st|nd|rd|th)?"
         r"\s*(?:-|–|/|to|into)\s*"
+        r"|\b(?:on\s+|during\s+)?(?:the\s+)?night\s+(?:of|from)\s+"
         r"|\bovernight\s+(?:on\s+|into\s+|to\s+)?)$"
     ),
-    night_of=r"\b(?:on\s+|during\s+)?(?:the\s+)?night\s+(?:of|from)\s+$",
     part_before=(
         r"\b(?:on\s+)?(?:the\s+)?(?P<p>morning|afternoon|evening)\s+of\s+$"
         r"|\b(?P<early>in\s+the\s+early\s+hours\s+of|early\s+(?:on\s+)?)\s*$"
@@ -206,7 +205,6 @@ _EN = dict(
 
 _UK = dict(
     night_on=r"\b(?:у|в)\s*ніч\s+(?:(?:з|із|зі)\s+[0-3]?\d(?:-го)?\s+)?(?:на|проти)\s+$",
-    night_of=r"(?!)",
     part_before=(
         r"(?:^|(?<=\W))(?P<p>рано\s+вранці|пізно\s+ввечері|вранці|зранку|уранці|ввечері"
         r"|увечері|вдень|удень|вночі|уночі)\s+$"
@@ -237,7 +235,6 @@ _UK = dict(
 
 _RU = dict(
     night_on=r"\b(?:в|во)\s+ночь\s+(?:с\s+[0-3]?\d(?:-го)?\s+)?на\s+$",
-    night_of=r"(?!)",
     part_before=(
         r"(?:^|(?<=\W))(?P<p>рано\s+утром|поздно\s+вечером|утром|днём|днем|вечером|ночью)\s+$"
     ),
@@ -334,7 +331,6 @@ def patterns(lang: Lang) -> Patterns:
         day=compile_(_day(lang), flags),
         weekday_needs=compile_(r"(?<!\w)(?:у|в|во|на|проти)\s+$"),
         night_on=compile_(table["night_on"]),
-        night_of=compile_(table["night_of"]),
         night_to=compile_(r"^\s*(?:to|into|[-–/])\s*(?P<d>[0-3]?\d)\b"),
         part_before=compile_(table["part_before"]),
         part_after=compile_(table["part_after"]),
