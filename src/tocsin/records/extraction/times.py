@@ -9,8 +9,8 @@ never `search_dates`). The conventions, in Europe/Kyiv:
   days (a notice may announce a day ahead: "a drill on 14 March");
 - a part of a day: morning 06:00–12:00, afternoon 12:00–18:00, evening 18:00–23:59;
 - a night ending on a day ("у ніч на 31 грудня", "в ночь на 24 марта", "overnight into
-  Monday", "on the night of 24 March") → 20:00 of the day before to 06:00 of that day; "overnight", "last night",
-  "уночі", "ночью" with no day → the night ending on the published date; "tonight",
+  Monday", "on the night of 24 March") → 20:00 of the day before to 06:00 of that day;
+  "overnight", "last night", "уночі", "ночью" with no day → the night ending on the published date; "tonight",
   "цієї ночі", "этой ночью" in a post from 18:00 on → the night starting that evening;
   "ночью 24 марта" → 00:00–06:00 of that day; "overnight" after a night named by its date
   is that night;
