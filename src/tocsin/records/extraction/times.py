@@ -10,10 +10,10 @@ never `search_dates`). The conventions, in Europe/Kyiv:
 - a part of a day: morning 06:00–12:00, afternoon 12:00–18:00, evening 18:00–23:59;
 - a night ending on a day ("у ніч на 31 грудня", "в ночь на 24 марта", "overnight into
   Monday", "on the night of 24 March") → 20:00 of the day before to 06:00 of that day;
-  "overnight", "last night", "уночі", "ночью" with no day → the night ending on the published date; "tonight",
+  "overnight", "last night", "уночі", "ночью" with no day → the night ending on the
+  published date ("overnight" after a night named by its date is that night); "tonight",
   "цієї ночі", "этой ночью" in a post from 18:00 on → the night starting that evening;
-  "ночью 24 марта" → 00:00–06:00 of that day; "overnight" after a night named by its date
-  is that night;
+  "ночью 24 марта" → 00:00–06:00 of that day;
 - "over the past day", "протягом доби", "за сутки" → the 24 hours before a morning post, the
   published day up to the post from noon on;
 - "shortly after midnight" → 00:00–01:00 of the day;
