@@ -521,3 +521,63 @@ def test_the_air_force_night_with_its_evening_start() -> None:
     ]
     begin, end = window(found, MORNING)
     assert (stamp(begin), stamp(end)) == ("2025-03-23 18:00", "2025-03-24 06:00")
+
+
+_PIECES = [
+    "о",
+    "в",
+    "at",
+    "з",
+    "до",
+    "с",
+    "на",
+    "ніч",
+    "ночь",
+    "night of",
+    "у ніч на",
+    "в ночь на",
+    "березня",
+    "марта",
+    "March",
+    "МАРТА",
+    "ЧЕРВНЯ",
+    "вчора",
+    "YESTERDAY",
+    "ночью",
+    "вечером",
+    "overnight",
+    "п’ятницю",
+    "понеділок",
+    "a.m.",
+    "години",
+    "часов",
+    "ночі",
+    "утра",
+    "-",
+    ".",
+    ":",
+    ",",
+    " ",
+    "\n",
+    "після опівночі",
+    "днів тому",
+    "days ago",
+    "тому",
+    "назад",
+]
+
+
+@settings(max_examples=250, deadline=None)
+@given(
+    parts=st.lists(
+        st.one_of(st.sampled_from(_PIECES), st.integers(0, 99).map(str), st.text(max_size=3)),
+        max_size=14,
+    ),
+    lang=st.sampled_from(["en", "uk", "ru"]),
+)
+def test_any_text_gives_findings_quoted_from_it(parts: list[str], lang: Lang) -> None:
+    text = " ".join(parts)
+    for found in find_times(text, lang, MORNING):
+        assert found.evidence.quote == text[found.evidence.start : found.evidence.end]
+        assert found.evidence.quote.strip()
+        assert found.end is None or found.end > found.start
