@@ -345,6 +345,21 @@ def test_each_form_gives_its_window(
 
 
 @pytest.mark.parametrize(
+    ("lang", "text", "published", "start"),
+    [
+        ("uk", "Сьогодні вночі ворог атакував місто.", MORNING, "2025-03-23 20:00"),
+        ("ru", "Сегодня ночью враг атаковал город.", MORNING, "2025-03-23 20:00"),
+        ("uk", "Сьогодні вночі можливі атаки.", EVENING, "2025-03-24 20:00"),
+        ("ru", "Сегодня ночью возможны атаки.", EVENING, "2025-03-24 20:00"),
+    ],
+)
+def test_this_night_is_the_past_one_until_the_evening(
+    lang: Lang, text: str, published: datetime, start: str
+) -> None:
+    assert stamp(one(text, lang, published).start) == start
+
+
+@pytest.mark.parametrize(
     ("lang", "text"),
     [
         ("en", "Tonight drones are attacking the city."),

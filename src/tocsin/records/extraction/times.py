@@ -204,6 +204,8 @@ def _days(text: str, lang: Lang, pat: Patterns, published: datetime) -> list[_Da
         if part is None:
             found.append(_Day(start, end, (_at(day, time(0)), None), day, day))
             continue
+        if part == "night" and match["rel"] and day == today and published.hour < 18:
+            day -= _DAY  # "сьогодні вночі" in a morning post: the night that ended today
         window = _part_window(part, day, night_starts)
         late = part == "evening" or (part == "night" and night_starts)
         night = "named" if part in ("night", "early") else None

@@ -154,7 +154,7 @@ def _year(lang: Lang, n: int) -> str:
 
 def _day(lang: Lang) -> str:
     months = _alt(MONTHS[lang])
-    ordinal = r"(?:st|nd|rd|th)?" if lang == "en" else r"(?:-?(?:го|е|ого))?"
+    ordinal = r"(?:st|nd|rd|th)?" if lang == "en" else r"(?:-?(?:го|ого|те|е))?"
     forms = [rf"\b(?P<d1>[0-3]?\d){ordinal}\s+(?:of\s+)?(?P<m1>{months})\b{_year(lang, 1)}"]
     if lang == "en":
         forms.append(rf"\b(?P<m2>{months})\.?\s+(?P<d2>[0-3]?\d){ordinal}\b{_year(lang, 2)}")
