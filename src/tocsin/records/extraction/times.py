@@ -19,7 +19,8 @@ never `search_dates`). The conventions, in Europe/Kyiv:
 - "shortly after midnight" → 00:00–01:00 of the day;
 - a clock time takes the day of the day expression right after it ("at 10:15 on 24 March")
   or else of the nearest one before it (in a night, hours from 12 on fall on the evening
-  before); with none, the latest such time not after the published time (+15 min).
+  before); with none, the latest such time not after the published time + 1 hour (a post
+  may be stamped a little before the time it gives).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ _PARTS_WINDOW: dict[str, tuple[time, time]] = {
 }
 _NIGHT_START, _NIGHT_END = time(20), time(6)
 _AHEAD = timedelta(days=7)  # a date with no year may be announced: a drill on 14 March
-_LATE_CLOCK = timedelta(minutes=15)  # a post may give a time a little after its own stamp
+_LATE_CLOCK = timedelta(hours=1)  # a post may give a time a little after its own stamp
 _SENTENCE_END = re.compile(r"[.!?\n]")
 _ADJACENT = re.compile(r"[\s,]*(?:on\s+(?:the\s+)?)?", re.IGNORECASE)
 
