@@ -164,54 +164,58 @@ def _part_day(part: str, published: datetime) -> date:
 
 
 def _days(text: str, lang: Lang, pat: Patterns, published: datetime) -> list[_Day]:
-    found: list[_Day] = []
-    today = published.date()
-    for match in pat.day.finditer(text):
-        start, end = match.span()
-        before = text[max(0, start - 60) : start]
-        if match["wd"] and lang != "en":
-            if not (needs := pat.weekday_needs.search(before)):
-                continue
-            if not pat.night_on.search(before):
-                start -= len(needs[0])
-                before = before[: -len(needs[0])]
-        day = _date(match, lang, today)
-        if day is None:
-            continue
-        after = text[end : end + 40]
-        night_starts = bool(match["rel"]) or (bool(match["wd"]) and lang == "en")
-        if hit := pat.night_on.search(before):
-            start -= len(hit[0])
-            if lang == "en" and (to := pat.night_to.match(after)):  # "overnight on March 23-24"
-                end += to.end()
-                day = _infer_year(int(to["d"]), day.month, day + 2 * _DAY) or day
-            found.append(_Day(start, end, _night_ending(day), day - _DAY, day, "named"))
-            continue
-        part = None
-        if hit := pat.part_before.search(before):
-            start -= len(hit[0])
-            part = _part_name(hit)
-        elif hit := pat.part_after.match(after):
-            end += hit.end()
-            part = _part_name(hit)
-        if part is None and (span := pat.days_before.search(before)):  # "23-24 березня"
-            first = _infer_year(int(span["d"]), day.month, day) if match["m1"] else None
-            if first is not None:
-                start -= len(span[0])
-                found.append(
-                    _Day(start, end, (_at(first, time(0)), _at(day, time(23, 59))), first, first)
-                )
-                continue
-        if part is None:
-            found.append(_Day(start, end, (_at(day, time(0)), None), day, day))
-            continue
-        if part == "night" and match["rel"] and day == today and published.hour < 18:
-            day -= _DAY  # "сьогодні вночі" in a morning post: the night that ended today
-        window = _part_window(part, day, night_starts)
-        late = part == "evening" or (part == "night" and night_starts)
-        night = "named" if part in ("night", "early") else None
-        found.append(_Day(start, end, window, day, day + _DAY if late else day, night))
-    return found
+    found = (_day(match, text, lang, pat, published) for match in pat.day.finditer(text))
+    return [day for day in found if day is not None]
+
+
+def _day(
+    match: re.Match[str], text: str, lang: Lang, pat: Patterns, published: datetime
+) -> _Day | None:
+    """A day expression with the words around it that make it a night, a part of the day or a
+    span of days."""
+    start, end = match.span()
+    before, after = text[max(0, start - 60) : start], text[end : end + 40]
+    if match["wd"] and lang != "en":  # "у понеділок": a bare uk/ru weekday may be a noun
+        if not (needs := pat.weekday_needs.search(before)):
+            return None
+        if not pat.night_on.search(before):
+            start, before = start - len(needs[0]), before[: -len(needs[0])]
+    day = _date(match, lang, published.date())
+    if day is None:
+        return None
+    if hit := pat.night_on.search(before):
+        if lang == "en" and (to := pat.night_to.match(after)):  # "overnight on March 23-24"
+            end += to.end()
+            day = _infer_year(int(to["d"]), day.month, day + 2 * _DAY) or day
+        return _Day(start - len(hit[0]), end, _night_ending(day), day - _DAY, day, "named")
+    if hit := pat.part_before.search(before):
+        return _part_of(match, start - len(hit[0]), end, _part_name(hit), day, lang, published)
+    if hit := pat.part_after.match(after):
+        return _part_of(match, start, end + hit.end(), _part_name(hit), day, lang, published)
+    span = pat.days_before.search(before) if match["m1"] else None  # "23-24 березня"
+    if span and (first := _infer_year(int(span["d"]), day.month, day)):
+        window = (_at(first, time(0)), _at(day, time(23, 59)))
+        return _Day(start - len(span[0]), end, window, first, first)
+    return _Day(start, end, (_at(day, time(0)), None), day, day)
+
+
+def _part_of(
+    match: re.Match[str],
+    start: int,
+    end: int,
+    part: str,
+    day: date,
+    lang: Lang,
+    published: datetime,
+) -> _Day:
+    """A part of a named day: "вечером 2 февраля", "Sunday night", "вчора вночі"."""
+    night_starts = bool(match["rel"]) or (bool(match["wd"]) and lang == "en")
+    if part == "night" and match["rel"] and day == published.date() and published.hour < 18:
+        day -= _DAY  # "сьогодні вночі" in a morning post: the night that ended today
+    late = part == "evening" or (part == "night" and night_starts)
+    night = "named" if part in ("night", "early") else None
+    window = _part_window(part, day, night_starts)
+    return _Day(start, end, window, day, day + _DAY if late else day, night)
 
 
 def _part_name(hit: re.Match[str]) -> str:
