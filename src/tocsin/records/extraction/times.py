@@ -51,6 +51,7 @@ _PARTS_WINDOW: dict[str, tuple[time, time]] = {
     "afternoon": (time(12), time(18)),
     "evening": (time(18), time(23, 59)),
     "early": (time(0), time(6)),
+    "dawn": (time(4), time(7)),
 }
 _NIGHT_START, _NIGHT_END = time(20), time(6)
 _AHEAD = timedelta(days=7)  # a date with no year may be announced: a drill on 14 March
@@ -224,7 +225,7 @@ def _part_name(hit: re.Match[str]) -> str:
         return "early"
     if g.get("late"):
         return "evening"
-    return PARTS[re.sub(r"\s+", " ", g["p"].lower())]
+    return PARTS[re.sub(r"\s+", " ", (g.get("dawn") or g["p"]).lower())]
 
 
 def _idioms(text: str, pat: Patterns, published: datetime) -> tuple[list[_Day], list[_Clock]]:
@@ -234,8 +235,8 @@ def _idioms(text: str, pat: Patterns, published: datetime) -> tuple[list[_Day], 
     for hit in pat.idiom.finditer(text):
         start, end = hit.span()
         g = hit.groupdict()
-        if g["midnight"]:
-            clocks.append(_Clock(start, end, 0, 60))
+        if g["midnight"] or g["noon"]:
+            clocks.append(_Clock(start, end, 0, 60) if g["midnight"] else _Clock(start, end, 720))
         elif g["night"] or g["tonight"]:
             ending = today + _DAY if g["tonight"] and published.hour >= 18 else today
             days.append(_Day(start, end, _night_ending(ending), ending - _DAY, ending, "said"))
@@ -243,7 +244,7 @@ def _idioms(text: str, pat: Patterns, published: datetime) -> tuple[list[_Day], 
             window = (published - _DAY if published.hour < 12 else _at(today, time(0)), published)
             days.append(_Day(start, end, window, today - _DAY, today))
         else:
-            part = PARTS[re.sub(r"\s+", " ", g["p"].lower())]
+            part = _part_name(hit)
             day = today if (g.get("this") or "").lower() == "this" else _part_day(part, published)
             window = _part_window(part, day, False)
             days.append(_Day(start, end, window, day, day + _DAY if part == "evening" else day))
