@@ -532,9 +532,26 @@ def test_hours_after_an_evening_run_into_the_next_day() -> None:
     assert (stamp(begin), stamp(end)) == ("2025-03-23 18:00", "2025-03-24 02:00")
 
 
-def test_the_past_day_of_an_evening_post_is_that_day() -> None:
-    found = one("Протягом доби ворог 14 разів обстріляв громади.", "uk", EVENING)
-    assert (stamp(found.start), stamp(found.end)) == ("2025-03-24 00:00", "2025-03-24 21:30")
+@pytest.mark.parametrize(
+    ("lang", "text", "start"),
+    [
+        ("uk", "Протягом доби ворог 14 разів обстріляв громади.", "2025-03-24 00:00"),
+        ("uk", "На Сумщині минула доба була важкою.", "2025-03-24 00:00"),
+        ("ru", "За минувшие сутки сбито 5 дронов.", "2025-03-24 00:00"),
+        ("en", "The past day was hard for Sumy.", "2025-03-24 00:00"),
+        ("uk", "Упродовж дня евакуйовано 23 людини.", "2025-03-24 06:00"),
+        ("ru", "В течение дня город обстреливали.", "2025-03-24 06:00"),
+        ("en", "During the day the city was shelled.", "2025-03-24 06:00"),
+    ],
+)
+def test_the_past_day_of_an_evening_post_is_that_day(lang: Lang, text: str, start: str) -> None:
+    found = one(text, lang, EVENING)
+    assert (stamp(found.start), stamp(found.end)) == (start, "2025-03-24 21:30")
+
+
+def test_during_the_day_in_a_morning_post_is_yesterday() -> None:
+    found = one("Протягом дня ворог обстрілював громади.", "uk", MORNING)
+    assert (stamp(found.start), stamp(found.end)) == ("2025-03-23 06:00", "2025-03-23 23:59")
 
 
 def test_overnight_after_a_named_night_is_that_night() -> None:

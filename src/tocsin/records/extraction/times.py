@@ -243,6 +243,10 @@ def _idioms(text: str, pat: Patterns, published: datetime) -> tuple[list[_Day], 
         elif g["past"]:  # a morning post's day began yesterday; an afternoon's, this morning
             window = (published - _DAY if published.hour < 12 else _at(today, time(0)), published)
             days.append(_Day(start, end, window, today - _DAY, today))
+        elif g["daylong"]:  # the day that is over, or nearly: yesterday's in a morning post
+            day = today if published.hour >= 12 else today - _DAY
+            window = (_at(day, time(6)), min(_at(day, time(23, 59)), published))
+            days.append(_Day(start, end, window, day, day))
         else:
             part = _part_name(hit)
             day = today if (g.get("this") or "").lower() == "this" else _part_day(part, published)
