@@ -339,6 +339,11 @@ def _clock(lang: Lang) -> str:
     return f"{colon}|{dotted}|{strong}|{weak}"
 
 
+def _word_start(source: str) -> str:
+    """Every form starts a word: said once in front, it spares trying each at every letter."""
+    return rf"(?<!\w)(?:{source})"
+
+
 @cache
 def patterns(lang: Lang) -> Patterns:
     table = {"en": _EN, "uk": _UK, "ru": _RU}[lang]
@@ -349,14 +354,14 @@ def patterns(lang: Lang) -> Patterns:
         return re.compile(source, f)
 
     return Patterns(
-        day=compile_(_day(lang), flags),
+        day=compile_(_word_start(_day(lang)), flags),
         weekday_needs=compile_(r"(?<!\w)(?:у|в|во|на|проти)\s+$"),
         night_on=compile_(table["night_on"]),
         night_to=compile_(r"^\s*(?:to|into|[-–/])\s*(?P<d>[0-3]?\d)\b"),
         part_before=compile_(table["part_before"]),
         part_after=compile_(table["part_after"]),
-        idiom=compile_(table["idiom"]),
-        clock=compile_(_CLOCK_EN if lang == "en" else _clock(lang)),
+        idiom=compile_(_word_start(table["idiom"])),
+        clock=compile_(_word_start(_CLOCK_EN if lang == "en" else _clock(lang))),
         clock_before=compile_(table["clock_before"]),
         clock_after=compile_(table["clock_after"]),
         range_gap=compile_(table["range_gap"]),
