@@ -632,3 +632,18 @@ def test_any_text_gives_findings_quoted_from_it(parts: list[str], lang: Lang) ->
         assert found.evidence.quote == text[found.evidence.start : found.evidence.end]
         assert found.evidence.quote.strip()
         assert found.end is None or found.end > found.start
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("They face Zorya next Saturday.", date(2025, 3, 29)),
+        ("The drill is held next Monday.", date(2025, 3, 31)),
+        ("The drill is held this coming Tuesday.", date(2025, 3, 25)),
+    ],
+)
+def test_next_weekday_is_ahead_and_out_of_the_window(text: str, day: date) -> None:
+    found = one(text, "en")
+    assert found.start.date() == day
+    overnight = find_times("Overnight drones hit.", "en", MORNING)
+    assert window([*overnight, found], MORNING)[0] == overnight[0].start
