@@ -180,21 +180,22 @@ def _day(lang: Lang) -> str:
 _EN = dict(
     night_on=(
         r"(?:\b(?:on\s+)?(?:the\s+)?night\s+(?:into|to|before)\s+"
-        r"|\b(?:on\s+|during\s+)?(?:the\s+)?night\s+(?:of|from)\s+[0-3]?\d(?:st|nd|rd|th)?"
-        r"\s*(?:-|–|/|to|into)\s*"
+        r"|\b(?:on\s+|during\s+)?(?:the\s+)?night\s+(?:of|from)\s+(?:[0-3]?\d(?:st|nd|rd|th)?"
+        r"|[A-Z][a-z]+day)\s*(?:-|–|/|to|into)\s*"
+        r"|\bovernight\s+(?:from\s+)?[A-Z][a-z]+day\s+(?:to|into)\s+"
         r"|\b(?:on\s+|during\s+)?(?:the\s+)?night\s+(?:of|from)\s+"
         r"|\bovernight\s+(?:on\s+|into\s+|to\s+)?)$"
     ),
     part_before=(
         r"\b(?:on\s+)?(?:the\s+)?(?P<p>morning|afternoon|evening)\s+of\s+$"
-        r"|\b(?P<early>in\s+the\s+early\s+hours\s+of|early\s+(?:on\s+)?)\s*$"
+        r"|\b(?P<early>in\s+the\s+(?:early|small)\s+hours\s+of|early\s+(?:on\s+)?)\s*$"
         r"|\b(?P<late>late\s+(?:on\s+)?)$"
         r"|\b(?P<dawn>at\s+dawn|before\s+dawn)\s+(?:on\s+)?$"
     ),
     part_after=r"^\s+(?P<p>morning|afternoon|evening|night)\b",
     idiom=(
         r"\b(?P<night>overnight|last\s+night|during\s+the\s+night|at\s+night"
-        r"|in\s+the\s+early\s+hours)\b"
+        r"|in\s+the\s+(?:early|small)\s+hours)\b"
         r"|\b(?P<tonight>tonight|this\s+night)\b"
         r"|\b(?P<dawn>at\s+dawn|before\s+dawn)\b"
         r"|\b(?P<noon>(?:at|around|about)\s+(?:noon|midday))\b"
@@ -216,7 +217,7 @@ _EN = dict(
 )
 
 _UK = dict(
-    night_on=r"\b(?:у|в)\s*ніч\s+(?:(?:з|із|зі)\s+[0-3]?\d(?:-го)?\s+)?(?:на|проти)\s+$",
+    night_on=(r"\b(?:у|в)\s*ніч\s+(?:(?:з|із|зі)\s+(?:[0-3]?\d(?:-го)?|\w+)\s+)?(?:на|проти)\s+$"),
     part_before=(
         r"(?:^|(?<=\W))(?P<p>рано\s+вранці|пізно\s+ввечері|вранці|зранку|уранці|ввечері"
         r"|увечері|вдень|удень|вночі|уночі|на\s+світанку|перед\s+світанком)\s+$"
@@ -249,7 +250,7 @@ _UK = dict(
 )
 
 _RU = dict(
-    night_on=r"\b(?:в|во)\s+ночь\s+(?:с\s+[0-3]?\d(?:-го)?\s+)?на\s+$",
+    night_on=r"\b(?:в|во)\s+ночь\s+(?:(?:с|со)\s+(?:[0-3]?\d(?:-го)?|\w+)\s+)?на\s+$",
     part_before=(
         r"(?:^|(?<=\W))(?P<p>рано\s+утром|поздно\s+вечером|утром|днём|днем|вечером|ночью"
         r"|на\s+рассвете|перед\s+рассветом|под\s+утро)\s+$"
@@ -289,7 +290,7 @@ _HOUR_WORDS = {"uk": r"годин[іиу]?|год\.", "ru": r"часов|час�
 # before an hour with no minutes: "о 23 годині", "около 23 часов", "о третій ночі"
 _STRONG_MARKERS = {
     "uk": r"о|об|близько|приблизно|орієнтовно",
-    "ru": r"в|во|около|примерно|приблизительно|к",
+    "ru": r"в|во|около|примерно|приблизительно|к|в\s+районе",
 }
 # these also start a duration or a count ("до 3 годин", "с 3 часов"): a part of the day must follow
 _WEAK_MARKERS = {"uk": r"після|з|із|від|до", "ru": r"после|с|со|от|до"}
