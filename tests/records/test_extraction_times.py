@@ -396,6 +396,27 @@ def stamp(moment: datetime | None) -> str | None:
             "2025-03-24 01:00",
             "2025-03-24 05:00",
         ),
+        (
+            "en",
+            "On the morning of May 5 a missile hit.",
+            "On the morning of May 5",
+            "2024-05-05 06:00",
+            "2024-05-05 12:00",
+        ),
+        (
+            "en",
+            "This night drones attacked the city.",
+            "This night",
+            "2025-03-23 20:00",
+            "2025-03-24 06:00",
+        ),
+        (
+            "uk",
+            "Минулої доби ворог 14 разів обстріляв громади.",
+            "Минулої доби",
+            "2025-03-23 08:40",
+            "2025-03-24 08:40",
+        ),
     ],
 )
 def test_each_form_gives_its_window(
@@ -695,3 +716,12 @@ def test_next_weekday_is_ahead_and_out_of_the_window(text: str, day: date) -> No
     assert found.start.date() == day
     overnight = find_times("Overnight drones hit.", "en", MORNING)
     assert window([*overnight, found], MORNING)[0] == overnight[0].start
+
+
+def test_the_published_time_may_be_in_any_zone() -> None:
+    text = "Вчора ввечері, о 21:30, пролунали вибухи."
+    in_utc = MORNING.astimezone(UTC)
+    naive = MORNING.replace(tzinfo=None)
+    assert find_times(text, "uk", in_utc) == find_times(text, "uk", MORNING)
+    assert find_times(text, "uk", naive) == find_times(text, "uk", MORNING)
+    assert all(f.start.tzinfo == KYIV for f in find_times(text, "uk", in_utc))
