@@ -725,3 +725,30 @@ def test_the_published_time_may_be_in_any_zone() -> None:
     assert find_times(text, "uk", in_utc) == find_times(text, "uk", MORNING)
     assert find_times(text, "uk", naive) == find_times(text, "uk", MORNING)
     assert all(f.start.tzinfo == KYIV for f in find_times(text, "uk", in_utc))
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "quote", "start"),
+    [
+        (
+            "ru",
+            "Сбиты в 00:30 по московскому времени.",
+            "в 00:30 по московскому времени",
+            "2025-01-23 23:30",
+        ),
+        ("ru", "Атака с 20:00 до 23:00 мск.", "с 20:00 до 23:00 мск", "2025-01-23 19:00"),
+        ("en", "A missile hit at 06:10 UTC.", "at 06:10 UTC", "2025-01-24 08:10"),
+        (
+            "uk",
+            "Вибух о 03:40 за київським часом.",
+            "о 03:40 за київським часом",
+            "2025-01-24 03:40",
+        ),
+    ],
+)
+def test_a_clock_in_another_zone_is_read_in_kyiv_time(
+    lang: Lang, text: str, quote: str, start: str
+) -> None:
+    winter = datetime(2025, 1, 24, 8, 40, tzinfo=KYIV)
+    found = one(text, lang, winter)
+    assert (found.evidence.quote, stamp(found.start)) == (quote, start)
