@@ -265,7 +265,7 @@ def _idioms(text: str, pat: Patterns, published: datetime) -> tuple[list[_Day], 
 
 
 def _clock_minutes(g: dict[str, str | None]) -> int:
-    said = next(hour for k in _HOUR_GROUPS if (hour := g.get(k))).lower()
+    said = next(value for k in _HOUR_GROUPS if (value := g.get(k))).lower()
     hour = int(said) if said.isdigit() else HOUR_NUMERALS[said]
     minute = int(g["m"] or g["m2"] or g.get("m4") or g.get("m6") or 0)
     suffix = (g.get("ap") or g.get("ap2") or g.get("ap6") or "").lower()
