@@ -760,3 +760,10 @@ def test_a_clock_in_another_zone_is_read_in_kyiv_time(
     winter = datetime(2025, 1, 24, 8, 40, tzinfo=KYIV)
     found = one(text, lang, winter)
     assert (found.evidence.quote, stamp(found.start)) == (quote, start)
+
+
+def test_a_clock_ending_a_sentence_keeps_its_own_day() -> None:
+    text = "Overnight a fire broke out; it was put out by 5 a.m. On March 3, a drone hit the port."
+    found = {f.evidence.quote: f for f in find_times(text, "en", MORNING)}
+    assert stamp(found["by 5 a.m."].start) == "2025-03-24 05:00"
+    assert stamp(found["March 3"].start) == "2025-03-03 00:00"

@@ -319,7 +319,9 @@ def _anchor(clock: _Clock, text: str, days: list[_Day]) -> _Day | None:
     for day in days:
         if day.start >= clock.end:
             gap = text[clock.end : day.start]
-            if len(gap) <= 25 and not _SENTENCE_END.search(gap):
+            # "by 5 a.m. On February 3": the dot of "a.m." ended the sentence
+            new_sentence = text[clock.end - 1] == "." and gap.lstrip()[:1].isupper()
+            if len(gap) <= 25 and not _SENTENCE_END.search(gap) and not new_sentence:
                 return day
             break
     before = [day for day in days if day.end <= clock.start]
