@@ -57,7 +57,7 @@ _PARTS_WINDOW: dict[str, tuple[time, time]] = {
 _NIGHT_START, _NIGHT_END = time(20), time(6)
 _AHEAD = timedelta(days=7)  # a date with no year may be announced: a drill on 14 March
 _LATE_CLOCK = timedelta(hours=1)  # a post may give a time a little after its own stamp
-_SENTENCE_END = re.compile(r"[.!?\n]")
+_PHRASE_END = re.compile(r"[.!?;\n]|(?<!\w)(?:and|but|і|й|та|а|и|но)(?!\w)", re.IGNORECASE)
 _HOUR_GROUPS = ("h", "h2", "h3", "h4", "h5", "h6")
 _NEXT = re.compile(r"\b(?:next|coming|this\s+coming)\s+$", re.IGNORECASE)
 _ADJACENT = re.compile(r"[\s,]*(?:on\s+(?:the\s+)?)?", re.IGNORECASE)
@@ -133,7 +133,7 @@ def _date(match: re.Match[str], lang: Lang, published: date) -> date | None:
         return _latest_weekday(_weekday(lang, g["wd"]), published)
     if g["unit"]:
         return published - timedelta(days=_days_ago(g["count"], g["unit"]))
-    n = next(n for n in "1234" if g.get(f"d{n}"))
+    n = next(n for n in "12345" if g.get(f"d{n}"))
     return _calendar(g[f"d{n}"], g[f"m{n}"], g.get(f"y{n}"), lang, published)
 
 
@@ -316,16 +316,21 @@ def _drop_overlaps(days: list[_Day], clocks: list[_Clock]) -> tuple[list[_Day], 
 
 
 def _anchor(clock: _Clock, text: str, days: list[_Day]) -> _Day | None:
-    for day in days:
-        if day.start >= clock.end:
-            gap = text[clock.end : day.start]
-            # "by 5 a.m. On February 3": the dot of "a.m." ended the sentence
-            new_sentence = text[clock.end - 1] == "." and gap.lstrip()[:1].isupper()
-            if len(gap) <= 25 and not _SENTENCE_END.search(gap) and not new_sentence:
-                return day
-            break
+    """The day a clock falls on: the one said with it ("вчера в 23:50", "at 10:15 on 24
+    March"), else the one after it in the same phrase, else the nearest one before it."""
     before = [day for day in days if day.end <= clock.start]
+    if before and _next_to(text, clock, before[-1]):
+        return before[-1]
+    after = next((day for day in days if day.start >= clock.end), None)
+    if after is not None and _same_phrase(text[clock.end : after.start], text[clock.end - 1]):
+        return after
     return before[-1] if before else None
+
+
+def _same_phrase(gap: str, last: str) -> bool:
+    # "by 5 a.m. On February 3": the dot of "a.m." ended the sentence
+    new_sentence = last == "." and gap.lstrip()[:1].isupper()
+    return len(gap) <= 25 and not _PHRASE_END.search(gap) and not new_sentence
 
 
 def _clock_window(
