@@ -424,6 +424,27 @@ def stamp(moment: datetime | None) -> str | None:
             "2025-03-24 02:00",
             "2025-03-24 04:00",
         ),
+        (
+            "en",
+            "Strikes on 22 and 23 March hit the port.",
+            "22 and 23 March",
+            "2025-03-22 00:00",
+            "2025-03-23 23:59",
+        ),
+        (
+            "uk",
+            "Обстріли 22 і 23 березня.",
+            "22 і 23 березня",
+            "2025-03-22 00:00",
+            "2025-03-23 23:59",
+        ),
+        (
+            "en",
+            "The shelling killed 3 and 24 March was calm.",
+            "24 March",
+            "2025-03-24 00:00",
+            None,
+        ),
     ],
 )
 def test_each_form_gives_its_window(

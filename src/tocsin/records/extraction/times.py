@@ -55,6 +55,7 @@ _PARTS_WINDOW: dict[str, tuple[time, time]] = {
     "dawn": (time(4), time(7)),
 }
 _NIGHT_START, _NIGHT_END = time(20), time(6)
+_SPAN_DAYS = 14  # "on 23 and 24 March", not "killed 3 and 24 March"
 _AHEAD = timedelta(days=7)  # a date with no year may be announced: a drill on 14 March
 _LATE_CLOCK = timedelta(hours=1)  # a post may give a time a little after its own stamp
 _PHRASE_END = re.compile(r"[.!?;\n]|(?<!\w)(?:and|but|і|й|та|а|и|но)(?!\w)", re.IGNORECASE)
@@ -203,7 +204,8 @@ def _day(
     if hit := pat.part_after.match(after):
         return _part_of(match, start, end + hit.end(), _part_name(hit), day, lang, published)
     span = pat.days_before.search(before) if match["m1"] else None  # "23-24 березня"
-    if span and (first := _infer_year(int(span["d"]), day.month, day)):
+    first = _infer_year(int(span["d"]), day.month, day) if span else None
+    if span and first and (not span["conj"] or (day - first).days <= _SPAN_DAYS):
         window = (_at(first, time(0)), _at(day, time(23, 59)))
         return _Day(start - len(span[0]), end, window, first, first)
     return _Day(start, end, (_at(day, time(0)), None), day, day)

@@ -390,6 +390,7 @@ def patterns(lang: Lang) -> Patterns:
         as_of=compile_(table["as_of"]),
         days_before=compile_(
             r"(?:(?<!\w)(?:з|із|с|from|between)\s+)?(?<![\d.,:])(?P<d>[0-3]?\d)"
-            r"(?:st|nd|rd|th|-?го)?\s*(?:[-–—]|\s(?:по|до|to|and|until|till)\s)\s*$"
+            r"(?:st|nd|rd|th|-?го)?\s*(?:[-–—]|\s(?:по|до|to|until|till)\s"
+            r"|\s(?P<conj>and|і|й|та|и)\s)\s*$"
         ),
     )
