@@ -655,11 +655,11 @@ def test_during_the_day_in_a_morning_post_is_yesterday() -> None:
 
 
 def test_overnight_after_a_named_night_is_that_night() -> None:
-    text = "In the early hours of 22 March bombs fell. Drones also attacked overnight."
+    text = "In the early hours of 24 March bombs fell. Drones also attacked overnight."
     found = find_times(text, "en", MORNING)
     assert [(stamp(f.start), stamp(f.end)) for f in found] == [
-        ("2025-03-22 00:00", "2025-03-22 06:00"),
-        ("2025-03-22 00:00", "2025-03-22 06:00"),
+        ("2025-03-24 00:00", "2025-03-24 06:00"),
+        ("2025-03-24 00:00", "2025-03-24 06:00"),
     ]
 
 
@@ -800,3 +800,9 @@ def test_each_clock_takes_the_day_said_with_it() -> None:
 
 def test_a_day_and_month_alone_are_no_date() -> None:
     assert find_times("Цена 12.03 рубля, в среднем 10.05 за литр.", "ru", MORNING) == []
+
+
+def test_overnight_after_an_old_named_night_is_last_night() -> None:
+    text = "Нагадаємо, у ніч на 5 березня дрони атакували Суми. Уночі ворог знову атакував місто."
+    found = {f.evidence.quote: f for f in find_times(text, "uk", MORNING)}
+    assert stamp(found["Уночі"].start) == "2025-03-23 20:00"

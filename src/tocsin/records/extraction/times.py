@@ -353,12 +353,12 @@ def _clock_window(
     return begin, end
 
 
-def _same_night(days: list[_Day]) -> None:
+def _same_night(days: list[_Day], published: datetime) -> None:
     """ "Overnight" after a night named by its date ("in the early hours of 12 June", "у ніч на
-    24 березня") is that night."""
+    24 березня") is that night, when that night is the last one or the one before."""
     named: _Day | None = None
     for day in days:
-        if day.night == "named":
+        if day.night == "named" and abs((day.morning_day - published.date()).days) <= 1:
             named = day
         elif day.night == "said" and named is not None:
             day.window, day.evening_day, day.morning_day = (
@@ -385,7 +385,7 @@ def find_times(text: str, lang: Lang, published_at: datetime) -> list[TimeFindin
     idiom_days, midnights = _idioms(text, pat, published)
     days, clocks = _drop_overlaps([*days, *idiom_days], [*midnights, *_clocks(text, pat)])
     days.sort(key=lambda d: d.start)
-    _same_night(days)
+    _same_night(days, published)
     findings: list[TimeFinding] = []
     read_with_a_clock: set[int] = set()
     for clock in clocks:
