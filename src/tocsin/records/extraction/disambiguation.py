@@ -48,10 +48,10 @@ def resolve(mentions: list[Mention], stop: frozenset[str], lang: str) -> list[Pl
                 changed |= chosen[k] is not None
         if not changed:
             break
-    context = [p for p in chosen if p is not None]
+    named = any(p is not None for p in chosen)
     for k, (mention, places) in enumerate(zip(mentions, candidates, strict=True)):
         if chosen[k] is None and places and not _common_word(mention, places, lang):
-            chosen[k] = _by_rank(mention, places, bool(context))
+            chosen[k] = _by_rank(mention, places, named)
     return chosen
 
 

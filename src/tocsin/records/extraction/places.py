@@ -183,7 +183,7 @@ def _with_noun(
     text: str,
     tokens: list[_Token],
     j: int,
-    adjectives: tuple[tuple[Place, str], ...],
+    adjectives: list[tuple[Place, str]],
     index: Gazetteer,
 ) -> tuple[int, list[Place]] | None:
     """The region an adjective names when the noun of its class follows (maybe after
