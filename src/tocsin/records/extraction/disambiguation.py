@@ -50,8 +50,8 @@ def resolve(mentions: list[Mention], stop: frozenset[str], lang: str) -> list[Pl
             break
     named = any(p is not None for p in chosen)
     for k, (mention, places) in enumerate(zip(mentions, candidates, strict=True)):
-        if chosen[k] is None and places and not _common_word(mention, places, lang):
-            chosen[k] = _by_rank(mention, places, named)
+        if chosen[k] is None and places:
+            chosen[k] = _by_rank(mention, places, named, _common_word(mention, places, lang))
     return chosen
 
 
@@ -113,7 +113,7 @@ def _shared(a: tuple[str, ...], b: tuple[str, ...]) -> int:
     return depth
 
 
-def _by_rank(mention: Mention, places: list[Place], context: bool) -> Place | None:
+def _by_rank(mention: Mention, places: list[Place], context: bool, common: bool) -> Place | None:
     """The best-ranked candidate when it is alone at its rank: a town always, a village only
     in a text that names no region to check it against, and not when its name is an
     adjective or stands first in a sentence (unless "село"… says so)."""
@@ -128,6 +128,8 @@ def _by_rank(mention: Mention, places: list[Place], context: bool) -> Place | No
         return None
     if place.rank <= TOWN:
         return place
+    if common:
+        return None
     if context or place.common or mention.initial:
         return None
     return place
@@ -157,7 +159,7 @@ def _first_name(name: str) -> bool:
     word = name.lower()
     if " " in word or not morph.word_is_known(word):
         return False
-    return any("Name" in p.tag or {"NOUN", "anim"} in p.tag for p in morph.parse(word))
+    return any("Name" in p.tag for p in morph.parse(word))
 
 
 def _cyrillic(word: str) -> bool:

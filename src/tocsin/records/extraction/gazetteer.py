@@ -273,8 +273,7 @@ def _add_russia(
     for code, towns in russia.items():
         oblast = regions[code]
         for ru, uk, *latin in towns:
-            village = "*" in latin
-            rank = VILLAGE if village else TOWN
+            rank = URBAN if "*" in latin else TOWN  # before Ukraine's villages of the same name
             place = Place(code, ru, "settlement", oblast.path, rank)
             builder.name(place, ru_forms(ru) | _russian_lexeme(ru) | uk_forms(uk))
             for name in latin:
