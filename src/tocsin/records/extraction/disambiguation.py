@@ -16,11 +16,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache, lru_cache
-from typing import Any
+from functools import lru_cache
 
 from tocsin.records.extraction.declension import fold
-from tocsin.records.extraction.gazetteer import CITY, REGION, TOWN, URBAN, Place
+from tocsin.records.extraction.gazetteer import CITY, REGION, TOWN, URBAN, Place, morph
 
 
 @dataclass(slots=True)
@@ -146,28 +145,21 @@ def _common_word(mention: Mention, places: list[Place], lang: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _known_otherwise(word: str, names: frozenset[str], lang: str) -> bool:
-    morph = _morph(lang)
-    if not morph.word_is_known(word):
+    analyser = morph(lang)
+    if not analyser.word_is_known(word):
         return False
-    return not any(fold(p.normal_form) in names for p in morph.parse(word))
+    return not any(fold(p.normal_form) in names for p in analyser.parse(word))
 
 
 @lru_cache(maxsize=4096)
 def _first_name(name: str) -> bool:
     """True when a place's name is also a first name (Олег, Володимир)."""
-    morph = _morph("uk")
+    analyser = morph("uk")
     word = name.lower()
-    if " " in word or not morph.word_is_known(word):
+    if " " in word or not analyser.word_is_known(word):
         return False
-    return any("Name" in p.tag for p in morph.parse(word))
+    return any("Name" in p.tag for p in analyser.parse(word))
 
 
 def _cyrillic(word: str) -> bool:
     return any("а" <= c.lower() <= "я" or c in "іїєґІЇЄҐёЁ" for c in word)
-
-
-@cache
-def _morph(lang: str) -> Any:
-    import pymorphy3
-
-    return pymorphy3.MorphAnalyzer(lang=lang)

@@ -97,9 +97,32 @@ def _data() -> dict[str, Any]:
     return data
 
 
+@cache
 def _features() -> list[dict[str, Any]]:
     text = resources.files("tocsin.regions").joinpath("data/ua.geojson").read_text()
     return [f["properties"] for f in json.loads(text)["features"]]
+
+
+def ancestors(code: str) -> tuple[str, ...]:
+    """The codes of the regions `code` lies in, nearest first (a hromada's raion, its oblast,
+    the country); for a code the packs do not hold, those its own prefixes name."""
+    parents = _parents()
+    if code not in parents:
+        parts = code.split("-")
+        return tuple("-".join(parts[:k]) for k in range(len(parts) - 1, 0, -1))
+    found: list[str] = []
+    parent = parents[code]
+    while parent is not None:
+        found.append(parent)
+        parent = parents.get(parent)
+    return tuple(found)
+
+
+@cache
+def _parents() -> dict[str, str | None]:
+    text = resources.files("tocsin.regions").joinpath("data/ru-border.geojson").read_text()
+    features = [*_features(), *(f["properties"] for f in json.loads(text)["features"])]
+    return {p["code"]: p["parent"] for p in features}
 
 
 @cache
@@ -260,7 +283,7 @@ def _add_cities(
             if len(towns) != 1:
                 raise ValueError(f"places.json: no single city {uk!r} in {code}")
             place = Place(towns[0].region, uk, "settlement", towns[0].path, CITY, towns[0].katottg)
-        builder.name(place, uk_forms(uk) | _latin(romanize(uk.replace("’", "'"))))
+        builder.name(place, uk_forms(uk) | _ukrainian_lexeme(uk) | _latin(romanize(uk)))
         for name in city["ru"]:
             builder.name(place, ru_forms(name) | _russian_lexeme(name))
         for name in city["en"]:
@@ -281,11 +304,25 @@ def _add_russia(
                     builder.name(place, _latin(name))
 
 
+def _ukrainian_lexeme(name: str) -> set[str]:
+    """The singular forms pymorphy3's Ukrainian dictionary gives a one-word place noun it
+    knows (its guesses for unknown words are left out)."""
+    analyser = morph("uk")
+    word = name.lower().replace("’", "'")
+    if " " in word or not analyser.word_is_known(word):
+        return set()
+    for parse in analyser.parse(word):
+        if {"NOUN", "inan", "nomn"} in parse.tag and "Surn" not in parse.tag:
+            number = parse.tag.number
+            return {fold(f.word) for f in parse.lexeme if f.tag.number == number}
+    return set()
+
+
 def _russian_lexeme(name: str) -> set[str]:
     """The forms pymorphy3's Russian dictionary gives a one-word place name it knows."""
     if " " in name or "-" in name:
         return set()
-    for parse in _morph_ru().parse(name.lower()):
+    for parse in morph("ru").parse(name.lower()):
         if "Geox" in parse.tag and parse.tag.case == "nomn":
             number = parse.tag.number
             return {fold(f.word) for f in parse.lexeme if f.tag.number == number}
@@ -293,7 +330,8 @@ def _russian_lexeme(name: str) -> set[str]:
 
 
 @cache
-def _morph_ru() -> Any:
+def morph(lang: str) -> Any:
+    """pymorphy3's analyser of `lang` ("uk" or "ru"), loaded once."""
     import pymorphy3
 
-    return pymorphy3.MorphAnalyzer(lang="ru")
+    return pymorphy3.MorphAnalyzer(lang=lang)

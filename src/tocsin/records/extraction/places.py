@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from tocsin.records.extraction.declension import fold
 from tocsin.records.extraction.disambiguation import Mention, resolve
-from tocsin.records.extraction.gazetteer import Gazetteer, Place, gazetteer
+from tocsin.records.extraction.gazetteer import Gazetteer, Place, ancestors, gazetteer
 from tocsin.records.extraction.model import Evidence, Lang, PlaceFinding
 
 _LETTERS = "A-Za-zА-Яа-яЁёІіЇїЄєҐґ"
@@ -134,7 +134,8 @@ def finest(codes: Iterable[str]) -> list[str]:
     """The codes without those that are an ancestor of another in the list, in order of
     first appearance ("UA-63", "UA-63-H1293" → "UA-63-H1293")."""
     unique = list(dict.fromkeys(codes))
-    return [c for c in unique if not any(o != c and o.startswith(c + "-") for o in unique)]
+    below = {a for code in unique for a in ancestors(code)}
+    return [c for c in unique if c not in below]
 
 
 def _mentions(text: str, tokens: list[_Token], index: Gazetteer) -> list[Mention]:
