@@ -234,6 +234,12 @@ def test_common_words_names_rivers_and_streets_are_not_places(text: str, lang: L
     assert _regions(text, lang) == []
 
 
+def test_a_common_word_first_in_a_sentence_is_not_a_village_even_in_its_oblast() -> None:
+    # Середи is a village of Zhytomyr oblast; "Крім" folds like Крим.
+    text = "Серед загиблих — дитина. Крім того, на Житомирщині пошкоджено лінію."
+    assert _regions(text, "uk") == ["UA-18"]
+
+
 def test_the_lowercase_common_word_is_not_read_but_the_city_is() -> None:
     text = "Лиман тримається; лиман біля Одеси замерз."
     found = find_places(text, "uk")

@@ -60,7 +60,8 @@ class Gazetteer:
     names: dict[str, list[Place]]
     adjectives: dict[str, list[tuple[Place, str]]]  # (place, class of the noun it needs)
     longest: int  # the most words a key holds
-    stop: frozenset[str]
+    stop: frozenset[str]  # folded: never a settlement unless "село", "місто"… says so
+    never: frozenset[str]  # lower case: never a place ("Крім" is not Крим)
 
 
 class _Builder:
@@ -80,11 +81,11 @@ class _Builder:
         for form in forms:
             self.adjectives.setdefault(form, []).append((place, kind))
 
-    def build(self, stop: frozenset[str]) -> Gazetteer:
+    def build(self, stop: frozenset[str], never: frozenset[str]) -> Gazetteer:
         self.names.pop("", None)
         self.adjectives.pop("", None)
         longest = max(k.count(" ") + 1 for k in [*self.names, *self.adjectives])
-        return Gazetteer(self.names, self.adjectives, longest, stop)
+        return Gazetteer(self.names, self.adjectives, longest, stop, never)
 
 
 def _latin(name: str) -> set[str]:
@@ -138,7 +139,8 @@ def gazetteer() -> Gazetteer:
     settlements = _add_settlements(builder, by_katottg, set(data["stop"]))
     _add_cities(builder, data["cities"], settlements)
     _add_russia(builder, data["russia"], regions)
-    return builder.build(frozenset(fold(s) for s in data["stop"]))
+    stop = frozenset(fold(s) for s in data["stop"])
+    return builder.build(stop, frozenset(w.lower() for w in data["never"]))
 
 
 def _regions(features: list[dict[str, Any]]) -> dict[str, Place]:

@@ -143,7 +143,7 @@ def _mentions(text: str, tokens: list[_Token], index: Gazetteer) -> list[Mention
     i = 0
     while i < len(tokens):
         token = tokens[i]
-        if not token.text[0].isupper():
+        if not token.text[0].isupper() or token.text.lower() in index.never:
             i += 1
             continue
         found = _match_at(text, tokens, i, index)
@@ -166,7 +166,7 @@ def _match_at(
 ) -> tuple[int, list[Place]] | None:
     """The longest name starting at token `i`: (the index after its last token, its places)."""
     for size in range(min(index.longest, len(tokens) - i), 0, -1):
-        if not _adjacent(text, tokens, i, size):
+        if not _adjacent(text, tokens, i, size) or (size == 1 and len(tokens[i].text) < 3):
             continue
         key = " ".join(t.key for t in tokens[i : i + size])
         adjectives = index.adjectives.get(key)
