@@ -1,0 +1,446 @@
+"""Claims read from a report: each count with what it counts (a measure of docs/incidents.md),
+the weapon it is tied to, and the span it was read from.
+
+A count's measure comes from the noun after it ("49 drones", "12 багатоповерхівок",
+"300 абонентов") and the nearest predicate in its sentence ("killed", "поранено", "сбиты",
+"без света", "windows in …"); nouns and predicates are in `cues`. Also read:
+
+- "21 of the 49 drones", "52 з 54", "9 из 11", "shot down 21 drones out of 49": intercepted 21
+  and launched 49;
+- a person named alone ("a man", "погиб мужчина", "поранено жінку"): 1;
+- an explicit zero ("no injuries were reported", "пострадавших нет", "ніхто не постраждав");
+- parts of one coordinated phrase, summed ("windows in six apartment buildings and one private
+  residence": 7).
+
+Counts that are parts of another ("among them three children", "seven of them", "серед них",
+"одного из них") are no claims. A weapon is set on launched, intercepted, impacts and debris
+falls only when the count names it or its clause names one weapon (`weapon` None otherwise:
+`extract` may tie it to the report's one weapon).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from tocsin.records.domain.claims import WEAPON_MEASURES, Measure
+from tocsin.records.domain.quantities import Quantity, total
+from tocsin.records.extraction import cues
+from tocsin.records.extraction.counts import Count, find_counts
+from tocsin.records.extraction.model import ClaimFinding, Evidence, Lang
+from tocsin.records.extraction.text import Sentence, Token
+from tocsin.records.extraction.weapons import Mention
+
+_BY_NOUN: Final[Mapping[str | None, Mapping[str, str]]] = {
+    "person": {"killed": "killed", "injured": "injured", "evacuated": "evacuated"},
+    None: {
+        "killed": "killed",
+        "injured": "injured",
+        "evacuated": "evacuated",
+        "intercept": "intercepted",
+        "launch": "launched",
+    },
+    "weapon": {
+        "launch": "launched",
+        "intercept": "intercepted",
+        "destroy": "intercepted",
+        "fell": "debris_falls",
+    },
+    "building": {
+        "window": "windows_broken",
+        "power": "buildings_without_power",
+        "water": "buildings_without_water",
+        "heat": "buildings_without_heat",
+        "damage": "buildings_damaged",
+        "destroy": "buildings_damaged",
+    },
+    "customer": {
+        "power": "customers_without_power",
+        "water": "customers_without_water",
+        "heat": "customers_without_heat",
+    },
+    "vehicle": {"destroy": "vehicles_destroyed", "damage": "vehicles_damaged"},
+    "location": {"fell": "debris_falls"},
+}
+_DIRECT: Final[Mapping[str, str]] = {"explosion": "detonations_heard", "impact": "impacts"}
+_PARTS_BEFORE: Final = tuple(
+    tuple(p.split())
+    for p in (
+        "including|among them|among whom|of whom|серед них|серед яких|у тому числі|"
+        "в тому числі|зокрема|з яких|із яких|в том числе|среди них|среди которых|включая|"
+        "из которых|в т. ч.|у т. ч."
+    ).split("|")
+)
+_PARTS_AFTER: Final = tuple(
+    tuple(p.split()) for p in "of them|of whom|з них|із них|зі них|из них".split("|")
+)
+_ONE_OF: Final = frozenset({"of", "з", "із", "зі", "из"})
+_N_OF_M: Final = frozenset({"of", "the", "out", "з", "із", "зі", "из"})
+_JOINS: Final = frozenset({"and", "і", "й", "та", "и", "plus"})
+_CASUALTIES: Final = frozenset({"killed", "injured"})
+_SINGLE_PERSON: Final = re.compile(
+    r"man|woman|child|boy|girl|teenager|person|resident|civilian|pensioner|driver|чоловік"
+    r"|чоловіка|жінка|жінку|жінки|дитина|дитину|дитини|підліток|підлітка|людина|людину"
+    r"|мешканець|мешканця|мешканка|мешканку|хлопець|хлопця|дівчина|дівчину|пенсіонер"
+    r"|пенсіонера|пенсіонерка|пенсіонерку|водій|водія|мужчина|мужчину|мужчины|женщина"
+    r"|женщину|женщины|ребенок|ребенка|подросток|подростка|житель|жителя|жительница"
+    r"|жительницу|пенсионер|пенсионера|пенсионерка|пенсионерку|водитель|водителя"
+)
+_ZEROS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
+    (measure, re.compile(pattern))
+    for measure, pattern in (
+        (
+            "injured",
+            r"\bno (?:one|body) (?:was |were )?(?:\w+ )?(?:injured|hurt|wounded)|nobody was hurt"
+            r"|\bno (?:\w+ )?(?:injuries|injured|casualties|wounded)\b|without (?:any )?casualties"
+            r"|ніхто не (?:постраждав|травмувався|поранений|був поранений)|без постраждалих"
+            r"|постраждал\w+ (?:немає|нема|не виявлено|не зафіксовано)|без жертв і постраждалих"
+            r"|пострадавш\w+ (?:нет|не выявлено|не зафиксировано|не было)|без пострадавших"
+            r"|никто не (?:пострадал|ранен|получил ранени)|и пострадавших нет"
+            r"|обійшлося без (?:жертв та )?постраждалих",
+        ),
+        (
+            "killed",
+            r"\bno (?:one|body) (?:was |were )?killed|\bno (?:deaths|fatalities|dead)\b"
+            r"|ніхто не загинув|загибл\w+ (?:немає|нема)|без загиблих|обійшлося без жертв"
+            r"|жертв (?:немає|нема)|погибш\w+ нет|никто не погиб|жертв (?:и пострадавших )?нет"
+            r"|без жертв|жертв не",
+        ),
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """A claim as read, with the sentence it comes from."""
+
+    sentence: int
+    claim: ClaimFinding
+
+
+@dataclass(frozen=True, slots=True)
+class _Text:
+    text: str
+    norm: str
+    toks: Sequence[Token]
+    nouns: Sequence[str | None]
+    predicates: Sequence[str | None]
+    weapons: Sequence[str | None]  # threat of a weapon named by the token
+
+
+def read_claims(
+    text: str,
+    norm: str,
+    toks: Sequence[Token],
+    sentences: Sequence[Sentence],
+    mentions: Sequence[Mention],
+    lang: Lang,
+) -> list[Read]:
+    """Every claim the text states, sentence by sentence, in order."""
+    weapons: list[str | None] = [None] * len(toks)
+    m = 0
+    for i, tok in enumerate(toks):
+        while m < len(mentions) and mentions[m].end <= tok.start:
+            m += 1
+        if m < len(mentions) and mentions[m].start < tok.end:
+            weapons[i] = mentions[m].threat
+    nouns = [cues.noun(t.text) if t.is_word else None for t in toks]
+    predicates = [
+        cues.predicate(t.text) or ("window" if nouns[i] == "window" else None) if t.is_word else None
+        for i, t in enumerate(toks)
+    ]
+    doc = _Text(text, norm, toks, nouns, predicates, weapons)
+    counts = find_counts(toks, norm, lang)
+    found: list[Read] = []
+    c = 0
+    for index, sentence in enumerate(sentences):
+        inside: list[Count] = []
+        while c < len(counts) and counts[c].first < sentence.stop:
+            if counts[c].first >= sentence.first:
+                inside.append(counts[c])
+            c += 1
+        inside += _single_persons(doc, sentence, inside)
+        inside.sort(key=lambda k: k.first)
+        claims = _sentence_claims(doc, sentence, inside, lang)
+        claims += _zeros(doc, sentence)
+        found += [Read(index, claim) for claim in claims]
+    return found
+
+
+def _sentence_claims(
+    doc: _Text, sentence: Sentence, counts: Sequence[Count], lang: Lang
+) -> list[ClaimFinding]:
+    claims: list[tuple[Count, ClaimFinding]] = []
+    positions = {i for k in counts for i in range(k.first, k.last + 1)}
+    skip_next = False
+    for n, count in enumerate(counts):
+        if skip_next:
+            skip_next = False
+            continue
+        pair = _of(doc, sentence, count, counts[n + 1] if n + 1 < len(counts) else None)
+        if pair:
+            claims += pair
+            skip_next = True
+            continue
+        claim = _claim(doc, sentence, count, positions, lang)
+        if claim is None:
+            continue
+        if claims and _coordinated(doc, claims[-1], count, claim):
+            before, previous = claims.pop()
+            claim = _summed(doc.text, before, previous, count, claim)
+            count = Count(claim_quantity(claim), before.start, count.end, before.first, count.last)
+        claims.append((count, claim))
+    return [claim for _, claim in claims]
+
+
+def claim_quantity(claim: ClaimFinding) -> Quantity:
+    from tocsin.records.domain.quantities import Kind
+
+    return Quantity(claim.min, claim.max, Kind(claim.kind), claim.words)
+
+
+def _claim(
+    doc: _Text, sentence: Sentence, count: Count, positions: set[int], lang: Lang
+) -> ClaimFinding | None:
+    if _is_part(doc, count) or _is_one_of(doc, count):
+        return None
+    noun, at, threat = _noun_after(doc, sentence, count)
+    if noun in _DIRECT:
+        measure, cue = _DIRECT[noun], at
+    else:
+        allowed = _BY_NOUN.get(noun)
+        if allowed is None:
+            return None
+        found = _nearest(doc, sentence, count, allowed, positions, lang)
+        if found is None and noun == "weapon":
+            launch = _sentence_launch(doc, sentence, count)
+            found = ("launch", launch) if launch is not None else None
+        if found is None:
+            return None
+        measure, cue = allowed[found[0]], found[1]
+    if measure in _CASUALTIES and _parts_after(doc, count):
+        return None
+    weapon = None
+    if measure in WEAPON_MEASURES:
+        weapon = threat or _clause_weapon(doc, sentence, count)
+    start = min(count.start, doc.toks[cue].start) if cue is not None else count.start
+    end = max(count.end, doc.toks[cue].end) if cue is not None else count.end
+    return _finding(doc.text, Measure(measure), count.quantity, start, end, weapon)
+
+
+def _finding(
+    text: str, measure: Measure, quantity: Quantity, start: int, end: int, weapon: str | None
+) -> ClaimFinding:
+    return ClaimFinding(
+        measure=measure.value,
+        min=quantity.low,
+        max=quantity.high,
+        kind=quantity.kind.value,
+        evidence=Evidence.of(text, start, end),
+        weapon=weapon,
+        words=quantity.words,
+    )
+
+
+def _noun_after(
+    doc: _Text, sentence: Sentence, count: Count
+) -> tuple[str | None, int | None, str | None]:
+    """The class of the noun the count counts, its token, and the weapon it names."""
+    skipped = 0
+    for j in range(count.head, min(sentence.stop, count.head + 6)):
+        tok = doc.toks[j]
+        if doc.weapons[j] is not None:
+            return "weapon", j, doc.weapons[j]
+        if doc.nouns[j] is not None:
+            return doc.nouns[j], j, None
+        if not tok.is_word and tok.text not in "-«»\"'“”(":
+            break
+        if tok.is_word:
+            skipped += 1
+            if skipped > 3:
+                break
+    return None, None, None
+
+
+def _nearest(
+    doc: _Text,
+    sentence: Sentence,
+    count: Count,
+    allowed: Mapping[str, str],
+    positions: set[int],
+    lang: Lang,
+) -> tuple[str, int] | None:
+    """The nearest predicate of the allowed ones: (its class, its token). Leftwards it may
+    pass another count of the same list ("повреждены 4 дома и 3 автомобиля")."""
+    best: tuple[int, int, str, int] | None = None
+    distance = 0
+    listed = True
+    for j in range(count.first - 1, max(sentence.first, count.first - 16) - 1, -1):
+        tok = doc.toks[j]
+        if tok.text == ";" or (j in positions and not listed):
+            break
+        pred = doc.predicates[j]
+        if pred in allowed:
+            best = (distance, 0 if lang != "en" else 1, pred, j)
+            break
+        listed = listed and (j in positions or _listed(doc, j))
+        distance += _cost(doc, j, positions)
+    distance = 0
+    for j in range(count.head, min(sentence.stop, count.head + 10)):
+        if j in positions or doc.toks[j].text == ";":
+            break
+        pred = doc.predicates[j]
+        if pred in allowed:
+            candidate = (distance, 0 if lang == "en" else 1, pred, j)
+            if best is None or candidate < best:
+                best = candidate
+            break
+        distance += _cost(doc, j, positions)
+    if best is not None and best[0] <= 6:
+        return best[2], best[3]
+    return None
+
+
+def _listed(doc: _Text, j: int) -> bool:
+    tok = doc.toks[j]
+    return (
+        tok.text in cues.SKIP
+        or tok.text in cues.ADJECTIVES
+        or tok.text in _JOINS
+        or tok.text in ",-«»\"'“”()"
+        or doc.nouns[j] is not None
+        or doc.weapons[j] is not None
+    )
+
+
+def _sentence_launch(doc: _Text, sentence: Sentence, count: Count) -> int | None:
+    """In a bulletin's list ("атакував 54 БпЛА …, а також 4 ракетами"), the launch verb
+    that opens the sentence."""
+    for j in range(sentence.first, count.first):
+        if doc.predicates[j] == "launch":
+            return j
+    return None
+
+
+def _cost(doc: _Text, j: int, positions: set[int]) -> int:
+    tok = doc.toks[j]
+    if j in positions:
+        return 2
+    if tok.text in cues.SKIP or tok.text in cues.ADJECTIVES:
+        return 0
+    if doc.nouns[j] is not None or doc.weapons[j] is not None:
+        return 0
+    if tok.text in "-«»\"'“”()":
+        return 0
+    return 1
+
+
+def _of(
+    doc: _Text, sentence: Sentence, first: Count, second: Count | None
+) -> list[tuple[Count, ClaimFinding]]:
+    """"21 of the 49 drones", "52 з 54", "9 из 11": intercepted and launched."""
+    if second is None or second.quantity.low < first.quantity.low:
+        return []
+    between = [t.text for t in doc.toks[first.head : second.first]]
+    if not between or not set(between) <= _N_OF_M or between[0] not in _N_OF_M - {"the"}:
+        return []
+    noun, _, threat = _noun_after(doc, sentence, second)
+    if noun not in ("weapon", None):
+        return []
+    if threat is None:
+        noun, _, threat = _noun_after(doc, sentence, first)
+    if noun == "person":
+        return []
+    threat = threat or _clause_weapon(doc, sentence, first)
+    if threat is None and not any(
+        p == "intercept" for p in doc.predicates[sentence.first : sentence.stop]
+    ):
+        return []
+    span = doc.toks[second.last].end
+    intercepted = _finding(
+        doc.text, Measure.INTERCEPTED, first.quantity, first.start, span, threat
+    )
+    launched = _finding(doc.text, Measure.LAUNCHED, second.quantity, first.start, span, threat)
+    return [(first, intercepted), (second, launched)]
+
+
+def _clause_weapon(doc: _Text, sentence: Sentence, count: Count) -> str | None:
+    """The one weapon named in the count's clause (between commas), if only one."""
+    left = count.first
+    while left > sentence.first and doc.toks[left - 1].text not in ",;:":
+        left -= 1
+    right = count.last
+    while right + 1 < sentence.stop and doc.toks[right + 1].text not in ",;:":
+        right += 1
+    threats = {w for w in doc.weapons[left : right + 1] if w is not None}
+    return threats.pop() if len(threats) == 1 else None
+
+
+def _is_part(doc: _Text, count: Count) -> bool:
+    words = tuple(t.text for t in doc.toks[max(0, count.first - 4) : count.first])
+    return any(words[-len(p) :] == p for p in _PARTS_BEFORE if len(p) <= len(words))
+
+
+def _parts_after(doc: _Text, count: Count) -> bool:
+    words = tuple(t.text for t in doc.toks[count.head : count.head + 3])
+    return any(words[: len(p)] == p for p in _PARTS_AFTER)
+
+
+def _is_one_of(doc: _Text, count: Count) -> bool:
+    return (
+        count.quantity.low == 1
+        and count.head < len(doc.toks)
+        and doc.toks[count.head].text in _ONE_OF
+    )
+
+
+def _coordinated(
+    doc: _Text, previous: tuple[Count, ClaimFinding], count: Count, claim: ClaimFinding
+) -> bool:
+    """"six apartment buildings and one private residence": parts of one phrase."""
+    before, earlier = previous
+    if (earlier.measure, earlier.weapon) != (claim.measure, claim.weapon):
+        return False
+    if claim.kind not in ("exact", "zero") or earlier.kind not in ("exact", "zero"):
+        return False
+    between = doc.toks[before.head : count.first]
+    if not 1 <= len(between) <= 5 or between[-1].text not in _JOINS:
+        return False
+    return all(doc.predicates[t] is None for t in range(before.head, count.first))
+
+
+def _summed(
+    text: str, before: Count, earlier: ClaimFinding, count: Count, claim: ClaimFinding
+) -> ClaimFinding:
+    quantity = total([claim_quantity(earlier), claim_quantity(claim)])
+    start = min(earlier.evidence.start, claim.evidence.start)
+    end = max(earlier.evidence.end, claim.evidence.end)
+    return _finding(text, Measure(claim.measure), quantity, start, end, claim.weapon)
+
+
+def _single_persons(doc: _Text, sentence: Sentence, counts: Sequence[Count]) -> list[Count]:
+    """A person named alone ("a man", "погиб мужчина") counts 1."""
+    taken = {i for k in counts for i in range(k.first - 1, k.head + 4)}
+    found: list[Count] = []
+    for j in range(sentence.first, sentence.stop):
+        tok = doc.toks[j]
+        if j in taken or not tok.is_word or not _SINGLE_PERSON.fullmatch(tok.text):
+            continue
+        if tok.text.isascii():
+            article = [t.text for t in doc.toks[max(sentence.first, j - 4) : j]]
+            if "a" not in article and "an" not in article:
+                continue
+        found.append(Count(Quantity.exact(1), tok.start, tok.end, j, j))
+    return found
+
+
+def _zeros(doc: _Text, sentence: Sentence) -> list[ClaimFinding]:
+    found: list[ClaimFinding] = []
+    for measure, pattern in _ZEROS:
+        match = pattern.search(doc.norm, sentence.start, sentence.end)
+        if match:
+            start, end = match.span()
+            found.append(_finding(doc.text, Measure(measure), Quantity.exact(0), start, end, None))
+    return found

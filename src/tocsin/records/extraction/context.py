@@ -1,0 +1,75 @@
+"""Which sentences speak of the event the report is about, and whether it is an attack at all.
+
+- **Background**: a sentence that recalls another event ("last week", "earlier this month",
+  "a year ago", "нагадаємо", "минулого тижня", "напомним", "ранее", "на прошлой неделе") is
+  background; when it opens its paragraph, the whole paragraph is.
+- **Attack**: a report is about an attack when it names a weapon or an attack ("attacked",
+  "shelling", "обстріляли", "удар", "сбиты") outside its background, and does not say it is
+  something else: a gas explosion, a road accident, a drill, a fake, "not an attack".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Final
+
+from tocsin.records.extraction.text import Sentence
+from tocsin.records.extraction.weapons import Mention
+
+_DAYS: Final = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_BACKGROUND: Final = re.compile(
+    rf"\blast (?:week|month|year|spring|summer|autumn|fall|winter|{_DAYS})\b"
+    r"|\bearlier (?:this|that|in the) (?:week|month|year)\b|^earlier\b|\bpreviously\b"
+    r"|\b(?:a|one|two|three|four|five|six|\d+) (?:years?|months?|weeks?) ago\b|\brecall that\b"
+    r"|\bin (?:a|an) (?:earlier|previous|similar) (?:attack|strike)|\bon the same day last\b"
+    r"|нагада\w*|раніше|минулого (?:тижня|місяця|року)|торік|(?:рік|місяць|тиждень|тижні|роки"
+    r"|років) тому|минулої (?:неділі|суботи|п'ятниці|середи)|напомн\w*|ранее|на прошлой неделе"
+    r"|в прошлом (?:месяце|году)|(?:год|месяц|неделю|недели|года|лет) назад|в прошлое"
+    r"|прошлой (?:ночью|весной|осенью|зимой)|минулої (?:ночі|весни|осені|зими)"
+)
+_ATTACK: Final = re.compile(
+    r"\b(?:attack\w*|struck|strikes?|shelled|shelling|air raid|air defen[cs]e|shot down|"
+    r"intercepted|hit by|атак\w*|удар\w*|обстріл\w*|обстрел\w*|обстріля\w*|обстреля\w*|"
+    r"прил[еь]т\w*|влучан\w*|ппо|сбит\w*|збит\w*|збиття|ворог\w*|противник\w*|окупант\w*|"
+    r"вражеск\w*|ворож\w*|всу|рф|росіян\w*|россиян\w*|росія|russia\w*|enemy|"
+    r"детонац\w*|сдетонир\w*)\b"
+)
+_NOT_ATTACK: Final = re.compile(
+    r"not an attack|wasn't an attack|no sign of an attack|gas explosion|gas leak"
+    r"|explosion of (?:a )?gas|вибух\w* газу|взрыв\w* газа|витік газу|утечк\w* газа"
+    r"|не (?:була|було|є|була спричинена) (?:атак|обстріл)|не (?:было|является|была) (?:атак|обстрел)"
+    r"|не атака|не обстріл|не обстрел|\bdrills?\b|\bexercises?\b|навчанн\w*|учени[яей]"
+    r"|тренуванн\w*|road accident|traffic accident|car crash|дтп|дорожньо-транспортн\w*"
+    r"|дорожно-транспортн\w*|зіткнен\w*|столкновени\w*|\bfake\b|фейк\w*"
+    r"|не відповідає дійсності|не соответству\w* действительности|is false|are false"
+    r"|спростов\w*|опроверг\w*|weather|forecast|thunderstorm|гроз\w*|прогноз погоди"
+    r"|прогноз погоды|anniversary|річниц\w*|роковин\w*|годовщин\w*|\bmatch\b|матч\w*"
+)
+
+
+def background(norm: str, sentences: Sequence[Sentence]) -> list[bool]:
+    """For each sentence: whether it speaks of another event."""
+    flags: list[bool] = []
+    paragraph_background: dict[int, bool] = {}
+    opened: set[int] = set()
+    for sentence in sentences:
+        first_of_paragraph = sentence.paragraph not in opened
+        opened.add(sentence.paragraph)
+        recalls = bool(_BACKGROUND.search(norm[sentence.start : sentence.end]))
+        if first_of_paragraph and recalls:
+            paragraph_background[sentence.paragraph] = True
+        flags.append(recalls or paragraph_background.get(sentence.paragraph, False))
+    return flags
+
+
+def is_attack(
+    norm: str, sentences: Sequence[Sentence], flags: Sequence[bool], mentions: Sequence[Mention]
+) -> bool:
+    """Whether the report speaks of an attack (outside its background)."""
+    if _NOT_ATTACK.search(norm):
+        return False
+    main = [s for s, other in zip(sentences, flags, strict=True) if not other]
+    if any(any(s.start <= m.start < s.end for s in main) for m in mentions):
+        return True
+    return any(_ATTACK.search(norm, s.start, s.end) for s in main)

@@ -1,0 +1,133 @@
+"""The words that say what a count counts, by class, in English, Ukrainian and Russian.
+
+Nouns follow a count ("49 drones", "12 багатоповерхівок", "300 абонентов"); predicates stand
+near it ("killed", "поранено", "сбиты", "без света", "windows in …"). `classify` gives a
+token's class, or None; `SKIP` are the words a count and its predicate may have between them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+_NOUNS: Final[tuple[tuple[str, str], ...]] = (
+    (
+        "person",
+        r"people|persons?|civilians?|residents?|children|child|kids?|men|man|women|woman"
+        r"|teenagers?|boys?|girls?|pensioners?|individuals|villagers|locals|workers?"
+        r"|employees?|rescuers?|firefighters?|medics?|drivers?|passengers?|victims"
+        r"|люд\w*|осіб|особ[аиу]|мешкан\w*|жител\w*|цивільн\w*|дит[иі]н\w*|діт\w*|чолов\w*"
+        r"|жін\w*|підліт\w*|пенсіонер\w*|рятувальник\w*|працівник\w*|медик\w*|водії?\w*"
+        r"|пасажир\w*|хлоп\w*|дівчин\w*|человек\w*|граждан\w*|мирн\w*|дет[еия]\w*|ребен\w*"
+        r"|мужчин\w*|женщин\w*|подрост\w*|пенсионер\w*|спасател\w*|сотрудник\w*|работник\w*"
+        r"|водител\w*|пассажир\w*|парн\w*|девуш\w*",
+    ),
+    (
+        "building",
+        r"buildings?|houses?|homes?|residences?|high-rises?|blocks?|dwellings?|cottages?"
+        r"|будин\w*|будівл\w*|багатоповерх\w*|багатоквартирн\w*|приватн\w*|домівк\w*|споруд\w*"
+        r"|котедж\w*|дом|дома|домов|домах|домам|домами|здани\w*|многоэтаж\w*|многоквартир\w*"
+        r"|частн\w*|домовладени\w*|строени\w*|пятиэтаж\w*|п'ятиповерх\w*|девятиэтаж\w*"
+        r"|дев'ятиповерх\w*|хат\w*",
+    ),
+    (
+        "window",
+        r"windows?|glazing|вікн\w*|вікон|шибк\w*|склін\w*|окна|окон|окнами|стекл\w*|стёкл\w*"
+        r"|остеклени\w*",
+    ),
+    (
+        "vehicle",
+        r"cars?|vehicles?|automobiles?|trucks?|buses|bus|minibus\w*|автомобіл\w*|авто|автівк\w*"
+        r"|машин\w*|вантажів\w*|автобус\w*|мікроавтобус\w*|транспортн\w*|автомобил\w*"
+        r"|грузовик\w*|маршрутк\w*|легков\w*",
+    ),
+    (
+        "customer",
+        r"subscribers?|customers?|households?|consumers?|accounts|абонент\w*|споживач\w*"
+        r"|домогосподарств\w*|потребител\w*|домохозяйств\w*",
+    ),
+    ("explosion", r"explosions?|detonations?|blasts?|вибух\w*|взрыв\w*"),
+    (
+        "location",
+        r"locations?|places?|sites?|spots?|areas?|локаці\w*|місц\w*|мест[ахе]*|точк\w*"
+        r"|адрес\w*|населених|населенных",
+    ),
+    ("impact", r"hits|impacts?|влучан\w*|влучень|прильот\w*|прилет\w*|попадани\w*"),
+    ("debris", r"debris|fragments?|wreckage|уламк\w*|обломк\w*"),
+)
+_PREDICATES: Final[tuple[tuple[str, str], ...]] = (
+    (
+        "killed",
+        r"killed|dead|died|deaths?|fatalit\w*|kill|kills|lives|загин\w*|загибл\w*|вбит\w*"
+        r"|вбив\w*|вбило|убит\w*|убил\w*|погиб\w*|жертв\w*|смерт\w*|помер\w*|умер\w*|bodies|тіла"
+        r"|тела|death",
+    ),
+    (
+        "injured",
+        r"injur\w*|wounded|wounds|hurt|поранен\w*|постражд\w*|травмован\w*|травмува\w*|ранен\w*"
+        r"|ранил\w*|ранени\w*|пострада\w*|потерпіл\w*|травмирова\w*|casualt\w*",
+    ),
+    (
+        "launch",
+        r"launched|fired|attacked|launch|launches|запуст\w*|випуст\w*|атакув\w*|застосув\w*"
+        r"|атаковал\w*|выпуст\w*|примени\w*|використав\w*|used",
+    ),
+    (
+        "intercept",
+        r"shot|downed|intercept\w*|neutrali[sz]ed|збит\w*|збили|збив|збиття|збито|знешкодж\w*"
+        r"|перехопл\w*|подавл\w*|сбит\w*|сбил\w*|перехва\w*|нейтрализ\w*|ліквідов\w*|поражен\w*"
+        r"|уражен\w*",
+    ),
+    (
+        "destroy",
+        r"destroyed|destroying|burn\w*|burnt|знищ\w*|згорі\w*|вигорі\w*|уничтож\w*|сгорел\w*"
+        r"|выгорел\w*|зруйнован\w*|разрушен\w*",
+    ),
+    (
+        "damage",
+        r"damaged?|пошкодж\w*|ушкодж\w*|поврежд\w*|посечен\w*|зачеплен\w*",
+    ),
+    (
+        "power",
+        r"power|electricity|light|blackout|outages?|de-energi[sz]ed|знеструм\w*|світла"
+        r"|електропостач\w*|електроенерг\w*|електрики|обесточ\w*|света|электричеств\w*"
+        r"|электроснабж\w*|электроэнерг\w*",
+    ),
+    ("water", r"water|водопостач\w*|води|воды|водоснабж\w*"),
+    ("heat", r"heat|heating|тепла|опален\w*|теплопостач\w*|отоплен\w*|теплоснабж\w*"),
+    (
+        "evacuated",
+        r"evacuat\w*|relocated|евакуй\w*|евакуюв\w*|евакуац\w*|эвакуир\w*|эвакуац\w*|відселен\w*"
+        r"|отселен\w*",
+    ),
+    ("fell", r"fell|fallen|falling|falls|впал\w*|упал\w*|падін\w*|падени\w*|падения"),
+)
+_NOUN_RE: Final = tuple((name, re.compile(pattern)) for name, pattern in _NOUNS)
+_PREDICATE_RE: Final = tuple((name, re.compile(pattern)) for name, pattern in _PREDICATES)
+SKIP: Final = frozenset(
+    "were was been be is are have has had being reportedly also more other another further "
+    "in at on of the a an by as ще також було були було був була є в у на по во із з "
+    "еще также были был была было еще ещё".split()
+)
+
+
+ADJECTIVES: Final = frozenset(
+    "apartment residential private multi-storey multistorey high-rise administrative "
+    "commercial civilian other nearby neighbouring neighboring adjacent more further "
+    "житлов житлових житлові житлових приватних приватні багатоквартирних інших сусідніх "
+    "жилых жилые частных частные многоквартирных других соседних".split()
+)
+
+
+def noun(word: str) -> str | None:
+    for name, pattern in _NOUN_RE:
+        if pattern.fullmatch(word):
+            return name
+    return None
+
+
+def predicate(word: str) -> str | None:
+    for name, pattern in _PREDICATE_RE:
+        if pattern.fullmatch(word):
+            return name
+    return None

@@ -1,0 +1,165 @@
+"""From a report's text to the draft incident it describes (`extract`).
+
+The draft holds what the text says about its event, and nothing more: its claims, its weapons
+as threats, its places (not where drones were launched from or came from), its time window.
+Sentences about another event (background: "last week", "нагадаємо", "напомним") go to
+`Extraction.others`, one draft for each background paragraph, and never into the draft. A
+report that is not about an attack (a gas explosion, a road accident, a drill) gets no threat,
+no claim and no region.
+
+When a text states one measure more than once (an update: "22 injured … the number has risen
+to 28", or a total and its parts), the draft keeps one figure per measure and weapon: the
+largest, the later of equals.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Final
+
+from tocsin.records.domain.claims import WEAPON_MEASURES
+from tocsin.records.extraction import context, numbers, weapons
+from tocsin.records.extraction.claims import Read, read_claims
+from tocsin.records.extraction.lang import detect
+from tocsin.records.extraction.model import (
+    ClaimFinding,
+    Draft,
+    Extraction,
+    Lang,
+    PlaceFinding,
+    TimeFinding,
+)
+from tocsin.records.extraction.places import find_places, finest
+from tocsin.records.extraction.text import Sentence, normal, sentences, tokens
+from tocsin.records.extraction.times import find_times, window
+from tocsin.records.extraction.weapons import Mention
+
+_ORIGIN: Final = re.compile(
+    r"(?:launched|fired|came|coming|flying|flew|approached|from the direction|directions?"
+    r"|from the area|from the territory|from the waters)\b[^.;]{0,40}?(?:from|of)\s*"
+    r"(?:[\w'-]+,?\s*(?:and\s*)?){0,5}$"
+    r"|(?:\bз|\bзі|\bіз) (?:боку|напрямк\w*|району|території|акваторії|тимчасово окупован\w*"
+    r"|окупован\w*)\s*(?:[\w'-]+,?\s*){0,5}$"
+    r"|(?:со стороны|с направлени\w*|с территории|из района|из акватории|с акватории"
+    r"|с временно оккупированн\w*|с оккупированн\w*)\s*(?:[\w'-]+,?\s*){0,5}$"
+    r"|(?:запущен\w*|випущен\w*|выпущен\w*|запустил\w*|запустив\w*|запустили|пуск\w*"
+    r"|launched|fired)\s+(?:\w+\s+){0,3}(?:з|зі|із|из|с|со|from)\s+$"
+    r"|\bfrom\s+$|(?:\bз|\bіз|\bзі|\bиз|\bс|\bсо)\s+$"
+)
+_ORIGIN_CONTEXT: Final = re.compile(
+    r"launch|fired|direction|напрям|боку|запущ|запуск|випущ|атакував|атаковал|стороны"
+    r"|направлени|came|курсом|вылетел|летіл|летел"
+)
+
+
+def warm() -> None:
+    """Build every lexicon and pipeline once, so the first report costs as much as the next."""
+    numbers.warm()
+    extract("Вночі ворог атакував Харків 5 ударними БпЛА, 3 збито.", lang="uk")
+    extract("Ночью 2 беспилотника атаковали Белгород, пострадавших нет.", lang="ru")
+    extract("Overnight 21 of the 49 drones were shot down over Kyiv.", lang="en")
+
+
+def extract(
+    text: str, *, lang: Lang | None = None, published_at: datetime | None = None
+) -> Extraction:
+    """The draft incident `text` describes, and apart the drafts of other events it recalls."""
+    lang = lang or detect(text)
+    published = published_at or datetime.now(UTC)
+    norm = normal(text)
+    toks = tokens(norm)
+    sents = sentences(norm, toks)
+    mentions = weapons.mentions(text, norm)
+    flags = context.background(norm, sents)
+    attack = context.is_attack(norm, sents, flags, mentions)
+    reads = read_claims(text, norm, toks, sents, mentions, lang)
+    places = find_places(text, lang)
+    times = find_times(text, lang, published)
+    main = [s for s, other in zip(sents, flags, strict=True) if not other]
+    draft = _draft(text, norm, main, reads, sents, mentions, places, times, published, attack)
+    others = [
+        _draft(text, norm, part, reads, sents, mentions, places, [], published, attack)
+        for part in _paragraphs([s for s, other in zip(sents, flags, strict=True) if other])
+    ]
+    return Extraction(lang, draft, [o for o in others if o.claims])
+
+
+def _draft(
+    text: str,
+    norm: str,
+    part: Sequence[Sentence],
+    reads: Sequence[Read],
+    sents: Sequence[Sentence],
+    mentions: Sequence[Mention],
+    places: Sequence[PlaceFinding],
+    times: Sequence[TimeFinding],
+    published: datetime,
+    attack: bool,
+) -> Draft:
+    spans = [(s.start, s.end) for s in part]
+
+    def inside(start: int) -> bool:
+        return any(a <= start < b for a, b in spans)
+
+    own_times = [t for t in times if inside(t.evidence.start)]
+    start, end = window(own_times, published)
+    draft = Draft(start=start, end=end, times=own_times)
+    if not attack:
+        return draft
+    own_mentions = [m for m in mentions if inside(m.start)]
+    draft.threat_findings = weapons.findings(text, own_mentions)
+    draft.threats = list(dict.fromkeys(m.threat for m in own_mentions))
+    draft.places = [
+        p for p in places if inside(p.evidence.start) and not _origin(norm, p.evidence.start)
+    ]
+    draft.regions = finest(p.region for p in draft.places)
+    index = {id(s): n for n, s in enumerate(sents)}
+    wanted = {index[id(s)] for s in part}
+    claims = [r.claim for r in reads if r.sentence in wanted]
+    draft.claims = _latest(_tied(claims, draft.threats))
+    return draft
+
+
+def _tied(claims: Sequence[ClaimFinding], threats: Sequence[str]) -> list[ClaimFinding]:
+    """A weapon measure without its weapon, in a report of one weapon, is of that weapon."""
+    if len(threats) != 1:
+        return list(claims)
+    tied: list[ClaimFinding] = []
+    for claim in claims:
+        if claim.weapon is None and claim.measure in WEAPON_MEASURES:
+            claim = ClaimFinding(
+                claim.measure, claim.min, claim.max, claim.kind, claim.evidence,
+                threats[0], claim.words,
+            )  # fmt: skip
+        tied.append(claim)
+    return tied
+
+
+def _latest(claims: Sequence[ClaimFinding]) -> list[ClaimFinding]:
+    """One claim per measure and weapon: the largest stated, the later of equals."""
+    best: dict[tuple[str, str | None], ClaimFinding] = {}
+    for claim in claims:
+        key = (claim.measure, claim.weapon)
+        if key not in best or claim.min >= best[key].min:
+            best[key] = claim
+    return sorted(best.values(), key=lambda c: c.evidence.start)
+
+
+def _origin(norm: str, start: int) -> bool:
+    """Whether the place at `start` is where weapons came from, not where they struck."""
+    left = max(norm.rfind(".", 0, start), norm.rfind("\n", 0, start), start - 80)
+    before = norm[left + 1 : start]
+    if not _ORIGIN.search(before):
+        return False
+    sentence_end = [i for i in (norm.find(".", start), norm.find("\n", start)) if i >= 0]
+    sentence = norm[left + 1 : min(sentence_end) if sentence_end else len(norm)]
+    return bool(_ORIGIN_CONTEXT.search(sentence))
+
+
+def _paragraphs(part: Sequence[Sentence]) -> list[list[Sentence]]:
+    grouped: dict[int, list[Sentence]] = {}
+    for sentence in part:
+        grouped.setdefault(sentence.paragraph, []).append(sentence)
+    return list(grouped.values())

@@ -1,0 +1,327 @@
+"""The places a report names, as region codes at the finest level tocsin knows.
+
+A place is read in any case form and in Ukrainian, Russian or English: "Харкові", "Харьковом",
+"Kharkiv" → Kharkiv's city hromada; "Одещину", "Odesa region", "Одеська ОВА" → Odesa oblast;
+"Харківському районі" → the raion; "Андрушівській громаді" → the hromada; a village → the
+hromada it lies in; "Белгородом", "Курчатове", "Shebekino" → their Russian oblast. The names and
+their forms come from `gazetteer` (built once); a name is read only when it starts with a
+capital letter.
+
+Many villages share a name. The one meant is the one inside the oblast, raion or hromada
+named nearest in the text; failing that, a city before a town before a village; failing that,
+nothing (a wrong place is worse than a missing one). A name that is also a common word
+("Веселе", "Слава") is read only after "село", "village"… or inside a region the text names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tocsin.records.extraction.declension import fold
+from tocsin.records.extraction.gazetteer import (
+    REGION,
+    TOWN,
+    URBAN,
+    Gazetteer,
+    Place,
+    gazetteer,
+)
+from tocsin.records.extraction.model import Evidence, Lang, PlaceFinding
+
+_LETTERS = "A-Za-zА-Яа-яЁёІіЇїЄєҐґ"
+_WORD = re.compile(rf"[{_LETTERS}]+(?:[-'’ʼ][{_LETTERS}]+)*")
+
+# The nouns an adjective needs to name a region, by class (folded).
+_NOUNS: dict[str, str] = {
+    **{fold(w): "oblast" for w in (
+        "область", "області", "областю", "обл", "областях", "областей", "областями",
+        "ОВА", "ОДА", "губернатор", "губернатора", "губернатору", "губернатором",
+        "губернаторові", "облрада", "облради", "облраді", "регіон", "регіону", "регіоні",
+        "облавтодор", "поліція", "поліції", "прокуратура", "прокуратури",
+        "oblast", "oblasts", "region", "regions", "governor", "regional", "province",
+        "provinces", "OVA", "край", "края", "крае", "краем", "краю", "krai", "territory",
+        "области", "областью", "областях", "губернатором", "регион", "региона", "регионе",
+    )},
+    **{fold(w): "raion" for w in (
+        "район", "району", "районі", "районом", "районах", "районів", "р-н", "района",
+        "районе", "районов", "raion", "raions", "district", "districts",
+    )},
+    **{fold(w): "hromada" for w in (
+        "громада", "громади", "громаді", "громаду", "громадою", "громад", "ТГ", "ОТГ",
+        "громады", "громаде", "громадой", "община", "общины", "общине", "общину", "общиной",
+        "hromada", "hromadas", "community",
+    )},
+}  # fmt: skip
+_OBLAST_ADJECTIVE = re.compile(r"^(обласн|областн)")  # "Харківська обласна рада"
+_BETWEEN = {
+    fold(w)
+    for w in (
+        "міська", "міської", "міській", "міську", "міською", "сільська", "сільської",
+        "сільській", "сільську", "сільською", "селищна", "селищної", "селищній", "селищну",
+        "селищною", "територіальна", "територіальної", "територіальній", "територіальну",
+        "територіальною", "городская", "городской", "сельская", "сельской", "поселковая",
+        "поселковой", "urban", "rural", "settlement", "city", "territorial", "military",
+        "військова", "адміністрація", "державна",
+    )
+}  # fmt: skip
+_AND = {"і", "й", "та", "и", "and", ","}
+
+# Words that say what the next name is.
+_VILLAGE_CUES = {
+    fold(w)
+    for w in (
+        "село", "села", "селі", "селом", "с", "сел", "селище", "селища", "селищі", "селищем",
+        "смт", "сщ", "хутір", "хутора", "хуторі", "поселок", "посёлок", "поселка", "посёлка",
+        "поселке", "посёлке", "пос", "пгт", "деревня", "деревни", "деревне", "хутор",
+        "хуторе", "станица", "станицы", "станице", "village", "villages", "settlement",
+        "hamlet",
+    )
+}  # fmt: skip
+_TOWN_CUES = {
+    fold(w)
+    for w in (
+        "місто", "міста", "місті", "містом", "м", "город", "города", "городе", "городом",
+        "г", "city", "town",
+    )
+}  # fmt: skip
+
+
+@dataclass(slots=True)
+class _Token:
+    start: int
+    end: int
+    text: str
+    key: str
+
+
+@dataclass(slots=True)
+class _Mention:
+    start: int
+    end: int
+    places: list[Place]
+    key: str  # the words as read, folded
+    cue: str | None  # "village" or "town" when a word before says which
+    initial: bool  # the first word of a sentence
+
+
+def find_places(text: str, lang: Lang) -> list[PlaceFinding]:
+    """Every place named in `text`, in order, each with its evidence."""
+    index = gazetteer()
+    tokens = [_Token(m.start(), m.end(), m.group(), fold(m.group())) for m in _WORD.finditer(text)]
+    mentions = _mentions(text, tokens, index)
+    found: list[PlaceFinding] = []
+    for mention, place in zip(mentions, _resolve(mentions), strict=True):
+        if place is not None:
+            evidence = Evidence.of(text, mention.start, mention.end)
+            found.append(PlaceFinding(place.region, place.name, place.level, evidence,
+                                      place.katottg))  # fmt: skip
+    return found
+
+
+def finest(codes: Iterable[str]) -> list[str]:
+    """The codes without those that are an ancestor of another in the list, in order of
+    first appearance ("UA-63", "UA-63-H1293" → "UA-63-H1293")."""
+    unique = list(dict.fromkeys(codes))
+    return [c for c in unique if not any(o != c and o.startswith(c + "-") for o in unique)]
+
+
+def _mentions(text: str, tokens: list[_Token], index: Gazetteer) -> list[_Mention]:
+    mentions: list[_Mention] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if not token.text[0].isupper():
+            i += 1
+            continue
+        found = _match_at(text, tokens, i, index)
+        if found is None:
+            i += 1
+            continue
+        end, places = found
+        key = " ".join(t.key for t in tokens[i:end])
+        mentions.append(_Mention(token.start, tokens[end - 1].end, places, key,
+                                 _cue(tokens, i), _initial(text, token.start)))  # fmt: skip
+        i = end
+    return mentions
+
+
+def _match_at(
+    text: str, tokens: list[_Token], i: int, index: Gazetteer
+) -> tuple[int, list[Place]] | None:
+    """The longest name starting at token `i`: (the index after its last token, its places)."""
+    for size in range(min(index.longest, len(tokens) - i), 0, -1):
+        if not _adjacent(text, tokens, i, size):
+            continue
+        key = " ".join(t.key for t in tokens[i : i + size])
+        adjectives = index.adjectives.get(key)
+        if adjectives:
+            region = _with_noun(text, tokens, i + size, adjectives, index)
+            if region is not None:
+                return region
+        places = index.names.get(key)
+        if places:
+            return i + size, list(places)
+    return None
+
+
+def _with_noun(
+    text: str,
+    tokens: list[_Token],
+    j: int,
+    adjectives: tuple[tuple[Place, str], ...],
+    index: Gazetteer,
+) -> tuple[int, list[Place]] | None:
+    """The region an adjective names when the noun of its class follows (maybe after
+    "міська", "сільська"… or after other adjectives joined by "і", "та", "and":
+    "Харківській та Сумській областях")."""
+    while j < len(tokens) and tokens[j].key in _BETWEEN:
+        j += 1
+    kind = _noun_class(tokens[j]) if j < len(tokens) else None
+    if kind is None:
+        kind = _listed_noun(text, tokens, j, index)
+    if kind is None:
+        return None
+    places = [place for place, wanted in adjectives if wanted == kind]
+    if not places:
+        return None
+    return (j + 1 if _noun_class(tokens[j]) == kind else j), places
+
+
+def _noun_class(token: _Token) -> str | None:
+    kind = _NOUNS.get(token.key)
+    if kind is None and _OBLAST_ADJECTIVE.match(token.key):
+        return "oblast"
+    return kind
+
+
+def _listed_noun(text: str, tokens: list[_Token], j: int, index: Gazetteer) -> str | None:
+    """The class of the noun that ends a list of adjectives starting at token `j`."""
+    steps = 0
+    while j < len(tokens) and steps < 6:
+        if tokens[j].key not in _AND and text[tokens[j - 1].end : tokens[j].start].strip() != ",":
+            return None
+        if tokens[j].key in _AND:
+            j += 1
+        size = _adjective_size(tokens, j, index)
+        if size == 0:
+            return None
+        j += size
+        while j < len(tokens) and tokens[j].key in _BETWEEN:
+            j += 1
+        if j < len(tokens) and (kind := _noun_class(tokens[j])) is not None:
+            return kind
+        steps += 1
+    return None
+
+
+def _adjective_size(tokens: list[_Token], j: int, index: Gazetteer) -> int:
+    for size in range(min(index.longest, len(tokens) - j), 0, -1):
+        if " ".join(t.key for t in tokens[j : j + size]) in index.adjectives:
+            return size
+    return 0
+
+
+def _adjacent(text: str, tokens: list[_Token], i: int, size: int) -> bool:
+    """True when the `size` tokens from `i` are one name: separated by spaces only."""
+    if i + size > len(tokens):
+        return False
+    return all(
+        not text[tokens[k].end : tokens[k + 1].start].strip() for k in range(i, i + size - 1)
+    )
+
+
+def _cue(tokens: list[_Token], i: int) -> str | None:
+    for back in (1, 2):
+        if i - back < 0:
+            return None
+        key = tokens[i - back].key
+        if key in _VILLAGE_CUES:
+            return "village"
+        if key in _TOWN_CUES:
+            return "town"
+        if key != "of":
+            return None
+    return None
+
+
+def _initial(text: str, start: int) -> bool:
+    before = text[:start].rstrip(" \t«\"'“„(")
+    return not before or before[-1] in ".!?\n:"
+
+
+def _resolve(mentions: list[_Mention]) -> list[Place | None]:
+    """The place each mention stands for, or None when it stays ambiguous."""
+    index = gazetteer()
+    first = [_unique(m, index.stop) for m in mentions]
+    context = [(m.start, p) for m, p in zip(mentions, first, strict=True) if p is not None]
+    return [
+        p if p is not None else _by_context(m, context, index.stop)
+        for m, p in zip(mentions, first, strict=True)
+    ]
+
+
+def _candidates(mention: _Mention, stop: frozenset[str]) -> list[Place]:
+    """The mention's places, one per region (its best rank), narrowed by a cue."""
+    best: dict[str, Place] = {}
+    for place in mention.places:
+        if place.region not in best or place.rank < best[place.region].rank:
+            best[place.region] = place
+    places = list(best.values())
+    if mention.key in stop and mention.cue is None:
+        places = [p for p in places if p.rank == REGION]
+    if mention.cue == "village":
+        places = [p for p in places if p.rank >= URBAN] or places
+    elif mention.cue == "town":
+        places = [p for p in places if p.rank <= TOWN and p.rank != REGION] or places
+    return places
+
+
+def _plain(place: Place, mention: _Mention) -> bool:
+    """True when the place may be read from its name alone, without a region around it."""
+    if place.rank <= TOWN:
+        return True
+    if mention.cue is not None:
+        return True
+    return not place.common and not mention.initial
+
+
+def _unique(mention: _Mention, stop: frozenset[str]) -> Place | None:
+    """The mention's place when its name alone says which: a region, a big city, the best
+    ranked candidate."""
+    places = _candidates(mention, stop)
+    if not places:
+        return None
+    if len(places) == 1:
+        return places[0] if _plain(places[0], mention) else None
+    best = min(p.rank for p in places)
+    top = [p for p in places if p.rank == best]
+    if len(top) == 1 and best <= TOWN and mention.cue != "village":
+        return top[0]
+    return None
+
+
+def _by_context(
+    mention: _Mention, context: list[tuple[int, Place]], stop: frozenset[str]
+) -> Place | None:
+    """The candidate inside the region named nearest to the mention, if one alone is."""
+    places = _candidates(mention, stop)
+    scored: list[tuple[int, int, Place]] = []
+    for place in places:
+        distances = [
+            (abs(start - mention.start), -len(other.path))
+            for start, other in context
+            if other.region in place.path
+        ]
+        if distances:
+            distance, depth = min(distances)
+            scored.append((distance, depth, place))
+    if not scored:
+        return None
+    scored.sort(key=lambda s: (s[0], s[1], s[2].rank))
+    best = [s for s in scored if s[:2] == scored[0][:2]]
+    ranks = [s[2].rank for s in best]
+    if ranks.count(min(ranks)) == 1:
+        return min(best, key=lambda s: s[2].rank)[2]
+    return None

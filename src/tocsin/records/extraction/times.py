@@ -1,0 +1,330 @@
+"""When the event happened: the time expressions of a report, each with the window it stands
+for, relative to the time the report was published.
+
+Dates and clock times are read with the tables of `timewords` (no dateparser on free text,
+never `search_dates`). The conventions, in Europe/Kyiv:
+
+- a day named with no part ("24 березня", "yesterday", "в понедельник") → 00:00 of that
+  day, no end; a date with no year → the latest such date not after the published date + 1;
+- a part of a day: morning 06:00–12:00, afternoon 12:00–18:00, evening 18:00–23:59;
+- a night ending on a day ("у ніч на 31 грудня", "в ночь на 24 марта", "overnight into
+  Monday") → 20:00 of the day before to 06:00 of that day; "overnight", "last night",
+  "уночі", "ночью" with no day → the night ending on the published date; "tonight",
+  "цієї ночі", "этой ночью" in a post from 18:00 on → the night starting that evening;
+  "ночью 24 марта" → 00:00–06:00 of that day;
+- "shortly after midnight" → 00:00–01:00 of the day;
+- a clock time takes the day of the day expression right after it ("at 10:15 on 24 March")
+  or else of the nearest one before it (in a night, hours from 12 on fall on the evening
+  before); with none, the latest such time not after the published time (+15 min).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from tocsin.records.extraction.model import Evidence, Lang, TimeFinding
+from tocsin.records.extraction.timewords import (
+    CLOCK_PARTS,
+    MONTHS,
+    PARTS,
+    RELATIVE,
+    WEEKDAYS,
+    Patterns,
+    patterns,
+)
+
+KYIV = ZoneInfo("Europe/Kyiv")
+_DAY = timedelta(days=1)
+_PARTS_WINDOW: dict[str, tuple[time, time]] = {
+    "morning": (time(6), time(12)),
+    "afternoon": (time(12), time(18)),
+    "evening": (time(18), time(23, 59)),
+    "early": (time(0), time(6)),
+}
+_NIGHT_START, _NIGHT_END = time(20), time(6)
+_LATE_CLOCK = timedelta(minutes=15)  # a post may give a time a little after its own stamp
+_SENTENCE_END = re.compile(r"[.!?\n]")
+
+
+@dataclass(slots=True)
+class _Day:
+    """A day expression: its window and the days a clock after it falls on."""
+
+    start: int
+    end: int
+    window: tuple[datetime, datetime | None]
+    evening_day: date  # the day of a clock from 12:00 on
+    morning_day: date  # the day of a clock before 12:00
+
+
+@dataclass(slots=True)
+class _Clock:
+    start: int
+    end: int
+    minutes: int  # since 00:00
+    length: int | None = None  # minutes, for a range or "after midnight"
+
+
+def kyiv(moment: datetime) -> datetime:
+    """`moment` in Europe/Kyiv; a naive datetime is taken as Kyiv time."""
+    return moment.replace(tzinfo=KYIV) if moment.tzinfo is None else moment.astimezone(KYIV)
+
+
+def _at(day: date, clock: time) -> datetime:
+    return datetime.combine(day, clock, tzinfo=KYIV)
+
+
+def _night_ending(day: date) -> tuple[datetime, datetime]:
+    return _at(day - _DAY, _NIGHT_START), _at(day, _NIGHT_END)
+
+
+def _infer_year(day: int, month: int, published: date) -> date | None:
+    for year in range(published.year, published.year - 5, -1):
+        try:
+            found = date(year, month, day)
+        except ValueError:
+            continue
+        if found <= published + _DAY:
+            return found
+    return None
+
+
+def _latest_weekday(weekday: int, published: date) -> date:
+    return published - timedelta(days=(published.weekday() - weekday) % 7)
+
+
+def _month(lang: Lang, word: str) -> int:
+    table = MONTHS[lang]
+    return table.get(word) or table.get(word.lower()) or table[word.capitalize()]
+
+
+def _weekday(lang: Lang, word: str) -> int:
+    table = WEEKDAYS[lang]
+    return table[word] if word in table else table[word.lower()]
+
+
+def _date(match: re.Match[str], lang: Lang, published: date) -> date | None:
+    """The day a `Patterns.day` match names, or None when it names no real day."""
+    g = match.groupdict()
+    if g["rel"]:
+        return published + timedelta(days=RELATIVE[g["rel"].lower()])
+    if g["wd"]:
+        return _latest_weekday(_weekday(lang, g["wd"]), published)
+    for n in "1234":
+        if g.get(f"d{n}"):
+            day, month_text, year_text = g[f"d{n}"], g[f"m{n}"], g.get(f"y{n}")
+            break
+    month = int(month_text) if month_text.isdigit() else _month(lang, month_text.rstrip("."))
+    if not year_text:
+        return _infer_year(int(day), month, published)
+    year = int(year_text) + (2000 if len(year_text) == 2 else 0)
+    try:
+        return date(year, month, int(day))
+    except ValueError:
+        return None
+
+
+def _part_window(part: str, day: date, night_starts: bool) -> tuple[datetime, datetime]:
+    if part == "night":
+        if night_starts:
+            return _night_ending(day + _DAY)
+        part = "early"
+    begin, end = _PARTS_WINDOW[part]
+    return _at(day, begin), _at(day, end)
+
+
+def _part_day(part: str, published: datetime) -> date:
+    """The latest `part` of a day that began by `published`."""
+    today = published.date()
+    begin = _PARTS_WINDOW[part][0]
+    return today if _at(today, begin) <= published else today - _DAY
+
+
+def _days(text: str, lang: Lang, pat: Patterns, published: datetime) -> list[_Day]:
+    found: list[_Day] = []
+    today = published.date()
+    for match in pat.day.finditer(text):
+        start, end = match.span()
+        before = text[max(0, start - 60) : start]
+        if match["wd"] and lang != "en":
+            if not (needs := pat.weekday_needs.search(before)):
+                continue
+            if not pat.night_on.search(before):
+                start -= len(needs[0])
+                before = before[: -len(needs[0])]
+        day = _date(match, lang, today)
+        if day is None:
+            continue
+        after = text[end : end + 40]
+        night_starts = bool(match["rel"]) or (bool(match["wd"]) and lang == "en")
+        if hit := pat.night_on.search(before):
+            start -= len(hit[0])
+            found.append(_Day(start, end, _night_ending(day), day - _DAY, day))
+            continue
+        if hit := pat.night_of.search(before):
+            start -= len(hit[0])
+            ending = day + _DAY
+            if to := pat.night_to.match(after):
+                end += to.end()
+                ending = _infer_year(int(to["d"]), day.month, day + _DAY) or ending
+            found.append(_Day(start, end, _night_ending(ending), ending - _DAY, ending))
+            continue
+        part = None
+        if hit := pat.part_before.search(before):
+            start -= len(hit[0])
+            part = _part_name(hit)
+        elif hit := pat.part_after.match(after):
+            end += hit.end()
+            part = _part_name(hit)
+        if part is None:
+            found.append(_Day(start, end, (_at(day, time(0)), None), day, day))
+            continue
+        window = _part_window(part, day, night_starts)
+        if part == "night" and night_starts:
+            found.append(_Day(start, end, window, day, day + _DAY))
+        else:
+            found.append(_Day(start, end, window, day, day))
+    return found
+
+
+def _part_name(hit: re.Match[str]) -> str:
+    g = hit.groupdict()
+    if g.get("early"):
+        return "early"
+    if g.get("late"):
+        return "evening"
+    return PARTS[re.sub(r"\s+", " ", g["p"].lower())]
+
+
+def _idioms(text: str, pat: Patterns, published: datetime) -> tuple[list[_Day], list[_Clock]]:
+    days: list[_Day] = []
+    clocks: list[_Clock] = []
+    today = published.date()
+    for hit in pat.idiom.finditer(text):
+        start, end = hit.span()
+        g = hit.groupdict()
+        if g["midnight"]:
+            clocks.append(_Clock(start, end, 0, 60))
+        elif g["night"] or g["tonight"]:
+            ending = today + _DAY if g["tonight"] and published.hour >= 18 else today
+            days.append(_Day(start, end, _night_ending(ending), ending - _DAY, ending))
+        else:
+            part = PARTS[re.sub(r"\s+", " ", g["p"].lower())]
+            day = today if (g.get("this") or "").lower() == "this" else _part_day(part, published)
+            window = _part_window(part, day, False)
+            days.append(_Day(start, end, window, day, day))
+    return days, clocks
+
+
+def _clock_minutes(g: dict[str, str | None]) -> int:
+    hour = int(g["h"] or g["h2"] or g.get("h3") or 0)
+    minute = int(g["m"] or g["m2"] or 0)
+    suffix = (g.get("ap") or g.get("ap2") or "").lower()
+    part = CLOCK_PARTS.get((g.get("dp") or g.get("dp3") or g.get("dp4") or "").lower())
+    if suffix.startswith("p") or part in ("afternoon", "evening"):
+        hour += 12 if hour < 12 else 0
+    elif (suffix.startswith("a") or part == "night") and hour == 12:
+        hour = 0
+    return hour * 60 + minute
+
+
+def _clocks(text: str, pat: Patterns) -> list[_Clock]:
+    found: list[_Clock] = []
+    for hit in pat.clock.finditer(text):
+        start, end = hit.span()
+        g = hit.groupdict()
+        before = text[max(0, start - 40) : start]
+        if g.get("h3") and pat.duration.search(before):
+            continue
+        if marker := pat.clock_before.search(before):
+            start -= len(marker[0])
+        if local := pat.clock_after.match(text, end):
+            end = local.end()
+        clock = _Clock(start, end, _clock_minutes(g))
+        previous = found[-1] if found else None
+        if (
+            previous
+            and previous.length is None
+            and pat.range_gap.match(text[previous.end : hit.start()])
+        ):
+            previous.length = (clock.minutes - previous.minutes) % 1440 or None
+            previous.end = end
+            continue
+        found.append(clock)
+    return found
+
+
+def _drop_overlaps(days: list[_Day], clocks: list[_Clock]) -> tuple[list[_Day], list[_Clock]]:
+    spans: list[_Day | _Clock] = sorted([*days, *clocks], key=lambda s: (s.start, s.start - s.end))
+    kept: list[_Day | _Clock] = []
+    for span in spans:
+        if kept and span.start < kept[-1].end:
+            continue
+        kept.append(span)
+    return [s for s in kept if isinstance(s, _Day)], [s for s in kept if isinstance(s, _Clock)]
+
+
+def _anchor(clock: _Clock, text: str, days: list[_Day]) -> _Day | None:
+    for day in days:
+        if day.start >= clock.end:
+            gap = text[clock.end : day.start]
+            if len(gap) <= 25 and not _SENTENCE_END.search(gap):
+                return day
+            break
+    before = [day for day in days if day.end <= clock.start]
+    return before[-1] if before else None
+
+
+def _clock_window(
+    clock: _Clock, anchor: _Day | None, published: datetime
+) -> tuple[datetime, datetime | None]:
+    at = time(clock.minutes // 60, clock.minutes % 60)
+    if anchor is not None:
+        day = anchor.evening_day if clock.minutes >= 12 * 60 else anchor.morning_day
+        begin = _at(day, at)
+    else:
+        begin = _at(published.date(), at)
+        if begin > published + _LATE_CLOCK:
+            begin = _at(published.date() - _DAY, at)
+    end = begin + timedelta(minutes=clock.length) if clock.length else None
+    return begin, end
+
+
+def find_times(text: str, lang: Lang, published_at: datetime) -> list[TimeFinding]:
+    """Every time expression of `text` with the window it stands for (Europe/Kyiv)."""
+    published = kyiv(published_at)
+    pat = patterns(lang)
+    days = _days(text, lang, pat, published)
+    idiom_days, midnights = _idioms(text, pat, published)
+    days, clocks = _drop_overlaps([*days, *idiom_days], [*midnights, *_clocks(text, pat)])
+    days.sort(key=lambda d: d.start)
+    findings = [TimeFinding(*d.window, Evidence.of(text, d.start, d.end)) for d in days]
+    for clock in clocks:
+        begin, end = _clock_window(clock, _anchor(clock, text, days), published)
+        findings.append(TimeFinding(begin, end, Evidence.of(text, clock.start, clock.end)))
+    return sorted(findings, key=lambda f: f.evidence.start)
+
+
+def window(
+    findings: Sequence[TimeFinding], published_at: datetime
+) -> tuple[datetime, datetime | None]:
+    """The event's window from the findings of the main event.
+
+    Findings from three days before to a day after the published time are used when there
+    are any (else all): start is the earliest start, end the latest end or later start, None
+    when nothing comes after the start. With no finding, the report is about its published
+    day: 00:00 of that day in Kyiv, no end.
+    """
+    published = kyiv(published_at)
+    if not findings:
+        return _at(published.date(), time(0)), None
+    near = [f for f in findings if published - 3 * _DAY <= f.start <= published + _DAY]
+    used = near or list(findings)
+    start = min(f.start for f in used)
+    later = [f.end for f in used if f.end] + [f.start for f in used]
+    end = max(later)
+    return start, (end if end > start else None)

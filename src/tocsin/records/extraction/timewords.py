@@ -1,0 +1,274 @@
+"""The words of time in reports, per language: months, weekdays, parts of the day, the night
+idioms and clock forms, as compiled patterns. `times` turns their matches into windows.
+
+Every pattern needs a word of time (a month, a weekday, a part of the day, a clock with its
+colon or its marker): a bare number is never read as a date or an hour.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+from tocsin.records.extraction.model import Lang
+
+
+def _numbered(words: str, first: int = 1) -> dict[str, int]:
+    return {word: n for n, word in enumerate(words.split(), first)}
+
+
+MONTHS: dict[Lang, dict[str, int]] = {
+    "en": {
+        **_numbered(
+            "January February March April May June July August September October November December"
+        ),
+        **_numbered("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec"),
+        "Sept": 9,
+    },
+    "uk": _numbered(
+        "січня лютого березня квітня травня червня липня серпня вересня жовтня листопада грудня"
+    ),
+    "ru": _numbered(
+        "января февраля марта апреля мая июня июля августа сентября октября ноября декабря"
+    ),
+}
+
+WEEKDAYS: dict[Lang, dict[str, int]] = {
+    "en": _numbered("Monday Tuesday Wednesday Thursday Friday Saturday Sunday", 0),
+    "uk": {
+        **_numbered("понеділок вівторок середу четвер п'ятницю суботу неділю", 0),
+        "п’ятницю": 4,
+        "пʼятницю": 4,
+    },
+    "ru": _numbered("понедельник вторник среду четверг пятницу субботу воскресенье", 0),
+}
+
+RELATIVE: dict[str, int] = {
+    "the day before yesterday": -2,
+    "yesterday": -1,
+    "today": 0,
+    "позавчора": -2,
+    "учора": -1,
+    "вчора": -1,
+    "сьогодні": 0,
+    "позавчера": -2,
+    "вчера": -1,
+    "сегодня": 0,
+}
+
+# a part of the day: its name in the window table of `times`
+PARTS: dict[str, str] = {
+    "morning": "morning",
+    "afternoon": "afternoon",
+    "evening": "evening",
+    "night": "night",
+    "вранці": "morning",
+    "зранку": "morning",
+    "уранці": "morning",
+    "рано вранці": "morning",
+    "вдень": "afternoon",
+    "удень": "afternoon",
+    "пополудні": "afternoon",
+    "ввечері": "evening",
+    "увечері": "evening",
+    "пізно ввечері": "evening",
+    "вночі": "night",
+    "уночі": "night",
+    "утром": "morning",
+    "рано утром": "morning",
+    "с утра": "morning",
+    "днём": "afternoon",
+    "днем": "afternoon",
+    "вечером": "evening",
+    "поздно вечером": "evening",
+    "ночью": "night",
+}
+
+# the part of the day a clock's own word gives: "3 a.m.", "о 3 ночі", "в 9 вечера"
+CLOCK_PARTS: dict[str, str] = {
+    "ночі": "night",
+    "ночи": "night",
+    "ранку": "morning",
+    "утра": "morning",
+    "дня": "afternoon",
+    "вечора": "evening",
+    "вечера": "evening",
+}
+
+
+def _alt(words: Iterable[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Patterns:
+    """The compiled patterns of one language."""
+
+    day: re.Pattern[str]  # a date, a relative day or a weekday
+    weekday_needs: re.Pattern[str]  # what must stand before a bare uk/ru weekday
+    night_on: re.Pattern[str]  # before a day: "у ніч на", "в ночь на", "overnight into"
+    night_of: re.Pattern[str]  # before a day, the night that starts on it: "the night of"
+    night_to: re.Pattern[str]  # after a "night of" day: "to 24", "-24"
+    part_before: re.Pattern[str]  # before a day: "вечером", "on the evening of"
+    part_after: re.Pattern[str]  # after a day: "вечером", "morning"
+    idiom: re.Pattern[str]  # a night, a part of the day or midnight with no day named
+    clock: re.Pattern[str]  # a clock time
+    clock_before: re.Pattern[str]  # the marker before a clock: "at", "о", "около", "from"
+    clock_after: re.Pattern[str]  # "local time", "за київським часом"
+    range_gap: re.Pattern[str]  # between two clocks of a range
+    duration: re.Pattern[str]  # before "около 3 часов": a duration, not a clock
+
+
+_YEAR_WORDS = {
+    "en": "",
+    "uk": r"(?:\s*(?:року|рік|р\.|р\b))?",
+    "ru": r"(?:\s*(?:года|год|г\.|г\b))?",
+}
+
+
+def _year(lang: Lang, n: int) -> str:
+    return rf"(?:,?\s+(?P<y{n}>(?:19|20)\d{{2}})\b{_YEAR_WORDS[lang]})?"
+
+
+def _day(lang: Lang) -> str:
+    months = _alt(MONTHS[lang])
+    ordinal = r"(?:st|nd|rd|th)?" if lang == "en" else r"(?:-?(?:го|е|ого))?"
+    forms = [rf"\b(?P<d1>[0-3]?\d){ordinal}\s+(?:of\s+)?(?P<m1>{months})\b{_year(lang, 1)}"]
+    if lang == "en":
+        forms.append(rf"\b(?P<m2>{months})\.?\s+(?P<d2>[0-3]?\d){ordinal}\b{_year(lang, 2)}")
+    forms.append(r"(?<![\d.])(?P<d3>[0-3]?\d)\.(?P<m3>[01]?\d)\.(?P<y3>(?:19|20)?\d{2})(?!\.?\d)")
+    forms.append(r"\b(?P<y4>20\d{2})-(?P<m4>[01]\d)-(?P<d4>[0-3]\d)\b")
+    relative = [w for w in RELATIVE if w.isascii() == (lang == "en")]
+    forms.append(rf"\b(?i:(?P<rel>{_alt(relative)}))\b")
+    forms.append(rf"\b(?P<wd>{_alt(WEEKDAYS[lang])})(?![\w'’ʼ])")
+    return "|".join(f"(?:{f})" for f in forms)
+
+
+_EN = dict(
+    night_on=r"(?:\b(?:on\s+)?(?:the\s+)?night\s+(?:into|to|before)\s+|\bovernight\s+(?:on\s+|into\s+|to\s+)?)$",
+    night_of=r"\b(?:on\s+|during\s+)?(?:the\s+)?night\s+(?:of|from)\s+$",
+    part_before=(
+        r"\b(?:on\s+)?(?:the\s+)?(?P<p>morning|afternoon|evening)\s+of\s+$"
+        r"|\b(?P<early>in\s+the\s+early\s+hours\s+of|early\s+(?:on\s+)?)\s*$"
+        r"|\b(?P<late>late\s+(?:on\s+)?)$"
+    ),
+    part_after=r"^\s+(?P<p>morning|afternoon|evening|night)\b",
+    idiom=(
+        r"\b(?P<night>overnight|last\s+night|during\s+the\s+night|at\s+night"
+        r"|in\s+the\s+early\s+hours)\b"
+        r"|\b(?P<tonight>tonight|this\s+night)\b"
+        r"|\b(?P<this>this|in\s+the)\s+(?P<p>morning|afternoon|evening)\b"
+        r"|\b(?P<midnight>(?:(?:shortly|just|soon|right)\s+)?after\s+midnight"
+        r"|(?:around|about|at)\s+midnight)\b"
+    ),
+    clock_before=(
+        r"\b(?:at|around|about|approximately|from|since|between|until|till|to|and|after"
+        r"|before|by)\s+(?:about\s+|around\s+)?$"
+    ),
+    clock_after=r"\s*\(?(?:local|Kyiv|Kiev|Moscow)\s+time\)?",
+    range_gap=r"^\s*(?:[-–—]|to|until|till|and)\s*$",
+    duration=r"(?!)",
+)
+
+_UK = dict(
+    night_on=r"\b(?:у|в)\s*ніч\s+(?:(?:з|із|зі)\s+[0-3]?\d(?:-го)?\s+)?(?:на|проти)\s+$",
+    night_of=r"(?!)",
+    part_before=(
+        r"(?:^|(?<=\W))(?P<p>рано\s+вранці|пізно\s+ввечері|вранці|зранку|уранці|ввечері"
+        r"|увечері|вдень|удень|вночі|уночі)\s+$"
+    ),
+    part_after=r"^,?\s+(?P<p>рано\s+вранці|пізно\s+ввечері|вранці|зранку|уранці|ввечері"
+    r"|увечері|вдень|удень|пополудні|вночі|уночі)\b",
+    idiom=(
+        r"(?<!\w)(?P<night>минулої\s+ночі|протягом\s+ночі|впродовж\s+ночі|упродовж\s+ночі"
+        r"|уночі|вночі)(?!\w)"
+        r"|(?<!\w)(?P<tonight>цієї\s+ночі|цієї\s+ночі|сьогодні\s+вночі|цієї\s+ночі)(?!\w)"
+        r"|(?<!\w)(?P<p>рано\s+вранці|пізно\s+ввечері|вранці|зранку|уранці|ввечері|увечері"
+        r"|вдень|удень)(?!\w)"
+        r"|(?<!\w)(?P<midnight>(?:(?:незадовго|невдовзі|одразу|відразу|трохи|невдовзі)\s+)?"
+        r"після\s+(?:опівночі|півночі)|близько\s+(?:опівночі|півночі)|опівночі)(?!\w)"
+    ),
+    clock_before=(
+        r"(?<!\w)(?:о|об|близько|приблизно|орієнтовно|з|із|зі|від|до|в|у|по|після|після)\s+$"
+    ),
+    clock_after=r"\s*\(?(?:за\s+київським\s+часом|за\s+місцевим\s+часом)\)?",
+    range_gap=r"^\s*(?:[-–—]|до|по)\s*$",
+    duration=r"(?:протягом|впродовж|упродовж|тривал\w*|за|понад|більше)\s+$",
+)
+
+_RU = dict(
+    night_on=r"\b(?:в|во)\s+ночь\s+(?:с\s+[0-3]?\d(?:-го)?\s+)?на\s+$",
+    night_of=r"(?!)",
+    part_before=(
+        r"(?:^|(?<=\W))(?P<p>рано\s+утром|поздно\s+вечером|утром|днём|днем|вечером|ночью)\s+$"
+    ),
+    part_after=r"^,?\s+(?P<p>рано\s+утром|поздно\s+вечером|утром|днём|днем|вечером|ночью)\b",
+    idiom=(
+        r"(?<!\w)(?P<night>прошлой\s+ночью|минувшей\s+ночью|в\s+течение\s+ночи|ночью)(?!\w)"
+        r"|(?<!\w)(?P<tonight>этой\s+ночью|сегодня\s+ночью)(?!\w)"
+        r"|(?<!\w)(?P<p>рано\s+утром|поздно\s+вечером|с\s+утра|утром|днём|днем|вечером)(?!\w)"
+        r"|(?<!\w)(?P<midnight>(?:(?:вскоре|сразу|незадолго|чуть|немного)\s+)?после\s+полуночи"
+        r"|около\s+полуночи|в\s+полночь)(?!\w)"
+    ),
+    clock_before=(r"(?<!\w)(?:в|во|около|примерно|приблизительно|с|со|от|до|по|к|после)\s+$"),
+    clock_after=r"\s*\(?(?:по\s+киевскому\s+времени|по\s+местному\s+времени"
+    r"|по\s+московскому\s+времени)\)?",
+    range_gap=r"^\s*(?:[-–—]|до|по)\s*$",
+    duration=r"(?:течение|протяжении|длил\w*|продолжал\w*|за|более|свыше)\s+$",
+)
+
+_CLOCK_EN = (
+    r"(?<![\d:.,])(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?![\d:])"
+    r"(?:\s*(?P<ap>[ap]\.m\.|[ap]\.m\b|[ap]m\b))?"
+    r"|\b(?P<h2>1[0-2]|0?[1-9])(?::(?P<m2>[0-5]\d))?\s*(?P<ap2>[ap]\.m\.|[ap]\.m\b|[ap]m\b)"
+)
+
+_HOUR_WORDS = {"uk": r"годин[іиу]?|год\.", "ru": r"часов|часа|час"}
+_CLOCK_MARKERS = {
+    "uk": r"о|об|близько|приблизно|орієнтовно|після|з|із|від|до",
+    "ru": r"в|во|около|примерно|приблизительно|после|с|со|от|до|к",
+}
+
+
+def _clock(lang: Lang) -> str:
+    parts = _alt(CLOCK_PARTS)
+    markers = _CLOCK_MARKERS[lang]
+    colon = (
+        r"(?<![\d:.,])(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?![\d:])"
+        rf"(?:\s+(?P<dp>{parts})(?!\w))?"
+    )
+    dotted = rf"(?<!\w)(?:{markers})\s+(?P<h2>[01]?\d|2[0-3])\.(?P<m2>[0-5]\d)(?!\.?\d)"
+    words = (
+        rf"(?<!\w)(?:{markers})\s+(?P<h3>[01]?\d|2[0-3])(?:-?(?:й|ї|ої|ой|му|ом|ти|и))?"
+        rf"(?:\s+(?:{_HOUR_WORDS[lang]})(?!\w)(?:\s+(?P<dp3>{parts})(?!\w))?"
+        rf"|\s+(?P<dp4>{parts})(?!\w))"
+    )
+    return f"{colon}|{dotted}|{words}"
+
+
+@cache
+def patterns(lang: Lang) -> Patterns:
+    table = {"en": _EN, "uk": _UK, "ru": _RU}[lang]
+    flags = 0 if lang == "en" else re.IGNORECASE
+    ci = re.IGNORECASE
+
+    def compile_(source: str, f: int = ci) -> re.Pattern[str]:
+        return re.compile(source, f)
+
+    return Patterns(
+        day=compile_(_day(lang), flags),
+        weekday_needs=compile_(r"(?<!\w)(?:у|в|во|на|проти)\s+$"),
+        night_on=compile_(table["night_on"]),
+        night_of=compile_(table["night_of"]),
+        night_to=compile_(r"^\s*(?:to|into|[-–/])\s*(?P<d>[0-3]?\d)\b"),
+        part_before=compile_(table["part_before"]),
+        part_after=compile_(table["part_after"]),
+        idiom=compile_(table["idiom"]),
+        clock=compile_(_CLOCK_EN if lang == "en" else _clock(lang)),
+        clock_before=compile_(table["clock_before"]),
+        clock_after=compile_(table["clock_after"]),
+        range_gap=compile_(table["range_gap"]),
+        duration=compile_(table["duration"]),
+    )

@@ -1,0 +1,341 @@
+"""The time expressions of reports, in en/uk/ru, and the event's window from them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tocsin.records.extraction.model import Lang, TimeFinding
+from tocsin.records.extraction.times import KYIV, find_times, window
+
+MORNING = datetime(2025, 3, 24, 8, 40, tzinfo=KYIV)  # a Monday
+EVENING = datetime(2025, 3, 24, 21, 30, tzinfo=KYIV)
+
+
+def one(text: str, lang: Lang, published: datetime = MORNING) -> TimeFinding:
+    found = find_times(text, lang, published)
+    assert len(found) == 1, found
+    assert found[0].evidence.quote == text[found[0].evidence.start : found[0].evidence.end]
+    return found[0]
+
+
+def stamp(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(KYIV).strftime("%Y-%m-%d %H:%M")
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "quote", "start", "end"),
+    [
+        # absolute dates, with and without year
+        ("en", "Drones struck on 24 March 2025.", "24 March 2025", "2025-03-24 00:00", None),
+        ("en", "Drones struck on March 22, 2025.", "March 22, 2025", "2025-03-22 00:00", None),
+        ("en", "Drones struck on March 22.", "March 22", "2025-03-22 00:00", None),
+        ("en", "The strike of 24.03.2025 hit a school.", "24.03.2025", "2025-03-24 00:00", None),
+        ("uk", "Удар 24 березня зруйнував школу.", "24 березня", "2025-03-24 00:00", None),
+        ("uk", "Удар 24 березня 2025 року.", "24 березня 2025 року", "2025-03-24 00:00", None),
+        ("uk", "Це сталося 31 грудня.", "31 грудня", "2024-12-31 00:00", None),
+        ("ru", "Удар 24 марта 2025 года.", "24 марта 2025 года", "2025-03-24 00:00", None),
+        ("ru", "Удар 22 марта по городу.", "22 марта", "2025-03-22 00:00", None),
+        ("ru", "Сводка за 23.03.25 такова.", "23.03.25", "2025-03-23 00:00", None),
+        # a date a day ahead of the post still reads as this year (a post just before midnight)
+        ("en", "Drones struck on March 25.", "March 25", "2025-03-25 00:00", None),
+        # clock times with no day: the latest such time not after the post
+        ("en", "Explosions at 07:15 in the city.", "at 07:15", "2025-03-24 07:15", None),
+        ("en", "Explosions at 10:15 in the city.", "at 10:15", "2025-03-23 10:15", None),
+        ("en", "It hit around 3 a.m. on the port.", "around 3 a.m.", "2025-03-24 03:00", None),
+        ("en", "It hit at 03:40 local time.", "at 03:40 local time", "2025-03-24 03:40", None),
+        ("en", "A blast at 11 p.m. shook it.", "at 11 p.m.", "2025-03-23 23:00", None),
+        ("uk", "Вибух пролунав о 10:15.", "о 10:15", "2025-03-23 10:15", None),
+        ("uk", "Вибух пролунав о 7.20.", "о 7.20", "2025-03-24 07:20", None),
+        ("uk", "Удар близько 23:00 по місту.", "близько 23:00", "2025-03-23 23:00", None),
+        ("uk", "Вибух о 23 годині.", "о 23 годині", "2025-03-23 23:00", None),
+        (
+            "uk",
+            "Тривога з 01:00 до 05:30.",
+            "з 01:00 до 05:30",
+            "2025-03-24 01:00",
+            "2025-03-24 05:30",
+        ),
+        ("ru", "Взрыв в 10:15 у рынка.", "в 10:15", "2025-03-23 10:15", None),
+        ("ru", "Взрыв около 23 часов.", "около 23 часов", "2025-03-23 23:00", None),
+        ("ru", "Взрыв в 3 часа ночи.", "в 3 часа ночи", "2025-03-24 03:00", None),
+        (
+            "ru",
+            "Тревога с 01:00 до 05:30.",
+            "с 01:00 до 05:30",
+            "2025-03-24 01:00",
+            "2025-03-24 05:30",
+        ),
+        (
+            "en",
+            "The alert lasted from 23:10 to 02:05.",
+            "from 23:10 to 02:05",
+            "2025-03-23 23:10",
+            "2025-03-24 02:05",
+        ),
+        # relative days and parts of the day
+        ("en", "Yesterday the city was shelled.", "Yesterday", "2025-03-23 00:00", None),
+        ("en", "Today the city was shelled.", "Today", "2025-03-24 00:00", None),
+        (
+            "en",
+            "This morning the city was shelled.",
+            "This morning",
+            "2025-03-24 06:00",
+            "2025-03-24 12:00",
+        ),
+        (
+            "en",
+            "Yesterday evening a drone hit.",
+            "Yesterday evening",
+            "2025-03-23 18:00",
+            "2025-03-23 23:59",
+        ),
+        ("en", "On Saturday a drone hit.", "Saturday", "2025-03-22 00:00", None),
+        ("uk", "Вчора ворог обстріляв місто.", "Вчора", "2025-03-23 00:00", None),
+        ("uk", "Сьогодні ворог обстріляв місто.", "Сьогодні", "2025-03-24 00:00", None),
+        ("uk", "Вранці ворог обстріляв місто.", "Вранці", "2025-03-24 06:00", "2025-03-24 12:00"),
+        ("uk", "Ввечері ворог обстріляв місто.", "Ввечері", "2025-03-23 18:00", "2025-03-23 23:59"),
+        ("uk", "У суботу ворог обстріляв місто.", "У суботу", "2025-03-22 00:00", None),
+        ("ru", "Вчера враг обстрелял город.", "Вчера", "2025-03-23 00:00", None),
+        ("ru", "Сегодня враг обстрелял город.", "Сегодня", "2025-03-24 00:00", None),
+        ("ru", "Утром враг обстрелял город.", "Утром", "2025-03-24 06:00", "2025-03-24 12:00"),
+        ("ru", "Вечером враг обстрелял город.", "Вечером", "2025-03-23 18:00", "2025-03-23 23:59"),
+        ("ru", "Днём враг обстрелял город.", "Днём", "2025-03-23 12:00", "2025-03-23 18:00"),
+        ("ru", "В пятницу враг обстрелял город.", "В пятницу", "2025-03-21 00:00", None),
+        # the idioms
+        ("en", "Overnight, drones attacked.", "Overnight", "2025-03-23 20:00", "2025-03-24 06:00"),
+        ("en", "Last night drones attacked.", "Last night", "2025-03-23 20:00", "2025-03-24 06:00"),
+        (
+            "en",
+            "Shortly after midnight a blast.",
+            "Shortly after midnight",
+            "2025-03-24 00:00",
+            "2025-03-24 01:00",
+        ),
+        ("uk", "Уночі дрони атакували місто.", "Уночі", "2025-03-23 20:00", "2025-03-24 06:00"),
+        (
+            "uk",
+            "Минулої ночі дрони атакували.",
+            "Минулої ночі",
+            "2025-03-23 20:00",
+            "2025-03-24 06:00",
+        ),
+        (
+            "uk",
+            "У ніч на 31 грудня дрони атакували.",
+            "У ніч на 31 грудня",
+            "2024-12-30 20:00",
+            "2024-12-31 06:00",
+        ),
+        (
+            "uk",
+            "У ніч на неділю дрони атакували.",
+            "У ніч на неділю",
+            "2025-03-22 20:00",
+            "2025-03-23 06:00",
+        ),
+        (
+            "uk",
+            "Ввечері 2 лютого дрони атакували.",
+            "Ввечері 2 лютого",
+            "2025-02-02 18:00",
+            "2025-02-02 23:59",
+        ),
+        (
+            "uk",
+            "Вранці 5 травня дрони атакували.",
+            "Вранці 5 травня",
+            "2024-05-05 06:00",
+            "2024-05-05 12:00",
+        ),
+        (
+            "uk",
+            "Одразу після опівночі вибух.",
+            "Одразу після опівночі",
+            "2025-03-24 00:00",
+            "2025-03-24 01:00",
+        ),
+        ("ru", "Ночью дроны атаковали город.", "Ночью", "2025-03-23 20:00", "2025-03-24 06:00"),
+        ("ru", "Этой ночью дроны атаковали.", "Этой ночью", "2025-03-23 20:00", "2025-03-24 06:00"),
+        (
+            "ru",
+            "В ночь на 24 марта дроны атаковали.",
+            "В ночь на 24 марта",
+            "2025-03-23 20:00",
+            "2025-03-24 06:00",
+        ),
+        (
+            "ru",
+            "В ночь с 23 на 24 марта дроны.",
+            "В ночь с 23 на 24 марта",
+            "2025-03-23 20:00",
+            "2025-03-24 06:00",
+        ),
+        (
+            "ru",
+            "Вечером 2 февраля дроны атаковали.",
+            "Вечером 2 февраля",
+            "2025-02-02 18:00",
+            "2025-02-02 23:59",
+        ),
+        (
+            "ru",
+            "Утром 5 мая дроны атаковали.",
+            "Утром 5 мая",
+            "2024-05-05 06:00",
+            "2024-05-05 12:00",
+        ),
+        (
+            "ru",
+            "Вскоре после полуночи взрыв.",
+            "Вскоре после полуночи",
+            "2025-03-24 00:00",
+            "2025-03-24 01:00",
+        ),
+        (
+            "en",
+            "On the evening of February 2 drones hit.",
+            "On the evening of February 2",
+            "2025-02-02 18:00",
+            "2025-02-02 23:59",
+        ),
+        (
+            "en",
+            "On the night of March 22 to 23 drones hit.",
+            "On the night of March 22 to 23",
+            "2025-03-22 20:00",
+            "2025-03-23 06:00",
+        ),
+        (
+            "en",
+            "Overnight into Sunday drones hit.",
+            "Overnight into Sunday",
+            "2025-03-22 20:00",
+            "2025-03-23 06:00",
+        ),
+    ],
+)
+def test_each_form_gives_its_window(
+    lang: Lang, text: str, quote: str, start: str, end: str | None
+) -> None:
+    found = one(text, lang)
+    assert found.evidence.quote == quote
+    assert (stamp(found.start), stamp(found.end)) == (start, end)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "Tonight drones are attacking the city."),
+        ("uk", "Цієї ночі дрони атакують місто."),
+        ("ru", "Этой ночью дроны атакуют город."),
+    ],
+)
+def test_tonight_in_an_evening_post_is_the_coming_night(lang: Lang, text: str) -> None:
+    found = one(text, lang, EVENING)
+    assert (stamp(found.start), stamp(found.end)) == ("2025-03-24 20:00", "2025-03-25 06:00")
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "21 of the 49 drones were shot down; 22 shells hit 6 apartment buildings."),
+        ("en", "Of 54 drones, 52 were downed, 3 of 11 missiles got through, 300 customers."),
+        ("uk", "Збито 52 з 54 дронів, пошкоджено 6 будинків, 22 снаряди, 1.5 тисячі абонентів."),
+        ("ru", "Сбито 9 из 11 ракет, 22 снаряда, повреждены 6 домов, с 3 направлений, 10.5 км."),
+        ("ru", "Обстрел длился в течение 3 часов, за 2 часа выпущено 40 снарядов."),
+        ("uk", "Обстріл тривав протягом 3 годин, понад 2 години лунали вибухи."),
+    ],
+)
+def test_bare_numbers_are_no_time(lang: Lang, text: str) -> None:
+    assert find_times(text, lang, MORNING) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    a=st.integers(min_value=0, max_value=9999),
+    b=st.integers(min_value=0, max_value=9999),
+    phrase=st.sampled_from(
+        [
+            ("en", "{a} of the {b} drones were shot down"),
+            ("en", "{a} drones and {b} missiles, {a}-{b} shells"),
+            ("uk", "збито {a} з {b} дронів"),
+            ("uk", "{a} із {b} ракет, до {b} будинків"),
+            ("ru", "сбито {a} из {b} беспилотников"),
+            ("ru", "{a} из {b}, около {b} абонентов, с {a} до {b} домов"),
+        ]
+    ),
+)
+def test_numbers_in_phrases_never_give_a_time(a: int, b: int, phrase: tuple[Lang, str]) -> None:
+    lang, template = phrase
+    assert find_times(template.format(a=a, b=b), lang, MORNING) == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "quote", "clock"),
+    [
+        (
+            "ru",
+            "В ночь на 24 марта, около 3:00, прогремели взрывы.",
+            "около 3:00",
+            "2025-03-24 03:00",
+        ),
+        ("uk", "У ніч на 24 березня, близько 23:40, вибухи.", "близько 23:40", "2025-03-23 23:40"),
+        ("en", "At 10:15 on 22 March a missile hit.", "At 10:15", "2025-03-22 10:15"),
+        ("uk", "Вчора ввечері, о 21:30, пролунали вибухи.", "о 21:30", "2025-03-23 21:30"),
+        ("ru", "22 марта ракета. Взрыв прогремел в 10:15.", "в 10:15", "2025-03-22 10:15"),
+    ],
+)
+def test_a_clock_takes_the_day_named_with_it(lang: Lang, text: str, quote: str, clock: str) -> None:
+    found = {f.evidence.quote: f for f in find_times(text, lang, MORNING)}
+    assert len(found) == 2
+    assert stamp(found[quote].start) == clock
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "start", "end"),
+    [
+        (
+            "ru",
+            "В ночь на 24 марта, около 3:00, прогремели взрывы.",
+            date(2025, 3, 23),
+            date(2025, 3, 24),
+        ),
+        (
+            "uk",
+            "Уночі ворог атакував. Вибухи о 03:10 і о 04:20.",
+            date(2025, 3, 23),
+            date(2025, 3, 24),
+        ),
+        (
+            "en",
+            "Overnight, 21 of the 49 drones were shot down.",
+            date(2025, 3, 23),
+            date(2025, 3, 24),
+        ),
+        ("en", "Shortly after midnight, a missile hit.", date(2025, 3, 24), date(2025, 3, 24)),
+        ("ru", "Вечером 2 февраля ракета попала в дом.", date(2025, 2, 2), date(2025, 2, 2)),
+    ],
+)
+def test_window_follows_the_gold_conventions(lang: Lang, text: str, start: date, end: date) -> None:
+    begin, finish = window(find_times(text, lang, MORNING), MORNING)
+    assert begin.astimezone(KYIV).date() == start
+    assert finish is not None and finish.astimezone(KYIV).date() == end
+
+
+@pytest.mark.parametrize(
+    "published",
+    [datetime(2025, 3, 23, 22, 30, tzinfo=UTC), datetime(2025, 3, 24, 0, 30)],
+)
+def test_window_with_no_finding_is_the_published_day_in_kyiv(published: datetime) -> None:
+    assert window([], published) == (datetime(2025, 3, 24, tzinfo=KYIV), None)
+
+
+def test_the_night_before_new_year_is_last_year() -> None:
+    new_year = datetime(2025, 1, 1, 9, 0, tzinfo=KYIV)
+    text = "У ніч на 31 грудня ворог атакував Київ."
+    begin, end = window(find_times(text, "uk", new_year), new_year)
+    assert (begin.date(), end and end.date()) == (date(2024, 12, 30), date(2024, 12, 31))
