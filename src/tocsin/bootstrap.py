@@ -175,6 +175,8 @@ class Tocsin:
         await self.hub.start()
         # another node's region import (or the CLI's beside this server) reaches this tree too
         self.tasks.append(asyncio.create_task(self.regions.follow(self.log), name="regions"))
+        # the lexicons for reading reports are built once, off the loop, before the first report
+        self.tasks.append(asyncio.create_task(self.reports.warm(), name="reports-warm"))
         interval = self.settings.audit_checkpoint_interval
         self.duties = [
             self.duty("channels", self._start_channels, self._stop_channels),

@@ -24,7 +24,7 @@ from tocsin.records.domain import commands as rc
 from tocsin.records.domain import reports as rp
 from tocsin.records.domain.claims import Claim
 from tocsin.records.domain.incidents import IncidentRecord
-from tocsin.records.extraction.extract import extract
+from tocsin.records.extraction.extract import extract, warm
 from tocsin.records.storage.incident_store import IncidentQuery, IncidentStore
 from tocsin.records.storage.report_store import ReportQuery, ReportStore
 from tocsin.service.bus import CommandBus
@@ -56,6 +56,11 @@ class ReportService:
         self.reads = ReportStore(store)
         self.incidents = IncidentStore(store)
 
+    async def warm(self) -> None:
+        """Build the extraction's lexicons and pipelines (a few seconds, once per process) in a
+        worker thread, so that the first report is read as fast as the next."""
+        await anyio.to_thread.run_sync(warm, abandon_on_cancel=True)
+
     async def submit(self, sub: Submission, actor: Actor) -> rp.Report:
         """Read a report and store it with its matches and proposals."""
         require_role(actor, Role.ADMIN, Role.OPERATOR)  # before the work of reading it
@@ -74,7 +79,7 @@ class ReportService:
         now = self.bus.clock.now()
         reference = source.published_at or now
         read = partial(extract, text, lang=rp.lang_of(lang), published_at=reference)
-        extraction = await anyio.to_thread.run_sync(read)
+        extraction = await anyio.to_thread.run_sync(read, abandon_on_cancel=True)
         found = extraction.to_json()
         draft, others = found["draft"], found["others"]
         matches = await self.match(draft, mode, reference)
