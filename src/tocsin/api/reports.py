@@ -22,7 +22,7 @@ from tocsin.api.views import json_response
 from tocsin.errors import InvalidInput
 from tocsin.records.domain import reports as rp
 from tocsin.records.handlers.reports import ReportService, Submission
-from tocsin.types import utc_instant
+from tocsin.types import iso_time, utc_instant
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 inputs.BODY_LIMITS[("POST", "/v1/reports")] = (rp.MAX_BODY, "text")
@@ -89,7 +89,7 @@ def report_view(report: rp.Report, *, full: bool = True) -> dict[str, Any]:
         "lang": report.lang,
         "mode": report.mode.value,
         "source": report.source.to_json(),
-        "received_at": report.received_at.isoformat(),
+        "received_at": iso_time(report.received_at),
         "received_by": report.received_by,
         "draft": draft,
         "matches": list(report.matches),

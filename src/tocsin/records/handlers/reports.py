@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+import anyio
 import anyio.to_thread
 
 from tocsin.domain.alerts import Status
@@ -33,6 +34,7 @@ from tocsin.service.regions import RegionService
 from tocsin.storage.store import Store
 
 CANDIDATES = 200  # incidents considered for matching, newest start first
+READERS = 2  # reports read at once, each in a worker thread of its own pool
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +57,20 @@ class ReportService:
         self.regions = regions
         self.reads = ReportStore(store)
         self.incidents = IncidentStore(store)
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    @property
+    def limiter(self) -> anyio.CapacityLimiter:
+        """The threads reading reports: a pool of their own, so that a burst of reports never
+        holds the default one other work waits on."""
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(READERS)
+        return self._limiter
 
     async def warm(self) -> None:
         """Build the extraction's lexicons and pipelines (a few seconds, once per process) in a
         worker thread, so that the first report is read as fast as the next."""
-        await anyio.to_thread.run_sync(warm, abandon_on_cancel=True)
+        await anyio.to_thread.run_sync(warm, abandon_on_cancel=True, limiter=self.limiter)
 
     async def submit(self, sub: Submission, actor: Actor) -> rp.Report:
         """Read a report and store it with its matches and proposals."""
@@ -79,7 +90,9 @@ class ReportService:
         now = self.bus.clock.now()
         reference = source.published_at or now
         read = partial(extract, text, lang=rp.lang_of(lang), published_at=reference)
-        extraction = await anyio.to_thread.run_sync(read, abandon_on_cancel=True)
+        extraction = await anyio.to_thread.run_sync(
+            read, abandon_on_cancel=True, limiter=self.limiter
+        )
         found = extraction.to_json()
         draft, others = found["draft"], found["others"]
         matches = await self.match(draft, mode, reference)
