@@ -30,7 +30,7 @@ from tocsin.records.domain.quantities import Quantity, total
 from tocsin.records.extraction import cues
 from tocsin.records.extraction.counts import Count, find_counts
 from tocsin.records.extraction.model import ClaimFinding, Evidence, Lang
-from tocsin.records.extraction.text import Sentence, Token
+from tocsin.records.extraction.text import Sentence, Token, phrases
 from tocsin.records.extraction.weapons import Mention
 
 _BY_NOUN: Final[Mapping[str | None, Mapping[str, str]]] = {
@@ -65,17 +65,12 @@ _BY_NOUN: Final[Mapping[str | None, Mapping[str, str]]] = {
     "location": {"fell": "debris_falls"},
 }
 _DIRECT: Final[Mapping[str, str]] = {"explosion": "detonations_heard", "impact": "impacts"}
-_PARTS_BEFORE: Final = tuple(
-    tuple(p.split())
-    for p in (
-        "including|among them|among whom|of whom|серед них|серед яких|у тому числі|"
-        "в тому числі|зокрема|з яких|із яких|в том числе|среди них|среди которых|включая|"
-        "из которых|в т. ч.|у т. ч."
-    ).split("|")
+_PARTS_BEFORE: Final = phrases(
+    "including|among them|among whom|of whom|серед них|серед яких|у тому числі|"
+    "в тому числі|зокрема|з яких|із яких|в том числе|среди них|среди которых|включая|"
+    "из которых|в т. ч.|у т. ч."
 )
-_PARTS_AFTER: Final = tuple(
-    tuple(p.split()) for p in "of them|of whom|з них|із них|зі них|из них".split("|")
-)
+_PARTS_AFTER: Final = phrases("of them|of whom|з них|із них|зі них|из них")
 _ONE_OF: Final = frozenset({"of", "з", "із", "зі", "из"})
 _N_OF_M: Final = frozenset({"of", "the", "out", "з", "із", "зі", "из"})
 _JOINS: Final = frozenset({"and", "і", "й", "та", "и", "plus"})
@@ -148,7 +143,9 @@ def read_claims(
             weapons[i] = mentions[m].threat
     nouns = [cues.noun(t.text) if t.is_word else None for t in toks]
     predicates = [
-        cues.predicate(t.text) or ("window" if nouns[i] == "window" else None) if t.is_word else None
+        cues.predicate(t.text) or ("window" if nouns[i] == "window" else None)
+        if t.is_word
+        else None
         for i, t in enumerate(toks)
     ]
     doc = _Text(text, norm, toks, nouns, predicates, weapons)
@@ -207,7 +204,7 @@ def _claim(
     if _is_part(doc, count) or _is_one_of(doc, count):
         return None
     noun, at, threat = _noun_after(doc, sentence, count)
-    if noun in _DIRECT:
+    if noun is not None and noun in _DIRECT:
         measure, cue = _DIRECT[noun], at
     else:
         allowed = _BY_NOUN.get(noun)
@@ -282,7 +279,7 @@ def _nearest(
         if tok.text == ";" or (j in positions and not listed):
             break
         pred = doc.predicates[j]
-        if pred in allowed:
+        if pred is not None and pred in allowed:
             best = (distance, 0 if lang != "en" else 1, pred, j)
             break
         listed = listed and (j in positions or _listed(doc, j))
@@ -292,7 +289,7 @@ def _nearest(
         if j in positions or doc.toks[j].text == ";":
             break
         pred = doc.predicates[j]
-        if pred in allowed:
+        if pred is not None and pred in allowed:
             candidate = (distance, 0 if lang == "en" else 1, pred, j)
             if best is None or candidate < best:
                 best = candidate
@@ -340,7 +337,7 @@ def _cost(doc: _Text, j: int, positions: set[int]) -> int:
 def _of(
     doc: _Text, sentence: Sentence, first: Count, second: Count | None
 ) -> list[tuple[Count, ClaimFinding]]:
-    """"21 of the 49 drones", "52 з 54", "9 из 11": intercepted and launched."""
+    """ "21 of the 49 drones", "52 з 54", "9 из 11": intercepted and launched."""
     if second is None or second.quantity.low < first.quantity.low:
         return []
     between = [t.text for t in doc.toks[first.head : second.first]]
@@ -359,9 +356,7 @@ def _of(
     ):
         return []
     span = doc.toks[second.last].end
-    intercepted = _finding(
-        doc.text, Measure.INTERCEPTED, first.quantity, first.start, span, threat
-    )
+    intercepted = _finding(doc.text, Measure.INTERCEPTED, first.quantity, first.start, span, threat)
     launched = _finding(doc.text, Measure.LAUNCHED, second.quantity, first.start, span, threat)
     return [(first, intercepted), (second, launched)]
 
@@ -399,7 +394,7 @@ def _is_one_of(doc: _Text, count: Count) -> bool:
 def _coordinated(
     doc: _Text, previous: tuple[Count, ClaimFinding], count: Count, claim: ClaimFinding
 ) -> bool:
-    """"six apartment buildings and one private residence": parts of one phrase."""
+    """ "six apartment buildings and one private residence": parts of one phrase."""
     before, earlier = previous
     if (earlier.measure, earlier.weapon) != (claim.measure, claim.weapon):
         return False

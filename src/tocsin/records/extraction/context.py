@@ -38,7 +38,8 @@ _ATTACK: Final = re.compile(
 _NOT_ATTACK: Final = re.compile(
     r"not an attack|wasn't an attack|no sign of an attack|gas explosion|gas leak"
     r"|explosion of (?:a )?gas|вибух\w* газу|взрыв\w* газа|витік газу|утечк\w* газа"
-    r"|не (?:була|було|є|була спричинена) (?:атак|обстріл)|не (?:было|является|была) (?:атак|обстрел)"
+    r"|не (?:була|було|є|була спричинена) (?:атак|обстріл)"
+    r"|не (?:было|является|была) (?:атак|обстрел)"
     r"|не атака|не обстріл|не обстрел|\bdrills?\b|\bexercises?\b|навчанн\w*|учени[яей]"
     r"|тренуванн\w*|road accident|traffic accident|car crash|дтп|дорожньо-транспортн\w*"
     r"|дорожно-транспортн\w*|зіткнен\w*|столкновени\w*|\bfake\b|фейк\w*"

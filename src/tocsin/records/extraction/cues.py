@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from tocsin.records.extraction.text import words
+
 _NOUNS: Final[tuple[tuple[str, str], ...]] = (
     (
         "person",
@@ -104,18 +106,18 @@ _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
 )
 _NOUN_RE: Final = tuple((name, re.compile(pattern)) for name, pattern in _NOUNS)
 _PREDICATE_RE: Final = tuple((name, re.compile(pattern)) for name, pattern in _PREDICATES)
-SKIP: Final = frozenset(
+SKIP: Final = words(
     "were was been be is are have has had being reportedly also more other another further "
     "in at on of the a an by as ще також було були було був була є в у на по во із з "
-    "еще также были был была было еще ещё".split()
+    "еще также были был была было еще ещё"
 )
 
 
-ADJECTIVES: Final = frozenset(
+ADJECTIVES: Final = words(
     "apartment residential private multi-storey multistorey high-rise administrative "
     "commercial civilian other nearby neighbouring neighboring adjacent more further "
     "житлов житлових житлові житлових приватних приватні багатоквартирних інших сусідніх "
-    "жилых жилые частных частные многоквартирных других соседних".split()
+    "жилых жилые частных частные многоквартирных других соседних"
 )
 
 

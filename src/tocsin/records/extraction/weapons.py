@@ -61,7 +61,10 @@ _CAPITALISED: Final[tuple[tuple[str, str], ...]] = (
     ("uav", r"UAV Danger|Загроза БпЛА|Угроза БПЛА"),
 )
 _LOWER_RE: Final = re.compile(
-    "|".join(rf"(?P<{threat}{i}>(?<!\w)(?:{pattern})(?!\w))" for i, (threat, pattern) in enumerate(_LOWER))
+    "|".join(
+        rf"(?P<{threat}{i}>(?<!\w)(?:{pattern})(?!\w))"
+        for i, (threat, pattern) in enumerate(_LOWER)
+    )
 )
 _CAPITALISED_RE: Final = re.compile(
     "|".join(
@@ -113,7 +116,7 @@ def _capitalised(text: str) -> Iterator[Mention]:
 
 
 def _rockets_of_launchers(mention: Mention, norm: str) -> Mention:
-    """"Rockets" of a Grad or an MLRS in the same sentence are artillery."""
+    """ "Rockets" of a Grad or an MLRS in the same sentence are artillery."""
     if mention.threat != "missile":
         return mention
     word = norm[mention.start : mention.end]
