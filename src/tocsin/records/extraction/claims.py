@@ -47,6 +47,7 @@ _BY_NOUN: Final[Mapping[str | None, Mapping[str, str]]] = {
         "intercept": "intercepted",
         "destroy": "intercepted",
         "fell": "debris_falls",
+        "hit": "impacts",
     },
     "building": {
         "window": "windows_broken",
@@ -123,6 +124,7 @@ class _Text:
     nouns: Sequence[str | None]
     predicates: Sequence[str | None]
     weapons: Sequence[str | None]  # threat of a weapon named by the token
+    sentence_of: Sequence[int]  # index of each token's sentence
 
 
 def read_claims(
@@ -148,7 +150,10 @@ def read_claims(
         else None
         for i, t in enumerate(toks)
     ]
-    doc = _Text(text, norm, toks, nouns, predicates, weapons)
+    sentence_of = [0] * len(toks)
+    for index, sentence in enumerate(sentences):
+        sentence_of[sentence.first : sentence.stop] = [index] * (sentence.stop - sentence.first)
+    doc = _Text(text, norm, toks, nouns, predicates, weapons, sentence_of)
     counts = find_counts(toks, norm, lang)
     found: list[Read] = []
     c = 0
@@ -217,11 +222,13 @@ def _claim(
         if found is None:
             return None
         measure, cue = allowed[found[0]], found[1]
+        if measure == "impacts" and count.quantity.low < 2:
+            return None  # "one missile hit a house, the second a field" tells where, not how many
     if measure in _CASUALTIES and _parts_after(doc, count):
         return None
     weapon = None
     if measure in WEAPON_MEASURES:
-        weapon = threat or _clause_weapon(doc, sentence, count)
+        weapon = threat or _clause_weapon(doc, sentence, count) or _previous_weapon(doc, count)
     start = min(count.start, doc.toks[cue].start) if cue is not None else count.start
     end = max(count.end, doc.toks[cue].end) if cue is not None else count.end
     return _finding(doc.text, Measure(measure), count.quantity, start, end, weapon)
@@ -276,7 +283,7 @@ def _nearest(
     listed = True
     for j in range(count.first - 1, max(sentence.first, count.first - 16) - 1, -1):
         tok = doc.toks[j]
-        if tok.text == ";" or (j in positions and not listed):
+        if tok.text in ";:" or (j in positions and not listed):
             break
         pred = doc.predicates[j]
         if pred is not None and pred in allowed:
@@ -286,7 +293,7 @@ def _nearest(
         distance += _cost(doc, j, positions)
     distance = 0
     for j in range(count.head, min(sentence.stop, count.head + 10)):
-        if j in positions or doc.toks[j].text == ";":
+        if j in positions or doc.toks[j].text in ";:":
             break
         pred = doc.predicates[j]
         if pred is not None and pred in allowed:
@@ -350,7 +357,7 @@ def _of(
         noun, _, threat = _noun_after(doc, sentence, first)
     if noun == "person":
         return []
-    threat = threat or _clause_weapon(doc, sentence, first)
+    threat = threat or _clause_weapon(doc, sentence, first) or _previous_weapon(doc, first)
     if threat is None and not any(
         p == "intercept" for p in doc.predicates[sentence.first : sentence.stop]
     ):
@@ -373,7 +380,21 @@ def _clause_weapon(doc: _Text, sentence: Sentence, count: Count) -> str | None:
     return threats.pop() if len(threats) == 1 else None
 
 
+def _previous_weapon(doc: _Text, count: Count) -> str | None:
+    """The weapon named last before the count, in its sentence or the one before it."""
+    for j in range(count.first - 1, -1, -1):
+        if doc.weapons[j] is not None:
+            return doc.weapons[j]
+        if doc.sentence_of[j] < doc.sentence_of[count.first] - 1:
+            return None
+        if doc.norm[doc.toks[j].end : doc.toks[j + 1].start].count("\n") >= 2:
+            return None
+    return None
+
+
 def _is_part(doc: _Text, count: Count) -> bool:
+    if count.first > 0 and doc.toks[count.first - 1].text == "no":
+        return True  # "no one was killed"
     words = tuple(t.text for t in doc.toks[max(0, count.first - 4) : count.first])
     return any(words[-len(p) :] == p for p in _PARTS_BEFORE if len(p) <= len(words))
 

@@ -48,11 +48,13 @@ _NOUNS: Final[tuple[tuple[str, str], ...]] = (
         r"subscribers?|customers?|households?|consumers?|accounts|абонент\w*|споживач\w*"
         r"|домогосподарств\w*|потребител\w*|домохозяйств\w*",
     ),
+    ("family", r"famil\w*|сім'?\w*|сем[ье]\w*|родин\w*"),
     ("explosion", r"explosions?|detonations?|blasts?|вибух\w*|взрыв\w*"),
     (
         "location",
         r"locations?|places?|sites?|spots?|areas?|локаці\w*|місц\w*|мест[ахе]*|точк\w*"
-        r"|адрес\w*|населених|населенных",
+        r"|адрес\w*|населених|населенных|districts?|район\w*|hromadas?|communities|settlements?"
+        r"|villages?|сіл|сел|сёл|села|селах|громад\w*|населен\w*",
     ),
     ("impact", r"hits|impacts?|влучан\w*|влучень|прильот\w*|прилет\w*|попадани\w*"),
     ("debris", r"debris|fragments?|wreckage|уламк\w*|обломк\w*"),
@@ -67,12 +69,13 @@ _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
     (
         "injured",
         r"injur\w*|wounded|wounds|hurt|поранен\w*|постражд\w*|травмован\w*|травмува\w*|ранен\w*"
-        r"|ранил\w*|ранени\w*|пострада\w*|потерпіл\w*|травмирова\w*|casualt\w*",
+        r"|ранил\w*|ранени\w*|пострада\w*|потерпіл\w*|травм\w*|casualt\w*",
     ),
     (
         "launch",
         r"launched|fired|attacked|launch|launches|запуст\w*|випуст\w*|атакув\w*|застосув\w*"
-        r"|атаковал\w*|выпуст\w*|примени\w*|використав\w*|used",
+        r"|атаковал\w*|выпуст\w*|примени\w*|використав\w*|used|dropped|скину\w*|скинув\w*"
+        r"|скинули|сбросил\w*|сбросили",
     ),
     (
         "intercept",
@@ -101,6 +104,10 @@ _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
         "evacuated",
         r"evacuat\w*|relocated|евакуй\w*|евакуюв\w*|евакуац\w*|эвакуир\w*|эвакуац\w*|відселен\w*"
         r"|отселен\w*",
+    ),
+    (
+        "hit",
+        r"hit|struck|влучил\w*|влучив|поцілил\w*|поцілив|попал\w*|попали|угодил\w*|потрапил\w*",
     ),
     ("fell", r"fell|fallen|falling|falls|впал\w*|упал\w*|падін\w*|падени\w*|падения"),
 )

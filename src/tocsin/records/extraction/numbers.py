@@ -21,7 +21,7 @@ from typing import Final
 from number_parser import parse_number
 
 from tocsin.records.extraction.model import Lang
-from tocsin.records.extraction.text import Token, words
+from tocsin.records.extraction.text import Token, normal, words
 
 _UNITS_UK: Final = (
     ("один", 1), ("два", 2), ("три", 3), ("чотири", 4), ("п'ять", 5), ("шість", 6),
@@ -112,7 +112,7 @@ def _words(lang: str) -> Mapping[str, int]:
         for parse in morph.parse(lemma)[:2]:
             if parse.normal_form == lemma or parse.word == lemma:
                 for form in parse.lexeme:
-                    table.setdefault(form.word.replace("ʼ", "'").replace("’", "'"), value)
+                    table.setdefault(normal(form.word), value)
     for form, value in _EXTRA.items():
         table.setdefault(form, value)
     return table
@@ -208,15 +208,19 @@ def _is_count(toks: Sequence[Token], norm: str, number: Number) -> bool:
     before = toks[number.first - 1] if number.first > 0 else None
     after = toks[number.last + 1] if number.last + 1 < len(toks) else None
     if number.word:
-        return True
+        return after is None or not _NOT_COUNTS.fullmatch(after.text)
     if before is not None and before.end == toks[number.first].start:
         if before.text in (":", ".", ",", "/", "№", "#"):
             return False
         if before.text == "-" and number.first >= 2 and toks[number.first - 2].is_word:
             return False
     if after is not None and after.start == number.end:
-        if after.is_word or after.text in (":", "/", "%", "°"):
+        if after.is_word or after.text in ("/", "%", "°"):
             return False
+        if after.text == ":" and number.last + 2 < len(toks):
+            following = toks[number.last + 2]
+            if following.start == after.end and following.is_digits:
+                return False
         if after.text in (".", ",") and number.last + 2 < len(toks):
             following = toks[number.last + 2]
             if following.start == after.end and following.is_digits:
