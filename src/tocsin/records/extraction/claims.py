@@ -222,6 +222,10 @@ def _claim(
         if found is None:
             return None
         measure, cue = allowed[found[0]], found[1]
+        if found[0] == "hit" and cue is not None and cue < count.first:
+            return None  # "struck Kharkiv with two bombs" says how, not how many hit
+        if measure not in _CASUALTIES and _SINGLE_PERSON.fullmatch(doc.toks[count.first].text):
+            return None
         if measure == "impacts" and count.quantity.low < 2:
             return None  # "one missile hit a house, the second a field" tells where, not how many
     if measure in _CASUALTIES and _parts_after(doc, count):

@@ -78,7 +78,7 @@ _NOT_COUNTS: Final = re.compile(
     r"гривень|гривні|руб\w*|доллар\w*|долар\w*|dollars?|usd|\$|€|євро|евро|euros?|тонн\w*|"
     r"tonn?es?|tons?|т|кг|kg|га|гектар\w*|hectares?|мм|mm|мвт|mw|квт|kw|градус\w*|degrees?|"
     r"°|км/год|км/ч|mph|storey|поверх\w*|этаж\w*|floor|мікрорайон|микрорайон|ст|стаття|"
-    r"статья|статті|статьи|article|№|квартир\w*|apartments?|hryvnias?|rubles?|roubles?|"
+    r"статья|статті|статьи|article|№|квартир\w*|apartments|hryvnias?|rubles?|roubles?|"
     r"a|times|разів|раз|рази|раза|разу)"
 )
 _AFTER_MODEL: Final = re.compile(r"(?:shahed|шахед|geran|герань|ту|tu|іл|ил|су|su)$")
@@ -231,6 +231,6 @@ def _is_count(toks: Sequence[Token], norm: str, number: Number) -> bool:
         t.text in _MONTHS for t in toks[max(0, number.first - 3) : number.first]
     ):
         return False
-    if before is not None and (before.text in _MONTHS or _AFTER_MODEL.search(before.text)):
+    if before is not None and (before.text in _MONTHS or _AFTER_MODEL.fullmatch(before.text)):
         return False
     return after is None or not (after.text in _MONTHS or _NOT_COUNTS.fullmatch(after.text))
