@@ -51,37 +51,40 @@ class Place:
     path: tuple[str, ...]
     rank: int
     katottg: str | None = None
-    common: bool = False  # named by a common word: read only after "село", "village"… or in context
+    common: bool = False  # named by an adjective: read only after "село", "village"… or in context
+    stopword: bool = False  # named by a word of the stop-list: read only after "село"…
 
 
 @dataclass(slots=True)
 class Gazetteer:
-    names: dict[str, tuple[Place, ...]]
-    adjectives: dict[str, tuple[tuple[Place, str], ...]]  # (place, class of the noun it needs)
+    names: dict[str, list[Place]]
+    adjectives: dict[str, list[tuple[Place, str]]]  # (place, class of the noun it needs)
     longest: int  # the most words a key holds
     stop: frozenset[str]
 
 
 class _Builder:
     def __init__(self) -> None:
-        self.names: defaultdict[str, dict[Place, None]] = defaultdict(dict)
-        self.adjectives: defaultdict[str, dict[tuple[Place, str], None]] = defaultdict(dict)
+        self.names: dict[str, list[Place]] = {}
+        self.adjectives: dict[str, list[tuple[Place, str]]] = {}
 
     def name(self, place: Place, forms: set[str]) -> None:
+        names = self.names
         for form in forms:
-            if form:
-                self.names[form][place] = None
+            if form in names:
+                names[form].append(place)
+            else:
+                names[form] = [place]
 
     def adjective(self, place: Place, kind: str, forms: set[str]) -> None:
         for form in forms:
-            if form:
-                self.adjectives[form][(place, kind)] = None
+            self.adjectives.setdefault(form, []).append((place, kind))
 
     def build(self, stop: frozenset[str]) -> Gazetteer:
-        names = {k: tuple(v) for k, v in self.names.items()}
-        adjectives = {k: tuple(v) for k, v in self.adjectives.items()}
-        longest = max(k.count(" ") + 1 for k in [*names, *adjectives])
-        return Gazetteer(names, adjectives, longest, stop)
+        self.names.pop("", None)
+        self.adjectives.pop("", None)
+        longest = max(k.count(" ") + 1 for k in [*self.names, *self.adjectives])
+        return Gazetteer(self.names, self.adjectives, longest, stop)
 
 
 def _latin(name: str) -> set[str]:
@@ -175,6 +178,9 @@ def _add_raions_and_hromadas(
             stem = _EN_TYPE_WORDS.sub("", name)
             if stem != name and stem.isascii():
                 builder.adjective(place, kind, _latin(stem))
+                if kind == "raion":  # "Kupiansk district", "Kharkiv raion"
+                    builder.adjective(place, kind, _latin(re.sub(r"(s?kyi|yi)$", "", stem)))
+                    builder.adjective(place, kind, _latin(re.sub(r"yi$", "", stem)))
 
 
 def _add_adjective_name(builder: _Builder, place: Place, kind: str, name: str) -> None:
@@ -213,9 +219,9 @@ def _add_settlements(
             continue
         if category not in _RANKS:
             continue
-        common = name in stop or (category != "M" and _adjectival(name))
+        common = category != "M" and _adjectival(name)
         place = Place(region.region, name, "settlement", region.path, _RANKS[category], katottg,
-                      common)  # fmt: skip
+                      common, name in stop)  # fmt: skip
         if name not in forms:
             forms[name] = _settlement_forms(name)
         builder.name(place, forms[name])

@@ -28,7 +28,9 @@ from zoneinfo import ZoneInfo
 
 from tocsin.records.extraction.model import Evidence, Lang, TimeFinding
 from tocsin.records.extraction.timewords import (
+    AGO_COUNTS,
     CLOCK_PARTS,
+    HOUR_NUMERALS,
     MONTHS,
     PARTS,
     RELATIVE,
@@ -48,6 +50,7 @@ _PARTS_WINDOW: dict[str, tuple[time, time]] = {
 _NIGHT_START, _NIGHT_END = time(20), time(6)
 _LATE_CLOCK = timedelta(minutes=15)  # a post may give a time a little after its own stamp
 _SENTENCE_END = re.compile(r"[.!?\n]")
+_ADJACENT = re.compile(r"[\s,]*(?:on\s+(?:the\s+)?)?", re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -114,16 +117,24 @@ def _date(match: re.Match[str], lang: Lang, published: date) -> date | None:
         return published + timedelta(days=RELATIVE[g["rel"].lower()])
     if g["wd"]:
         return _latest_weekday(_weekday(lang, g["wd"]), published)
-    for n in "1234":
-        if g.get(f"d{n}"):
-            day, month_text, year_text = g[f"d{n}"], g[f"m{n}"], g.get(f"y{n}")
-            break
-    month = int(month_text) if month_text.isdigit() else _month(lang, month_text.rstrip("."))
-    if not year_text:
-        return _infer_year(int(day), month, published)
-    year = int(year_text) + (2000 if len(year_text) == 2 else 0)
+    if g["unit"]:
+        return published - timedelta(days=_days_ago(g["count"], g["unit"]))
+    n = next(n for n in "1234" if g.get(f"d{n}"))
+    return _calendar(g[f"d{n}"], g[f"m{n}"], g.get(f"y{n}"), lang, published)
+
+
+def _days_ago(count: str | None, unit: str) -> int:
+    said = (count or "1").lower()
+    n = int(said) if said.isdigit() else AGO_COUNTS[said]
+    return n * (7 if unit.lower().startswith(("week", "тиж", "нед")) else 1)
+
+
+def _calendar(day: str, month: str, year: str | None, lang: Lang, published: date) -> date | None:
+    number = int(month) if month.isdigit() else _month(lang, month)
+    if not year:
+        return _infer_year(int(day), number, published)
     try:
-        return date(year, month, int(day))
+        return date(int(year) + (2000 if len(year) == 2 else 0), number, int(day))
     except ValueError:
         return None
 
@@ -163,6 +174,9 @@ def _days(text: str, lang: Lang, pat: Patterns, published: datetime) -> list[_Da
         night_starts = bool(match["rel"]) or (bool(match["wd"]) and lang == "en")
         if hit := pat.night_on.search(before):
             start -= len(hit[0])
+            if lang == "en" and (to := pat.night_to.match(after)):  # "overnight on March 23-24"
+                end += to.end()
+                day = _infer_year(int(to["d"]), day.month, day + _DAY) or day
             found.append(_Day(start, end, _night_ending(day), day - _DAY, day))
             continue
         if hit := pat.night_of.search(before):
@@ -180,14 +194,20 @@ def _days(text: str, lang: Lang, pat: Patterns, published: datetime) -> list[_Da
         elif hit := pat.part_after.match(after):
             end += hit.end()
             part = _part_name(hit)
+        if part is None and (span := pat.days_before.search(before)):  # "23-24 березня"
+            first = _infer_year(int(span["d"]), day.month, day) if match["m1"] else None
+            if first is not None:
+                start -= len(span[0])
+                found.append(
+                    _Day(start, end, (_at(first, time(0)), _at(day, time(23, 59))), first, first)
+                )
+                continue
         if part is None:
             found.append(_Day(start, end, (_at(day, time(0)), None), day, day))
             continue
         window = _part_window(part, day, night_starts)
-        if part == "night" and night_starts:
-            found.append(_Day(start, end, window, day, day + _DAY))
-        else:
-            found.append(_Day(start, end, window, day, day))
+        late = part == "evening" or (part == "night" and night_starts)
+        found.append(_Day(start, end, window, day, day + _DAY if late else day))
     return found
 
 
@@ -216,15 +236,17 @@ def _idioms(text: str, pat: Patterns, published: datetime) -> tuple[list[_Day], 
             part = PARTS[re.sub(r"\s+", " ", g["p"].lower())]
             day = today if (g.get("this") or "").lower() == "this" else _part_day(part, published)
             window = _part_window(part, day, False)
-            days.append(_Day(start, end, window, day, day))
+            days.append(_Day(start, end, window, day, day + _DAY if part == "evening" else day))
     return days, clocks
 
 
 def _clock_minutes(g: dict[str, str | None]) -> int:
-    hour = int(g["h"] or g["h2"] or g.get("h3") or 0)
+    said = (g["h"] or g["h2"] or g.get("h3") or g.get("h5") or "0").lower()
+    hour = int(said) if said.isdigit() else HOUR_NUMERALS[said]
     minute = int(g["m"] or g["m2"] or 0)
     suffix = (g.get("ap") or g.get("ap2") or "").lower()
-    part = CLOCK_PARTS.get((g.get("dp") or g.get("dp3") or g.get("dp4") or "").lower())
+    words = g.get("dp") or g.get("dp3") or g.get("dp4") or g.get("dp5") or ""
+    part = CLOCK_PARTS.get(words.lower())
     if suffix.startswith("p") or part in ("afternoon", "evening"):
         hour += 12 if hour < 12 else 0
     elif (suffix.startswith("a") or part == "night") and hour == 12:
@@ -238,8 +260,10 @@ def _clocks(text: str, pat: Patterns) -> list[_Clock]:
         start, end = hit.span()
         g = hit.groupdict()
         before = text[max(0, start - 40) : start]
-        if g.get("h3") and pat.duration.search(before):
+        if (g.get("h3") or g.get("h5")) and pat.duration.search(before):
             continue
+        if pat.as_of.search(before):
+            continue  # the time of the report, not of the event
         if marker := pat.clock_before.search(before):
             start -= len(marker[0])
         if local := pat.clock_after.match(text, end):
@@ -294,18 +318,36 @@ def _clock_window(
     return begin, end
 
 
+def _next_to(text: str, clock: _Clock, day: _Day) -> bool:
+    gap = text[day.end : clock.start] if day.end <= clock.start else text[clock.end : day.start]
+    return _ADJACENT.fullmatch(gap) is not None
+
+
 def find_times(text: str, lang: Lang, published_at: datetime) -> list[TimeFinding]:
-    """Every time expression of `text` with the window it stands for (Europe/Kyiv)."""
+    """Every time expression of `text` with the window it stands for (Europe/Kyiv).
+
+    A clock time next to the day it falls on ("24 березня о 10:15", "at 10:15 on 22 March")
+    is one finding; by a night or a part of a day, the two stay apart (the night's window is
+    the event's too)."""
     published = kyiv(published_at)
     pat = patterns(lang)
     days = _days(text, lang, pat, published)
     idiom_days, midnights = _idioms(text, pat, published)
     days, clocks = _drop_overlaps([*days, *idiom_days], [*midnights, *_clocks(text, pat)])
     days.sort(key=lambda d: d.start)
-    findings = [TimeFinding(*d.window, Evidence.of(text, d.start, d.end)) for d in days]
+    findings: list[TimeFinding] = []
+    read_with_a_clock: set[int] = set()
     for clock in clocks:
-        begin, end = _clock_window(clock, _anchor(clock, text, days), published)
-        findings.append(TimeFinding(begin, end, Evidence.of(text, clock.start, clock.end)))
+        anchor = _anchor(clock, text, days)
+        begin, end = _clock_window(clock, anchor, published)
+        start, stop = clock.start, clock.end
+        if anchor is not None and anchor.window[1] is None and _next_to(text, clock, anchor):
+            read_with_a_clock.add(id(anchor))
+            start, stop = min(start, anchor.start), max(stop, anchor.end)
+        findings.append(TimeFinding(begin, end, Evidence.of(text, start, stop)))
+    for d in days:
+        if id(d) not in read_with_a_clock:
+            findings.append(TimeFinding(*d.window, Evidence.of(text, d.start, d.end)))
     return sorted(findings, key=lambda f: f.evidence.start)
 
 

@@ -39,6 +39,10 @@ WEEKDAYS: dict[Lang, dict[str, int]] = {
     "en": _numbered("Monday Tuesday Wednesday Thursday Friday Saturday Sunday", 0),
     "uk": {
         **_numbered("понеділок вівторок середу четвер п'ятницю суботу неділю", 0),
+        # "у ніч проти неділі"
+        **_numbered("понеділка вівторка середи четверга п'ятниці суботи неділі", 0),
+        "п’ятниці": 4,
+        "пʼятниці": 4,
         "п’ятницю": 4,
         "пʼятницю": 4,
     },
@@ -56,6 +60,21 @@ RELATIVE: dict[str, int] = {
     "позавчера": -2,
     "вчера": -1,
     "сегодня": 0,
+}
+
+# "three days ago", "два дні тому", "неделю назад": the count, and the unit in days
+AGO_COUNTS: dict[str, int] = {
+    **_numbered("one two three four five six seven"),
+    **_numbered("один два три чотири п'ять шість сім"),
+    **_numbered("один два три четыре пять шесть семь"),
+    "a": 1,
+    "дві": 2,
+    "п’ять": 5,
+}
+_AGO = {
+    "en": (r"days?|weeks?", r"ago"),
+    "uk": (r"дні|днів|день|тиждень|тижні|тижнів", r"тому"),
+    "ru": (r"дня|дней|день|неделю|недели|недель", r"назад"),
 }
 
 # a part of the day: its name in the window table of `times`
@@ -119,6 +138,8 @@ class Patterns:
     clock_after: re.Pattern[str]  # "local time", "за київським часом"
     range_gap: re.Pattern[str]  # between two clocks of a range
     duration: re.Pattern[str]  # before "около 3 часов": a duration, not a clock
+    as_of: re.Pattern[str]  # before the time of the report itself: "станом на 09:00"
+    days_before: re.Pattern[str]  # the first day of a span of days: "23-", "з 23 по"
 
 
 _YEAR_WORDS = {
@@ -142,12 +163,21 @@ def _day(lang: Lang) -> str:
     forms.append(r"\b(?P<y4>20\d{2})-(?P<m4>[01]\d)-(?P<d4>[0-3]\d)\b")
     relative = [w for w in RELATIVE if w.isascii() == (lang == "en")]
     forms.append(rf"\b(?i:(?P<rel>{_alt(relative)}))\b")
-    forms.append(rf"\b(?P<wd>{_alt(WEEKDAYS[lang])})(?![\w'’ʼ])")
+    forms.append(rf"\b(?P<wd>{_alt(WEEKDAYS[lang])})(?!\w)")
+    unit, ago = _AGO[lang]
+    forms.append(
+        rf"(?<!\w)(?i:(?:(?P<count>\d{{1,2}}|{_alt(AGO_COUNTS)})\s+)?(?P<unit>{unit})\s+{ago})(?!\w)"
+    )
     return "|".join(f"(?:{f})" for f in forms)
 
 
 _EN = dict(
-    night_on=r"(?:\b(?:on\s+)?(?:the\s+)?night\s+(?:into|to|before)\s+|\bovernight\s+(?:on\s+|into\s+|to\s+)?)$",
+    night_on=(
+        r"(?:\b(?:on\s+)?(?:the\s+)?night\s+(?:into|to|before)\s+"
+        r"|\b(?:on\s+|during\s+)?(?:the\s+)?night\s+(?:of|from)\s+[0-3]?\d(?:st|nd|rd|th)?"
+        r"\s*(?:-|–|/|to|into)\s*"
+        r"|\bovernight\s+(?:on\s+|into\s+|to\s+)?)$"
+    ),
     night_of=r"\b(?:on\s+|during\s+)?(?:the\s+)?night\s+(?:of|from)\s+$",
     part_before=(
         r"\b(?:on\s+)?(?:the\s+)?(?P<p>morning|afternoon|evening)\s+of\s+$"
@@ -170,6 +200,7 @@ _EN = dict(
     clock_after=r"\s*\(?(?:local|Kyiv|Kiev|Moscow)\s+time\)?",
     range_gap=r"^\s*(?:[-–—]|to|until|till|and)\s*$",
     duration=r"(?!)",
+    as_of=r"\bas\s+of\s+$",
 )
 
 _UK = dict(
@@ -196,6 +227,7 @@ _UK = dict(
     clock_after=r"\s*\(?(?:за\s+київським\s+часом|за\s+місцевим\s+часом)\)?",
     range_gap=r"^\s*(?:[-–—]|до|по)\s*$",
     duration=r"(?:протягом|впродовж|упродовж|тривал\w*|за|понад|більше)\s+$",
+    as_of=r"(?<!\w)станом\s+на\s+$",
 )
 
 _RU = dict(
@@ -208,7 +240,8 @@ _RU = dict(
     idiom=(
         r"(?<!\w)(?P<night>прошлой\s+ночью|минувшей\s+ночью|в\s+течение\s+ночи|ночью)(?!\w)"
         r"|(?<!\w)(?P<tonight>этой\s+ночью|сегодня\s+ночью)(?!\w)"
-        r"|(?<!\w)(?P<p>рано\s+утром|поздно\s+вечером|с\s+утра|утром|днём|днем|вечером)(?!\w)"
+        r"|(?<!\w)(?P<p>рано\s+утром|поздно\s+вечером|с\s+утра|утром|вечером"
+        r"|(?<!каждым\s)(?<!с\s)(?:днём|днем)(?!\s+(?:рождения|победы|памяти|города)))(?!\w)"
         r"|(?<!\w)(?P<midnight>(?:(?:вскоре|сразу|незадолго|чуть|немного)\s+)?после\s+полуночи"
         r"|около\s+полуночи|в\s+полночь)(?!\w)"
     ),
@@ -217,6 +250,7 @@ _RU = dict(
     r"|по\s+московскому\s+времени)\)?",
     range_gap=r"^\s*(?:[-–—]|до|по)\s*$",
     duration=r"(?:течение|протяжении|длил\w*|продолжал\w*|за|более|свыше)\s+$",
+    as_of=r"(?<!\w)(?:по\s+состоянию|состоянием)\s+на\s+$",
 )
 
 _CLOCK_EN = (
@@ -226,26 +260,57 @@ _CLOCK_EN = (
 )
 
 _HOUR_WORDS = {"uk": r"годин[іиу]?|год\.", "ru": r"часов|часа|час"}
-_CLOCK_MARKERS = {
-    "uk": r"о|об|близько|приблизно|орієнтовно|після|з|із|від|до",
-    "ru": r"в|во|около|примерно|приблизительно|после|с|со|от|до|к",
+# before an hour with no minutes: "о 23 годині", "около 23 часов", "о третій ночі"
+_STRONG_MARKERS = {
+    "uk": r"о|об|близько|приблизно|орієнтовно",
+    "ru": r"в|во|около|примерно|приблизительно|к",
+}
+# these also start a duration or a count ("до 3 годин", "с 3 часов"): a part of the day must follow
+_WEAK_MARKERS = {"uk": r"після|з|із|від|до", "ru": r"после|с|со|от|до"}
+
+# hours said in words, as they stand after the markers: "о третій", "близько третьої",
+# "в три часа", "около трёх часов", "в час ночи"
+HOUR_NUMERALS: dict[str, int] = {
+    **_numbered(
+        "першій другій третій четвертій п'ятій шостій сьомій восьмій дев'ятій десятій "
+        "одинадцятій дванадцятій"
+    ),
+    **_numbered(
+        "першої другої третьої четвертої п'ятої шостої сьомої восьмої дев'ятої десятої "
+        "одинадцятої дванадцятої"
+    ),
+    **_numbered("час два три четыре пять шесть семь восемь девять десять одиннадцать двенадцать"),
+    **_numbered(
+        "часа двух трёх четырёх пяти шести семи восьми девяти десяти одиннадцати двенадцати"
+    ),
+    "трех": 3,
+    "четырех": 4,
+}
+HOUR_NUMERALS |= {
+    word.replace("'", mark): n for word, n in HOUR_NUMERALS.items() for mark in "’ʼ" if "'" in word
 }
 
 
 def _clock(lang: Lang) -> str:
     parts = _alt(CLOCK_PARTS)
-    markers = _CLOCK_MARKERS[lang]
+    hour = rf"[01]?\d|2[0-3]|{_alt(HOUR_NUMERALS)}"
+    ending = r"(?:-?(?:й|ї|ої|ой|му|ом|ти|и))?"
     colon = (
         r"(?<![\d:.,])(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?![\d:])"
         rf"(?:\s+(?P<dp>{parts})(?!\w))?"
     )
+    markers = f"{_STRONG_MARKERS[lang]}|{_WEAK_MARKERS[lang]}"
     dotted = rf"(?<!\w)(?:{markers})\s+(?P<h2>[01]?\d|2[0-3])\.(?P<m2>[0-5]\d)(?!\.?\d)"
-    words = (
-        rf"(?<!\w)(?:{markers})\s+(?P<h3>[01]?\d|2[0-3])(?:-?(?:й|ї|ої|ой|му|ом|ти|и))?"
+    strong = (
+        rf"(?<!\w)(?:{_STRONG_MARKERS[lang]})\s+(?P<h3>{hour}){ending}"
         rf"(?:\s+(?:{_HOUR_WORDS[lang]})(?!\w)(?:\s+(?P<dp3>{parts})(?!\w))?"
         rf"|\s+(?P<dp4>{parts})(?!\w))"
     )
-    return f"{colon}|{dotted}|{words}"
+    weak = (
+        rf"(?<!\w)(?:{_WEAK_MARKERS[lang]})\s+(?P<h5>{hour}){ending}"
+        rf"(?:\s+(?:{_HOUR_WORDS[lang]}))?\s+(?P<dp5>{parts})(?!\w)"
+    )
+    return f"{colon}|{dotted}|{strong}|{weak}"
 
 
 @cache
@@ -271,4 +336,9 @@ def patterns(lang: Lang) -> Patterns:
         clock_after=compile_(table["clock_after"]),
         range_gap=compile_(table["range_gap"]),
         duration=compile_(table["duration"]),
+        as_of=compile_(table["as_of"]),
+        days_before=compile_(
+            r"(?:(?<!\w)(?:з|із|с|from|between)\s+)?(?<![\d.,:])(?P<d>[0-3]?\d)"
+            r"(?:st|nd|rd|th|-?го)?\s*(?:[-–—]|\s(?:по|до|to|and|until|till)\s)\s*$"
+        ),
     )
