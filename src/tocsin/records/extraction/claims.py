@@ -30,7 +30,7 @@ from tocsin.records.domain.quantities import Quantity, total
 from tocsin.records.extraction import cues
 from tocsin.records.extraction.counts import Count, find_counts
 from tocsin.records.extraction.model import ClaimFinding, Evidence, Lang
-from tocsin.records.extraction.text import Sentence, Token, phrases
+from tocsin.records.extraction.text import Sentence, Token, phrases, words
 from tocsin.records.extraction.weapons import Mention
 
 _BY_NOUN: Final[Mapping[str | None, Mapping[str, str]]] = {
@@ -84,6 +84,10 @@ _SINGLE_PERSON: Final = re.compile(
     r"|женщину|женщины|ребенок|ребенка|подросток|подростка|житель|жителя|жительница"
     r"|жительницу|пенсионер|пенсионера|пенсионерка|пенсионерку|водитель|водителя"
 )
+_DESCRIBING: Final = words(
+    "elderly young old local middle-aged pregnant teenage 16-year-old year-old"
+)
+_NEGATIONS: Final = words("not never n't не ні ни")
 _ZEROS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
     (measure, re.compile(pattern))
     for measure, pattern in (
@@ -212,7 +216,7 @@ def _claim(
     if noun is not None and noun in _DIRECT:
         measure, cue = _DIRECT[noun], at
     else:
-        allowed = _BY_NOUN.get(noun)
+        allowed = _BY_NOUN.get("weapon" if noun is None and _parts_after(doc, count) else noun)
         if allowed is None:
             return None
         found = _nearest(doc, sentence, count, allowed, positions, lang)
@@ -223,7 +227,7 @@ def _claim(
             return None
         measure, cue = allowed[found[0]], found[1]
         if found[0] == "hit" and cue is not None and cue < count.first:
-            return None  # "struck Kharkiv with two bombs" says how, not how many hit
+            measure = "launched"  # "struck Kharkiv with two guided bombs"
         if measure not in _CASUALTIES and _SINGLE_PERSON.fullmatch(doc.toks[count.first].text):
             return None
         if measure == "impacts" and count.quantity.low < 2:
@@ -291,6 +295,8 @@ def _nearest(
             break
         pred = doc.predicates[j]
         if pred is not None and pred in allowed:
+            if j > 0 and doc.toks[j - 1].text in _NEGATIONS:
+                return None  # "the driver was not hurt"
             best = (distance, 0 if lang != "en" else 1, pred, j)
             break
         listed = listed and (j in positions or _listed(doc, j))
@@ -301,6 +307,8 @@ def _nearest(
             break
         pred = doc.predicates[j]
         if pred is not None and pred in allowed:
+            if doc.toks[j - 1].text in _NEGATIONS:
+                break
             candidate = (distance, 0 if lang == "en" else 1, pred, j)
             if best is None or candidate < best:
                 best = candidate
@@ -448,12 +456,22 @@ def _single_persons(doc: _Text, sentence: Sentence, counts: Sequence[Count]) -> 
         tok = doc.toks[j]
         if j in taken or not tok.is_word or not _SINGLE_PERSON.fullmatch(tok.text):
             continue
-        if tok.text.isascii():
-            article = [t.text for t in doc.toks[max(sentence.first, j - 4) : j]]
-            if "a" not in article and "an" not in article:
-                continue
+        if tok.text.isascii() and not _article_before(doc, sentence, j):
+            continue
         found.append(Count(Quantity.exact(1), tok.start, tok.end, j, j))
     return found
+
+
+def _article_before(doc: _Text, sentence: Sentence, j: int) -> bool:
+    """ "a man", "a 67-year-old woman", "an elderly man": the article, then at most
+    descriptive words."""
+    for k in range(j - 1, max(sentence.first, j - 5) - 1, -1):
+        word = doc.toks[k].text
+        if word in ("a", "an", "one"):
+            return True
+        if not (word.isdigit() or word == "-" or word in _DESCRIBING or word.endswith("old")):
+            return False
+    return False
 
 
 def _zeros(doc: _Text, sentence: Sentence) -> list[ClaimFinding]:

@@ -62,6 +62,8 @@ _NOT_ATTACK: Final = re.compile(
     r"|не відповідає дійсності|не соответству\w* действительности|is false|are false"
     r"|спростов\w*|опроверг\w*|weather|forecast|thunderstorm|(?<!\w)гроз[аиоу]\w*|прогноз погоди"
     r"|прогноз погоды|anniversary|річниц\w*|роковин\w*|годовщин\w*|\bmatch\b|матч\w*"
+    r"|піротехнік\w*|розмінуван\w*|demining|\bsappers?\b|вибухонебезпечн\w*|взрывоопасн\w*"
+    r"|разминировани\w*|unexploded ordnance|пиротехник\w*|знешкодженн\w* боєприпас\w*"
     r"|вшанов\w*|пам'ять загибл\w*|commemorat\w*|memorial service|minute of silence"
     r"|хвилин\w* мовчання|минут\w* молчания|память погибш\w*"
 )

@@ -73,7 +73,7 @@ _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
     ),
     (
         "launch",
-        r"launched|fired|attacked|launch|launches|запуст\w*|випуст\w*|атакув\w*|застосув\w*"
+        r"launched|fired|attacked|launch|launches|запуст\w*|випуст\w*|запущ\w*|випущ\w*|выпущ\w*|атакув\w*|застосув\w*"
         r"|атаковал\w*|выпуст\w*|примени\w*|використав\w*|used|dropped|скину\w*|скинув\w*"
         r"|скинули|сбросил\w*|сбросили",
     ),

@@ -49,7 +49,7 @@ _UNITS_RU: Final = (
 )  # fmt: skip
 # forms the dictionaries miss or file under another lemma
 _EXTRA: Final[Mapping[str, int]] = {
-    "ста": 100, "сотні": 100, "сотня": 100, "сотню": 100, "обох": 2, "обидві": 2,
+    "ста": 100, "сотня": 100, "сотню": 100, "обох": 2, "обидві": 2,
     "обоих": 2, "обе": 2, "обеих": 2, "двох": 2, "трьох": 3, "чотирьох": 4,
     "двоих": 2, "троих": 3, "четверых": 4, "пятерых": 5, "шестерых": 6, "семерых": 7,
     "п'ятьох": 5, "шістьох": 6, "сімох": 7, "вісьмох": 8, "десятьох": 10,
@@ -81,6 +81,7 @@ _NOT_COUNTS: Final = re.compile(
     r"статья|статті|статьи|article|№|квартир\w*|apartments|hryvnias?|rubles?|roubles?|"
     r"a|times|разів|раз|рази|раза|разу)"
 )
+_AGE: Final = words("aged age віком вік возрасте возрастом")
 _AFTER_MODEL: Final = re.compile(r"(?:shahed|шахед|geran|герань|ту|tu|іл|ил|су|su)$")
 
 
@@ -230,6 +231,8 @@ def _is_count(toks: Sequence[Token], norm: str, number: Number) -> bool:
     if 1990 <= number.value <= 2039 and any(
         t.text in _MONTHS for t in toks[max(0, number.first - 3) : number.first]
     ):
+        return False
+    if any(t.text in _AGE for t in toks[max(0, number.first - 3) : number.first]):
         return False
     if before is not None and (before.text in _MONTHS or _AFTER_MODEL.fullmatch(before.text)):
         return False
