@@ -360,7 +360,11 @@ def _of(
     if second is None or second.quantity.low < first.quantity.low:
         return []
     between = [t.text for t in doc.toks[first.head : second.first]]
-    if not between or not set(between) <= _N_OF_M or between[0] not in _N_OF_M - {"the"}:
+    named = [j for j in range(first.head, second.first) if doc.weapons[j] is not None]
+    joins = (
+        between[len(named) :] if named == list(range(first.head, first.head + len(named))) else []
+    )
+    if not joins or not set(joins) <= _N_OF_M or joins[0] not in _N_OF_M - {"the"}:
         return []
     noun, _, threat = _noun_after(doc, sentence, second)
     if noun not in ("weapon", None):

@@ -31,7 +31,9 @@ _LOWER: Final[tuple[tuple[str, str], ...]] = (
     ),
     (
         "missile",
-        rf"missiles?|ракет{_W}|rocket danger|rockets?|(?:kh|х|x)-\d+{_W}|kalibr{_W}|калібр{_W}"
+        rf"(?:ballistic|cruise|aeroballistic|балістичн{_W}|крилат{_W}|баллистическ{_W}"
+        rf"|крылат{_W}|аеробалістичн{_W}|аэробаллистическ{_W}) (?:missiles?|ракет{_W})"
+        rf"|missiles?|ракет{_W}|rocket danger|rockets?|(?:kh|х|x)-\d+{_W}|kalibr{_W}|калібр{_W}"
         rf"|калибр{_W}|iskander{_W}(?:-m)?|іскандер{_W}(?:-м)?|искандер{_W}(?:-м)?"
         rf"|kinzhal{_W}|кинджал{_W}|кинжал{_W}|[sс]-[34]00{_W}|onyx|онікс{_W}|оникс{_W}"
         rf"|zircon|циркон{_W}|kn-23|tochka-u|точка-у|ballistic{_W}|балістик{_W}"
