@@ -28,7 +28,7 @@ from typing import Final
 from tocsin.records.domain.claims import WEAPON_MEASURES, Measure
 from tocsin.records.domain.quantities import Quantity, total
 from tocsin.records.extraction import cues
-from tocsin.records.extraction.counts import Count, find_counts
+from tocsin.records.extraction.counts import RISE, Count, find_counts
 from tocsin.records.extraction.model import ClaimFinding, Evidence, Lang
 from tocsin.records.extraction.text import Sentence, Token, phrases, words
 from tocsin.records.extraction.weapons import Mention
@@ -72,6 +72,10 @@ _PARTS_BEFORE: Final = phrases(
     "из которых|в т. ч.|у т. ч."
 )
 _PARTS_AFTER: Final = phrases("of them|of whom|з них|із них|зі них|из них")
+_NOUN_STOPS: Final = words(
+    "in at on to from by with for near after over у в на по до від після під над біля во "
+    "после под около возле при"
+)
 _ONE_OF: Final = frozenset({"of", "з", "із", "зі", "из"})
 _N_OF_M: Final = frozenset({"of", "the", "out", "з", "із", "зі", "из"})
 _JOINS: Final = frozenset({"and", "і", "й", "та", "и", "plus"})
@@ -178,7 +182,7 @@ def read_claims(
 def _sentence_claims(
     doc: _Text, sentence: Sentence, counts: Sequence[Count], lang: Lang
 ) -> list[ClaimFinding]:
-    claims: list[tuple[Count, ClaimFinding]] = []
+    claims: list[tuple[Count, ClaimFinding, int | None]] = []
     positions = {i for k in counts for i in range(k.first, k.last + 1)}
     skip_next = False
     for n, count in enumerate(counts):
@@ -187,18 +191,19 @@ def _sentence_claims(
             continue
         pair = _of(doc, sentence, count, counts[n + 1] if n + 1 < len(counts) else None)
         if pair:
-            claims += pair
+            claims += [(k, c, None) for k, c in pair]
             skip_next = True
             continue
-        claim = _claim(doc, sentence, count, positions, lang)
-        if claim is None:
+        read = _claim(doc, sentence, count, positions, lang)
+        if read is None:
             continue
-        if claims and _coordinated(doc, claims[-1], count, claim):
-            before, previous = claims.pop()
-            claim = _summed(doc.text, before, previous, count, claim)
+        claim, cue = read
+        if claims and _coordinated(doc, claims[-1], count, claim, cue):
+            before, previous, _ = claims.pop()
+            claim = _summed(doc.text, previous, claim)
             count = Count(claim_quantity(claim), before.start, count.end, before.first, count.last)
-        claims.append((count, claim))
-    return [claim for _, claim in claims]
+        claims.append((count, claim, cue))
+    return [claim for _, claim, _ in claims]
 
 
 def claim_quantity(claim: ClaimFinding) -> Quantity:
@@ -209,7 +214,7 @@ def claim_quantity(claim: ClaimFinding) -> Quantity:
 
 def _claim(
     doc: _Text, sentence: Sentence, count: Count, positions: set[int], lang: Lang
-) -> ClaimFinding | None:
+) -> tuple[ClaimFinding, int | None] | None:
     if _is_part(doc, count) or _is_one_of(doc, count):
         return None
     noun, at, threat = _noun_after(doc, sentence, count)
@@ -239,7 +244,7 @@ def _claim(
         weapon = threat or _clause_weapon(doc, sentence, count) or _previous_weapon(doc, count)
     start = min(count.start, doc.toks[cue].start) if cue is not None else count.start
     end = max(count.end, doc.toks[cue].end) if cue is not None else count.end
-    return _finding(doc.text, Measure(measure), count.quantity, start, end, weapon)
+    return _finding(doc.text, Measure(measure), count.quantity, start, end, weapon), cue
 
 
 def _finding(
@@ -269,6 +274,8 @@ def _noun_after(
             return doc.nouns[j], j, None
         if not tok.is_word and tok.text not in "-«»\"'“”(":
             break
+        if doc.predicates[j] is not None or tok.text in _NOUN_STOPS:
+            break
         if tok.is_word:
             skipped += 1
             if skipped > 3:
@@ -294,6 +301,8 @@ def _nearest(
         if tok.text in ";:" or (j in positions and not listed):
             break
         pred = doc.predicates[j]
+        if pred == "lost":
+            return None  # "26 were lost to electronic warfare"
         if pred is not None and pred in allowed:
             if j > 0 and doc.toks[j - 1].text in _NEGATIONS:
                 return None  # "the driver was not hurt"
@@ -301,11 +310,17 @@ def _nearest(
             break
         listed = listed and (j in positions or _listed(doc, j))
         distance += _cost(doc, j, positions)
+    if best is not None and any(t.text in RISE for t in doc.toks[count.first - 3 : count.first]):
+        return best[2], best[3]  # "кількість загиблих зросла до 11": the subject counts
     distance = 0
     for j in range(count.head, min(sentence.stop, count.head + 10)):
         if j in positions or doc.toks[j].text in ";:":
             break
         pred = doc.predicates[j]
+        if pred == "lost":
+            if best is None or distance <= best[0]:
+                return None  # "26 were lost to electronic warfare"
+            break
         if pred is not None and pred in allowed:
             if doc.toks[j - 1].text in _NEGATIONS:
                 break
@@ -429,23 +444,31 @@ def _is_one_of(doc: _Text, count: Count) -> bool:
 
 
 def _coordinated(
-    doc: _Text, previous: tuple[Count, ClaimFinding], count: Count, claim: ClaimFinding
+    doc: _Text,
+    previous: tuple[Count, ClaimFinding, int | None],
+    count: Count,
+    claim: ClaimFinding,
+    cue: int | None,
 ) -> bool:
-    """ "six apartment buildings and one private residence": parts of one phrase."""
-    before, earlier = previous
+    """Parts of one phrase: "windows in six apartment buildings and one private residence",
+    "повреждены 12 домовладений, 4 многоквартирных дома" (one predicate for both)."""
+    before, earlier, earlier_cue = previous
     if (earlier.measure, earlier.weapon) != (claim.measure, claim.weapon):
         return False
     if claim.kind not in ("exact", "zero") or earlier.kind not in ("exact", "zero"):
         return False
-    between = doc.toks[before.head : count.first]
-    if not 1 <= len(between) <= 5 or between[-1].text not in _JOINS:
+    between = range(before.head, count.first)
+    if not 1 <= len(between) <= 6 or any(doc.predicates[t] is not None for t in between):
         return False
-    return all(doc.predicates[t] is None for t in range(before.head, count.first))
+    if any(_SINGLE_PERSON.fullmatch(doc.toks[k.first].text) for k in (before, count)):
+        return False  # "one person was killed, a 67-year-old woman": the same person
+    if cue is not None and cue == earlier_cue:
+        joined = any(doc.toks[t].text in _JOINS or doc.toks[t].text == "," for t in between)
+        return joined and all(_listed(doc, t) for t in between)
+    return doc.toks[count.first - 1].text in _JOINS
 
 
-def _summed(
-    text: str, before: Count, earlier: ClaimFinding, count: Count, claim: ClaimFinding
-) -> ClaimFinding:
+def _summed(text: str, earlier: ClaimFinding, claim: ClaimFinding) -> ClaimFinding:
     quantity = total([claim_quantity(earlier), claim_quantity(claim)])
     start = min(earlier.evidence.start, claim.evidence.start)
     end = max(earlier.evidence.end, claim.evidence.end)
@@ -462,8 +485,23 @@ def _single_persons(doc: _Text, sentence: Sentence, counts: Sequence[Count]) -> 
             continue
         if tok.text.isascii() and not _article_before(doc, sentence, j):
             continue
+        if found and _joined(doc, found[-1].last, j):
+            first = found.pop()
+            found.append(Count(Quantity.exact(2), first.start, tok.end, first.first, j))
+            continue
         found.append(Count(Quantity.exact(1), tok.start, tok.end, j, j))
     return found
+
+
+def _joined(doc: _Text, last: int, j: int) -> bool:
+    """ "a man and a woman", "мужчина и женщина": two persons of one phrase."""
+    between = [t.text for t in doc.toks[last + 1 : j]]
+    if not between or between[0] not in _JOINS or len(between) > 5:
+        return False
+    return all(
+        w in ("a", "an") or w.isdigit() or w == "-" or w in _DESCRIBING or w.endswith("old")
+        for w in between[1:]
+    )
 
 
 def _article_before(doc: _Text, sentence: Sentence, j: int) -> bool:

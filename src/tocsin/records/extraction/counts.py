@@ -65,7 +65,7 @@ _BOUNDS: Final[tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]] = (
         ),
     ),
 )
-_RISE: Final = words(
+RISE: Final = words(
     "rose risen increased grew climbed зросла зросло зросли збільшилася збільшилась "
     "збільшилося збільшилось збільшилися сягнула сягнуло возросло возросла возросли "
     "выросло выросла выросли увеличилось увеличилась увеличились достигло достигла"
@@ -142,7 +142,8 @@ def _around(toks: Sequence[Token], numbers: Sequence[Number], n: int, lang: Lang
     if second is not None and second.first == last + 2 and second.value > number.value:
         join = toks[last + 1].text
         opener = toks[first - 1].text if first > 0 else ""
-        if join in _RANGE_JOINS or _RANGE_OPENERS.get(opener) == join:
+        rise = first >= 2 and toks[first - 2].text in RISE
+        if (join in _RANGE_JOINS or _RANGE_OPENERS.get(opener) == join) and not rise:
             start = first - 1 if _RANGE_OPENERS.get(opener) == join else first
             return Count(
                 Quantity.between(number.value, second.value),
@@ -174,7 +175,7 @@ def _bounded(kind: str, value: int, toks: Sequence[Token], start: int) -> Quanti
     if kind == "below":
         return Quantity.at_most(value - 1) if value > 0 else None
     before = toks[start - 1].text if start > 0 else ""
-    if toks[start].text == "до" and (before in _RISE or before.isdigit()):
+    if toks[start].text == "до" and (before in RISE or before.isdigit()):
         return None  # "зросла до 28" is 28
     return Quantity.at_most(value)
 

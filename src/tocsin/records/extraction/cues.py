@@ -48,6 +48,12 @@ _NOUNS: Final[tuple[tuple[str, str], ...]] = (
         r"subscribers?|customers?|households?|consumers?|accounts|абонент\w*|споживач\w*"
         r"|домогосподарств\w*|потребител\w*|домохозяйств\w*",
     ),
+    (
+        "facility",
+        r"schools?|hospitals?|kindergartens?|shops?|stores?|warehouses?|enterprises?|garages?"
+        r"|школ\w*|лікарн\w*|садоч\w*|садк\w*|магазин\w*|склад\w*|підприєм\w*|гараж\w*"
+        r"|больниц\w*|предприяти\w*|церкв\w*|храм\w*|churches?|об'єкт\w*|объект\w*",
+    ),
     ("family", r"famil\w*|сім'?\w*|сем[ье]\w*|родин\w*"),
     ("explosion", r"explosions?|detonations?|blasts?|вибух\w*|взрыв\w*"),
     (
@@ -62,7 +68,7 @@ _NOUNS: Final[tuple[tuple[str, str], ...]] = (
 _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
     (
         "killed",
-        r"killed|dead|died|deaths?|fatalit\w*|kill|kills|lives|загин\w*|загибл\w*|вбит\w*"
+        r"killed|killing|dead|died|deaths?|fatalit\w*|kill|kills|lives|загин\w*|загибл\w*|вбит\w*"
         r"|вбив\w*|вбило|убит\w*|убил\w*|погиб\w*|жертв\w*|смерт\w*|помер\w*|умер\w*|bodies|тіла"
         r"|тела|death",
     ),
@@ -80,7 +86,7 @@ _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
     (
         "intercept",
         r"shot|downed|intercept\w*|neutrali[sz]ed|збит\w*|збили|збив|збиття|збито|знешкодж\w*"
-        r"|перехопл\w*|подавл\w*|сбит\w*|сбил\w*|перехва\w*|нейтрализ\w*|ліквідов\w*|поражен\w*"
+        r"|знешкод\w*|перехопл\w*|подавл\w*|сбит\w*|сбил\w*|перехва\w*|нейтрализ\w*|ліквідов\w*|поражен\w*"
         r"|уражен\w*",
     ),
     (
@@ -109,12 +115,15 @@ _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
         "hit",
         r"hit|struck|влучил\w*|влучив|поцілил\w*|поцілив|попал\w*|попали|угодил\w*|потрапил\w*",
     ),
+    ("lost", r"lost|втрачен\w*|потерян\w*|утрачен\w*"),
     ("fell", r"fell|fallen|falling|falls|впал\w*|упал\w*|падін\w*|падени\w*|падения"),
 )
 _NOUN_RE: Final = tuple((name, re.compile(pattern)) for name, pattern in _NOUNS)
 _PREDICATE_RE: Final = tuple((name, re.compile(pattern)) for name, pattern in _PREDICATES)
 SKIP: Final = words(
     "were was been be is are have has had being reportedly also more other another further "
+    "rose risen increased grew climbed number toll to зросла зросло зросли збільшилася "
+    "збільшилась кількість число количество возросло возросла выросло увеличилось до "
     "in at on of the a an by as ще також було були було був була є в у на по во із з "
     "еще также были был была было еще ещё"
 )
