@@ -196,7 +196,13 @@ def _word(word: str, last: bool, adjective: _Adjective, noun: _Noun) -> Forms:
             tail = "-" + "-".join(parts[1:])
             return [{f + tail for f in fs} for fs in _word(parts[0], True, adjective, noun)]
         head = "-".join(parts[:-1]) + "-"
-        return [{head + f for f in fs} for fs in _word(parts[-1], last, adjective, noun)]
+        tail_forms = _word(parts[-1], last, adjective, noun)
+        if len(parts) == 2 and adjective(parts[1]) is not None and _adjectival_name(parts[1]):
+            # Кам'янець-Подільський, Каменск-Шахтинский: both parts decline
+            heads = noun(parts[0])
+            return [{h + "-" + t for h in heads[c] for t in tail_forms[c]} | {head + t for t in
+                     tail_forms[c]} for c in range(CASES)]  # fmt: skip
+        return [{head + f for f in fs} for fs in tail_forms]
     adj = adjective(word)
     if adj is not None and (not last or _adjectival_name(word)):
         return adj
@@ -249,12 +255,14 @@ def adjective_forms(adjective: str, lang: str) -> set[str]:
 
 
 _UK_TO_RU_RULES = [
-    (r"ський$", "ский"), (r"цький$", "цкий"), (r"зький$", "зский"), (r"ська$", "ская"),
+    (r"ів(?=ськ)", "ов"), (r"їв(?=ськ)", "ев"), (r"ір(?=ськ)", "ор"), (r"іль(?=ськ)", "оль"),
+    (r"із(?=ьк)", "оз"), (r"ський$", "ский"), (r"цький$", "цкий"), (r"зький$", "зский"),
+    (r"ська$", "ская"),
     (r"цька$", "цкая"), (r"ське$", "ское"), (r"цьке$", "цкое"), (r"ове$", "ово"),
     (r"[еє]ве$", "ево"), (r"[иі]не$", "ино"), (r"не$", "ное"), (r"ий$", "ый"),
     (r"ївка$", "евка"), (r"івка$", "овка"), (r"ів$", "ов"), (r"їв$", "ев"),
-    (r"івськ", "овск"), (r"ївськ", "евск"), (r"іль$", "оль"), (r"ів(?=[кц])", "ов"),
-    (r"^нов[оа]", "ново"), (r"ірськ", "орск"), (r"ільськ", "ольск"), (r"ізьк", "озск"),
+    (r"ськ", "ск"), (r"цьк", "цк"), (r"іль$", "оль"), (r"ів(?=[кц])", "ов"),
+    (r"^нов[оа]", "ново"),
 ]  # fmt: skip
 _UK_TO_RU = [(re.compile(pattern), repl) for pattern, repl in _UK_TO_RU_RULES]
 

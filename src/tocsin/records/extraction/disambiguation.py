@@ -16,11 +16,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache, lru_cache
-from typing import Any
+from functools import lru_cache
 
 from tocsin.records.extraction.declension import fold
-from tocsin.records.extraction.gazetteer import CITY, REGION, TOWN, URBAN, Place
+from tocsin.records.extraction.gazetteer import CITY, REGION, TOWN, URBAN, Place, morph
 
 
 @dataclass(slots=True)
@@ -38,6 +37,12 @@ class Mention:
 def resolve(mentions: list[Mention], stop: frozenset[str], lang: str) -> list[Place | None]:
     """The place each mention stands for, or None when it stays unsure."""
     candidates = [_candidates(m, stop, lang) for m in mentions]
+    common = [
+        bool(c) and _common_word(m, c, lang) for m, c in zip(mentions, candidates, strict=True)
+    ]
+    for k, mention in enumerate(mentions):
+        if common[k] and mention.initial and mention.cue is None:  # "Серед загиблих…"
+            candidates[k] = [p for p in candidates[k] if p.rank <= CITY]
     chosen: list[Place | None] = [_alone(c) for c in candidates]
     for _ in range(3):  # a village read from its region is the region of the next
         context = [(m.start, p) for m, p in zip(mentions, chosen, strict=True) if p is not None]
@@ -50,8 +55,8 @@ def resolve(mentions: list[Mention], stop: frozenset[str], lang: str) -> list[Pl
             break
     named = any(p is not None for p in chosen)
     for k, (mention, places) in enumerate(zip(mentions, candidates, strict=True)):
-        if chosen[k] is None and places and not _common_word(mention, places, lang):
-            chosen[k] = _by_rank(mention, places, named)
+        if chosen[k] is None and places:
+            chosen[k] = _by_rank(mention, places, named, common[k])
     return chosen
 
 
@@ -113,7 +118,7 @@ def _shared(a: tuple[str, ...], b: tuple[str, ...]) -> int:
     return depth
 
 
-def _by_rank(mention: Mention, places: list[Place], context: bool) -> Place | None:
+def _by_rank(mention: Mention, places: list[Place], context: bool, common: bool) -> Place | None:
     """The best-ranked candidate when it is alone at its rank: a town always, a village only
     in a text that names no region to check it against, and not when its name is an
     adjective or stands first in a sentence (unless "село"… says so)."""
@@ -127,7 +132,9 @@ def _by_rank(mention: Mention, places: list[Place], context: bool) -> Place | No
     if _first_name(place.name):
         return None
     if place.rank <= TOWN:
-        return place
+        return place  # a common word first in a sentence was left out before
+    if common:
+        return None
     if context or place.common or mention.initial:
         return None
     return place
@@ -135,8 +142,11 @@ def _by_rank(mention: Mention, places: list[Place], context: bool) -> Place | No
 
 def _common_word(mention: Mention, places: list[Place], lang: str) -> bool:
     """True when the words are a common word of the text's language rather than a form of
-    any of the places' names ("Сил", "Когут")."""
+    any of the places' names ("Сил", "Когут", "Серед"; in Russian, any known word that is
+    not a place's: "Луч")."""
     if " " in mention.surface or not _cyrillic(mention.surface):
+        return False
+    if all(p.rank <= CITY for p in places):
         return False
     names = frozenset(fold(p.name) for p in places)
     return _known_otherwise(mention.surface.lower(), names, "ru" if lang == "ru" else "uk")
@@ -144,28 +154,24 @@ def _common_word(mention: Mention, places: list[Place], lang: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _known_otherwise(word: str, names: frozenset[str], lang: str) -> bool:
-    morph = _morph(lang)
-    if not morph.word_is_known(word):
+    analyser = morph(lang)
+    if not analyser.word_is_known(word):
         return False
-    return not any(fold(p.normal_form) in names for p in morph.parse(word))
+    parses = analyser.parse(word)
+    if lang == "ru":  # the Russian dictionary marks place names
+        return not any("Geox" in p.tag for p in parses)
+    return not any(fold(p.normal_form) in names for p in parses)
 
 
 @lru_cache(maxsize=4096)
 def _first_name(name: str) -> bool:
     """True when a place's name is also a first name (Олег, Володимир)."""
-    morph = _morph("uk")
+    analyser = morph("uk")
     word = name.lower()
-    if " " in word or not morph.word_is_known(word):
+    if " " in word or not analyser.word_is_known(word):
         return False
-    return any("Name" in p.tag or {"NOUN", "anim"} in p.tag for p in morph.parse(word))
+    return any("Name" in p.tag for p in analyser.parse(word))
 
 
 def _cyrillic(word: str) -> bool:
     return any("а" <= c.lower() <= "я" or c in "іїєґІЇЄҐёЁ" for c in word)
-
-
-@cache
-def _morph(lang: str) -> Any:
-    import pymorphy3
-
-    return pymorphy3.MorphAnalyzer(lang=lang)

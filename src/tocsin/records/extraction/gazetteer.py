@@ -60,7 +60,8 @@ class Gazetteer:
     names: dict[str, list[Place]]
     adjectives: dict[str, list[tuple[Place, str]]]  # (place, class of the noun it needs)
     longest: int  # the most words a key holds
-    stop: frozenset[str]
+    stop: frozenset[str]  # folded: never a settlement unless "село", "місто"… says so
+    never: frozenset[str]  # lower case: never a place ("Крім" is not Крим)
 
 
 class _Builder:
@@ -80,11 +81,11 @@ class _Builder:
         for form in forms:
             self.adjectives.setdefault(form, []).append((place, kind))
 
-    def build(self, stop: frozenset[str]) -> Gazetteer:
+    def build(self, stop: frozenset[str], never: frozenset[str]) -> Gazetteer:
         self.names.pop("", None)
         self.adjectives.pop("", None)
         longest = max(k.count(" ") + 1 for k in [*self.names, *self.adjectives])
-        return Gazetteer(self.names, self.adjectives, longest, stop)
+        return Gazetteer(self.names, self.adjectives, longest, stop, never)
 
 
 def _latin(name: str) -> set[str]:
@@ -97,9 +98,32 @@ def _data() -> dict[str, Any]:
     return data
 
 
+@cache
 def _features() -> list[dict[str, Any]]:
     text = resources.files("tocsin.regions").joinpath("data/ua.geojson").read_text()
     return [f["properties"] for f in json.loads(text)["features"]]
+
+
+def ancestors(code: str) -> tuple[str, ...]:
+    """The codes of the regions `code` lies in, nearest first (a hromada's raion, its oblast,
+    the country); for a code the packs do not hold, those its own prefixes name."""
+    parents = _parents()
+    if code not in parents:
+        parts = code.split("-")
+        return tuple("-".join(parts[:k]) for k in range(len(parts) - 1, 0, -1))
+    found: list[str] = []
+    parent = parents[code]
+    while parent is not None:
+        found.append(parent)
+        parent = parents.get(parent)
+    return tuple(found)
+
+
+@cache
+def _parents() -> dict[str, str | None]:
+    text = resources.files("tocsin.regions").joinpath("data/ru-border.geojson").read_text()
+    features = [*_features(), *(f["properties"] for f in json.loads(text)["features"])]
+    return {p["code"]: p["parent"] for p in features}
 
 
 @cache
@@ -115,7 +139,8 @@ def gazetteer() -> Gazetteer:
     settlements = _add_settlements(builder, by_katottg, set(data["stop"]))
     _add_cities(builder, data["cities"], settlements)
     _add_russia(builder, data["russia"], regions)
-    return builder.build(frozenset(fold(s) for s in data["stop"]))
+    stop = frozenset(fold(s) for s in data["stop"])
+    return builder.build(stop, frozenset(w.lower() for w in data["never"]))
 
 
 def _regions(features: list[dict[str, Any]]) -> dict[str, Place]:
@@ -260,7 +285,7 @@ def _add_cities(
             if len(towns) != 1:
                 raise ValueError(f"places.json: no single city {uk!r} in {code}")
             place = Place(towns[0].region, uk, "settlement", towns[0].path, CITY, towns[0].katottg)
-        builder.name(place, uk_forms(uk) | _latin(romanize(uk.replace("’", "'"))))
+        builder.name(place, uk_forms(uk) | _ukrainian_lexeme(uk) | _latin(romanize(uk)))
         for name in city["ru"]:
             builder.name(place, ru_forms(name) | _russian_lexeme(name))
         for name in city["en"]:
@@ -273,8 +298,7 @@ def _add_russia(
     for code, towns in russia.items():
         oblast = regions[code]
         for ru, uk, *latin in towns:
-            village = "*" in latin
-            rank = VILLAGE if village else TOWN
+            rank = URBAN if "*" in latin else TOWN  # before Ukraine's villages of the same name
             place = Place(code, ru, "settlement", oblast.path, rank)
             builder.name(place, ru_forms(ru) | _russian_lexeme(ru) | uk_forms(uk))
             for name in latin:
@@ -282,11 +306,25 @@ def _add_russia(
                     builder.name(place, _latin(name))
 
 
+def _ukrainian_lexeme(name: str) -> set[str]:
+    """The singular forms pymorphy3's Ukrainian dictionary gives a one-word place noun it
+    knows (its guesses for unknown words are left out)."""
+    analyser = morph("uk")
+    word = name.lower().replace("’", "'")
+    if " " in word or not analyser.word_is_known(word):
+        return set()
+    for parse in analyser.parse(word):
+        if {"NOUN", "inan", "nomn"} in parse.tag and "Surn" not in parse.tag:
+            number = parse.tag.number
+            return {fold(f.word) for f in parse.lexeme if f.tag.number == number}
+    return set()
+
+
 def _russian_lexeme(name: str) -> set[str]:
     """The forms pymorphy3's Russian dictionary gives a one-word place name it knows."""
     if " " in name or "-" in name:
         return set()
-    for parse in _morph_ru().parse(name.lower()):
+    for parse in morph("ru").parse(name.lower()):
         if "Geox" in parse.tag and parse.tag.case == "nomn":
             number = parse.tag.number
             return {fold(f.word) for f in parse.lexeme if f.tag.number == number}
@@ -294,7 +332,8 @@ def _russian_lexeme(name: str) -> set[str]:
 
 
 @cache
-def _morph_ru() -> Any:
+def morph(lang: str) -> Any:
+    """pymorphy3's analyser of `lang` ("uk" or "ru"), loaded once."""
     import pymorphy3
 
-    return pymorphy3.MorphAnalyzer(lang="ru")
+    return pymorphy3.MorphAnalyzer(lang=lang)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from tocsin.records.extraction.declension import fold
 from tocsin.records.extraction.disambiguation import Mention, resolve
-from tocsin.records.extraction.gazetteer import Gazetteer, Place, gazetteer
+from tocsin.records.extraction.gazetteer import Gazetteer, Place, ancestors, gazetteer
 from tocsin.records.extraction.model import Evidence, Lang, PlaceFinding
 
 _LETTERS = "A-Za-zА-Яа-яЁёІіЇїЄєҐґ"
@@ -134,7 +134,8 @@ def finest(codes: Iterable[str]) -> list[str]:
     """The codes without those that are an ancestor of another in the list, in order of
     first appearance ("UA-63", "UA-63-H1293" → "UA-63-H1293")."""
     unique = list(dict.fromkeys(codes))
-    return [c for c in unique if not any(o != c and o.startswith(c + "-") for o in unique)]
+    below = {a for code in unique for a in ancestors(code)}
+    return [c for c in unique if c not in below]
 
 
 def _mentions(text: str, tokens: list[_Token], index: Gazetteer) -> list[Mention]:
@@ -142,7 +143,7 @@ def _mentions(text: str, tokens: list[_Token], index: Gazetteer) -> list[Mention
     i = 0
     while i < len(tokens):
         token = tokens[i]
-        if not token.text[0].isupper():
+        if not token.text[0].isupper() or token.text.lower() in index.never:
             i += 1
             continue
         found = _match_at(text, tokens, i, index)
@@ -165,7 +166,7 @@ def _match_at(
 ) -> tuple[int, list[Place]] | None:
     """The longest name starting at token `i`: (the index after its last token, its places)."""
     for size in range(min(index.longest, len(tokens) - i), 0, -1):
-        if not _adjacent(text, tokens, i, size):
+        if not _adjacent(text, tokens, i, size) or (size == 1 and len(tokens[i].text) < 3):
             continue
         key = " ".join(t.key for t in tokens[i : i + size])
         adjectives = index.adjectives.get(key)

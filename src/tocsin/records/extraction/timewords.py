@@ -103,6 +103,13 @@ PARTS: dict[str, str] = {
     "вечером": "evening",
     "поздно вечером": "evening",
     "ночью": "night",
+    "at dawn": "dawn",
+    "на світанку": "dawn",
+    "на рассвете": "dawn",
+    "before dawn": "early",
+    "перед світанком": "early",
+    "перед рассветом": "early",
+    "под утро": "early",
 }
 
 # the part of the day a clock's own word gives: "3 a.m.", "о 3 ночі", "в 9 вечера"
@@ -127,8 +134,7 @@ class Patterns:
 
     day: re.Pattern[str]  # a date, a relative day or a weekday
     weekday_needs: re.Pattern[str]  # what must stand before a bare uk/ru weekday
-    night_on: re.Pattern[str]  # before a day: "у ніч на", "в ночь на", "overnight into"
-    night_of: re.Pattern[str]  # before a day, the night that starts on it: "the night of"
+    night_on: re.Pattern[str]  # before a day: "у ніч на", "в ночь на", "on the night of"
     night_to: re.Pattern[str]  # after a "night of" day: "to 24", "-24"
     part_before: re.Pattern[str]  # before a day: "вечером", "on the evening of"
     part_after: re.Pattern[str]  # after a day: "вечером", "morning"
@@ -155,7 +161,7 @@ def _year(lang: Lang, n: int) -> str:
 
 def _day(lang: Lang) -> str:
     months = _alt(MONTHS[lang])
-    ordinal = r"(?:st|nd|rd|th)?" if lang == "en" else r"(?:-?(?:го|е|ого))?"
+    ordinal = r"(?:st|nd|rd|th)?" if lang == "en" else r"(?:-?(?:го|ого|те|е))?"
     forms = [rf"\b(?P<d1>[0-3]?\d){ordinal}\s+(?:of\s+)?(?P<m1>{months})\b{_year(lang, 1)}"]
     if lang == "en":
         forms.append(rf"\b(?P<m2>{months})\.?\s+(?P<d2>[0-3]?\d){ordinal}\b{_year(lang, 2)}")
@@ -176,22 +182,26 @@ _EN = dict(
         r"(?:\b(?:on\s+)?(?:the\s+)?night\s+(?:into|to|before)\s+"
         r"|\b(?:on\s+|during\s+)?(?:the\s+)?night\s+(?:of|from)\s+[0-3]?\d(?:st|nd|rd|th)?"
         r"\s*(?:-|–|/|to|into)\s*"
+        r"|\b(?:on\s+|during\s+)?(?:the\s+)?night\s+(?:of|from)\s+"
         r"|\bovernight\s+(?:on\s+|into\s+|to\s+)?)$"
     ),
-    night_of=r"\b(?:on\s+|during\s+)?(?:the\s+)?night\s+(?:of|from)\s+$",
     part_before=(
         r"\b(?:on\s+)?(?:the\s+)?(?P<p>morning|afternoon|evening)\s+of\s+$"
         r"|\b(?P<early>in\s+the\s+early\s+hours\s+of|early\s+(?:on\s+)?)\s*$"
         r"|\b(?P<late>late\s+(?:on\s+)?)$"
+        r"|\b(?P<dawn>at\s+dawn|before\s+dawn)\s+(?:on\s+)?$"
     ),
     part_after=r"^\s+(?P<p>morning|afternoon|evening|night)\b",
     idiom=(
         r"\b(?P<night>overnight|last\s+night|during\s+the\s+night|at\s+night"
         r"|in\s+the\s+early\s+hours)\b"
         r"|\b(?P<tonight>tonight|this\s+night)\b"
+        r"|\b(?P<dawn>at\s+dawn|before\s+dawn)\b"
+        r"|\b(?P<noon>(?:at|around|about)\s+(?:noon|midday))\b"
         r"|\b(?P<this>this|in\s+the)\s+(?P<p>morning|afternoon|evening)\b"
         r"|\b(?P<midnight>(?:(?:shortly|just|soon|right)\s+)?after\s+midnight"
         r"|(?:around|about|at)\s+midnight)\b"
+        r"|\b(?P<past>(?:over|in|during|within|for)\s+the\s+(?:past|last)\s+(?:24\s+hours|day))\b"
     ),
     clock_before=(
         r"\b(?:at|around|about|approximately|from|since|between|until|till|to|and|after"
@@ -205,21 +215,26 @@ _EN = dict(
 
 _UK = dict(
     night_on=r"\b(?:у|в)\s*ніч\s+(?:(?:з|із|зі)\s+[0-3]?\d(?:-го)?\s+)?(?:на|проти)\s+$",
-    night_of=r"(?!)",
     part_before=(
         r"(?:^|(?<=\W))(?P<p>рано\s+вранці|пізно\s+ввечері|вранці|зранку|уранці|ввечері"
-        r"|увечері|вдень|удень|вночі|уночі)\s+$"
+        r"|увечері|вдень|удень|вночі|уночі|на\s+світанку|перед\s+світанком)\s+$"
     ),
     part_after=r"^,?\s+(?P<p>рано\s+вранці|пізно\s+ввечері|вранці|зранку|уранці|ввечері"
-    r"|увечері|вдень|удень|пополудні|вночі|уночі)\b",
+    r"|увечері|вдень|удень|пополудні|вночі|уночі|на\s+світанку|перед\s+світанком)\b",
     idiom=(
-        r"(?<!\w)(?P<night>минулої\s+ночі|протягом\s+ночі|впродовж\s+ночі|упродовж\s+ночі"
-        r"|уночі|вночі)(?!\w)"
-        r"|(?<!\w)(?P<tonight>цієї\s+ночі|цієї\s+ночі|сьогодні\s+вночі|цієї\s+ночі)(?!\w)"
+        r"(?<!\w)(?P<night>(?:(?:протягом|впродовж|упродовж)\s+)?минулої\s+ночі"
+        r"|(?:протягом|впродовж|упродовж)\s+ночі|уночі|вночі"
+        r"|нічн(?:а|ої|у|ою|ій|і|их)\s+(?:атак|удар|обстріл)\w*)(?!\w)"
+        r"|(?<!\w)(?P<dawn>на\s+світанку|перед\s+світанком)(?!\w)"
+        r"|(?<!\w)(?P<noon>опівдні|близько\s+полудня)(?!\w)"
+        r"|(?<!\w)(?P<tonight>(?:(?:протягом|впродовж|упродовж)\s+)?цієї\s+ночі"
+        r"|сьогодні\s+вночі)(?!\w)"
         r"|(?<!\w)(?P<p>рано\s+вранці|пізно\s+ввечері|вранці|зранку|уранці|ввечері|увечері"
         r"|вдень|удень)(?!\w)"
         r"|(?<!\w)(?P<midnight>(?:(?:незадовго|невдовзі|одразу|відразу|трохи|невдовзі)\s+)?"
         r"після\s+(?:опівночі|півночі)|близько\s+(?:опівночі|півночі)|опівночі)(?!\w)"
+        r"|(?<!\w)(?P<past>(?:за|протягом|впродовж|упродовж)\s+(?:(?:минулу|минулої|останню"
+        r"|останньої)\s+)?доб[уи]|за\s+останні\s+24\s+години)(?!\w)"
     ),
     clock_before=(
         r"(?<!\w)(?:о|об|близько|приблизно|орієнтовно|з|із|зі|від|до|в|у|по|після|після)\s+$"
@@ -232,18 +247,24 @@ _UK = dict(
 
 _RU = dict(
     night_on=r"\b(?:в|во)\s+ночь\s+(?:с\s+[0-3]?\d(?:-го)?\s+)?на\s+$",
-    night_of=r"(?!)",
     part_before=(
-        r"(?:^|(?<=\W))(?P<p>рано\s+утром|поздно\s+вечером|утром|днём|днем|вечером|ночью)\s+$"
+        r"(?:^|(?<=\W))(?P<p>рано\s+утром|поздно\s+вечером|утром|днём|днем|вечером|ночью"
+        r"|на\s+рассвете|перед\s+рассветом|под\s+утро)\s+$"
     ),
-    part_after=r"^,?\s+(?P<p>рано\s+утром|поздно\s+вечером|утром|днём|днем|вечером|ночью)\b",
+    part_after=r"^,?\s+(?P<p>рано\s+утром|поздно\s+вечером|утром|днём|днем|вечером|ночью"
+    r"|на\s+рассвете|перед\s+рассветом|под\s+утро)\b",
     idiom=(
-        r"(?<!\w)(?P<night>прошлой\s+ночью|минувшей\s+ночью|в\s+течение\s+ночи|ночью)(?!\w)"
+        r"(?<!\w)(?P<night>(?:в\s+течение\s+)?(?:прошедшей|минувшей|прошлой)\s+ноч(?:ью|и)"
+        r"|в\s+течение\s+ночи|ночью|ночн(?:ая|ой|ую|ые|ых)\s+(?:атак|удар|обстрел)\w*)(?!\w)"
         r"|(?<!\w)(?P<tonight>этой\s+ночью|сегодня\s+ночью)(?!\w)"
+        r"|(?<!\w)(?P<dawn>на\s+рассвете|перед\s+рассветом|под\s+утро)(?!\w)"
+        r"|(?<!\w)(?P<noon>в\s+полдень|около\s+полудня)(?!\w)"
         r"|(?<!\w)(?P<p>рано\s+утром|поздно\s+вечером|с\s+утра|утром|вечером"
         r"|(?<!каждым\s)(?<!с\s)(?:днём|днем)(?!\s+(?:рождения|победы|памяти|города)))(?!\w)"
         r"|(?<!\w)(?P<midnight>(?:(?:вскоре|сразу|незадолго|чуть|немного)\s+)?после\s+полуночи"
         r"|около\s+полуночи|в\s+полночь)(?!\w)"
+        r"|(?<!\w)(?P<past>(?:за|в\s+течение)\s+(?:(?:прошедшие|минувшие|последние|прошлые)\s+)?"
+        r"сутки|за\s+(?:последние|прошедшие)\s+24\s+часа)(?!\w)"
     ),
     clock_before=(r"(?<!\w)(?:в|во|около|примерно|приблизительно|с|со|от|до|по|к|после)\s+$"),
     clock_after=r"\s*\(?(?:по\s+киевскому\s+времени|по\s+местному\s+времени"
@@ -326,7 +347,6 @@ def patterns(lang: Lang) -> Patterns:
         day=compile_(_day(lang), flags),
         weekday_needs=compile_(r"(?<!\w)(?:у|в|во|на|проти)\s+$"),
         night_on=compile_(table["night_on"]),
-        night_of=compile_(table["night_of"]),
         night_to=compile_(r"^\s*(?:to|into|[-–/])\s*(?P<d>[0-3]?\d)\b"),
         part_before=compile_(table["part_before"]),
         part_after=compile_(table["part_after"]),
