@@ -37,6 +37,8 @@ def stamp(moment: datetime | None) -> str | None:
         ("uk", "Удар 24 березня зруйнував школу.", "24 березня", "2025-03-24 00:00", None),
         ("uk", "Удар 24 березня 2025 року.", "24 березня 2025 року", "2025-03-24 00:00", None),
         ("uk", "Це сталося 31 грудня.", "31 грудня", "2024-12-31 00:00", None),
+        ("uk", "Це сталося 31 березня.", "31 березня", "2025-03-31 00:00", None),
+        ("uk", "Це сталося 1 квітня.", "1 квітня", "2024-04-01 00:00", None),
         ("ru", "Удар 24 марта 2025 года.", "24 марта 2025 года", "2025-03-24 00:00", None),
         ("ru", "Удар 22 марта по городу.", "22 марта", "2025-03-22 00:00", None),
         ("ru", "Сводка за 23.03.25 такова.", "23.03.25", "2025-03-23 00:00", None),
@@ -49,6 +51,7 @@ def stamp(moment: datetime | None) -> str | None:
         ("en", "It hit at 03:40 local time.", "at 03:40 local time", "2025-03-24 03:40", None),
         ("en", "A blast at 11 p.m. shook it.", "at 11 p.m.", "2025-03-23 23:00", None),
         ("uk", "Вибух пролунав о 10:15.", "о 10:15", "2025-03-23 10:15", None),
+        ("uk", "Вибух пролунав о 09:20.", "о 09:20", "2025-03-24 09:20", None),
         ("uk", "Вибух пролунав о 7.20.", "о 7.20", "2025-03-24 07:20", None),
         ("uk", "Удар близько 23:00 по місту.", "близько 23:00", "2025-03-23 23:00", None),
         ("uk", "Вибух о 23 годині.", "о 23 годині", "2025-03-23 23:00", None),
@@ -216,6 +219,140 @@ def stamp(moment: datetime | None) -> str | None:
             "2025-03-22 20:00",
             "2025-03-23 06:00",
         ),
+        # hours in words, spans of days, the ranges of a night in English
+        ("uk", "Вибух пролунав о третій ночі.", "о третій ночі", "2025-03-24 03:00", None),
+        ("uk", "Вибух близько п’ятої ранку.", "близько п’ятої ранку", "2025-03-24 05:00", None),
+        ("ru", "Взрыв около двух часов ночи.", "около двух часов ночи", "2025-03-24 02:00", None),
+        ("ru", "Взрыв в 9 вечера у вокзала.", "в 9 вечера", "2025-03-23 21:00", None),
+        ("uk", "Обстріли 22-23 березня.", "22-23 березня", "2025-03-22 00:00", "2025-03-23 23:59"),
+        (
+            "ru",
+            "Обстрелы с 20 по 23 марта.",
+            "с 20 по 23 марта",
+            "2025-03-20 00:00",
+            "2025-03-23 23:59",
+        ),
+        (
+            "en",
+            "On the night of 23-24 March drones hit.",
+            "On the night of 23-24 March",
+            "2025-03-23 20:00",
+            "2025-03-24 06:00",
+        ),
+        (
+            "en",
+            "Overnight on March 22-23 drones hit.",
+            "Overnight on March 22-23",
+            "2025-03-22 20:00",
+            "2025-03-23 06:00",
+        ),
+        (
+            "en",
+            "Early Sunday a missile hit.",
+            "Early Sunday",
+            "2025-03-23 00:00",
+            "2025-03-23 06:00",
+        ),
+        (
+            "en",
+            "In the early hours of Sunday a blast.",
+            "In the early hours of Sunday",
+            "2025-03-23 00:00",
+            "2025-03-23 06:00",
+        ),
+        (
+            "en",
+            "Late on Sunday a missile hit.",
+            "Late on Sunday",
+            "2025-03-23 18:00",
+            "2025-03-23 23:59",
+        ),
+        (
+            "en",
+            "Sunday night drones attacked.",
+            "Sunday night",
+            "2025-03-23 20:00",
+            "2025-03-24 06:00",
+        ),
+        (
+            "ru",
+            "Вчера ночью дроны атаковали.",
+            "Вчера ночью",
+            "2025-03-23 20:00",
+            "2025-03-24 06:00",
+        ),
+        (
+            "ru",
+            "В субботу вечером дроны атаковали.",
+            "В субботу вечером",
+            "2025-03-22 18:00",
+            "2025-03-22 23:59",
+        ),
+        (
+            "uk",
+            "Увечері в суботу дрони атакували.",
+            "Увечері в суботу",
+            "2025-03-22 18:00",
+            "2025-03-22 23:59",
+        ),
+        ("en", "Three days ago a drone hit.", "Three days ago", "2025-03-21 00:00", None),
+        ("uk", "Тиждень тому дрон влучив.", "Тиждень тому", "2025-03-17 00:00", None),
+        ("ru", "Два дня назад дрон попал.", "Два дня назад", "2025-03-22 00:00", None),
+        ("en", "Saturday's strike killed two.", "Saturday", "2025-03-22 00:00", None),
+        (
+            "uk",
+            "У ніч проти неділі дрони атакували.",
+            "У ніч проти неділі",
+            "2025-03-22 20:00",
+            "2025-03-23 06:00",
+        ),
+        ("uk", "Навчання відбудуться 27 березня.", "27 березня", "2025-03-27 00:00", None),
+        (
+            "en",
+            "Over the past 24 hours, 213 shells.",
+            "Over the past 24 hours",
+            "2025-03-23 08:40",
+            "2025-03-24 08:40",
+        ),
+        (
+            "ru",
+            "В течение прошедшей ночи сбиты 38 дронов.",
+            "В течение прошедшей ночи",
+            "2025-03-23 20:00",
+            "2025-03-24 06:00",
+        ),
+        (
+            "uk",
+            "Наслідки нічної атаки ліквідовують.",
+            "нічної атаки",
+            "2025-03-23 20:00",
+            "2025-03-24 06:00",
+        ),
+        (
+            "en",
+            "On the night of March 24 drones hit.",
+            "On the night of March 24",
+            "2025-03-23 20:00",
+            "2025-03-24 06:00",
+        ),
+        (
+            "en",
+            "At dawn on March 22 drones hit.",
+            "At dawn on March 22",
+            "2025-03-22 04:00",
+            "2025-03-22 07:00",
+        ),
+        (
+            "uk",
+            "На світанку дрони атакували.",
+            "На світанку",
+            "2025-03-24 04:00",
+            "2025-03-24 07:00",
+        ),
+        ("ru", "Под утро дроны атаковали.", "Под утро", "2025-03-24 00:00", "2025-03-24 06:00"),
+        ("en", "Around noon a missile hit.", "Around noon", "2025-03-23 12:00", None),
+        ("uk", "Опівдні ракета влучила.", "Опівдні", "2025-03-23 12:00", None),
+        ("ru", "В полдень ракета попала.", "В полдень", "2025-03-23 12:00", None),
     ],
 )
 def test_each_form_gives_its_window(
@@ -224,6 +361,21 @@ def test_each_form_gives_its_window(
     found = one(text, lang)
     assert found.evidence.quote == quote
     assert (stamp(found.start), stamp(found.end)) == (start, end)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "published", "start"),
+    [
+        ("uk", "Сьогодні вночі ворог атакував місто.", MORNING, "2025-03-23 20:00"),
+        ("ru", "Сегодня ночью враг атаковал город.", MORNING, "2025-03-23 20:00"),
+        ("uk", "Сьогодні вночі можливі атаки.", EVENING, "2025-03-24 20:00"),
+        ("ru", "Сегодня ночью возможны атаки.", EVENING, "2025-03-24 20:00"),
+    ],
+)
+def test_this_night_is_the_past_one_until_the_evening(
+    lang: Lang, text: str, published: datetime, start: str
+) -> None:
+    assert stamp(one(text, lang, published).start) == start
 
 
 @pytest.mark.parametrize(
@@ -248,6 +400,11 @@ def test_tonight_in_an_evening_post_is_the_coming_night(lang: Lang, text: str) -
         ("ru", "Сбито 9 из 11 ракет, 22 снаряда, повреждены 6 домов, с 3 направлений, 10.5 км."),
         ("ru", "Обстрел длился в течение 3 часов, за 2 часа выпущено 40 снарядов."),
         ("uk", "Обстріл тривав протягом 3 годин, понад 2 години лунали вибухи."),
+        ("ru", "Обстрел длился около трёх часов, до 3 часов ждали скорую."),
+        ("en", "In March 49 drones hit; 21 of the 49 March convoys."),
+        ("uk", "Станом на 09:00 відомо про двох поранених."),
+        ("en", "As of 9:00 a.m., two were injured."),
+        ("ru", "С каждым днём всё тяжелее; поздравили с днём рождения."),
     ],
 )
 def test_bare_numbers_are_no_time(lang: Lang, text: str) -> None:
@@ -284,15 +441,30 @@ def test_numbers_in_phrases_never_give_a_time(a: int, b: int, phrase: tuple[Lang
             "2025-03-24 03:00",
         ),
         ("uk", "У ніч на 24 березня, близько 23:40, вибухи.", "близько 23:40", "2025-03-23 23:40"),
-        ("en", "At 10:15 on 22 March a missile hit.", "At 10:15", "2025-03-22 10:15"),
+        ("ru", "Тревога с 22:40 22 марта, взрывы.", "с 22:40 22 марта", "2025-03-22 22:40"),
         ("uk", "Вчора ввечері, о 21:30, пролунали вибухи.", "о 21:30", "2025-03-23 21:30"),
         ("ru", "22 марта ракета. Взрыв прогремел в 10:15.", "в 10:15", "2025-03-22 10:15"),
     ],
 )
 def test_a_clock_takes_the_day_named_with_it(lang: Lang, text: str, quote: str, clock: str) -> None:
     found = {f.evidence.quote: f for f in find_times(text, lang, MORNING)}
-    assert len(found) == 2
     assert stamp(found[quote].start) == clock
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "quote", "clock"),
+    [
+        ("en", "At 10:15 on 22 March a missile hit.", "At 10:15 on 22 March", "2025-03-22 10:15"),
+        ("en", "On March 21 at 9 p.m. a blast.", "March 21 at 9 p.m.", "2025-03-21 21:00"),
+        ("uk", "22 березня о 10:15 вибух.", "22 березня о 10:15", "2025-03-22 10:15"),
+        ("ru", "Вчера в 23:10 прогремел взрыв.", "Вчера в 23:10", "2025-03-23 23:10"),
+    ],
+)
+def test_a_clock_next_to_its_day_is_one_finding(
+    lang: Lang, text: str, quote: str, clock: str
+) -> None:
+    found = one(text, lang)
+    assert (found.evidence.quote, stamp(found.start), found.end) == (quote, clock, None)
 
 
 @pytest.mark.parametrize(
@@ -339,3 +511,107 @@ def test_the_night_before_new_year_is_last_year() -> None:
     text = "У ніч на 31 грудня ворог атакував Київ."
     begin, end = window(find_times(text, "uk", new_year), new_year)
     assert (begin.date(), end and end.date()) == (date(2024, 12, 30), date(2024, 12, 31))
+
+
+def test_window_leaves_out_far_dates_when_near_ones_are_found() -> None:
+    text = "Overnight drones hit Kharkiv. Since 24 February 2022 the city was hit 900 times."
+    begin, end = window(find_times(text, "en", MORNING), MORNING)
+    assert (stamp(begin), stamp(end)) == ("2025-03-23 20:00", "2025-03-24 06:00")
+
+
+def test_window_of_a_report_about_an_old_day_keeps_it() -> None:
+    text = "On 2 March a missile hit the port; the damage was counted today."
+    later = datetime(2025, 3, 24, 8, 40, tzinfo=KYIV)
+    found = [f for f in find_times(text, "en", later) if "March" in f.evidence.quote]
+    assert window(found, later) == (datetime(2025, 3, 2, tzinfo=KYIV), None)
+
+
+def test_hours_after_an_evening_run_into_the_next_day() -> None:
+    text = "Вчора ввечері ворог атакував місто, вибухи лунали до 02:00 ночі."
+    begin, end = window(find_times(text, "uk", MORNING), MORNING)
+    assert (stamp(begin), stamp(end)) == ("2025-03-23 18:00", "2025-03-24 02:00")
+
+
+def test_the_past_day_of_an_evening_post_is_that_day() -> None:
+    found = one("Протягом доби ворог 14 разів обстріляв громади.", "uk", EVENING)
+    assert (stamp(found.start), stamp(found.end)) == ("2025-03-24 00:00", "2025-03-24 21:30")
+
+
+def test_overnight_after_a_named_night_is_that_night() -> None:
+    text = "In the early hours of 22 March bombs fell. Drones also attacked overnight."
+    found = find_times(text, "en", MORNING)
+    assert [(stamp(f.start), stamp(f.end)) for f in found] == [
+        ("2025-03-22 00:00", "2025-03-22 06:00"),
+        ("2025-03-22 00:00", "2025-03-22 06:00"),
+    ]
+
+
+def test_the_air_force_night_with_its_evening_start() -> None:
+    text = "On the night of 24 March (from 18:00 on 23 March), the enemy attacked with 99 drones."
+    found = find_times(text, "en", MORNING)
+    assert [f.evidence.quote for f in found] == [
+        "On the night of 24 March",
+        "from 18:00 on 23 March",
+    ]
+    begin, end = window(found, MORNING)
+    assert (stamp(begin), stamp(end)) == ("2025-03-23 18:00", "2025-03-24 06:00")
+
+
+_PIECES = [
+    "о",
+    "в",
+    "at",
+    "з",
+    "до",
+    "с",
+    "на",
+    "ніч",
+    "ночь",
+    "night of",
+    "у ніч на",
+    "в ночь на",
+    "березня",
+    "марта",
+    "March",
+    "МАРТА",
+    "ЧЕРВНЯ",
+    "вчора",
+    "YESTERDAY",
+    "ночью",
+    "вечером",
+    "overnight",
+    "п’ятницю",
+    "понеділок",
+    "a.m.",
+    "години",
+    "часов",
+    "ночі",
+    "утра",
+    "-",
+    ".",
+    ":",
+    ",",
+    " ",
+    "\n",
+    "після опівночі",
+    "днів тому",
+    "days ago",
+    "тому",
+    "назад",
+]
+
+
+@settings(max_examples=250, deadline=None)
+@given(
+    parts=st.lists(
+        st.one_of(st.sampled_from(_PIECES), st.integers(0, 99).map(str), st.text(max_size=3)),
+        max_size=14,
+    ),
+    lang=st.sampled_from(["en", "uk", "ru"]),
+)
+def test_any_text_gives_findings_quoted_from_it(parts: list[str], lang: Lang) -> None:
+    text = " ".join(parts)
+    for found in find_times(text, lang, MORNING):
+        assert found.evidence.quote == text[found.evidence.start : found.evidence.end]
+        assert found.evidence.quote.strip()
+        assert found.end is None or found.end > found.start

@@ -28,9 +28,9 @@ from typing import Final
 from tocsin.records.domain.claims import WEAPON_MEASURES, Measure
 from tocsin.records.domain.quantities import Quantity, total
 from tocsin.records.extraction import cues
-from tocsin.records.extraction.counts import Count, find_counts
+from tocsin.records.extraction.counts import RISE, Count, find_counts
 from tocsin.records.extraction.model import ClaimFinding, Evidence, Lang
-from tocsin.records.extraction.text import Sentence, Token
+from tocsin.records.extraction.text import Sentence, Token, phrases, words
 from tocsin.records.extraction.weapons import Mention
 
 _BY_NOUN: Final[Mapping[str | None, Mapping[str, str]]] = {
@@ -47,6 +47,7 @@ _BY_NOUN: Final[Mapping[str | None, Mapping[str, str]]] = {
         "intercept": "intercepted",
         "destroy": "intercepted",
         "fell": "debris_falls",
+        "hit": "impacts",
     },
     "building": {
         "window": "windows_broken",
@@ -65,16 +66,15 @@ _BY_NOUN: Final[Mapping[str | None, Mapping[str, str]]] = {
     "location": {"fell": "debris_falls"},
 }
 _DIRECT: Final[Mapping[str, str]] = {"explosion": "detonations_heard", "impact": "impacts"}
-_PARTS_BEFORE: Final = tuple(
-    tuple(p.split())
-    for p in (
-        "including|among them|among whom|of whom|серед них|серед яких|у тому числі|"
-        "в тому числі|зокрема|з яких|із яких|в том числе|среди них|среди которых|включая|"
-        "из которых|в т. ч.|у т. ч."
-    ).split("|")
+_PARTS_BEFORE: Final = phrases(
+    "including|among them|among whom|of whom|серед них|серед яких|у тому числі|"
+    "в тому числі|зокрема|з яких|із яких|в том числе|среди них|среди которых|включая|"
+    "из которых|в т. ч.|у т. ч."
 )
-_PARTS_AFTER: Final = tuple(
-    tuple(p.split()) for p in "of them|of whom|з них|із них|зі них|из них".split("|")
+_PARTS_AFTER: Final = phrases("of them|of whom|з них|із них|зі них|из них")
+_NOUN_STOPS: Final = words(
+    "in at on to from by with for near after over у в на по до від після під над біля во "
+    "после под около возле при"
 )
 _ONE_OF: Final = frozenset({"of", "з", "із", "зі", "из"})
 _N_OF_M: Final = frozenset({"of", "the", "out", "з", "із", "зі", "из"})
@@ -88,6 +88,10 @@ _SINGLE_PERSON: Final = re.compile(
     r"|женщину|женщины|ребенок|ребенка|подросток|подростка|житель|жителя|жительница"
     r"|жительницу|пенсионер|пенсионера|пенсионерка|пенсионерку|водитель|водителя"
 )
+_DESCRIBING: Final = words(
+    "elderly young old local middle-aged pregnant teenage 16-year-old year-old"
+)
+_NEGATIONS: Final = words("not never n't не ні ни")
 _ZEROS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
     (measure, re.compile(pattern))
     for measure, pattern in (
@@ -128,6 +132,7 @@ class _Text:
     nouns: Sequence[str | None]
     predicates: Sequence[str | None]
     weapons: Sequence[str | None]  # threat of a weapon named by the token
+    sentence_of: Sequence[int]  # index of each token's sentence
 
 
 def read_claims(
@@ -148,10 +153,15 @@ def read_claims(
             weapons[i] = mentions[m].threat
     nouns = [cues.noun(t.text) if t.is_word else None for t in toks]
     predicates = [
-        cues.predicate(t.text) or ("window" if nouns[i] == "window" else None) if t.is_word else None
+        cues.predicate(t.text) or ("window" if nouns[i] == "window" else None)
+        if t.is_word
+        else None
         for i, t in enumerate(toks)
     ]
-    doc = _Text(text, norm, toks, nouns, predicates, weapons)
+    sentence_of = [0] * len(toks)
+    for index, sentence in enumerate(sentences):
+        sentence_of[sentence.first : sentence.stop] = [index] * (sentence.stop - sentence.first)
+    doc = _Text(text, norm, toks, nouns, predicates, weapons, sentence_of)
     counts = find_counts(toks, norm, lang)
     found: list[Read] = []
     c = 0
@@ -172,7 +182,7 @@ def read_claims(
 def _sentence_claims(
     doc: _Text, sentence: Sentence, counts: Sequence[Count], lang: Lang
 ) -> list[ClaimFinding]:
-    claims: list[tuple[Count, ClaimFinding]] = []
+    claims: list[tuple[Count, ClaimFinding, int | None]] = []
     positions = {i for k in counts for i in range(k.first, k.last + 1)}
     skip_next = False
     for n, count in enumerate(counts):
@@ -181,18 +191,19 @@ def _sentence_claims(
             continue
         pair = _of(doc, sentence, count, counts[n + 1] if n + 1 < len(counts) else None)
         if pair:
-            claims += pair
+            claims += [(k, c, None) for k, c in pair]
             skip_next = True
             continue
-        claim = _claim(doc, sentence, count, positions, lang)
-        if claim is None:
+        read = _claim(doc, sentence, count, positions, lang)
+        if read is None:
             continue
-        if claims and _coordinated(doc, claims[-1], count, claim):
-            before, previous = claims.pop()
-            claim = _summed(doc.text, before, previous, count, claim)
+        claim, cue = read
+        if claims and _coordinated(doc, claims[-1], count, claim, cue):
+            before, previous, _ = claims.pop()
+            claim = _summed(doc.text, previous, claim)
             count = Count(claim_quantity(claim), before.start, count.end, before.first, count.last)
-        claims.append((count, claim))
-    return [claim for _, claim in claims]
+        claims.append((count, claim, cue))
+    return [claim for _, claim, _ in claims]
 
 
 def claim_quantity(claim: ClaimFinding) -> Quantity:
@@ -203,14 +214,14 @@ def claim_quantity(claim: ClaimFinding) -> Quantity:
 
 def _claim(
     doc: _Text, sentence: Sentence, count: Count, positions: set[int], lang: Lang
-) -> ClaimFinding | None:
+) -> tuple[ClaimFinding, int | None] | None:
     if _is_part(doc, count) or _is_one_of(doc, count):
         return None
     noun, at, threat = _noun_after(doc, sentence, count)
-    if noun in _DIRECT:
+    if noun is not None and noun in _DIRECT:
         measure, cue = _DIRECT[noun], at
     else:
-        allowed = _BY_NOUN.get(noun)
+        allowed = _BY_NOUN.get("weapon" if noun is None and _parts_after(doc, count) else noun)
         if allowed is None:
             return None
         found = _nearest(doc, sentence, count, allowed, positions, lang)
@@ -220,14 +231,20 @@ def _claim(
         if found is None:
             return None
         measure, cue = allowed[found[0]], found[1]
+        if found[0] == "hit" and cue is not None and cue < count.first:
+            measure = "launched"  # "struck Kharkiv with two guided bombs"
+        if measure not in _CASUALTIES and _SINGLE_PERSON.fullmatch(doc.toks[count.first].text):
+            return None
+        if measure == "impacts" and count.quantity.low < 2:
+            return None  # "one missile hit a house, the second a field" tells where, not how many
     if measure in _CASUALTIES and _parts_after(doc, count):
         return None
     weapon = None
     if measure in WEAPON_MEASURES:
-        weapon = threat or _clause_weapon(doc, sentence, count)
+        weapon = threat or _clause_weapon(doc, sentence, count) or _previous_weapon(doc, count)
     start = min(count.start, doc.toks[cue].start) if cue is not None else count.start
     end = max(count.end, doc.toks[cue].end) if cue is not None else count.end
-    return _finding(doc.text, Measure(measure), count.quantity, start, end, weapon)
+    return _finding(doc.text, Measure(measure), count.quantity, start, end, weapon), cue
 
 
 def _finding(
@@ -257,6 +274,8 @@ def _noun_after(
             return doc.nouns[j], j, None
         if not tok.is_word and tok.text not in "-«»\"'“”(":
             break
+        if doc.predicates[j] is not None or tok.text in _NOUN_STOPS:
+            break
         if tok.is_word:
             skipped += 1
             if skipped > 3:
@@ -279,20 +298,32 @@ def _nearest(
     listed = True
     for j in range(count.first - 1, max(sentence.first, count.first - 16) - 1, -1):
         tok = doc.toks[j]
-        if tok.text == ";" or (j in positions and not listed):
+        if tok.text in ";:" or (j in positions and not listed):
             break
         pred = doc.predicates[j]
-        if pred in allowed:
+        if pred == "lost":
+            return None  # "26 were lost to electronic warfare"
+        if pred is not None and pred in allowed:
+            if j > 0 and doc.toks[j - 1].text in _NEGATIONS:
+                return None  # "the driver was not hurt"
             best = (distance, 0 if lang != "en" else 1, pred, j)
             break
         listed = listed and (j in positions or _listed(doc, j))
         distance += _cost(doc, j, positions)
+    if best is not None and any(t.text in RISE for t in doc.toks[count.first - 3 : count.first]):
+        return best[2], best[3]  # "кількість загиблих зросла до 11": the subject counts
     distance = 0
     for j in range(count.head, min(sentence.stop, count.head + 10)):
-        if j in positions or doc.toks[j].text == ";":
+        if j in positions or doc.toks[j].text in ";:":
             break
         pred = doc.predicates[j]
-        if pred in allowed:
+        if pred == "lost":
+            if best is None or distance <= best[0]:
+                return None  # "26 were lost to electronic warfare"
+            break
+        if pred is not None and pred in allowed:
+            if doc.toks[j - 1].text in _NEGATIONS:
+                break
             candidate = (distance, 0 if lang == "en" else 1, pred, j)
             if best is None or candidate < best:
                 best = candidate
@@ -340,11 +371,15 @@ def _cost(doc: _Text, j: int, positions: set[int]) -> int:
 def _of(
     doc: _Text, sentence: Sentence, first: Count, second: Count | None
 ) -> list[tuple[Count, ClaimFinding]]:
-    """"21 of the 49 drones", "52 з 54", "9 из 11": intercepted and launched."""
+    """ "21 of the 49 drones", "52 з 54", "9 из 11": intercepted and launched."""
     if second is None or second.quantity.low < first.quantity.low:
         return []
     between = [t.text for t in doc.toks[first.head : second.first]]
-    if not between or not set(between) <= _N_OF_M or between[0] not in _N_OF_M - {"the"}:
+    named = [j for j in range(first.head, second.first) if doc.weapons[j] is not None]
+    joins = (
+        between[len(named) :] if named == list(range(first.head, first.head + len(named))) else []
+    )
+    if not joins or not set(joins) <= _N_OF_M or joins[0] not in _N_OF_M - {"the"}:
         return []
     noun, _, threat = _noun_after(doc, sentence, second)
     if noun not in ("weapon", None):
@@ -353,15 +388,13 @@ def _of(
         noun, _, threat = _noun_after(doc, sentence, first)
     if noun == "person":
         return []
-    threat = threat or _clause_weapon(doc, sentence, first)
+    threat = threat or _clause_weapon(doc, sentence, first) or _previous_weapon(doc, first)
     if threat is None and not any(
         p == "intercept" for p in doc.predicates[sentence.first : sentence.stop]
     ):
         return []
     span = doc.toks[second.last].end
-    intercepted = _finding(
-        doc.text, Measure.INTERCEPTED, first.quantity, first.start, span, threat
-    )
+    intercepted = _finding(doc.text, Measure.INTERCEPTED, first.quantity, first.start, span, threat)
     launched = _finding(doc.text, Measure.LAUNCHED, second.quantity, first.start, span, threat)
     return [(first, intercepted), (second, launched)]
 
@@ -378,7 +411,21 @@ def _clause_weapon(doc: _Text, sentence: Sentence, count: Count) -> str | None:
     return threats.pop() if len(threats) == 1 else None
 
 
+def _previous_weapon(doc: _Text, count: Count) -> str | None:
+    """The weapon named last before the count, in its sentence or the one before it."""
+    for j in range(count.first - 1, -1, -1):
+        if doc.weapons[j] is not None:
+            return doc.weapons[j]
+        if doc.sentence_of[j] < doc.sentence_of[count.first] - 1:
+            return None
+        if doc.norm[doc.toks[j].end : doc.toks[j + 1].start].count("\n") >= 2:
+            return None
+    return None
+
+
 def _is_part(doc: _Text, count: Count) -> bool:
+    if count.first > 0 and doc.toks[count.first - 1].text == "no":
+        return True  # "no one was killed"
     words = tuple(t.text for t in doc.toks[max(0, count.first - 4) : count.first])
     return any(words[-len(p) :] == p for p in _PARTS_BEFORE if len(p) <= len(words))
 
@@ -397,23 +444,31 @@ def _is_one_of(doc: _Text, count: Count) -> bool:
 
 
 def _coordinated(
-    doc: _Text, previous: tuple[Count, ClaimFinding], count: Count, claim: ClaimFinding
+    doc: _Text,
+    previous: tuple[Count, ClaimFinding, int | None],
+    count: Count,
+    claim: ClaimFinding,
+    cue: int | None,
 ) -> bool:
-    """"six apartment buildings and one private residence": parts of one phrase."""
-    before, earlier = previous
+    """Parts of one phrase: "windows in six apartment buildings and one private residence",
+    "повреждены 12 домовладений, 4 многоквартирных дома" (one predicate for both)."""
+    before, earlier, earlier_cue = previous
     if (earlier.measure, earlier.weapon) != (claim.measure, claim.weapon):
         return False
     if claim.kind not in ("exact", "zero") or earlier.kind not in ("exact", "zero"):
         return False
-    between = doc.toks[before.head : count.first]
-    if not 1 <= len(between) <= 5 or between[-1].text not in _JOINS:
+    between = range(before.head, count.first)
+    if not 1 <= len(between) <= 6 or any(doc.predicates[t] is not None for t in between):
         return False
-    return all(doc.predicates[t] is None for t in range(before.head, count.first))
+    if any(_SINGLE_PERSON.fullmatch(doc.toks[k.first].text) for k in (before, count)):
+        return False  # "one person was killed, a 67-year-old woman": the same person
+    if cue is not None and cue == earlier_cue:
+        joined = any(doc.toks[t].text in _JOINS or doc.toks[t].text == "," for t in between)
+        return joined and all(_listed(doc, t) for t in between)
+    return doc.toks[count.first - 1].text in _JOINS
 
 
-def _summed(
-    text: str, before: Count, earlier: ClaimFinding, count: Count, claim: ClaimFinding
-) -> ClaimFinding:
+def _summed(text: str, earlier: ClaimFinding, claim: ClaimFinding) -> ClaimFinding:
     quantity = total([claim_quantity(earlier), claim_quantity(claim)])
     start = min(earlier.evidence.start, claim.evidence.start)
     end = max(earlier.evidence.end, claim.evidence.end)
@@ -428,12 +483,37 @@ def _single_persons(doc: _Text, sentence: Sentence, counts: Sequence[Count]) -> 
         tok = doc.toks[j]
         if j in taken or not tok.is_word or not _SINGLE_PERSON.fullmatch(tok.text):
             continue
-        if tok.text.isascii():
-            article = [t.text for t in doc.toks[max(sentence.first, j - 4) : j]]
-            if "a" not in article and "an" not in article:
-                continue
+        if tok.text.isascii() and not _article_before(doc, sentence, j):
+            continue
+        if found and _joined(doc, found[-1].last, j):
+            first = found.pop()
+            found.append(Count(Quantity.exact(2), first.start, tok.end, first.first, j))
+            continue
         found.append(Count(Quantity.exact(1), tok.start, tok.end, j, j))
     return found
+
+
+def _joined(doc: _Text, last: int, j: int) -> bool:
+    """ "a man and a woman", "мужчина и женщина": two persons of one phrase."""
+    between = [t.text for t in doc.toks[last + 1 : j]]
+    if not between or between[0] not in _JOINS or len(between) > 5:
+        return False
+    return all(
+        w in ("a", "an") or w.isdigit() or w == "-" or w in _DESCRIBING or w.endswith("old")
+        for w in between[1:]
+    )
+
+
+def _article_before(doc: _Text, sentence: Sentence, j: int) -> bool:
+    """ "a man", "a 67-year-old woman", "an elderly man": the article, then at most
+    descriptive words."""
+    for k in range(j - 1, max(sentence.first, j - 5) - 1, -1):
+        word = doc.toks[k].text
+        if word in ("a", "an", "one"):
+            return True
+        if not (word.isdigit() or word == "-" or word in _DESCRIBING or word.endswith("old")):
+            return False
+    return False
 
 
 def _zeros(doc: _Text, sentence: Sentence) -> list[ClaimFinding]:

@@ -18,6 +18,13 @@ from tocsin.records.extraction.text import Sentence
 from tocsin.records.extraction.weapons import Mention
 
 _DAYS: Final = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_MONTHS: Final = (
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+)
+_MONTHS_IN: Final = (
+    "січні|лютому|березні|квітні|травні|червні|липні|серпні|вересні|жовтні|листопаді|грудні"
+    "|январе|феврале|марте|апреле|мае|июне|июле|августе|сентябре|октябре|ноябре|декабре"
+)
 _BACKGROUND: Final = re.compile(
     rf"\blast (?:week|month|year|spring|summer|autumn|fall|winter|{_DAYS})\b"
     r"|\bearlier (?:this|that|in the) (?:week|month|year)\b|^earlier\b|\bpreviously\b"
@@ -27,6 +34,15 @@ _BACKGROUND: Final = re.compile(
     r"|років) тому|минулої (?:неділі|суботи|п'ятниці|середи)|напомн\w*|ранее|на прошлой неделе"
     r"|в прошлом (?:месяце|году)|(?:год|месяц|неделю|недели|года|лет) назад|в прошлое"
     r"|прошлой (?:ночью|весной|осенью|зимой)|минулої (?:ночі|весни|осені|зими)"
+    rf"|^reminder\b|^as a reminder\b|\bwas last (?:struck|hit|attacked|shelled)\b"
+    rf"|\bsince (?:last|{_MONTHS})\b|^in (?:{_MONTHS})\b|^(?:у|в) (?:{_MONTHS_IN})\b"
+    r"|\b(?:that|the previous|an earlier|a previous) (?:attack|strike)\b"
+    r"|(?:того|тієї|той|того же) (?:удару|атаки|удара|обстрілу|обстрела)"
+)
+# recalled only outside the first paragraph: "Вчера …" after a report about today
+_LATER_BACKGROUND: Final = re.compile(
+    r"^(?:yesterday|the day before|вчора|учора|напередодні|позавчора|вчера|накануне"
+    r"|позавчера)\b"
 )
 _ATTACK: Final = re.compile(
     r"\b(?:attack\w*|struck|strikes?|shelled|shelling|air raid|air defen[cs]e|shot down|"
@@ -38,13 +54,18 @@ _ATTACK: Final = re.compile(
 _NOT_ATTACK: Final = re.compile(
     r"not an attack|wasn't an attack|no sign of an attack|gas explosion|gas leak"
     r"|explosion of (?:a )?gas|вибух\w* газу|взрыв\w* газа|витік газу|утечк\w* газа"
-    r"|не (?:була|було|є|була спричинена) (?:атак|обстріл)|не (?:было|является|была) (?:атак|обстрел)"
+    r"|не (?:була|було|є|була спричинена) (?:атак|обстріл)"
+    r"|не (?:было|является|была) (?:атак|обстрел)"
     r"|не атака|не обстріл|не обстрел|\bdrills?\b|\bexercises?\b|навчанн\w*|учени[яей]"
     r"|тренуванн\w*|road accident|traffic accident|car crash|дтп|дорожньо-транспортн\w*"
     r"|дорожно-транспортн\w*|зіткнен\w*|столкновени\w*|\bfake\b|фейк\w*"
     r"|не відповідає дійсності|не соответству\w* действительности|is false|are false"
-    r"|спростов\w*|опроверг\w*|weather|forecast|thunderstorm|гроз\w*|прогноз погоди"
+    r"|спростов\w*|опроверг\w*|weather|forecast|thunderstorm|(?<!\w)гроз[аиоу]\w*|прогноз погоди"
     r"|прогноз погоды|anniversary|річниц\w*|роковин\w*|годовщин\w*|\bmatch\b|матч\w*"
+    r"|піротехнік\w*|розмінуван\w*|demining|\bsappers?\b|вибухонебезпечн\w*|взрывоопасн\w*"
+    r"|разминировани\w*|unexploded ordnance|пиротехник\w*|знешкодженн\w* боєприпас\w*"
+    r"|вшанов\w*|пам'ять загибл\w*|commemorat\w*|memorial service|minute of silence"
+    r"|хвилин\w* мовчання|минут\w* молчания|память погибш\w*"
 )
 
 
@@ -56,7 +77,10 @@ def background(norm: str, sentences: Sequence[Sentence]) -> list[bool]:
     for sentence in sentences:
         first_of_paragraph = sentence.paragraph not in opened
         opened.add(sentence.paragraph)
-        recalls = bool(_BACKGROUND.search(norm[sentence.start : sentence.end]))
+        said = norm[sentence.start : sentence.end]
+        recalls = bool(_BACKGROUND.search(said)) or (
+            sentence.paragraph > 0 and bool(_LATER_BACKGROUND.search(said))
+        )
         if first_of_paragraph and recalls:
             paragraph_background[sentence.paragraph] = True
         flags.append(recalls or paragraph_background.get(sentence.paragraph, False))

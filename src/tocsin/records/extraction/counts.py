@@ -20,7 +20,7 @@ from typing import Final
 from tocsin.records.domain.quantities import VAGUE, Quantity, about
 from tocsin.records.extraction.model import Lang
 from tocsin.records.extraction.numbers import Number, find_numbers, word_value
-from tocsin.records.extraction.text import Token
+from tocsin.records.extraction.text import Token, phrases, words
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +39,10 @@ class Count:
         return self.last + 1
 
 
-def _phrases(text: str) -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(p.split()) for p in text.split("|"))
-
-
 _BOUNDS: Final[tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]] = (
     (
         "at_least",
-        _phrases(
+        phrases(
             "at least|no fewer than|not less than|no less than|a minimum of|щонайменше|"
             "щонайменш|принаймні|не менше ніж|не менше як|не менш як|не менше|мінімум|"
             "не менее чем|не менее|как минимум|по меньшей мере|минимум|по крайней мере"
@@ -54,25 +50,25 @@ _BOUNDS: Final[tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]] = (
     ),
     (
         "above",
-        _phrases(
+        phrases(
             "more than|over|upwards of|понад|більше ніж|більш ніж|більше за|більше|"
             "более чем|более|больше чем|больше|свыше"
         ),
     ),
-    ("at_most", _phrases("up to|at most|no more than|не більше ніж|не більше|не более|до")),
-    ("below", _phrases("fewer than|less than|менше ніж|менш ніж|менее чем|менее|меньше")),
+    ("at_most", phrases("up to|at most|no more than|не більше ніж|не більше|не более|до")),
+    ("below", phrases("fewer than|less than|менше ніж|менш ніж|менее чем|менее|меньше")),
     (
         "about",
-        _phrases(
+        phrases(
             "about|approximately|around|nearly|almost|roughly|some|an estimated|близько|"
             "приблизно|майже|орієнтовно|около|примерно|почти|порядка|~|≈"
         ),
     ),
 )
-_RISE: Final = frozenset(
+RISE: Final = words(
     "rose risen increased grew climbed зросла зросло зросли збільшилася збільшилась "
     "збільшилося збільшилось збільшилися сягнула сягнуло возросло возросла возросли "
-    "выросло выросла выросли увеличилось увеличилась увеличились достигло достигла".split()
+    "выросло выросла выросли увеличилось увеличилась увеличились достигло достигла"
 )
 _RANGE_JOINS: Final = frozenset({"-", "to", "or", "до", "або", "чи", "или", "…", "--"})
 _RANGE_OPENERS: Final[Mapping[str, str]] = {
@@ -146,7 +142,8 @@ def _around(toks: Sequence[Token], numbers: Sequence[Number], n: int, lang: Lang
     if second is not None and second.first == last + 2 and second.value > number.value:
         join = toks[last + 1].text
         opener = toks[first - 1].text if first > 0 else ""
-        if join in _RANGE_JOINS or _RANGE_OPENERS.get(opener) == join:
+        rise = first >= 2 and toks[first - 2].text in RISE
+        if (join in _RANGE_JOINS or _RANGE_OPENERS.get(opener) == join) and not rise:
             start = first - 1 if _RANGE_OPENERS.get(opener) == join else first
             return Count(
                 Quantity.between(number.value, second.value),
@@ -156,7 +153,9 @@ def _around(toks: Sequence[Token], numbers: Sequence[Number], n: int, lang: Lang
                 second.last,
             )
     if last + 1 < len(toks) and toks[last + 1].text == "+" and toks[last + 1].start == number.end:
-        return Count(Quantity.at_least(number.value), number.start, toks[last + 1].end, first, last + 1)
+        return Count(
+            Quantity.at_least(number.value), number.start, toks[last + 1].end, first, last + 1
+        )
     bound = _bound_before(toks, first)
     if bound is not None:
         kind, start = bound
@@ -176,14 +175,14 @@ def _bounded(kind: str, value: int, toks: Sequence[Token], start: int) -> Quanti
     if kind == "below":
         return Quantity.at_most(value - 1) if value > 0 else None
     before = toks[start - 1].text if start > 0 else ""
-    if toks[start].text == "до" and (before in _RISE or before.isdigit()):
+    if toks[start].text == "до" and (before in RISE or before.isdigit()):
         return None  # "зросла до 28" is 28
     return Quantity.at_most(value)
 
 
 def _bound_before(toks: Sequence[Token], first: int) -> tuple[str, int] | None:
-    for kind, phrases in _BOUNDS:
-        for phrase in phrases:
+    for kind, bounds in _BOUNDS:
+        for phrase in bounds:
             start = first - len(phrase)
             if start >= 0 and tuple(t.text for t in toks[start:first]) == phrase:
                 return kind, start
@@ -195,7 +194,7 @@ def _hyphen_range(token: Token, lang: Lang) -> Quantity | None:
     if len(parts) != 2:
         return None
     low, high = word_value(parts[0], lang), word_value(parts[1], lang)
-    if low is None or high is None or low >= high or lang == "en" and high > low + 9 < 20:
+    if low is None or high is None or low >= high or (lang == "en" and high > low + 9 < 20):
         return None
     if lang == "en" and low >= 20:  # twenty-one
         return None

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from tocsin.records.extraction.text import words
+
 _NOUNS: Final[tuple[tuple[str, str], ...]] = (
     (
         "person",
@@ -46,11 +48,19 @@ _NOUNS: Final[tuple[tuple[str, str], ...]] = (
         r"subscribers?|customers?|households?|consumers?|accounts|абонент\w*|споживач\w*"
         r"|домогосподарств\w*|потребител\w*|домохозяйств\w*",
     ),
+    (
+        "facility",
+        r"schools?|hospitals?|kindergartens?|shops?|stores?|warehouses?|enterprises?|garages?"
+        r"|школ\w*|лікарн\w*|садоч\w*|садк\w*|магазин\w*|склад\w*|підприєм\w*|гараж\w*"
+        r"|больниц\w*|предприяти\w*|церкв\w*|храм\w*|churches?|об'єкт\w*|объект\w*",
+    ),
+    ("family", r"famil\w*|сім'?\w*|сем[ье]\w*|родин\w*"),
     ("explosion", r"explosions?|detonations?|blasts?|вибух\w*|взрыв\w*"),
     (
         "location",
         r"locations?|places?|sites?|spots?|areas?|локаці\w*|місц\w*|мест[ахе]*|точк\w*"
-        r"|адрес\w*|населених|населенных",
+        r"|адрес\w*|населених|населенных|districts?|район\w*|hromadas?|communities|settlements?"
+        r"|villages?|сіл|сел|сёл|села|селах|громад\w*|населен\w*",
     ),
     ("impact", r"hits|impacts?|влучан\w*|влучень|прильот\w*|прилет\w*|попадани\w*"),
     ("debris", r"debris|fragments?|wreckage|уламк\w*|обломк\w*"),
@@ -58,24 +68,25 @@ _NOUNS: Final[tuple[tuple[str, str], ...]] = (
 _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
     (
         "killed",
-        r"killed|dead|died|deaths?|fatalit\w*|kill|kills|lives|загин\w*|загибл\w*|вбит\w*"
+        r"killed|killing|dead|died|deaths?|fatalit\w*|kill|kills|lives|загин\w*|загибл\w*|вбит\w*"
         r"|вбив\w*|вбило|убит\w*|убил\w*|погиб\w*|жертв\w*|смерт\w*|помер\w*|умер\w*|bodies|тіла"
         r"|тела|death",
     ),
     (
         "injured",
         r"injur\w*|wounded|wounds|hurt|поранен\w*|постражд\w*|травмован\w*|травмува\w*|ранен\w*"
-        r"|ранил\w*|ранени\w*|пострада\w*|потерпіл\w*|травмирова\w*|casualt\w*",
+        r"|ранил\w*|ранени\w*|пострада\w*|потерпіл\w*|травм\w*|casualt\w*",
     ),
     (
         "launch",
-        r"launched|fired|attacked|launch|launches|запуст\w*|випуст\w*|атакув\w*|застосув\w*"
-        r"|атаковал\w*|выпуст\w*|примени\w*|використав\w*|used",
+        r"launched|fired|attacked|launch|launches|запуст\w*|випуст\w*|запущ\w*|випущ\w*|выпущ\w*|атакув\w*|застосув\w*"
+        r"|атаковал\w*|выпуст\w*|примени\w*|використав\w*|used|dropped|скину\w*|скинув\w*"
+        r"|скинули|сбросил\w*|сбросили",
     ),
     (
         "intercept",
         r"shot|downed|intercept\w*|neutrali[sz]ed|збит\w*|збили|збив|збиття|збито|знешкодж\w*"
-        r"|перехопл\w*|подавл\w*|сбит\w*|сбил\w*|перехва\w*|нейтрализ\w*|ліквідов\w*|поражен\w*"
+        r"|знешкод\w*|перехопл\w*|подавл\w*|сбит\w*|сбил\w*|перехва\w*|нейтрализ\w*|ліквідов\w*|поражен\w*"
         r"|уражен\w*",
     ),
     (
@@ -100,22 +111,29 @@ _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
         r"evacuat\w*|relocated|евакуй\w*|евакуюв\w*|евакуац\w*|эвакуир\w*|эвакуац\w*|відселен\w*"
         r"|отселен\w*",
     ),
+    (
+        "hit",
+        r"hit|struck|влучил\w*|влучив|поцілил\w*|поцілив|попал\w*|попали|угодил\w*|потрапил\w*",
+    ),
+    ("lost", r"lost|втрачен\w*|потерян\w*|утрачен\w*"),
     ("fell", r"fell|fallen|falling|falls|впал\w*|упал\w*|падін\w*|падени\w*|падения"),
 )
 _NOUN_RE: Final = tuple((name, re.compile(pattern)) for name, pattern in _NOUNS)
 _PREDICATE_RE: Final = tuple((name, re.compile(pattern)) for name, pattern in _PREDICATES)
-SKIP: Final = frozenset(
+SKIP: Final = words(
     "were was been be is are have has had being reportedly also more other another further "
+    "rose risen increased grew climbed number toll to зросла зросло зросли збільшилася "
+    "збільшилась кількість число количество возросло возросла выросло увеличилось до "
     "in at on of the a an by as ще також було були було був була є в у на по во із з "
-    "еще также были был была было еще ещё".split()
+    "еще также были был была было еще ещё"
 )
 
 
-ADJECTIVES: Final = frozenset(
+ADJECTIVES: Final = words(
     "apartment residential private multi-storey multistorey high-rise administrative "
     "commercial civilian other nearby neighbouring neighboring adjacent more further "
     "житлов житлових житлові житлових приватних приватні багатоквартирних інших сусідніх "
-    "жилых жилые частных частные многоквартирных других соседних".split()
+    "жилых жилые частных частные многоквартирных других соседних"
 )
 
 

@@ -196,7 +196,13 @@ def _word(word: str, last: bool, adjective: _Adjective, noun: _Noun) -> Forms:
             tail = "-" + "-".join(parts[1:])
             return [{f + tail for f in fs} for fs in _word(parts[0], True, adjective, noun)]
         head = "-".join(parts[:-1]) + "-"
-        return [{head + f for f in fs} for fs in _word(parts[-1], last, adjective, noun)]
+        tail_forms = _word(parts[-1], last, adjective, noun)
+        if len(parts) == 2 and adjective(parts[1]) is not None and _adjectival_name(parts[1]):
+            # Кам'янець-Подільський, Каменск-Шахтинский: both parts decline
+            heads = noun(parts[0])
+            return [{h + "-" + t for h in heads[c] for t in tail_forms[c]} | {head + t for t in
+                     tail_forms[c]} for c in range(CASES)]  # fmt: skip
+        return [{head + f for f in fs} for fs in tail_forms]
     adj = adjective(word)
     if adj is not None and (not last or _adjectival_name(word)):
         return adj
@@ -219,13 +225,18 @@ def _product(options: list[set[str]]) -> list[tuple[str, ...]]:
 def uk_forms(name: str) -> set[str]:
     """Every case form of a Ukrainian place name, folded."""
     words = name.lower().replace("’", "'").split()
-    return {fold(f) for forms in _phrase(words, _uk_adjective, uk_noun) for f in forms}
+    return _all_forms(words, _uk_adjective, uk_noun)
 
 
 def ru_forms(name: str) -> set[str]:
     """Every case form of a Russian place name, folded."""
-    words = name.lower().split()
-    return {fold(f) for forms in _phrase(words, _ru_adjective, ru_noun) for f in forms}
+    return _all_forms(name.lower().split(), _ru_adjective, ru_noun)
+
+
+def _all_forms(words: list[str], adjective: _Adjective, noun: _Noun) -> set[str]:
+    if len(words) == 1:
+        return {fold(f) for forms in _word(words[0], True, adjective, noun) for f in forms}
+    return {fold(f) for forms in _phrase(words, adjective, noun) for f in forms}
 
 
 def adjective_forms(adjective: str, lang: str) -> set[str]:
@@ -243,14 +254,17 @@ def adjective_forms(adjective: str, lang: str) -> set[str]:
     return {fold(stem + e) for e in endings}
 
 
-_UK_TO_RU = [
-    (r"ський$", "ский"), (r"цький$", "цкий"), (r"зький$", "зский"), (r"ська$", "ская"),
+_UK_TO_RU_RULES = [
+    (r"ів(?=ськ)", "ов"), (r"їв(?=ськ)", "ев"), (r"ір(?=ськ)", "ор"), (r"іль(?=ськ)", "оль"),
+    (r"із(?=ьк)", "оз"), (r"ський$", "ский"), (r"цький$", "цкий"), (r"зький$", "зский"),
+    (r"ська$", "ская"),
     (r"цька$", "цкая"), (r"ське$", "ское"), (r"цьке$", "цкое"), (r"ове$", "ово"),
     (r"[еє]ве$", "ево"), (r"[иі]не$", "ино"), (r"не$", "ное"), (r"ий$", "ый"),
     (r"ївка$", "евка"), (r"івка$", "овка"), (r"ів$", "ов"), (r"їв$", "ев"),
-    (r"івськ", "овск"), (r"ївськ", "евск"), (r"іль$", "оль"), (r"ів(?=[кц])", "ов"),
+    (r"ськ", "ск"), (r"цьк", "цк"), (r"іль$", "оль"), (r"ів(?=[кц])", "ов"),
     (r"^нов[оа]", "ново"),
 ]  # fmt: skip
+_UK_TO_RU = [(re.compile(pattern), repl) for pattern, repl in _UK_TO_RU_RULES]
 
 
 _RU_LETTERS = str.maketrans("іїє'", "ииеъ")
@@ -261,5 +275,5 @@ def ru_spelling(uk_word: str) -> str:
     (Петрівка → петровка, Веселе → веселое, Харківський → харковский)."""
     word = uk_word.lower().replace("’", "'")
     for pattern, repl in _UK_TO_RU:
-        word = re.sub(pattern, repl, word)
+        word = pattern.sub(repl, word)
     return word.translate(_RU_LETTERS)

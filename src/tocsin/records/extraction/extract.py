@@ -14,9 +14,12 @@ largest, the later of equals.
 
 from __future__ import annotations
 
+import functools
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from importlib import resources
 from typing import Final
 
 from tocsin.records.domain.claims import WEAPON_MEASURES
@@ -57,6 +60,7 @@ _ORIGIN_CONTEXT: Final = re.compile(
 def warm() -> None:
     """Build every lexicon and pipeline once, so the first report costs as much as the next."""
     numbers.warm()
+    _parents()
     extract("Вночі ворог атакував Харків 5 ударними БпЛА, 3 збито.", lang="uk")
     extract("Ночью 2 беспилотника атаковали Белгород, пострадавших нет.", lang="ru")
     extract("Overnight 21 of the 49 drones were shot down over Kyiv.", lang="en")
@@ -114,7 +118,7 @@ def _draft(
     draft.places = [
         p for p in places if inside(p.evidence.start) and not _origin(norm, p.evidence.start)
     ]
-    draft.regions = finest(p.region for p in draft.places)
+    draft.regions = _finest(p.region for p in draft.places)
     index = {id(s): n for n, s in enumerate(sents)}
     wanted = {index[id(s)] for s in part}
     claims = [r.claim for r in reads if r.sentence in wanted]
@@ -156,6 +160,21 @@ def _origin(norm: str, start: int) -> bool:
     sentence_end = [i for i in (norm.find(".", start), norm.find("\n", start)) if i >= 0]
     sentence = norm[left + 1 : min(sentence_end) if sentence_end else len(norm)]
     return bool(_ORIGIN_CONTEXT.search(sentence))
+
+
+def _finest(codes: Iterable[str]) -> list[str]:
+    """`places.finest`, also dropping a raion when a hromada inside it is listed."""
+    kept = finest(codes)
+    parents = _parents()
+    inner = {parents.get(code) for code in kept}
+    return [code for code in kept if code not in inner]
+
+
+@functools.cache
+def _parents() -> Mapping[str, str | None]:
+    text = resources.files("tocsin.regions").joinpath("data/ua.geojson").read_text()
+    features = json.loads(text)["features"]
+    return {f["properties"]["code"]: f["properties"].get("parent") for f in features}
 
 
 def _paragraphs(part: Sequence[Sentence]) -> list[list[Sentence]]:

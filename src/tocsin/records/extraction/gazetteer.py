@@ -51,37 +51,41 @@ class Place:
     path: tuple[str, ...]
     rank: int
     katottg: str | None = None
-    common: bool = False  # named by a common word: read only after "село", "village"… or in context
+    common: bool = False  # named by an adjective: read only after "село", "village"… or in context
+    stopword: bool = False  # named by a word of the stop-list: read only after "село"…
 
 
 @dataclass(slots=True)
 class Gazetteer:
-    names: dict[str, tuple[Place, ...]]
-    adjectives: dict[str, tuple[tuple[Place, str], ...]]  # (place, class of the noun it needs)
+    names: dict[str, list[Place]]
+    adjectives: dict[str, list[tuple[Place, str]]]  # (place, class of the noun it needs)
     longest: int  # the most words a key holds
-    stop: frozenset[str]
+    stop: frozenset[str]  # folded: never a settlement unless "село", "місто"… says so
+    never: frozenset[str]  # lower case: never a place ("Крім" is not Крим)
 
 
 class _Builder:
     def __init__(self) -> None:
-        self.names: defaultdict[str, dict[Place, None]] = defaultdict(dict)
-        self.adjectives: defaultdict[str, dict[tuple[Place, str], None]] = defaultdict(dict)
+        self.names: dict[str, list[Place]] = {}
+        self.adjectives: dict[str, list[tuple[Place, str]]] = {}
 
     def name(self, place: Place, forms: set[str]) -> None:
+        names = self.names
         for form in forms:
-            if form:
-                self.names[form][place] = None
+            if form in names:
+                names[form].append(place)
+            else:
+                names[form] = [place]
 
     def adjective(self, place: Place, kind: str, forms: set[str]) -> None:
         for form in forms:
-            if form:
-                self.adjectives[form][(place, kind)] = None
+            self.adjectives.setdefault(form, []).append((place, kind))
 
-    def build(self, stop: frozenset[str]) -> Gazetteer:
-        names = {k: tuple(v) for k, v in self.names.items()}
-        adjectives = {k: tuple(v) for k, v in self.adjectives.items()}
-        longest = max(k.count(" ") + 1 for k in [*names, *adjectives])
-        return Gazetteer(names, adjectives, longest, stop)
+    def build(self, stop: frozenset[str], never: frozenset[str]) -> Gazetteer:
+        self.names.pop("", None)
+        self.adjectives.pop("", None)
+        longest = max(k.count(" ") + 1 for k in [*self.names, *self.adjectives])
+        return Gazetteer(self.names, self.adjectives, longest, stop, never)
 
 
 def _latin(name: str) -> set[str]:
@@ -94,9 +98,32 @@ def _data() -> dict[str, Any]:
     return data
 
 
+@cache
 def _features() -> list[dict[str, Any]]:
     text = resources.files("tocsin.regions").joinpath("data/ua.geojson").read_text()
     return [f["properties"] for f in json.loads(text)["features"]]
+
+
+def ancestors(code: str) -> tuple[str, ...]:
+    """The codes of the regions `code` lies in, nearest first (a hromada's raion, its oblast,
+    the country); for a code the packs do not hold, those its own prefixes name."""
+    parents = _parents()
+    if code not in parents:
+        parts = code.split("-")
+        return tuple("-".join(parts[:k]) for k in range(len(parts) - 1, 0, -1))
+    found: list[str] = []
+    parent = parents[code]
+    while parent is not None:
+        found.append(parent)
+        parent = parents.get(parent)
+    return tuple(found)
+
+
+@cache
+def _parents() -> dict[str, str | None]:
+    text = resources.files("tocsin.regions").joinpath("data/ru-border.geojson").read_text()
+    features = [*_features(), *(f["properties"] for f in json.loads(text)["features"])]
+    return {p["code"]: p["parent"] for p in features}
 
 
 @cache
@@ -112,7 +139,8 @@ def gazetteer() -> Gazetteer:
     settlements = _add_settlements(builder, by_katottg, set(data["stop"]))
     _add_cities(builder, data["cities"], settlements)
     _add_russia(builder, data["russia"], regions)
-    return builder.build(frozenset(fold(s) for s in data["stop"]))
+    stop = frozenset(fold(s) for s in data["stop"])
+    return builder.build(stop, frozenset(w.lower() for w in data["never"]))
 
 
 def _regions(features: list[dict[str, Any]]) -> dict[str, Place]:
@@ -175,6 +203,9 @@ def _add_raions_and_hromadas(
             stem = _EN_TYPE_WORDS.sub("", name)
             if stem != name and stem.isascii():
                 builder.adjective(place, kind, _latin(stem))
+                if kind == "raion":  # "Kupiansk district", "Kharkiv raion"
+                    builder.adjective(place, kind, _latin(re.sub(r"(s?kyi|yi)$", "", stem)))
+                    builder.adjective(place, kind, _latin(re.sub(r"yi$", "", stem)))
 
 
 def _add_adjective_name(builder: _Builder, place: Place, kind: str, name: str) -> None:
@@ -213,9 +244,9 @@ def _add_settlements(
             continue
         if category not in _RANKS:
             continue
-        common = name in stop or (category != "M" and _adjectival(name))
+        common = category != "M" and _adjectival(name)
         place = Place(region.region, name, "settlement", region.path, _RANKS[category], katottg,
-                      common)  # fmt: skip
+                      common, name in stop)  # fmt: skip
         if name not in forms:
             forms[name] = _settlement_forms(name)
         builder.name(place, forms[name])
@@ -254,7 +285,7 @@ def _add_cities(
             if len(towns) != 1:
                 raise ValueError(f"places.json: no single city {uk!r} in {code}")
             place = Place(towns[0].region, uk, "settlement", towns[0].path, CITY, towns[0].katottg)
-        builder.name(place, uk_forms(uk) | _latin(romanize(uk.replace("’", "'"))))
+        builder.name(place, uk_forms(uk) | _ukrainian_lexeme(uk) | _latin(romanize(uk)))
         for name in city["ru"]:
             builder.name(place, ru_forms(name) | _russian_lexeme(name))
         for name in city["en"]:
@@ -267,8 +298,7 @@ def _add_russia(
     for code, towns in russia.items():
         oblast = regions[code]
         for ru, uk, *latin in towns:
-            village = "*" in latin
-            rank = VILLAGE if village else TOWN
+            rank = URBAN if "*" in latin else TOWN  # before Ukraine's villages of the same name
             place = Place(code, ru, "settlement", oblast.path, rank)
             builder.name(place, ru_forms(ru) | _russian_lexeme(ru) | uk_forms(uk))
             for name in latin:
@@ -276,11 +306,25 @@ def _add_russia(
                     builder.name(place, _latin(name))
 
 
+def _ukrainian_lexeme(name: str) -> set[str]:
+    """The singular forms pymorphy3's Ukrainian dictionary gives a one-word place noun it
+    knows (its guesses for unknown words are left out)."""
+    analyser = morph("uk")
+    word = name.lower().replace("’", "'")
+    if " " in word or not analyser.word_is_known(word):
+        return set()
+    for parse in analyser.parse(word):
+        if {"NOUN", "inan", "nomn"} in parse.tag and "Surn" not in parse.tag:
+            number = parse.tag.number
+            return {fold(f.word) for f in parse.lexeme if f.tag.number == number}
+    return set()
+
+
 def _russian_lexeme(name: str) -> set[str]:
     """The forms pymorphy3's Russian dictionary gives a one-word place name it knows."""
     if " " in name or "-" in name:
         return set()
-    for parse in _morph_ru().parse(name.lower()):
+    for parse in morph("ru").parse(name.lower()):
         if "Geox" in parse.tag and parse.tag.case == "nomn":
             number = parse.tag.number
             return {fold(f.word) for f in parse.lexeme if f.tag.number == number}
@@ -288,7 +332,8 @@ def _russian_lexeme(name: str) -> set[str]:
 
 
 @cache
-def _morph_ru() -> Any:
+def morph(lang: str) -> Any:
+    """pymorphy3's analyser of `lang` ("uk" or "ru"), loaded once."""
     import pymorphy3
 
-    return pymorphy3.MorphAnalyzer(lang="ru")
+    return pymorphy3.MorphAnalyzer(lang=lang)

@@ -17,6 +17,7 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _UK = re.compile(r"[іїєґІЇЄҐ]")
 _RU = re.compile(r"[ыэъёЫЭЪЁ]")
+_MODEL_CHARS = 1000  # the model reads the opening of a long text: as sure, and bounded
 
 
 @cache
@@ -29,7 +30,7 @@ def _identifier() -> Any:
 
 
 def detect(text: str) -> Lang:
-    """The language of `text`; English when it has no Cyrillic letter."""
+    """The language of `text`; English when it has no Cyrillic letter (an empty text too)."""
     cyrillic = len(_CYRILLIC.findall(text))
     if cyrillic == 0 or len(_LATIN.findall(text)) > 2 * cyrillic:
         return "en"
@@ -40,6 +41,6 @@ def detect(text: str) -> Lang:
         return "ru"
     if uk + ru >= 5 and max(uk, ru) >= 4 * min(uk, ru):
         return "uk" if uk > ru else "ru"
-    ranked = _identifier().rank(text)
+    ranked = _identifier().rank(text[:_MODEL_CHARS])
     cyrillic_langs = [lang for lang, _ in ranked if lang in ("uk", "ru")]
     return "uk" if cyrillic_langs[0] == "uk" else "ru"

@@ -21,7 +21,7 @@ from typing import Final
 from number_parser import parse_number
 
 from tocsin.records.extraction.model import Lang
-from tocsin.records.extraction.text import Token
+from tocsin.records.extraction.text import Token, normal, words
 
 _UNITS_UK: Final = (
     ("один", 1), ("два", 2), ("три", 3), ("чотири", 4), ("п'ять", 5), ("шість", 6),
@@ -49,31 +49,27 @@ _UNITS_RU: Final = (
 )  # fmt: skip
 # forms the dictionaries miss or file under another lemma
 _EXTRA: Final[Mapping[str, int]] = {
-    "ста": 100, "сотні": 100, "сотня": 100, "сотню": 100, "обох": 2, "обидві": 2,
+    "ста": 100, "сотня": 100, "сотню": 100, "обох": 2, "обидві": 2,
     "обоих": 2, "обе": 2, "обеих": 2, "двох": 2, "трьох": 3, "чотирьох": 4,
     "двоих": 2, "троих": 3, "четверых": 4, "пятерых": 5, "шестерых": 6, "семерых": 7,
     "п'ятьох": 5, "шістьох": 6, "сімох": 7, "вісьмох": 8, "десятьох": 10,
     "однієї": 1, "одної": 1, "одну": 1, "одна": 1, "одне": 1, "одно": 1,
     "одного": 1, "одной": 1, "одному": 1, "одній": 1,
 }  # fmt: skip
-_THOUSANDS: Final = frozenset(
-    "thousand тисяча тисячі тисяч тисячу тысяча тысячи тысяч тысячу тис тыс".split()
-)
-_EN_WORDS: Final = (
+_THOUSANDS: Final = words("thousand тисяча тисячі тисяч тисячу тысяча тысячи тысяч тысячу тис тыс")
+_EN_WORDS: Final = words(
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
     "eighty ninety hundred"
-).split()
-_MONTHS: Final = frozenset(
-    (
-        "january february march april may june july august september october november december "
-        "jan feb mar apr jun jul aug sep sept oct nov dec "
-        "січня лютого березня квітня травня червня липня серпня вересня жовтня листопада "
-        "грудня січень лютий березень квітень травень червень липень серпень вересень "
-        "жовтень листопад грудень "
-        "января февраля марта апреля мая июня июля августа сентября октября ноября декабря "
-        "январь февраль март апрель май июнь июль август сентябрь октябрь ноябрь декабрь"
-    ).split()
+)
+_MONTHS: Final = words(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec "
+    "січня лютого березня квітня травня червня липня серпня вересня жовтня листопада "
+    "грудня січень лютий березень квітень травень червень липень серпень вересень "
+    "жовтень листопад грудень "
+    "января февраля марта апреля мая июня июля августа сентября октября ноября декабря "
+    "январь февраль март апрель май июнь июль август сентябрь октябрь ноябрь декабрь"
 )
 _NOT_COUNTS: Final = re.compile(
     r"(?:рок|рік|року|роки|році|років|лет|год|года|году|years?|р|г|гг|km|км|м|m|metres?|"
@@ -82,9 +78,10 @@ _NOT_COUNTS: Final = re.compile(
     r"гривень|гривні|руб\w*|доллар\w*|долар\w*|dollars?|usd|\$|€|євро|евро|euros?|тонн\w*|"
     r"tonn?es?|tons?|т|кг|kg|га|гектар\w*|hectares?|мм|mm|мвт|mw|квт|kw|градус\w*|degrees?|"
     r"°|км/год|км/ч|mph|storey|поверх\w*|этаж\w*|floor|мікрорайон|микрорайон|ст|стаття|"
-    r"статья|статті|статьи|article|№|квартир\w*|apartments?|hryvnias?|rubles?|roubles?|"
+    r"статья|статті|статьи|article|№|квартир\w*|apartments|hryvnias?|rubles?|roubles?|"
     r"a|times|разів|раз|рази|раза|разу)"
 )
+_AGE: Final = words("aged age віком вік возрасте возрастом")
 _AFTER_MODEL: Final = re.compile(r"(?:shahed|шахед|geran|герань|ту|tu|іл|ил|су|su)$")
 
 
@@ -116,7 +113,7 @@ def _words(lang: str) -> Mapping[str, int]:
         for parse in morph.parse(lemma)[:2]:
             if parse.normal_form == lemma or parse.word == lemma:
                 for form in parse.lexeme:
-                    table.setdefault(form.word.replace("ʼ", "'").replace("’", "'"), value)
+                    table.setdefault(normal(form.word), value)
     for form, value in _EXTRA.items():
         table.setdefault(form, value)
     return table
@@ -125,8 +122,9 @@ def _words(lang: str) -> Mapping[str, int]:
 def word_value(word: str, lang: Lang) -> int | None:
     """The value of one number word ("п'ятьох" → 5, "twenty" → 20), or None."""
     if lang == "en":
-        if word in _EN_WORDS or "-" in word and all(w in _EN_WORDS for w in word.split("-")):
-            return parse_number(word, language="en")
+        if word in _EN_WORDS or ("-" in word and all(w in _EN_WORDS for w in word.split("-"))):
+            value = parse_number(word, language="en")
+            return value if isinstance(value, int) else None
         return None
     return _words(lang).get(word) or _words("ru" if lang == "uk" else "uk").get(word)
 
@@ -211,28 +209,31 @@ def _is_count(toks: Sequence[Token], norm: str, number: Number) -> bool:
     before = toks[number.first - 1] if number.first > 0 else None
     after = toks[number.last + 1] if number.last + 1 < len(toks) else None
     if number.word:
-        return True
+        return after is None or not _NOT_COUNTS.fullmatch(after.text)
     if before is not None and before.end == toks[number.first].start:
         if before.text in (":", ".", ",", "/", "№", "#"):
             return False
         if before.text == "-" and number.first >= 2 and toks[number.first - 2].is_word:
             return False
     if after is not None and after.start == number.end:
-        if after.is_word or after.text in (":", "/", "%", "°"):
+        if after.is_word or after.text in ("/", "%", "°"):
             return False
+        if after.text == ":" and number.last + 2 < len(toks):
+            following = toks[number.last + 2]
+            if following.start == after.end and following.is_digits:
+                return False
         if after.text in (".", ",") and number.last + 2 < len(toks):
             following = toks[number.last + 2]
             if following.start == after.end and following.is_digits:
                 return False
-        if after.text == "-" and number.last + 2 < len(toks):
-            if toks[number.last + 2].is_word:
-                return False
+        if after.text == "-" and number.last + 2 < len(toks) and toks[number.last + 2].is_word:
+            return False
     if 1990 <= number.value <= 2039 and any(
         t.text in _MONTHS for t in toks[max(0, number.first - 3) : number.first]
     ):
         return False
-    if before is not None and (before.text in _MONTHS or _AFTER_MODEL.search(before.text)):
+    if any(t.text in _AGE for t in toks[max(0, number.first - 3) : number.first]):
         return False
-    if after is not None and (after.text in _MONTHS or _NOT_COUNTS.fullmatch(after.text)):
+    if before is not None and (before.text in _MONTHS or _AFTER_MODEL.fullmatch(before.text)):
         return False
-    return True
+    return after is None or not (after.text in _MONTHS or _NOT_COUNTS.fullmatch(after.text))

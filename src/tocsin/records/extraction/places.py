@@ -20,14 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tocsin.records.extraction.declension import fold
-from tocsin.records.extraction.gazetteer import (
-    REGION,
-    TOWN,
-    URBAN,
-    Gazetteer,
-    Place,
-    gazetteer,
-)
+from tocsin.records.extraction.disambiguation import Mention, resolve
+from tocsin.records.extraction.gazetteer import Gazetteer, Place, ancestors, gazetteer
 from tocsin.records.extraction.model import Evidence, Lang, PlaceFinding
 
 _LETTERS = "A-Za-zА-Яа-яЁёІіЇїЄєҐґ"
@@ -88,6 +82,32 @@ _TOWN_CUES = {
 }  # fmt: skip
 
 
+# Rivers that share a city's name, and the words around them that say it is the river.
+_RIVERS = {fold(w) for w in ("Дніпро", "Дніпра", "Дніпром", "Дніпрі", "Днепр", "Днепра",
+                             "Днепром", "Днепре", "Dnipro", "Dnepr")}  # fmt: skip
+_RIVER_CUES = {
+    fold(w)
+    for w in (
+        "берег", "берега", "березі", "берегом", "береги", "берегах", "берегу", "лівий",
+        "правий", "лівого", "правого", "левый", "правый", "левого", "правого", "через",
+        "річка", "річки", "річці", "річкою", "река", "реки", "реке", "рекой", "русло",
+        "the", "river", "bank", "banks", "across", "над", "вздовж", "вдоль", "along",
+    )
+}  # fmt: skip
+
+
+_STREETS = {
+    fold(w)
+    for w in (
+        "вулиця", "вулиці", "вулицю", "вулицею", "вул", "проспект", "проспекті", "просп",
+        "провулок", "провулку", "пров", "бульвар", "бульварі", "бульв", "площа", "площі",
+        "шосе", "набережна", "набережній", "узвіз", "улица", "улице", "улицу", "ул",
+        "проспекте", "переулок", "переулке", "пер", "бульваре", "площадь", "площади",
+        "шоссе", "набережная", "набережной", "street", "avenue", "st", "ave", "square",
+    )
+}  # fmt: skip
+
+
 @dataclass(slots=True)
 class _Token:
     start: int
@@ -96,23 +116,13 @@ class _Token:
     key: str
 
 
-@dataclass(slots=True)
-class _Mention:
-    start: int
-    end: int
-    places: list[Place]
-    key: str  # the words as read, folded
-    cue: str | None  # "village" or "town" when a word before says which
-    initial: bool  # the first word of a sentence
-
-
 def find_places(text: str, lang: Lang) -> list[PlaceFinding]:
     """Every place named in `text`, in order, each with its evidence."""
     index = gazetteer()
     tokens = [_Token(m.start(), m.end(), m.group(), fold(m.group())) for m in _WORD.finditer(text)]
     mentions = _mentions(text, tokens, index)
     found: list[PlaceFinding] = []
-    for mention, place in zip(mentions, _resolve(mentions), strict=True):
+    for mention, place in zip(mentions, resolve(mentions, index.stop, lang), strict=True):
         if place is not None:
             evidence = Evidence.of(text, mention.start, mention.end)
             found.append(PlaceFinding(place.region, place.name, place.level, evidence,
@@ -124,15 +134,16 @@ def finest(codes: Iterable[str]) -> list[str]:
     """The codes without those that are an ancestor of another in the list, in order of
     first appearance ("UA-63", "UA-63-H1293" → "UA-63-H1293")."""
     unique = list(dict.fromkeys(codes))
-    return [c for c in unique if not any(o != c and o.startswith(c + "-") for o in unique)]
+    below = {a for code in unique for a in ancestors(code)}
+    return [c for c in unique if c not in below]
 
 
-def _mentions(text: str, tokens: list[_Token], index: Gazetteer) -> list[_Mention]:
-    mentions: list[_Mention] = []
+def _mentions(text: str, tokens: list[_Token], index: Gazetteer) -> list[Mention]:
+    mentions: list[Mention] = []
     i = 0
     while i < len(tokens):
         token = tokens[i]
-        if not token.text[0].isupper():
+        if not token.text[0].isupper() or token.text.lower() in index.never:
             i += 1
             continue
         found = _match_at(text, tokens, i, index)
@@ -141,8 +152,11 @@ def _mentions(text: str, tokens: list[_Token], index: Gazetteer) -> list[_Mentio
             continue
         end, places = found
         key = " ".join(t.key for t in tokens[i:end])
-        mentions.append(_Mention(token.start, tokens[end - 1].end, places, key,
-                                 _cue(tokens, i), _initial(text, token.start)))  # fmt: skip
+        if not (key in _RIVERS and _river(tokens, i, end)) and not _street(tokens, i):
+            stop = tokens[end - 1].end
+            mentions.append(Mention(token.start, stop, places, key, text[token.start : stop],
+                                    _cue(tokens, i), _initial(text, token.start),
+                                    _beside_capital(text, tokens, i, end)))  # fmt: skip
         i = end
     return mentions
 
@@ -152,7 +166,7 @@ def _match_at(
 ) -> tuple[int, list[Place]] | None:
     """The longest name starting at token `i`: (the index after its last token, its places)."""
     for size in range(min(index.longest, len(tokens) - i), 0, -1):
-        if not _adjacent(text, tokens, i, size):
+        if not _adjacent(text, tokens, i, size) or (size == 1 and len(tokens[i].text) < 3):
             continue
         key = " ".join(t.key for t in tokens[i : i + size])
         adjectives = index.adjectives.get(key)
@@ -170,7 +184,7 @@ def _with_noun(
     text: str,
     tokens: list[_Token],
     j: int,
-    adjectives: tuple[tuple[Place, str], ...],
+    adjectives: list[tuple[Place, str]],
     index: Gazetteer,
 ) -> tuple[int, list[Place]] | None:
     """The region an adjective names when the noun of its class follows (maybe after
@@ -246,82 +260,26 @@ def _cue(tokens: list[_Token], i: int) -> str | None:
     return None
 
 
+def _river(tokens: list[_Token], i: int, end: int) -> bool:
+    """True when the river is meant: "лівий берег Дніпра", "across the Dnipro", "Dnipro
+    River"."""
+    near = [t.key for t in tokens[max(0, i - 2) : i]] + [t.key for t in tokens[end : end + 1]]
+    return any(k in _RIVER_CUES for k in near)
+
+
+def _street(tokens: list[_Token], i: int) -> bool:
+    """True when the name is a street's ("вулиця Харківська", "проспект Перемоги")."""
+    return any(t.key in _STREETS for t in tokens[max(0, i - 2) : i])
+
+
+def _beside_capital(text: str, tokens: list[_Token], i: int, end: int) -> bool:
+    after = end < len(tokens) and _adjacent(text, tokens, end - 1, 2)
+    if after and tokens[end].text[0].isupper():
+        return True
+    before = i > 0 and _adjacent(text, tokens, i - 1, 2)
+    return before and tokens[i - 1].text[0].isupper() and not _initial(text, tokens[i - 1].start)
+
+
 def _initial(text: str, start: int) -> bool:
     before = text[:start].rstrip(" \t«\"'“„(")
     return not before or before[-1] in ".!?\n:"
-
-
-def _resolve(mentions: list[_Mention]) -> list[Place | None]:
-    """The place each mention stands for, or None when it stays ambiguous."""
-    index = gazetteer()
-    first = [_unique(m, index.stop) for m in mentions]
-    context = [(m.start, p) for m, p in zip(mentions, first, strict=True) if p is not None]
-    return [
-        p if p is not None else _by_context(m, context, index.stop)
-        for m, p in zip(mentions, first, strict=True)
-    ]
-
-
-def _candidates(mention: _Mention, stop: frozenset[str]) -> list[Place]:
-    """The mention's places, one per region (its best rank), narrowed by a cue."""
-    best: dict[str, Place] = {}
-    for place in mention.places:
-        if place.region not in best or place.rank < best[place.region].rank:
-            best[place.region] = place
-    places = list(best.values())
-    if mention.key in stop and mention.cue is None:
-        places = [p for p in places if p.rank == REGION]
-    if mention.cue == "village":
-        places = [p for p in places if p.rank >= URBAN] or places
-    elif mention.cue == "town":
-        places = [p for p in places if p.rank <= TOWN and p.rank != REGION] or places
-    return places
-
-
-def _plain(place: Place, mention: _Mention) -> bool:
-    """True when the place may be read from its name alone, without a region around it."""
-    if place.rank <= TOWN:
-        return True
-    if mention.cue is not None:
-        return True
-    return not place.common and not mention.initial
-
-
-def _unique(mention: _Mention, stop: frozenset[str]) -> Place | None:
-    """The mention's place when its name alone says which: a region, a big city, the best
-    ranked candidate."""
-    places = _candidates(mention, stop)
-    if not places:
-        return None
-    if len(places) == 1:
-        return places[0] if _plain(places[0], mention) else None
-    best = min(p.rank for p in places)
-    top = [p for p in places if p.rank == best]
-    if len(top) == 1 and best <= TOWN and mention.cue != "village":
-        return top[0]
-    return None
-
-
-def _by_context(
-    mention: _Mention, context: list[tuple[int, Place]], stop: frozenset[str]
-) -> Place | None:
-    """The candidate inside the region named nearest to the mention, if one alone is."""
-    places = _candidates(mention, stop)
-    scored: list[tuple[int, int, Place]] = []
-    for place in places:
-        distances = [
-            (abs(start - mention.start), -len(other.path))
-            for start, other in context
-            if other.region in place.path
-        ]
-        if distances:
-            distance, depth = min(distances)
-            scored.append((distance, depth, place))
-    if not scored:
-        return None
-    scored.sort(key=lambda s: (s[0], s[1], s[2].rank))
-    best = [s for s in scored if s[:2] == scored[0][:2]]
-    ranks = [s[2].rank for s in best]
-    if ranks.count(min(ranks)) == 1:
-        return min(best, key=lambda s: s[2].rank)[2]
-    return None

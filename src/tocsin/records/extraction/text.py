@@ -13,6 +13,17 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+
+def words(text: str) -> frozenset[str]:
+    """The words of a space-separated list (the lexicons' way of writing their tables)."""
+    return frozenset(text.split())
+
+
+def phrases(text: str) -> tuple[tuple[str, ...], ...]:
+    """The phrases of a `|`-separated list, each as its words."""
+    return tuple(tuple(p.split()) for p in text.split("|"))
+
+
 _FOLD: Final = str.maketrans(
     {
         "’": "'",
@@ -32,12 +43,10 @@ _FOLD: Final = str.maketrans(
         "Ё": "Е",
     }
 )
-_TOKEN: Final = re.compile(
-    r"\d+|[^\W\d_]+(?:['-][^\W\d_]+)*(?:-\d+[^\W\d_]*)?|[^\w\s]", re.UNICODE
-)
-_ABBREVIATIONS: Final = frozenset(
+_TOKEN: Final = re.compile(r"\d+|[^\W\d_]+(?:['-][^\W\d_]+)*(?:-\d+[^\W\d_]*)?|[^\w\s]", re.UNICODE)
+_ABBREVIATIONS: Final = words(
     "м с смт сел селе обл р г гг пос ст вул ул просп пр пл бул mr mrs dr st no ім им тис "
-    "млн грн руб км ок ін др т п etc vs proc напр див см".split()
+    "млн грн руб км ок ін др т п etc vs proc напр див см"
 )
 
 

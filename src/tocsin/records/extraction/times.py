@@ -5,17 +5,22 @@ Dates and clock times are read with the tables of `timewords` (no dateparser on 
 never `search_dates`). The conventions, in Europe/Kyiv:
 
 - a day named with no part ("24 березня", "yesterday", "в понедельник") → 00:00 of that
-  day, no end; a date with no year → the latest such date not after the published date + 1;
+  day, no end; a date with no year → the latest such date not after the published date + 7
+  days (a notice may announce a day ahead: "a drill on 14 March");
 - a part of a day: morning 06:00–12:00, afternoon 12:00–18:00, evening 18:00–23:59;
 - a night ending on a day ("у ніч на 31 грудня", "в ночь на 24 марта", "overnight into
-  Monday") → 20:00 of the day before to 06:00 of that day; "overnight", "last night",
-  "уночі", "ночью" with no day → the night ending on the published date; "tonight",
+  Monday", "on the night of 24 March") → 20:00 of the day before to 06:00 of that day;
+  "overnight", "last night", "уночі", "ночью" with no day → the night ending on the
+  published date ("overnight" after a night named by its date is that night); "tonight",
   "цієї ночі", "этой ночью" in a post from 18:00 on → the night starting that evening;
   "ночью 24 марта" → 00:00–06:00 of that day;
+- "over the past day", "протягом доби", "за сутки" → the 24 hours before a morning post, the
+  published day up to the post from noon on;
 - "shortly after midnight" → 00:00–01:00 of the day;
 - a clock time takes the day of the day expression right after it ("at 10:15 on 24 March")
   or else of the nearest one before it (in a night, hours from 12 on fall on the evening
-  before); with none, the latest such time not after the published time (+15 min).
+  before); with none, the latest such time not after the published time + 1 hour (a post
+  may be stamped a little before the time it gives).
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ from zoneinfo import ZoneInfo
 
 from tocsin.records.extraction.model import Evidence, Lang, TimeFinding
 from tocsin.records.extraction.timewords import (
+    AGO_COUNTS,
     CLOCK_PARTS,
+    HOUR_NUMERALS,
     MONTHS,
     PARTS,
     RELATIVE,
@@ -44,10 +51,13 @@ _PARTS_WINDOW: dict[str, tuple[time, time]] = {
     "afternoon": (time(12), time(18)),
     "evening": (time(18), time(23, 59)),
     "early": (time(0), time(6)),
+    "dawn": (time(4), time(7)),
 }
 _NIGHT_START, _NIGHT_END = time(20), time(6)
-_LATE_CLOCK = timedelta(minutes=15)  # a post may give a time a little after its own stamp
+_AHEAD = timedelta(days=7)  # a date with no year may be announced: a drill on 14 March
+_LATE_CLOCK = timedelta(hours=1)  # a post may give a time a little after its own stamp
 _SENTENCE_END = re.compile(r"[.!?\n]")
+_ADJACENT = re.compile(r"[\s,]*(?:on\s+(?:the\s+)?)?", re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -59,6 +69,7 @@ class _Day:
     window: tuple[datetime, datetime | None]
     evening_day: date  # the day of a clock from 12:00 on
     morning_day: date  # the day of a clock before 12:00
+    night: str | None = None  # "named": a night or early hours of a named day; "said": "overnight"
 
 
 @dataclass(slots=True)
@@ -82,13 +93,14 @@ def _night_ending(day: date) -> tuple[datetime, datetime]:
     return _at(day - _DAY, _NIGHT_START), _at(day, _NIGHT_END)
 
 
-def _infer_year(day: int, month: int, published: date) -> date | None:
-    for year in range(published.year, published.year - 5, -1):
+def _infer_year(day: int, month: int, latest: date) -> date | None:
+    """The latest day `day`.`month` not after `latest`."""
+    for year in range(latest.year, latest.year - 5, -1):
         try:
             found = date(year, month, day)
         except ValueError:
             continue
-        if found <= published + _DAY:
+        if found <= latest:
             return found
     return None
 
@@ -114,16 +126,24 @@ def _date(match: re.Match[str], lang: Lang, published: date) -> date | None:
         return published + timedelta(days=RELATIVE[g["rel"].lower()])
     if g["wd"]:
         return _latest_weekday(_weekday(lang, g["wd"]), published)
-    for n in "1234":
-        if g.get(f"d{n}"):
-            day, month_text, year_text = g[f"d{n}"], g[f"m{n}"], g.get(f"y{n}")
-            break
-    month = int(month_text) if month_text.isdigit() else _month(lang, month_text.rstrip("."))
-    if not year_text:
-        return _infer_year(int(day), month, published)
-    year = int(year_text) + (2000 if len(year_text) == 2 else 0)
+    if g["unit"]:
+        return published - timedelta(days=_days_ago(g["count"], g["unit"]))
+    n = next(n for n in "1234" if g.get(f"d{n}"))
+    return _calendar(g[f"d{n}"], g[f"m{n}"], g.get(f"y{n}"), lang, published)
+
+
+def _days_ago(count: str | None, unit: str) -> int:
+    said = (count or "1").lower()
+    n = int(said) if said.isdigit() else AGO_COUNTS[said]
+    return n * (7 if unit.lower().startswith(("week", "тиж", "нед")) else 1)
+
+
+def _calendar(day: str, month: str, year: str | None, lang: Lang, published: date) -> date | None:
+    number = int(month) if month.isdigit() else _month(lang, month)
+    if not year:
+        return _infer_year(int(day), number, published + _AHEAD)
     try:
-        return date(year, month, int(day))
+        return date(int(year) + (2000 if len(year) == 2 else 0), number, int(day))
     except ValueError:
         return None
 
@@ -145,50 +165,58 @@ def _part_day(part: str, published: datetime) -> date:
 
 
 def _days(text: str, lang: Lang, pat: Patterns, published: datetime) -> list[_Day]:
-    found: list[_Day] = []
-    today = published.date()
-    for match in pat.day.finditer(text):
-        start, end = match.span()
-        before = text[max(0, start - 60) : start]
-        if match["wd"] and lang != "en":
-            if not (needs := pat.weekday_needs.search(before)):
-                continue
-            if not pat.night_on.search(before):
-                start -= len(needs[0])
-                before = before[: -len(needs[0])]
-        day = _date(match, lang, today)
-        if day is None:
-            continue
-        after = text[end : end + 40]
-        night_starts = bool(match["rel"]) or (bool(match["wd"]) and lang == "en")
-        if hit := pat.night_on.search(before):
-            start -= len(hit[0])
-            found.append(_Day(start, end, _night_ending(day), day - _DAY, day))
-            continue
-        if hit := pat.night_of.search(before):
-            start -= len(hit[0])
-            ending = day + _DAY
-            if to := pat.night_to.match(after):
-                end += to.end()
-                ending = _infer_year(int(to["d"]), day.month, day + _DAY) or ending
-            found.append(_Day(start, end, _night_ending(ending), ending - _DAY, ending))
-            continue
-        part = None
-        if hit := pat.part_before.search(before):
-            start -= len(hit[0])
-            part = _part_name(hit)
-        elif hit := pat.part_after.match(after):
-            end += hit.end()
-            part = _part_name(hit)
-        if part is None:
-            found.append(_Day(start, end, (_at(day, time(0)), None), day, day))
-            continue
-        window = _part_window(part, day, night_starts)
-        if part == "night" and night_starts:
-            found.append(_Day(start, end, window, day, day + _DAY))
-        else:
-            found.append(_Day(start, end, window, day, day))
-    return found
+    found = (_day(match, text, lang, pat, published) for match in pat.day.finditer(text))
+    return [day for day in found if day is not None]
+
+
+def _day(
+    match: re.Match[str], text: str, lang: Lang, pat: Patterns, published: datetime
+) -> _Day | None:
+    """A day expression with the words around it that make it a night, a part of the day or a
+    span of days."""
+    start, end = match.span()
+    before, after = text[max(0, start - 60) : start], text[end : end + 40]
+    if match["wd"] and lang != "en":  # "у понеділок": a bare uk/ru weekday may be a noun
+        if not (needs := pat.weekday_needs.search(before)):
+            return None
+        if not pat.night_on.search(before):
+            start, before = start - len(needs[0]), before[: -len(needs[0])]
+    day = _date(match, lang, published.date())
+    if day is None:
+        return None
+    if hit := pat.night_on.search(before):
+        if lang == "en" and (to := pat.night_to.match(after)):  # "overnight on March 23-24"
+            end += to.end()
+            day = _infer_year(int(to["d"]), day.month, day + 2 * _DAY) or day
+        return _Day(start - len(hit[0]), end, _night_ending(day), day - _DAY, day, "named")
+    if hit := pat.part_before.search(before):
+        return _part_of(match, start - len(hit[0]), end, _part_name(hit), day, lang, published)
+    if hit := pat.part_after.match(after):
+        return _part_of(match, start, end + hit.end(), _part_name(hit), day, lang, published)
+    span = pat.days_before.search(before) if match["m1"] else None  # "23-24 березня"
+    if span and (first := _infer_year(int(span["d"]), day.month, day)):
+        window = (_at(first, time(0)), _at(day, time(23, 59)))
+        return _Day(start - len(span[0]), end, window, first, first)
+    return _Day(start, end, (_at(day, time(0)), None), day, day)
+
+
+def _part_of(
+    match: re.Match[str],
+    start: int,
+    end: int,
+    part: str,
+    day: date,
+    lang: Lang,
+    published: datetime,
+) -> _Day:
+    """A part of a named day: "вечером 2 февраля", "Sunday night", "вчора вночі"."""
+    night_starts = bool(match["rel"]) or (bool(match["wd"]) and lang == "en")
+    if part == "night" and match["rel"] and day == published.date() and published.hour < 18:
+        day -= _DAY  # "сьогодні вночі" in a morning post: the night that ended today
+    late = part == "evening" or (part == "night" and night_starts)
+    night = "named" if part in ("night", "early") else None
+    window = _part_window(part, day, night_starts)
+    return _Day(start, end, window, day, day + _DAY if late else day, night)
 
 
 def _part_name(hit: re.Match[str]) -> str:
@@ -197,7 +225,7 @@ def _part_name(hit: re.Match[str]) -> str:
         return "early"
     if g.get("late"):
         return "evening"
-    return PARTS[re.sub(r"\s+", " ", g["p"].lower())]
+    return PARTS[re.sub(r"\s+", " ", (g.get("dawn") or g["p"]).lower())]
 
 
 def _idioms(text: str, pat: Patterns, published: datetime) -> tuple[list[_Day], list[_Clock]]:
@@ -207,24 +235,29 @@ def _idioms(text: str, pat: Patterns, published: datetime) -> tuple[list[_Day], 
     for hit in pat.idiom.finditer(text):
         start, end = hit.span()
         g = hit.groupdict()
-        if g["midnight"]:
-            clocks.append(_Clock(start, end, 0, 60))
+        if g["midnight"] or g["noon"]:
+            clocks.append(_Clock(start, end, 0, 60) if g["midnight"] else _Clock(start, end, 720))
         elif g["night"] or g["tonight"]:
             ending = today + _DAY if g["tonight"] and published.hour >= 18 else today
-            days.append(_Day(start, end, _night_ending(ending), ending - _DAY, ending))
+            days.append(_Day(start, end, _night_ending(ending), ending - _DAY, ending, "said"))
+        elif g["past"]:  # a morning post's day began yesterday; an afternoon's, this morning
+            window = (published - _DAY if published.hour < 12 else _at(today, time(0)), published)
+            days.append(_Day(start, end, window, today - _DAY, today))
         else:
-            part = PARTS[re.sub(r"\s+", " ", g["p"].lower())]
+            part = _part_name(hit)
             day = today if (g.get("this") or "").lower() == "this" else _part_day(part, published)
             window = _part_window(part, day, False)
-            days.append(_Day(start, end, window, day, day))
+            days.append(_Day(start, end, window, day, day + _DAY if part == "evening" else day))
     return days, clocks
 
 
 def _clock_minutes(g: dict[str, str | None]) -> int:
-    hour = int(g["h"] or g["h2"] or g.get("h3") or 0)
+    said = (g["h"] or g["h2"] or g.get("h3") or g.get("h5") or "0").lower()
+    hour = int(said) if said.isdigit() else HOUR_NUMERALS[said]
     minute = int(g["m"] or g["m2"] or 0)
     suffix = (g.get("ap") or g.get("ap2") or "").lower()
-    part = CLOCK_PARTS.get((g.get("dp") or g.get("dp3") or g.get("dp4") or "").lower())
+    words = g.get("dp") or g.get("dp3") or g.get("dp4") or g.get("dp5") or ""
+    part = CLOCK_PARTS.get(words.lower())
     if suffix.startswith("p") or part in ("afternoon", "evening"):
         hour += 12 if hour < 12 else 0
     elif (suffix.startswith("a") or part == "night") and hour == 12:
@@ -238,8 +271,10 @@ def _clocks(text: str, pat: Patterns) -> list[_Clock]:
         start, end = hit.span()
         g = hit.groupdict()
         before = text[max(0, start - 40) : start]
-        if g.get("h3") and pat.duration.search(before):
+        if (g.get("h3") or g.get("h5")) and pat.duration.search(before):
             continue
+        if pat.as_of.search(before):
+            continue  # the time of the report, not of the event
         if marker := pat.clock_before.search(before):
             start -= len(marker[0])
         if local := pat.clock_after.match(text, end):
@@ -294,18 +329,52 @@ def _clock_window(
     return begin, end
 
 
+def _same_night(days: list[_Day]) -> None:
+    """ "Overnight" after a night named by its date ("in the early hours of 12 June", "у ніч на
+    24 березня") is that night."""
+    named: _Day | None = None
+    for day in days:
+        if day.night == "named":
+            named = day
+        elif day.night == "said" and named is not None:
+            day.window, day.evening_day, day.morning_day = (
+                named.window,
+                named.evening_day,
+                named.morning_day,
+            )
+
+
+def _next_to(text: str, clock: _Clock, day: _Day) -> bool:
+    gap = text[day.end : clock.start] if day.end <= clock.start else text[clock.end : day.start]
+    return _ADJACENT.fullmatch(gap) is not None
+
+
 def find_times(text: str, lang: Lang, published_at: datetime) -> list[TimeFinding]:
-    """Every time expression of `text` with the window it stands for (Europe/Kyiv)."""
+    """Every time expression of `text` with the window it stands for (Europe/Kyiv).
+
+    A clock time next to the day it falls on ("24 березня о 10:15", "at 10:15 on 22 March")
+    is one finding; by a night or a part of a day, the two stay apart (the night's window is
+    the event's too)."""
     published = kyiv(published_at)
     pat = patterns(lang)
     days = _days(text, lang, pat, published)
     idiom_days, midnights = _idioms(text, pat, published)
     days, clocks = _drop_overlaps([*days, *idiom_days], [*midnights, *_clocks(text, pat)])
     days.sort(key=lambda d: d.start)
-    findings = [TimeFinding(*d.window, Evidence.of(text, d.start, d.end)) for d in days]
+    _same_night(days)
+    findings: list[TimeFinding] = []
+    read_with_a_clock: set[int] = set()
     for clock in clocks:
-        begin, end = _clock_window(clock, _anchor(clock, text, days), published)
-        findings.append(TimeFinding(begin, end, Evidence.of(text, clock.start, clock.end)))
+        anchor = _anchor(clock, text, days)
+        begin, end = _clock_window(clock, anchor, published)
+        start, stop = clock.start, clock.end
+        if anchor is not None and anchor.window[1] is None and _next_to(text, clock, anchor):
+            read_with_a_clock.add(id(anchor))
+            start, stop = min(start, anchor.start), max(stop, anchor.end)
+        findings.append(TimeFinding(begin, end, Evidence.of(text, start, stop)))
+    for d in days:
+        if id(d) not in read_with_a_clock:
+            findings.append(TimeFinding(*d.window, Evidence.of(text, d.start, d.end)))
     return sorted(findings, key=lambda f: f.evidence.start)
 
 

@@ -39,6 +39,10 @@ WEEKDAYS: dict[Lang, dict[str, int]] = {
     "en": _numbered("Monday Tuesday Wednesday Thursday Friday Saturday Sunday", 0),
     "uk": {
         **_numbered("понеділок вівторок середу четвер п'ятницю суботу неділю", 0),
+        # "у ніч проти неділі"
+        **_numbered("понеділка вівторка середи четверга п'ятниці суботи неділі", 0),
+        "п’ятниці": 4,
+        "пʼятниці": 4,
         "п’ятницю": 4,
         "пʼятницю": 4,
     },
@@ -56,6 +60,21 @@ RELATIVE: dict[str, int] = {
     "позавчера": -2,
     "вчера": -1,
     "сегодня": 0,
+}
+
+# "three days ago", "два дні тому", "неделю назад": the count, and the unit in days
+AGO_COUNTS: dict[str, int] = {
+    **_numbered("one two three four five six seven"),
+    **_numbered("один два три чотири п'ять шість сім"),
+    **_numbered("один два три четыре пять шесть семь"),
+    "a": 1,
+    "дві": 2,
+    "п’ять": 5,
+}
+_AGO = {
+    "en": (r"days?|weeks?", r"ago"),
+    "uk": (r"дні|днів|день|тиждень|тижні|тижнів", r"тому"),
+    "ru": (r"дня|дней|день|неделю|недели|недель", r"назад"),
 }
 
 # a part of the day: its name in the window table of `times`
@@ -84,6 +103,13 @@ PARTS: dict[str, str] = {
     "вечером": "evening",
     "поздно вечером": "evening",
     "ночью": "night",
+    "at dawn": "dawn",
+    "на світанку": "dawn",
+    "на рассвете": "dawn",
+    "before dawn": "early",
+    "перед світанком": "early",
+    "перед рассветом": "early",
+    "под утро": "early",
 }
 
 # the part of the day a clock's own word gives: "3 a.m.", "о 3 ночі", "в 9 вечера"
@@ -108,8 +134,7 @@ class Patterns:
 
     day: re.Pattern[str]  # a date, a relative day or a weekday
     weekday_needs: re.Pattern[str]  # what must stand before a bare uk/ru weekday
-    night_on: re.Pattern[str]  # before a day: "у ніч на", "в ночь на", "overnight into"
-    night_of: re.Pattern[str]  # before a day, the night that starts on it: "the night of"
+    night_on: re.Pattern[str]  # before a day: "у ніч на", "в ночь на", "on the night of"
     night_to: re.Pattern[str]  # after a "night of" day: "to 24", "-24"
     part_before: re.Pattern[str]  # before a day: "вечером", "on the evening of"
     part_after: re.Pattern[str]  # after a day: "вечером", "morning"
@@ -119,6 +144,8 @@ class Patterns:
     clock_after: re.Pattern[str]  # "local time", "за київським часом"
     range_gap: re.Pattern[str]  # between two clocks of a range
     duration: re.Pattern[str]  # before "около 3 часов": a duration, not a clock
+    as_of: re.Pattern[str]  # before the time of the report itself: "станом на 09:00"
+    days_before: re.Pattern[str]  # the first day of a span of days: "23-", "з 23 по"
 
 
 _YEAR_WORDS = {
@@ -134,7 +161,7 @@ def _year(lang: Lang, n: int) -> str:
 
 def _day(lang: Lang) -> str:
     months = _alt(MONTHS[lang])
-    ordinal = r"(?:st|nd|rd|th)?" if lang == "en" else r"(?:-?(?:го|е|ого))?"
+    ordinal = r"(?:st|nd|rd|th)?" if lang == "en" else r"(?:-?(?:го|ого|те|е))?"
     forms = [rf"\b(?P<d1>[0-3]?\d){ordinal}\s+(?:of\s+)?(?P<m1>{months})\b{_year(lang, 1)}"]
     if lang == "en":
         forms.append(rf"\b(?P<m2>{months})\.?\s+(?P<d2>[0-3]?\d){ordinal}\b{_year(lang, 2)}")
@@ -142,26 +169,39 @@ def _day(lang: Lang) -> str:
     forms.append(r"\b(?P<y4>20\d{2})-(?P<m4>[01]\d)-(?P<d4>[0-3]\d)\b")
     relative = [w for w in RELATIVE if w.isascii() == (lang == "en")]
     forms.append(rf"\b(?i:(?P<rel>{_alt(relative)}))\b")
-    forms.append(rf"\b(?P<wd>{_alt(WEEKDAYS[lang])})(?![\w'’ʼ])")
+    forms.append(rf"\b(?P<wd>{_alt(WEEKDAYS[lang])})(?!\w)")
+    unit, ago = _AGO[lang]
+    forms.append(
+        rf"(?<!\w)(?i:(?:(?P<count>\d{{1,2}}|{_alt(AGO_COUNTS)})\s+)?(?P<unit>{unit})\s+{ago})(?!\w)"
+    )
     return "|".join(f"(?:{f})" for f in forms)
 
 
 _EN = dict(
-    night_on=r"(?:\b(?:on\s+)?(?:the\s+)?night\s+(?:into|to|before)\s+|\bovernight\s+(?:on\s+|into\s+|to\s+)?)$",
-    night_of=r"\b(?:on\s+|during\s+)?(?:the\s+)?night\s+(?:of|from)\s+$",
+    night_on=(
+        r"(?:\b(?:on\s+)?(?:the\s+)?night\s+(?:into|to|before)\s+"
+        r"|\b(?:on\s+|during\s+)?(?:the\s+)?night\s+(?:of|from)\s+[0-3]?\d(?:st|nd|rd|th)?"
+        r"\s*(?:-|–|/|to|into)\s*"
+        r"|\b(?:on\s+|during\s+)?(?:the\s+)?night\s+(?:of|from)\s+"
+        r"|\bovernight\s+(?:on\s+|into\s+|to\s+)?)$"
+    ),
     part_before=(
         r"\b(?:on\s+)?(?:the\s+)?(?P<p>morning|afternoon|evening)\s+of\s+$"
         r"|\b(?P<early>in\s+the\s+early\s+hours\s+of|early\s+(?:on\s+)?)\s*$"
         r"|\b(?P<late>late\s+(?:on\s+)?)$"
+        r"|\b(?P<dawn>at\s+dawn|before\s+dawn)\s+(?:on\s+)?$"
     ),
     part_after=r"^\s+(?P<p>morning|afternoon|evening|night)\b",
     idiom=(
         r"\b(?P<night>overnight|last\s+night|during\s+the\s+night|at\s+night"
         r"|in\s+the\s+early\s+hours)\b"
         r"|\b(?P<tonight>tonight|this\s+night)\b"
+        r"|\b(?P<dawn>at\s+dawn|before\s+dawn)\b"
+        r"|\b(?P<noon>(?:at|around|about)\s+(?:noon|midday))\b"
         r"|\b(?P<this>this|in\s+the)\s+(?P<p>morning|afternoon|evening)\b"
         r"|\b(?P<midnight>(?:(?:shortly|just|soon|right)\s+)?after\s+midnight"
         r"|(?:around|about|at)\s+midnight)\b"
+        r"|\b(?P<past>(?:over|in|during|within|for)\s+the\s+(?:past|last)\s+(?:24\s+hours|day))\b"
     ),
     clock_before=(
         r"\b(?:at|around|about|approximately|from|since|between|until|till|to|and|after"
@@ -170,25 +210,31 @@ _EN = dict(
     clock_after=r"\s*\(?(?:local|Kyiv|Kiev|Moscow)\s+time\)?",
     range_gap=r"^\s*(?:[-–—]|to|until|till|and)\s*$",
     duration=r"(?!)",
+    as_of=r"\bas\s+of\s+$",
 )
 
 _UK = dict(
     night_on=r"\b(?:у|в)\s*ніч\s+(?:(?:з|із|зі)\s+[0-3]?\d(?:-го)?\s+)?(?:на|проти)\s+$",
-    night_of=r"(?!)",
     part_before=(
         r"(?:^|(?<=\W))(?P<p>рано\s+вранці|пізно\s+ввечері|вранці|зранку|уранці|ввечері"
-        r"|увечері|вдень|удень|вночі|уночі)\s+$"
+        r"|увечері|вдень|удень|вночі|уночі|на\s+світанку|перед\s+світанком)\s+$"
     ),
     part_after=r"^,?\s+(?P<p>рано\s+вранці|пізно\s+ввечері|вранці|зранку|уранці|ввечері"
-    r"|увечері|вдень|удень|пополудні|вночі|уночі)\b",
+    r"|увечері|вдень|удень|пополудні|вночі|уночі|на\s+світанку|перед\s+світанком)\b",
     idiom=(
-        r"(?<!\w)(?P<night>минулої\s+ночі|протягом\s+ночі|впродовж\s+ночі|упродовж\s+ночі"
-        r"|уночі|вночі)(?!\w)"
-        r"|(?<!\w)(?P<tonight>цієї\s+ночі|цієї\s+ночі|сьогодні\s+вночі|цієї\s+ночі)(?!\w)"
+        r"(?<!\w)(?P<night>(?:(?:протягом|впродовж|упродовж)\s+)?минулої\s+ночі"
+        r"|(?:протягом|впродовж|упродовж)\s+ночі|уночі|вночі"
+        r"|нічн(?:а|ої|у|ою|ій|і|их)\s+(?:атак|удар|обстріл)\w*)(?!\w)"
+        r"|(?<!\w)(?P<dawn>на\s+світанку|перед\s+світанком)(?!\w)"
+        r"|(?<!\w)(?P<noon>опівдні|близько\s+полудня)(?!\w)"
+        r"|(?<!\w)(?P<tonight>(?:(?:протягом|впродовж|упродовж)\s+)?цієї\s+ночі"
+        r"|сьогодні\s+вночі)(?!\w)"
         r"|(?<!\w)(?P<p>рано\s+вранці|пізно\s+ввечері|вранці|зранку|уранці|ввечері|увечері"
         r"|вдень|удень)(?!\w)"
         r"|(?<!\w)(?P<midnight>(?:(?:незадовго|невдовзі|одразу|відразу|трохи|невдовзі)\s+)?"
         r"після\s+(?:опівночі|півночі)|близько\s+(?:опівночі|півночі)|опівночі)(?!\w)"
+        r"|(?<!\w)(?P<past>(?:за|протягом|впродовж|упродовж)\s+(?:(?:минулу|минулої|останню"
+        r"|останньої)\s+)?доб[уи]|за\s+останні\s+24\s+години)(?!\w)"
     ),
     clock_before=(
         r"(?<!\w)(?:о|об|близько|приблизно|орієнтовно|з|із|зі|від|до|в|у|по|після|після)\s+$"
@@ -196,27 +242,36 @@ _UK = dict(
     clock_after=r"\s*\(?(?:за\s+київським\s+часом|за\s+місцевим\s+часом)\)?",
     range_gap=r"^\s*(?:[-–—]|до|по)\s*$",
     duration=r"(?:протягом|впродовж|упродовж|тривал\w*|за|понад|більше)\s+$",
+    as_of=r"(?<!\w)станом\s+на\s+$",
 )
 
 _RU = dict(
     night_on=r"\b(?:в|во)\s+ночь\s+(?:с\s+[0-3]?\d(?:-го)?\s+)?на\s+$",
-    night_of=r"(?!)",
     part_before=(
-        r"(?:^|(?<=\W))(?P<p>рано\s+утром|поздно\s+вечером|утром|днём|днем|вечером|ночью)\s+$"
+        r"(?:^|(?<=\W))(?P<p>рано\s+утром|поздно\s+вечером|утром|днём|днем|вечером|ночью"
+        r"|на\s+рассвете|перед\s+рассветом|под\s+утро)\s+$"
     ),
-    part_after=r"^,?\s+(?P<p>рано\s+утром|поздно\s+вечером|утром|днём|днем|вечером|ночью)\b",
+    part_after=r"^,?\s+(?P<p>рано\s+утром|поздно\s+вечером|утром|днём|днем|вечером|ночью"
+    r"|на\s+рассвете|перед\s+рассветом|под\s+утро)\b",
     idiom=(
-        r"(?<!\w)(?P<night>прошлой\s+ночью|минувшей\s+ночью|в\s+течение\s+ночи|ночью)(?!\w)"
+        r"(?<!\w)(?P<night>(?:в\s+течение\s+)?(?:прошедшей|минувшей|прошлой)\s+ноч(?:ью|и)"
+        r"|в\s+течение\s+ночи|ночью|ночн(?:ая|ой|ую|ые|ых)\s+(?:атак|удар|обстрел)\w*)(?!\w)"
         r"|(?<!\w)(?P<tonight>этой\s+ночью|сегодня\s+ночью)(?!\w)"
-        r"|(?<!\w)(?P<p>рано\s+утром|поздно\s+вечером|с\s+утра|утром|днём|днем|вечером)(?!\w)"
+        r"|(?<!\w)(?P<dawn>на\s+рассвете|перед\s+рассветом|под\s+утро)(?!\w)"
+        r"|(?<!\w)(?P<noon>в\s+полдень|около\s+полудня)(?!\w)"
+        r"|(?<!\w)(?P<p>рано\s+утром|поздно\s+вечером|с\s+утра|утром|вечером"
+        r"|(?<!каждым\s)(?<!с\s)(?:днём|днем)(?!\s+(?:рождения|победы|памяти|города)))(?!\w)"
         r"|(?<!\w)(?P<midnight>(?:(?:вскоре|сразу|незадолго|чуть|немного)\s+)?после\s+полуночи"
         r"|около\s+полуночи|в\s+полночь)(?!\w)"
+        r"|(?<!\w)(?P<past>(?:за|в\s+течение)\s+(?:(?:прошедшие|минувшие|последние|прошлые)\s+)?"
+        r"сутки|за\s+(?:последние|прошедшие)\s+24\s+часа)(?!\w)"
     ),
     clock_before=(r"(?<!\w)(?:в|во|около|примерно|приблизительно|с|со|от|до|по|к|после)\s+$"),
     clock_after=r"\s*\(?(?:по\s+киевскому\s+времени|по\s+местному\s+времени"
     r"|по\s+московскому\s+времени)\)?",
     range_gap=r"^\s*(?:[-–—]|до|по)\s*$",
     duration=r"(?:течение|протяжении|длил\w*|продолжал\w*|за|более|свыше)\s+$",
+    as_of=r"(?<!\w)(?:по\s+состоянию|состоянием)\s+на\s+$",
 )
 
 _CLOCK_EN = (
@@ -226,26 +281,57 @@ _CLOCK_EN = (
 )
 
 _HOUR_WORDS = {"uk": r"годин[іиу]?|год\.", "ru": r"часов|часа|час"}
-_CLOCK_MARKERS = {
-    "uk": r"о|об|близько|приблизно|орієнтовно|після|з|із|від|до",
-    "ru": r"в|во|около|примерно|приблизительно|после|с|со|от|до|к",
+# before an hour with no minutes: "о 23 годині", "около 23 часов", "о третій ночі"
+_STRONG_MARKERS = {
+    "uk": r"о|об|близько|приблизно|орієнтовно",
+    "ru": r"в|во|около|примерно|приблизительно|к",
+}
+# these also start a duration or a count ("до 3 годин", "с 3 часов"): a part of the day must follow
+_WEAK_MARKERS = {"uk": r"після|з|із|від|до", "ru": r"после|с|со|от|до"}
+
+# hours said in words, as they stand after the markers: "о третій", "близько третьої",
+# "в три часа", "около трёх часов", "в час ночи"
+HOUR_NUMERALS: dict[str, int] = {
+    **_numbered(
+        "першій другій третій четвертій п'ятій шостій сьомій восьмій дев'ятій десятій "
+        "одинадцятій дванадцятій"
+    ),
+    **_numbered(
+        "першої другої третьої четвертої п'ятої шостої сьомої восьмої дев'ятої десятої "
+        "одинадцятої дванадцятої"
+    ),
+    **_numbered("час два три четыре пять шесть семь восемь девять десять одиннадцать двенадцать"),
+    **_numbered(
+        "часа двух трёх четырёх пяти шести семи восьми девяти десяти одиннадцати двенадцати"
+    ),
+    "трех": 3,
+    "четырех": 4,
+}
+HOUR_NUMERALS |= {
+    word.replace("'", mark): n for word, n in HOUR_NUMERALS.items() for mark in "’ʼ" if "'" in word
 }
 
 
 def _clock(lang: Lang) -> str:
     parts = _alt(CLOCK_PARTS)
-    markers = _CLOCK_MARKERS[lang]
+    hour = rf"[01]?\d|2[0-3]|{_alt(HOUR_NUMERALS)}"
+    ending = r"(?:-?(?:й|ї|ої|ой|му|ом|ти|и))?"
     colon = (
         r"(?<![\d:.,])(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?![\d:])"
         rf"(?:\s+(?P<dp>{parts})(?!\w))?"
     )
+    markers = f"{_STRONG_MARKERS[lang]}|{_WEAK_MARKERS[lang]}"
     dotted = rf"(?<!\w)(?:{markers})\s+(?P<h2>[01]?\d|2[0-3])\.(?P<m2>[0-5]\d)(?!\.?\d)"
-    words = (
-        rf"(?<!\w)(?:{markers})\s+(?P<h3>[01]?\d|2[0-3])(?:-?(?:й|ї|ої|ой|му|ом|ти|и))?"
+    strong = (
+        rf"(?<!\w)(?:{_STRONG_MARKERS[lang]})\s+(?P<h3>{hour}){ending}"
         rf"(?:\s+(?:{_HOUR_WORDS[lang]})(?!\w)(?:\s+(?P<dp3>{parts})(?!\w))?"
         rf"|\s+(?P<dp4>{parts})(?!\w))"
     )
-    return f"{colon}|{dotted}|{words}"
+    weak = (
+        rf"(?<!\w)(?:{_WEAK_MARKERS[lang]})\s+(?P<h5>{hour}){ending}"
+        rf"(?:\s+(?:{_HOUR_WORDS[lang]}))?\s+(?P<dp5>{parts})(?!\w)"
+    )
+    return f"{colon}|{dotted}|{strong}|{weak}"
 
 
 @cache
@@ -261,7 +347,6 @@ def patterns(lang: Lang) -> Patterns:
         day=compile_(_day(lang), flags),
         weekday_needs=compile_(r"(?<!\w)(?:у|в|во|на|проти)\s+$"),
         night_on=compile_(table["night_on"]),
-        night_of=compile_(table["night_of"]),
         night_to=compile_(r"^\s*(?:to|into|[-–/])\s*(?P<d>[0-3]?\d)\b"),
         part_before=compile_(table["part_before"]),
         part_after=compile_(table["part_after"]),
@@ -271,4 +356,9 @@ def patterns(lang: Lang) -> Patterns:
         clock_after=compile_(table["clock_after"]),
         range_gap=compile_(table["range_gap"]),
         duration=compile_(table["duration"]),
+        as_of=compile_(table["as_of"]),
+        days_before=compile_(
+            r"(?:(?<!\w)(?:з|із|с|from|between)\s+)?(?<![\d.,:])(?P<d>[0-3]?\d)"
+            r"(?:st|nd|rd|th|-?го)?\s*(?:[-–—]|\s(?:по|до|to|and|until|till)\s)\s*$"
+        ),
     )

@@ -31,7 +31,9 @@ _LOWER: Final[tuple[tuple[str, str], ...]] = (
     ),
     (
         "missile",
-        rf"missiles?|ракет{_W}|rocket danger|rockets?|(?:kh|х|x)-\d+{_W}|kalibr{_W}|калібр{_W}"
+        rf"(?:ballistic|cruise|aeroballistic|балістичн{_W}|крилат{_W}|баллистическ{_W}"
+        rf"|крылат{_W}|аеробалістичн{_W}|аэробаллистическ{_W}) (?:missiles?|ракет{_W})"
+        rf"|missiles?|ракет{_W}|rocket danger|rockets?|(?:kh|х|x)-\d+{_W}|kalibr{_W}|калібр{_W}"
         rf"|калибр{_W}|iskander{_W}(?:-m)?|іскандер{_W}(?:-м)?|искандер{_W}(?:-м)?"
         rf"|kinzhal{_W}|кинджал{_W}|кинжал{_W}|[sс]-[34]00{_W}|onyx|онікс{_W}|оникс{_W}"
         rf"|zircon|циркон{_W}|kn-23|tochka-u|точка-у|ballistic{_W}|балістик{_W}"
@@ -61,7 +63,10 @@ _CAPITALISED: Final[tuple[tuple[str, str], ...]] = (
     ("uav", r"UAV Danger|Загроза БпЛА|Угроза БПЛА"),
 )
 _LOWER_RE: Final = re.compile(
-    "|".join(rf"(?P<{threat}{i}>(?<!\w)(?:{pattern})(?!\w))" for i, (threat, pattern) in enumerate(_LOWER))
+    "|".join(
+        rf"(?P<{threat}{i}>(?<!\w)(?:{pattern})(?!\w))"
+        for i, (threat, pattern) in enumerate(_LOWER)
+    )
 )
 _CAPITALISED_RE: Final = re.compile(
     "|".join(
@@ -113,7 +118,7 @@ def _capitalised(text: str) -> Iterator[Mention]:
 
 
 def _rockets_of_launchers(mention: Mention, norm: str) -> Mention:
-    """"Rockets" of a Grad or an MLRS in the same sentence are artillery."""
+    """ "Rockets" of a Grad or an MLRS in the same sentence are artillery."""
     if mention.threat != "missile":
         return mention
     word = norm[mention.start : mention.end]
