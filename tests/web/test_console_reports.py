@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from web_support import LiveWeb, sign_in
+from web_support import LiveWeb, screenshot, sign_in
 
 try:
     from playwright.sync_api import expect
@@ -68,6 +68,7 @@ def test_an_operator_reads_a_report_and_accepts_a_figure_onto_the_incident(
     expect(proposal).to_contain_text("correction")
     claim_marks.first.hover()
     expect(proposal).to_have_class(re.compile(r"\blinked\b"))
+    screenshot(page, "console-reports")
 
     proposal.locator("button.accept").click()
     expect(page.locator("#result")).to_contain_text("Accepted")
