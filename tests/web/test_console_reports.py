@@ -82,3 +82,50 @@ def test_an_operator_reads_a_report_and_accepts_a_figure_onto_the_incident(
 
     page.locator("#proposals a.to-incident").first.click()
     expect(page.locator("body")).to_contain_text("28")
+
+
+def test_without_a_match_the_officer_records_the_incident_then_its_figures(
+    live_web: LiveWeb, context: Any
+) -> None:
+    admin = live_web.token()
+    live_web.account("marko", "operator", "UA-63")
+    page = sign_in(context, live_web, "/console/reports", "marko")
+    page.fill(
+        "#report-text",
+        "Overnight Russia attacked Kharkiv with Shahed drones. Two people were injured. "
+        "Last week a missile strike on Odesa killed 35 people.",
+    )
+    page.fill("#source-name", "Kharkiv OVA")
+    page.fill("#published-at", "2026-03-01T08:00")
+    page.click("#report-submit")
+    expect(page.locator("#report-matches")).to_contain_text("No recorded incident matches")
+    expect(page.locator("#report-body mark.hl-other")).to_have_count(1)
+    new = page.locator('#proposals li.proposal[data-kind="incident"]')
+    figure = page.locator('#proposals li.proposal[data-kind="claim"]:not(.other)')
+    other = page.locator("#proposals li.proposal.other")
+    expect(other).to_contain_text("another event")
+
+    figure.locator("button.accept").click()  # the incident is not recorded yet: beside incident
+    expect(figure.locator(".field-problem")).to_contain_text("accept the proposal to record")
+    expect(figure.locator('[data-field="incident_id"]')).to_have_attribute("aria-invalid", "true")
+    expect(figure).to_have_attribute("data-status", "pending")
+
+    new.locator("button.edit").click()
+    new.locator('[data-field="regions"]').fill("")
+    new.locator("button.accept").click()
+    expect(new.locator(".field-problem")).to_contain_text("region")  # beside the regions
+    new.locator('[data-field="regions"]').fill("UA-63")
+    new.locator("button.accept").click()
+    expect(new).to_have_attribute("data-status", "accepted")
+    figure.locator("button.accept").click()
+    expect(figure).to_have_attribute("data-status", "accepted")
+    other.locator("button.reject").click()
+    expect(other).to_have_attribute("data-status", "rejected")
+
+    [report] = live_web.http.get("/v1/reports?mode=exercise", headers=admin).json()["reports"]
+    made = next(p for p in report["proposals"] if p["kind"] == "incident")
+    incident = made["decision"]["incident_id"]
+    record = live_web.http.get(f"/v1/incidents/{incident}", headers=admin).json()
+    assert record["mode"] == "exercise"
+    assert [r["code"] for r in record["regions"]] == ["UA-63"]
+    assert [(c["measure"], c["value"]) for c in record["claims"]] == [("injured", 2)]

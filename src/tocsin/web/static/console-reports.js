@@ -299,7 +299,8 @@ function field(label, name, attrs = {}) {
 function decideForm(proposal) {
   const edits = proposal.kind === "incident"
     ? [field(t("cr.regions"), "regions", { value: (proposal.incident.regions || []).join(", ") }),
-      field(t("cr.threats"), "threats", { value: (proposal.incident.threats || []).join(", ") })]
+      field(t("cr.threats"), "threats", { value: (proposal.incident.threats || []).join(", ") }),
+      field(t("cr.start"), "start", { type: "datetime-local", value: startInput(proposal) })]
     : [field(t("cr.measure"), "measure", { value: proposal.claim.measure }),
       field(t("cr.weapon"), "weapon", { value: proposal.claim.weapon || "" }),
       field(t("cr.value"), "value", { value: quantityInput(proposal.claim) }),
@@ -321,6 +322,11 @@ function decideForm(proposal) {
   return form;
 }
 
+function startInput(proposal) {
+  const start = proposal.incident.start;
+  return start ? localInput(new Date(start)) : "";
+}
+
 function quantityInput(claim) {
   if (claim.words) return claim.words;
   if (claim.kind === "at_least") return `at least ${claim.min}`;
@@ -334,7 +340,9 @@ function edited(proposal, box) {
   const value = (name) => box.querySelector(`[data-field="${name}"]`).value.trim();
   if (proposal.kind === "incident") {
     const list = (name) => value(name).split(",").map((s) => s.trim()).filter(Boolean);
-    return { regions: list("regions"), threats: list("threats") };
+    const body = { regions: list("regions"), threats: list("threats") };
+    if (value("start") !== startInput(proposal)) body.start = instant(value("start"));
+    return body;
   }
   const body = {};
   if (value("measure") !== proposal.claim.measure) body.measure = value("measure");
