@@ -331,6 +331,10 @@ async def test_an_operator_outside_the_incident_cannot_accept_onto_it(
     assert await written(tocsin) == before
     again = (await client.get(f"/v1/reports/{report['id']}", headers=admin)).json()
     assert injured(again)["status"] == "pending"
+    reject = f"/v1/reports/{report['id']}/proposals/{proposal['id']}/reject"
+    refused = await client.post(reject, json={}, headers=lviv)  # nor turn it away
+    assert refused.status_code == 403, refused.text
+    assert await written(tocsin) == before
     viewer = await bearer(tocsin, "viewer")
     assert (await accept(client, viewer, report, proposal["id"])).status_code == 403
     kharkiv = await bearer(tocsin, "operator", "UA-63")

@@ -74,6 +74,8 @@ async def decide_proposal(cmd: rc.DecideProposal, ctx: Context) -> Outcome[rp.Pr
             incident_id = rp.target(report, proposal, cmd.edits)
             inner = _outcome(await _claim(report, proposal, incident_id, cmd.edits, ctx))
             claim_id = inner.result[0]
+    else:
+        await _authorize_rejection(report, proposal, ctx)
     ctx.no_policy(NO_POLICY)
     status = rp.ProposalStatus.ACCEPTED if cmd.accept else rp.ProposalStatus.REJECTED
     edits = cmd.edits.to_json() if cmd.accept else {}
@@ -104,6 +106,19 @@ async def decide_proposal(cmd: rc.DecideProposal, ctx: Context) -> Outcome[rp.Pr
         await records_of(uow).reports.save_proposal(report.id, after)
 
     return Outcome(after, event.type, report.id, data, write, [event])
+
+
+async def _authorize_rejection(report: rp.Report, proposal: rp.Proposal, ctx: Context) -> None:
+    """Turning a figure away from an incident takes the same authority as putting it there: the
+    incident's regions (a new incident's: the regions read)."""
+    if proposal.kind == "incident":
+        ctx.authorize_regions((proposal.draft or {}).get("regions") or (), subject="incidents")
+        return
+    if proposal.incident_id is None:
+        return
+    record = await records_of(ctx.uow).incidents.get(proposal.incident_id)
+    if record is not None:
+        ctx.authorize_regions(record.incident.regions, subject="incidents")
 
 
 async def _record(
