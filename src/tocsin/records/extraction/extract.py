@@ -5,7 +5,7 @@ as threats, its places (not where drones were launched from or came from), its t
 Sentences about another event (background: "last week", "нагадаємо", "напомним") go to
 `Extraction.others`, one draft for each background paragraph, and never into the draft. A
 report that is not about an attack (a gas explosion, a road accident, a drill) gets no threat,
-no claim and no region.
+no claim and no region (and no window unless it states a time).
 
 When a text states one measure more than once (an update: "22 injured … the number has risen
 to 28", or a total and its parts), the draft keeps one figure per measure and weapon: the
@@ -51,9 +51,19 @@ _ORIGIN: Final = re.compile(
     r"|launched|fired)\s+(?:\w+\s+){0,3}(?:з|зі|із|из|с|со|from)\s+$"
     r"|\bfrom\s+$|(?:\bз|\bіз|\bзі|\bиз|\bс|\bсо)\s+$"
 )
+# "Kyiv does not comment", "Москва заявила": a government, not a place
+_SPEAKS: Final = re.compile(
+    r" (?:does not|did not|doesn't|didn't|has not|said|says|claims|denied|denies|comment\w*"
+    r"|не коментує|заявил\w*|заявив|заявила|стверджує|утверждает|не комментирует)\b"
+)
+# where drones were heading: a direction, not a place struck
+_HEADING: Final = re.compile(
+    r"(?:towards?|heading (?:to|for)|in the direction of|в напрямку|у напрямку|в бік|у бік"
+    r"|курсом на|в направлении|в сторону|по направлению к)\s+(?:the\s+)?$"
+)
 _ORIGIN_CONTEXT: Final = re.compile(
     r"launch|fired|direction|напрям|боку|запущ|запуск|випущ|атакував|атаковал|стороны"
-    r"|направлени|came|курсом|вылетел|летіл|летел"
+    r"|направлени|came|курсом|вылетел|летіл|летел|evacuat|евакуац|эвакуац"
 )
 
 
@@ -84,7 +94,7 @@ def extract(
     main = [s for s, other in zip(sents, flags, strict=True) if not other]
     draft = _draft(text, norm, main, reads, sents, mentions, places, times, published, attack)
     others = [
-        _draft(text, norm, part, reads, sents, mentions, places, [], published, attack)
+        _draft(text, norm, part, reads, sents, mentions, places, times, published, attack)
         for part in _paragraphs([s for s, other in zip(sents, flags, strict=True) if other])
     ]
     return Extraction(lang, draft, [o for o in others if o.claims])
@@ -108,6 +118,8 @@ def _draft(
         return any(a <= start < b for a, b in spans)
 
     own_times = [t for t in times if inside(t.evidence.start)]
+    if not attack and not own_times:
+        return Draft()  # nothing happened, at no stated time
     start, end = window(own_times, published)
     draft = Draft(start=start, end=end, times=own_times)
     if not attack:
@@ -116,7 +128,9 @@ def _draft(
     draft.threat_findings = weapons.findings(text, own_mentions)
     draft.threats = list(dict.fromkeys(m.threat for m in own_mentions))
     draft.places = [
-        p for p in places if inside(p.evidence.start) and not _origin(norm, p.evidence.start)
+        p
+        for p in places
+        if inside(p.evidence.start) and not _origin(norm, p.evidence.start, p.evidence.end)
     ]
     draft.regions = _finest(p.region for p in draft.places)
     index = {id(s): n for n, s in enumerate(sents)}
@@ -151,10 +165,12 @@ def _latest(claims: Sequence[ClaimFinding]) -> list[ClaimFinding]:
     return sorted(best.values(), key=lambda c: c.evidence.start)
 
 
-def _origin(norm: str, start: int) -> bool:
+def _origin(norm: str, start: int, end: int) -> bool:
     """Whether the place at `start` is where weapons came from, not where they struck."""
     left = max(norm.rfind(".", 0, start), norm.rfind("\n", 0, start), start - 80)
     before = norm[left + 1 : start]
+    if _HEADING.search(before) or _SPEAKS.match(norm, end):
+        return True
     if not _ORIGIN.search(before):
         return False
     sentence_end = [i for i in (norm.find(".", start), norm.find("\n", start)) if i >= 0]
