@@ -255,6 +255,15 @@ def test_a_list_of_oblasts_ending_in_one_plural_noun() -> None:
     assert _regions("Тривога в Харківській та Сумській областях.", "uk") == ["UA-63", "UA-59"]
 
 
+def test_a_city_district_is_its_city() -> None:
+    assert _regions("У Шевченківському районі Києва пошкоджено будинок.", "uk") == ["UA-30"] * 2
+    found = find_places("A drone hit Kharkiv’s Saltivskyi district.", "en")
+    assert [(f.region, f.evidence.quote) for f in found] == [
+        (_code(KHARKIV), "Kharkiv"),
+        (_code(KHARKIV), "Saltivskyi district"),
+    ]
+
+
 def test_every_evidence_quotes_the_text_as_sent() -> None:
     text = (
         "УВАГА!\r\nУ ніч на 3 лютого ворог атакував Харків та Харківщину 49 дронами «Шахед».\n"

@@ -353,6 +353,35 @@ def stamp(moment: datetime | None) -> str | None:
         ("en", "Around noon a missile hit.", "Around noon", "2025-03-23 12:00", None),
         ("uk", "Опівдні ракета влучила.", "Опівдні", "2025-03-23 12:00", None),
         ("ru", "В полдень ракета попала.", "В полдень", "2025-03-23 12:00", None),
+        (
+            "uk",
+            "У ніч із суботи на неділю дрони атакували.",
+            "У ніч із суботи на неділю",
+            "2025-03-22 20:00",
+            "2025-03-23 06:00",
+        ),
+        (
+            "ru",
+            "В ночь с субботы на воскресенье дроны.",
+            "В ночь с субботы на воскресенье",
+            "2025-03-22 20:00",
+            "2025-03-23 06:00",
+        ),
+        (
+            "en",
+            "On the night from Saturday to Sunday drones hit.",
+            "On the night from Saturday to Sunday",
+            "2025-03-22 20:00",
+            "2025-03-23 06:00",
+        ),
+        (
+            "en",
+            "In the small hours of Sunday a blast.",
+            "In the small hours of Sunday",
+            "2025-03-23 00:00",
+            "2025-03-23 06:00",
+        ),
+        ("ru", "Взрыв в районе 3 часов ночи.", "в районе 3 часов ночи", "2025-03-24 03:00", None),
     ],
 )
 def test_each_form_gives_its_window(
@@ -532,9 +561,26 @@ def test_hours_after_an_evening_run_into_the_next_day() -> None:
     assert (stamp(begin), stamp(end)) == ("2025-03-23 18:00", "2025-03-24 02:00")
 
 
-def test_the_past_day_of_an_evening_post_is_that_day() -> None:
-    found = one("Протягом доби ворог 14 разів обстріляв громади.", "uk", EVENING)
-    assert (stamp(found.start), stamp(found.end)) == ("2025-03-24 00:00", "2025-03-24 21:30")
+@pytest.mark.parametrize(
+    ("lang", "text", "start"),
+    [
+        ("uk", "Протягом доби ворог 14 разів обстріляв громади.", "2025-03-24 00:00"),
+        ("uk", "На Сумщині минула доба була важкою.", "2025-03-24 00:00"),
+        ("ru", "За минувшие сутки сбито 5 дронов.", "2025-03-24 00:00"),
+        ("en", "The past day was hard for Sumy.", "2025-03-24 00:00"),
+        ("uk", "Упродовж дня евакуйовано 23 людини.", "2025-03-24 06:00"),
+        ("ru", "В течение дня город обстреливали.", "2025-03-24 06:00"),
+        ("en", "During the day the city was shelled.", "2025-03-24 06:00"),
+    ],
+)
+def test_the_past_day_of_an_evening_post_is_that_day(lang: Lang, text: str, start: str) -> None:
+    found = one(text, lang, EVENING)
+    assert (stamp(found.start), stamp(found.end)) == (start, "2025-03-24 21:30")
+
+
+def test_during_the_day_in_a_morning_post_is_yesterday() -> None:
+    found = one("Протягом дня ворог обстрілював громади.", "uk", MORNING)
+    assert (stamp(found.start), stamp(found.end)) == ("2025-03-23 06:00", "2025-03-23 23:59")
 
 
 def test_overnight_after_a_named_night_is_that_night() -> None:
@@ -615,3 +661,18 @@ def test_any_text_gives_findings_quoted_from_it(parts: list[str], lang: Lang) ->
         assert found.evidence.quote == text[found.evidence.start : found.evidence.end]
         assert found.evidence.quote.strip()
         assert found.end is None or found.end > found.start
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("They face Zorya next Saturday.", date(2025, 3, 29)),
+        ("The drill is held next Monday.", date(2025, 3, 31)),
+        ("The drill is held this coming Tuesday.", date(2025, 3, 25)),
+    ],
+)
+def test_next_weekday_is_ahead_and_out_of_the_window(text: str, day: date) -> None:
+    found = one(text, "en")
+    assert found.start.date() == day
+    overnight = find_times("Overnight drones hit.", "en", MORNING)
+    assert window([*overnight, found], MORNING)[0] == overnight[0].start

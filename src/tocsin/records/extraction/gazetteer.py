@@ -238,9 +238,10 @@ def _add_settlements(
             continue
         region = within[-1]
         if category == "B":  # a city's district: "Салтівський район" (Kharkiv)
-            if region.level == "hromada":
-                _add_adjective_name(builder, _district(region, name, katottg), "raion",
-                                    name + " район")  # fmt: skip
+            if region.level == "hromada" or region.region in ("UA-30", "UA-40"):
+                district = _district(region, name, katottg)
+                _add_adjective_name(builder, district, "raion", name + " район")
+                builder.adjective(district, "raion", _latin(romanize(name)))
             continue
         if category not in _RANKS:
             continue

@@ -26,6 +26,7 @@ from tocsin.records.extraction.model import Evidence, Lang, PlaceFinding
 
 _LETTERS = "A-Za-zА-Яа-яЁёІіЇїЄєҐґ"
 _WORD = re.compile(rf"[{_LETTERS}]+(?:[-'’ʼ][{_LETTERS}]+)*")
+_POSSESSIVE = {"'s", "’s"}
 
 # The nouns an adjective needs to name a region, by class (folded).
 _NOUNS: dict[str, str] = {
@@ -119,7 +120,7 @@ class _Token:
 def find_places(text: str, lang: Lang) -> list[PlaceFinding]:
     """Every place named in `text`, in order, each with its evidence."""
     index = gazetteer()
-    tokens = [_Token(m.start(), m.end(), m.group(), fold(m.group())) for m in _WORD.finditer(text)]
+    tokens = [_token(m.start(), m.group()) for m in _WORD.finditer(text)]
     mentions = _mentions(text, tokens, index)
     found: list[PlaceFinding] = []
     for mention, place in zip(mentions, resolve(mentions, index.stop, lang), strict=True):
@@ -136,6 +137,12 @@ def finest(codes: Iterable[str]) -> list[str]:
     unique = list(dict.fromkeys(codes))
     below = {a for code in unique for a in ancestors(code)}
     return [c for c in unique if c not in below]
+
+
+def _token(start: int, word: str) -> _Token:
+    if word[-2:] in _POSSESSIVE and word[:-2].isascii():  # "Kharkiv's"
+        word = word[:-2]
+    return _Token(start, start + len(word), word, fold(word))
 
 
 def _mentions(text: str, tokens: list[_Token], index: Gazetteer) -> list[Mention]:

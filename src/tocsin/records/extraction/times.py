@@ -57,6 +57,7 @@ _NIGHT_START, _NIGHT_END = time(20), time(6)
 _AHEAD = timedelta(days=7)  # a date with no year may be announced: a drill on 14 March
 _LATE_CLOCK = timedelta(hours=1)  # a post may give a time a little after its own stamp
 _SENTENCE_END = re.compile(r"[.!?\n]")
+_NEXT = re.compile(r"\b(?:next|coming|this\s+coming)\s+$", re.IGNORECASE)
 _ADJACENT = re.compile(r"[\s,]*(?:on\s+(?:the\s+)?)?", re.IGNORECASE)
 
 
@@ -184,6 +185,10 @@ def _day(
     day = _date(match, lang, published.date())
     if day is None:
         return None
+    if match["wd"] and (ahead := _NEXT.search(before)):  # "face Zorya next Saturday"
+        start -= len(ahead[0])
+        day += timedelta(days=7)
+        return _Day(start, end, (_at(day, time(0)), None), day, day)
     if hit := pat.night_on.search(before):
         if lang == "en" and (to := pat.night_to.match(after)):  # "overnight on March 23-24"
             end += to.end()
@@ -243,6 +248,10 @@ def _idioms(text: str, pat: Patterns, published: datetime) -> tuple[list[_Day], 
         elif g["past"]:  # a morning post's day began yesterday; an afternoon's, this morning
             window = (published - _DAY if published.hour < 12 else _at(today, time(0)), published)
             days.append(_Day(start, end, window, today - _DAY, today))
+        elif g["daylong"]:  # the day that is over, or nearly: yesterday's in a morning post
+            day = today if published.hour >= 12 else today - _DAY
+            window = (_at(day, time(6)), min(_at(day, time(23, 59)), published))
+            days.append(_Day(start, end, window, day, day))
         else:
             part = _part_name(hit)
             day = today if (g.get("this") or "").lower() == "this" else _part_day(part, published)
@@ -383,15 +392,15 @@ def window(
 ) -> tuple[datetime, datetime | None]:
     """The event's window from the findings of the main event.
 
-    Findings from three days before to a day after the published time are used when there
-    are any (else all): start is the earliest start, end the latest end or later start, None
-    when nothing comes after the start. With no finding, the report is about its published
-    day: 00:00 of that day in Kyiv, no end.
+    Findings that start from three days before to an hour after the published time are used
+    when there are any (else all: a notice of a drill on a coming day): start is the earliest
+    start, end the latest end or later start, None when nothing comes after the start. With
+    no finding, the report is about its published day: 00:00 of that day in Kyiv, no end.
     """
     published = kyiv(published_at)
     if not findings:
         return _at(published.date(), time(0)), None
-    near = [f for f in findings if published - 3 * _DAY <= f.start <= published + _DAY]
+    near = [f for f in findings if published - 3 * _DAY <= f.start <= published + _LATE_CLOCK]
     used = near or list(findings)
     start = min(f.start for f in used)
     later = [f.end for f in used if f.end] + [f.start for f in used]
