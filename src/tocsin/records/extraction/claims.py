@@ -77,8 +77,10 @@ _PARTS_BEFORE: Final = phrases(
     "среди пострадавших|среди раненых|среди погибших"
 )
 _PARTS_AFTER: Final = phrases("of them|of whom|з них|із них|зі них|из них")
+_MORE: Final = words("ще ещё еще another more")
 _NOUN_STOPS: Final = words(
-    "in at on to from by with for near after over у в на по до від після під над біля во "
+    "in at on to from by with for near after over у в на по до від після під над біля во з із "
+    "зі из с со "
     "после под около возле при"
 )
 _ONE_OF: Final = frozenset({"of", "з", "із", "зі", "из"})
@@ -226,6 +228,8 @@ def _claim(
     if _is_part(doc, count) or _is_one_of(doc, count):
         return None
     noun, at, threat = _noun_after(doc, sentence, count)
+    if noun is None:
+        noun = _elided(doc, sentence, count)
     if noun is not None and noun in _DIRECT:
         measure, cue = _DIRECT[noun], at
     else:
@@ -247,7 +251,7 @@ def _claim(
             return None
         if measure == "impacts" and count.quantity.low < 2:
             return None  # "one missile hit a house, the second a field" tells where, not how many
-    if measure in _CASUALTIES and _parts_after(doc, count):
+    if measure in _CASUALTIES and (_parts_after(doc, count) or _of_them_before(doc, count)):
         return None
     weapon = None
     if measure in WEAPON_MEASURES:
@@ -293,6 +297,16 @@ def _noun_after(
     return None, None, None
 
 
+def _elided(doc: _Text, sentence: Sentence, count: Count) -> str | None:
+    """ "знищено 3 автомобілі, ще 5 пошкоджено": the noun of the count just before."""
+    if count.first == 0 or doc.toks[count.first - 1].text not in _MORE:
+        return None
+    for j in range(count.first - 2, max(sentence.first, count.first - 8) - 1, -1):
+        if doc.nouns[j] in ("vehicle", "building", "customer"):
+            return doc.nouns[j]
+    return None
+
+
 def _nearest(
     doc: _Text,
     sentence: Sentence,
@@ -326,7 +340,10 @@ def _nearest(
     if best is not None and any(t.text in RISE for t in doc.toks[count.first - 3 : count.first]):
         return best[2], best[3]  # "кількість загиблих зросла до 11": the subject counts
     distance = 0
-    for j in range(count.head, min(sentence.stop, count.head + 10)):
+    for j in range(count.head, min(sentence.stop, count.head + 12)):
+        if j in positions and _within_part(doc, j):
+            distance += 1
+            continue
         if j in positions or doc.toks[j].text in ";:":
             break
         pred = doc.predicates[j]
@@ -445,6 +462,22 @@ def _is_part(doc: _Text, count: Count) -> bool:
     while any(w in ".!?;" for w in window):
         window = window[1:]
     words = tuple(window)
+    return any(
+        words[i : i + len(p)] == p for p in _PARTS_BEFORE for i in range(len(words) - len(p) + 1)
+    )
+
+
+def _of_them_before(doc: _Text, count: Count) -> bool:
+    """ "з них 6 дітей", "из них двое": part of the casualties counted before."""
+    words = tuple(t.text for t in doc.toks[max(0, count.first - 3) : count.first])
+    return any(
+        words[i : i + len(p)] == p for p in _PARTS_AFTER for i in range(len(words) - len(p) + 1)
+    )
+
+
+def _within_part(doc: _Text, j: int) -> bool:
+    """Whether token `j` is in "including two children", "серед них 3 дітей"."""
+    words = tuple(t.text for t in doc.toks[max(0, j - 3) : j])
     return any(
         words[i : i + len(p)] == p for p in _PARTS_BEFORE for i in range(len(words) - len(p) + 1)
     )

@@ -54,8 +54,16 @@ _NOUNS: Final[tuple[tuple[str, str], ...]] = (
         r"|школ\w*|лікарн\w*|садоч\w*|садк\w*|магазин\w*|склад\w*|підприєм\w*|гараж\w*"
         r"|больниц\w*|предприяти\w*|заклад\w*|установ\w*|учрежден\w*|institutions?|церкв\w*|храм\w*|churches?|об'єкт\w*|объект\w*",
     ),
+    (
+        "munition",
+        r"explosives?|grenades?|ammunition|munitions|вибухівк\w*|гранат\w*|боєприпас\w*"
+        r"|взрывчатк\w*|взрывн\w*|боеприпас\w*|снаряжени\w*",
+    ),
     ("family", r"famil\w*|сім'?\w*|сем[ье]\w*|родин\w*"),
-    ("explosion", r"explosions?|detonations?|blasts?|вибух\w*|взрыв\w*"),
+    (
+        "explosion",
+        r"explosions?|detonations?|blasts?|вибух(?:и|ів|у|ом|ами|ах)?|взрыв(?:ы|ов|а|ами|ах)?",
+    ),
     (
         "location",
         r"locations?|places?|sites?|spots?|areas?|локаці\w*|місц\w*|мест[ахе]*|точк\w*"
