@@ -161,6 +161,7 @@ def test_a_city_is_its_city_hromada(text: str, lang: Lang, hromada: str) -> None
     [
         ("Ракета С-300 влучила в село Циркуни Харківського району.", "uk", "Циркуни", "UA-63"),
         ("Ракета попала в село Циркуны.", "ru", "Циркуни", "UA-63"),
+        ("Обстрел села Малая Рогань Харьковской области.", "ru", "Мала Рогань", "UA-63"),
         ("Удар по турбазі в Затоці на Одещині.", "uk", "Затока", "UA-51"),
         ("Drones attacked Chornobaivka in the Kherson region.", "en", "Чорнобаївка", "UA-65"),
         ("На Сумщині обстріляли Велику Писарівку.", "uk", "Велика Писарівка", "UA-59"),
@@ -212,6 +213,7 @@ def test_a_village_in_the_raion_named_rather_than_elsewhere_in_the_oblast() -> N
         ("В Ростове-на-Дону и Таганроге слышали взрывы.", "ru", "RU-ROS"),
         ("A drone hit a refinery in Novoshakhtinsk.", "en", "RU-ROS"),
         ("Атака на порт в Новороссийске и Туапсе.", "ru", "RU-KDA"),
+        ("В Шебекинском городском округе повреждены дома.", "ru", "RU-BEL"),
     ],
 )
 def test_a_russian_border_town_is_its_oblast(text: str, lang: Lang, region: str) -> None:

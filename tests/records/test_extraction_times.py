@@ -382,6 +382,20 @@ def stamp(moment: datetime | None) -> str | None:
             "2025-03-23 06:00",
         ),
         ("ru", "Взрыв в районе 3 часов ночи.", "в районе 3 часов ночи", "2025-03-24 03:00", None),
+        (
+            "uk",
+            "Комендантська година з 18.00 до 06.00.",
+            "з 18.00 до 06.00",
+            "2025-03-23 18:00",
+            "2025-03-24 06:00",
+        ),
+        (
+            "en",
+            "Sirens sounded from 1 a.m. to 5 a.m. here.",
+            "from 1 a.m. to 5 a.m.",
+            "2025-03-24 01:00",
+            "2025-03-24 05:00",
+        ),
     ],
 )
 def test_each_form_gives_its_window(
@@ -434,6 +448,7 @@ def test_tonight_in_an_evening_post_is_the_coming_night(lang: Lang, text: str) -
         ("uk", "Станом на 09:00 відомо про двох поранених."),
         ("en", "As of 9:00 a.m., two were injured."),
         ("ru", "С каждым днём всё тяжелее; поздравили с днём рождения."),
+        ("uk", "Ціни зросли до 12.50 гривень, з 10.15 тисяч абонентів."),
     ],
 )
 def test_bare_numbers_are_no_time(lang: Lang, text: str) -> None:
@@ -448,6 +463,10 @@ def test_bare_numbers_are_no_time(lang: Lang, text: str) -> None:
         [
             ("en", "{a} of the {b} drones were shot down"),
             ("en", "{a} drones and {b} missiles, {a}-{b} shells"),
+            ("en", "{a} shells hit {b} apartment buildings at {a}.{b} km"),
+            ("en", "between {a} and {b} detonations, up to {b}, about {a}"),
+            ("uk", "{a}.{b} тисячі абонентів, {a}-{b} вибухів, понад {b} годин"),
+            ("ru", "до {a}.{b} тысяч абонентов, в {a} домах, с {a} по {b} этаж"),
             ("uk", "збито {a} з {b} дронів"),
             ("uk", "{a} із {b} ракет, до {b} будинків"),
             ("ru", "сбито {a} из {b} беспилотников"),

@@ -29,6 +29,7 @@ from tocsin.records.extraction.declension import (
     adjective_forms,
     fold,
     ru_forms,
+    ru_phrase,
     ru_spelling,
     uk_forms,
 )
@@ -139,6 +140,9 @@ def gazetteer() -> Gazetteer:
     settlements = _add_settlements(builder, by_katottg, set(data["stop"]))
     _add_cities(builder, data["cities"], settlements)
     _add_russia(builder, data["russia"], regions)
+    for code, adjectives in data["russian_raions"].items():
+        for adjective in adjectives:
+            builder.adjective(regions[code], "raion", adjective_forms(adjective, "ru"))
     stop = frozenset(fold(s) for s in data["stop"])
     return builder.build(stop, frozenset(w.lower() for w in data["never"]))
 
@@ -266,9 +270,8 @@ def _adjectival(name: str) -> bool:
 def _settlement_forms(name: str) -> set[str]:
     if name.count(" ") > 3:
         return {fold(name)}
-    ru = " ".join(ru_spelling(w) for w in name.split())
     latin = romanize(name.replace("’", "'"))
-    return uk_forms(name) | ru_forms(ru) | _latin(latin)
+    return uk_forms(name) | ru_forms(ru_phrase(name)) | _latin(latin)
 
 
 def _add_cities(

@@ -57,6 +57,7 @@ _NIGHT_START, _NIGHT_END = time(20), time(6)
 _AHEAD = timedelta(days=7)  # a date with no year may be announced: a drill on 14 March
 _LATE_CLOCK = timedelta(hours=1)  # a post may give a time a little after its own stamp
 _SENTENCE_END = re.compile(r"[.!?\n]")
+_HOUR_GROUPS = ("h", "h2", "h3", "h4", "h5")
 _NEXT = re.compile(r"\b(?:next|coming|this\s+coming)\s+$", re.IGNORECASE)
 _ADJACENT = re.compile(r"[\s,]*(?:on\s+(?:the\s+)?)?", re.IGNORECASE)
 
@@ -79,6 +80,7 @@ class _Clock:
     end: int
     minutes: int  # since 00:00
     length: int | None = None  # minutes, for a range or "after midnight"
+    ranged_only: bool = False  # "до 12.50": a clock only as one end of a range
 
 
 def kyiv(moment: datetime) -> datetime:
@@ -261,9 +263,9 @@ def _idioms(text: str, pat: Patterns, published: datetime) -> tuple[list[_Day], 
 
 
 def _clock_minutes(g: dict[str, str | None]) -> int:
-    said = (g["h"] or g["h2"] or g.get("h3") or g.get("h5") or "0").lower()
+    said = (g["h"] or g["h2"] or g.get("h3") or g.get("h4") or g.get("h5") or "0").lower()
     hour = int(said) if said.isdigit() else HOUR_NUMERALS[said]
-    minute = int(g["m"] or g["m2"] or 0)
+    minute = int(g["m"] or g["m2"] or g.get("m4") or 0)
     suffix = (g.get("ap") or g.get("ap2") or "").lower()
     words = g.get("dp") or g.get("dp3") or g.get("dp4") or g.get("dp5") or ""
     part = CLOCK_PARTS.get(words.lower())
@@ -288,18 +290,15 @@ def _clocks(text: str, pat: Patterns) -> list[_Clock]:
             start -= len(marker[0])
         if local := pat.clock_after.match(text, end):
             end = local.end()
-        clock = _Clock(start, end, _clock_minutes(g))
+        clock = _Clock(start, end, _clock_minutes(g), ranged_only=bool(g.get("h4")))
         previous = found[-1] if found else None
-        if (
-            previous
-            and previous.length is None
-            and pat.range_gap.match(text[previous.end : hit.start()])
-        ):
+        hour = hit.start(next(k for k in _HOUR_GROUPS if g.get(k)))
+        if previous and previous.length is None and pat.range_gap.match(text[previous.end : hour]):
             previous.length = (clock.minutes - previous.minutes) % 1440 or None
-            previous.end = end
+            previous.end, previous.ranged_only = end, False
             continue
         found.append(clock)
-    return found
+    return [clock for clock in found if not clock.ranged_only]
 
 
 def _drop_overlaps(days: list[_Day], clocks: list[_Clock]) -> tuple[list[_Day], list[_Clock]]:

@@ -326,8 +326,11 @@ def _clock(lang: Lang) -> str:
         r"(?<![\d:.,])(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?![\d:])"
         rf"(?:\s+(?P<dp>{parts})(?!\w))?"
     )
-    markers = f"{_STRONG_MARKERS[lang]}|{_WEAK_MARKERS[lang]}"
-    dotted = rf"(?<!\w)(?:{markers})\s+(?P<h2>[01]?\d|2[0-3])\.(?P<m2>[0-5]\d)(?!\.?\d)"
+    # "о 10.15"; after "з", "до" only in a range ("з 18.00 до 06.00"): "до 12.50 тисяч" is none
+    dotted = (
+        rf"(?<!\w)(?:{_STRONG_MARKERS[lang]})\s+(?P<h2>[01]?\d|2[0-3])\.(?P<m2>[0-5]\d)(?!\.?\d)"
+        rf"|(?<!\w)(?:{_WEAK_MARKERS[lang]})\s+(?P<h4>[01]?\d|2[0-3])\.(?P<m4>[0-5]\d)(?!\.?\d)"
+    )
     strong = (
         rf"(?<!\w)(?:{_STRONG_MARKERS[lang]})\s+(?P<h3>{hour}){ending}"
         rf"(?:\s+(?:{_HOUR_WORDS[lang]})(?!\w)(?:\s+(?P<dp3>{parts})(?!\w))?"
