@@ -56,16 +56,33 @@ _NOT_ATTACK: Final = re.compile(
     r"|explosion of (?:a )?gas|вибух\w* газу|взрыв\w* газа|витік газу|утечк\w* газа"
     r"|не (?:була|було|є|була спричинена) (?:атак|обстріл)"
     r"|не (?:было|является|была) (?:атак|обстрел)"
-    r"|не атака|не обстріл|не обстрел|\bdrills?\b|\bexercises?\b|навчанн\w*|учени[яей]"
-    r"|тренуванн\w*|road accident|traffic accident|car crash|дтп|дорожньо-транспортн\w*"
+    r"|не атака|не обстріл|не обстрел"
+    r"|road accident|traffic accident|car crash|дтп|дорожньо-транспортн\w*"
     r"|дорожно-транспортн\w*|зіткнен\w*|столкновени\w*|\bfake\b|фейк\w*"
     r"|не відповідає дійсності|не соответству\w* действительности|is false|are false"
-    r"|спростов\w*|опроверг\w*|weather|forecast|thunderstorm|(?<!\w)гроз[аиоу]\w*|прогноз погоди"
-    r"|прогноз погоды|anniversary|річниц\w*|роковин\w*|годовщин\w*|\bmatch\b|матч\w*"
+    r"|спростов\w*|опроверг\w*|disinformation|misinformation|дезінформац\w*|дезинформац\w*"
+    r"|weather forecast|forecasters?|синоптик\w*|thunderstorm|snowfall|blizzard|heavy snow"
+    r"|severe storm|bad weather|by the weather|шторм\w*|шквал\w*|(?<!\w)гроз[аиоу]\w*"
+    r"|\bnot by (?:\w+ )?(?:shelling|attacks?|strikes?)|прогноз погоди"
+    r"|прогноз погоды|негод\w*|непогод\w*|снігопад\w*|снегопад\w*|\bhail\b|hailstorm"
+    r"|anniversary|річниц\w*|роковин\w*|годовщин\w*|\bmatch\b|матч\w*|чемпіонат\w*"
+    r"|чемпионат\w*|\bleague\b|tournament|турнір\w*|турнир\w*"
     r"|піротехнік\w*|розмінуван\w*|demining|\bsappers?\b|вибухонебезпечн\w*|взрывоопасн\w*"
     r"|разминировани\w*|unexploded ordnance|пиротехник\w*|знешкодженн\w* боєприпас\w*"
+    r"|landmine|mine explosion|підірвав\w* на (?:міні|вибухівці)|подорвал\w* на (?:мине|взрывн)"
     r"|вшанов\w*|пам'ять загибл\w*|commemorat\w*|memorial service|minute of silence"
     r"|хвилин\w* мовчання|минут\w* молчания|память погибш\w*"
+)
+# a drill or a siren test, unless the report also speaks of an attack that happened
+_DRILL: Final = re.compile(
+    r"\bdrills?\b|\bexercises?\b(?!\s+(?:caution|care|vigilance))|навчанн\w*|учени[яей]"
+    r"|тренуванн\w*|тренировк\w*|siren test|test of (?:the )?(?:sirens|warning system)"
+    r"|перевірк\w* (?:сирен|систем\w* оповіщення)|проверк\w* (?:сирен|систем\w* оповещения)"
+)
+_HAPPENED: Final = re.compile(
+    r"\b(?:attacked|shelled|struck|shot down|intercepted|атакува\w*|атакував|обстріля\w*"
+    r"|збит\w*|збили|вдарил\w*|атаковал\w*|обстреля\w*|сбит\w*|сбили|ударил\w*"
+    r"|влучил\w*|влучання|прильот\w*|попадани\w*|прилет\w*)\b"
 )
 
 
@@ -92,6 +109,8 @@ def is_attack(
 ) -> bool:
     """Whether the report speaks of an attack (outside its background)."""
     if _NOT_ATTACK.search(norm):
+        return False
+    if _DRILL.search(norm) and not _HAPPENED.search(norm):
         return False
     main = [s for s, other in zip(sentences, flags, strict=True) if not other]
     if any(any(s.start <= m.start < s.end for s in main) for m in mentions):
