@@ -123,6 +123,11 @@ def test_a_raion(text: str, lang: Lang) -> None:
     assert _regions(text, lang) == [_code("Харківський район")]
 
 
+def test_a_raion_by_its_area_name_but_not_an_oblast_s() -> None:
+    text = "Під обстрілом Нікопольщина; на Харківщині тихо."
+    assert _regions(text, "uk") == [_code("Нікопольський район"), "UA-63"]
+
+
 @pytest.mark.parametrize(
     "text", ["Андрушівська громада без світла.", "В Андрушівській громаді пошкоджено лінію."]
 )

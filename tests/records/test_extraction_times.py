@@ -396,6 +396,27 @@ def stamp(moment: datetime | None) -> str | None:
             "2025-03-24 01:00",
             "2025-03-24 05:00",
         ),
+        (
+            "en",
+            "On the morning of May 5 a missile hit.",
+            "On the morning of May 5",
+            "2024-05-05 06:00",
+            "2024-05-05 12:00",
+        ),
+        (
+            "en",
+            "This night drones attacked the city.",
+            "This night",
+            "2025-03-23 20:00",
+            "2025-03-24 06:00",
+        ),
+        (
+            "uk",
+            "Минулої доби ворог 14 разів обстріляв громади.",
+            "Минулої доби",
+            "2025-03-23 08:40",
+            "2025-03-24 08:40",
+        ),
     ],
 )
 def test_each_form_gives_its_window(
@@ -695,3 +716,39 @@ def test_next_weekday_is_ahead_and_out_of_the_window(text: str, day: date) -> No
     assert found.start.date() == day
     overnight = find_times("Overnight drones hit.", "en", MORNING)
     assert window([*overnight, found], MORNING)[0] == overnight[0].start
+
+
+def test_the_published_time_may_be_in_any_zone() -> None:
+    text = "Вчора ввечері, о 21:30, пролунали вибухи."
+    in_utc = MORNING.astimezone(UTC)
+    naive = MORNING.replace(tzinfo=None)
+    assert find_times(text, "uk", in_utc) == find_times(text, "uk", MORNING)
+    assert find_times(text, "uk", naive) == find_times(text, "uk", MORNING)
+    assert all(f.start.tzinfo == KYIV for f in find_times(text, "uk", in_utc))
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "quote", "start"),
+    [
+        (
+            "ru",
+            "Сбиты в 00:30 по московскому времени.",
+            "в 00:30 по московскому времени",
+            "2025-01-23 23:30",
+        ),
+        ("ru", "Атака с 20:00 до 23:00 мск.", "с 20:00 до 23:00 мск", "2025-01-23 19:00"),
+        ("en", "A missile hit at 06:10 UTC.", "at 06:10 UTC", "2025-01-24 08:10"),
+        (
+            "uk",
+            "Вибух о 03:40 за київським часом.",
+            "о 03:40 за київським часом",
+            "2025-01-24 03:40",
+        ),
+    ],
+)
+def test_a_clock_in_another_zone_is_read_in_kyiv_time(
+    lang: Lang, text: str, quote: str, start: str
+) -> None:
+    winter = datetime(2025, 1, 24, 8, 40, tzinfo=KYIV)
+    found = one(text, lang, winter)
+    assert (found.evidence.quote, stamp(found.start)) == (quote, start)

@@ -203,6 +203,8 @@ def _add_raions_and_hromadas(
         place, kind = regions[p["code"]], p["level"]
         for name in [p["names"]["uk"], *p.get("aliases", [])]:
             _add_adjective_name(builder, place, kind, name)
+            if kind == "raion":
+                _add_area_name(builder, place, name)
         for name in [p["names"]["en"], *p.get("aliases", [])]:
             stem = _EN_TYPE_WORDS.sub("", name)
             if stem != name and stem.isascii():
@@ -210,6 +212,17 @@ def _add_raions_and_hromadas(
                 if kind == "raion":  # "Kupiansk district", "Kharkiv raion"
                     builder.adjective(place, kind, _latin(re.sub(r"(s?kyi|yi)$", "", stem)))
                     builder.adjective(place, kind, _latin(re.sub(r"yi$", "", stem)))
+
+
+def _add_area_name(builder: _Builder, place: Place, name: str) -> None:
+    """A raion's "-щина" name, as for the oblasts (Нікопольщина, Куп'янщина, Ізюмщина), unless
+    an oblast is called so (Харківщина)."""
+    match = re.match(r"^(\S+?)(ський|цький|зький) район$", name.replace("’", "'"))
+    if match is None:
+        return
+    uk = match.group(1) + "щина"
+    if fold(uk) not in builder.names:
+        builder.name(place, uk_forms(uk) | ru_forms(ru_spelling(match.group(1)) + "щина"))
 
 
 def _add_adjective_name(builder: _Builder, place: Place, kind: str, name: str) -> None:

@@ -182,7 +182,7 @@ def _match_at(
         adjectives = index.adjectives.get(key)
         if adjectives:
             region = _with_noun(text, tokens, i + size, adjectives, index)
-            if region is not None:
+            if region is not None and _adjacent(text, tokens, i, region[0] - i):
                 return region
         places = index.names.get(key)
         if places:

@@ -45,6 +45,7 @@ from tocsin.records.extraction.timewords import (
 )
 
 KYIV = ZoneInfo("Europe/Kyiv")
+_ZONES = {"moscow": ZoneInfo("Europe/Moscow"), "utc": ZoneInfo("UTC")}
 _DAY = timedelta(days=1)
 _PARTS_WINDOW: dict[str, tuple[time, time]] = {
     "morning": (time(6), time(12)),
@@ -81,6 +82,7 @@ class _Clock:
     minutes: int  # since 00:00
     length: int | None = None  # minutes, for a range or "after midnight"
     ranged_only: bool = False  # "до 12.50": a clock only as one end of a range
+    zone: ZoneInfo = KYIV  # "по московскому времени", "UTC"
 
 
 def kyiv(moment: datetime) -> datetime:
@@ -288,14 +290,16 @@ def _clocks(text: str, pat: Patterns) -> list[_Clock]:
             continue  # the time of the report, not of the event
         if marker := pat.clock_before.search(before):
             start -= len(marker[0])
+        zone = KYIV
         if local := pat.clock_after.match(text, end):
             end = local.end()
-        clock = _Clock(start, end, _clock_minutes(g), ranged_only=bool(g.get("h4")))
+            zone = next((_ZONES[k] for k in _ZONES if local[k]), KYIV)
+        clock = _Clock(start, end, _clock_minutes(g), ranged_only=bool(g.get("h4")), zone=zone)
         previous = found[-1] if found else None
         hour = hit.start(next(k for k in _HOUR_GROUPS if g.get(k)))
         if previous and previous.length is None and pat.range_gap.match(text[previous.end : hour]):
             previous.length = (clock.minutes - previous.minutes) % 1440 or None
-            previous.end, previous.ranged_only = end, False
+            previous.end, previous.ranged_only, previous.zone = end, False, zone
             continue
         found.append(clock)
     return [clock for clock in found if not clock.ranged_only]
@@ -326,13 +330,16 @@ def _clock_window(
     clock: _Clock, anchor: _Day | None, published: datetime
 ) -> tuple[datetime, datetime | None]:
     at = time(clock.minutes // 60, clock.minutes % 60)
+
+    def on(day: date) -> datetime:
+        return datetime.combine(day, at, tzinfo=clock.zone).astimezone(KYIV)
+
     if anchor is not None:
-        day = anchor.evening_day if clock.minutes >= 12 * 60 else anchor.morning_day
-        begin = _at(day, at)
+        begin = on(anchor.evening_day if clock.minutes >= 12 * 60 else anchor.morning_day)
     else:
-        begin = _at(published.date(), at)
+        begin = on(published.date())
         if begin > published + _LATE_CLOCK:
-            begin = _at(published.date() - _DAY, at)
+            begin = on(published.date() - _DAY)
     end = begin + timedelta(minutes=clock.length) if clock.length else None
     return begin, end
 

@@ -141,7 +141,7 @@ class Patterns:
     idiom: re.Pattern[str]  # a night, a part of the day or midnight with no day named
     clock: re.Pattern[str]  # a clock time
     clock_before: re.Pattern[str]  # the marker before a clock: "at", "о", "около", "from"
-    clock_after: re.Pattern[str]  # "local time", "за київським часом"
+    clock_after: re.Pattern[str]  # "local time", "за київським часом", "мск" (group moscow), "UTC"
     range_gap: re.Pattern[str]  # between two clocks of a range
     duration: re.Pattern[str]  # before "около 3 часов": a duration, not a clock
     as_of: re.Pattern[str]  # before the time of the report itself: "станом на 09:00"
@@ -210,7 +210,10 @@ _EN = dict(
         r"\b(?:at|around|about|approximately|from|since|between|until|till|to|and|after"
         r"|before|by)\s+(?:about\s+|around\s+)?$"
     ),
-    clock_after=r"\s*\(?(?:local|Kyiv|Kiev|Moscow)\s+time\)?",
+    clock_after=(
+        r"\s*\(?(?:(?:local|Kyiv|Kiev)\s+time|(?P<moscow>Moscow\s+time|MSK)\b|(?P<utc>UTC|GMT)\b)"
+        r"\)?"
+    ),
     range_gap=r"^\s*(?:[-–—]|to|until|till|and)\s*$",
     duration=r"(?!)",
     as_of=r"\bas\s+of\s+$",
@@ -243,7 +246,10 @@ _UK = dict(
     clock_before=(
         r"(?<!\w)(?:о|об|близько|приблизно|орієнтовно|з|із|зі|від|до|в|у|по|після|після)\s+$"
     ),
-    clock_after=r"\s*\(?(?:за\s+київським\s+часом|за\s+місцевим\s+часом)\)?",
+    clock_after=(
+        r"\s*\(?(?:за\s+київським\s+часом|за\s+місцевим\s+часом"
+        r"|(?P<moscow>за\s+московським\s+часом|мск)(?!\w)|(?P<utc>UTC|за\s+UTC)\b)\)?"
+    ),
     range_gap=r"^\s*(?:[-–—]|до|по)\s*$",
     duration=r"(?:протягом|впродовж|упродовж|тривал\w*|за|понад|більше)\s+$",
     as_of=r"(?<!\w)станом\s+на\s+$",
@@ -273,8 +279,11 @@ _RU = dict(
         r"|(?<!\w)(?P<daylong>в\s+течение\s+дня)(?!\w)"
     ),
     clock_before=(r"(?<!\w)(?:в|во|около|примерно|приблизительно|с|со|от|до|по|к|после)\s+$"),
-    clock_after=r"\s*\(?(?:по\s+киевскому\s+времени|по\s+местному\s+времени"
-    r"|по\s+московскому\s+времени)\)?",
+    clock_after=(
+        r"\s*\(?(?:по\s+киевскому\s+времени|по\s+местному\s+времени"
+        r"|(?P<moscow>по\s+московскому\s+времени|по\s+мск|мск)(?!\w)|(?P<utc>(?:по\s+)?UTC|GMT)\b)"
+        r"\)?"
+    ),
     range_gap=r"^\s*(?:[-–—]|до|по)\s*$",
     duration=r"(?:течение|протяжении|длил\w*|продолжал\w*|за|более|свыше)\s+$",
     as_of=r"(?<!\w)(?:по\s+состоянию|состоянием)\s+на\s+$",
