@@ -27,7 +27,7 @@ _MONTHS_IN: Final = (
 )
 _BACKGROUND: Final = re.compile(
     rf"\blast (?:week|month|year|spring|summer|autumn|fall|winter|{_DAYS})\b"
-    r"|\bearlier (?:this|that|in the) (?:week|month|year)\b|^earlier\b|\bpreviously\b"
+    r"|\bearlier (?:this|that|in the) (?:week|month|year)\b|^previously\b"
     r"|\b(?:a|one|two|three|four|five|six|\d+) (?:years?|months?|weeks?) ago\b|\brecall that\b"
     r"|\bin (?:a|an) (?:earlier|previous|similar) (?:attack|strike)|\bon the same day last\b"
     r"|нагада\w*|раніше|минулого (?:тижня|місяця|року)|торік|(?:рік|місяць|тиждень|тижні|роки"
@@ -38,6 +38,16 @@ _BACKGROUND: Final = re.compile(
     rf"|\bsince (?:last|{_MONTHS})\b|^in (?:{_MONTHS})\b|^(?:у|в) (?:{_MONTHS_IN})\b"
     r"|\b(?:that|the previous|an earlier|a previous) (?:attack|strike)\b"
     r"|(?:того|тієї|той|того же) (?:удару|атаки|удара|обстрілу|обстрела)"
+)
+# the event of the report, told after a recalled one in the same paragraph
+_NOW: Final = re.compile(
+    r"^(?:overnight|tonight|today|this morning|this evening|on the night|вночі|уночі|сьогодні"
+    r"|у ніч на|в ніч на|ночью|сегодня|этой ночью|в ночь на)\b"
+)
+# "as reported earlier": the same event, told before
+_SAME_EVENT: Final = re.compile(
+    r"as (?:previously |earlier )?reported(?: earlier| previously)?|як (?:раніше )?повідомля\w*"
+    r"(?: раніше)?|как (?:ранее )?сообща\w*(?: ранее)?|раніше повідомля\w*|ранее сообща\w*"
 )
 # recalled only outside the first paragraph: "Вчера …" after a report about today
 _LATER_BACKGROUND: Final = re.compile(
@@ -94,13 +104,16 @@ def background(norm: str, sentences: Sequence[Sentence]) -> list[bool]:
     for sentence in sentences:
         first_of_paragraph = sentence.paragraph not in opened
         opened.add(sentence.paragraph)
-        said = norm[sentence.start : sentence.end]
+        said = _SAME_EVENT.sub("", norm[sentence.start : sentence.end])
         recalls = bool(_BACKGROUND.search(said)) or (
             sentence.paragraph > 0 and bool(_LATER_BACKGROUND.search(said))
         )
         if first_of_paragraph and recalls:
             paragraph_background[sentence.paragraph] = True
-        flags.append(recalls or paragraph_background.get(sentence.paragraph, False))
+        inherited = paragraph_background.get(sentence.paragraph, False)
+        if inherited and not recalls and _NOW.search(said):
+            inherited = False  # "Earlier this month … . Overnight, drones hit Kharkiv again"
+        flags.append(recalls or inherited)
     return flags
 
 

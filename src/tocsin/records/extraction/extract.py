@@ -18,7 +18,7 @@ import functools
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Final
 
@@ -39,6 +39,7 @@ from tocsin.records.extraction.text import Sentence, normal, sentences, tokens
 from tocsin.records.extraction.times import find_times, window
 from tocsin.records.extraction.weapons import Mention
 
+_RECENT: Final = timedelta(days=2)
 _ORIGIN: Final = re.compile(
     r"(?:launched|fired|came|coming|flying|flew|approached|from the direction|directions?"
     r"|from the area|from the territory|from the waters)\b[^.;]{0,40}?(?:from|of)\s*"
@@ -91,6 +92,7 @@ def extract(
     reads = read_claims(text, norm, toks, sents, mentions, lang)
     places = find_places(text, lang)
     times = find_times(text, lang, published)
+    flags = _dated_before(sents, flags, times, published)
     main = [s for s, other in zip(sents, flags, strict=True) if not other]
     draft = _draft(text, norm, main, reads, sents, mentions, places, times, published, attack)
     others = [
@@ -98,6 +100,23 @@ def extract(
         for part in _paragraphs([s for s, other in zip(sents, flags, strict=True) if other])
     ]
     return Extraction(lang, draft, [o for o in others if o.claims])
+
+
+def _dated_before(
+    sents: Sequence[Sentence],
+    flags: Sequence[bool],
+    times: Sequence[TimeFinding],
+    published: datetime,
+) -> list[bool]:
+    """Also background: a sentence dated days before the report ("28 января … погибли 2
+    человека"), while another sentence of the report is not."""
+    old: list[bool] = []
+    for sentence in sents:
+        own = [t for t in times if sentence.start <= t.evidence.start < sentence.end]
+        old.append(bool(own) and all((t.end or t.start) < published - _RECENT for t in own))
+    if all(o or f for o, f in zip(old, flags, strict=True)):
+        return list(flags)  # the whole report is about then
+    return [o or f for o, f in zip(old, flags, strict=True)]
 
 
 def _draft(
