@@ -123,6 +123,11 @@ def test_a_raion(text: str, lang: Lang) -> None:
     assert _regions(text, lang) == [_code("Харківський район")]
 
 
+def test_a_raion_by_its_area_name_but_not_an_oblast_s() -> None:
+    text = "Під обстрілом Нікопольщина; на Харківщині тихо."
+    assert _regions(text, "uk") == [_code("Нікопольський район"), "UA-63"]
+
+
 @pytest.mark.parametrize(
     "text", ["Андрушівська громада без світла.", "В Андрушівській громаді пошкоджено лінію."]
 )
@@ -161,6 +166,7 @@ def test_a_city_is_its_city_hromada(text: str, lang: Lang, hromada: str) -> None
     [
         ("Ракета С-300 влучила в село Циркуни Харківського району.", "uk", "Циркуни", "UA-63"),
         ("Ракета попала в село Циркуны.", "ru", "Циркуни", "UA-63"),
+        ("Обстрел села Малая Рогань Харьковской области.", "ru", "Мала Рогань", "UA-63"),
         ("Удар по турбазі в Затоці на Одещині.", "uk", "Затока", "UA-51"),
         ("Drones attacked Chornobaivka in the Kherson region.", "en", "Чорнобаївка", "UA-65"),
         ("На Сумщині обстріляли Велику Писарівку.", "uk", "Велика Писарівка", "UA-59"),
@@ -212,6 +218,7 @@ def test_a_village_in_the_raion_named_rather_than_elsewhere_in_the_oblast() -> N
         ("В Ростове-на-Дону и Таганроге слышали взрывы.", "ru", "RU-ROS"),
         ("A drone hit a refinery in Novoshakhtinsk.", "en", "RU-ROS"),
         ("Атака на порт в Новороссийске и Туапсе.", "ru", "RU-KDA"),
+        ("В Шебекинском городском округе повреждены дома.", "ru", "RU-BEL"),
     ],
 )
 def test_a_russian_border_town_is_its_oblast(text: str, lang: Lang, region: str) -> None:
@@ -253,6 +260,15 @@ def test_a_list_of_oblasts_ending_in_one_plural_noun() -> None:
         "UA-53",
     ]
     assert _regions("Тривога в Харківській та Сумській областях.", "uk") == ["UA-63", "UA-59"]
+
+
+def test_a_city_district_is_its_city() -> None:
+    assert _regions("У Шевченківському районі Києва пошкоджено будинок.", "uk") == ["UA-30"] * 2
+    found = find_places("A drone hit Kharkiv’s Saltivskyi district.", "en")
+    assert [(f.region, f.evidence.quote) for f in found] == [
+        (_code(KHARKIV), "Kharkiv"),
+        (_code(KHARKIV), "Saltivskyi district"),
+    ]
 
 
 def test_every_evidence_quotes_the_text_as_sent() -> None:

@@ -353,6 +353,70 @@ def stamp(moment: datetime | None) -> str | None:
         ("en", "Around noon a missile hit.", "Around noon", "2025-03-23 12:00", None),
         ("uk", "Опівдні ракета влучила.", "Опівдні", "2025-03-23 12:00", None),
         ("ru", "В полдень ракета попала.", "В полдень", "2025-03-23 12:00", None),
+        (
+            "uk",
+            "У ніч із суботи на неділю дрони атакували.",
+            "У ніч із суботи на неділю",
+            "2025-03-22 20:00",
+            "2025-03-23 06:00",
+        ),
+        (
+            "ru",
+            "В ночь с субботы на воскресенье дроны.",
+            "В ночь с субботы на воскресенье",
+            "2025-03-22 20:00",
+            "2025-03-23 06:00",
+        ),
+        (
+            "en",
+            "On the night from Saturday to Sunday drones hit.",
+            "On the night from Saturday to Sunday",
+            "2025-03-22 20:00",
+            "2025-03-23 06:00",
+        ),
+        (
+            "en",
+            "In the small hours of Sunday a blast.",
+            "In the small hours of Sunday",
+            "2025-03-23 00:00",
+            "2025-03-23 06:00",
+        ),
+        ("ru", "Взрыв в районе 3 часов ночи.", "в районе 3 часов ночи", "2025-03-24 03:00", None),
+        (
+            "uk",
+            "Комендантська година з 18.00 до 06.00.",
+            "з 18.00 до 06.00",
+            "2025-03-23 18:00",
+            "2025-03-24 06:00",
+        ),
+        (
+            "en",
+            "Sirens sounded from 1 a.m. to 5 a.m. here.",
+            "from 1 a.m. to 5 a.m.",
+            "2025-03-24 01:00",
+            "2025-03-24 05:00",
+        ),
+        (
+            "en",
+            "On the morning of May 5 a missile hit.",
+            "On the morning of May 5",
+            "2024-05-05 06:00",
+            "2024-05-05 12:00",
+        ),
+        (
+            "en",
+            "This night drones attacked the city.",
+            "This night",
+            "2025-03-23 20:00",
+            "2025-03-24 06:00",
+        ),
+        (
+            "uk",
+            "Минулої доби ворог 14 разів обстріляв громади.",
+            "Минулої доби",
+            "2025-03-23 08:40",
+            "2025-03-24 08:40",
+        ),
     ],
 )
 def test_each_form_gives_its_window(
@@ -405,6 +469,7 @@ def test_tonight_in_an_evening_post_is_the_coming_night(lang: Lang, text: str) -
         ("uk", "Станом на 09:00 відомо про двох поранених."),
         ("en", "As of 9:00 a.m., two were injured."),
         ("ru", "С каждым днём всё тяжелее; поздравили с днём рождения."),
+        ("uk", "Ціни зросли до 12.50 гривень, з 10.15 тисяч абонентів."),
     ],
 )
 def test_bare_numbers_are_no_time(lang: Lang, text: str) -> None:
@@ -419,6 +484,10 @@ def test_bare_numbers_are_no_time(lang: Lang, text: str) -> None:
         [
             ("en", "{a} of the {b} drones were shot down"),
             ("en", "{a} drones and {b} missiles, {a}-{b} shells"),
+            ("en", "{a} shells hit {b} apartment buildings at {a}.{b} km"),
+            ("en", "between {a} and {b} detonations, up to {b}, about {a}"),
+            ("uk", "{a}.{b} тисячі абонентів, {a}-{b} вибухів, понад {b} годин"),
+            ("ru", "до {a}.{b} тысяч абонентов, в {a} домах, с {a} по {b} этаж"),
             ("uk", "збито {a} з {b} дронів"),
             ("uk", "{a} із {b} ракет, до {b} будинків"),
             ("ru", "сбито {a} из {b} беспилотников"),
@@ -532,9 +601,26 @@ def test_hours_after_an_evening_run_into_the_next_day() -> None:
     assert (stamp(begin), stamp(end)) == ("2025-03-23 18:00", "2025-03-24 02:00")
 
 
-def test_the_past_day_of_an_evening_post_is_that_day() -> None:
-    found = one("Протягом доби ворог 14 разів обстріляв громади.", "uk", EVENING)
-    assert (stamp(found.start), stamp(found.end)) == ("2025-03-24 00:00", "2025-03-24 21:30")
+@pytest.mark.parametrize(
+    ("lang", "text", "start"),
+    [
+        ("uk", "Протягом доби ворог 14 разів обстріляв громади.", "2025-03-24 00:00"),
+        ("uk", "На Сумщині минула доба була важкою.", "2025-03-24 00:00"),
+        ("ru", "За минувшие сутки сбито 5 дронов.", "2025-03-24 00:00"),
+        ("en", "The past day was hard for Sumy.", "2025-03-24 00:00"),
+        ("uk", "Упродовж дня евакуйовано 23 людини.", "2025-03-24 06:00"),
+        ("ru", "В течение дня город обстреливали.", "2025-03-24 06:00"),
+        ("en", "During the day the city was shelled.", "2025-03-24 06:00"),
+    ],
+)
+def test_the_past_day_of_an_evening_post_is_that_day(lang: Lang, text: str, start: str) -> None:
+    found = one(text, lang, EVENING)
+    assert (stamp(found.start), stamp(found.end)) == (start, "2025-03-24 21:30")
+
+
+def test_during_the_day_in_a_morning_post_is_yesterday() -> None:
+    found = one("Протягом дня ворог обстрілював громади.", "uk", MORNING)
+    assert (stamp(found.start), stamp(found.end)) == ("2025-03-23 06:00", "2025-03-23 23:59")
 
 
 def test_overnight_after_a_named_night_is_that_night() -> None:
@@ -615,3 +701,54 @@ def test_any_text_gives_findings_quoted_from_it(parts: list[str], lang: Lang) ->
         assert found.evidence.quote == text[found.evidence.start : found.evidence.end]
         assert found.evidence.quote.strip()
         assert found.end is None or found.end > found.start
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("They face Zorya next Saturday.", date(2025, 3, 29)),
+        ("The drill is held next Monday.", date(2025, 3, 31)),
+        ("The drill is held this coming Tuesday.", date(2025, 3, 25)),
+    ],
+)
+def test_next_weekday_is_ahead_and_out_of_the_window(text: str, day: date) -> None:
+    found = one(text, "en")
+    assert found.start.date() == day
+    overnight = find_times("Overnight drones hit.", "en", MORNING)
+    assert window([*overnight, found], MORNING)[0] == overnight[0].start
+
+
+def test_the_published_time_may_be_in_any_zone() -> None:
+    text = "Вчора ввечері, о 21:30, пролунали вибухи."
+    in_utc = MORNING.astimezone(UTC)
+    naive = MORNING.replace(tzinfo=None)
+    assert find_times(text, "uk", in_utc) == find_times(text, "uk", MORNING)
+    assert find_times(text, "uk", naive) == find_times(text, "uk", MORNING)
+    assert all(f.start.tzinfo == KYIV for f in find_times(text, "uk", in_utc))
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "quote", "start"),
+    [
+        (
+            "ru",
+            "Сбиты в 00:30 по московскому времени.",
+            "в 00:30 по московскому времени",
+            "2025-01-23 23:30",
+        ),
+        ("ru", "Атака с 20:00 до 23:00 мск.", "с 20:00 до 23:00 мск", "2025-01-23 19:00"),
+        ("en", "A missile hit at 06:10 UTC.", "at 06:10 UTC", "2025-01-24 08:10"),
+        (
+            "uk",
+            "Вибух о 03:40 за київським часом.",
+            "о 03:40 за київським часом",
+            "2025-01-24 03:40",
+        ),
+    ],
+)
+def test_a_clock_in_another_zone_is_read_in_kyiv_time(
+    lang: Lang, text: str, quote: str, start: str
+) -> None:
+    winter = datetime(2025, 1, 24, 8, 40, tzinfo=KYIV)
+    found = one(text, lang, winter)
+    assert (found.evidence.quote, stamp(found.start)) == (quote, start)

@@ -48,8 +48,10 @@ _BY_NOUN: Final[Mapping[str | None, Mapping[str, str]]] = {
         "destroy": "intercepted",
         "fell": "debris_falls",
         "hit": "impacts",
+        "impact": "impacts",
     },
     "building": {
+        "gas": "",
         "window": "windows_broken",
         "power": "buildings_without_power",
         "water": "buildings_without_water",
@@ -58,6 +60,7 @@ _BY_NOUN: Final[Mapping[str | None, Mapping[str, str]]] = {
         "destroy": "buildings_damaged",
     },
     "customer": {
+        "gas": "",
         "power": "customers_without_power",
         "water": "customers_without_water",
         "heat": "customers_without_heat",
@@ -69,11 +72,15 @@ _DIRECT: Final[Mapping[str, str]] = {"explosion": "detonations_heard", "impact":
 _PARTS_BEFORE: Final = phrases(
     "including|among them|among whom|of whom|серед них|серед яких|у тому числі|"
     "в тому числі|зокрема|з яких|із яких|в том числе|среди них|среди которых|включая|"
-    "из которых|в т. ч.|у т. ч."
+    "из которых|в т. ч.|у т. ч.|among the injured|among the wounded|among the dead|"
+    "among the victims|серед поранених|серед постраждалих|серед загиблих|серед травмованих|"
+    "среди пострадавших|среди раненых|среди погибших"
 )
 _PARTS_AFTER: Final = phrases("of them|of whom|з них|із них|зі них|из них")
+_MORE: Final = words("ще ещё еще another more")
 _NOUN_STOPS: Final = words(
-    "in at on to from by with for near after over у в на по до від після під над біля во "
+    "in at on to from by with for near after over у в на по до від після під над біля во з із "
+    "зі из с со "
     "после под около возле при"
 )
 _ONE_OF: Final = frozenset({"of", "з", "із", "зі", "из"})
@@ -153,11 +160,14 @@ def read_claims(
             weapons[i] = mentions[m].threat
     nouns = [cues.noun(t.text) if t.is_word else None for t in toks]
     predicates = [
-        cues.predicate(t.text) or ("window" if nouns[i] == "window" else None)
+        cues.predicate(t.text) or (nouns[i] if nouns[i] in ("window", "impact") else None)
         if t.is_word
         else None
         for i, t in enumerate(toks)
     ]
+    for i, pred in enumerate(predicates):
+        if pred == "gas" and (i == 0 or toks[i - 1].text not in ("without", "без", "no")):
+            predicates[i] = None  # only "without gas", "без газа" says what is cut off
     sentence_of = [0] * len(toks)
     for index, sentence in enumerate(sentences):
         sentence_of[sentence.first : sentence.stop] = [index] * (sentence.stop - sentence.first)
@@ -218,26 +228,30 @@ def _claim(
     if _is_part(doc, count) or _is_one_of(doc, count):
         return None
     noun, at, threat = _noun_after(doc, sentence, count)
+    if noun is None:
+        noun = _elided(doc, sentence, count)
     if noun is not None and noun in _DIRECT:
         measure, cue = _DIRECT[noun], at
     else:
         allowed = _BY_NOUN.get("weapon" if noun is None and _parts_after(doc, count) else noun)
         if allowed is None:
             return None
-        found = _nearest(doc, sentence, count, allowed, positions, lang)
+        found = _nearest(doc, sentence, count, allowed, positions, lang, noun)
         if found is None and noun == "weapon":
             launch = _sentence_launch(doc, sentence, count)
             found = ("launch", launch) if launch is not None else None
         if found is None:
             return None
         measure, cue = allowed[found[0]], found[1]
+        if not measure:
+            return None  # "без газа остались 150 абонентов": not a measure
         if found[0] == "hit" and cue is not None and cue < count.first:
             measure = "launched"  # "struck Kharkiv with two guided bombs"
         if measure not in _CASUALTIES and _SINGLE_PERSON.fullmatch(doc.toks[count.first].text):
             return None
         if measure == "impacts" and count.quantity.low < 2:
             return None  # "one missile hit a house, the second a field" tells where, not how many
-    if measure in _CASUALTIES and _parts_after(doc, count):
+    if measure in _CASUALTIES and (_parts_after(doc, count) or _of_them_before(doc, count)):
         return None
     weapon = None
     if measure in WEAPON_MEASURES:
@@ -283,6 +297,16 @@ def _noun_after(
     return None, None, None
 
 
+def _elided(doc: _Text, sentence: Sentence, count: Count) -> str | None:
+    """ "знищено 3 автомобілі, ще 5 пошкоджено": the noun of the count just before."""
+    if count.first == 0 or doc.toks[count.first - 1].text not in _MORE:
+        return None
+    for j in range(count.first - 2, max(sentence.first, count.first - 8) - 1, -1):
+        if doc.nouns[j] in ("vehicle", "building", "customer"):
+            return doc.nouns[j]
+    return None
+
+
 def _nearest(
     doc: _Text,
     sentence: Sentence,
@@ -290,6 +314,7 @@ def _nearest(
     allowed: Mapping[str, str],
     positions: set[int],
     lang: Lang,
+    noun_class: str | None = None,
 ) -> tuple[str, int] | None:
     """The nearest predicate of the allowed ones: (its class, its token). Leftwards it may
     pass another count of the same list ("повреждены 4 дома и 3 автомобиля")."""
@@ -310,10 +335,15 @@ def _nearest(
             break
         listed = listed and (j in positions or _listed(doc, j))
         distance += _cost(doc, j, positions)
+    if noun_class == "location":
+        return (best[2], best[3]) if best is not None and best[0] <= 6 else None
     if best is not None and any(t.text in RISE for t in doc.toks[count.first - 3 : count.first]):
         return best[2], best[3]  # "кількість загиблих зросла до 11": the subject counts
     distance = 0
-    for j in range(count.head, min(sentence.stop, count.head + 10)):
+    for j in range(count.head, min(sentence.stop, count.head + 12)):
+        if j in positions and _within_part(doc, j):
+            distance += 1
+            continue
         if j in positions or doc.toks[j].text in ";:":
             break
         pred = doc.predicates[j]
@@ -412,22 +442,45 @@ def _clause_weapon(doc: _Text, sentence: Sentence, count: Count) -> str | None:
 
 
 def _previous_weapon(doc: _Text, count: Count) -> str | None:
-    """The weapon named last before the count, in its sentence or the one before it."""
+    """The weapon named before the count, in its sentence or the one before it, when only
+    one is named there."""
+    seen: set[str] = set()
     for j in range(count.first - 1, -1, -1):
-        if doc.weapons[j] is not None:
-            return doc.weapons[j]
         if doc.sentence_of[j] < doc.sentence_of[count.first] - 1:
-            return None
+            break
         if doc.norm[doc.toks[j].end : doc.toks[j + 1].start].count("\n") >= 2:
-            return None
-    return None
+            break
+        if doc.weapons[j] is not None:
+            seen.add(doc.weapons[j] or "")
+    return seen.pop() if len(seen) == 1 else None
 
 
 def _is_part(doc: _Text, count: Count) -> bool:
     if count.first > 0 and doc.toks[count.first - 1].text == "no":
         return True  # "no one was killed"
-    words = tuple(t.text for t in doc.toks[max(0, count.first - 4) : count.first])
-    return any(words[-len(p) :] == p for p in _PARTS_BEFORE if len(p) <= len(words))
+    window = [t.text for t in doc.toks[max(0, count.first - 5) : count.first]]
+    while any(w in ".!?;" for w in window):
+        window = window[1:]
+    words = tuple(window)
+    return any(
+        words[i : i + len(p)] == p for p in _PARTS_BEFORE for i in range(len(words) - len(p) + 1)
+    )
+
+
+def _of_them_before(doc: _Text, count: Count) -> bool:
+    """ "з них 6 дітей", "из них двое": part of the casualties counted before."""
+    words = tuple(t.text for t in doc.toks[max(0, count.first - 3) : count.first])
+    return any(
+        words[i : i + len(p)] == p for p in _PARTS_AFTER for i in range(len(words) - len(p) + 1)
+    )
+
+
+def _within_part(doc: _Text, j: int) -> bool:
+    """Whether token `j` is in "including two children", "серед них 3 дітей"."""
+    words = tuple(t.text for t in doc.toks[max(0, j - 3) : j])
+    return any(
+        words[i : i + len(p)] == p for p in _PARTS_BEFORE for i in range(len(words) - len(p) + 1)
+    )
 
 
 def _parts_after(doc: _Text, count: Count) -> bool:

@@ -27,7 +27,7 @@ _MONTHS_IN: Final = (
 )
 _BACKGROUND: Final = re.compile(
     rf"\blast (?:week|month|year|spring|summer|autumn|fall|winter|{_DAYS})\b"
-    r"|\bearlier (?:this|that|in the) (?:week|month|year)\b|^earlier\b|\bpreviously\b"
+    r"|\bearlier (?:this|that|in the) (?:week|month|year)\b|^previously\b"
     r"|\b(?:a|one|two|three|four|five|six|\d+) (?:years?|months?|weeks?) ago\b|\brecall that\b"
     r"|\bin (?:a|an) (?:earlier|previous|similar) (?:attack|strike)|\bon the same day last\b"
     r"|нагада\w*|раніше|минулого (?:тижня|місяця|року)|торік|(?:рік|місяць|тиждень|тижні|роки"
@@ -38,6 +38,16 @@ _BACKGROUND: Final = re.compile(
     rf"|\bsince (?:last|{_MONTHS})\b|^in (?:{_MONTHS})\b|^(?:у|в) (?:{_MONTHS_IN})\b"
     r"|\b(?:that|the previous|an earlier|a previous) (?:attack|strike)\b"
     r"|(?:того|тієї|той|того же) (?:удару|атаки|удара|обстрілу|обстрела)"
+)
+# the event of the report, told after a recalled one in the same paragraph
+_NOW: Final = re.compile(
+    r"^(?:overnight|tonight|today|this morning|this evening|on the night|вночі|уночі|сьогодні"
+    r"|у ніч на|в ніч на|ночью|сегодня|этой ночью|в ночь на)\b"
+)
+# "as reported earlier": the same event, told before
+_SAME_EVENT: Final = re.compile(
+    r"as (?:previously |earlier )?reported(?: earlier| previously)?|як (?:раніше )?повідомля\w*"
+    r"(?: раніше)?|как (?:ранее )?сообща\w*(?: ранее)?|раніше повідомля\w*|ранее сообща\w*"
 )
 # recalled only outside the first paragraph: "Вчера …" after a report about today
 _LATER_BACKGROUND: Final = re.compile(
@@ -56,16 +66,33 @@ _NOT_ATTACK: Final = re.compile(
     r"|explosion of (?:a )?gas|вибух\w* газу|взрыв\w* газа|витік газу|утечк\w* газа"
     r"|не (?:була|було|є|була спричинена) (?:атак|обстріл)"
     r"|не (?:было|является|была) (?:атак|обстрел)"
-    r"|не атака|не обстріл|не обстрел|\bdrills?\b|\bexercises?\b|навчанн\w*|учени[яей]"
-    r"|тренуванн\w*|road accident|traffic accident|car crash|дтп|дорожньо-транспортн\w*"
+    r"|не атака|не обстріл|не обстрел"
+    r"|road accident|traffic accident|car crash|дтп|дорожньо-транспортн\w*"
     r"|дорожно-транспортн\w*|зіткнен\w*|столкновени\w*|\bfake\b|фейк\w*"
     r"|не відповідає дійсності|не соответству\w* действительности|is false|are false"
-    r"|спростов\w*|опроверг\w*|weather|forecast|thunderstorm|(?<!\w)гроз[аиоу]\w*|прогноз погоди"
-    r"|прогноз погоды|anniversary|річниц\w*|роковин\w*|годовщин\w*|\bmatch\b|матч\w*"
+    r"|спростов\w*|опроверг\w*|disinformation|misinformation|дезінформац\w*|дезинформац\w*"
+    r"|weather forecast|forecasters?|синоптик\w*|thunderstorm|snowfall|blizzard|heavy snow"
+    r"|severe storm|bad weather|by the weather|шторм\w*|шквал\w*|(?<!\w)гроз[аиоу]\w*"
+    r"|\bnot by (?:\w+ )?(?:shelling|attacks?|strikes?)|прогноз погоди"
+    r"|прогноз погоды|негод\w*|непогод\w*|снігопад\w*|снегопад\w*|\bhail\b|hailstorm"
+    r"|anniversary|річниц\w*|роковин\w*|годовщин\w*|\bmatch\b|матч\w*|чемпіонат\w*"
+    r"|чемпионат\w*|\bleague\b|tournament|турнір\w*|турнир\w*"
     r"|піротехнік\w*|розмінуван\w*|demining|\bsappers?\b|вибухонебезпечн\w*|взрывоопасн\w*"
     r"|разминировани\w*|unexploded ordnance|пиротехник\w*|знешкодженн\w* боєприпас\w*"
+    r"|landmine|mine explosion|підірвав\w* на (?:міні|вибухівці)|подорвал\w* на (?:мине|взрывн)"
     r"|вшанов\w*|пам'ять загибл\w*|commemorat\w*|memorial service|minute of silence"
     r"|хвилин\w* мовчання|минут\w* молчания|память погибш\w*"
+)
+# a drill or a siren test, unless the report also speaks of an attack that happened
+_DRILL: Final = re.compile(
+    r"\bdrills?\b|\bexercises?\b(?!\s+(?:caution|care|vigilance))|навчанн\w*|учени[яей]"
+    r"|тренуванн\w*|тренировк\w*|siren test|test of (?:the )?(?:sirens|warning system)"
+    r"|перевірк\w* (?:сирен|систем\w* оповіщення)|проверк\w* (?:сирен|систем\w* оповещения)"
+)
+_HAPPENED: Final = re.compile(
+    r"\b(?:attacked|shelled|struck|shot down|intercepted|атакува\w*|атакував|обстріля\w*"
+    r"|збит\w*|збили|вдарил\w*|атаковал\w*|обстреля\w*|сбит\w*|сбили|ударил\w*"
+    r"|влучил\w*|влучання|прильот\w*|попадани\w*|прилет\w*)\b"
 )
 
 
@@ -77,13 +104,16 @@ def background(norm: str, sentences: Sequence[Sentence]) -> list[bool]:
     for sentence in sentences:
         first_of_paragraph = sentence.paragraph not in opened
         opened.add(sentence.paragraph)
-        said = norm[sentence.start : sentence.end]
+        said = _SAME_EVENT.sub("", norm[sentence.start : sentence.end])
         recalls = bool(_BACKGROUND.search(said)) or (
             sentence.paragraph > 0 and bool(_LATER_BACKGROUND.search(said))
         )
         if first_of_paragraph and recalls:
             paragraph_background[sentence.paragraph] = True
-        flags.append(recalls or paragraph_background.get(sentence.paragraph, False))
+        inherited = paragraph_background.get(sentence.paragraph, False)
+        if inherited and not recalls and _NOW.search(said):
+            inherited = False  # "Earlier this month … . Overnight, drones hit Kharkiv again"
+        flags.append(recalls or inherited)
     return flags
 
 
@@ -92,6 +122,8 @@ def is_attack(
 ) -> bool:
     """Whether the report speaks of an attack (outside its background)."""
     if _NOT_ATTACK.search(norm):
+        return False
+    if _DRILL.search(norm) and not _HAPPENED.search(norm):
         return False
     main = [s for s, other in zip(sentences, flags, strict=True) if not other]
     if any(any(s.start <= m.start < s.end for s in main) for m in mentions):

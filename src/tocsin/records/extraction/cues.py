@@ -52,10 +52,18 @@ _NOUNS: Final[tuple[tuple[str, str], ...]] = (
         "facility",
         r"schools?|hospitals?|kindergartens?|shops?|stores?|warehouses?|enterprises?|garages?"
         r"|школ\w*|лікарн\w*|садоч\w*|садк\w*|магазин\w*|склад\w*|підприєм\w*|гараж\w*"
-        r"|больниц\w*|предприяти\w*|церкв\w*|храм\w*|churches?|об'єкт\w*|объект\w*",
+        r"|больниц\w*|предприяти\w*|заклад\w*|установ\w*|учрежден\w*|institutions?|церкв\w*|храм\w*|churches?|об'єкт\w*|объект\w*",
+    ),
+    (
+        "munition",
+        r"explosives?|grenades?|ammunition|munitions|вибухівк\w*|гранат\w*|боєприпас\w*"
+        r"|взрывчатк\w*|взрывн\w*|боеприпас\w*|снаряжени\w*",
     ),
     ("family", r"famil\w*|сім'?\w*|сем[ье]\w*|родин\w*"),
-    ("explosion", r"explosions?|detonations?|blasts?|вибух\w*|взрыв\w*"),
+    (
+        "explosion",
+        r"explosions?|detonations?|blasts?|вибух(?:и|ів|у|ом|ами|ах)?|взрыв(?:ы|ов|а|ами|ах)?",
+    ),
     (
         "location",
         r"locations?|places?|sites?|spots?|areas?|локаці\w*|місц\w*|мест[ахе]*|точк\w*"
@@ -115,6 +123,7 @@ _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
         "hit",
         r"hit|struck|влучил\w*|влучив|поцілил\w*|поцілив|попал\w*|попали|угодил\w*|потрапил\w*",
     ),
+    ("gas", r"gas|газу|газа|газопостач\w*|газоснабж\w*"),
     ("lost", r"lost|втрачен\w*|потерян\w*|утрачен\w*"),
     ("fell", r"fell|fallen|falling|falls|впал\w*|упал\w*|падін\w*|падени\w*|падения"),
 )

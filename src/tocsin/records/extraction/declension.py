@@ -255,6 +255,8 @@ def adjective_forms(adjective: str, lang: str) -> set[str]:
 
 
 _UK_TO_RU_RULES = [
+    (r"^микола", "никола"), (r"^олекс", "алекс"), (r"^костянтин", "константин"),
+    (r"^василів", "василев"), (r"^біл", "бел"), (r"^чорн", "черн"), (r"іїв", "еев"),
     (r"ів(?=ськ)", "ов"), (r"їв(?=ськ)", "ев"), (r"ір(?=ськ)", "ор"), (r"іль(?=ськ)", "оль"),
     (r"із(?=ьк)", "оз"), (r"ський$", "ский"), (r"цький$", "цкий"), (r"зький$", "зский"),
     (r"ська$", "ская"),
@@ -262,12 +264,28 @@ _UK_TO_RU_RULES = [
     (r"[еє]ве$", "ево"), (r"[иі]не$", "ино"), (r"не$", "ное"), (r"ий$", "ый"),
     (r"ївка$", "евка"), (r"івка$", "овка"), (r"ів$", "ов"), (r"їв$", "ев"),
     (r"ськ", "ск"), (r"цьк", "цк"), (r"іль$", "оль"), (r"ів(?=[кц])", "ов"),
-    (r"^нов[оа]", "ново"),
 ]  # fmt: skip
 _UK_TO_RU = [(re.compile(pattern), repl) for pattern, repl in _UK_TO_RU_RULES]
 
 
 _RU_LETTERS = str.maketrans("іїє'", "ииеъ")
+
+
+def ru_phrase(uk_name: str) -> str:
+    """A Ukrainian place name of one or more words spelt the Russian way: its leading
+    adjectives take Russian endings (Мала Рогань → малая рогань, Нове Село → новое село)."""
+    *head, last = uk_name.lower().split()
+    return " ".join([*(_ru_adjective_word(w) for w in head), ru_spelling(last)])
+
+
+_RU_ADJECTIVE_ENDINGS = {"ий": "ый", "а": "ая", "е": "ое", "і": "ые"}
+
+
+def _ru_adjective_word(word: str) -> str:
+    for ending, ru in _RU_ADJECTIVE_ENDINGS.items():
+        if word.endswith(ending) and len(word) > len(ending) + 2:
+            return ru_spelling(word[: -len(ending)]) + ru
+    return ru_spelling(word)
 
 
 def ru_spelling(uk_word: str) -> str:

@@ -152,12 +152,17 @@ def _common_word(mention: Mention, places: list[Place], lang: str) -> bool:
     return _known_otherwise(mention.surface.lower(), names, "ru" if lang == "ru" else "uk")
 
 
+_FUNCTION_WORDS = frozenset({"PREP", "CONJ", "PRCL", "NPRO", "NUMR", "ADVB", "INTJ"})
+
+
 @lru_cache(maxsize=4096)
 def _known_otherwise(word: str, names: frozenset[str], lang: str) -> bool:
     analyser = morph(lang)
     if not analyser.word_is_known(word):
         return False
     parses = analyser.parse(word)
+    if any(p.tag.POS in _FUNCTION_WORDS for p in parses):  # "Серед", "Крім", "Мене"
+        return True
     if lang == "ru":  # the Russian dictionary marks place names
         return not any("Geox" in p.tag for p in parses)
     return not any(fold(p.normal_form) in names for p in parses)

@@ -5,7 +5,7 @@ as threats, its places (not where drones were launched from or came from), its t
 Sentences about another event (background: "last week", "нагадаємо", "напомним") go to
 `Extraction.others`, one draft for each background paragraph, and never into the draft. A
 report that is not about an attack (a gas explosion, a road accident, a drill) gets no threat,
-no claim and no region.
+no claim and no region (and no window unless it states a time).
 
 When a text states one measure more than once (an update: "22 injured … the number has risen
 to 28", or a total and its parts), the draft keeps one figure per measure and weapon: the
@@ -18,7 +18,7 @@ import functools
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Final
 
@@ -39,6 +39,7 @@ from tocsin.records.extraction.text import Sentence, normal, sentences, tokens
 from tocsin.records.extraction.times import find_times, window
 from tocsin.records.extraction.weapons import Mention
 
+_RECENT: Final = timedelta(days=2)
 _ORIGIN: Final = re.compile(
     r"(?:launched|fired|came|coming|flying|flew|approached|from the direction|directions?"
     r"|from the area|from the territory|from the waters)\b[^.;]{0,40}?(?:from|of)\s*"
@@ -51,9 +52,19 @@ _ORIGIN: Final = re.compile(
     r"|launched|fired)\s+(?:\w+\s+){0,3}(?:з|зі|із|из|с|со|from)\s+$"
     r"|\bfrom\s+$|(?:\bз|\bіз|\bзі|\bиз|\bс|\bсо)\s+$"
 )
+# "Kyiv does not comment", "Москва заявила": a government, not a place
+_SPEAKS: Final = re.compile(
+    r" (?:does not|did not|doesn't|didn't|has not|said|says|claims|denied|denies|comment\w*"
+    r"|не коментує|заявил\w*|заявив|заявила|стверджує|утверждает|не комментирует)\b"
+)
+# where drones were heading: a direction, not a place struck
+_HEADING: Final = re.compile(
+    r"(?:towards?|heading (?:to|for)|in the direction of|в напрямку|у напрямку|в бік|у бік"
+    r"|курсом на|в направлении|в сторону|по направлению к)\s+(?:the\s+)?$"
+)
 _ORIGIN_CONTEXT: Final = re.compile(
     r"launch|fired|direction|напрям|боку|запущ|запуск|випущ|атакував|атаковал|стороны"
-    r"|направлени|came|курсом|вылетел|летіл|летел"
+    r"|направлени|came|курсом|вылетел|летіл|летел|evacuat|евакуац|эвакуац"
 )
 
 
@@ -81,13 +92,31 @@ def extract(
     reads = read_claims(text, norm, toks, sents, mentions, lang)
     places = find_places(text, lang)
     times = find_times(text, lang, published)
+    flags = _dated_before(sents, flags, times, published)
     main = [s for s, other in zip(sents, flags, strict=True) if not other]
     draft = _draft(text, norm, main, reads, sents, mentions, places, times, published, attack)
     others = [
-        _draft(text, norm, part, reads, sents, mentions, places, [], published, attack)
+        _draft(text, norm, part, reads, sents, mentions, places, times, published, attack)
         for part in _paragraphs([s for s, other in zip(sents, flags, strict=True) if other])
     ]
     return Extraction(lang, draft, [o for o in others if o.claims])
+
+
+def _dated_before(
+    sents: Sequence[Sentence],
+    flags: Sequence[bool],
+    times: Sequence[TimeFinding],
+    published: datetime,
+) -> list[bool]:
+    """Also background: a sentence dated days before the report ("28 января … погибли 2
+    человека"), while another sentence of the report is not."""
+    old: list[bool] = []
+    for sentence in sents:
+        own = [t for t in times if sentence.start <= t.evidence.start < sentence.end]
+        old.append(bool(own) and all((t.end or t.start) < published - _RECENT for t in own))
+    if all(o or f for o, f in zip(old, flags, strict=True)):
+        return list(flags)  # the whole report is about then
+    return [o or f for o, f in zip(old, flags, strict=True)]
 
 
 def _draft(
@@ -108,6 +137,8 @@ def _draft(
         return any(a <= start < b for a, b in spans)
 
     own_times = [t for t in times if inside(t.evidence.start)]
+    if not attack and not own_times:
+        return Draft()  # nothing happened, at no stated time
     start, end = window(own_times, published)
     draft = Draft(start=start, end=end, times=own_times)
     if not attack:
@@ -116,7 +147,9 @@ def _draft(
     draft.threat_findings = weapons.findings(text, own_mentions)
     draft.threats = list(dict.fromkeys(m.threat for m in own_mentions))
     draft.places = [
-        p for p in places if inside(p.evidence.start) and not _origin(norm, p.evidence.start)
+        p
+        for p in places
+        if inside(p.evidence.start) and not _origin(norm, p.evidence.start, p.evidence.end)
     ]
     draft.regions = _finest(p.region for p in draft.places)
     index = {id(s): n for n, s in enumerate(sents)}
@@ -151,10 +184,12 @@ def _latest(claims: Sequence[ClaimFinding]) -> list[ClaimFinding]:
     return sorted(best.values(), key=lambda c: c.evidence.start)
 
 
-def _origin(norm: str, start: int) -> bool:
+def _origin(norm: str, start: int, end: int) -> bool:
     """Whether the place at `start` is where weapons came from, not where they struck."""
     left = max(norm.rfind(".", 0, start), norm.rfind("\n", 0, start), start - 80)
     before = norm[left + 1 : start]
+    if _HEADING.search(before) or _SPEAKS.match(norm, end):
+        return True
     if not _ORIGIN.search(before):
         return False
     sentence_end = [i for i in (norm.find(".", start), norm.find("\n", start)) if i >= 0]

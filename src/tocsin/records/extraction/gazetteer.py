@@ -29,6 +29,7 @@ from tocsin.records.extraction.declension import (
     adjective_forms,
     fold,
     ru_forms,
+    ru_phrase,
     ru_spelling,
     uk_forms,
 )
@@ -139,6 +140,9 @@ def gazetteer() -> Gazetteer:
     settlements = _add_settlements(builder, by_katottg, set(data["stop"]))
     _add_cities(builder, data["cities"], settlements)
     _add_russia(builder, data["russia"], regions)
+    for code, adjectives in data["russian_raions"].items():
+        for adjective in adjectives:
+            builder.adjective(regions[code], "raion", adjective_forms(adjective, "ru"))
     stop = frozenset(fold(s) for s in data["stop"])
     return builder.build(stop, frozenset(w.lower() for w in data["never"]))
 
@@ -199,6 +203,8 @@ def _add_raions_and_hromadas(
         place, kind = regions[p["code"]], p["level"]
         for name in [p["names"]["uk"], *p.get("aliases", [])]:
             _add_adjective_name(builder, place, kind, name)
+            if kind == "raion":
+                _add_area_name(builder, place, name)
         for name in [p["names"]["en"], *p.get("aliases", [])]:
             stem = _EN_TYPE_WORDS.sub("", name)
             if stem != name and stem.isascii():
@@ -206,6 +212,17 @@ def _add_raions_and_hromadas(
                 if kind == "raion":  # "Kupiansk district", "Kharkiv raion"
                     builder.adjective(place, kind, _latin(re.sub(r"(s?kyi|yi)$", "", stem)))
                     builder.adjective(place, kind, _latin(re.sub(r"yi$", "", stem)))
+
+
+def _add_area_name(builder: _Builder, place: Place, name: str) -> None:
+    """A raion's "-щина" name, as for the oblasts (Нікопольщина, Куп'янщина, Ізюмщина), unless
+    an oblast is called so (Харківщина)."""
+    match = re.match(r"^(\S+?)(ський|цький|зький) район$", name.replace("’", "'"))
+    if match is None:
+        return
+    uk = match.group(1) + "щина"
+    if fold(uk) not in builder.names:
+        builder.name(place, uk_forms(uk) | ru_forms(ru_spelling(match.group(1)) + "щина"))
 
 
 def _add_adjective_name(builder: _Builder, place: Place, kind: str, name: str) -> None:
@@ -238,9 +255,10 @@ def _add_settlements(
             continue
         region = within[-1]
         if category == "B":  # a city's district: "Салтівський район" (Kharkiv)
-            if region.level == "hromada":
-                _add_adjective_name(builder, _district(region, name, katottg), "raion",
-                                    name + " район")  # fmt: skip
+            if region.level == "hromada" or region.region in ("UA-30", "UA-40"):
+                district = _district(region, name, katottg)
+                _add_adjective_name(builder, district, "raion", name + " район")
+                builder.adjective(district, "raion", _latin(romanize(name)))
             continue
         if category not in _RANKS:
             continue
@@ -265,9 +283,8 @@ def _adjectival(name: str) -> bool:
 def _settlement_forms(name: str) -> set[str]:
     if name.count(" ") > 3:
         return {fold(name)}
-    ru = " ".join(ru_spelling(w) for w in name.split())
     latin = romanize(name.replace("’", "'"))
-    return uk_forms(name) | ru_forms(ru) | _latin(latin)
+    return uk_forms(name) | ru_forms(ru_phrase(name)) | _latin(latin)
 
 
 def _add_cities(

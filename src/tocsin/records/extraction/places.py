@@ -26,6 +26,7 @@ from tocsin.records.extraction.model import Evidence, Lang, PlaceFinding
 
 _LETTERS = "A-Za-zА-Яа-яЁёІіЇїЄєҐґ"
 _WORD = re.compile(rf"[{_LETTERS}]+(?:[-'’ʼ][{_LETTERS}]+)*")
+_POSSESSIVE = {"'s", "’s"}
 
 # The nouns an adjective needs to name a region, by class (folded).
 _NOUNS: dict[str, str] = {
@@ -40,7 +41,8 @@ _NOUNS: dict[str, str] = {
     )},
     **{fold(w): "raion" for w in (
         "район", "району", "районі", "районом", "районах", "районів", "р-н", "района",
-        "районе", "районов", "raion", "raions", "district", "districts",
+        "районе", "районов", "raion", "raions", "district", "districts", "округ", "округа",
+        "округе", "округом", "округу",
     )},
     **{fold(w): "hromada" for w in (
         "громада", "громади", "громаді", "громаду", "громадою", "громад", "ТГ", "ОТГ",
@@ -56,6 +58,8 @@ _BETWEEN = {
         "сільській", "сільську", "сільською", "селищна", "селищної", "селищній", "селищну",
         "селищною", "територіальна", "територіальної", "територіальній", "територіальну",
         "територіальною", "городская", "городской", "сельская", "сельской", "поселковая",
+        "городском", "городского", "городскому", "городским", "муниципальный",
+        "муниципальном", "муниципального", "муниципальному",
         "поселковой", "urban", "rural", "settlement", "city", "territorial", "military",
         "військова", "адміністрація", "державна",
     )
@@ -119,7 +123,7 @@ class _Token:
 def find_places(text: str, lang: Lang) -> list[PlaceFinding]:
     """Every place named in `text`, in order, each with its evidence."""
     index = gazetteer()
-    tokens = [_Token(m.start(), m.end(), m.group(), fold(m.group())) for m in _WORD.finditer(text)]
+    tokens = [_token(m.start(), m.group()) for m in _WORD.finditer(text)]
     mentions = _mentions(text, tokens, index)
     found: list[PlaceFinding] = []
     for mention, place in zip(mentions, resolve(mentions, index.stop, lang), strict=True):
@@ -136,6 +140,12 @@ def finest(codes: Iterable[str]) -> list[str]:
     unique = list(dict.fromkeys(codes))
     below = {a for code in unique for a in ancestors(code)}
     return [c for c in unique if c not in below]
+
+
+def _token(start: int, word: str) -> _Token:
+    if word[-2:] in _POSSESSIVE and word[:-2].isascii():  # "Kharkiv's"
+        word = word[:-2]
+    return _Token(start, start + len(word), word, fold(word))
 
 
 def _mentions(text: str, tokens: list[_Token], index: Gazetteer) -> list[Mention]:
@@ -172,7 +182,7 @@ def _match_at(
         adjectives = index.adjectives.get(key)
         if adjectives:
             region = _with_noun(text, tokens, i + size, adjectives, index)
-            if region is not None:
+            if region is not None and _adjacent(text, tokens, i, region[0] - i):
                 return region
         places = index.names.get(key)
         if places:

@@ -45,6 +45,7 @@ from tocsin.records.extraction.timewords import (
 )
 
 KYIV = ZoneInfo("Europe/Kyiv")
+_ZONES = {"moscow": ZoneInfo("Europe/Moscow"), "utc": ZoneInfo("UTC")}
 _DAY = timedelta(days=1)
 _PARTS_WINDOW: dict[str, tuple[time, time]] = {
     "morning": (time(6), time(12)),
@@ -57,6 +58,8 @@ _NIGHT_START, _NIGHT_END = time(20), time(6)
 _AHEAD = timedelta(days=7)  # a date with no year may be announced: a drill on 14 March
 _LATE_CLOCK = timedelta(hours=1)  # a post may give a time a little after its own stamp
 _SENTENCE_END = re.compile(r"[.!?\n]")
+_HOUR_GROUPS = ("h", "h2", "h3", "h4", "h5")
+_NEXT = re.compile(r"\b(?:next|coming|this\s+coming)\s+$", re.IGNORECASE)
 _ADJACENT = re.compile(r"[\s,]*(?:on\s+(?:the\s+)?)?", re.IGNORECASE)
 
 
@@ -78,6 +81,8 @@ class _Clock:
     end: int
     minutes: int  # since 00:00
     length: int | None = None  # minutes, for a range or "after midnight"
+    ranged_only: bool = False  # "до 12.50": a clock only as one end of a range
+    zone: ZoneInfo = KYIV  # "по московскому времени", "UTC"
 
 
 def kyiv(moment: datetime) -> datetime:
@@ -184,6 +189,10 @@ def _day(
     day = _date(match, lang, published.date())
     if day is None:
         return None
+    if match["wd"] and (ahead := _NEXT.search(before)):  # "face Zorya next Saturday"
+        start -= len(ahead[0])
+        day += timedelta(days=7)
+        return _Day(start, end, (_at(day, time(0)), None), day, day)
     if hit := pat.night_on.search(before):
         if lang == "en" and (to := pat.night_to.match(after)):  # "overnight on March 23-24"
             end += to.end()
@@ -243,6 +252,10 @@ def _idioms(text: str, pat: Patterns, published: datetime) -> tuple[list[_Day], 
         elif g["past"]:  # a morning post's day began yesterday; an afternoon's, this morning
             window = (published - _DAY if published.hour < 12 else _at(today, time(0)), published)
             days.append(_Day(start, end, window, today - _DAY, today))
+        elif g["daylong"]:  # the day that is over, or nearly: yesterday's in a morning post
+            day = today if published.hour >= 12 else today - _DAY
+            window = (_at(day, time(6)), min(_at(day, time(23, 59)), published))
+            days.append(_Day(start, end, window, day, day))
         else:
             part = _part_name(hit)
             day = today if (g.get("this") or "").lower() == "this" else _part_day(part, published)
@@ -252,9 +265,9 @@ def _idioms(text: str, pat: Patterns, published: datetime) -> tuple[list[_Day], 
 
 
 def _clock_minutes(g: dict[str, str | None]) -> int:
-    said = (g["h"] or g["h2"] or g.get("h3") or g.get("h5") or "0").lower()
+    said = (g["h"] or g["h2"] or g.get("h3") or g.get("h4") or g.get("h5") or "0").lower()
     hour = int(said) if said.isdigit() else HOUR_NUMERALS[said]
-    minute = int(g["m"] or g["m2"] or 0)
+    minute = int(g["m"] or g["m2"] or g.get("m4") or 0)
     suffix = (g.get("ap") or g.get("ap2") or "").lower()
     words = g.get("dp") or g.get("dp3") or g.get("dp4") or g.get("dp5") or ""
     part = CLOCK_PARTS.get(words.lower())
@@ -277,20 +290,19 @@ def _clocks(text: str, pat: Patterns) -> list[_Clock]:
             continue  # the time of the report, not of the event
         if marker := pat.clock_before.search(before):
             start -= len(marker[0])
+        zone = KYIV
         if local := pat.clock_after.match(text, end):
             end = local.end()
-        clock = _Clock(start, end, _clock_minutes(g))
+            zone = next((_ZONES[k] for k in _ZONES if local[k]), KYIV)
+        clock = _Clock(start, end, _clock_minutes(g), ranged_only=bool(g.get("h4")), zone=zone)
         previous = found[-1] if found else None
-        if (
-            previous
-            and previous.length is None
-            and pat.range_gap.match(text[previous.end : hit.start()])
-        ):
+        hour = hit.start(next(k for k in _HOUR_GROUPS if g.get(k)))
+        if previous and previous.length is None and pat.range_gap.match(text[previous.end : hour]):
             previous.length = (clock.minutes - previous.minutes) % 1440 or None
-            previous.end = end
+            previous.end, previous.ranged_only, previous.zone = end, False, zone
             continue
         found.append(clock)
-    return found
+    return [clock for clock in found if not clock.ranged_only]
 
 
 def _drop_overlaps(days: list[_Day], clocks: list[_Clock]) -> tuple[list[_Day], list[_Clock]]:
@@ -318,13 +330,16 @@ def _clock_window(
     clock: _Clock, anchor: _Day | None, published: datetime
 ) -> tuple[datetime, datetime | None]:
     at = time(clock.minutes // 60, clock.minutes % 60)
+
+    def on(day: date) -> datetime:
+        return datetime.combine(day, at, tzinfo=clock.zone).astimezone(KYIV)
+
     if anchor is not None:
-        day = anchor.evening_day if clock.minutes >= 12 * 60 else anchor.morning_day
-        begin = _at(day, at)
+        begin = on(anchor.evening_day if clock.minutes >= 12 * 60 else anchor.morning_day)
     else:
-        begin = _at(published.date(), at)
+        begin = on(published.date())
         if begin > published + _LATE_CLOCK:
-            begin = _at(published.date() - _DAY, at)
+            begin = on(published.date() - _DAY)
     end = begin + timedelta(minutes=clock.length) if clock.length else None
     return begin, end
 
@@ -383,15 +398,15 @@ def window(
 ) -> tuple[datetime, datetime | None]:
     """The event's window from the findings of the main event.
 
-    Findings from three days before to a day after the published time are used when there
-    are any (else all): start is the earliest start, end the latest end or later start, None
-    when nothing comes after the start. With no finding, the report is about its published
-    day: 00:00 of that day in Kyiv, no end.
+    Findings that start from three days before to an hour after the published time are used
+    when there are any (else all: a notice of a drill on a coming day): start is the earliest
+    start, end the latest end or later start, None when nothing comes after the start. With
+    no finding, the report is about its published day: 00:00 of that day in Kyiv, no end.
     """
     published = kyiv(published_at)
     if not findings:
         return _at(published.date(), time(0)), None
-    near = [f for f in findings if published - 3 * _DAY <= f.start <= published + _DAY]
+    near = [f for f in findings if published - 3 * _DAY <= f.start <= published + _LATE_CLOCK]
     used = near or list(findings)
     start = min(f.start for f in used)
     later = [f.end for f in used if f.end] + [f.start for f in used]

@@ -141,7 +141,7 @@ class Patterns:
     idiom: re.Pattern[str]  # a night, a part of the day or midnight with no day named
     clock: re.Pattern[str]  # a clock time
     clock_before: re.Pattern[str]  # the marker before a clock: "at", "о", "около", "from"
-    clock_after: re.Pattern[str]  # "local time", "за київським часом"
+    clock_after: re.Pattern[str]  # "local time", "за київським часом", "мск" (group moscow), "UTC"
     range_gap: re.Pattern[str]  # between two clocks of a range
     duration: re.Pattern[str]  # before "около 3 часов": a duration, not a clock
     as_of: re.Pattern[str]  # before the time of the report itself: "станом на 09:00"
@@ -180,41 +180,47 @@ def _day(lang: Lang) -> str:
 _EN = dict(
     night_on=(
         r"(?:\b(?:on\s+)?(?:the\s+)?night\s+(?:into|to|before)\s+"
-        r"|\b(?:on\s+|during\s+)?(?:the\s+)?night\s+(?:of|from)\s+[0-3]?\d(?:st|nd|rd|th)?"
-        r"\s*(?:-|–|/|to|into)\s*"
+        r"|\b(?:on\s+|during\s+)?(?:the\s+)?night\s+(?:of|from)\s+(?:[0-3]?\d(?:st|nd|rd|th)?"
+        r"|[A-Z][a-z]+day)\s*(?:-|–|/|to|into)\s*"
+        r"|\bovernight\s+(?:from\s+)?[A-Z][a-z]+day\s+(?:to|into)\s+"
         r"|\b(?:on\s+|during\s+)?(?:the\s+)?night\s+(?:of|from)\s+"
         r"|\bovernight\s+(?:on\s+|into\s+|to\s+)?)$"
     ),
     part_before=(
         r"\b(?:on\s+)?(?:the\s+)?(?P<p>morning|afternoon|evening)\s+of\s+$"
-        r"|\b(?P<early>in\s+the\s+early\s+hours\s+of|early\s+(?:on\s+)?)\s*$"
+        r"|\b(?P<early>in\s+the\s+(?:early|small)\s+hours\s+of|early\s+(?:on\s+)?)\s*$"
         r"|\b(?P<late>late\s+(?:on\s+)?)$"
         r"|\b(?P<dawn>at\s+dawn|before\s+dawn)\s+(?:on\s+)?$"
     ),
     part_after=r"^\s+(?P<p>morning|afternoon|evening|night)\b",
     idiom=(
         r"\b(?P<night>overnight|last\s+night|during\s+the\s+night|at\s+night"
-        r"|in\s+the\s+early\s+hours)\b"
+        r"|in\s+the\s+(?:early|small)\s+hours)\b"
         r"|\b(?P<tonight>tonight|this\s+night)\b"
         r"|\b(?P<dawn>at\s+dawn|before\s+dawn)\b"
         r"|\b(?P<noon>(?:at|around|about)\s+(?:noon|midday))\b"
         r"|\b(?P<this>this|in\s+the)\s+(?P<p>morning|afternoon|evening)\b"
         r"|\b(?P<midnight>(?:(?:shortly|just|soon|right)\s+)?after\s+midnight"
         r"|(?:around|about|at)\s+midnight)\b"
-        r"|\b(?P<past>(?:over|in|during|within|for)\s+the\s+(?:past|last)\s+(?:24\s+hours|day))\b"
+        r"|\b(?P<past>(?:(?:over|in|during|within|for)\s+)?the\s+(?:past|last)\s+(?:24\s+hours"
+        r"|day))\b"
+        r"|\b(?P<daylong>(?:during|throughout)\s+the\s+day)\b"
     ),
     clock_before=(
         r"\b(?:at|around|about|approximately|from|since|between|until|till|to|and|after"
         r"|before|by)\s+(?:about\s+|around\s+)?$"
     ),
-    clock_after=r"\s*\(?(?:local|Kyiv|Kiev|Moscow)\s+time\)?",
+    clock_after=(
+        r"\s*\(?(?:(?:local|Kyiv|Kiev)\s+time|(?P<moscow>Moscow\s+time|MSK)\b|(?P<utc>UTC|GMT)\b)"
+        r"\)?"
+    ),
     range_gap=r"^\s*(?:[-–—]|to|until|till|and)\s*$",
     duration=r"(?!)",
     as_of=r"\bas\s+of\s+$",
 )
 
 _UK = dict(
-    night_on=r"\b(?:у|в)\s*ніч\s+(?:(?:з|із|зі)\s+[0-3]?\d(?:-го)?\s+)?(?:на|проти)\s+$",
+    night_on=(r"\b(?:у|в)\s*ніч\s+(?:(?:з|із|зі)\s+(?:[0-3]?\d(?:-го)?|\w+)\s+)?(?:на|проти)\s+$"),
     part_before=(
         r"(?:^|(?<=\W))(?P<p>рано\s+вранці|пізно\s+ввечері|вранці|зранку|уранці|ввечері"
         r"|увечері|вдень|удень|вночі|уночі|на\s+світанку|перед\s+світанком)\s+$"
@@ -234,19 +240,23 @@ _UK = dict(
         r"|(?<!\w)(?P<midnight>(?:(?:незадовго|невдовзі|одразу|відразу|трохи|невдовзі)\s+)?"
         r"після\s+(?:опівночі|півночі)|близько\s+(?:опівночі|півночі)|опівночі)(?!\w)"
         r"|(?<!\w)(?P<past>(?:за|протягом|впродовж|упродовж)\s+(?:(?:минулу|минулої|останню"
-        r"|останньої)\s+)?доб[уи]|за\s+останні\s+24\s+години)(?!\w)"
+        r"|останньої)\s+)?доб[уи]|минул(?:а|ої|у)\s+доб[аиу]|за\s+останні\s+24\s+години)(?!\w)"
+        r"|(?<!\w)(?P<daylong>(?:протягом|впродовж|упродовж)\s+дня)(?!\w)"
     ),
     clock_before=(
         r"(?<!\w)(?:о|об|близько|приблизно|орієнтовно|з|із|зі|від|до|в|у|по|після|після)\s+$"
     ),
-    clock_after=r"\s*\(?(?:за\s+київським\s+часом|за\s+місцевим\s+часом)\)?",
+    clock_after=(
+        r"\s*\(?(?:за\s+київським\s+часом|за\s+місцевим\s+часом"
+        r"|(?P<moscow>за\s+московським\s+часом|мск)(?!\w)|(?P<utc>UTC|за\s+UTC)\b)\)?"
+    ),
     range_gap=r"^\s*(?:[-–—]|до|по)\s*$",
     duration=r"(?:протягом|впродовж|упродовж|тривал\w*|за|понад|більше)\s+$",
     as_of=r"(?<!\w)станом\s+на\s+$",
 )
 
 _RU = dict(
-    night_on=r"\b(?:в|во)\s+ночь\s+(?:с\s+[0-3]?\d(?:-го)?\s+)?на\s+$",
+    night_on=r"\b(?:в|во)\s+ночь\s+(?:(?:с|со)\s+(?:[0-3]?\d(?:-го)?|\w+)\s+)?на\s+$",
     part_before=(
         r"(?:^|(?<=\W))(?P<p>рано\s+утром|поздно\s+вечером|утром|днём|днем|вечером|ночью"
         r"|на\s+рассвете|перед\s+рассветом|под\s+утро)\s+$"
@@ -263,12 +273,17 @@ _RU = dict(
         r"|(?<!каждым\s)(?<!с\s)(?:днём|днем)(?!\s+(?:рождения|победы|памяти|города)))(?!\w)"
         r"|(?<!\w)(?P<midnight>(?:(?:вскоре|сразу|незадолго|чуть|немного)\s+)?после\s+полуночи"
         r"|около\s+полуночи|в\s+полночь)(?!\w)"
-        r"|(?<!\w)(?P<past>(?:за|в\s+течение)\s+(?:(?:прошедшие|минувшие|последние|прошлые)\s+)?"
-        r"сутки|за\s+(?:последние|прошедшие)\s+24\s+часа)(?!\w)"
+        r"|(?<!\w)(?P<past>(?:(?:за|в\s+течение)\s+)?(?:прошедшие|минувшие|последние|прошлые)\s+"
+        r"сутки|(?:за|в\s+течение)\s+суток|за\s+сутки"
+        r"|за\s+(?:последние|прошедшие)\s+24\s+часа)(?!\w)"
+        r"|(?<!\w)(?P<daylong>в\s+течение\s+дня)(?!\w)"
     ),
     clock_before=(r"(?<!\w)(?:в|во|около|примерно|приблизительно|с|со|от|до|по|к|после)\s+$"),
-    clock_after=r"\s*\(?(?:по\s+киевскому\s+времени|по\s+местному\s+времени"
-    r"|по\s+московскому\s+времени)\)?",
+    clock_after=(
+        r"\s*\(?(?:по\s+киевскому\s+времени|по\s+местному\s+времени"
+        r"|(?P<moscow>по\s+московскому\s+времени|по\s+мск|мск)(?!\w)|(?P<utc>(?:по\s+)?UTC|GMT)\b)"
+        r"\)?"
+    ),
     range_gap=r"^\s*(?:[-–—]|до|по)\s*$",
     duration=r"(?:течение|протяжении|длил\w*|продолжал\w*|за|более|свыше)\s+$",
     as_of=r"(?<!\w)(?:по\s+состоянию|состоянием)\s+на\s+$",
@@ -284,7 +299,7 @@ _HOUR_WORDS = {"uk": r"годин[іиу]?|год\.", "ru": r"часов|час�
 # before an hour with no minutes: "о 23 годині", "около 23 часов", "о третій ночі"
 _STRONG_MARKERS = {
     "uk": r"о|об|близько|приблизно|орієнтовно",
-    "ru": r"в|во|около|примерно|приблизительно|к",
+    "ru": r"в|во|около|примерно|приблизительно|к|в\s+районе",
 }
 # these also start a duration or a count ("до 3 годин", "с 3 часов"): a part of the day must follow
 _WEAK_MARKERS = {"uk": r"після|з|із|від|до", "ru": r"после|с|со|от|до"}
@@ -320,8 +335,11 @@ def _clock(lang: Lang) -> str:
         r"(?<![\d:.,])(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?![\d:])"
         rf"(?:\s+(?P<dp>{parts})(?!\w))?"
     )
-    markers = f"{_STRONG_MARKERS[lang]}|{_WEAK_MARKERS[lang]}"
-    dotted = rf"(?<!\w)(?:{markers})\s+(?P<h2>[01]?\d|2[0-3])\.(?P<m2>[0-5]\d)(?!\.?\d)"
+    # "о 10.15"; after "з", "до" only in a range ("з 18.00 до 06.00"): "до 12.50 тисяч" is none
+    dotted = (
+        rf"(?<!\w)(?:{_STRONG_MARKERS[lang]})\s+(?P<h2>[01]?\d|2[0-3])\.(?P<m2>[0-5]\d)(?!\.?\d)"
+        rf"|(?<!\w)(?:{_WEAK_MARKERS[lang]})\s+(?P<h4>[01]?\d|2[0-3])\.(?P<m4>[0-5]\d)(?!\.?\d)"
+    )
     strong = (
         rf"(?<!\w)(?:{_STRONG_MARKERS[lang]})\s+(?P<h3>{hour}){ending}"
         rf"(?:\s+(?:{_HOUR_WORDS[lang]})(?!\w)(?:\s+(?P<dp3>{parts})(?!\w))?"
@@ -334,6 +352,11 @@ def _clock(lang: Lang) -> str:
     return f"{colon}|{dotted}|{strong}|{weak}"
 
 
+def _word_start(source: str) -> str:
+    """Every form starts a word: said once in front, it spares trying each at every letter."""
+    return rf"(?<!\w)(?:{source})"
+
+
 @cache
 def patterns(lang: Lang) -> Patterns:
     table = {"en": _EN, "uk": _UK, "ru": _RU}[lang]
@@ -344,14 +367,14 @@ def patterns(lang: Lang) -> Patterns:
         return re.compile(source, f)
 
     return Patterns(
-        day=compile_(_day(lang), flags),
+        day=compile_(_word_start(_day(lang)), flags),
         weekday_needs=compile_(r"(?<!\w)(?:у|в|во|на|проти)\s+$"),
         night_on=compile_(table["night_on"]),
         night_to=compile_(r"^\s*(?:to|into|[-–/])\s*(?P<d>[0-3]?\d)\b"),
         part_before=compile_(table["part_before"]),
         part_after=compile_(table["part_after"]),
-        idiom=compile_(table["idiom"]),
-        clock=compile_(_CLOCK_EN if lang == "en" else _clock(lang)),
+        idiom=compile_(_word_start(table["idiom"])),
+        clock=compile_(_word_start(_CLOCK_EN if lang == "en" else _clock(lang))),
         clock_before=compile_(table["clock_before"]),
         clock_after=compile_(table["clock_after"]),
         range_gap=compile_(table["range_gap"]),

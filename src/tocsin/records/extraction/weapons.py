@@ -36,7 +36,8 @@ _LOWER: Final[tuple[tuple[str, str], ...]] = (
         rf"|missiles?|ракет{_W}|rocket danger|rockets?|(?:kh|х|x)-\d+{_W}|kalibr{_W}|калібр{_W}"
         rf"|калибр{_W}|iskander{_W}(?:-m)?|іскандер{_W}(?:-м)?|искандер{_W}(?:-м)?"
         rf"|kinzhal{_W}|кинджал{_W}|кинжал{_W}|[sс]-[34]00{_W}|onyx|онікс{_W}|оникс{_W}"
-        rf"|zircon|циркон{_W}|kn-23|tochka-u|точка-у|ballistic{_W}|балістик{_W}"
+        rf"|zircon|циркон{_W}|atacms|storm shadow|scalp|нептун{_W}|neptune|kn-23|tochka-u"
+        rf"|точка-у|ballistic{_W}|балістик{_W}"
         rf"|балістичн{_W}|баллистик{_W}|баллистическ{_W}|крилат{_W} ракет{_W}"
         rf"|крылат{_W} ракет{_W}|cruise missiles?",
     ),
@@ -49,7 +50,7 @@ _LOWER: Final[tuple[tuple[str, str], ...]] = (
     ),
     (
         "artillery",
-        rf"vampire{_W}|вампір{_W}|вампир{_W}|rm-70|рм-70|mlrs|рсзв|рсзо|bm-21|бм-21"
+        rf"himars|хаймарс{_W}|vampire{_W}|вампір{_W}|вампир{_W}|rm-70|рм-70|mlrs|рсзв|рсзо|bm-21|бм-21"
         rf"|multiple(?:-| )rocket(?:-| )launch{_W}|реактивн{_W} систем{_W} залпов{_W}"
         rf"|shells?|shelling|shelled|снаряд{_W}|artillery|артилер{_W}|артиллер{_W}"
         rf"|артобстр{_W}|mortars?|мінометн{_W}|миномет{_W}|howitzers?|гаубиц{_W}",
