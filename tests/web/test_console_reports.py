@@ -81,7 +81,8 @@ def test_an_operator_reads_a_report_and_accepts_a_figure_onto_the_incident(
     assert record["figures"]["injured"]["value"] == 28
 
     page.locator("#proposals a.to-incident").first.click()
-    expect(page.locator("body")).to_contain_text("28")
+    quote = page.locator(f'li.claim[data-claim-id="{new["id"]}"] .claim-report q')
+    expect(quote).to_have_text(new["report"]["quote"])  # the claim shows the words it came from
 
 
 def test_without_a_match_the_officer_records_the_incident_then_its_figures(
