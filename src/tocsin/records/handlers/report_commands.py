@@ -132,7 +132,7 @@ async def _record(
         start=start,
         end=edits.end or (parse_time(draft.get("end")) if edits.start is None else None),
         reported_at=report.source.published_at or report.received_at,
-        title=f"{report.source.name}: report {report.id[:8]}",
+        title=f"{report.source.name[:150]}: report {report.id[:8]}",
         mode=report.mode,
     )
     if not spec.regions:
