@@ -417,6 +417,13 @@ def stamp(moment: datetime | None) -> str | None:
             "2025-03-23 08:40",
             "2025-03-24 08:40",
         ),
+        (
+            "en",
+            "Blasts between 2 and 4 a.m. were heard.",
+            "between 2 and 4 a.m.",
+            "2025-03-24 02:00",
+            "2025-03-24 04:00",
+        ),
     ],
 )
 def test_each_form_gives_its_window(
@@ -466,6 +473,7 @@ def test_tonight_in_an_evening_post_is_the_coming_night(lang: Lang, text: str) -
         ("uk", "Обстріл тривав протягом 3 годин, понад 2 години лунали вибухи."),
         ("ru", "Обстрел длился около трёх часов, до 3 часов ждали скорую."),
         ("en", "In March 49 drones hit; 21 of the 49 March convoys."),
+        ("en", "It killed 2 and injured 4; 5 to 6 shells fell."),
         ("uk", "Станом на 09:00 відомо про двох поранених."),
         ("en", "As of 9:00 a.m., two were injured."),
         ("ru", "С каждым днём всё тяжелее; поздравили с днём рождения."),
@@ -752,3 +760,10 @@ def test_a_clock_in_another_zone_is_read_in_kyiv_time(
     winter = datetime(2025, 1, 24, 8, 40, tzinfo=KYIV)
     found = one(text, lang, winter)
     assert (found.evidence.quote, stamp(found.start)) == (quote, start)
+
+
+def test_a_clock_ending_a_sentence_keeps_its_own_day() -> None:
+    text = "Overnight a fire broke out; it was put out by 5 a.m. On March 3, a drone hit the port."
+    found = {f.evidence.quote: f for f in find_times(text, "en", MORNING)}
+    assert stamp(found["by 5 a.m."].start) == "2025-03-24 05:00"
+    assert stamp(found["March 3"].start) == "2025-03-03 00:00"

@@ -58,7 +58,7 @@ _NIGHT_START, _NIGHT_END = time(20), time(6)
 _AHEAD = timedelta(days=7)  # a date with no year may be announced: a drill on 14 March
 _LATE_CLOCK = timedelta(hours=1)  # a post may give a time a little after its own stamp
 _SENTENCE_END = re.compile(r"[.!?\n]")
-_HOUR_GROUPS = ("h", "h2", "h3", "h4", "h5")
+_HOUR_GROUPS = ("h", "h2", "h3", "h4", "h5", "h6")
 _NEXT = re.compile(r"\b(?:next|coming|this\s+coming)\s+$", re.IGNORECASE)
 _ADJACENT = re.compile(r"[\s,]*(?:on\s+(?:the\s+)?)?", re.IGNORECASE)
 
@@ -265,10 +265,10 @@ def _idioms(text: str, pat: Patterns, published: datetime) -> tuple[list[_Day], 
 
 
 def _clock_minutes(g: dict[str, str | None]) -> int:
-    said = (g["h"] or g["h2"] or g.get("h3") or g.get("h4") or g.get("h5") or "0").lower()
+    said = next(value for k in _HOUR_GROUPS if (value := g.get(k))).lower()
     hour = int(said) if said.isdigit() else HOUR_NUMERALS[said]
-    minute = int(g["m"] or g["m2"] or g.get("m4") or 0)
-    suffix = (g.get("ap") or g.get("ap2") or "").lower()
+    minute = int(g["m"] or g["m2"] or g.get("m4") or g.get("m6") or 0)
+    suffix = (g.get("ap") or g.get("ap2") or g.get("ap6") or "").lower()
     words = g.get("dp") or g.get("dp3") or g.get("dp4") or g.get("dp5") or ""
     part = CLOCK_PARTS.get(words.lower())
     if suffix.startswith("p") or part in ("afternoon", "evening"):
@@ -319,7 +319,9 @@ def _anchor(clock: _Clock, text: str, days: list[_Day]) -> _Day | None:
     for day in days:
         if day.start >= clock.end:
             gap = text[clock.end : day.start]
-            if len(gap) <= 25 and not _SENTENCE_END.search(gap):
+            # "by 5 a.m. On February 3": the dot of "a.m." ended the sentence
+            new_sentence = text[clock.end - 1] == "." and gap.lstrip()[:1].isupper()
+            if len(gap) <= 25 and not _SENTENCE_END.search(gap) and not new_sentence:
                 return day
             break
     before = [day for day in days if day.end <= clock.start]
