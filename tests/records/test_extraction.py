@@ -281,3 +281,14 @@ def test_a_date_on_the_wrong_day_is_wrong() -> None:
     draft = Draft(start=datetime(2025, 3, 16, 22, 30, tzinfo=UTC))  # 00:30 in Kyiv, the 17th
     tallies, _ = evaluate.score_one(report, Extraction("en", draft))
     assert (tallies["dates"].found, tallies["dates"].gold, tallies["dates"].matched) == (1, 1, 0)
+
+
+def test_a_long_text_is_read_in_parts_with_its_offsets() -> None:
+    paragraph = "Вночі ворог атакував Харків ударними БпЛА, пошкоджено 3 будинки в Сумах.\n\n"
+    text = paragraph * 400
+    assert len(text) > 20_000
+    draft = extract(text, lang="uk", published_at=PUBLISHED).draft
+    assert len(draft.places) >= 800
+    for place in draft.places:
+        assert place.evidence.quote == text[place.evidence.start : place.evidence.end]
+    assert {p.evidence.quote for p in draft.places} == {"Харків", "Сумах"}

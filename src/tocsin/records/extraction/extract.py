@@ -19,6 +19,7 @@ import json
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Final
@@ -30,6 +31,7 @@ from tocsin.records.extraction.lang import detect
 from tocsin.records.extraction.model import (
     ClaimFinding,
     Draft,
+    Evidence,
     Extraction,
     Lang,
     PlaceFinding,
@@ -41,6 +43,7 @@ from tocsin.records.extraction.times import find_times, window
 from tocsin.records.extraction.weapons import Mention
 
 _RECENT: Final = timedelta(days=2)
+_PART: Final = 16_000  # characters of a long text whose places are read together
 _ORIGIN: Final = re.compile(
     r"(?:launched|fired|came|coming|flying|flew|approached|from the direction|directions?"
     r"|from the area|from the territory|from the waters)\b[^.;]{0,40}?(?:from|of)\s*"
@@ -91,7 +94,7 @@ def extract(
     flags = context.background(norm, sents)
     attack = context.is_attack(norm, sents, flags, mentions)
     reads = read_claims(text, norm, toks, sents, mentions, lang)
-    places = find_places(text, lang)
+    places = _places(text, lang)
     times = find_times(text, lang, published)
     flags = _dated_before(sents, flags, times, published)
     main = [s for s, other in zip(sents, flags, strict=True) if not other]
@@ -108,6 +111,23 @@ def extract(
         if part[0].paragraph in recalled
     ]  # fmt: skip
     return Extraction(lang, draft, others)
+
+
+def _places(text: str, lang: Lang) -> list[PlaceFinding]:
+    """`find_places`, a long text read in parts of whole paragraphs (each place's context is
+    its part), so that its cost grows with the text's length."""
+    if len(text) <= _PART:
+        return find_places(text, lang)
+    found: list[PlaceFinding] = []
+    start = 0
+    while start < len(text):
+        end = text.rfind("\n\n", start + 1, start + _PART) if start + _PART < len(text) else -1
+        end = len(text) if start + _PART >= len(text) else (end if end > start else start + _PART)
+        for place in find_places(text[start:end], lang):
+            evidence = Evidence.of(text, place.evidence.start + start, place.evidence.end + start)
+            found.append(replace(place, evidence=evidence))
+        start = end
+    return found
 
 
 def _dated_before(
