@@ -110,6 +110,44 @@ def test_figures_of_another_event_go_apart(
     assert {(c.measure, c.min) for o in extraction.others for c in o.claims} == other
 
 
+def test_a_sentence_dated_days_before_is_another_event() -> None:
+    text = (
+        "Вечером 2 февраля ракеты С-300 ударили по селу Циркуны, 3 человека ранены. "
+        "28 января в результате удара по Харькову погибли 2 человека."
+    )
+    extraction = extract(text, published_at=datetime(2025, 2, 3, 8, tzinfo=UTC))
+    assert [(c.measure, c.min) for c in extraction.draft.claims] == [("injured", 3)]
+    assert [(c.measure, c.min) for o in extraction.others for c in o.claims] == [("killed", 2)]
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("ru", "Как сообщалось ранее, в результате атаки дронов на Белгород погибли 2 человека."),
+        ("uk", "Як повідомлялося раніше, внаслідок ракетного удару по Харкову загинули 2 людини."),
+        ("en", "As reported earlier, the drone strike on Kharkiv killed 2 people."),
+    ],
+)
+def test_the_same_event_told_before_stays_in_the_draft(lang: Lang, text: str) -> None:
+    extraction = extract(text, lang=lang, published_at=PUBLISHED)
+    assert [(c.measure, c.min) for c in extraction.draft.claims] == [("killed", 2)]
+    assert extraction.others == []
+
+
+@pytest.mark.parametrize(
+    ("text", "attack"),
+    [
+        ("Навчання ДСНС: можливі звуки вибухів, евакуюють 200 людей.", False),
+        ("Під час навчань ворог атакував місто дронами, поранено 2 людей.", True),
+        ("After the drone attack residents should exercise caution; 2 people were injured.", True),
+        ("A severe storm left 1,100 settlements without power, not by enemy shelling.", False),
+    ],
+)
+def test_drills_and_weather_are_no_attacks(text: str, attack: bool) -> None:
+    draft = extract(text, published_at=PUBLISHED).draft
+    assert bool(draft.claims) is attack
+
+
 def test_the_draft_has_its_threats_regions_and_window() -> None:
     text = (
         "У ніч на 17 березня противник атакував Київщину 54 ударними БпЛА типу Shahed з "
@@ -243,3 +281,14 @@ def test_a_date_on_the_wrong_day_is_wrong() -> None:
     draft = Draft(start=datetime(2025, 3, 16, 22, 30, tzinfo=UTC))  # 00:30 in Kyiv, the 17th
     tallies, _ = evaluate.score_one(report, Extraction("en", draft))
     assert (tallies["dates"].found, tallies["dates"].gold, tallies["dates"].matched) == (1, 1, 0)
+
+
+def test_a_long_text_is_read_in_parts_with_its_offsets() -> None:
+    paragraph = "Вночі ворог атакував Харків ударними БпЛА, пошкоджено 3 будинки в Сумах.\n\n"
+    text = paragraph * 400
+    assert len(text) > 20_000
+    draft = extract(text, lang="uk", published_at=PUBLISHED).draft
+    assert len(draft.places) >= 800
+    for place in draft.places:
+        assert place.evidence.quote == text[place.evidence.start : place.evidence.end]
+    assert {p.evidence.quote for p in draft.places} == {"Харків", "Сумах"}

@@ -417,6 +417,34 @@ def stamp(moment: datetime | None) -> str | None:
             "2025-03-23 08:40",
             "2025-03-24 08:40",
         ),
+        (
+            "en",
+            "Blasts between 2 and 4 a.m. were heard.",
+            "between 2 and 4 a.m.",
+            "2025-03-24 02:00",
+            "2025-03-24 04:00",
+        ),
+        (
+            "en",
+            "Strikes on 22 and 23 March hit the port.",
+            "22 and 23 March",
+            "2025-03-22 00:00",
+            "2025-03-23 23:59",
+        ),
+        (
+            "uk",
+            "Обстріли 22 і 23 березня.",
+            "22 і 23 березня",
+            "2025-03-22 00:00",
+            "2025-03-23 23:59",
+        ),
+        (
+            "en",
+            "The shelling killed 3 and 24 March was calm.",
+            "24 March",
+            "2025-03-24 00:00",
+            None,
+        ),
     ],
 )
 def test_each_form_gives_its_window(
@@ -466,6 +494,7 @@ def test_tonight_in_an_evening_post_is_the_coming_night(lang: Lang, text: str) -
         ("uk", "Обстріл тривав протягом 3 годин, понад 2 години лунали вибухи."),
         ("ru", "Обстрел длился около трёх часов, до 3 часов ждали скорую."),
         ("en", "In March 49 drones hit; 21 of the 49 March convoys."),
+        ("en", "It killed 2 and injured 4; 5 to 6 shells fell."),
         ("uk", "Станом на 09:00 відомо про двох поранених."),
         ("en", "As of 9:00 a.m., two were injured."),
         ("ru", "С каждым днём всё тяжелее; поздравили с днём рождения."),
@@ -527,6 +556,8 @@ def test_a_clock_takes_the_day_named_with_it(lang: Lang, text: str, quote: str, 
         ("en", "On March 21 at 9 p.m. a blast.", "March 21 at 9 p.m.", "2025-03-21 21:00"),
         ("uk", "22 березня о 10:15 вибух.", "22 березня о 10:15", "2025-03-22 10:15"),
         ("ru", "Вчера в 23:10 прогремел взрыв.", "Вчера в 23:10", "2025-03-23 23:10"),
+        ("ru", "Сводка: 23.03 в 22:00 сбиты два дрона.", "23.03 в 22:00", "2025-03-23 22:00"),
+        ("uk", "Зведення: 23.03, о 22:00 збито два дрони.", "23.03, о 22:00", "2025-03-23 22:00"),
     ],
 )
 def test_a_clock_next_to_its_day_is_one_finding(
@@ -624,11 +655,11 @@ def test_during_the_day_in_a_morning_post_is_yesterday() -> None:
 
 
 def test_overnight_after_a_named_night_is_that_night() -> None:
-    text = "In the early hours of 22 March bombs fell. Drones also attacked overnight."
+    text = "In the early hours of 24 March bombs fell. Drones also attacked overnight."
     found = find_times(text, "en", MORNING)
     assert [(stamp(f.start), stamp(f.end)) for f in found] == [
-        ("2025-03-22 00:00", "2025-03-22 06:00"),
-        ("2025-03-22 00:00", "2025-03-22 06:00"),
+        ("2025-03-24 00:00", "2025-03-24 06:00"),
+        ("2025-03-24 00:00", "2025-03-24 06:00"),
     ]
 
 
@@ -752,3 +783,26 @@ def test_a_clock_in_another_zone_is_read_in_kyiv_time(
     winter = datetime(2025, 1, 24, 8, 40, tzinfo=KYIV)
     found = one(text, lang, winter)
     assert (found.evidence.quote, stamp(found.start)) == (quote, start)
+
+
+def test_a_clock_ending_a_sentence_keeps_its_own_day() -> None:
+    text = "Overnight a fire broke out; it was put out by 5 a.m. On March 3, a drone hit the port."
+    found = {f.evidence.quote: f for f in find_times(text, "en", MORNING)}
+    assert stamp(found["by 5 a.m."].start) == "2025-03-24 05:00"
+    assert stamp(found["March 3"].start) == "2025-03-03 00:00"
+
+
+def test_each_clock_takes_the_day_said_with_it() -> None:
+    text = "Вчера в 23:50 и сегодня в 00:20 Белгород подвергся атаке."
+    found = [(f.evidence.quote, stamp(f.start)) for f in find_times(text, "ru", MORNING)]
+    assert found == [("Вчера в 23:50", "2025-03-23 23:50"), ("сегодня в 00:20", "2025-03-24 00:20")]
+
+
+def test_a_day_and_month_alone_are_no_date() -> None:
+    assert find_times("Цена 12.03 рубля, в среднем 10.05 за литр.", "ru", MORNING) == []
+
+
+def test_overnight_after_an_old_named_night_is_last_night() -> None:
+    text = "Нагадаємо, у ніч на 5 березня дрони атакували Суми. Уночі ворог знову атакував місто."
+    found = {f.evidence.quote: f for f in find_times(text, "uk", MORNING)}
+    assert stamp(found["Уночі"].start) == "2025-03-23 20:00"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import cache
 
 _FOLD = str.maketrans(
     {
@@ -39,8 +40,15 @@ _Noun = Callable[[str], Forms]
 
 
 def _forms(stem: str, *endings: str) -> Forms:
-    """Forms from `stem` and one ending per case, each ending "a|b" for alternatives."""
-    return [{stem + e for e in ending.split("|")} for ending in endings]
+    """Folded forms from `stem` and one ending per case, each ending "a|b" for alternatives
+    (folding is letter by letter, so the stem and the endings are folded apart, once)."""
+    folded = fold(stem)
+    return [{folded + e for e in _endings(ending)} for ending in endings]
+
+
+@cache
+def _endings(ending: str) -> tuple[str, ...]:
+    return tuple(fold(e) for e in ending.split("|"))
 
 
 def _merge(*many: Forms) -> Forms:
@@ -118,22 +126,22 @@ def uk_noun(word: str) -> Forms:
     if low.endswith("ь"):
         forms = _merge(*(_forms(s[:-1] if s.endswith("ь") else s, "ь", "я", "ю|еві", "ь", "ем",
                                "і|ю") for s in _uk_alternates(low)))  # fmt: skip
-        forms[0] = {low}
-        forms[3] = {low}
+        forms[0] = {fold(low)}
+        forms[3] = {fold(low)}
         return forms
     if low.endswith("й"):
         stem = low[:-1]
         return _forms(stem, "й", "я|ю", "ю|єві", "й", "єм", "ї|ю")
     if low[-1:] in _UK_VOWELS:
-        return [{low}] * CASES  # indeclinable (Туапсе, Сочі are caught by their own ending)
+        return [{fold(low)}] * CASES  # indeclinable (Туапсе, Сочі are caught by their own ending)
     hard = _merge(
         *(_forms(s, "", "а|у", "у|ові|еві", "", "ом|ем", "і|у") for s in _uk_alternates(low))
     )
-    hard[0] = {low}
-    hard[3] = {low}
+    hard[0] = {fold(low)}
+    hard[3] = {fold(low)}
     if low[-1] in _VELAR:
         for stem in _uk_alternates(low):
-            hard[5].add(stem[:-1] + _VELAR[low[-1]] + "і")
+            hard[5].add(fold(stem[:-1] + _VELAR[low[-1]] + "і"))
     return hard
 
 
@@ -173,7 +181,7 @@ def ru_noun(word: str) -> Forms:
         return _merge(_forms(low[:-2], "ец", "ца", "цу", "ец", "цом|цем", "це"),
                       _forms(low, "", "а", "у", "", "ом|ем", "е"))  # fmt: skip
     if low[-1:] in "аеёиоуыэюя":
-        return [{low}] * CASES
+        return [{fold(low)}] * CASES
     return _forms(low, "", "а", "у", "", "ом|ем", "е")
 
 
@@ -193,9 +201,9 @@ def _word(word: str, last: bool, adjective: _Adjective, noun: _Noun) -> Forms:
     if "-" in word:
         parts = word.split("-")
         if len(parts) >= 3 and parts[1] in ("на", "on"):
-            tail = "-" + "-".join(parts[1:])
+            tail = fold("-" + "-".join(parts[1:]))
             return [{f + tail for f in fs} for fs in _word(parts[0], True, adjective, noun)]
-        head = "-".join(parts[:-1]) + "-"
+        head = fold("-".join(parts[:-1]) + "-")
         tail_forms = _word(parts[-1], last, adjective, noun)
         if len(parts) == 2 and adjective(parts[1]) is not None and _adjectival_name(parts[1]):
             # Кам'янець-Подільський, Каменск-Шахтинский: both parts decline
@@ -235,8 +243,8 @@ def ru_forms(name: str) -> set[str]:
 
 def _all_forms(words: list[str], adjective: _Adjective, noun: _Noun) -> set[str]:
     if len(words) == 1:
-        return {fold(f) for forms in _word(words[0], True, adjective, noun) for f in forms}
-    return {fold(f) for forms in _phrase(words, adjective, noun) for f in forms}
+        return {f for forms in _word(words[0], True, adjective, noun) for f in forms}
+    return {f for forms in _phrase(words, adjective, noun) for f in forms}
 
 
 def adjective_forms(adjective: str, lang: str) -> set[str]:

@@ -17,18 +17,21 @@ from __future__ import annotations
 import functools
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Final
 
 from tocsin.records.domain.claims import WEAPON_MEASURES
 from tocsin.records.extraction import context, numbers, weapons
-from tocsin.records.extraction.claims import Read, read_claims
+from tocsin.records.extraction.claims import read_claims
 from tocsin.records.extraction.lang import detect
 from tocsin.records.extraction.model import (
     ClaimFinding,
     Draft,
+    Evidence,
     Extraction,
     Lang,
     PlaceFinding,
@@ -40,6 +43,7 @@ from tocsin.records.extraction.times import find_times, window
 from tocsin.records.extraction.weapons import Mention
 
 _RECENT: Final = timedelta(days=2)
+_PART: Final = 16_000  # characters of a long text whose places are read together
 _ORIGIN: Final = re.compile(
     r"(?:launched|fired|came|coming|flying|flew|approached|from the direction|directions?"
     r"|from the area|from the territory|from the waters)\b[^.;]{0,40}?(?:from|of)\s*"
@@ -90,16 +94,40 @@ def extract(
     flags = context.background(norm, sents)
     attack = context.is_attack(norm, sents, flags, mentions)
     reads = read_claims(text, norm, toks, sents, mentions, lang)
-    places = find_places(text, lang)
+    places = _places(text, lang)
     times = find_times(text, lang, published)
     flags = _dated_before(sents, flags, times, published)
     main = [s for s, other in zip(sents, flags, strict=True) if not other]
-    draft = _draft(text, norm, main, reads, sents, mentions, places, times, published, attack)
+    main_claims = [r.claim for r in reads if not flags[r.sentence]]
+    draft = _draft(text, norm, main, main_claims, mentions, places, times, published, attack)
+    recalled: dict[int, list[ClaimFinding]] = {}
+    for read in reads:
+        if flags[read.sentence]:
+            recalled.setdefault(sents[read.sentence].paragraph, []).append(read.claim)
     others = [
-        _draft(text, norm, part, reads, sents, mentions, places, times, published, attack)
+        _draft(text, norm, part, recalled[part[0].paragraph], mentions, places, times, published,
+               attack)
         for part in _paragraphs([s for s, other in zip(sents, flags, strict=True) if other])
-    ]
-    return Extraction(lang, draft, [o for o in others if o.claims])
+        if part[0].paragraph in recalled
+    ]  # fmt: skip
+    return Extraction(lang, draft, others)
+
+
+def _places(text: str, lang: Lang) -> list[PlaceFinding]:
+    """`find_places`, a long text read in parts of whole paragraphs (each place's context is
+    its part), so that its cost grows with the text's length."""
+    if len(text) <= _PART:
+        return find_places(text, lang)
+    found: list[PlaceFinding] = []
+    start = 0
+    while start < len(text):
+        end = text.rfind("\n\n", start + 1, start + _PART) if start + _PART < len(text) else -1
+        end = len(text) if start + _PART >= len(text) else (end if end > start else start + _PART)
+        for place in find_places(text[start:end], lang):
+            evidence = Evidence.of(text, place.evidence.start + start, place.evidence.end + start)
+            found.append(replace(place, evidence=evidence))
+        start = end
+    return found
 
 
 def _dated_before(
@@ -110,10 +138,12 @@ def _dated_before(
 ) -> list[bool]:
     """Also background: a sentence dated days before the report ("28 января … погибли 2
     человека"), while another sentence of the report is not."""
-    old: list[bool] = []
-    for sentence in sents:
-        own = [t for t in times if sentence.start <= t.evidence.start < sentence.end]
-        old.append(bool(own) and all((t.end or t.start) < published - _RECENT for t in own))
+    starts = [s.start for s in sents]
+    dated: dict[int, list[bool]] = {}
+    for t in times:
+        n = bisect_right(starts, t.evidence.start) - 1
+        dated.setdefault(n, []).append((t.end or t.start) < published - _RECENT)
+    old = [all(dated[n]) if n in dated else False for n in range(len(sents))]
     if all(o or f for o, f in zip(old, flags, strict=True)):
         return list(flags)  # the whole report is about then
     return [o or f for o, f in zip(old, flags, strict=True)]
@@ -123,18 +153,18 @@ def _draft(
     text: str,
     norm: str,
     part: Sequence[Sentence],
-    reads: Sequence[Read],
-    sents: Sequence[Sentence],
+    claims: Sequence[ClaimFinding],
     mentions: Sequence[Mention],
     places: Sequence[PlaceFinding],
     times: Sequence[TimeFinding],
     published: datetime,
     attack: bool,
 ) -> Draft:
-    spans = [(s.start, s.end) for s in part]
+    starts = [s.start for s in part]
 
     def inside(start: int) -> bool:
-        return any(a <= start < b for a, b in spans)
+        n = bisect_right(starts, start) - 1
+        return n >= 0 and start < part[n].end
 
     own_times = [t for t in times if inside(t.evidence.start)]
     if not attack and not own_times:
@@ -152,9 +182,6 @@ def _draft(
         if inside(p.evidence.start) and not _origin(norm, p.evidence.start, p.evidence.end)
     ]
     draft.regions = _finest(p.region for p in draft.places)
-    index = {id(s): n for n, s in enumerate(sents)}
-    wanted = {index[id(s)] for s in part}
-    claims = [r.claim for r in reads if r.sentence in wanted]
     draft.claims = _latest(_tied(claims, draft.threats))
     return draft
 
@@ -186,14 +213,16 @@ def _latest(claims: Sequence[ClaimFinding]) -> list[ClaimFinding]:
 
 def _origin(norm: str, start: int, end: int) -> bool:
     """Whether the place at `start` is where weapons came from, not where they struck."""
-    left = max(norm.rfind(".", 0, start), norm.rfind("\n", 0, start), start - 80)
+    floor = max(0, start - 80)
+    left = max(norm.rfind(".", floor, start), norm.rfind("\n", floor, start), floor - 1)
     before = norm[left + 1 : start]
     if _HEADING.search(before) or _SPEAKS.match(norm, end):
         return True
     if not _ORIGIN.search(before):
         return False
-    sentence_end = [i for i in (norm.find(".", start), norm.find("\n", start)) if i >= 0]
-    sentence = norm[left + 1 : min(sentence_end) if sentence_end else len(norm)]
+    ceiling = min(len(norm), end + 300)
+    stops = [i for i in (norm.find(".", end, ceiling), norm.find("\n", end, ceiling)) if i >= 0]
+    sentence = norm[left + 1 : min(stops) if stops else ceiling]
     return bool(_ORIGIN_CONTEXT.search(sentence))
 
 

@@ -233,7 +233,9 @@ def _add_adjective_name(builder: _Builder, place: Place, kind: str, name: str) -
     prefix = "".join(fold(w) + " " for w in head)
     builder.adjective(place, kind, {prefix + f for f in adjective_forms(last, "uk")})
     ru_head = "".join(fold(ru_spelling(w)) + " " for w in head)
-    builder.adjective(place, kind, {ru_head + f for f in adjective_forms(ru_spelling(last), "ru")})
+    ru = ru_spelling(last)
+    for spelling in {ru, re.sub(r"(?<=[аеиоуія])ск", "сск", ru)}:  # Одеський → Одесский
+        builder.adjective(place, kind, {ru_head + f for f in adjective_forms(spelling, "ru")})
 
 
 def _add_settlements(

@@ -67,7 +67,7 @@ class Token:
 
     @property
     def is_digits(self) -> bool:
-        return self.text.isdigit()
+        return self.text.isdecimal()
 
     @property
     def is_word(self) -> bool:

@@ -55,10 +55,11 @@ _PARTS_WINDOW: dict[str, tuple[time, time]] = {
     "dawn": (time(4), time(7)),
 }
 _NIGHT_START, _NIGHT_END = time(20), time(6)
+_SPAN_DAYS = 14  # "on 23 and 24 March", not "killed 3 and 24 March"
 _AHEAD = timedelta(days=7)  # a date with no year may be announced: a drill on 14 March
 _LATE_CLOCK = timedelta(hours=1)  # a post may give a time a little after its own stamp
-_SENTENCE_END = re.compile(r"[.!?\n]")
-_HOUR_GROUPS = ("h", "h2", "h3", "h4", "h5")
+_PHRASE_END = re.compile(r"[.!?;\n]|(?<!\w)(?:and|but|і|й|та|а|и|но)(?!\w)", re.IGNORECASE)
+_HOUR_GROUPS = ("h", "h2", "h3", "h4", "h5", "h6")
 _NEXT = re.compile(r"\b(?:next|coming|this\s+coming)\s+$", re.IGNORECASE)
 _ADJACENT = re.compile(r"[\s,]*(?:on\s+(?:the\s+)?)?", re.IGNORECASE)
 
@@ -133,7 +134,7 @@ def _date(match: re.Match[str], lang: Lang, published: date) -> date | None:
         return _latest_weekday(_weekday(lang, g["wd"]), published)
     if g["unit"]:
         return published - timedelta(days=_days_ago(g["count"], g["unit"]))
-    n = next(n for n in "1234" if g.get(f"d{n}"))
+    n = next(n for n in "12345" if g.get(f"d{n}"))
     return _calendar(g[f"d{n}"], g[f"m{n}"], g.get(f"y{n}"), lang, published)
 
 
@@ -203,7 +204,8 @@ def _day(
     if hit := pat.part_after.match(after):
         return _part_of(match, start, end + hit.end(), _part_name(hit), day, lang, published)
     span = pat.days_before.search(before) if match["m1"] else None  # "23-24 березня"
-    if span and (first := _infer_year(int(span["d"]), day.month, day)):
+    first = _infer_year(int(span["d"]), day.month, day) if span else None
+    if span and first and (not span["conj"] or (day - first).days <= _SPAN_DAYS):
         window = (_at(first, time(0)), _at(day, time(23, 59)))
         return _Day(start - len(span[0]), end, window, first, first)
     return _Day(start, end, (_at(day, time(0)), None), day, day)
@@ -265,10 +267,10 @@ def _idioms(text: str, pat: Patterns, published: datetime) -> tuple[list[_Day], 
 
 
 def _clock_minutes(g: dict[str, str | None]) -> int:
-    said = (g["h"] or g["h2"] or g.get("h3") or g.get("h4") or g.get("h5") or "0").lower()
+    said = next(value for k in _HOUR_GROUPS if (value := g.get(k))).lower()
     hour = int(said) if said.isdigit() else HOUR_NUMERALS[said]
-    minute = int(g["m"] or g["m2"] or g.get("m4") or 0)
-    suffix = (g.get("ap") or g.get("ap2") or "").lower()
+    minute = int(g["m"] or g["m2"] or g.get("m4") or g.get("m6") or 0)
+    suffix = (g.get("ap") or g.get("ap2") or g.get("ap6") or "").lower()
     words = g.get("dp") or g.get("dp3") or g.get("dp4") or g.get("dp5") or ""
     part = CLOCK_PARTS.get(words.lower())
     if suffix.startswith("p") or part in ("afternoon", "evening"):
@@ -316,14 +318,21 @@ def _drop_overlaps(days: list[_Day], clocks: list[_Clock]) -> tuple[list[_Day], 
 
 
 def _anchor(clock: _Clock, text: str, days: list[_Day]) -> _Day | None:
-    for day in days:
-        if day.start >= clock.end:
-            gap = text[clock.end : day.start]
-            if len(gap) <= 25 and not _SENTENCE_END.search(gap):
-                return day
-            break
+    """The day a clock falls on: the one said with it ("вчера в 23:50", "at 10:15 on 24
+    March"), else the one after it in the same phrase, else the nearest one before it."""
     before = [day for day in days if day.end <= clock.start]
+    if before and _next_to(text, clock, before[-1]):
+        return before[-1]
+    after = next((day for day in days if day.start >= clock.end), None)
+    if after is not None and _same_phrase(text[clock.end : after.start], text[clock.end - 1]):
+        return after
     return before[-1] if before else None
+
+
+def _same_phrase(gap: str, last: str) -> bool:
+    # "by 5 a.m. On February 3": the dot of "a.m." ended the sentence
+    new_sentence = last == "." and gap.lstrip()[:1].isupper()
+    return len(gap) <= 25 and not _PHRASE_END.search(gap) and not new_sentence
 
 
 def _clock_window(
@@ -344,12 +353,12 @@ def _clock_window(
     return begin, end
 
 
-def _same_night(days: list[_Day]) -> None:
+def _same_night(days: list[_Day], published: datetime) -> None:
     """ "Overnight" after a night named by its date ("in the early hours of 12 June", "у ніч на
-    24 березня") is that night."""
+    24 березня") is that night, when that night is the last one or the one before."""
     named: _Day | None = None
     for day in days:
-        if day.night == "named":
+        if day.night == "named" and abs((day.morning_day - published.date()).days) <= 1:
             named = day
         elif day.night == "said" and named is not None:
             day.window, day.evening_day, day.morning_day = (
@@ -376,7 +385,7 @@ def find_times(text: str, lang: Lang, published_at: datetime) -> list[TimeFindin
     idiom_days, midnights = _idioms(text, pat, published)
     days, clocks = _drop_overlaps([*days, *idiom_days], [*midnights, *_clocks(text, pat)])
     days.sort(key=lambda d: d.start)
-    _same_night(days)
+    _same_night(days, published)
     findings: list[TimeFinding] = []
     read_with_a_clock: set[int] = set()
     for clock in clocks:

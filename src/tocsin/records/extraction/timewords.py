@@ -167,6 +167,11 @@ def _day(lang: Lang) -> str:
         forms.append(rf"\b(?P<m2>{months})\.?\s+(?P<d2>[0-3]?\d){ordinal}\b{_year(lang, 2)}")
     forms.append(r"(?<![\d.])(?P<d3>[0-3]?\d)\.(?P<m3>[01]?\d)\.(?P<y3>(?:19|20)?\d{2})(?!\.?\d)")
     forms.append(r"\b(?P<y4>20\d{2})-(?P<m4>[01]\d)-(?P<d4>[0-3]\d)\b")
+    # "23.03 в 22:00": a day and month with no year only before a clock time
+    forms.append(
+        r"(?<![\d.])(?P<d5>[0-3]?\d)\.(?P<m5>[01]\d)(?![\d.]|\.\d)"
+        r"(?=,?\s+(?:\w+\s+){0,1}(?:[01]?\d|2[0-3]):[0-5]\d)"
+    )
     relative = [w for w in RELATIVE if w.isascii() == (lang == "en")]
     forms.append(rf"\b(?i:(?P<rel>{_alt(relative)}))\b")
     forms.append(rf"\b(?P<wd>{_alt(WEEKDAYS[lang])})(?!\w)")
@@ -293,6 +298,9 @@ _CLOCK_EN = (
     r"(?<![\d:.,])(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?![\d:])"
     r"(?:\s*(?P<ap>[ap]\.m\.|[ap]\.m\b|[ap]m\b))?"
     r"|\b(?P<h2>1[0-2]|0?[1-9])(?::(?P<m2>[0-5]\d))?\s*(?P<ap2>[ap]\.m\.|[ap]\.m\b|[ap]m\b)"
+    # the first hour of "between 2 and 4 a.m.", "3-4 pm": its a.m./p.m. is the second's
+    r"|\b(?P<h6>1[0-2]|0?[1-9])(?::(?P<m6>[0-5]\d))?"
+    r"(?=\s*(?:-|–|to|and)\s*(?:1[0-2]|0?[1-9])(?::[0-5]\d)?\s*(?P<ap6>[ap])(?:\.m\.|\.m\b|m\b))"
 )
 
 _HOUR_WORDS = {"uk": r"годин[іиу]?|год\.", "ru": r"часов|часа|час"}
@@ -382,6 +390,7 @@ def patterns(lang: Lang) -> Patterns:
         as_of=compile_(table["as_of"]),
         days_before=compile_(
             r"(?:(?<!\w)(?:з|із|с|from|between)\s+)?(?<![\d.,:])(?P<d>[0-3]?\d)"
-            r"(?:st|nd|rd|th|-?го)?\s*(?:[-–—]|\s(?:по|до|to|and|until|till)\s)\s*$"
+            r"(?:st|nd|rd|th|-?го)?\s*(?:[-–—]|\s(?:по|до|to|until|till)\s"
+            r"|\s(?P<conj>and|і|й|та|и)\s)\s*$"
         ),
     )

@@ -125,9 +125,12 @@ def _rockets_of_launchers(mention: Mention, norm: str) -> Mention:
     word = norm[mention.start : mention.end]
     if _SIGNAL_MISSILE.match(word) or not _GENERIC_ROCKET.match(word):
         return mention
-    left = max(norm.rfind(".", 0, mention.start), norm.rfind("\n", 0, mention.start))
-    right = [i for i in (norm.find(".", mention.end), norm.find("\n", mention.end)) if i >= 0]
-    sentence = norm[left + 1 : min(right) if right else len(norm)]
+    floor, ceiling = max(0, mention.start - 300), min(len(norm), mention.end + 300)
+    left = max(norm.rfind(".", floor, mention.start), norm.rfind("\n", floor, mention.start))
+    left = max(left, floor - 1)
+    found = (norm.find(".", mention.end, ceiling), norm.find("\n", mention.end, ceiling))
+    right = [i for i in found if i >= 0]
+    sentence = norm[left + 1 : min(right) if right else ceiling]
     if _ROCKET_ARTILLERY.search(sentence):
         return Mention("artillery", mention.start, mention.end)
     return mention
