@@ -77,6 +77,13 @@ _PARTS_BEFORE: Final = phrases(
     "среди пострадавших|среди раненых|среди погибших"
 )
 _PARTS_AFTER: Final = phrases("of them|of whom|з них|із них|зі них|из них")
+_BUILDING_MEASURES: Final = frozenset(
+    {"buildings_damaged", "windows_broken", "buildings_without_power", "buildings_without_water",
+     "buildings_without_heat"}
+)  # fmt: skip
+_ARTICLED: Final = re.compile(r"kindergarten|school|hospital|clinic|church|dormitory|hostel")
+_ENUMERATING: Final = words("second other another друга другий інша вторая второй другая")
+_BLOCKING: Final = frozenset({"lost", "restored"})
 _MORE: Final = words("ще ещё еще another more")
 _NOUN_STOPS: Final = words(
     "in at on to from by with for near after over у в на по до від після під над біля во з із "
@@ -95,6 +102,11 @@ _SINGLE_PERSON: Final = re.compile(
     r"|женщину|женщины|ребенок|ребенка|подросток|подростка|житель|жителя|жительница"
     r"|жительницу|пенсионер|пенсионера|пенсионерка|пенсионерку|водитель|водителя"
 )
+_SINGLE_VEHICLE: Final = re.compile(
+    r"car|vehicle|truck|bus|minibus|van|автомобіль|машина|машину|автівка|автівку|автобус"
+    r"|вантажівка|вантажівку|мікроавтобус|автомобиль|грузовик|микроавтобус"
+)
+_DETERMINERS: Final = words("a an the his her their one")
 _DESCRIBING: Final = words(
     "elderly young old local middle-aged pregnant teenage 16-year-old year-old"
 )
@@ -182,6 +194,7 @@ def read_claims(
                 inside.append(counts[c])
             c += 1
         inside += _single_persons(doc, sentence, inside)
+        inside += _single_vehicle(doc, sentence, inside)
         inside.sort(key=lambda k: k.first)
         claims = _sentence_claims(doc, sentence, inside, lang)
         claims += _zeros(doc, sentence)
@@ -208,6 +221,8 @@ def _sentence_claims(
         if read is None:
             continue
         claim, cue = read
+        if claim.measure in _BUILDING_MEASURES and lang == "en":
+            claim = _with_articled(doc, sentence, count, claim)
         if claims and _coordinated(doc, claims[-1], count, claim, cue):
             before, previous, _ = claims.pop()
             claim = _summed(doc.text, previous, claim)
@@ -228,12 +243,15 @@ def _claim(
     if _is_part(doc, count) or _is_one_of(doc, count):
         return None
     noun, at, threat = _noun_after(doc, sentence, count)
+    if count.first == count.last and doc.nouns[count.first] == "vehicle":
+        noun, at = "vehicle", count.first  # "the car burned out"
     if noun is None:
         noun = _elided(doc, sentence, count)
     if noun is not None and noun in _DIRECT:
         measure, cue = _DIRECT[noun], at
     else:
-        allowed = _BY_NOUN.get("weapon" if noun is None and _parts_after(doc, count) else noun)
+        of_weapons = noun is None and _parts_after(doc, count) and _previous_weapon(doc, count)
+        allowed = _BY_NOUN.get("weapon" if of_weapons else noun)
         if allowed is None:
             return None
         found = _nearest(doc, sentence, count, allowed, positions, lang, noun)
@@ -249,7 +267,7 @@ def _claim(
             measure = "launched"  # "struck Kharkiv with two guided bombs"
         if measure not in _CASUALTIES and _SINGLE_PERSON.fullmatch(doc.toks[count.first].text):
             return None
-        if measure == "impacts" and count.quantity.low < 2:
+        if measure == "impacts" and count.quantity.low < 2 and not _one_hit(doc, sentence, count):
             return None  # "one missile hit a house, the second a field" tells where, not how many
     if measure in _CASUALTIES and (_parts_after(doc, count) or _of_them_before(doc, count)):
         return None
@@ -297,6 +315,59 @@ def _noun_after(
     return None, None, None
 
 
+def _with_articled(
+    doc: _Text, sentence: Sentence, count: Count, claim: ClaimFinding
+) -> ClaimFinding:
+    """ "four apartment buildings and a kindergarten" (5), "an industrial building and six
+    private houses" (7): a building named with "a" in the same phrase is one more."""
+    if claim.kind != "exact":
+        return claim
+    extra: list[tuple[int, int]] = []
+    j = count.head
+    while j < sentence.stop and (doc.nouns[j] is not None or doc.toks[j].text in cues.ADJECTIVES):
+        j += 1
+    while j + 1 < sentence.stop and doc.toks[j].text in (",", "and"):
+        found = _articled_at(doc, sentence, j + 1)
+        if found is None:
+            break
+        extra.append((doc.toks[j + 1].start, doc.toks[found].end))
+        j = found + 1
+    k = count.first - 1
+    if k > sentence.first and doc.toks[k].text in (",", "and"):
+        for start in range(max(sentence.first, k - 4), k):
+            if _articled_at(doc, sentence, start) == k - 1:
+                extra.append((doc.toks[start].start, doc.toks[k - 1].end))
+                break
+    if not extra:
+        return claim
+    quantity = Quantity.exact(claim.min + len(extra))
+    start = min([claim.evidence.start, *(a for a, _ in extra)])
+    end = max([claim.evidence.end, *(b for _, b in extra)])
+    return _finding(doc.text, Measure(claim.measure), quantity, start, end, claim.weapon)
+
+
+def _articled_at(doc: _Text, sentence: Sentence, j: int) -> int | None:
+    """The index of the noun of "a/an [adjectives] building" starting at `j`, if there."""
+    if j >= sentence.stop or doc.toks[j].text not in ("a", "an"):
+        return None
+    for k in range(j + 1, min(sentence.stop, j + 4)):
+        word = doc.toks[k].text
+        if doc.nouns[k] == "building" or _ARTICLED.fullmatch(word):
+            return k
+        if not doc.toks[k].is_word or doc.nouns[k] is not None or doc.predicates[k] is not None:
+            return None
+    return None
+
+
+def _one_hit(doc: _Text, sentence: Sentence, count: Count) -> bool:
+    """ "One missile hit a facility" counts one hit; "one … the second …" enumerates."""
+    said = doc.toks[count.first].text
+    if said not in ("one", "один", "одна", "одне", "1"):
+        return False
+    rest = {t.text for t in doc.toks[count.head : sentence.stop]}
+    return not rest & _ENUMERATING
+
+
 def _elided(doc: _Text, sentence: Sentence, count: Count) -> str | None:
     """ "знищено 3 автомобілі, ще 5 пошкоджено": the noun of the count just before."""
     if count.first == 0 or doc.toks[count.first - 1].text not in _MORE:
@@ -316,52 +387,95 @@ def _nearest(
     lang: Lang,
     noun_class: str | None = None,
 ) -> tuple[str, int] | None:
-    """The nearest predicate of the allowed ones: (its class, its token). Leftwards it may
-    pass another count of the same list ("повреждены 4 дома и 3 автомобиля")."""
-    best: tuple[int, int, str, int] | None = None
+    """The nearest predicate of the allowed ones: (its class, its token). It may pass another
+    count of the same list ("повреждены 4 дома и 3 автомобиля", "seven houses and three
+    apartment buildings were damaged"); a colon ends the search unless the count stands
+    just after it with nothing said after ("left without electricity: about 3,500")."""
+    best = _leftwards(doc, sentence, count, allowed, positions, lang, across_colon=False)
+    if noun_class == "location":
+        return _chosen(best)
+    if best is not None and any(t.text in RISE for t in doc.toks[count.first - 3 : count.first]):
+        return _chosen(best)  # "кількість загиблих зросла до 11": the subject counts
+    right = _rightwards(doc, sentence, count, allowed, positions, lang)
+    if right is not None and (best is None or right < best):
+        best = right
+    if best is None and count.first > sentence.first:
+        colon = _leftwards(doc, sentence, count, allowed, positions, lang, across_colon=True)
+        best = colon if colon is not None and colon[0] <= 3 else None
+    return _chosen(best)
+
+
+def _chosen(best: _Found) -> tuple[str, int] | None:
+    if best is None or best[0] > 6 or best[2] == _BLOCKED:
+        return None
+    return best[2], best[3]
+
+
+_BLOCKED: Final = "blocked"
+_Found = tuple[int, int, str, int] | None
+
+
+def _leftwards(
+    doc: _Text,
+    sentence: Sentence,
+    count: Count,
+    allowed: Mapping[str, str],
+    positions: set[int],
+    lang: Lang,
+    *,
+    across_colon: bool,
+) -> _Found:
     distance = 0
     listed = True
     for j in range(count.first - 1, max(sentence.first, count.first - 16) - 1, -1):
         tok = doc.toks[j]
-        if tok.text in ";:" or (j in positions and not listed):
-            break
+        if tok.text == ";" or (tok.text == ":" and not across_colon):
+            return None
+        if j in positions and not listed:
+            return None
         pred = doc.predicates[j]
-        if pred == "lost":
-            return None  # "26 were lost to electronic warfare"
+        side = 0 if lang != "en" else 1
+        if pred in _BLOCKING:
+            return (distance, side, _BLOCKED, j)  # "26 were lost to electronic warfare"
         if pred is not None and pred in allowed:
             if j > 0 and doc.toks[j - 1].text in _NEGATIONS:
-                return None  # "the driver was not hurt"
-            best = (distance, 0 if lang != "en" else 1, pred, j)
-            break
+                return (distance, side, _BLOCKED, j)  # "the driver was not hurt"
+            return (distance, side, pred, j)
         listed = listed and (j in positions or _listed(doc, j))
         distance += _cost(doc, j, positions)
-    if noun_class == "location":
-        return (best[2], best[3]) if best is not None and best[0] <= 6 else None
-    if best is not None and any(t.text in RISE for t in doc.toks[count.first - 3 : count.first]):
-        return best[2], best[3]  # "кількість загиблих зросла до 11": the subject counts
+    return None
+
+
+def _rightwards(
+    doc: _Text,
+    sentence: Sentence,
+    count: Count,
+    allowed: Mapping[str, str],
+    positions: set[int],
+    lang: Lang,
+) -> _Found:
     distance = 0
-    for j in range(count.head, min(sentence.stop, count.head + 12)):
-        if j in positions and _within_part(doc, j):
+    for j in range(count.head, min(sentence.stop, count.head + 14)):
+        if j in positions and (_within_part(doc, j) or _listed_before(doc, count.head, j)):
             distance += 1
             continue
         if j in positions or doc.toks[j].text in ";:":
-            break
+            return None
         pred = doc.predicates[j]
-        if pred == "lost":
-            if best is None or distance <= best[0]:
-                return None  # "26 were lost to electronic warfare"
-            break
+        side = 0 if lang == "en" else 1
+        if pred in _BLOCKING:
+            return (distance, side, _BLOCKED, j)
         if pred is not None and pred in allowed:
             if doc.toks[j - 1].text in _NEGATIONS:
-                break
-            candidate = (distance, 0 if lang == "en" else 1, pred, j)
-            if best is None or candidate < best:
-                best = candidate
-            break
+                return None
+            return (distance, side, pred, j)
         distance += _cost(doc, j, positions)
-    if best is not None and best[0] <= 6:
-        return best[2], best[3]
     return None
+
+
+def _listed_before(doc: _Text, start: int, j: int) -> bool:
+    """Whether only the words of a list stand between `start` and the count at `j`."""
+    return all(_listed(doc, k) for k in range(start, j) if doc.toks[k].text not in ",")
 
 
 def _listed(doc: _Text, j: int) -> bool:
@@ -555,6 +669,25 @@ def _joined(doc: _Text, last: int, j: int) -> bool:
         w in ("a", "an") or w.isdigit() or w == "-" or w in _DESCRIBING or w.endswith("old")
         for w in between[1:]
     )
+
+
+def _single_vehicle(doc: _Text, sentence: Sentence, counts: Sequence[Count]) -> list[Count]:
+    """One vehicle named alone, next to what happened to it ("the car burned out",
+    "пошкоджено автомобіль"), when the sentence counts no vehicles otherwise."""
+    if any(doc.nouns[k.head] == "vehicle" for k in counts if k.head < len(doc.toks)):
+        return []
+    for j in range(sentence.first, sentence.stop):
+        tok = doc.toks[j]
+        if not _SINGLE_VEHICLE.fullmatch(tok.text):
+            continue
+        if tok.text.isascii() and (j == 0 or doc.toks[j - 1].text not in _DETERMINERS):
+            continue
+        near = [
+            doc.predicates[k] for k in range(max(sentence.first, j - 2), min(sentence.stop, j + 4))
+        ]
+        if "destroy" in near or "damage" in near:
+            return [Count(Quantity.exact(1), tok.start, tok.end, j, j)]
+    return []
 
 
 def _article_before(doc: _Text, sentence: Sentence, j: int) -> bool:

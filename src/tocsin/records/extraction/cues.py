@@ -125,6 +125,11 @@ _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
     ),
     ("gas", r"gas|газу|газа|газопостач\w*|газоснабж\w*"),
     ("lost", r"lost|втрачен\w*|потерян\w*|утрачен\w*"),
+    (
+        "restored",
+        r"restored|reconnected|відновлен\w*|відновили|відновлено|заживлен\w*|восстановлен\w*"
+        r"|восстановили|подключ\w*|підключ\w*",
+    ),
     ("fell", r"fell|fallen|falling|falls|впал\w*|упал\w*|падін\w*|падени\w*|падения"),
 )
 _NOUN_RE: Final = tuple((name, re.compile(pattern)) for name, pattern in _NOUNS)

@@ -43,6 +43,10 @@ from tocsin.records.extraction.times import find_times, window
 from tocsin.records.extraction.weapons import Mention
 
 _RECENT: Final = timedelta(days=2)
+_UPDATE: Final = re.compile(
+    r"\b(?:update[sd]?|upd|оновлено|оновлення|уточнення|уточнено|уточнение|обновлено"
+    r"|обновление|доповнено|дополнено)\b"
+)
 _PART: Final = 16_000  # characters of a long text whose places are read together
 _ORIGIN: Final = re.compile(
     r"(?:launched|fired|came|coming|flying|flew|approached|from the direction|directions?"
@@ -182,7 +186,8 @@ def _draft(
         if inside(p.evidence.start) and not _origin(norm, p.evidence.start, p.evidence.end)
     ]
     draft.regions = _finest(p.region for p in draft.places)
-    draft.claims = _latest(_tied(claims, draft.threats))
+    mark = _UPDATE.search(norm)
+    draft.claims = _latest(_tied(claims, draft.threats), mark.start() if mark else len(norm))
     return draft
 
 
@@ -201,12 +206,16 @@ def _tied(claims: Sequence[ClaimFinding], threats: Sequence[str]) -> list[ClaimF
     return tied
 
 
-def _latest(claims: Sequence[ClaimFinding]) -> list[ClaimFinding]:
-    """One claim per measure and weapon: the largest stated, the later of equals."""
+def _latest(claims: Sequence[ClaimFinding], updated_from: int) -> list[ClaimFinding]:
+    """One claim per measure and weapon: the last one stated after an update mark ("UPDATE
+    12:30", "ОНОВЛЕНО", "УТОЧНЕНИЕ") if any, else the largest stated (a total before its
+    parts), the later of equals."""
     best: dict[tuple[str, str | None], ClaimFinding] = {}
     for claim in claims:
         key = (claim.measure, claim.weapon)
-        if key not in best or claim.min >= best[key].min:
+        held = best.get(key)
+        update = claim.evidence.start >= updated_from
+        if held is None or update or (held.evidence.start < updated_from and claim.min >= held.min):
             best[key] = claim
     return sorted(best.values(), key=lambda c: c.evidence.start)
 
