@@ -269,7 +269,7 @@ def test_the_phrasings_are_read_as_claims(lang: Lang, text: str, expected: set[C
 @pytest.mark.parametrize(
     ("lang", "text"),
     [
-        ("en", "A drone hit a house in the village; one missile hit a warehouse."),
+        ("en", "A drone hit a house; one missile hit a warehouse, the other a field."),
         ("en", "Drones attacked Kharkiv; the driver was not hurt."),
         ("en", "Shortly after the drone attack, at 04:15 on 12 March 2025, the alert ended."),
         ("en", "The missile strike hit a 9-storey building on 5 Sadova Street."),

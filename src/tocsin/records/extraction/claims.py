@@ -480,6 +480,8 @@ def _listed_before(doc: _Text, start: int, j: int) -> bool:
 
 def _listed(doc: _Text, j: int) -> bool:
     tok = doc.toks[j]
+    if tok.text in _MORE:
+        return False  # "4 killed, 11 more injured": another group
     return (
         tok.text in cues.SKIP
         or tok.text in cues.ADJECTIVES

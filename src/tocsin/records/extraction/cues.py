@@ -78,7 +78,7 @@ _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
         "killed",
         r"killed|killing|dead|died|deaths?|fatalit\w*|kill|kills|lives|загин\w*|загибл\w*|вбит\w*"
         r"|вбив\w*|вбило|убит\w*|убил\w*|погиб\w*|жертв\w*|смерт\w*|помер\w*|умер\w*|bodies|тіла"
-        r"|тела|death",
+        r"|тела|death|життя|жизни|жизнь",
     ),
     (
         "injured",

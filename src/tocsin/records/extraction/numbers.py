@@ -235,9 +235,8 @@ def _is_count(toks: Sequence[Token], norm: str, number: Number) -> bool:
         return False
     if any(t.text in _AGE for t in toks[max(0, number.first - 3) : number.first]):
         return False
-    if before is not None and before.text == "of" and number.first >= 2:
-        if toks[number.first - 2].text in _PERSONS:
-            return False  # "a man of 47"
+    if before is not None and before.text == "of" and toks[number.first - 2].text in _PERSONS:
+        return False  # "a man of 47"
     if before is not None and (before.text in _MONTHS or _AFTER_MODEL.fullmatch(before.text)):
         return False
     return after is None or not (after.text in _MONTHS or _NOT_COUNTS.fullmatch(after.text))
