@@ -84,7 +84,7 @@ def test_a_non_attack_gets_no_threat_no_claim_no_region(lang: Lang, text: str) -
             "Нагадаємо: 6 листопада ракетний удар по Запоріжжю забрав життя 4 людей, ще 11 "
             "були поранені.",
             {("injured", 3)},
-            {("injured", 11)},
+            {("killed", 4), ("injured", 11)},
         ),
         (
             "ru",

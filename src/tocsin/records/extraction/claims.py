@@ -77,11 +77,16 @@ _PARTS_BEFORE: Final = phrases(
     "среди пострадавших|среди раненых|среди погибших"
 )
 _PARTS_AFTER: Final = phrases("of them|of whom|з них|із них|зі них|из них")
-_BUILDING_MEASURES: Final = frozenset(
+_LISTING_MEASURES: Final = frozenset(
     {"buildings_damaged", "windows_broken", "buildings_without_power", "buildings_without_water",
-     "buildings_without_heat"}
+     "buildings_without_heat", "vehicles_damaged", "vehicles_destroyed"}
 )  # fmt: skip
-_ARTICLED: Final = re.compile(r"kindergarten|school|hospital|clinic|church|dormitory|hostel")
+_BUILDING_KINDS: Final = frozenset({"building"})
+_VEHICLE_KINDS: Final = frozenset({"vehicle"})
+_ARTICLED: Final = re.compile(
+    r"kindergarten|school|hospital|clinic|church|dormitory|hostel|адмінбудівл\w*|здани\w*"
+    r"|трактор\w*|tractors?|комбайн\w*|будівл\w*"
+)
 _ENUMERATING: Final = words("second other another друга другий інша вторая второй другая")
 _BLOCKING: Final = frozenset({"lost", "restored"})
 _MORE: Final = words("ще ещё еще another more")
@@ -102,11 +107,6 @@ _SINGLE_PERSON: Final = re.compile(
     r"|женщину|женщины|ребенок|ребенка|подросток|подростка|житель|жителя|жительница"
     r"|жительницу|пенсионер|пенсионера|пенсионерка|пенсионерку|водитель|водителя"
 )
-_SINGLE_VEHICLE: Final = re.compile(
-    r"car|vehicle|truck|bus|minibus|van|автомобіль|машина|машину|автівка|автівку|автобус"
-    r"|вантажівка|вантажівку|мікроавтобус|автомобиль|грузовик|микроавтобус"
-)
-_DETERMINERS: Final = words("a an the his her their one")
 _DESCRIBING: Final = words(
     "elderly young old local middle-aged pregnant teenage 16-year-old year-old"
 )
@@ -129,6 +129,8 @@ _ZEROS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
             r"\bno (?:one|body) (?:was |were )?killed|\bno (?:deaths|fatalities|dead)\b"
             r"|ніхто не загинув|загибл\w+ (?:немає|нема)|без загиблих|обійшлося без жертв"
             r"|жертв (?:немає|нема)|погибш\w+ нет|никто не погиб|жертв (?:и пострадавших )?нет"
+            r"|загибл\w+ (?:і|та|й) (?:постраждал|поранен)\w* (?:немає|нема)"
+            r"|погибш\w+ и (?:пострадавш|ранен)\w* нет|no (?:deaths|dead|one killed) or injur\w*"
             r"|без жертв|жертв не",
         ),
     )
@@ -194,7 +196,6 @@ def read_claims(
                 inside.append(counts[c])
             c += 1
         inside += _single_persons(doc, sentence, inside)
-        inside += _single_vehicle(doc, sentence, inside)
         inside.sort(key=lambda k: k.first)
         claims = _sentence_claims(doc, sentence, inside, lang)
         claims += _zeros(doc, sentence)
@@ -221,8 +222,8 @@ def _sentence_claims(
         if read is None:
             continue
         claim, cue = read
-        if claim.measure in _BUILDING_MEASURES and lang == "en":
-            claim = _with_articled(doc, sentence, count, claim)
+        if claim.measure in _LISTING_MEASURES:
+            claim = _with_named(doc, sentence, count, claim, lang)
         if claims and _coordinated(doc, claims[-1], count, claim, cue):
             before, previous, _ = claims.pop()
             claim = _summed(doc.text, previous, claim)
@@ -243,8 +244,6 @@ def _claim(
     if _is_part(doc, count) or _is_one_of(doc, count):
         return None
     noun, at, threat = _noun_after(doc, sentence, count)
-    if count.first == count.last and doc.nouns[count.first] == "vehicle":
-        noun, at = "vehicle", count.first  # "the car burned out"
     if noun is None:
         noun = _elided(doc, sentence, count)
     if noun is not None and noun in _DIRECT:
@@ -315,27 +314,29 @@ def _noun_after(
     return None, None, None
 
 
-def _with_articled(
-    doc: _Text, sentence: Sentence, count: Count, claim: ClaimFinding
+def _with_named(
+    doc: _Text, sentence: Sentence, count: Count, claim: ClaimFinding, lang: Lang
 ) -> ClaimFinding:
-    """ "four apartment buildings and a kindergarten" (5), "an industrial building and six
-    private houses" (7): a building named with "a" in the same phrase is one more."""
+    """ "four apartment buildings and a kindergarten" (5), "5 приватних будинків і
+    адмінбудівлю" (6), "2 трактори та вантажівку" (3), "an industrial building and six private
+    houses" (7): one more of the same kind named beside a counted list."""
     if claim.kind != "exact":
         return claim
+    kinds = _VEHICLE_KINDS if claim.measure.startswith("vehicles") else _BUILDING_KINDS
     extra: list[tuple[int, int]] = []
     j = count.head
     while j < sentence.stop and (doc.nouns[j] is not None or doc.toks[j].text in cues.ADJECTIVES):
         j += 1
-    while j + 1 < sentence.stop and doc.toks[j].text in (",", "and"):
-        found = _articled_at(doc, sentence, j + 1)
+    while j + 1 < sentence.stop and (doc.toks[j].text in _JOINS or doc.toks[j].text == ","):
+        found = _named_at(doc, sentence, j + 1, kinds, lang)
         if found is None:
             break
         extra.append((doc.toks[j + 1].start, doc.toks[found].end))
         j = found + 1
     k = count.first - 1
-    if k > sentence.first and doc.toks[k].text in (",", "and"):
+    if lang == "en" and k > sentence.first and doc.toks[k].text in _JOINS:
         for start in range(max(sentence.first, k - 4), k):
-            if _articled_at(doc, sentence, start) == k - 1:
+            if _named_at(doc, sentence, start, kinds, lang) == k - 1:
                 extra.append((doc.toks[start].start, doc.toks[k - 1].end))
                 break
     if not extra:
@@ -346,13 +347,18 @@ def _with_articled(
     return _finding(doc.text, Measure(claim.measure), quantity, start, end, claim.weapon)
 
 
-def _articled_at(doc: _Text, sentence: Sentence, j: int) -> int | None:
-    """The index of the noun of "a/an [adjectives] building" starting at `j`, if there."""
-    if j >= sentence.stop or doc.toks[j].text not in ("a", "an"):
-        return None
-    for k in range(j + 1, min(sentence.stop, j + 4)):
+def _named_at(
+    doc: _Text, sentence: Sentence, j: int, kinds: frozenset[str], lang: Lang
+) -> int | None:
+    """The index of the noun of "a/an [adjectives] building" ("[прикметник] будинок")
+    starting at `j`, if there."""
+    if lang == "en":
+        if j >= sentence.stop or doc.toks[j].text not in ("a", "an"):
+            return None
+        j += 1
+    for k in range(j, min(sentence.stop, j + 3)):
         word = doc.toks[k].text
-        if doc.nouns[k] == "building" or _ARTICLED.fullmatch(word):
+        if _ARTICLED.fullmatch(word) or (doc.nouns[k] in kinds and word[-1] not in "иы"):
             return k
         if not doc.toks[k].is_word or doc.nouns[k] is not None or doc.predicates[k] is not None:
             return None
@@ -671,25 +677,6 @@ def _joined(doc: _Text, last: int, j: int) -> bool:
         w in ("a", "an") or w.isdigit() or w == "-" or w in _DESCRIBING or w.endswith("old")
         for w in between[1:]
     )
-
-
-def _single_vehicle(doc: _Text, sentence: Sentence, counts: Sequence[Count]) -> list[Count]:
-    """One vehicle named alone, next to what happened to it ("the car burned out",
-    "пошкоджено автомобіль"), when the sentence counts no vehicles otherwise."""
-    if any(doc.nouns[k.head] == "vehicle" for k in counts if k.head < len(doc.toks)):
-        return []
-    for j in range(sentence.first, sentence.stop):
-        tok = doc.toks[j]
-        if not _SINGLE_VEHICLE.fullmatch(tok.text):
-            continue
-        if tok.text.isascii() and (j == 0 or doc.toks[j - 1].text not in _DETERMINERS):
-            continue
-        near = [
-            doc.predicates[k] for k in range(max(sentence.first, j - 2), min(sentence.stop, j + 4))
-        ]
-        if "destroy" in near or "damage" in near:
-            return [Count(Quantity.exact(1), tok.start, tok.end, j, j)]
-    return []
 
 
 def _article_before(doc: _Text, sentence: Sentence, j: int) -> bool:

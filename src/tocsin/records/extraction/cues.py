@@ -41,7 +41,7 @@ _NOUNS: Final[tuple[tuple[str, str], ...]] = (
         "vehicle",
         r"cars?|vehicles?|automobiles?|trucks?|buses|bus|minibus\w*|автомобіл\w*|авто|автівк\w*"
         r"|машин\w*|вантажів\w*|автобус\w*|мікроавтобус\w*|транспортн\w*|автомобил\w*"
-        r"|грузовик\w*|маршрутк\w*|легков\w*",
+        r"|грузовик\w*|маршрутк\w*|легков\w*|трактор\w*|tractors?|комбайн\w*",
     ),
     (
         "customer",
@@ -104,7 +104,8 @@ _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
     ),
     (
         "damage",
-        r"damaged?|пошкодж\w*|ушкодж\w*|поврежд\w*|посечен\w*|зачеплен\w*",
+        r"damaged?|damaging|пошкод\w*|ушкодж\w*|поврежд\w*|повредил\w*|посечен\w*"
+        r"|зачеплен\w*",
     ),
     (
         "power",
