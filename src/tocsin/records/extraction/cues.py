@@ -70,7 +70,11 @@ _NOUNS: Final[tuple[tuple[str, str], ...]] = (
         r"|адрес\w*|населених|населенных|districts?|район\w*|hromadas?|communities|settlements?"
         r"|villages?|сіл|сел|сёл|села|селах|громад\w*|населен\w*",
     ),
-    ("impact", r"hits|impacts?|влучан\w*|влучень|прильот\w*|прилет\w*|попадани\w*"),
+    (
+        "impact",
+        r"hits|impacts?|влучан\w*|влучень|прильот\w*|прилет\w*|прилёт\w*|попадани\w*|ударів"
+        r"|ударов",
+    ),
     ("debris", r"debris|fragments?|wreckage|уламк\w*|обломк\w*"),
 )
 _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
