@@ -85,10 +85,29 @@ _BUILDING_KINDS: Final = frozenset({"building"})
 _VEHICLE_KINDS: Final = frozenset({"vehicle"})
 _ARTICLED: Final = re.compile(
     r"kindergarten|school|hospital|clinic|church|dormitory|hostel|адмінбудівл\w*|здани\w*"
+    r"|школ[іуа]|школе|лікарн[юія]|больниц[уеа]|дитсадок|садочок|дитячий садок"
     r"|трактор\w*|tractors?|комбайн\w*|будівл\w*"
 )
 _ENUMERATING: Final = words("second other another друга другий інша вторая второй другая")
 _BLOCKING: Final = frozenset({"lost", "restored"})
+_ADJECTIVE_ENDINGS: Final = (
+    "ий",
+    "ій",
+    "их",
+    "ого",
+    "ому",
+    "ими",
+    "ої",
+    "ою",
+    "ый",
+    "ая",
+    "ое",
+    "ые",
+    "ых",
+    "ой",
+    "ым",
+)
+_LIST_WORDS: Final = words("а also as well також также та і и й and")
 _MORE: Final = words("ще ещё еще another more")
 _NOUN_STOPS: Final = words(
     "in at on to from by with for near after over у в на по до від після під над біля во з із "
@@ -111,6 +130,7 @@ _DESCRIBING: Final = words(
     "elderly young old local middle-aged pregnant teenage 16-year-old year-old"
 )
 _NEGATIONS: Final = words("not never n't не ні ни")
+_LOCAL: Final = re.compile(r"(?: \w+)? (?:there|там)\b")  # "no casualties there": one place
 _ZEROS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
     (measure, re.compile(pattern))
     for measure, pattern in (
@@ -131,6 +151,7 @@ _ZEROS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
             r"|жертв (?:немає|нема)|погибш\w+ нет|никто не погиб|жертв (?:и пострадавших )?нет"
             r"|загибл\w+ (?:і|та|й) (?:постраждал|поранен)\w* (?:немає|нема)"
             r"|погибш\w+ и (?:пострадавш|ранен)\w* нет|no (?:deaths|dead|one killed) or injur\w*"
+            r"|\bno (?:\w+ )?casualties|without (?:any )?casualties"
             r"|без жертв|жертв не",
         ),
     )
@@ -268,8 +289,10 @@ def _claim(
             return None
         if measure == "impacts" and count.quantity.low < 2 and not _one_hit(doc, sentence, count):
             return None  # "one missile hit a house, the second a field" tells where, not how many
-    if measure in _CASUALTIES and (_parts_after(doc, count) or _of_them_before(doc, count)):
+    if measure in _CASUALTIES and _parts_after(doc, count):
         return None
+    if measure not in WEAPON_MEASURES and _of_them_before(doc, count):
+        return None  # "евакуйовано 23 людини, з них 6 дітей"
     weapon = None
     if measure in WEAPON_MEASURES:
         weapon = threat or _clause_weapon(doc, sentence, count) or _previous_weapon(doc, count)
@@ -327,7 +350,9 @@ def _with_named(
     j = count.head
     while j < sentence.stop and (doc.nouns[j] is not None or doc.toks[j].text in cues.ADJECTIVES):
         j += 1
-    while j + 1 < sentence.stop and (doc.toks[j].text in _JOINS or doc.toks[j].text == ","):
+    while j + 1 < sentence.stop and (
+        doc.toks[j].text in _JOINS or (doc.toks[j].text == "," and lang == "en")
+    ):
         found = _named_at(doc, sentence, j + 1, kinds, lang)
         if found is None:
             break
@@ -488,10 +513,13 @@ def _listed(doc: _Text, j: int) -> bool:
     tok = doc.toks[j]
     if tok.text in _MORE:
         return False  # "4 killed, 11 more injured": another group
+    if tok.is_word and not tok.text.isascii() and tok.text.endswith(_ADJECTIVE_ENDINGS):
+        return doc.predicates[j] is None  # "навчальний заклад", "припаркованных"
     return (
         tok.text in cues.SKIP
         or tok.text in cues.ADJECTIVES
         or tok.text in _JOINS
+        or tok.text in _LIST_WORDS
         or tok.text in ",-«»\"'“”()"
         or doc.nouns[j] is not None
         or doc.weapons[j] is not None
@@ -510,7 +538,7 @@ def _sentence_launch(doc: _Text, sentence: Sentence, count: Count) -> int | None
 def _cost(doc: _Text, j: int, positions: set[int]) -> int:
     tok = doc.toks[j]
     if j in positions:
-        return 2
+        return 1
     if tok.text in cues.SKIP or tok.text in cues.ADJECTIVES:
         return 0
     if doc.nouns[j] is not None or doc.weapons[j] is not None:
@@ -695,7 +723,7 @@ def _zeros(doc: _Text, sentence: Sentence) -> list[ClaimFinding]:
     found: list[ClaimFinding] = []
     for measure, pattern in _ZEROS:
         match = pattern.search(doc.norm, sentence.start, sentence.end)
-        if match:
+        if match and not _LOCAL.match(doc.norm, match.end()):
             start, end = match.span()
             found.append(_finding(doc.text, Measure(measure), Quantity.exact(0), start, end, None))
     return found

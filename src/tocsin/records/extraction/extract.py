@@ -5,7 +5,7 @@ as threats, its places (not where drones were launched from or came from), its t
 Sentences about another event (background: "last week", "нагадаємо", "напомним") go to
 `Extraction.others`, one draft for each background paragraph, and never into the draft. A
 report that is not about an attack (a gas explosion, a road accident, a drill) gets no threat,
-no claim and no region (and no window unless it states a time).
+no claim and no region.
 
 When a text states one measure more than once (an update: "22 injured … the number has risen
 to 28", or a total and its parts), the draft keeps one figure per measure and weapon: the
@@ -171,8 +171,6 @@ def _draft(
         return n >= 0 and start < part[n].end
 
     own_times = [t for t in times if inside(t.evidence.start)]
-    if not attack and not own_times:
-        return Draft()  # nothing happened, at no stated time
     start, end = window(own_times, published)
     draft = Draft(start=start, end=end, times=own_times)
     if not attack:
