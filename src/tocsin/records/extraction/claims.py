@@ -430,7 +430,7 @@ def _nearest(
     right = _rightwards(doc, sentence, count, allowed, positions, lang)
     if right is not None and (best is None or right < best):
         best = right
-    if best is None and count.first > sentence.first:
+    if best is None and count.first > sentence.first and noun_class in _AFTER_COLON:
         colon = _leftwards(doc, sentence, count, allowed, positions, lang, across_colon=True)
         best = colon if colon is not None and colon[0] <= 3 else None
     return _chosen(best)
@@ -443,6 +443,7 @@ def _chosen(best: _Found) -> tuple[str, int] | None:
 
 
 _BLOCKED: Final = "blocked"
+_AFTER_COLON: Final = frozenset({"customer", "building", "person", "vehicle"})
 _Found = tuple[int, int, str, int] | None
 
 

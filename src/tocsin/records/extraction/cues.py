@@ -59,6 +59,7 @@ _NOUNS: Final[tuple[tuple[str, str], ...]] = (
         r"explosives?|grenades?|ammunition|munitions|вибухівк\w*|гранат\w*|боєприпас\w*"
         r"|взрывчатк\w*|взрывн\w*|боеприпас\w*|снаряжени\w*",
     ),
+    ("attack", r"обстріл\w*|обстрел\w*|shellings|attacks|атак|атаки|нападів|рейд\w*"),
     ("family", r"famil\w*|сім'?\w*|сем[ье]\w*|родин\w*"),
     (
         "explosion",
@@ -86,7 +87,7 @@ _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
     ),
     (
         "injured",
-        r"injur\w*|wounded|wounds|hurt|поранен\w*|постражд\w*|травмован\w*|травмува\w*|ранен\w*"
+        r"injur\w*|wounded|wounds|wounding|hurt|поранен\w*|постражд\w*|травмован\w*|травмува\w*|ранен\w*"
         r"|ранил\w*|ранени\w*|пострада\w*|потерпіл\w*|травм\w*|casualt\w*",
     ),
     (

@@ -170,6 +170,9 @@ def _digits(toks: Sequence[Token], norm: str, i: int) -> Number | None:
     nxt = toks[last + 1] if last + 1 < len(toks) else None
     if nxt is not None and nxt.text in _THOUSANDS:
         value, last = value * 1000, last + 1
+        after = toks[last + 1] if last + 1 < len(toks) else None
+        if after is not None and after.text == "." and after.start == toks[last].end:
+            last += 1  # "4 тыс. абонентов"
     return Number(value, tok.start, toks[last].end, i, last, word=False)
 
 
