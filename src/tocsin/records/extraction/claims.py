@@ -644,6 +644,7 @@ def _is_one_of(doc: _Text, count: Count) -> bool:
         count.quantity.low == 1
         and count.head < len(doc.toks)
         and doc.toks[count.head].text in _ONE_OF
+        and not _SINGLE_PERSON.fullmatch(doc.toks[count.first].text)  # "a resident of …"
     )
 
 
