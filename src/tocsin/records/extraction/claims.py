@@ -296,8 +296,11 @@ def _claim(
     weapon = None
     if measure in WEAPON_MEASURES:
         weapon = threat or _clause_weapon(doc, sentence, count) or _previous_weapon(doc, count)
-    start = min(count.start, doc.toks[cue].start) if cue is not None else count.start
-    end = max(count.end, doc.toks[cue].end) if cue is not None else count.end
+    start, end = count.start, count.end
+    if at is not None and doc.toks[at].end - count.end <= _NEAR:
+        end = doc.toks[at].end  # "49 drones"
+    if cue is not None and abs(doc.toks[cue].start - count.start) <= _NEAR:
+        start, end = min(start, doc.toks[cue].start), max(end, doc.toks[cue].end)
     return _finding(doc.text, Measure(measure), count.quantity, start, end, weapon), cue
 
 
@@ -323,7 +326,10 @@ def _noun_after(
     for j in range(count.head, min(sentence.stop, count.head + 6)):
         tok = doc.toks[j]
         if doc.weapons[j] is not None:
-            return "weapon", j, doc.weapons[j]
+            end = j
+            while end + 1 < sentence.stop and doc.weapons[end + 1] == doc.weapons[j]:
+                end += 1  # "крилатими ракетами", "Shahed-type drones"
+            return "weapon", end, doc.weapons[j]
         if doc.nouns[j] is not None:
             return doc.nouns[j], j, None
         if not tok.is_word and tok.text not in "-«»\"'“”(":
@@ -442,6 +448,7 @@ def _chosen(best: _Found) -> tuple[str, int] | None:
     return best[2], best[3]
 
 
+_NEAR: Final = 60  # characters: a cue farther away is left out of the quote
 _BLOCKED: Final = "blocked"
 _AFTER_COLON: Final = frozenset({"customer", "building", "person", "vehicle"})
 _Found = tuple[int, int, str, int] | None

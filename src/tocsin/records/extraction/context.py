@@ -78,7 +78,8 @@ _ATTACK: Final = re.compile(
 )
 _NOT_ATTACK: Final = re.compile(
     r"not an attack|wasn't an attack|no sign of an attack|gas explosion|gas leak"
-    r"|explosion of (?:a )?gas|вибух\w* газу|взрыв\w* газа|витік газу|утечк\w* газа"
+    r"|explosion of (?:a |\w+ )?gas|(?:household|domestic) gas|вибух\w* (?:\w+ )?газу"
+    r"|взрыв\w* (?:\w+ )?газа|витік\w* газу|утечк\w* газа|побутов\w* газ\w*|бытов\w* газ\w*"
     r"|не (?:була|було|є|була спричинена) (?:атак|обстріл)"
     r"|не (?:было|является|была) (?:атак|обстрел)"
     r"|не атака|не обстріл|не обстрел"
