@@ -14,8 +14,9 @@ A count's measure comes from the noun after it ("49 drones", "12 багатоп�
 
 Counts that are parts of another ("among them three children", "seven of them", "серед них",
 "одного из них") are no claims. A weapon is set on launched, intercepted, impacts and debris
-falls only when the count names it or its clause names one weapon (`weapon` None otherwise:
-`extract` may tie it to the report's one weapon).
+falls only when the count names it, its clause names one weapon, or one weapon is named just
+before it in the sentence or the one before (`weapon` None otherwise: `extract` may tie it to
+the report's one weapon).
 """
 
 from __future__ import annotations

@@ -7,9 +7,11 @@ Sentences about another event (background: "last week", "нагадаємо", "�
 report that is not about an attack (a gas explosion, a road accident, a drill) gets no threat,
 no claim and no region.
 
-When a text states one measure more than once (an update: "22 injured … the number has risen
-to 28", or a total and its parts), the draft keeps one figure per measure and weapon: the
-largest, the later of equals.
+When a text states one measure more than once, the draft keeps one figure per measure and
+weapon: after an update mark ("UPDATE 12:30", "ОНОВЛЕНО", "УТОЧНЕНИЕ", "Дополнено") the last
+one stated there, even when smaller (128,400 → about 42,000 customers without power); else the
+largest (22 → 28 injured; a total before its parts), the later of equals. Background also
+covers a sentence dated days before the report ("28 января … погибли 2 человека").
 """
 
 from __future__ import annotations
