@@ -522,6 +522,8 @@ def _listed(doc: _Text, j: int) -> bool:
     tok = doc.toks[j]
     if tok.text in _MORE:
         return False  # "4 killed, 11 more injured": another group
+    if tok.is_word and any(c.isdigit() for c in tok.text):
+        return True  # a model: "Su-34", "Х-101"
     if tok.is_word and not tok.text.isascii() and tok.text.endswith(_ADJECTIVE_ENDINGS):
         return doc.predicates[j] is None  # "навчальний заклад", "припаркованных"
     return (

@@ -60,6 +60,16 @@ _NOUNS: Final[tuple[tuple[str, str], ...]] = (
         r"|взрывчатк\w*|взрывн\w*|боеприпас\w*|снаряжени\w*",
     ),
     ("attack", r"обстріл\w*|обстрел\w*|shellings|attacks|атак|атаки|нападів|рейд\w*"),
+    (
+        "combatant",
+        r"soldiers?|troops|servicem[ae]n|occupiers|окупант\w*|оккупант\w*|військовослужбов\w*"
+        r"|військов\w*|солдат\w*|бойовик\w*|боевик\w*|военнослужащ\w*|военн\w*",
+    ),
+    (
+        "aircraft",
+        r"aircraft|jets?|planes?|helicopters?|літак\w*|гелікоптер\w*|вертол[её]т\w*"
+        r"|самол[её]т\w*|танк\w*|tanks?",
+    ),
     ("family", r"famil\w*|сім'?\w*|сем[ье]\w*|родин\w*"),
     (
         "explosion",
