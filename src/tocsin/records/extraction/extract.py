@@ -67,6 +67,12 @@ _SPEAKS: Final = re.compile(
     r" (?:does not|did not|doesn't|didn't|has not|said|says|claims|denied|denies|comment\w*"
     r"|не коментує|заявил\w*|заявив|заявила|стверджує|утверждает|не комментирует)\b"
 )
+# "Напрямки пусків дронів: Брянськ, Курськ", "з повітряного простору Курської області"
+_LAUNCH_LIST: Final = re.compile(
+    r"(?:напрямк\w* пуск\w*|направлени\w* пуск\w*|район\w* пуск\w*|launch (?:sites|areas)"
+    r"|directions? of (?:the )?launch\w*)[^.;]*$"
+    r"|(?:з повітряного простору|из воздушного пространства|from the airspace (?:of|over))\s*$"
+)
 # where drones were heading: a direction, not a place struck
 _HEADING: Final = re.compile(
     r"(?:towards?|heading (?:to|for)|in the direction of|в напрямку|у напрямку|в бік|у бік"
@@ -225,7 +231,7 @@ def _origin(norm: str, start: int, end: int) -> bool:
     floor = max(0, start - 80)
     left = max(norm.rfind(".", floor, start), norm.rfind("\n", floor, start), floor - 1)
     before = norm[left + 1 : start]
-    if _HEADING.search(before) or _SPEAKS.match(norm, end):
+    if _HEADING.search(before) or _SPEAKS.match(norm, end) or _LAUNCH_LIST.search(before):
         return True
     if not _ORIGIN.search(before):
         return False
