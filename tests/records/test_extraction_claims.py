@@ -374,6 +374,68 @@ def test_updates_lists_and_parts(lang: Lang, text: str, expected: set[Claim]) ->
 
 
 @pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        (
+            "uk",
+            "Після ракетного удару мешканці чули від п'яти до шести вибухів.",
+            {("detonations_heard", None, 5, 6, "range", None)},
+        ),
+        (
+            "ru",
+            "Во время атаки дронов слышали пять-шесть взрывов.",
+            {("detonations_heard", None, 5, 6, "range", None)},
+        ),
+        (
+            "uk",
+            "Під час атаки кілька ракет збито над областю.",
+            {("intercepted", "missile", 2, 9, "vague", "кілька")},
+        ),
+        (
+            "ru",
+            "При атаке несколько ракет были перехвачены над Киевом.",
+            {("intercepted", "missile", 2, 9, "vague", "несколько")},
+        ),
+        (
+            "ru",
+            "После ракетного удара десятки жилых домов остались без электричества.",
+            {("buildings_without_power", None, 20, 99, "vague", "десятки")},
+        ),
+        (
+            "uk",
+            "Ракетний удар: вибито вікна в шести багатоквартирних будинках та одному приватному.",
+            {("windows_broken", None, 7, 7, "exact", None)},
+        ),
+        (
+            "ru",
+            "Ракетный удар: выбиты окна в шести многоквартирных домах и одном частном доме.",
+            {("windows_broken", None, 7, 7, "exact", None)},
+        ),
+        (
+            "uk",
+            "Ворог випустив 22 снаряди з чеських РСЗВ Vampire по Шебекиному.",
+            {("launched", "artillery", 22, 22, "exact", None)},
+        ),
+        (
+            "ru",
+            "ПВО сбила 21 из 49 беспилотников.",
+            {
+                ("launched", "uav", 49, 49, "exact", None),
+                ("intercepted", "uav", 21, 21, "exact", None),
+            },
+        ),
+        (
+            "ru",
+            "В результате удара КАБ ранены не менее 22 человек.\n\nУточнение: не менее 28 раненых.",
+            {("injured", None, 28, None, "at_least", None)},
+        ),
+    ],
+)
+def test_the_phrasings_translated(lang: Lang, text: str, expected: set[Claim]) -> None:
+    assert claims_of(text, lang) == expected
+
+
+@pytest.mark.parametrize(
     ("lang", "text"),
     [
         ("en", "A drone hit a house; one missile hit a warehouse, the other a field."),

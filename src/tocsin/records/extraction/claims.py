@@ -245,7 +245,7 @@ def _sentence_claims(
             continue
         claim, cue = read
         if claim.measure in _LISTING_MEASURES:
-            claim = _with_named(doc, sentence, count, claim, lang)
+            claim = _with_named(doc, sentence, count, claim, lang, positions)
         if claims and _coordinated(doc, claims[-1], count, claim, cue):
             before, previous, _ = claims.pop()
             claim = _summed(doc.text, previous, claim)
@@ -345,7 +345,12 @@ def _noun_after(
 
 
 def _with_named(
-    doc: _Text, sentence: Sentence, count: Count, claim: ClaimFinding, lang: Lang
+    doc: _Text,
+    sentence: Sentence,
+    count: Count,
+    claim: ClaimFinding,
+    lang: Lang,
+    positions: set[int],
 ) -> ClaimFinding:
     """ "four apartment buildings and a kindergarten" (5), "5 приватних будинків і
     адмінбудівлю" (6), "2 трактори та вантажівку" (3), "an industrial building and six private
@@ -361,14 +366,16 @@ def _with_named(
         doc.toks[j].text in _JOINS or (doc.toks[j].text == "," and lang == "en")
     ):
         found = _named_at(doc, sentence, j + 1, kinds, lang)
-        if found is None:
+        if found is None or any(k in positions for k in range(j + 1, found + 1)):
             break
         extra.append((doc.toks[j + 1].start, doc.toks[found].end))
         j = found + 1
     k = count.first - 1
     if lang == "en" and k > sentence.first and doc.toks[k].text in _JOINS:
         for start in range(max(sentence.first, k - 4), k):
-            if _named_at(doc, sentence, start, kinds, lang) == k - 1:
+            if _named_at(doc, sentence, start, kinds, lang) == k - 1 and not any(
+                i in positions for i in range(start, k)
+            ):
                 extra.append((doc.toks[start].start, doc.toks[k - 1].end))
                 break
     if not extra:
