@@ -84,7 +84,7 @@ def test_a_non_attack_gets_no_threat_no_claim_no_region(lang: Lang, text: str) -
             "Нагадаємо: 6 листопада ракетний удар по Запоріжжю забрав життя 4 людей, ще 11 "
             "були поранені.",
             {("injured", 3)},
-            {("injured", 11)},
+            {("killed", 4), ("injured", 11)},
         ),
         (
             "ru",
@@ -163,6 +163,38 @@ def test_the_draft_has_its_threats_regions_and_window() -> None:
         ("launched", "uav", 54),
         ("intercepted", "uav", 52),
     }
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "absent"),
+    [
+        (
+            "uk",
+            "Вночі ворог атакував Одещину 86 шахедами. Напрямки пусків дронів: Брянськ, Курськ, "
+            "Міллерово. Уламки впали в Одесі.",
+            {"RU-BRY", "RU-KRS", "RU-ROS"},
+        ),
+        (
+            "en",
+            "Russia attacked Lviv with Kalibr missiles launched from Kursk Oblast; drones flew "
+            "towards Kyiv. A missile hit Lviv. Moscow said nothing.",
+            {"RU-KRS", "UA-30"},
+        ),
+        (
+            "ru",
+            "Ночью беспилотники атаковали Белгород со стороны Харьковской области. "
+            "Пострадавших нет.",
+            {"UA-63"},
+        ),
+    ],
+)
+def test_launch_origins_and_directions_are_no_regions(
+    lang: Lang, text: str, absent: set[str]
+) -> None:
+    draft = extract(text, lang=lang, published_at=PUBLISHED).draft
+    assert draft.regions
+    assert not set(draft.regions) & absent
+    assert not any(code.startswith(tuple(absent)) for code in draft.regions)
 
 
 def test_the_alert_signal_names_the_threat() -> None:

@@ -267,9 +267,178 @@ def test_the_phrasings_are_read_as_claims(lang: Lang, text: str, expected: set[C
 
 
 @pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        # an update mark: the figure after it wins, even when smaller
+        (
+            "en",
+            "Overnight drones attacked Odesa region. 128,400 customers were without electricity."
+            "\n\nUpdate 12:30: power has been restored to 86,000 customers. About 42,000 "
+            "customers remain without power.",
+            {("customers_without_power", None, 37800, 46200, "vague", "about 42000")},
+        ),
+        # without one, a total before its parts
+        (
+            "uk",
+            "Росіяни обстріляли Сумщину з РСЗВ. Зафіксовано 43 вибухи. Велика Писарівка: 17 "
+            "вибухів. Хотінь: 6 вибухів.",
+            {("detonations_heard", None, 43, 43, "exact", None)},
+        ),
+        # a list with its predicate after it
+        (
+            "en",
+            "After the shelling seven private houses and three apartment buildings were damaged.",
+            {("buildings_damaged", None, 10, 10, "exact", None)},
+        ),
+        # one more named beside a counted list
+        (
+            "en",
+            "The guided bomb damaged an industrial building and six private houses.",
+            {("buildings_damaged", None, 7, 7, "exact", None)},
+        ),
+        (
+            "uk",
+            "Після атаки КАБами пошкоджено 5 приватних будинків і адмінбудівлю.",
+            {("buildings_damaged", None, 6, 6, "exact", None)},
+        ),
+        (
+            "uk",
+            "Дрон атакував підприємство, знищено 2 трактори та вантажівку.",
+            {("vehicles_destroyed", None, 3, 3, "exact", None)},
+        ),
+        # two persons of one phrase
+        (
+            "en",
+            "A 54-year-old man and a 49-year-old woman were injured in the drone strike.",
+            {("injured", None, 2, 2, "exact", None)},
+        ),
+        # drones lost to electronic warfare are not intercepted
+        (
+            "en",
+            "Of the 49 drones launched, 21 were shot down and 26 were lost to electronic warfare.",
+            {
+                ("launched", "uav", 49, 49, "exact", None),
+                ("intercepted", "uav", 21, 21, "exact", None),
+            },
+        ),
+        # a figure introduced by a colon
+        (
+            "en",
+            "In Lgov a drone hit a substation, and part of the town was left without "
+            "electricity: about 3,500 subscribers.",
+            {("customers_without_power", None, 3150, 3850, "vague", "about 3500")},
+        ),
+        # "rose from 22 to 28" is 28
+        (
+            "en",
+            "After the drone attack the number of injured rose from 22 to 28.",
+            {("injured", None, 28, 28, "exact", None)},
+        ),
+        # "no casualties" is both zeros, unless said of one place
+        (
+            "en",
+            "One missile hit a facility in the Zolochiv district. There are no casualties.",
+            {
+                ("impacts", "missile", 1, 1, "exact", None),
+                ("killed", None, 0, 0, "zero", None),
+                ("injured", None, 0, 0, "zero", None),
+            },
+        ),
+        (
+            "en",
+            "The enemy shelled Hremiach with mortars: between 15 and 20 mines hit the village. "
+            "There were no casualties there.",
+            {("impacts", "artillery", 15, 20, "range", None)},
+        ),
+        # parts of a count, and another group
+        (
+            "uk",
+            "Після обстрілу евакуйовано 23 людини, з них 6 дітей. Загинули 4 людини, ще 11 "
+            "поранені.",
+            {
+                ("evacuated", None, 23, 23, "exact", None),
+                ("killed", None, 4, 4, "exact", None),
+                ("injured", None, 11, 11, "exact", None),
+            },
+        ),
+        (
+            "ru",
+            "Беспилотник атаковал Курчатов. Без электроснабжения остались 4 тыс. абонентов, "
+            "без газа — 150 абонентов.",
+            {("customers_without_power", None, 4000, 4000, "exact", None)},
+        ),
+    ],
+)
+def test_updates_lists_and_parts(lang: Lang, text: str, expected: set[Claim]) -> None:
+    assert claims_of(text, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        (
+            "uk",
+            "Після ракетного удару мешканці чули від п'яти до шести вибухів.",
+            {("detonations_heard", None, 5, 6, "range", None)},
+        ),
+        (
+            "ru",
+            "Во время атаки дронов слышали пять-шесть взрывов.",
+            {("detonations_heard", None, 5, 6, "range", None)},
+        ),
+        (
+            "uk",
+            "Під час атаки кілька ракет збито над областю.",
+            {("intercepted", "missile", 2, 9, "vague", "кілька")},
+        ),
+        (
+            "ru",
+            "При атаке несколько ракет были перехвачены над Киевом.",
+            {("intercepted", "missile", 2, 9, "vague", "несколько")},
+        ),
+        (
+            "ru",
+            "После ракетного удара десятки жилых домов остались без электричества.",
+            {("buildings_without_power", None, 20, 99, "vague", "десятки")},
+        ),
+        (
+            "uk",
+            "Ракетний удар: вибито вікна в шести багатоквартирних будинках та одному приватному.",
+            {("windows_broken", None, 7, 7, "exact", None)},
+        ),
+        (
+            "ru",
+            "Ракетный удар: выбиты окна в шести многоквартирных домах и одном частном доме.",
+            {("windows_broken", None, 7, 7, "exact", None)},
+        ),
+        (
+            "uk",
+            "Ворог випустив 22 снаряди з чеських РСЗВ Vampire по Шебекиному.",
+            {("launched", "artillery", 22, 22, "exact", None)},
+        ),
+        (
+            "ru",
+            "ПВО сбила 21 из 49 беспилотников.",
+            {
+                ("launched", "uav", 49, 49, "exact", None),
+                ("intercepted", "uav", 21, 21, "exact", None),
+            },
+        ),
+        (
+            "ru",
+            "В результате удара КАБ ранены не менее 22 человек.\n\nУточнение: не менее 28 раненых.",
+            {("injured", None, 28, None, "at_least", None)},
+        ),
+    ],
+)
+def test_the_phrasings_translated(lang: Lang, text: str, expected: set[Claim]) -> None:
+    assert claims_of(text, lang) == expected
+
+
+@pytest.mark.parametrize(
     ("lang", "text"),
     [
-        ("en", "A drone hit a house in the village; one missile hit a warehouse."),
+        ("en", "A drone hit a house; one missile hit a warehouse, the other a field."),
         ("en", "Drones attacked Kharkiv; the driver was not hurt."),
         ("en", "Shortly after the drone attack, at 04:15 on 12 March 2025, the alert ended."),
         ("en", "The missile strike hit a 9-storey building on 5 Sadova Street."),

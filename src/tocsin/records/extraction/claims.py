@@ -14,8 +14,9 @@ A count's measure comes from the noun after it ("49 drones", "12 багатоп�
 
 Counts that are parts of another ("among them three children", "seven of them", "серед них",
 "одного из них") are no claims. A weapon is set on launched, intercepted, impacts and debris
-falls only when the count names it or its clause names one weapon (`weapon` None otherwise:
-`extract` may tie it to the report's one weapon).
+falls only when the count names it, its clause names one weapon, or one weapon is named just
+before it in the sentence or the one before (`weapon` None otherwise: `extract` may tie it to
+the report's one weapon).
 """
 
 from __future__ import annotations
@@ -77,6 +78,37 @@ _PARTS_BEFORE: Final = phrases(
     "среди пострадавших|среди раненых|среди погибших"
 )
 _PARTS_AFTER: Final = phrases("of them|of whom|з них|із них|зі них|из них")
+_LISTING_MEASURES: Final = frozenset(
+    {"buildings_damaged", "windows_broken", "buildings_without_power", "buildings_without_water",
+     "buildings_without_heat", "vehicles_damaged", "vehicles_destroyed"}
+)  # fmt: skip
+_BUILDING_KINDS: Final = frozenset({"building"})
+_VEHICLE_KINDS: Final = frozenset({"vehicle"})
+_ARTICLED: Final = re.compile(
+    r"kindergarten|school|hospital|clinic|church|dormitory|hostel|адмінбудівл\w*|здани\w*"
+    r"|школ[іуа]|школе|лікарн[юія]|больниц[уеа]|дитсадок|садочок|дитячий садок"
+    r"|трактор\w*|tractors?|комбайн\w*|будівл\w*"
+)
+_ENUMERATING: Final = words("second other another друга другий інша вторая второй другая")
+_BLOCKING: Final = frozenset({"lost", "restored"})
+_ADJECTIVE_ENDINGS: Final = (
+    "ий",
+    "ій",
+    "их",
+    "ого",
+    "ому",
+    "ими",
+    "ої",
+    "ою",
+    "ый",
+    "ая",
+    "ое",
+    "ые",
+    "ых",
+    "ой",
+    "ым",
+)
+_LIST_WORDS: Final = words("а also as well також также та і и й and")
 _MORE: Final = words("ще ещё еще another more")
 _NOUN_STOPS: Final = words(
     "in at on to from by with for near after over у в на по до від після під над біля во з із "
@@ -99,6 +131,7 @@ _DESCRIBING: Final = words(
     "elderly young old local middle-aged pregnant teenage 16-year-old year-old"
 )
 _NEGATIONS: Final = words("not never n't не ні ни")
+_LOCAL: Final = re.compile(r"(?: \w+)? (?:there|там)\b")  # "no casualties there": one place
 _ZEROS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
     (measure, re.compile(pattern))
     for measure, pattern in (
@@ -117,6 +150,9 @@ _ZEROS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
             r"\bno (?:one|body) (?:was |were )?killed|\bno (?:deaths|fatalities|dead)\b"
             r"|ніхто не загинув|загибл\w+ (?:немає|нема)|без загиблих|обійшлося без жертв"
             r"|жертв (?:немає|нема)|погибш\w+ нет|никто не погиб|жертв (?:и пострадавших )?нет"
+            r"|загибл\w+ (?:і|та|й) (?:постраждал|поранен)\w* (?:немає|нема)"
+            r"|погибш\w+ и (?:пострадавш|ранен)\w* нет|no (?:deaths|dead|one killed) or injur\w*"
+            r"|\bno (?:\w+ )?casualties|without (?:any )?casualties"
             r"|без жертв|жертв не",
         ),
     )
@@ -208,6 +244,8 @@ def _sentence_claims(
         if read is None:
             continue
         claim, cue = read
+        if claim.measure in _LISTING_MEASURES:
+            claim = _with_named(doc, sentence, count, claim, lang, positions)
         if claims and _coordinated(doc, claims[-1], count, claim, cue):
             before, previous, _ = claims.pop()
             claim = _summed(doc.text, previous, claim)
@@ -233,7 +271,8 @@ def _claim(
     if noun is not None and noun in _DIRECT:
         measure, cue = _DIRECT[noun], at
     else:
-        allowed = _BY_NOUN.get("weapon" if noun is None and _parts_after(doc, count) else noun)
+        of_weapons = noun is None and _parts_after(doc, count) and _previous_weapon(doc, count)
+        allowed = _BY_NOUN.get("weapon" if of_weapons else noun)
         if allowed is None:
             return None
         found = _nearest(doc, sentence, count, allowed, positions, lang, noun)
@@ -249,15 +288,20 @@ def _claim(
             measure = "launched"  # "struck Kharkiv with two guided bombs"
         if measure not in _CASUALTIES and _SINGLE_PERSON.fullmatch(doc.toks[count.first].text):
             return None
-        if measure == "impacts" and count.quantity.low < 2:
+        if measure == "impacts" and count.quantity.low < 2 and not _one_hit(doc, sentence, count):
             return None  # "one missile hit a house, the second a field" tells where, not how many
-    if measure in _CASUALTIES and (_parts_after(doc, count) or _of_them_before(doc, count)):
+    if measure in _CASUALTIES and _parts_after(doc, count):
         return None
+    if measure not in WEAPON_MEASURES and _of_them_before(doc, count):
+        return None  # "евакуйовано 23 людини, з них 6 дітей"
     weapon = None
     if measure in WEAPON_MEASURES:
         weapon = threat or _clause_weapon(doc, sentence, count) or _previous_weapon(doc, count)
-    start = min(count.start, doc.toks[cue].start) if cue is not None else count.start
-    end = max(count.end, doc.toks[cue].end) if cue is not None else count.end
+    start, end = count.start, count.end
+    if at is not None and doc.toks[at].end - count.end <= _NEAR:
+        end = doc.toks[at].end  # "49 drones"
+    if cue is not None and abs(doc.toks[cue].start - count.start) <= _NEAR:
+        start, end = min(start, doc.toks[cue].start), max(end, doc.toks[cue].end)
     return _finding(doc.text, Measure(measure), count.quantity, start, end, weapon), cue
 
 
@@ -283,7 +327,10 @@ def _noun_after(
     for j in range(count.head, min(sentence.stop, count.head + 6)):
         tok = doc.toks[j]
         if doc.weapons[j] is not None:
-            return "weapon", j, doc.weapons[j]
+            end = j
+            while end + 1 < sentence.stop and doc.weapons[end + 1] == doc.weapons[j]:
+                end += 1  # "крилатими ракетами", "Shahed-type drones"
+            return "weapon", end, doc.weapons[j]
         if doc.nouns[j] is not None:
             return doc.nouns[j], j, None
         if not tok.is_word and tok.text not in "-«»\"'“”(":
@@ -295,6 +342,75 @@ def _noun_after(
             if skipped > 3:
                 break
     return None, None, None
+
+
+def _with_named(
+    doc: _Text,
+    sentence: Sentence,
+    count: Count,
+    claim: ClaimFinding,
+    lang: Lang,
+    positions: set[int],
+) -> ClaimFinding:
+    """ "four apartment buildings and a kindergarten" (5), "5 приватних будинків і
+    адмінбудівлю" (6), "2 трактори та вантажівку" (3), "an industrial building and six private
+    houses" (7): one more of the same kind named beside a counted list."""
+    if claim.kind != "exact":
+        return claim
+    kinds = _VEHICLE_KINDS if claim.measure.startswith("vehicles") else _BUILDING_KINDS
+    extra: list[tuple[int, int]] = []
+    j = count.head
+    while j < sentence.stop and (doc.nouns[j] is not None or doc.toks[j].text in cues.ADJECTIVES):
+        j += 1
+    while j + 1 < sentence.stop and (
+        doc.toks[j].text in _JOINS or (doc.toks[j].text == "," and lang == "en")
+    ):
+        found = _named_at(doc, sentence, j + 1, kinds, lang)
+        if found is None or any(k in positions for k in range(j + 1, found + 1)):
+            break
+        extra.append((doc.toks[j + 1].start, doc.toks[found].end))
+        j = found + 1
+    k = count.first - 1
+    if lang == "en" and k > sentence.first and doc.toks[k].text in _JOINS:
+        for start in range(max(sentence.first, k - 4), k):
+            if _named_at(doc, sentence, start, kinds, lang) == k - 1 and not any(
+                i in positions for i in range(start, k)
+            ):
+                extra.append((doc.toks[start].start, doc.toks[k - 1].end))
+                break
+    if not extra:
+        return claim
+    quantity = Quantity.exact(claim.min + len(extra))
+    start = min([claim.evidence.start, *(a for a, _ in extra)])
+    end = max([claim.evidence.end, *(b for _, b in extra)])
+    return _finding(doc.text, Measure(claim.measure), quantity, start, end, claim.weapon)
+
+
+def _named_at(
+    doc: _Text, sentence: Sentence, j: int, kinds: frozenset[str], lang: Lang
+) -> int | None:
+    """The index of the noun of "a/an [adjectives] building" ("[прикметник] будинок")
+    starting at `j`, if there."""
+    if lang == "en":
+        if j >= sentence.stop or doc.toks[j].text not in ("a", "an"):
+            return None
+        j += 1
+    for k in range(j, min(sentence.stop, j + 3)):
+        word = doc.toks[k].text
+        if _ARTICLED.fullmatch(word) or (doc.nouns[k] in kinds and word[-1] not in "иы"):
+            return k
+        if not doc.toks[k].is_word or doc.nouns[k] is not None or doc.predicates[k] is not None:
+            return None
+    return None
+
+
+def _one_hit(doc: _Text, sentence: Sentence, count: Count) -> bool:
+    """ "One missile hit a facility" counts one hit; "one … the second …" enumerates."""
+    said = doc.toks[count.first].text
+    if said not in ("one", "один", "одна", "одне", "1"):
+        return False
+    rest = {t.text for t in doc.toks[count.head : sentence.stop]}
+    return not rest & _ENUMERATING
 
 
 def _elided(doc: _Text, sentence: Sentence, count: Count) -> str | None:
@@ -316,60 +432,112 @@ def _nearest(
     lang: Lang,
     noun_class: str | None = None,
 ) -> tuple[str, int] | None:
-    """The nearest predicate of the allowed ones: (its class, its token). Leftwards it may
-    pass another count of the same list ("повреждены 4 дома и 3 автомобиля")."""
-    best: tuple[int, int, str, int] | None = None
+    """The nearest predicate of the allowed ones: (its class, its token). It may pass another
+    count of the same list ("повреждены 4 дома и 3 автомобиля", "seven houses and three
+    apartment buildings were damaged"); a colon ends the search unless the count stands
+    just after it with nothing said after ("left without electricity: about 3,500")."""
+    best = _leftwards(doc, sentence, count, allowed, positions, lang, across_colon=False)
+    if noun_class == "location":
+        return _chosen(best)
+    if best is not None and any(t.text in RISE for t in doc.toks[count.first - 3 : count.first]):
+        return _chosen(best)  # "кількість загиблих зросла до 11": the subject counts
+    right = _rightwards(doc, sentence, count, allowed, positions, lang)
+    if right is not None and (best is None or right < best):
+        best = right
+    if best is None and count.first > sentence.first and noun_class in _AFTER_COLON:
+        colon = _leftwards(doc, sentence, count, allowed, positions, lang, across_colon=True)
+        best = colon if colon is not None and colon[0] <= 3 else None
+    return _chosen(best)
+
+
+def _chosen(best: _Found) -> tuple[str, int] | None:
+    if best is None or best[0] > 6 or best[2] == _BLOCKED:
+        return None
+    return best[2], best[3]
+
+
+_NEAR: Final = 60  # characters: a cue farther away is left out of the quote
+_BLOCKED: Final = "blocked"
+_AFTER_COLON: Final = frozenset({"customer", "building", "person", "vehicle"})
+_Found = tuple[int, int, str, int] | None
+
+
+def _leftwards(
+    doc: _Text,
+    sentence: Sentence,
+    count: Count,
+    allowed: Mapping[str, str],
+    positions: set[int],
+    lang: Lang,
+    *,
+    across_colon: bool,
+) -> _Found:
     distance = 0
     listed = True
     for j in range(count.first - 1, max(sentence.first, count.first - 16) - 1, -1):
         tok = doc.toks[j]
-        if tok.text in ";:" or (j in positions and not listed):
-            break
+        if tok.text == ";" or (tok.text == ":" and not across_colon):
+            return None
+        if j in positions and not listed:
+            return None
         pred = doc.predicates[j]
-        if pred == "lost":
-            return None  # "26 were lost to electronic warfare"
+        side = 0 if lang != "en" else 1
+        if pred in _BLOCKING:
+            return (distance, side, _BLOCKED, j)  # "26 were lost to electronic warfare"
         if pred is not None and pred in allowed:
             if j > 0 and doc.toks[j - 1].text in _NEGATIONS:
-                return None  # "the driver was not hurt"
-            best = (distance, 0 if lang != "en" else 1, pred, j)
-            break
+                return (distance, side, _BLOCKED, j)  # "the driver was not hurt"
+            return (distance, side, pred, j)
         listed = listed and (j in positions or _listed(doc, j))
         distance += _cost(doc, j, positions)
-    if noun_class == "location":
-        return (best[2], best[3]) if best is not None and best[0] <= 6 else None
-    if best is not None and any(t.text in RISE for t in doc.toks[count.first - 3 : count.first]):
-        return best[2], best[3]  # "кількість загиблих зросла до 11": the subject counts
+    return None
+
+
+def _rightwards(
+    doc: _Text,
+    sentence: Sentence,
+    count: Count,
+    allowed: Mapping[str, str],
+    positions: set[int],
+    lang: Lang,
+) -> _Found:
     distance = 0
-    for j in range(count.head, min(sentence.stop, count.head + 12)):
-        if j in positions and _within_part(doc, j):
+    for j in range(count.head, min(sentence.stop, count.head + 14)):
+        if j in positions and (_within_part(doc, j) or _listed_before(doc, count.head, j)):
             distance += 1
             continue
         if j in positions or doc.toks[j].text in ";:":
-            break
+            return None
         pred = doc.predicates[j]
-        if pred == "lost":
-            if best is None or distance <= best[0]:
-                return None  # "26 were lost to electronic warfare"
-            break
+        side = 0 if lang == "en" else 1
+        if pred in _BLOCKING:
+            return (distance, side, _BLOCKED, j)
         if pred is not None and pred in allowed:
             if doc.toks[j - 1].text in _NEGATIONS:
-                break
-            candidate = (distance, 0 if lang == "en" else 1, pred, j)
-            if best is None or candidate < best:
-                best = candidate
-            break
+                return None
+            return (distance, side, pred, j)
         distance += _cost(doc, j, positions)
-    if best is not None and best[0] <= 6:
-        return best[2], best[3]
     return None
+
+
+def _listed_before(doc: _Text, start: int, j: int) -> bool:
+    """Whether only the words of a list stand between `start` and the count at `j`."""
+    return all(_listed(doc, k) for k in range(start, j) if doc.toks[k].text not in ",")
 
 
 def _listed(doc: _Text, j: int) -> bool:
     tok = doc.toks[j]
+    if tok.text in _MORE:
+        return False  # "4 killed, 11 more injured": another group
+    if tok.is_word and any(c.isdigit() for c in tok.text):
+        return True  # a model: "Su-34", "Х-101"
+    if tok.is_word and not tok.text.isascii() and tok.text.endswith(_ADJECTIVE_ENDINGS):
+        return doc.predicates[j] is None  # "навчальний заклад", "припаркованных"
     return (
         tok.text in cues.SKIP
         or tok.text in cues.ADJECTIVES
         or tok.text in _JOINS
+        or tok.text in _LIST_WORDS
         or tok.text in ",-«»\"'“”()"
         or doc.nouns[j] is not None
         or doc.weapons[j] is not None
@@ -388,7 +556,7 @@ def _sentence_launch(doc: _Text, sentence: Sentence, count: Count) -> int | None
 def _cost(doc: _Text, j: int, positions: set[int]) -> int:
     tok = doc.toks[j]
     if j in positions:
-        return 2
+        return 1
     if tok.text in cues.SKIP or tok.text in cues.ADJECTIVES:
         return 0
     if doc.nouns[j] is not None or doc.weapons[j] is not None:
@@ -493,6 +661,7 @@ def _is_one_of(doc: _Text, count: Count) -> bool:
         count.quantity.low == 1
         and count.head < len(doc.toks)
         and doc.toks[count.head].text in _ONE_OF
+        and not _SINGLE_PERSON.fullmatch(doc.toks[count.first].text)  # "a resident of …"
     )
 
 
@@ -573,7 +742,7 @@ def _zeros(doc: _Text, sentence: Sentence) -> list[ClaimFinding]:
     found: list[ClaimFinding] = []
     for measure, pattern in _ZEROS:
         match = pattern.search(doc.norm, sentence.start, sentence.end)
-        if match:
+        if match and not _LOCAL.match(doc.norm, match.end()):
             start, end = match.span()
             found.append(_finding(doc.text, Measure(measure), Quantity.exact(0), start, end, None))
     return found

@@ -21,6 +21,12 @@ _DAYS: Final = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 _MONTHS: Final = (
     "january|february|march|april|may|june|july|august|september|october|november|december"
 )
+_MONTHS_GEN_UK: Final = (
+    "січня|лютого|березня|квітня|травня|червня|липня|серпня|вересня|жовтня|листопада|грудня"
+)
+_MONTHS_GEN_RU: Final = (
+    "января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря"
+)
 _MONTHS_IN: Final = (
     "січні|лютому|березні|квітні|травні|червні|липні|серпні|вересні|жовтні|листопаді|грудні"
     "|январе|феврале|марте|апреле|мае|июне|июле|августе|сентябре|октябре|ноябре|декабре"
@@ -34,6 +40,15 @@ _BACKGROUND: Final = re.compile(
     r"|років) тому|минулої (?:неділі|суботи|п'ятниці|середи)|напомн\w*|ранее|на прошлой неделе"
     r"|в прошлом (?:месяце|году)|(?:год|месяц|неделю|недели|года|лет) назад|в прошлое"
     r"|прошлой (?:ночью|весной|осенью|зимой)|минулої (?:ночі|весни|осені|зими)"
+    r"|\b(?:a|one|two|three|four|five|several|\d+) (?:days?|weeks?|months?) (?:earlier|before)\b"
+    r"|за (?:день|тиждень|місяць|неделю|месяц) до (?:цього|этого)|(?:днем|неделей|месяцем) ранее"
+    r"|^(?:для довідки|for reference|для справки|справочно)\b"
+    r"|\b(?:over the past|in the past|this|last) (?:week|month|year)\b"
+    r"|за (?:минулий |минулого |прошедшую |прошлую |цей |этот )?(?:тиждень|місяць|рік|неделю"
+    r"|месяц|год)\b|\bsince the (?:beginning|start) of\b|з початку (?:року|війни|місяця)"
+    rf"|с начала (?:года|войны|месяца)|на початку (?:{_MONTHS_GEN_UK})"
+    rf"|в начале (?:{_MONTHS_GEN_RU})"
+    rf"|\b(?:in early|at the (?:start|beginning) of|in mid-|in late) (?:{_MONTHS})\b"
     rf"|^reminder\b|^as a reminder\b|\bwas last (?:struck|hit|attacked|shelled)\b"
     rf"|\bsince (?:last|{_MONTHS})\b|^in (?:{_MONTHS})\b|^(?:у|в) (?:{_MONTHS_IN})\b"
     r"|\b(?:that|the previous|an earlier|a previous) (?:attack|strike)\b"
@@ -63,7 +78,8 @@ _ATTACK: Final = re.compile(
 )
 _NOT_ATTACK: Final = re.compile(
     r"not an attack|wasn't an attack|no sign of an attack|gas explosion|gas leak"
-    r"|explosion of (?:a )?gas|вибух\w* газу|взрыв\w* газа|витік газу|утечк\w* газа"
+    r"|explosion of (?:a |\w+ )?gas|(?:household|domestic) gas|вибух\w* (?:\w+ )?газу"
+    r"|взрыв\w* (?:\w+ )?газа|витік\w* газу|утечк\w* газа|побутов\w* газ\w*|бытов\w* газ\w*"
     r"|не (?:була|було|є|була спричинена) (?:атак|обстріл)"
     r"|не (?:было|является|была) (?:атак|обстрел)"
     r"|не атака|не обстріл|не обстрел"
@@ -80,6 +96,14 @@ _NOT_ATTACK: Final = re.compile(
     r"|піротехнік\w*|розмінуван\w*|demining|\bsappers?\b|вибухонебезпечн\w*|взрывоопасн\w*"
     r"|разминировани\w*|unexploded ordnance|пиротехник\w*|знешкодженн\w* боєприпас\w*"
     r"|landmine|mine explosion|підірвав\w* на (?:міні|вибухівці)|подорвал\w* на (?:мине|взрывн)"
+    r"|not caused by (?:\w+ )?(?:fire|shelling|attacks?|strikes?)|industrial accident"
+    r"|не спричинен\w* (?:обстріл\w*|ворож\w*|атак\w*)|не связан\w* с (?:обстрел\w*|атак\w*)"
+    r"|не пов'язан\w* (?:з|із) (?:обстріл\w*|атак\w*)|pyrotechnicians?|explosive (?:objects|items)"
+    r"|(?:found|discovered) (?:an? )?(?:anti-tank |anti-personnel )?mines?|controlled detonation"
+    r"|контрольован\w* підрив\w*|контролируем\w* подрыв\w*|виявив\w* (?:міну|снаряд)"
+    r"|обнаружил\w* (?:мину|снаряд)"
+    r"|апеляційн\w* суд|вирок\w*|приговор\w*|verdict|sentenced|засудил\w*|засуджен\w*"
+    r"|осуждён\w*|осужден\w*"
     r"|вшанов\w*|пам'ять загибл\w*|commemorat\w*|memorial service|minute of silence"
     r"|хвилин\w* мовчання|минут\w* молчания|память погибш\w*"
 )

@@ -41,7 +41,7 @@ _NOUNS: Final[tuple[tuple[str, str], ...]] = (
         "vehicle",
         r"cars?|vehicles?|automobiles?|trucks?|buses|bus|minibus\w*|автомобіл\w*|авто|автівк\w*"
         r"|машин\w*|вантажів\w*|автобус\w*|мікроавтобус\w*|транспортн\w*|автомобил\w*"
-        r"|грузовик\w*|маршрутк\w*|легков\w*",
+        r"|грузовик\w*|маршрутк\w*|легков\w*|трактор\w*|tractors?|комбайн\w*",
     ),
     (
         "customer",
@@ -59,6 +59,17 @@ _NOUNS: Final[tuple[tuple[str, str], ...]] = (
         r"explosives?|grenades?|ammunition|munitions|вибухівк\w*|гранат\w*|боєприпас\w*"
         r"|взрывчатк\w*|взрывн\w*|боеприпас\w*|снаряжени\w*",
     ),
+    ("attack", r"обстріл\w*|обстрел\w*|shellings|attacks|атак|атаки|нападів|рейд\w*"),
+    (
+        "combatant",
+        r"soldiers?|troops|servicem[ae]n|occupiers|окупант\w*|оккупант\w*|військовослужбов\w*"
+        r"|військов\w*|солдат\w*|бойовик\w*|боевик\w*|военнослужащ\w*|военн\w*",
+    ),
+    (
+        "aircraft",
+        r"aircraft|jets?|planes?|helicopters?|літак\w*|гелікоптер\w*|вертол[её]т\w*"
+        r"|самол[её]т\w*|танк\w*|tanks?",
+    ),
     ("family", r"famil\w*|сім'?\w*|сем[ье]\w*|родин\w*"),
     (
         "explosion",
@@ -70,7 +81,11 @@ _NOUNS: Final[tuple[tuple[str, str], ...]] = (
         r"|адрес\w*|населених|населенных|districts?|район\w*|hromadas?|communities|settlements?"
         r"|villages?|сіл|сел|сёл|села|селах|громад\w*|населен\w*",
     ),
-    ("impact", r"hits|impacts?|влучан\w*|влучень|прильот\w*|прилет\w*|попадани\w*"),
+    (
+        "impact",
+        r"hits|impacts?|влучан\w*|влучень|прильот\w*|прилет\w*|прилёт\w*|попадани\w*|ударів"
+        r"|ударов",
+    ),
     ("debris", r"debris|fragments?|wreckage|уламк\w*|обломк\w*"),
 )
 _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
@@ -78,11 +93,11 @@ _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
         "killed",
         r"killed|killing|dead|died|deaths?|fatalit\w*|kill|kills|lives|загин\w*|загибл\w*|вбит\w*"
         r"|вбив\w*|вбило|убит\w*|убил\w*|погиб\w*|жертв\w*|смерт\w*|помер\w*|умер\w*|bodies|тіла"
-        r"|тела|death",
+        r"|тела|death|життя|жизни|жизнь",
     ),
     (
         "injured",
-        r"injur\w*|wounded|wounds|hurt|поранен\w*|постражд\w*|травмован\w*|травмува\w*|ранен\w*"
+        r"injur\w*|wounded|wounds|wounding|hurt|поранен\w*|постражд\w*|травмован\w*|травмува\w*|ранен\w*"
         r"|ранил\w*|ранени\w*|пострада\w*|потерпіл\w*|травм\w*|casualt\w*",
     ),
     (
@@ -104,7 +119,8 @@ _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
     ),
     (
         "damage",
-        r"damaged?|пошкодж\w*|ушкодж\w*|поврежд\w*|посечен\w*|зачеплен\w*",
+        r"damaged?|damaging|пошкод\w*|ушкодж\w*|поврежд\w*|повредил\w*|посечен\w*"
+        r"|зачеплен\w*",
     ),
     (
         "power",
@@ -125,6 +141,11 @@ _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
     ),
     ("gas", r"gas|газу|газа|газопостач\w*|газоснабж\w*"),
     ("lost", r"lost|втрачен\w*|потерян\w*|утрачен\w*"),
+    (
+        "restored",
+        r"restored|reconnected|відновлен\w*|відновили|відновлено|заживлен\w*|восстановлен\w*"
+        r"|восстановили|подключ\w*|підключ\w*",
+    ),
     ("fell", r"fell|fallen|falling|falls|впал\w*|упал\w*|падін\w*|падени\w*|падения"),
 )
 _NOUN_RE: Final = tuple((name, re.compile(pattern)) for name, pattern in _NOUNS)

@@ -5,11 +5,13 @@ as threats, its places (not where drones were launched from or came from), its t
 Sentences about another event (background: "last week", "нагадаємо", "напомним") go to
 `Extraction.others`, one draft for each background paragraph, and never into the draft. A
 report that is not about an attack (a gas explosion, a road accident, a drill) gets no threat,
-no claim and no region (and no window unless it states a time).
+no claim and no region.
 
-When a text states one measure more than once (an update: "22 injured … the number has risen
-to 28", or a total and its parts), the draft keeps one figure per measure and weapon: the
-largest, the later of equals.
+When a text states one measure more than once, the draft keeps one figure per measure and
+weapon: after an update mark ("UPDATE 12:30", "ОНОВЛЕНО", "УТОЧНЕНИЕ", "Дополнено") the last
+one stated there, even when smaller (128,400 → about 42,000 customers without power); else the
+largest (22 → 28 injured; a total before its parts), the later of equals. Background also
+covers a sentence dated days before the report ("28 января … погибли 2 человека").
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ from tocsin.records.extraction.times import find_times, window
 from tocsin.records.extraction.weapons import Mention
 
 _RECENT: Final = timedelta(days=2)
+_UPDATE: Final = re.compile(
+    r"\b(?:update[sd]?|upd|оновлено|оновлення|уточнення|уточнено|уточнение|обновлено"
+    r"|обновление|доповнено|дополнено)\b"
+)
 _PART: Final = 16_000  # characters of a long text whose places are read together
 _ORIGIN: Final = re.compile(
     r"(?:launched|fired|came|coming|flying|flew|approached|from the direction|directions?"
@@ -60,6 +66,12 @@ _ORIGIN: Final = re.compile(
 _SPEAKS: Final = re.compile(
     r" (?:does not|did not|doesn't|didn't|has not|said|says|claims|denied|denies|comment\w*"
     r"|не коментує|заявил\w*|заявив|заявила|стверджує|утверждает|не комментирует)\b"
+)
+# "Напрямки пусків дронів: Брянськ, Курськ", "з повітряного простору Курської області"
+_LAUNCH_LIST: Final = re.compile(
+    r"(?:напрямк\w* пуск\w*|направлени\w* пуск\w*|район\w* пуск\w*|launch (?:sites|areas)"
+    r"|directions? of (?:the )?launch\w*)[^.;]*$"
+    r"|(?:з повітряного простору|из воздушного пространства|from the airspace (?:of|over))\s*$"
 )
 # where drones were heading: a direction, not a place struck
 _HEADING: Final = re.compile(
@@ -167,8 +179,6 @@ def _draft(
         return n >= 0 and start < part[n].end
 
     own_times = [t for t in times if inside(t.evidence.start)]
-    if not attack and not own_times:
-        return Draft()  # nothing happened, at no stated time
     start, end = window(own_times, published)
     draft = Draft(start=start, end=end, times=own_times)
     if not attack:
@@ -182,7 +192,8 @@ def _draft(
         if inside(p.evidence.start) and not _origin(norm, p.evidence.start, p.evidence.end)
     ]
     draft.regions = _finest(p.region for p in draft.places)
-    draft.claims = _latest(_tied(claims, draft.threats))
+    mark = _UPDATE.search(norm)
+    draft.claims = _latest(_tied(claims, draft.threats), mark.start() if mark else len(norm))
     return draft
 
 
@@ -201,12 +212,16 @@ def _tied(claims: Sequence[ClaimFinding], threats: Sequence[str]) -> list[ClaimF
     return tied
 
 
-def _latest(claims: Sequence[ClaimFinding]) -> list[ClaimFinding]:
-    """One claim per measure and weapon: the largest stated, the later of equals."""
+def _latest(claims: Sequence[ClaimFinding], updated_from: int) -> list[ClaimFinding]:
+    """One claim per measure and weapon: the last one stated after an update mark ("UPDATE
+    12:30", "ОНОВЛЕНО", "УТОЧНЕНИЕ") if any, else the largest stated (a total before its
+    parts), the later of equals."""
     best: dict[tuple[str, str | None], ClaimFinding] = {}
     for claim in claims:
         key = (claim.measure, claim.weapon)
-        if key not in best or claim.min >= best[key].min:
+        held = best.get(key)
+        update = claim.evidence.start >= updated_from
+        if held is None or update or (held.evidence.start < updated_from and claim.min >= held.min):
             best[key] = claim
     return sorted(best.values(), key=lambda c: c.evidence.start)
 
@@ -216,7 +231,7 @@ def _origin(norm: str, start: int, end: int) -> bool:
     floor = max(0, start - 80)
     left = max(norm.rfind(".", floor, start), norm.rfind("\n", floor, start), floor - 1)
     before = norm[left + 1 : start]
-    if _HEADING.search(before) or _SPEAKS.match(norm, end):
+    if _HEADING.search(before) or _SPEAKS.match(norm, end) or _LAUNCH_LIST.search(before):
         return True
     if not _ORIGIN.search(before):
         return False

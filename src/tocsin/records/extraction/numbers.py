@@ -81,6 +81,7 @@ _NOT_COUNTS: Final = re.compile(
     r"статья|статті|статьи|article|№|квартир\w*|apartments|hryvnias?|rubles?|roubles?|"
     r"a|times|разів|раз|рази|раза|разу)"
 )
+_PERSONS: Final = words("man woman boy girl person resident pensioner driver teenager")
 _AGE: Final = words("aged age віком вік возрасте возрастом")
 _AFTER_MODEL: Final = re.compile(r"(?:shahed|шахед|geran|герань|ту|tu|іл|ил|су|su)$")
 
@@ -169,6 +170,9 @@ def _digits(toks: Sequence[Token], norm: str, i: int) -> Number | None:
     nxt = toks[last + 1] if last + 1 < len(toks) else None
     if nxt is not None and nxt.text in _THOUSANDS:
         value, last = value * 1000, last + 1
+        after = toks[last + 1] if last + 1 < len(toks) else None
+        if after is not None and after.text == "." and after.start == toks[last].end:
+            last += 1  # "4 тыс. абонентов"
     return Number(value, tok.start, toks[last].end, i, last, word=False)
 
 
@@ -234,6 +238,8 @@ def _is_count(toks: Sequence[Token], norm: str, number: Number) -> bool:
         return False
     if any(t.text in _AGE for t in toks[max(0, number.first - 3) : number.first]):
         return False
+    if before is not None and before.text == "of" and toks[number.first - 2].text in _PERSONS:
+        return False  # "a man of 47"
     if before is not None and (before.text in _MONTHS or _AFTER_MODEL.fullmatch(before.text)):
         return False
     return after is None or not (after.text in _MONTHS or _NOT_COUNTS.fullmatch(after.text))

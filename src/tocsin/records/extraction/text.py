@@ -46,7 +46,7 @@ _FOLD: Final = str.maketrans(
 _TOKEN: Final = re.compile(r"\d+|[^\W\d_]+(?:['-][^\W\d_]+)*(?:-\d+[^\W\d_]*)?|[^\w\s]", re.UNICODE)
 _ABBREVIATIONS: Final = words(
     "м с смт сел селе обл р г гг пос ст вул ул просп пр пл бул mr mrs dr st no ім им тис "
-    "млн грн руб км ок ін др т п etc vs proc напр див см"
+    "млн грн руб км ок ін др т п etc vs proc напр див см тыс"
 )
 
 

@@ -53,6 +53,7 @@ _LOWER: Final[tuple[tuple[str, str], ...]] = (
         rf"himars|хаймарс{_W}|vampire{_W}|вампір{_W}|вампир{_W}|rm-70|рм-70|mlrs|рсзв|рсзо|bm-21|бм-21"
         rf"|multiple(?:-| )rocket(?:-| )launch{_W}|реактивн{_W} систем{_W} залпов{_W}"
         rf"|shells?|shelling|shelled|снаряд{_W}|artillery|артилер{_W}|артиллер{_W}"
+        rf"|mortar (?:mines|rounds|shells)|mines|мінами|минами"
         rf"|артобстр{_W}|mortars?|мінометн{_W}|миномет{_W}|howitzers?|гаубиц{_W}",
     ),
 )
