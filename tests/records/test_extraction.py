@@ -324,3 +324,9 @@ def test_a_long_text_is_read_in_parts_with_its_offsets() -> None:
     for place in draft.places:
         assert place.evidence.quote == text[place.evidence.start : place.evidence.end]
     assert {p.evidence.quote for p in draft.places} == {"Харків", "Сумах"}
+
+
+def test_no_launched_figure_below_the_intercepted_one() -> None:
+    text = "Вночі ворог запустив 5 дронів по Сумах. Сили ППО збила 12 дронів."
+    claims = extract(text, lang="uk", published_at=PUBLISHED).draft.claims
+    assert [(c.measure, c.weapon, c.min) for c in claims] == [("intercepted", "uav", 12)]

@@ -108,7 +108,7 @@ _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
     ),
     (
         "intercept",
-        r"shot|downed|intercept\w*|neutrali[sz]ed|збит\w*|збили|збив|збиття|збито|знешкодж\w*"
+        r"shot|downed|intercept\w*|neutrali[sz]ed|збит\w*|збил\w*|збив|збиття|збито|знешкодж\w*"
         r"|знешкод\w*|перехопл\w*|подавл\w*|сбит\w*|сбил\w*|перехва\w*|нейтрализ\w*|ліквідов\w*|поражен\w*"
         r"|уражен\w*",
     ),

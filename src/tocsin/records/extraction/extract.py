@@ -193,7 +193,9 @@ def _draft(
     ]
     draft.regions = _finest(p.region for p in draft.places)
     mark = _UPDATE.search(norm)
-    draft.claims = _latest(_tied(claims, draft.threats), mark.start() if mark else len(norm))
+    draft.claims = _consistent(
+        _latest(_tied(claims, draft.threats), mark.start() if mark else len(norm))
+    )
     return draft
 
 
@@ -224,6 +226,21 @@ def _latest(claims: Sequence[ClaimFinding], updated_from: int) -> list[ClaimFind
         if held is None or update or (held.evidence.start < updated_from and claim.min >= held.min):
             best[key] = claim
     return sorted(best.values(), key=lambda c: c.evidence.start)
+
+
+def _consistent(claims: list[ClaimFinding]) -> list[ClaimFinding]:
+    """Without a launched figure that intercepted certainly exceeds (a claim set may not hold
+    both: docs/incidents.md), the intercepted one being the figure the text ties closer."""
+    intercepted = {c.weapon: c.min for c in claims if c.measure == "intercepted"}
+
+    def exceeded(claim: ClaimFinding) -> bool:
+        if claim.measure != "launched" or claim.max is None:
+            return False
+        if claim.weapon is None:
+            return any(low > claim.max for low in intercepted.values())
+        return intercepted.get(claim.weapon, 0) > claim.max
+
+    return [c for c in claims if not exceeded(c)]
 
 
 def _origin(norm: str, start: int, end: int) -> bool:
