@@ -1,8 +1,8 @@
 """The words that say what a count counts, by class, in English, Ukrainian and Russian.
 
 Nouns follow a count ("49 drones", "12 багатоповерхівок", "300 абонентов"); predicates stand
-near it ("killed", "поранено", "сбиты", "без света", "windows in …"). `classify` gives a
-token's class, or None; `SKIP` are the words a count and its predicate may have between them.
+near it ("killed", "поранено", "сбиты", "без света", "windows in …"). `noun` and
+`predicate` give a token's class, or None; `SKIP` are the words a count and its predicate may have between them.
 """
 
 from __future__ import annotations
@@ -92,18 +92,20 @@ _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
     (
         "killed",
         r"killed|killing|dead|died|deaths?|fatalit\w*|kill|kills|lives|загин\w*|загибл\w*|вбит\w*"
+        r"|загибел\w*|загибель|гибел\w*|гибель|вбил\w*|вбила"
         r"|вбив\w*|вбило|убит\w*|убил\w*|погиб\w*|жертв\w*|смерт\w*|помер\w*|умер\w*|bodies|тіла"
         r"|тела|death|життя|жизни|жизнь",
     ),
     (
         "injured",
-        r"injur\w*|wounded|wounds|wounding|hurt|поранен\w*|постражд\w*|травмован\w*|травмува\w*|ранен\w*"
+        r"injur\w*|wounded|wounds|wounding|hurt|поранен\w*|поранень|поранил\w*|поранив\w*"
+        r"|постражд\w*|травмован\w*|травмува\w*|ранен\w*"
         r"|ранил\w*|ранени\w*|пострада\w*|потерпіл\w*|травм\w*|casualt\w*",
     ),
     (
         "launch",
         r"launched|fired|attacked|launch|launches|запуст\w*|випуст\w*|запущ\w*|випущ\w*|выпущ\w*|атакув\w*|застосув\w*"
-        r"|атаковал\w*|выпуст\w*|примени\w*|використав\w*|used|dropped|скину\w*|скинув\w*"
+        r"|атаковал\w*|атакован\w*|выпуст\w*|примени\w*|використав\w*|used|dropped|скину\w*|скинув\w*"
         r"|скинули|сбросил\w*|сбросили",
     ),
     (
