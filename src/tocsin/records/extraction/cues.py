@@ -1,8 +1,9 @@
 """The words that say what a count counts, by class, in English, Ukrainian and Russian.
 
 Nouns follow a count ("49 drones", "12 багатоповерхівок", "300 абонентов"); predicates stand
-near it ("killed", "поранено", "сбиты", "без света", "windows in …"). `noun` and
-`predicate` give a token's class, or None; `SKIP` are the words a count and its predicate may have between them.
+near it ("killed", "поранено", "сбиты", "без света", "windows in …"). `noun` and `predicate`
+give a token's class, or None; `SKIP` are the words a count and its predicate may have between
+them.
 """
 
 from __future__ import annotations
