@@ -330,3 +330,10 @@ def test_no_launched_figure_below_the_intercepted_one() -> None:
     text = "Вночі ворог запустив 5 дронів по Сумах. Сили ППО збила 12 дронів."
     claims = extract(text, lang="uk", published_at=PUBLISHED).draft.claims
     assert [(c.measure, c.weapon, c.min) for c in claims] == [("intercepted", "uav", 12)]
+
+
+def test_a_report_published_days_after_its_event_stays_about_it() -> None:
+    text = "On 12 March, a Russian missile hit Kharkiv, killing 3 people."
+    extraction = extract(text, published_at=datetime(2025, 3, 15, 9, tzinfo=UTC))
+    assert [(c.measure, c.min) for c in extraction.draft.claims] == [("killed", 3)]
+    assert extraction.others == []

@@ -87,8 +87,9 @@ _VEHICLE_KINDS: Final = frozenset({"vehicle"})
 _ARTICLED: Final = re.compile(
     r"kindergarten|school|hospital|clinic|church|dormitory|hostel|адмінбудівл\w*|здани\w*"
     r"|школ[іуа]|школе|лікарн[юія]|больниц[уеа]|дитсадок|садочок|дитячий садок"
-    r"|трактор\w*|tractors?|комбайн\w*|будівл\w*"
+    r"|будівл\w*"
 )
+_TRACTORS: Final = re.compile(r"трактор\w*|tractors?|комбайн\w*")
 _ENUMERATING: Final = words("second other another друга другий інша вторая второй другая")
 _BLOCKING: Final = frozenset({"lost", "restored"})
 _ADJECTIVE_ENDINGS: Final = (
@@ -397,7 +398,8 @@ def _named_at(
         j += 1
     for k in range(j, min(sentence.stop, j + 3)):
         word = doc.toks[k].text
-        if _ARTICLED.fullmatch(word) or (doc.nouns[k] in kinds and word[-1] not in "иы"):
+        named = _ARTICLED.fullmatch(word) if "building" in kinds else _TRACTORS.fullmatch(word)
+        if named or (doc.nouns[k] in kinds and word[-1] not in "иы"):
             return k
         if not doc.toks[k].is_word or doc.nouns[k] is not None or doc.predicates[k] is not None:
             return None
@@ -630,9 +632,12 @@ def _is_part(doc: _Text, count: Count) -> bool:
     while any(w in ".!?;" for w in window):
         window = window[1:]
     words = tuple(window)
-    return any(
-        words[i : i + len(p)] == p for p in _PARTS_BEFORE for i in range(len(words) - len(p) + 1)
-    )
+    for p in _PARTS_BEFORE:
+        for i in range(len(words) - len(p) + 1):
+            between = words[i + len(p) :]
+            if words[i : i + len(p)] == p and len(between) <= 1 and "," not in between:
+                return True  # "серед них 3", "among the injured are two"; not "…, 37 ранены"
+    return False
 
 
 def _of_them_before(doc: _Text, count: Count) -> bool:

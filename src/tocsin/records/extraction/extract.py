@@ -45,6 +45,7 @@ from tocsin.records.extraction.times import find_times, window
 from tocsin.records.extraction.weapons import Mention
 
 _RECENT: Final = timedelta(days=2)
+_LONG_AGO: Final = timedelta(days=30)
 _UPDATE: Final = re.compile(
     r"\b(?:update[sd]?|upd|оновлено|оновлення|уточнення|уточнено|уточнение|обновлено"
     r"|обновление|доповнено|дополнено)\b"
@@ -149,16 +150,19 @@ def _dated_before(
     published: datetime,
 ) -> list[bool]:
     """Also background: a sentence dated days before the report ("28 января … погибли 2
-    человека"), while another sentence of the report is not."""
+    человека") when another sentence of the report is dated recently, or one dated a month or
+    more before it ("28 квітня 2023 року") in any case; a report published a few days after
+    its event, with no other time, stays about it."""
     starts = [s.start for s in sents]
-    dated: dict[int, list[bool]] = {}
+    ends: dict[int, list[datetime]] = {}
     for t in times:
         n = bisect_right(starts, t.evidence.start) - 1
-        dated.setdefault(n, []).append((t.end or t.start) < published - _RECENT)
-    old = [all(dated[n]) if n in dated else False for n in range(len(sents))]
-    if all(o or f for o, f in zip(old, flags, strict=True)):
-        return list(flags)  # the whole report is about then
-    return [o or f for o, f in zip(old, flags, strict=True)]
+        ends.setdefault(n, []).append(t.end or t.start)
+    recent = any(
+        any(e >= published - _RECENT for e in found) for n, found in ends.items() if not flags[n]
+    )
+    limit = published - (_RECENT if recent else _LONG_AGO)
+    return [flag or (n in ends and all(e < limit for e in ends[n])) for n, flag in enumerate(flags)]
 
 
 def _draft(
