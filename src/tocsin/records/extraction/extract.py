@@ -45,7 +45,6 @@ from tocsin.records.extraction.times import find_times, window
 from tocsin.records.extraction.weapons import Mention
 
 _RECENT: Final = timedelta(days=2)
-_LONG_AGO: Final = timedelta(days=30)
 _UPDATE: Final = re.compile(
     r"\b(?:update[sd]?|upd|оновлено|оновлення|уточнення|уточнено|уточнение|обновлено"
     r"|обновление|доповнено|дополнено)\b"
@@ -149,20 +148,23 @@ def _dated_before(
     times: Sequence[TimeFinding],
     published: datetime,
 ) -> list[bool]:
-    """Also background: a sentence dated days before the report ("28 января … погибли 2
-    человека") when another sentence of the report is dated recently, or one dated a month or
-    more before it ("28 квітня 2023 року") in any case; a report published a few days after
-    its event, with no other time, stays about it."""
+    """Also background: a sentence dated days before the first dated sentence of the report
+    ("Вечером 2 февраля … . 28 января … погибли 2 человека"). The first one dates the event,
+    however long before the report was published."""
     starts = [s.start for s in sents]
     ends: dict[int, list[datetime]] = {}
     for t in times:
         n = bisect_right(starts, t.evidence.start) - 1
         ends.setdefault(n, []).append(t.end or t.start)
-    recent = any(
-        any(e >= published - _RECENT for e in found) for n, found in ends.items() if not flags[n]
-    )
-    limit = published - (_RECENT if recent else _LONG_AGO)
-    return [flag or (n in ends and all(e < limit for e in ends[n])) for n, flag in enumerate(flags)]
+    main = [n for n in sorted(ends) if not flags[n]]
+    if not main:
+        return list(flags)
+    anchor = min(t.start for t in times if bisect_right(starts, t.evidence.start) - 1 == main[0])
+    limit = min(anchor, published) - _RECENT
+    return [
+        flag or (n in ends and n != main[0] and all(e < limit for e in ends[n]))
+        for n, flag in enumerate(flags)
+    ]
 
 
 def _draft(
