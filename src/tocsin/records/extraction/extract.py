@@ -99,6 +99,8 @@ def extract(
     """The draft incident `text` describes, and apart the drafts of other events it recalls."""
     lang = lang or detect(text)
     published = published_at or datetime.now(UTC)
+    if published.tzinfo is None:
+        published = published.replace(tzinfo=UTC)  # a time without offset is read as UTC
     norm = normal(text)
     toks = tokens(norm)
     sents = sentences(norm, toks)
