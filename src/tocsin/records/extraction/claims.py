@@ -91,6 +91,11 @@ _ARTICLED: Final = re.compile(
 )
 _TRACTORS: Final = re.compile(r"трактор\w*|tractors?|комбайн\w*")
 _ENUMERATING: Final = words("second other another друга другий інша вторая второй другая")
+_NOT_A_SUPPLY: Final = words(
+    "line lines station stations plant plants engineers engineer grid grids substation "
+    "substations company companies facility facilities unit units"
+)
+_SUPPLIES: Final = frozenset({"power", "water", "heat"})
 _BLOCKING: Final = frozenset({"lost", "restored"})
 _ADJECTIVE_ENDINGS: Final = (
     "ий",
@@ -207,8 +212,13 @@ def read_claims(
         for i, t in enumerate(toks)
     ]
     for i, pred in enumerate(predicates):
+        after = toks[i + 1].text if i + 1 < len(toks) else ""
         if pred == "gas" and (i == 0 or toks[i - 1].text not in ("without", "без", "no")):
             predicates[i] = None  # only "without gas", "без газа" says what is cut off
+        elif pred == "power" and after in _NOT_A_SUPPLY:
+            predicates[i] = None  # "a power line was damaged"
+        elif pred == "lost" and i + 1 < len(toks) and cues.predicate(after) in _SUPPLIES:
+            predicates[i] = None  # "lost power": without it, not lost drones
     sentence_of = [0] * len(toks)
     for index, sentence in enumerate(sentences):
         sentence_of[sentence.first : sentence.stop] = [index] * (sentence.stop - sentence.first)
@@ -337,6 +347,8 @@ def _noun_after(
                 end += 1  # "крилатими ракетами", "Shahed-type drones"
             return "weapon", end, doc.weapons[j]
         if doc.nouns[j] is not None:
+            if j + 1 < sentence.stop and doc.nouns[j + 1] == "person":
+                return "person", j + 1, None  # "two truck drivers"
             return doc.nouns[j], j, None
         if not tok.is_word and tok.text not in "-«»\"'“”(":
             break
