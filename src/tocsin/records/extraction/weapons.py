@@ -26,7 +26,8 @@ _LOWER: Final[tuple[tuple[str, str], ...]] = (
     (
         "uav",
         rf"shahed{_W}(?:-\d+)?|шахед{_W}(?:-\d+)?|geran{_W}(?:-\d+)?|геран[ьіия]{_W}(?:-\d+)?"
-        rf"|gerbera{_W}|гербер{_W}|unmanned aerial vehicles?|unmanned aircraft|drones?|дрон{_W}|uavs?|бпла|бплa|бпак|безпілотн{_W}"
+        rf"|gerbera{_W}|гербер{_W}|unmanned aerial vehicles?|unmanned aircraft|drones?|дрон{_W}"
+        rf"|uavs?|бпла|бплa|бпак|безпілотн{_W}"
         rf"|беспилотн{_W}|lancets?|ланцет{_W}|мопед{_W}|kamikaze|камікадзе|камикадзе",
     ),
     (
