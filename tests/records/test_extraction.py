@@ -337,3 +337,13 @@ def test_a_report_published_days_after_its_event_stays_about_it() -> None:
     extraction = extract(text, published_at=datetime(2025, 3, 15, 9, tzinfo=UTC))
     assert [(c.measure, c.min) for c in extraction.draft.claims] == [("killed", 3)]
     assert extraction.others == []
+
+
+def test_what_happens_every_night_names_no_threat_of_the_event() -> None:
+    text = (
+        "Two Iskander-M missiles hit Zaporizhzhia; 3 people were injured. The city is hit by "
+        "glide bombs and drones almost every day."
+    )
+    draft = extract(text, lang="en", published_at=PUBLISHED).draft
+    assert draft.threats == ["missile"]
+    assert {(c.measure, c.min) for c in draft.claims} == {("impacts", 2), ("injured", 3)}
