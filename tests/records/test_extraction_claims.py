@@ -469,6 +469,9 @@ def test_figures_the_text_does_not_state_are_no_claims(lang: Lang, text: str) ->
         ("ru", "После обстрела раненых нет.", {"injured"}),
         ("ru", "Атака дронов: обошлось без пострадавших.", {"injured"}),
         ("ru", "После удара ракетами погибших и пострадавших нет.", {"killed", "injured"}),
+        ("en", "Drones attacked Sumy. There were no casualties.", {"killed", "injured"}),
+        ("uk", "Дрон атакував село. Там ніхто не постраждав.", set()),
+        ("en", "Drones attacked the region; in Bryansk there were no casualties.", set()),
     ],
 )
 def test_explicit_zeros(lang: Lang, text: str, measures: set[str]) -> None:

@@ -138,6 +138,8 @@ _DESCRIBING: Final = words(
 )
 _NEGATIONS: Final = words("not never n't не ні ни")
 _LOCAL: Final = re.compile(r"(?: \w+)? (?:there|там)\b")  # "no casualties there": one place
+# "in the Bryansk region there were no casualties", "Там ніхто не постраждав": one place
+_LOCAL_BEFORE: Final = re.compile(r"(?:\w,?\s+there|\bтам)\s+(?:\w+\s+)?$")
 _ZEROS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
     (measure, re.compile(pattern))
     for measure, pattern in (
@@ -763,7 +765,12 @@ def _zeros(doc: _Text, sentence: Sentence) -> list[ClaimFinding]:
     found: list[ClaimFinding] = []
     for measure, pattern in _ZEROS:
         match = pattern.search(doc.norm, sentence.start, sentence.end)
-        if match and not _LOCAL.match(doc.norm, match.end()):
+        local = _LOCAL.match(doc.norm, match.end()) if match else None
+        if (
+            match
+            and not local
+            and not _LOCAL_BEFORE.search(doc.norm[max(0, match.start() - 24) : match.start()])
+        ):
             start, end = match.span()
             found.append(_finding(doc.text, Measure(measure), Quantity.exact(0), start, end, None))
     return found
