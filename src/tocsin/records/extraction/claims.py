@@ -139,7 +139,9 @@ _DESCRIBING: Final = words(
 _NEGATIONS: Final = words("not never n't не ні ни")
 _LOCAL: Final = re.compile(r"(?: \w+)? (?:there|там)\b")  # "no casualties there": one place
 # "in the Bryansk region there were no casualties", "Там ніхто не постраждав": one place
-_LOCAL_BEFORE: Final = re.compile(r"(?:\w,?\s+there|\bтам)\s+(?:\w+\s+)?$")
+_LOCAL_BEFORE: Final = re.compile(
+    r"(?:\bin (?:the )?[\w-]+(?: [\w-]+)?,? there|\bтам)\s+(?:\w+\s+)?$"
+)
 _ZEROS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
     (measure, re.compile(pattern))
     for measure, pattern in (
@@ -769,7 +771,7 @@ def _zeros(doc: _Text, sentence: Sentence) -> list[ClaimFinding]:
         if (
             match
             and not local
-            and not _LOCAL_BEFORE.search(doc.norm[max(0, match.start() - 24) : match.start()])
+            and not _LOCAL_BEFORE.search(doc.norm[max(0, match.start() - 40) : match.start()])
         ):
             start, end = match.span()
             found.append(_finding(doc.text, Measure(measure), Quantity.exact(0), start, end, None))
