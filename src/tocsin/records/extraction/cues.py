@@ -84,7 +84,8 @@ _NOUNS: Final[tuple[tuple[str, str], ...]] = (
     ),
     (
         "impact",
-        r"hits|impacts?|влучан\w*|влучень|прильот\w*|прилет\w*|прилёт\w*|попадани\w*|ударів"
+        r"hits|impacts?|airstrikes|влучан\w*|влучень|прильот\w*|прилет\w*|прилёт\w*|попадани\w*"
+        r"|ударів|авіаудар\w*|авиаудар\w*"
         r"|ударов",
     ),
     ("debris", r"debris|fragments?|wreckage|уламк\w*|обломк\w*"),
@@ -93,7 +94,7 @@ _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
     (
         "killed",
         r"killed|killing|dead|died|deaths?|fatalit\w*|kill|kills|lives|загин\w*|загибл\w*|вбит\w*"
-        r"|загибел\w*|загибель|гибел\w*|гибель|вбил\w*|вбила"
+        r"|загибел\w*|загибель|гибел\w*|гибель|вбил\w*|вбила|тіло|тело|body"
         r"|вбив\w*|вбило|убит\w*|убил\w*|погиб\w*|жертв\w*|смерт\w*|помер\w*|умер\w*|bodies|тіла"
         r"|тела|death|життя|жизни|жизнь",
     ),
@@ -107,7 +108,7 @@ _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
         "launch",
         r"launched|fired|attacked|launch|launches|запуст\w*|випуст\w*|запущ\w*|випущ\w*|выпущ\w*|атакув\w*|застосув\w*"
         r"|атаковал\w*|атакован\w*|выпуст\w*|примени\w*|використав\w*|used|dropped|скину\w*|скинув\w*"
-        r"|скинули|сбросил\w*|сбросили",
+        r"|скинули|сбросил\w*|сбросили|обстріля\w*|обстреля\w*|обстрелян\w*|shelled",
     ),
     (
         "intercept",

@@ -47,7 +47,8 @@ _LOWER: Final[tuple[tuple[str, str], ...]] = (
         rf"kabs?|каб(?:и|ів|ами|ам|ах|ов|а|у)?|guided (?:aerial |air |glide )?bombs?"
         rf"|glide bombs?|aerial bombs?|(?:керован{_W} )?авіа(?:ційн{_W} )?бомб{_W}"
         rf"|(?:управляем{_W} )?авиа(?:ционн{_W} )?бомб{_W}|авіабомб{_W}|авиабомб{_W}"
-        rf"|уаб{_W}(?:-\d+)?|фаб{_W}(?:-\d+)?|ujab|umpk|умпк",
+        rf"|уаб{_W}(?:-\d+)?|фаб{_W}(?:-\d+)?|ujab|umpk|умпк|керован{_W} бомб{_W}"
+        rf"|управляем{_W} бомб{_W}|авіаудар{_W}|авиаудар{_W}|airstrikes?|air strikes?",
     ),
     (
         "artillery",
