@@ -438,10 +438,12 @@ def _one_hit(doc: _Text, sentence: Sentence, count: Count) -> bool:
 
 
 def _elided(doc: _Text, sentence: Sentence, count: Count) -> str | None:
-    """ "знищено 3 автомобілі, ще 5 пошкоджено": the noun of the count just before."""
-    if count.first == 0 or doc.toks[count.first - 1].text not in _MORE:
+    """ "знищено 3 автомобілі, ще 5 пошкоджено", "без отопления 36 домов, без водоснабжения
+    — 14", "52 apartment blocks …, and 17 of them": the noun of the count just before."""
+    before = doc.toks[count.first - 1].text if count.first > 0 else ""
+    if before not in _MORE and before != "-" and not _parts_after(doc, count):
         return None
-    for j in range(count.first - 2, max(sentence.first, count.first - 8) - 1, -1):
+    for j in range(count.first - 2, max(sentence.first, count.first - 12) - 1, -1):
         if doc.nouns[j] in ("vehicle", "building", "customer"):
             return doc.nouns[j]
     return None
