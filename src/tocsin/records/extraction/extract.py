@@ -8,10 +8,11 @@ report that is not about an attack (a gas explosion, a road accident, a drill) g
 no claim and no region.
 
 When a text states one measure more than once, the draft keeps one figure per measure and
-weapon: after an update mark ("UPDATE 12:30", "ОНОВЛЕНО", "УТОЧНЕНИЕ", "Дополнено") the first
-one stated there, even when smaller (128,400 → about 42,000 customers without power); else the
-largest (22 → 28 injured; a total before its parts), the later of equals. Background also
-covers a sentence dated days before the report ("28 января … погибли 2 человека").
+weapon: the largest stated (22 → 28 injured; a total before its parts), the later of equals,
+and if the text has an update mark ("UPDATE 12:30", "ОНОВЛЕНО", "УТОЧНЕНИЕ", "Дополнено"), the
+largest stated after it, even when smaller than before (128,400 → about 42,000 customers
+without power). Background also covers a sentence dated days before the first dated one
+("Вечером 2 февраля … . 28 января … погибли 2 человека").
 """
 
 from __future__ import annotations
@@ -223,16 +224,17 @@ def _tied(claims: Sequence[ClaimFinding], threats: Sequence[str]) -> list[ClaimF
 
 
 def _latest(claims: Sequence[ClaimFinding], updated_from: int) -> list[ClaimFinding]:
-    """One claim per measure and weapon: the first one stated after an update mark ("UPDATE
-    12:30", "ОНОВЛЕНО", "УТОЧНЕНИЕ") if any (what follows it tells details), else the largest
-    stated (a total before its parts), the later of equals."""
+    """One claim per measure and weapon: the largest, the later of equals (a total before its
+    parts), among those stated after an update mark ("UPDATE 12:30", "ОНОВЛЕНО", "УТОЧНЕНИЕ")
+    if there are any, else among all."""
     best: dict[tuple[str, str | None], ClaimFinding] = {}
     for claim in claims:
         key = (claim.measure, claim.weapon)
         held = best.get(key)
-        if held is not None and held.evidence.start >= updated_from:
-            continue  # the update's own figure is kept
-        if held is None or claim.evidence.start >= updated_from or claim.min >= held.min:
+        update = claim.evidence.start >= updated_from
+        if held is None or (update and held.evidence.start < updated_from):
+            best[key] = claim  # the update's figures replace the earlier ones
+        elif update == (held.evidence.start >= updated_from) and claim.min >= held.min:
             best[key] = claim
     return sorted(best.values(), key=lambda c: c.evidence.start)
 
