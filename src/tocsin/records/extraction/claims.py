@@ -91,6 +91,11 @@ _ARTICLED: Final = re.compile(
 )
 _TRACTORS: Final = re.compile(r"трактор\w*|tractors?|комбайн\w*")
 _ENUMERATING: Final = words("second other another друга другий інша вторая второй другая")
+_LIFE: Final = words("життя жизни жизнь")
+_TOOK: Final = words(
+    "забрав забрала забрали забрало унес унёс унесла унесли унесло забрал позбавив позбавила "
+    "позбавили лишил лишила лишили"
+)
 _NOT_A_SUPPLY: Final = words(
     "line lines station stations plant plants engineers engineer grid grids substation "
     "substations company companies facility facilities unit units"
@@ -221,6 +226,8 @@ def read_claims(
         after = toks[i + 1].text if i + 1 < len(toks) else ""
         if pred == "gas" and (i == 0 or toks[i - 1].text not in ("without", "без", "no")):
             predicates[i] = None  # only "without gas", "без газа" says what is cut off
+        elif toks[i].text in _LIFE and (i == 0 or toks[i - 1].text not in _TOOK):
+            predicates[i] = None  # "загрози для життя немає" is no death; "забрав життя" is
         elif pred == "power" and after in _NOT_A_SUPPLY:
             predicates[i] = None  # "a power line was damaged"
         elif pred == "lost" and i + 1 < len(toks) and cues.predicate(after) in _SUPPLIES:
