@@ -324,3 +324,26 @@ def test_a_long_text_is_read_in_parts_with_its_offsets() -> None:
     for place in draft.places:
         assert place.evidence.quote == text[place.evidence.start : place.evidence.end]
     assert {p.evidence.quote for p in draft.places} == {"Харків", "Сумах"}
+
+
+def test_no_launched_figure_below_the_intercepted_one() -> None:
+    text = "Вночі ворог запустив 5 дронів по Сумах. Сили ППО збила 12 дронів."
+    claims = extract(text, lang="uk", published_at=PUBLISHED).draft.claims
+    assert [(c.measure, c.weapon, c.min) for c in claims] == [("intercepted", "uav", 12)]
+
+
+def test_a_report_published_days_after_its_event_stays_about_it() -> None:
+    text = "On 12 March, a Russian missile hit Kharkiv, killing 3 people."
+    extraction = extract(text, published_at=datetime(2025, 3, 15, 9, tzinfo=UTC))
+    assert [(c.measure, c.min) for c in extraction.draft.claims] == [("killed", 3)]
+    assert extraction.others == []
+
+
+def test_what_happens_every_night_names_no_threat_of_the_event() -> None:
+    text = (
+        "Two Iskander-M missiles hit Zaporizhzhia; 3 people were injured. The city is hit by "
+        "glide bombs and drones almost every day."
+    )
+    draft = extract(text, lang="en", published_at=PUBLISHED).draft
+    assert draft.threats == ["missile"]
+    assert {(c.measure, c.min) for c in draft.claims} == {("impacts", 2), ("injured", 3)}

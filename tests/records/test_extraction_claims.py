@@ -454,6 +454,32 @@ def test_figures_the_text_does_not_state_are_no_claims(lang: Lang, text: str) ->
 
 
 @pytest.mark.parametrize(
+    ("lang", "text", "measures"),
+    [
+        (
+            "en",
+            "After the drone attack there were no reports of casualties.",
+            {"killed", "injured"},
+        ),
+        ("en", "The missile strike caused no injuries or deaths.", {"killed", "injured"}),
+        ("en", "No one was killed in the shelling.", {"killed"}),
+        ("uk", "Після атаки дронів поранених немає.", {"injured"}),
+        ("uk", "Ракетний удар: загиблих і постраждалих немає.", {"killed", "injured"}),
+        ("uk", "Внаслідок обстрілу ніхто не загинув.", {"killed"}),
+        ("ru", "После обстрела раненых нет.", {"injured"}),
+        ("ru", "Атака дронов: обошлось без пострадавших.", {"injured"}),
+        ("ru", "После удара ракетами погибших и пострадавших нет.", {"killed", "injured"}),
+        ("en", "Drones attacked Sumy. There were no casualties.", {"killed", "injured"}),
+        ("uk", "Дрон атакував село. Там ніхто не постраждав.", set()),
+        ("en", "Drones attacked the region; in Bryansk there were no casualties.", set()),
+    ],
+)
+def test_explicit_zeros(lang: Lang, text: str, measures: set[str]) -> None:
+    expected = {(m, None, 0, 0, "zero", None) for m in measures}
+    assert claims_of(text, lang) == expected
+
+
+@pytest.mark.parametrize(
     ("lang", "text", "value"),
     [
         ("en", "49", 49),

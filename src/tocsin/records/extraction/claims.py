@@ -87,9 +87,20 @@ _VEHICLE_KINDS: Final = frozenset({"vehicle"})
 _ARTICLED: Final = re.compile(
     r"kindergarten|school|hospital|clinic|church|dormitory|hostel|адмінбудівл\w*|здани\w*"
     r"|школ[іуа]|школе|лікарн[юія]|больниц[уеа]|дитсадок|садочок|дитячий садок"
-    r"|трактор\w*|tractors?|комбайн\w*|будівл\w*"
+    r"|будівл\w*"
 )
+_TRACTORS: Final = re.compile(r"трактор\w*|tractors?|комбайн\w*")
 _ENUMERATING: Final = words("second other another друга другий інша вторая второй другая")
+_LIFE: Final = words("життя жизни жизнь")
+_TOOK: Final = words(
+    "забрав забрала забрали забрало унес унёс унесла унесли унесло забрал позбавив позбавила "
+    "позбавили лишил лишила лишили"
+)
+_NOT_A_SUPPLY: Final = words(
+    "line lines station stations plant plants engineers engineer grid grids substation "
+    "substations company companies facility facilities unit units"
+)
+_SUPPLIES: Final = frozenset({"power", "water", "heat"})
 _BLOCKING: Final = frozenset({"lost", "restored"})
 _ADJECTIVE_ENDINGS: Final = (
     "ий",
@@ -132,6 +143,10 @@ _DESCRIBING: Final = words(
 )
 _NEGATIONS: Final = words("not never n't не ні ни")
 _LOCAL: Final = re.compile(r"(?: \w+)? (?:there|там)\b")  # "no casualties there": one place
+# "in the Bryansk region there were no casualties", "Там ніхто не постраждав": one place
+_LOCAL_BEFORE: Final = re.compile(
+    r"(?:\bin (?:the )?[\w-]+(?: [\w-]+)?,? there|\bтам)\s+(?:\w+\s+)?$"
+)
 _ZEROS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
     (measure, re.compile(pattern))
     for measure, pattern in (
@@ -143,7 +158,12 @@ _ZEROS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
             r"|постраждал\w+ (?:немає|нема|не виявлено|не зафіксовано)|без жертв і постраждалих"
             r"|пострадавш\w+ (?:нет|не выявлено|не зафиксировано|не было)|без пострадавших"
             r"|никто не (?:пострадал|ранен|получил ранени)|и пострадавших нет"
-            r"|обійшлося без (?:жертв та )?постраждалих",
+            r"|обійшлося без (?:жертв та )?постраждалих|люди не (?:постраждали|пострадали)"
+            r"|без жертв (?:і|та|й|и) (?:поранен|постраждал|пострадавш|ранен)\w*"
+            r"|people were not (?:hurt|injured)"
+            r"|\bno reports? of (?:any )?(?:injuries|casualties)"
+            r"|поранен\w+ (?:немає|нема)|ранен\w+ нет|травмован\w+ (?:немає|нема)"
+            r"|\bno (?:deaths|fatalities) or injuries",
         ),
         (
             "killed",
@@ -152,7 +172,8 @@ _ZEROS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
             r"|жертв (?:немає|нема)|погибш\w+ нет|никто не погиб|жертв (?:и пострадавших )?нет"
             r"|загибл\w+ (?:і|та|й) (?:постраждал|поранен)\w* (?:немає|нема)"
             r"|погибш\w+ и (?:пострадавш|ранен)\w* нет|no (?:deaths|dead|one killed) or injur\w*"
-            r"|\bno (?:\w+ )?casualties|without (?:any )?casualties"
+            r"|\bno (?:\w+ )?casualties|without (?:any )?casualties|\bno injuries or deaths"
+            r"|\bno reports? of (?:any )?casualties|загибл\w+ (?:і|та|й) поранен\w* (?:немає|нема)"
             r"|без жертв|жертв не",
         ),
     )
@@ -202,8 +223,15 @@ def read_claims(
         for i, t in enumerate(toks)
     ]
     for i, pred in enumerate(predicates):
+        after = toks[i + 1].text if i + 1 < len(toks) else ""
         if pred == "gas" and (i == 0 or toks[i - 1].text not in ("without", "без", "no")):
             predicates[i] = None  # only "without gas", "без газа" says what is cut off
+        elif toks[i].text in _LIFE and (i == 0 or toks[i - 1].text not in _TOOK):
+            predicates[i] = None  # "загрози для життя немає" is no death; "забрав життя" is
+        elif pred == "power" and after in _NOT_A_SUPPLY:
+            predicates[i] = None  # "a power line was damaged"
+        elif pred == "lost" and i + 1 < len(toks) and cues.predicate(after) in _SUPPLIES:
+            predicates[i] = None  # "lost power": without it, not lost drones
     sentence_of = [0] * len(toks)
     for index, sentence in enumerate(sentences):
         sentence_of[sentence.first : sentence.stop] = [index] * (sentence.stop - sentence.first)
@@ -332,6 +360,8 @@ def _noun_after(
                 end += 1  # "крилатими ракетами", "Shahed-type drones"
             return "weapon", end, doc.weapons[j]
         if doc.nouns[j] is not None:
+            if j + 1 < sentence.stop and doc.nouns[j + 1] == "person":
+                return "person", j + 1, None  # "two truck drivers"
             return doc.nouns[j], j, None
         if not tok.is_word and tok.text not in "-«»\"'“”(":
             break
@@ -397,7 +427,8 @@ def _named_at(
         j += 1
     for k in range(j, min(sentence.stop, j + 3)):
         word = doc.toks[k].text
-        if _ARTICLED.fullmatch(word) or (doc.nouns[k] in kinds and word[-1] not in "иы"):
+        named = _ARTICLED.fullmatch(word) if "building" in kinds else _TRACTORS.fullmatch(word)
+        if named or (doc.nouns[k] in kinds and word[-1] not in "иы"):
             return k
         if not doc.toks[k].is_word or doc.nouns[k] is not None or doc.predicates[k] is not None:
             return None
@@ -414,10 +445,12 @@ def _one_hit(doc: _Text, sentence: Sentence, count: Count) -> bool:
 
 
 def _elided(doc: _Text, sentence: Sentence, count: Count) -> str | None:
-    """ "знищено 3 автомобілі, ще 5 пошкоджено": the noun of the count just before."""
-    if count.first == 0 or doc.toks[count.first - 1].text not in _MORE:
+    """ "знищено 3 автомобілі, ще 5 пошкоджено", "без отопления 36 домов, без водоснабжения
+    — 14", "52 apartment blocks …, and 17 of them": the noun of the count just before."""
+    before = doc.toks[count.first - 1].text if count.first > 0 else ""
+    if before not in _MORE and before != "-" and not _parts_after(doc, count):
         return None
-    for j in range(count.first - 2, max(sentence.first, count.first - 8) - 1, -1):
+    for j in range(count.first - 2, max(sentence.first, count.first - 12) - 1, -1):
         if doc.nouns[j] in ("vehicle", "building", "customer"):
             return doc.nouns[j]
     return None
@@ -630,9 +663,12 @@ def _is_part(doc: _Text, count: Count) -> bool:
     while any(w in ".!?;" for w in window):
         window = window[1:]
     words = tuple(window)
-    return any(
-        words[i : i + len(p)] == p for p in _PARTS_BEFORE for i in range(len(words) - len(p) + 1)
-    )
+    for p in _PARTS_BEFORE:
+        for i in range(len(words) - len(p) + 1):
+            between = words[i + len(p) :]
+            if words[i : i + len(p)] == p and len(between) <= 1 and "," not in between:
+                return True  # "серед них 3", "among the injured are two"; not "…, 37 ранены"
+    return False
 
 
 def _of_them_before(doc: _Text, count: Count) -> bool:
@@ -742,7 +778,12 @@ def _zeros(doc: _Text, sentence: Sentence) -> list[ClaimFinding]:
     found: list[ClaimFinding] = []
     for measure, pattern in _ZEROS:
         match = pattern.search(doc.norm, sentence.start, sentence.end)
-        if match and not _LOCAL.match(doc.norm, match.end()):
+        local = _LOCAL.match(doc.norm, match.end()) if match else None
+        if (
+            match
+            and not local
+            and not _LOCAL_BEFORE.search(doc.norm[max(0, match.start() - 40) : match.start()])
+        ):
             start, end = match.span()
             found.append(_finding(doc.text, Measure(measure), Quantity.exact(0), start, end, None))
     return found

@@ -64,6 +64,11 @@ _SAME_EVENT: Final = re.compile(
     r"as (?:previously |earlier )?reported(?: earlier| previously)?|як (?:раніше )?повідомля\w*"
     r"(?: раніше)?|как (?:ранее )?сообща\w*(?: ранее)?|раніше повідомля\w*|ранее сообща\w*"
 )
+# what happens again and again: that sentence only, never its paragraph
+_HABITUAL: Final = re.compile(
+    r"\b(?:almost |nearly )?every (?:day|night)\b|\bregularly\b|\bnear-daily\b"
+    r"|щодн[яе]|щоночі|ежедневно|каждую ночь|каждый день|кожн(?:ої|ого) (?:ночі|дня)"
+)
 # recalled only outside the first paragraph: "Вчера …" after a report about today
 _LATER_BACKGROUND: Final = re.compile(
     r"^(?:yesterday|the day before|вчора|учора|напередодні|позавчора|вчера|накануне"
@@ -104,6 +109,9 @@ _NOT_ATTACK: Final = re.compile(
     r"|обнаружил\w* (?:мину|снаряд)"
     r"|апеляційн\w* суд|вирок\w*|приговор\w*|verdict|sentenced|засудил\w*|засуджен\w*"
     r"|осуждён\w*|осужден\w*"
+    r"|потерпел\w* крушение|катастроф\w* (?:літака|самол[её]та|вертол[её]та|гелікоптера)"
+    r"|технічн\w* несправн\w*|техническ\w* неисправн\w*|воздействи\w* противника не было"
+    r"|учебно-тренировочн\w*|навчально-тренувальн\w*|plane crash|crashed during"
     r"|вшанов\w*|пам'ять загибл\w*|commemorat\w*|memorial service|minute of silence"
     r"|хвилин\w* мовчання|минут\w* молчания|память погибш\w*"
 )
@@ -137,7 +145,7 @@ def background(norm: str, sentences: Sequence[Sentence]) -> list[bool]:
         inherited = paragraph_background.get(sentence.paragraph, False)
         if inherited and not recalls and _NOW.search(said):
             inherited = False  # "Earlier this month … . Overnight, drones hit Kharkiv again"
-        flags.append(recalls or inherited)
+        flags.append(recalls or inherited or bool(_HABITUAL.search(said)))
     return flags
 
 

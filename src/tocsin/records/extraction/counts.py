@@ -78,6 +78,7 @@ _RANGE_OPENERS: Final[Mapping[str, str]] = {
     "од": "до",
     "от": "до",
 }
+_HOW: Final = words("how скільки сколько")  # "how many drones": a question, not a count
 # inflected vague words -> the word as the VAGUE table has it
 _VAGUE_FORMS: Final[Mapping[str, str]] = {
     "кілька десятків": "десятків",
@@ -137,7 +138,7 @@ def find_counts(toks: Sequence[Token], norm: str, lang: Lang) -> list[Count]:
                 counts.append(Count(hyphenated, toks[i].start, toks[i].end, i, i))
                 taken = i
                 continue
-        if i in vague:
+        if i in vague and (i == 0 or toks[i - 1].text not in _HOW):
             words, last = vague[i]
             prefix = _bound_before(toks, i)
             first = i if prefix is None or prefix[0] != "about" else prefix[1]

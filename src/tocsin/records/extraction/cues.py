@@ -1,8 +1,9 @@
 """The words that say what a count counts, by class, in English, Ukrainian and Russian.
 
 Nouns follow a count ("49 drones", "12 багатоповерхівок", "300 абонентов"); predicates stand
-near it ("killed", "поранено", "сбиты", "без света", "windows in …"). `classify` gives a
-token's class, or None; `SKIP` are the words a count and its predicate may have between them.
+near it ("killed", "поранено", "сбиты", "без света", "windows in …"). `noun` and `predicate`
+give a token's class, or None; `SKIP` are the words a count and its predicate may have between
+them.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ _NOUNS: Final[tuple[tuple[str, str], ...]] = (
         "building",
         r"buildings?|houses?|homes?|residences?|high-rises?|blocks?|dwellings?|cottages?"
         r"|будин\w*|будівл\w*|багатоповерх\w*|багатоквартирн\w*|приватн\w*|домівк\w*|споруд\w*"
-        r"|котедж\w*|дом|дома|домов|домах|домам|домами|здани\w*|многоэтаж\w*|многоквартир\w*"
+        r"|котедж\w*|дом|дома|домов|домах|домам|домами|доме|здани\w*|многоэтаж\w*|многоквартир\w*"
+        r"|schools?|kindergartens?|hospitals?|школ\w*|лікарн\w*|садоч\w*|дитсад\w*|больниц\w*"
         r"|частн\w*|домовладени\w*|строени\w*|пятиэтаж\w*|п'ятиповерх\w*|девятиэтаж\w*"
         r"|дев'ятиповерх\w*|хат\w*",
     ),
@@ -40,7 +42,7 @@ _NOUNS: Final[tuple[tuple[str, str], ...]] = (
     (
         "vehicle",
         r"cars?|vehicles?|automobiles?|trucks?|buses|bus|minibus\w*|автомобіл\w*|авто|автівк\w*"
-        r"|машин\w*|вантажів\w*|автобус\w*|мікроавтобус\w*|транспортн\w*|автомобил\w*"
+        r"|машин\w*|автів\w*|вантажів\w*|автобус\w*|мікроавтобус\w*|транспортн\w*|автомобил\w*"
         r"|грузовик\w*|маршрутк\w*|легков\w*|трактор\w*|tractors?|комбайн\w*",
     ),
     (
@@ -50,8 +52,8 @@ _NOUNS: Final[tuple[tuple[str, str], ...]] = (
     ),
     (
         "facility",
-        r"schools?|hospitals?|kindergartens?|shops?|stores?|warehouses?|enterprises?|garages?"
-        r"|школ\w*|лікарн\w*|садоч\w*|садк\w*|магазин\w*|склад\w*|підприєм\w*|гараж\w*"
+        r"shops?|stores?|warehouses?|enterprises?|garages?"
+        r"|садк\w*|магазин\w*|склад\w*|підприєм\w*|гараж\w*"
         r"|больниц\w*|предприяти\w*|заклад\w*|установ\w*|учрежден\w*|institutions?|церкв\w*|храм\w*|churches?|об'єкт\w*|объект\w*",
     ),
     (
@@ -83,7 +85,8 @@ _NOUNS: Final[tuple[tuple[str, str], ...]] = (
     ),
     (
         "impact",
-        r"hits|impacts?|влучан\w*|влучень|прильот\w*|прилет\w*|прилёт\w*|попадани\w*|ударів"
+        r"hits|impacts?|airstrikes|влучан\w*|влучень|прильот\w*|прилет\w*|прилёт\w*|попадани\w*"
+        r"|ударів|авіаудар\w*|авиаудар\w*"
         r"|ударов",
     ),
     ("debris", r"debris|fragments?|wreckage|уламк\w*|обломк\w*"),
@@ -92,23 +95,25 @@ _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
     (
         "killed",
         r"killed|killing|dead|died|deaths?|fatalit\w*|kill|kills|lives|загин\w*|загибл\w*|вбит\w*"
+        r"|загибел\w*|загибель|гибел\w*|гибель|вбил\w*|вбила|тіло|тело|body"
         r"|вбив\w*|вбило|убит\w*|убил\w*|погиб\w*|жертв\w*|смерт\w*|помер\w*|умер\w*|bodies|тіла"
         r"|тела|death|життя|жизни|жизнь",
     ),
     (
         "injured",
-        r"injur\w*|wounded|wounds|wounding|hurt|поранен\w*|постражд\w*|травмован\w*|травмува\w*|ранен\w*"
+        r"injur\w*|wounded|wounds|wounding|hurt|поранен\w*|поранень|поранил\w*|поранив\w*"
+        r"|постражд\w*|травмован\w*|травмува\w*|ранен\w*"
         r"|ранил\w*|ранени\w*|пострада\w*|потерпіл\w*|травм\w*|casualt\w*",
     ),
     (
         "launch",
         r"launched|fired|attacked|launch|launches|запуст\w*|випуст\w*|запущ\w*|випущ\w*|выпущ\w*|атакув\w*|застосув\w*"
-        r"|атаковал\w*|выпуст\w*|примени\w*|використав\w*|used|dropped|скину\w*|скинув\w*"
-        r"|скинули|сбросил\w*|сбросили",
+        r"|атаковал\w*|атакован\w*|выпуст\w*|примени\w*|використав\w*|used|dropped|скину\w*|скинув\w*"
+        r"|скинули|сбросил\w*|сбросили|обстріля\w*|обстреля\w*|обстрелян\w*|shelled",
     ),
     (
         "intercept",
-        r"shot|downed|intercept\w*|neutrali[sz]ed|збит\w*|збили|збив|збиття|збито|знешкодж\w*"
+        r"shot|downed|intercept\w*|neutrali[sz]ed|збит\w*|збил\w*|збив|збиття|збито|знешкодж\w*"
         r"|знешкод\w*|перехопл\w*|подавл\w*|сбит\w*|сбил\w*|перехва\w*|нейтрализ\w*|ліквідов\w*|поражен\w*"
         r"|уражен\w*",
     ),
@@ -137,7 +142,8 @@ _PREDICATES: Final[tuple[tuple[str, str], ...]] = (
     ),
     (
         "hit",
-        r"hit|struck|влучил\w*|влучив|поцілил\w*|поцілив|попал\w*|попали|угодил\w*|потрапил\w*",
+        r"hit|struck|влучил\w*|влучив|поцілил\w*|поцілив|попал\w*|попали|угодил\w*|потрапил\w*"
+        r"|ударив|ударили|вдарив|вдарили|ударил\w*|завдав|завдали|нан[её]с\w*",
     ),
     ("gas", r"gas|газу|газа|газопостач\w*|газоснабж\w*"),
     ("lost", r"lost|втрачен\w*|потерян\w*|утрачен\w*"),

@@ -8,10 +8,11 @@ report that is not about an attack (a gas explosion, a road accident, a drill) g
 no claim and no region.
 
 When a text states one measure more than once, the draft keeps one figure per measure and
-weapon: after an update mark ("UPDATE 12:30", "ОНОВЛЕНО", "УТОЧНЕНИЕ", "Дополнено") the last
-one stated there, even when smaller (128,400 → about 42,000 customers without power); else the
-largest (22 → 28 injured; a total before its parts), the later of equals. Background also
-covers a sentence dated days before the report ("28 января … погибли 2 человека").
+weapon: the largest stated (22 → 28 injured; a total before its parts), the later of equals,
+and if the text has an update mark ("UPDATE 12:30", "ОНОВЛЕНО", "УТОЧНЕНИЕ", "Дополнено"), the
+largest stated after it, even when smaller than before (128,400 → about 42,000 customers
+without power). Background also covers a sentence dated days before the first dated one
+("Вечером 2 февраля … . 28 января … погибли 2 человека").
 """
 
 from __future__ import annotations
@@ -99,6 +100,8 @@ def extract(
     """The draft incident `text` describes, and apart the drafts of other events it recalls."""
     lang = lang or detect(text)
     published = published_at or datetime.now(UTC)
+    if published.tzinfo is None:
+        published = published.replace(tzinfo=UTC)  # a time without offset is read as UTC
     norm = normal(text)
     toks = tokens(norm)
     sents = sentences(norm, toks)
@@ -148,17 +151,23 @@ def _dated_before(
     times: Sequence[TimeFinding],
     published: datetime,
 ) -> list[bool]:
-    """Also background: a sentence dated days before the report ("28 января … погибли 2
-    человека"), while another sentence of the report is not."""
+    """Also background: a sentence dated days before the first dated sentence of the report
+    ("Вечером 2 февраля … . 28 января … погибли 2 человека"). The first one dates the event,
+    however long before the report was published."""
     starts = [s.start for s in sents]
-    dated: dict[int, list[bool]] = {}
+    ends: dict[int, list[datetime]] = {}
     for t in times:
         n = bisect_right(starts, t.evidence.start) - 1
-        dated.setdefault(n, []).append((t.end or t.start) < published - _RECENT)
-    old = [all(dated[n]) if n in dated else False for n in range(len(sents))]
-    if all(o or f for o, f in zip(old, flags, strict=True)):
-        return list(flags)  # the whole report is about then
-    return [o or f for o, f in zip(old, flags, strict=True)]
+        ends.setdefault(n, []).append(t.end or t.start)
+    main = [n for n in sorted(ends) if not flags[n]]
+    if not main:
+        return list(flags)
+    anchor = min(t.start for t in times if bisect_right(starts, t.evidence.start) - 1 == main[0])
+    limit = min(anchor, published) - _RECENT
+    return [
+        flag or (n in ends and n != main[0] and all(e < limit for e in ends[n]))
+        for n, flag in enumerate(flags)
+    ]
 
 
 def _draft(
@@ -193,7 +202,9 @@ def _draft(
     ]
     draft.regions = _finest(p.region for p in draft.places)
     mark = _UPDATE.search(norm)
-    draft.claims = _latest(_tied(claims, draft.threats), mark.start() if mark else len(norm))
+    draft.claims = _consistent(
+        _latest(_tied(claims, draft.threats), mark.start() if mark else len(norm))
+    )
     return draft
 
 
@@ -213,17 +224,34 @@ def _tied(claims: Sequence[ClaimFinding], threats: Sequence[str]) -> list[ClaimF
 
 
 def _latest(claims: Sequence[ClaimFinding], updated_from: int) -> list[ClaimFinding]:
-    """One claim per measure and weapon: the last one stated after an update mark ("UPDATE
-    12:30", "ОНОВЛЕНО", "УТОЧНЕНИЕ") if any, else the largest stated (a total before its
-    parts), the later of equals."""
+    """One claim per measure and weapon: the largest, the later of equals (a total before its
+    parts), among those stated after an update mark ("UPDATE 12:30", "ОНОВЛЕНО", "УТОЧНЕНИЕ")
+    if there are any, else among all."""
     best: dict[tuple[str, str | None], ClaimFinding] = {}
     for claim in claims:
         key = (claim.measure, claim.weapon)
         held = best.get(key)
         update = claim.evidence.start >= updated_from
-        if held is None or update or (held.evidence.start < updated_from and claim.min >= held.min):
+        if held is None or (update and held.evidence.start < updated_from):
+            best[key] = claim  # the update's figures replace the earlier ones
+        elif update == (held.evidence.start >= updated_from) and claim.min >= held.min:
             best[key] = claim
     return sorted(best.values(), key=lambda c: c.evidence.start)
+
+
+def _consistent(claims: list[ClaimFinding]) -> list[ClaimFinding]:
+    """Without a launched figure that intercepted certainly exceeds (a claim set may not hold
+    both: docs/incidents.md), the intercepted one being the figure the text ties closer."""
+    intercepted = {c.weapon: c.min for c in claims if c.measure == "intercepted"}
+
+    def exceeded(claim: ClaimFinding) -> bool:
+        if claim.measure != "launched" or claim.max is None:
+            return False
+        if claim.weapon is None:
+            return any(low > claim.max for low in intercepted.values())
+        return intercepted.get(claim.weapon, 0) > claim.max
+
+    return [c for c in claims if not exceeded(c)]
 
 
 def _origin(norm: str, start: int, end: int) -> bool:

@@ -26,7 +26,8 @@ _LOWER: Final[tuple[tuple[str, str], ...]] = (
     (
         "uav",
         rf"shahed{_W}(?:-\d+)?|шахед{_W}(?:-\d+)?|geran{_W}(?:-\d+)?|геран[ьіия]{_W}(?:-\d+)?"
-        rf"|gerbera{_W}|гербер{_W}|drones?|дрон{_W}|uavs?|бпла|бплa|бпак|безпілотн{_W}"
+        rf"|gerbera{_W}|гербер{_W}|unmanned aerial vehicles?|unmanned aircraft|drones?|дрон{_W}"
+        rf"|uavs?|бпла|бплa|бпак|безпілотн{_W}"
         rf"|беспилотн{_W}|lancets?|ланцет{_W}|мопед{_W}|kamikaze|камікадзе|камикадзе",
     ),
     (
@@ -46,7 +47,8 @@ _LOWER: Final[tuple[tuple[str, str], ...]] = (
         rf"kabs?|каб(?:и|ів|ами|ам|ах|ов|а|у)?|guided (?:aerial |air |glide )?bombs?"
         rf"|glide bombs?|aerial bombs?|(?:керован{_W} )?авіа(?:ційн{_W} )?бомб{_W}"
         rf"|(?:управляем{_W} )?авиа(?:ционн{_W} )?бомб{_W}|авіабомб{_W}|авиабомб{_W}"
-        rf"|уаб{_W}(?:-\d+)?|фаб{_W}(?:-\d+)?|ujab|umpk|умпк",
+        rf"|уаб{_W}(?:-\d+)?|фаб{_W}(?:-\d+)?|ujab|umpk|умпк|керован{_W} бомб{_W}"
+        rf"|управляем{_W} бомб{_W}",
     ),
     (
         "artillery",
