@@ -30,8 +30,9 @@ from tocsin.domain.threats import Catalogue, builtin
 from tocsin.domain.throttle import Limit, Limits
 from tocsin.live.snapshot import snapshot_from_store
 from tocsin.records.handlers import history as history_handlers
-from tocsin.records.handlers import incident_commands
+from tocsin.records.handlers import incident_commands, report_commands
 from tocsin.records.handlers.incidents import IncidentService
+from tocsin.records.handlers.reports import ReportService
 from tocsin.records.handlers.stats import StatsService
 from tocsin.regions.packs import load_pack
 from tocsin.service import accounts as account_handlers
@@ -108,6 +109,7 @@ class Tocsin:
     supervisor: Supervisor
     accounts: AccountService
     incidents: IncidentService
+    reports: ReportService
     stats: StatsService
     cap: CapPublisher
     cap_import: CapImportService
@@ -178,6 +180,8 @@ class Tocsin:
         self.drill_streams.start()
         # another node's region import (or the CLI's beside this server) reaches this tree too
         self.tasks.append(asyncio.create_task(self.regions.follow(self.log), name="regions"))
+        # the lexicons for reading reports are built once, off the loop, before the first report
+        self.tasks.append(asyncio.create_task(self.reports.warm(), name="reports-warm"))
         interval = self.settings.audit_checkpoint_interval
         drill_interval = self.settings.drill_streams_interval
         self.duties = [
@@ -287,7 +291,13 @@ async def build(
         raise
     for handlers in (alert_handlers, token_handlers, siren_handlers, broadcast_handlers):
         handlers.register(bus)
-    for record_handlers in (incident_commands, history_handlers, cap_import, account_handlers):
+    for record_handlers in (
+        incident_commands,
+        report_commands,
+        history_handlers,
+        cap_import,
+        account_handlers,
+    ):
         record_handlers.register(bus)
     drill_handlers.register(bus)
     subscription_handlers.register(bus, settings.languages)
@@ -348,6 +358,7 @@ async def build(
         incidents=IncidentService(
             bus, store, regions, timedelta(seconds=settings.incident_publish_delay)
         ),
+        reports=ReportService(bus, store, regions),
         stats=StatsService(store, regions, catalogue, clock),
         cap=CapPublisher(
             CapStore(store), regions, catalogue, clock, CapConfig.from_settings(settings)

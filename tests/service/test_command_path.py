@@ -24,6 +24,7 @@ from tocsin.domain.auth import LOCAL_ADMIN, Actor, Role
 from tocsin.domain.regions import Region
 from tocsin.errors import Forbidden, TocsinError
 from tocsin.records.domain import commands as rc
+from tocsin.records.domain import reports as rp
 from tocsin.records.domain.history import Batch, ImportRecord, NewAlerts
 from tocsin.records.domain.incidents import AddClaim, AmendIncident, CreateIncident, SourceInput
 from tocsin.records.domain.responses import AddResponse, UpdateResponse
@@ -131,6 +132,41 @@ async def _reopen(t: Tocsin) -> tuple[Any, Actor]:
     made, _, _ = await _incident(t)
     await t.bus.handle(rc.CloseIncident(made), OPERATOR)
     return rc.ReopenIncident(made, note="a late report"), OPERATOR
+
+
+def _report(t: Tocsin, incident_id: str | None = None) -> rp.Report:
+    figure = {
+        "measure": "injured",
+        "weapon": None,
+        "min": 28,
+        "max": 28,
+        "kind": "exact",
+        "words": None,
+        "evidence": {"start": 0, "end": 10, "quote": "28 wounded"},
+    }
+    proposal = rp.Proposal(
+        "p1", "claim", incident_id=incident_id, finding=figure, relation=rp.Relation.NEW
+    )
+    draft = {"regions": ["UA-63"], "threats": ["missile"], "claims": [figure]}
+    return rp.Report(
+        "r1",
+        "28 wounded",
+        "en",
+        rp.ReportSource("Kharkiv OVA"),
+        Status.ACTUAL,
+        t.clock.now(),
+        "x",
+        {"lang": "en", "draft": draft, "others": []},
+        (),
+        (proposal,),
+    )
+
+
+async def _decide(t: Tocsin) -> tuple[Any, Actor]:
+    """A rejection (one audit row); an acceptance writes the incident command's row too."""
+    made, _, _ = await _incident(t)
+    await t.bus.handle(rc.ReceiveReport(_report(t, made)), OPERATOR)
+    return rc.DecideProposal("r1", "p1", accept=False, note="a repeat"), OPERATOR
 
 
 async def _import_batch(t: Tocsin) -> tuple[Any, Actor]:
@@ -294,6 +330,8 @@ EXAMPLES: dict[type[Any], Example] = {
         lambda i, c, r: rc.UpdateResponse(i, r, UpdateResponse(progress=40))
     ),
     rc.ImportBatch: _import_batch,
+    rc.ReceiveReport: lambda t: _ready((rc.ReceiveReport(_report(t)), OPERATOR)),
+    rc.DecideProposal: _decide,
     c.Raise: _raise,
     c.Update: _update,
     c.Activate: _activate,

@@ -120,10 +120,17 @@ Codes = Annotated[list[Code], Field(max_length=MAX_CODES), AfterValidator(_disti
 
 
 class Refused(ValueError):
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, status: int = 422) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.status = status
+
+
+BODY_LIMITS: dict[tuple[str, str], tuple[int, str]] = {}
+"""(method, path) -> (the most bytes its body may have, the field named when it has more): such
+a body is refused with 413 from its Content-Length, or as soon as it passes the limit, before it
+is read whole or parsed. Routes that take long texts register here."""
 
 
 class InputGuard:
@@ -138,8 +145,9 @@ class InputGuard:
             return
         try:
             check_request(scope)
-            if scope["type"] == "http" and _has_json_body(scope):
-                body = await _read(receive)
+            limit = _limit(scope) if scope["type"] == "http" else None
+            if scope["type"] == "http" and (limit is not None or _has_json_body(scope)):
+                body = await _read(receive, limit)
                 check_json(body)
                 receive = _replay(body, receive)
         except Refused as refused:
@@ -222,13 +230,34 @@ def _has_json_body(scope: Scope) -> bool:
     return True  # FastAPI reads a body without a type as JSON
 
 
-async def _read(receive: Receive) -> bytes:
-    chunks = []
+def _limit(scope: Scope) -> tuple[int, str] | None:
+    """The body limit of this route, once the declared length is found within it."""
+    limit = BODY_LIMITS.get((scope["method"], scope["path"].rstrip("/") or "/"))
+    if limit is None:
+        return None
+    for name, value in scope["headers"]:
+        if name == b"content-length" and value.isdigit() and int(value) > limit[0]:
+            raise _too_large(int(value), limit)
+    return limit
+
+
+def _too_large(size: int, limit: tuple[int, str]) -> Refused:
+    return Refused(
+        limit[1], f"the body is {size} bytes or more; at most {limit[0]} are read", status=413
+    )
+
+
+async def _read(receive: Receive, limit: tuple[int, str] | None = None) -> bytes:
+    chunks, size = [], 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if limit is not None and size > limit[0]:
+            raise _too_large(size, limit)
+        chunks.append(chunk)
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
@@ -251,7 +280,10 @@ async def _refuse(scope: Scope, send: Send, refused: Refused) -> None:
     if scope["type"] == "websocket":
         await send({"type": "websocket.close", "code": 1008, "reason": str(refused)[:120]})
         return
-    response = problem(422, "invalid_input", "Invalid input", str(refused), refused.field)
+    if refused.status == 413:
+        response = problem(413, "too_large", "Too large", refused.message, refused.field)
+    else:
+        response = problem(422, "invalid_input", "Invalid input", str(refused), refused.field)
     await response(scope, _no_receive, send)
 
 

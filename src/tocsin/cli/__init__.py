@@ -16,6 +16,7 @@ from tocsin.cli import (
     radio,
     regions,
     replay,
+    reports,
     serve,
     sirens,
     stats,
@@ -42,6 +43,7 @@ app.add_typer(users.app, name="user")
 app.add_typer(audit.app, name="audit")
 app.add_typer(cap.app, name="cap")
 app.add_typer(incidents.app, name="incident")
+app.add_typer(reports.app, name="report")
 app.add_typer(sirens.app, name="siren")
 app.add_typer(drills.app, name="drill")
 app.add_typer(history.app, name="history")

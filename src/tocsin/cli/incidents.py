@@ -21,6 +21,7 @@ from rich.table import Table
 
 from tocsin.api import incidents as incidents_api
 from tocsin.api import problems
+from tocsin.api import reports as reports_api
 from tocsin.api.deps import get_actor, get_reader
 from tocsin.cli.client import ERRORS
 from tocsin.cli.common import (
@@ -96,6 +97,7 @@ async def open_http(
         local = FastAPI()
         problems.install(local)
         local.include_router(incidents_api.router)
+        local.include_router(reports_api.router)
         local.state.tocsin = tocsin  # the wired incident service answers
         actor = Actor(name=f"cli:{_user()}", role=Role.ADMIN, origin="cli")
         local.dependency_overrides[get_actor] = lambda: actor

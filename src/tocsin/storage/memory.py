@@ -29,9 +29,11 @@ from tocsin.domain.events import Event, NewEvent
 from tocsin.domain.regions import Region
 from tocsin.domain.sirens import SirenRecord
 from tocsin.domain.subscriptions import SubscriptionRecord
+from tocsin.errors import Conflict
 from tocsin.records.domain.claims import Claim, StatusChange
 from tocsin.records.domain.history import ImportRecord, NewAlerts
 from tocsin.records.domain.incidents import Incident, IncidentRecord
+from tocsin.records.domain.reports import Proposal, Report
 from tocsin.records.domain.responses import ResponseAction, ResponseUpdate
 from tocsin.types import AlertId, Seq
 
@@ -50,6 +52,7 @@ class MemoryState:
     subscriptions: dict[str, SubscriptionRecord] = field(default_factory=dict)
     sirens: dict[str, SirenRecord] = field(default_factory=dict)
     drills: dict[str, DrillRecord] = field(default_factory=dict)
+    reports: dict[str, Report] = field(default_factory=dict)
     accounts: dict[str, StoredAccount] = field(default_factory=dict)
     sessions: dict[str, StoredSession] = field(default_factory=dict)
     log: list[Event] = field(default_factory=list)
@@ -229,6 +232,25 @@ class MemoryHistory:
         self._imports[record.fingerprint] = record
 
 
+class MemoryReports:
+    def __init__(self, reports: dict[str, Report]) -> None:
+        self._reports = reports
+
+    async def get(self, report_id: str) -> Report | None:
+        return self._reports.get(report_id)
+
+    async def add(self, report: Report) -> None:
+        self._reports[report.id] = report
+
+    async def save_proposal(self, report_id: str, proposal: Proposal) -> None:
+        report = self._reports[report_id]
+        old = report.proposal(proposal.id)
+        if old is None or old.status.value != "pending":
+            raise Conflict(f"proposal {proposal.id} was decided meanwhile", field="status")
+        kept = tuple(proposal if p.id == proposal.id else p for p in report.proposals)
+        self._reports[report_id] = replace(report, proposals=kept)
+
+
 class MemoryImportedMessages:
     def __init__(self, messages: dict[tuple[str, str], ImportedMessage]) -> None:
         self._messages = messages
@@ -385,6 +407,7 @@ class MemoryUnitOfWork:
         self._subscriptions = dict(state.subscriptions)
         self._sirens = dict(state.sirens)
         self._drills = dict(state.drills)
+        self._reports = dict(state.reports)
         self._accounts = dict(state.accounts)
         self._sessions = dict(state.sessions)
         self.alerts = MemoryAlerts(self._alerts)
@@ -397,6 +420,7 @@ class MemoryUnitOfWork:
         self.subscriptions = MemorySubscriptions(self._subscriptions)
         self.sirens = MemorySirens(self._sirens)
         self.drills = MemoryDrills(self._drills)
+        self.reports = MemoryReports(self._reports)
         self.log = MemoryLog(state.log)
         self.accounts = MemoryAccounts(self._accounts, self._sessions)
         self._staged: list[tuple[Audited, Sequence[NewEvent]]] = []
@@ -456,7 +480,7 @@ class MemoryUnitOfWork:
         )
         state.cap_messages = self._cap_messages
         state.subscriptions, state.sirens = self._subscriptions, self._sirens
-        state.drills = self._drills
+        state.drills, state.reports = self._drills, self._reports
         state.accounts, state.sessions = self._accounts, self._sessions
         state.log.extend(self._events)
         state.audit.extend(self._audited)

@@ -22,6 +22,7 @@ from tocsin.domain.sirens import SirenRecord
 from tocsin.domain.subscriptions import SubscriptionRecord
 from tocsin.records.storage.history_store import SqlHistory
 from tocsin.records.storage.incident_repository import SqlIncidents
+from tocsin.records.storage.report_store import SqlReports
 from tocsin.storage import delivery_store as subs
 from tocsin.storage import drill_store as drills
 from tocsin.storage import siren_store as sirens
@@ -198,6 +199,7 @@ class SqlUnitOfWork:
         self.accounts = SqlAccounts(tx.conn)
         self.incidents = SqlIncidents(tx)
         self.history = SqlHistory(tx)
+        self.reports = SqlReports(tx)
         self.cap_messages = SqlImportedMessages(tx)
         self.subscriptions = SqlSubscriptions(tx)
         self.sirens = SqlSirens(tx)

@@ -71,6 +71,10 @@ PAGES: dict[str, Page] = {
         "console-incidents.html", "Incidents (console)", "console-incidents.js", "console"
     ),
     "/console/drills": Page("console-drills.html", "Drills", "console-drills.js", "console"),
+    "/console/reports": Page("console-reports.html", "Reports", "console-reports.js", "console"),
+    "/console/reports/{report_id}": Page(
+        "console-reports.html", "Reports", "console-reports.js", "console"
+    ),
 }
 
 router = APIRouter(tags=["web"], include_in_schema=False)

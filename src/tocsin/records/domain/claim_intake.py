@@ -61,6 +61,7 @@ def new_claim(
         supersedes=_supersedes(record, cmd.supersedes, measure, weapon),
         note=text(cmd.note, MAX_NOTE, "note"),
         initial_status=_initial_status(cmd.status),
+        report=cmd.report,
     )
     check_claim_set(claim, record.claims, field=_quantity_field(cmd, measure))
     return claim

@@ -217,6 +217,24 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportRef:
+    """The report a claim was read from (`tocsin.records.domain.reports`): its id, and the quote
+    with its place in the report's text (`quote == text[start:end]`)."""
+
+    id: str
+    quote: str
+    start: int
+    end: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "quote": self.quote, "start": self.start, "end": self.end}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ReportRef:
+        return cls(str(data["id"]), str(data["quote"]), int(data["start"]), int(data["end"]))
+
+
+@dataclass(frozen=True, slots=True)
 class StatusChange:
     status: ClaimStatus
     previous: ClaimStatus
@@ -263,6 +281,7 @@ class Claim:
     initial_status: ClaimStatus = ClaimStatus.UNVERIFIED
     seq: int = 0  # the event that recorded it
     changes: tuple[StatusChange, ...] = ()
+    report: ReportRef | None = None  # the report it was read from, with the quote
 
     @property
     def status(self) -> ClaimStatus:
@@ -299,12 +318,14 @@ class Claim:
             "initial_status": self.initial_status.value,
             "recorded_at": iso_time(self.recorded_at),
             "recorded_by": self.recorded_by,
+            "report": None if self.report is None else self.report.to_json(),
         }
 
     @classmethod
     def from_json(
         cls, data: Mapping[str, Any], *, seq: int = 0, changes: Sequence[StatusChange] = ()
     ) -> Claim:
+        report = data.get("report")
         return cls(
             id=data["id"],
             incident_id=data["incident_id"],
@@ -320,6 +341,7 @@ class Claim:
             initial_status=ClaimStatus(data.get("initial_status", "unverified")),
             seq=seq,
             changes=tuple(changes),
+            report=None if report is None else ReportRef.from_json(report),
         )
 
 

@@ -7,11 +7,12 @@ checks a console session's mode, and commits the change with its event and audit
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import ClassVar
 
 from tocsin.records.domain import incidents as i
+from tocsin.records.domain import reports as rp
 from tocsin.records.domain import responses as r
 from tocsin.records.domain.history import Batch, ImportRecord
 from tocsin.types import AlertId
@@ -108,3 +109,24 @@ class ImportBatch:
     record: ImportRecord
     new: bool
     batch: Batch
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveReport:
+    """Store a report with what was read from it, its matches and its proposals."""
+
+    name: ClassVar[str] = "report.receive"
+    report: rp.Report
+
+
+@dataclass(frozen=True, slots=True)
+class DecideProposal:
+    """Accept (with `edits`) or reject one proposal of a report. Accepting records what it
+    proposes through the incident commands (`RecordIncident`, `AddClaim`)."""
+
+    name: ClassVar[str] = "report.decide"
+    report_id: str
+    proposal_id: str
+    accept: bool
+    edits: rp.Edits = field(default_factory=rp.Edits)
+    note: str | None = None

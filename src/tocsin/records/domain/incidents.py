@@ -38,6 +38,7 @@ from tocsin.records.domain.claims import (
     Claim,
     ClaimStatus,
     Measure,
+    ReportRef,
     iso,
     parse_enum,
     parse_time,
@@ -280,6 +281,7 @@ class AddClaim:
     supersedes: Sequence[str] = ()
     note: str | None = None
     status: str = ClaimStatus.UNVERIFIED.value
+    report: ReportRef | None = None  # the report it was read from (set by report review)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from tocsin.domain.events import NewEvent
 from tocsin.records.domain.claims import Claim, StatusChange
 from tocsin.records.domain.history import ImportRecord, NewAlerts
 from tocsin.records.domain.incidents import Incident, IncidentRecord
+from tocsin.records.domain.reports import Proposal, Report
 from tocsin.records.domain.responses import ResponseAction, ResponseUpdate
 from tocsin.service.ports import UnitOfWork
 from tocsin.types import AlertId
@@ -48,6 +49,16 @@ class HistoryRepository(Protocol):
     async def save_progress(self, record: ImportRecord, *, new: bool) -> None: ...
 
 
+class ReportRepository(Protocol):
+    """Reports and their proposals."""
+
+    async def get(self, report_id: str) -> Report | None: ...
+
+    async def add(self, report: Report) -> None: ...
+
+    async def save_proposal(self, report_id: str, proposal: Proposal) -> None: ...
+
+
 class RecordsUnitOfWork(UnitOfWork, Protocol):
     """A unit of work that also holds the record's repositories."""
 
@@ -57,9 +68,12 @@ class RecordsUnitOfWork(UnitOfWork, Protocol):
     @property
     def history(self) -> HistoryRepository: ...
 
+    @property
+    def reports(self) -> ReportRepository: ...
+
 
 def records_of(uow: UnitOfWork) -> RecordsUnitOfWork:
     """The record's view of a unit of work (every unit of work tocsin builds has it)."""
-    if not hasattr(uow, "incidents") or not hasattr(uow, "history"):
+    if not all(hasattr(uow, name) for name in ("incidents", "history", "reports")):
         raise TypeError(f"{type(uow).__name__} holds no record repositories")
     return cast(RecordsUnitOfWork, uow)

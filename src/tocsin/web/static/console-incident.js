@@ -237,6 +237,9 @@ function claimsList(incident, open) {
       claim.source.kind_name ? ` · ${claim.source.kind_name}` : "",
       ` · ${claim.reliability} — ${claim.reliability_name} · `, dateTime(claim.as_of)),
     claim.note ? el("p", {}, claim.note) : null,
+    claim.report ? el("p", { class: "claim-report" }, el("a", {
+      href: `/console/reports/${encodeURIComponent(claim.report.id)}` }, t("ci.fromReport")),
+    " ", el("q", { class: "quote" }, claim.report.quote)) : null,
     el("ol", { class: "claim-history" }, claim.history.map((entry) => el("li", {},
       el("strong", {}, entry.status_name), " · ", dateTime(entry.at), " · ", entry.by,
       entry.note ? ` — ${entry.note}` : ""))),
