@@ -47,7 +47,7 @@ async def test_schema_matches_the_tables(tocsin: Tocsin) -> None:
 async def test_migration_goes_down_and_up_again(tocsin: Tocsin) -> None:
     engine = tocsin.store.engine
     async with engine.begin() as conn:
-        await conn.run_sync(lambda sync: command.downgrade(migrate._config(sync), "0016"))
+        await conn.run_sync(lambda sync: command.downgrade(migrate._config(sync), "0018"))
         names = await conn.run_sync(lambda sync: set(sync.dialect.get_table_names(sync)))
     assert names.isdisjoint(MY_TABLES)
     await migrate.upgrade(engine)

@@ -1,4 +1,4 @@
-"""Report storage (migration 0017): each report once (its text, source, extraction, matches as
+"""Report storage (migration 0019): each report once (its text, source, extraction, matches as
 JSON), and its proposals one row each, whose status and decision change when an officer decides.
 """
 
