@@ -1,8 +1,8 @@
 """When the event happened: the time expressions of a report, each with the window it stands
 for, relative to the time the report was published.
 
-Dates and clock times are read with the tables of `timewords` (no dateparser on free text,
-never `search_dates`). The conventions, in Europe/Kyiv:
+Dates and clock times are read with the tables of `timewords` (no dateparser,
+so never `search_dates`). The conventions, in Europe/Kyiv:
 
 - a day named with no part ("24 березня", "yesterday", "в понедельник") → 00:00 of that
   day, no end; a date with no year → the latest such date not after the published date + 7
