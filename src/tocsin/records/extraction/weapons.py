@@ -44,7 +44,7 @@ _LOWER: Final[tuple[tuple[str, str], ...]] = (
     ),
     (
         "aviation",
-        rf"kabs?|каб(?:и|ів|ами|ам|ах|ов|а|у)?|guided (?:aerial |air |glide )?bombs?"
+        rf"kabs?|каб(?:и|ів|ами|ам|ах|ов|ом|а|у)?|guided (?:aerial |air |glide )?bombs?"
         rf"|glide bombs?|aerial bombs?|(?:керован{_W} )?авіа(?:ційн{_W} )?бомб{_W}"
         rf"|(?:управляем{_W} )?авиа(?:ционн{_W} )?бомб{_W}|авіабомб{_W}|авиабомб{_W}"
         rf"|уаб{_W}(?:-\d+)?|фаб{_W}(?:-\d+)?|ujab|umpk|умпк|керован{_W} бомб{_W}"
