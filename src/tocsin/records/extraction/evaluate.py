@@ -124,8 +124,8 @@ def score_one(report: Mapping[str, Any], extraction: Extraction) -> tuple[dict[s
     tallies = {
         "claims": _bags(found_claims, gold_claims, errors, "claims"),
         "places": _bags(
-            Counter(set(draft.regions) if gold["attack"] else ()),
-            Counter(set(gold["regions"]) if gold["attack"] else ()),
+            Counter(set(draft.regions) if gold.get("attack", True) else ()),
+            Counter(set(gold["regions"]) if gold.get("attack", True) else ()),
             errors,
             "places",
         ),
