@@ -28,7 +28,7 @@ from importlib import resources
 from typing import Final
 
 from tocsin.records.domain.claims import WEAPON_MEASURES
-from tocsin.records.extraction import context, numbers, weapons
+from tocsin.records.extraction import context, numbers, pipeline, weapons
 from tocsin.records.extraction.claims import read_claims
 from tocsin.records.extraction.lang import detect
 from tocsin.records.extraction.model import (
@@ -40,8 +40,9 @@ from tocsin.records.extraction.model import (
     PlaceFinding,
     TimeFinding,
 )
+from tocsin.records.extraction.pipeline import doc_sentences, doc_tokens, document
 from tocsin.records.extraction.places import find_places, finest
-from tocsin.records.extraction.text import Sentence, normal, sentences, tokens
+from tocsin.records.extraction.text import Sentence
 from tocsin.records.extraction.times import find_times, window
 from tocsin.records.extraction.weapons import Mention
 
@@ -88,6 +89,7 @@ _ORIGIN_CONTEXT: Final = re.compile(
 def warm() -> None:
     """Build every lexicon and pipeline once, so the first report costs as much as the next."""
     numbers.warm()
+    pipeline.warm()
     _parents()
     extract("Вночі ворог атакував Харків 5 ударними БпЛА, 3 збито.", lang="uk")
     extract("Ночью 2 беспилотника атаковали Белгород, пострадавших нет.", lang="ru")
@@ -102,10 +104,11 @@ def extract(
     published = published_at or datetime.now(UTC)
     if published.tzinfo is None:
         published = published.replace(tzinfo=UTC)  # a time without offset is read as UTC
-    norm = normal(text)
-    toks = tokens(norm)
-    sents = sentences(norm, toks)
-    mentions = weapons.mentions(text, norm)
+    doc = document(text, lang)
+    norm: str = doc.user_data["norm"]
+    toks = doc_tokens(doc)
+    sents = doc_sentences(doc)
+    mentions = weapons.mentions(text, norm, doc)
     flags = context.background(norm, sents)
     attack = context.is_attack(norm, sents, flags, mentions)
     reads = read_claims(text, norm, toks, sents, mentions, lang)

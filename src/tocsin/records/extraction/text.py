@@ -44,7 +44,7 @@ _FOLD: Final = str.maketrans(
     }
 )
 _TOKEN: Final = re.compile(r"\d+|[^\W\d_]+(?:['-][^\W\d_]+)*(?:-\d+[^\W\d_]*)?|[^\w\s]", re.UNICODE)
-_ABBREVIATIONS: Final = words(
+ABBREVIATIONS: Final = words(
     "м с смт сел селе обл р г гг пос ст вул ул просп пр пл бул mr mrs dr st no ім им тис "
     "млн грн руб км ок ін др т п etc vs proc напр див см тыс"
 )
@@ -109,6 +109,6 @@ def _ends_here(toks: list[Token], i: int, gap: str) -> bool:
         return False
     if toks[i].text == "." and i > 0:
         before = toks[i - 1]
-        if before.text in _ABBREVIATIONS and before.end == toks[i].start:
+        if before.text in ABBREVIATIONS and before.end == toks[i].start:
             return False
     return True
