@@ -13,6 +13,9 @@ and if the text has an update mark ("UPDATE 12:30", "ОНОВЛЕНО", "УТО�
 largest stated after it, even when smaller than before (128,400 → about 42,000 customers
 without power). Background also covers a sentence dated days before the first dated one
 ("Вечером 2 февраля … . 28 января … погибли 2 человека").
+
+The text is tokenised once, by the blank spaCy pipeline of its language (`pipeline`): its `Doc`
+gives the tokens, the sentences and the weapons named to everything else.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@
 so an offset found in it is an offset in the text as sent. Tokens are words (a hyphen and
 digits may follow: `kh-101`, `shahed-136`), runs of digits, and single punctuation marks.
 Sentences end at `.`, `!`, `?` or a line break, except after the usual abbreviations
-(`м.`, `с.`, `обл.`, `St.`), and paragraphs at an empty line.
+(`м.`, `с.`, `обл.`, `St.`), and paragraphs at an empty line. `extract` takes both from the
+spaCy pipeline (`pipeline`), whose tokenizer gives these tokens and whose sentences are those
+of `sentences`.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@
 
 Names that are also ordinary words (Град is hail, Ураган a hurricane, Смерч a tornado) count
 only capitalised, and rockets fired by a multiple rocket launcher are artillery, not missiles.
+The lexicon is written as token patterns (`PATTERNS`) for the spaCy `Matcher` of `pipeline`,
+which finds them in the report's `Doc`; `mentions` reads them from there.
 """
 
 from __future__ import annotations
