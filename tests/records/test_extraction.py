@@ -18,6 +18,9 @@ from tocsin.records.extraction.model import (
     Extraction,
     Lang,
 )
+from tocsin.records.extraction.pipeline import doc_sentences, doc_tokens, document
+from tocsin.records.extraction.text import normal, sentences, tokens
+from tocsin.records.extraction.weapons import mentions
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "reports"
 PUBLISHED = datetime(2025, 3, 17, 7, 30, tzinfo=UTC)
@@ -347,3 +350,43 @@ def test_what_happens_every_night_names_no_threat_of_the_event() -> None:
     draft = extract(text, lang="en", published_at=PUBLISHED).draft
     assert draft.threats == ["missile"]
     assert {(c.measure, c.min) for c in draft.claims} == {("impacts", 2), ("injured", 3)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Вночі ворог атакував м. Харків. Пошкоджено 3 будинки в обл. центрі!\n\nЗбито 5 БпЛА.",
+        "Удар по г. Белгород… Ранены 2 человека.  Повреждено 3 дома. «Ракетная опасность!» — "
+        'отбой. "Все живы." Дом 3.5 этажа',
+        "St. Petersburg, 1 p.m.: Rocket Danger!! Two killed?!\nUPDATE: 3 killed _ note",
+    ],
+)
+def test_the_pipeline_gives_the_rules_tokens_and_sentences(text: str) -> None:
+    norm = normal(text)
+    doc = document(text, "uk")
+    assert doc.text == text
+    assert doc_tokens(doc) == tokens(norm)
+    assert doc_sentences(doc) == sentences(norm, tokens(norm))
+    assert len(doc_sentences(doc)) > 2
+
+
+@given(st.text(alphabet=st.sampled_from(list("аб Д.!?…\n»«-_1 ")), max_size=60))
+@settings(max_examples=200, deadline=None)
+def test_the_pipeline_splits_any_text_as_the_rules_do(text: str) -> None:
+    norm = normal(text)
+    doc = document(text, "ru")
+    assert doc.text == text
+    assert doc_sentences(doc) == sentences(norm, tokens(norm))
+
+
+def test_weapon_offsets_index_the_text_inside_hyphenated_words() -> None:
+    text = "Вночі FPV-дрон і дронами-камікадзе атакували; Shahed-type drones, крилаті ракети."
+    found = [(m.threat, text[m.start : m.end]) for m in mentions(text, normal(text))]
+    assert found == [
+        ("uav", "дрон"),
+        ("uav", "дронами"),
+        ("uav", "камікадзе"),
+        ("uav", "Shahed"),
+        ("uav", "drones"),
+        ("missile", "крилаті ракети"),
+    ]

@@ -361,6 +361,38 @@ def test_the_phrasings_are_read_as_claims(lang: Lang, text: str, expected: set[C
                 ("injured", None, 11, 11, "exact", None),
             },
         ),
+        # after an update mark, the largest figure stated there
+        (
+            "uk",
+            "О 10:45 росіяни вдарили ракетою по Дніпру. Загинула одна людина.\n\nОНОВЛЕНО "
+            "14:20. Загиблих — 2: з-під завалів дістали тіло чоловіка.",
+            {("killed", None, 2, 2, "exact", None)},
+        ),
+        # an elided noun after a dash, and "N of them"
+        (
+            "ru",
+            "После обстрела без отопления остаются 36 многоквартирных домов, "
+            "без водоснабжения — 14.",
+            {
+                ("buildings_without_heat", None, 36, 36, "exact", None),
+                ("buildings_without_water", None, 14, 14, "exact", None),
+            },
+        ),
+        (
+            "en",
+            "After the drone attack 52 apartment blocks are without water, and 17 of them are also "
+            "without heating.",
+            {
+                ("buildings_without_water", None, 52, 52, "exact", None),
+                ("buildings_without_heat", None, 17, 17, "exact", None),
+            },
+        ),
+        (
+            "uk",
+            "Вночі дрони атакували Одесу: пошкоджено 14 багатоквартирних будинків, школу та "
+            "дитячий садок.",
+            {("buildings_damaged", None, 16, 16, "exact", None)},
+        ),
         (
             "ru",
             "Беспилотник атаковал Курчатов. Без электроснабжения остались 4 тыс. абонентов, "

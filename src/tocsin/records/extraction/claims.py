@@ -84,9 +84,13 @@ _LISTING_MEASURES: Final = frozenset(
 )  # fmt: skip
 _BUILDING_KINDS: Final = frozenset({"building"})
 _VEHICLE_KINDS: Final = frozenset({"vehicle"})
+_INSTITUTION: Final = re.compile(
+    r"kindergarten|school|hospital|clinic|школ[іуаы]|школе|лікарн[юія]|больниц[уеаы]|дитсадок"
+    r"|садочок|садок|садка|садку|сад|детсад"
+)
 _ARTICLED: Final = re.compile(
     r"kindergarten|school|hospital|clinic|church|dormitory|hostel|адмінбудівл\w*|здани\w*"
-    r"|школ[іуа]|школе|лікарн[юія]|больниц[уеа]|дитсадок|садочок|дитячий садок"
+    r"|школ[іуаы]|школе|лікарн[юія]|больниц[уеаы]|дитсадок|садочок|садок|садка|садку"
     r"|будівл\w*"
 )
 _TRACTORS: Final = re.compile(r"трактор\w*|tractors?|комбайн\w*")
@@ -392,12 +396,16 @@ def _with_named(
     j = count.head
     while j < sentence.stop and (doc.nouns[j] is not None or doc.toks[j].text in cues.ADJECTIVES):
         j += 1
-    while j + 1 < sentence.stop and (
-        doc.toks[j].text in _JOINS or (doc.toks[j].text == "," and lang == "en")
-    ):
+    while j + 1 < sentence.stop and (doc.toks[j].text in _JOINS or doc.toks[j].text == ","):
         found = _named_at(doc, sentence, j + 1, kinds, lang)
         if found is None or any(k in positions for k in range(j + 1, found + 1)):
             break
+        if (
+            doc.toks[j].text == ","
+            and lang != "en"
+            and not _INSTITUTION.fullmatch(doc.toks[found].text)
+        ):
+            break  # "12 багатоповерхівок, адмінбудівлю та об'єкт": a list of other things
         extra.append((doc.toks[j + 1].start, doc.toks[found].end))
         j = found + 1
     k = count.first - 1

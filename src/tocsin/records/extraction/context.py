@@ -68,6 +68,8 @@ _SAME_EVENT: Final = re.compile(
 _HABITUAL: Final = re.compile(
     r"\b(?:almost |nearly )?every (?:day|night)\b|\bregularly\b|\bnear-daily\b"
     r"|щодн[яе]|щоночі|ежедневно|каждую ночь|каждый день|кожн(?:ої|ого) (?:ночі|дня)"
+    r"|при сигнал\w*|у разі сигнал\w*|в случае сигнал\w*|when you hear|in case of (?:an? )?alert"
+    r"|не ігноруйте|не игнорируйте|do not ignore"
 )
 # recalled only outside the first paragraph: "Вчера …" after a report about today
 _LATER_BACKGROUND: Final = re.compile(

@@ -3,7 +3,9 @@
 - claims: a claim matches a gold claim when measure, weapon, min, max and kind are equal;
   precision = matched / found, recall = matched / gold, micro over the part (a gold
   `other_claims` figure in the draft is a false finding like any other);
-- places: the draft's regions against the gold regions, as sets, micro;
+- places: the draft's regions against the gold regions, as sets, micro, over the reports of
+  an attack (`attack` true): where a non-attack happened is no region of an incident, and the
+  corpus does not label it alike in both parts;
 - dates: a report's date is right when the draft's start, in Europe/Kyiv, is on `date` and,
   when `end_date` is set, its end is on `end_date`; recall over reports with a gold date,
   precision over reports where a date was found;
@@ -122,7 +124,10 @@ def score_one(report: Mapping[str, Any], extraction: Extraction) -> tuple[dict[s
     tallies = {
         "claims": _bags(found_claims, gold_claims, errors, "claims"),
         "places": _bags(
-            Counter(set(draft.regions)), Counter(set(gold["regions"])), errors, "places"
+            Counter(set(draft.regions) if gold.get("attack", True) else ()),
+            Counter(set(gold["regions"]) if gold.get("attack", True) else ()),
+            errors,
+            "places",
         ),
         "threats": _bags(
             Counter(set(draft.threats)), Counter(set(gold["threats"])), errors, "threats"

@@ -13,6 +13,9 @@ and if the text has an update mark ("UPDATE 12:30", "ОНОВЛЕНО", "УТО�
 largest stated after it, even when smaller than before (128,400 → about 42,000 customers
 without power). Background also covers a sentence dated days before the first dated one
 ("Вечером 2 февраля … . 28 января … погибли 2 человека").
+
+The text is tokenised once, by the blank spaCy pipeline of its language (`pipeline`): its `Doc`
+gives the tokens, the sentences and the weapons named to everything else.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from importlib import resources
 from typing import Final
 
 from tocsin.records.domain.claims import WEAPON_MEASURES
-from tocsin.records.extraction import context, numbers, weapons
+from tocsin.records.extraction import context, numbers, pipeline, weapons
 from tocsin.records.extraction.claims import read_claims
 from tocsin.records.extraction.lang import detect
 from tocsin.records.extraction.model import (
@@ -40,8 +43,9 @@ from tocsin.records.extraction.model import (
     PlaceFinding,
     TimeFinding,
 )
+from tocsin.records.extraction.pipeline import doc_sentences, doc_tokens, document
 from tocsin.records.extraction.places import find_places, finest
-from tocsin.records.extraction.text import Sentence, normal, sentences, tokens
+from tocsin.records.extraction.text import Sentence
 from tocsin.records.extraction.times import find_times, window
 from tocsin.records.extraction.weapons import Mention
 
@@ -88,6 +92,7 @@ _ORIGIN_CONTEXT: Final = re.compile(
 def warm() -> None:
     """Build every lexicon and pipeline once, so the first report costs as much as the next."""
     numbers.warm()
+    pipeline.warm()
     _parents()
     extract("Вночі ворог атакував Харків 5 ударними БпЛА, 3 збито.", lang="uk")
     extract("Ночью 2 беспилотника атаковали Белгород, пострадавших нет.", lang="ru")
@@ -102,10 +107,11 @@ def extract(
     published = published_at or datetime.now(UTC)
     if published.tzinfo is None:
         published = published.replace(tzinfo=UTC)  # a time without offset is read as UTC
-    norm = normal(text)
-    toks = tokens(norm)
-    sents = sentences(norm, toks)
-    mentions = weapons.mentions(text, norm)
+    doc = document(text, lang)
+    norm: str = doc.user_data["norm"]
+    toks = doc_tokens(doc)
+    sents = doc_sentences(doc)
+    mentions = weapons.mentions(text, norm, doc)
     flags = context.background(norm, sents)
     attack = context.is_attack(norm, sents, flags, mentions)
     reads = read_claims(text, norm, toks, sents, mentions, lang)

@@ -4,7 +4,9 @@
 so an offset found in it is an offset in the text as sent. Tokens are words (a hyphen and
 digits may follow: `kh-101`, `shahed-136`), runs of digits, and single punctuation marks.
 Sentences end at `.`, `!`, `?` or a line break, except after the usual abbreviations
-(`м.`, `с.`, `обл.`, `St.`), and paragraphs at an empty line.
+(`м.`, `с.`, `обл.`, `St.`), and paragraphs at an empty line. `extract` takes both from the
+spaCy pipeline (`pipeline`), whose tokenizer gives these tokens and whose sentences are those
+of `sentences`.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ _FOLD: Final = str.maketrans(
     }
 )
 _TOKEN: Final = re.compile(r"\d+|[^\W\d_]+(?:['-][^\W\d_]+)*(?:-\d+[^\W\d_]*)?|[^\w\s]", re.UNICODE)
-_ABBREVIATIONS: Final = words(
+ABBREVIATIONS: Final = words(
     "м с смт сел селе обл р г гг пос ст вул ул просп пр пл бул mr mrs dr st no ім им тис "
     "млн грн руб км ок ін др т п etc vs proc напр див см тыс"
 )
@@ -109,6 +111,6 @@ def _ends_here(toks: list[Token], i: int, gap: str) -> bool:
         return False
     if toks[i].text == "." and i > 0:
         before = toks[i - 1]
-        if before.text in _ABBREVIATIONS and before.end == toks[i].start:
+        if before.text in ABBREVIATIONS and before.end == toks[i].start:
             return False
     return True
