@@ -74,7 +74,10 @@ def _arguments() -> argparse.Namespace:
 
 def print_score(part: str, result: evaluate.Score) -> None:
     print(f"\n{part}: {result.reports} reports")
-    print(f"  {'field':<8} {'precision':>9} {'recall':>7} {'found':>6} {'gold':>5}  target")
+    print(
+        f"  {'field':<8} {'precision':>9} {'recall':>7} {'found':>6} {'right':>6} {'gold':>5}"
+        "  target"
+    )
     for name in evaluate.FIELDS:
         tally = result.tallies[name]
         met = result.met(name)
@@ -83,8 +86,8 @@ def print_score(part: str, result: evaluate.Score) -> None:
             precision, recall = evaluate.TARGETS[name]
             target = f"P ≥ {precision:.2f}, R ≥ {recall:.2f}: {'met' if met else 'NOT met'}"
         print(
-            f"  {name:<8} {tally.precision:>9.3f} {tally.recall:>7.3f} "
-            f"{tally.found:>6} {tally.gold:>5}  {target}"
+            f"  {name:<8} {tally.precision:>9.4f} {tally.recall:>7.4f} "
+            f"{tally.found:>6} {tally.matched:>6} {tally.gold:>5}  {target}"
         )
 
 

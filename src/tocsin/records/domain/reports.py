@@ -48,8 +48,8 @@ from tocsin.types import RegionCode, ThreatId, iso_time
 
 Lang = Literal["en", "uk", "ru"]
 
-MAX_TEXT: Final = 100_000
-"""Characters of text a report may have (about fifty pages; a post or bulletin is a few
+MAX_TEXT: Final = 20_000
+"""Characters of text a report may have (about ten pages; a post or bulletin is a few
 thousand). A longer one is refused with 413."""
 MAX_BODY: Final = 6 * MAX_TEXT + 65_536
 """Bytes of a request body: the longest text even with every character escaped (`\\uXXXX`),
