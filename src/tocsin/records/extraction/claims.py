@@ -628,9 +628,8 @@ def _of(
     if noun == "person":
         return []
     threat = threat or _clause_weapon(doc, sentence, first) or _previous_weapon(doc, first)
-    if threat is None and not any(
-        p == "intercept" for p in doc.predicates[sentence.first : sentence.stop]
-    ):
+    near = doc.predicates[max(sentence.first, first.first - _REACH) : second.last + _REACH]
+    if threat is None and "intercept" not in near:
         return []
     span = doc.toks[second.last].end
     intercepted = _finding(doc.text, Measure.INTERCEPTED, first.quantity, first.start, span, threat)
@@ -638,13 +637,20 @@ def _of(
     return [(first, intercepted), (second, launched)]
 
 
+_REACH: Final = 60
+"""Tokens a count's clause, its weapon or its predicate is looked for on each side: a clause
+is far shorter, and a text of numbers with no punctuation costs linear time, not quadratic."""
+
+
 def _clause_weapon(doc: _Text, sentence: Sentence, count: Count) -> str | None:
     """The one weapon named in the count's clause (between commas), if only one."""
     left = count.first
-    while left > sentence.first and doc.toks[left - 1].text not in ",;:":
+    first = max(sentence.first, count.first - _REACH)
+    while left > first and doc.toks[left - 1].text not in ",;:":
         left -= 1
     right = count.last
-    while right + 1 < sentence.stop and doc.toks[right + 1].text not in ",;:":
+    stop = min(sentence.stop, count.last + _REACH)
+    while right + 1 < stop and doc.toks[right + 1].text not in ",;:":
         right += 1
     threats = {w for w in doc.weapons[left : right + 1] if w is not None}
     return threats.pop() if len(threats) == 1 else None
@@ -654,7 +660,7 @@ def _previous_weapon(doc: _Text, count: Count) -> str | None:
     """The weapon named before the count, in its sentence or the one before it, when only
     one is named there."""
     seen: set[str] = set()
-    for j in range(count.first - 1, -1, -1):
+    for j in range(count.first - 1, max(-1, count.first - 1 - 2 * _REACH), -1):
         if doc.sentence_of[j] < doc.sentence_of[count.first] - 1:
             break
         if doc.norm[doc.toks[j].end : doc.toks[j + 1].start].count("\n") >= 2:

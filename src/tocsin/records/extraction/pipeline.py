@@ -19,7 +19,9 @@ from __future__ import annotations
 import functools
 from typing import Final
 
+import numpy
 import spacy
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
@@ -76,14 +78,18 @@ class _Tokenizer:
 
 @Language.component("tocsin_breaks")
 def _breaks(doc: Doc) -> Doc:
-    """Sentence starts the sentencizer cannot know: line breaks, abbreviations, fillers."""
+    """Sentence starts the sentencizer cannot know: line breaks, abbreviations, fillers.
+
+    Set all at once (`Doc.from_array`): setting `Token.is_sent_start` one token at a time
+    checks the whole document each time, quadratic in a long text."""
     norm: str = doc.user_data["norm"]
     fillers = set(doc.user_data[_FILLER])
+    starts = numpy.zeros(len(doc), dtype="int64")  # 1 starts a sentence, -1 does not, 0 unset
     previous: int | None = None  # index of the previous token that is no filler
     for i, token in enumerate(doc):
         if i in fillers:
             if i > 0:
-                token.is_sent_start = False
+                starts[i] = -1
             continue
         if previous is None:
             previous = i
@@ -91,17 +97,19 @@ def _breaks(doc: Doc) -> Doc:
         before = doc[previous]
         gap = norm[before.idx + len(before.text) : token.idx]
         if "\n" in gap:
-            token.is_sent_start = True
+            starts[i] = 1
         elif before.norm_ in _STOPS:
             if not gap or _abbreviation(doc, previous):
-                token.is_sent_start = False
+                starts[i] = -1
             elif gap != " " or token.is_punct:
                 # a filler between, which the sentencizer takes for a start; or an opening
                 # quote, which it counts with the stop
-                token.is_sent_start = True
+                starts[i] = 1
         else:
-            token.is_sent_start = False  # not even after a quote closing a sentence: «…!» —
+            starts[i] = -1  # not even after a quote closing a sentence: «…!» —
         previous = i
+    if len(doc):
+        doc.from_array([SENT_START], starts.astype("uint64").reshape(-1, 1))
     return doc
 
 
