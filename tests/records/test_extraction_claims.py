@@ -604,3 +604,17 @@ def test_counts_take_the_kinds_of_the_quantities_table(
 def test_weapons_and_signals_map_to_threats(text: str, threats: list[str]) -> None:
     found = mentions(text, T.normal(text))
     assert [m.threat for m in found] == threats
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Overnight Russia attacked Kharkiv with 10^100 drones.",
+        "Overnight Russia attacked Kharkiv with 10**100 drones.",
+        "Overnight Kharkiv was attacked by drones: " + "9" * 5000 + " people were injured.",
+        "Overnight Russia attacked Kharkiv with 99999999999999999999 drones.",
+        "After the missile attack on Kharkiv 1,500,000,000 subscribers were left without power.",
+    ],
+)
+def test_a_figure_no_report_states_is_no_claim(text: str) -> None:
+    assert extract(text, lang="en").draft.claims == []

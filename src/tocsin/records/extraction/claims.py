@@ -734,10 +734,18 @@ def _coordinated(
         return False
     if any(_SINGLE_PERSON.fullmatch(doc.toks[k.first].text) for k in (before, count)):
         return False  # "one person was killed, a 67-year-old woman": the same person
+    after = count.last + 1
+    if after < len(doc.toks) and (
+        doc.predicates[after] is not None or doc.toks[after].text in _AUXILIARIES
+    ):
+        return False  # "49 drones, 21 were shot down": a clause of its own, not a part
     if cue is not None and cue == earlier_cue:
         joined = any(doc.toks[t].text in _JOINS or doc.toks[t].text == "," for t in between)
         return joined and all(_listed(doc, t) for t in between)
     return doc.toks[count.first - 1].text in _JOINS
+
+
+_AUXILIARIES: Final = frozenset({"were", "was", "are", "is", "have", "has", "had"})
 
 
 def _summed(text: str, earlier: ClaimFinding, claim: ClaimFinding) -> ClaimFinding:

@@ -20,6 +20,7 @@ from typing import Final
 
 from number_parser import parse_number
 
+from tocsin.records.domain.quantities import MAX_COUNT
 from tocsin.records.extraction.model import Lang
 from tocsin.records.extraction.text import Token, normal, words
 
@@ -147,8 +148,8 @@ def find_numbers(toks: Sequence[Token], norm: str, lang: Lang) -> list[Number]:
 
 def _digits(toks: Sequence[Token], norm: str, i: int) -> Number | None:
     tok = toks[i]
-    if not tok.is_digits:
-        return None
+    if not tok.is_digits or len(tok.text) > _MOST_DIGITS:
+        return None  # no count of anything in a report has more digits: a code, a phone
     value, last = int(tok.text), i
     if len(tok.text) <= 3:  # "1 200", "1,200"
         while (
@@ -174,6 +175,9 @@ def _digits(toks: Sequence[Token], norm: str, i: int) -> Number | None:
         if after is not None and after.text == "." and after.start == toks[last].end:
             last += 1  # "4 тыс. абонентов"
     return Number(value, tok.start, toks[last].end, i, last, word=False)
+
+
+_MOST_DIGITS: Final = 10
 
 
 def _words_at(toks: Sequence[Token], norm: str, i: int, lang: Lang) -> Number | None:
@@ -210,17 +214,19 @@ def _composes(current: int, value: int) -> bool:
 
 
 def _is_count(toks: Sequence[Token], norm: str, number: Number) -> bool:
+    if number.value > MAX_COUNT:
+        return False  # no count the incident model takes: a figure nobody states of a strike
     before = toks[number.first - 1] if number.first > 0 else None
     after = toks[number.last + 1] if number.last + 1 < len(toks) else None
     if number.word:
         return after is None or not _NOT_COUNTS.fullmatch(after.text)
     if before is not None and before.end == toks[number.first].start:
-        if before.text in (":", ".", ",", "/", "№", "#"):
+        if before.text in (":", ".", ",", "/", "№", "#", "^", "*", "e", "E"):
             return False
         if before.text == "-" and number.first >= 2 and toks[number.first - 2].is_word:
             return False
     if after is not None and after.start == number.end:
-        if after.is_word or after.text in ("/", "%", "°"):
+        if after.is_word or after.text in ("/", "%", "°", "^", "*"):
             return False
         if after.text == ":" and number.last + 2 < len(toks):
             following = toks[number.last + 2]
