@@ -341,6 +341,23 @@ async def test_an_operator_outside_the_incident_cannot_accept_onto_it(
     assert (await accept(client, kharkiv, report, proposal["id"])).status_code == 200
 
 
+async def test_an_operator_elsewhere_cannot_turn_away_figures_waiting_for_a_new_incident(
+    tocsin: Tocsin, client: httpx.AsyncClient
+) -> None:
+    kharkiv = await bearer(tocsin, "operator", "UA-63")
+    report = await submit(client, kharkiv)  # no incident yet: a new one is proposed
+    waiting = injured(report)
+    assert waiting["incident_id"] is None
+    lviv = await bearer(tocsin, "operator", "UA-46")
+    before = await written(tocsin)
+    reject = f"/v1/reports/{report['id']}/proposals/{waiting['id']}/reject"
+    refused = await client.post(reject, json={}, headers=lviv)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["field"].startswith("regions")
+    assert await written(tocsin) == before
+    assert (await client.post(reject, json={}, headers=kharkiv)).status_code == 200
+
+
 async def test_a_console_session_works_in_its_mode(
     tocsin: Tocsin, client: httpx.AsyncClient
 ) -> None:

@@ -21,7 +21,6 @@ from typing import Final
 
 import numpy
 import spacy
-from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
@@ -109,7 +108,7 @@ def _breaks(doc: Doc) -> Doc:
             starts[i] = -1  # not even after a quote closing a sentence: «…!» —
         previous = i
     if len(doc):
-        doc.from_array([SENT_START], starts.astype("uint64").reshape(-1, 1))
+        doc.from_array(["SENT_START"], starts.astype("uint64").reshape(-1, 1))  # type: ignore[arg-type]
     return doc
 
 
