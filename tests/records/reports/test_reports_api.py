@@ -358,6 +358,25 @@ async def test_an_operator_elsewhere_cannot_turn_away_figures_waiting_for_a_new_
     assert (await client.post(reject, json={}, headers=kharkiv)).status_code == 200
 
 
+async def test_a_count_too_large_to_keep_is_refused_and_writes_nothing(
+    tocsin: Tocsin, client: httpx.AsyncClient
+) -> None:
+    admin = await bearer(tocsin, "admin")
+    await incident(client, admin)
+    report = await submit(client, admin)
+    proposal = injured(report)
+    before = await written(tocsin)
+    path = f"/v1/reports/{report['id']}/proposals/{proposal['id']}/accept"
+    for name in ("value", "min", "max"):
+        body = f'{{"{name}": 99999999999999999999999}}'
+        refused = await client.post(
+            path, content=body, headers={**admin, "Content-Type": "application/json"}
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["field"] == name
+    assert await written(tocsin) == before
+
+
 async def test_a_console_session_works_in_its_mode(
     tocsin: Tocsin, client: httpx.AsyncClient
 ) -> None:

@@ -44,6 +44,7 @@ from tocsin.records.domain.claims import (
 from tocsin.records.domain.claims import (
     Source as ClaimSource,
 )
+from tocsin.records.domain.quantities import MAX_COUNT
 from tocsin.types import RegionCode, ThreatId, iso_time
 
 Lang = Literal["en", "uk", "ru"]
@@ -467,6 +468,11 @@ class Edits:
     start: datetime | None = None
     end: datetime | None = None
     weapon_given: bool = False  # `weapon` was sent (null: no weapon)
+
+    def __post_init__(self) -> None:
+        for name, given in (("value", self.value), ("min", self.minimum), ("max", self.maximum)):
+            if isinstance(given, int) and not isinstance(given, bool) and abs(given) > MAX_COUNT:
+                raise InvalidInput(f"{name} is {given}; at most {MAX_COUNT}", field=name)
 
     def to_json(self) -> dict[str, Any]:
         named = {
