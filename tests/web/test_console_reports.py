@@ -16,8 +16,8 @@ except ImportError:  # the browser fixture reports it (skip locally, fail in CI)
 
 pytest_plugins = ("browser_support",)  # the `browser`, `context` and `live_web` fixtures
 Json = dict[str, Any]
-TEXT = (
-    "Overnight a missile strike hit Kharkiv. 28 people were wounded, "
+TEXT = (  # the emoji are two UTF-16 units each in the page, one character each in the API
+    "🚨🚀 Overnight a missile strike hit Kharkiv. 28 people were wounded, "
     "the Kharkiv regional administration reports."
 )
 
@@ -61,6 +61,10 @@ def test_an_operator_reads_a_report_and_accepts_a_figure_onto_the_incident(
     claim_marks = page.locator("#report-body mark.hl-claim")
     expect(claim_marks).to_have_count(1)
     expect(claim_marks.first).to_contain_text("28")
+    [listed] = live_web.http.get("/v1/reports?mode=all", headers=admin).json()["reports"]
+    read = live_web.http.get(f"/v1/reports/{listed['id']}", headers=admin).json()
+    [quote] = [c["evidence"]["quote"] for c in read["draft"]["claims"]]
+    assert claim_marks.first.evaluate("m => m.firstChild.textContent") == quote
     expect(page.locator("#report-body mark.hl-place").first).to_contain_text("Kharkiv")
     expect(page.locator("#legend li")).to_have_count(5)
     expect(page.locator(f'#report-matches a[data-id="{incident}"]')).to_be_visible()

@@ -115,8 +115,10 @@ async def _authorize_rejection(report: rp.Report, proposal: rp.Proposal, ctx: Co
         ctx.authorize_regions((proposal.draft or {}).get("regions") or (), subject="incidents")
         return
     if proposal.incident_id is None:
-        # a figure waiting for a new incident, or of another event: the regions it was read
-        # with (the incident proposal's, the other event's), else the report's
+        # a figure waiting for a new incident: the regions that incident is proposed for; a
+        # figure of another event (a background paragraph): the report's own regions, as its
+        # readers there decide what the report says (accepting it names an incident, checked
+        # then)
         ctx.authorize_regions(_regions_read(report, proposal), subject="incidents")
         return
     record = await records_of(ctx.uow).incidents.get(proposal.incident_id)
@@ -130,8 +132,6 @@ def _regions_read(report: rp.Report, proposal: rp.Proposal) -> tuple[str, ...]:
         for other in report.proposals:
             if other.id == proposal.after:
                 regions = list((other.draft or {}).get("regions") or ())
-    if not regions and proposal.other is not None and proposal.other < len(report.others):
-        regions = list(report.others[proposal.other].get("regions") or ())
     return tuple(regions or report.draft.get("regions") or ())
 
 

@@ -189,22 +189,25 @@ function renderReport() {
     dataset: { id } }, index === 0 ? t("cr.bestMatch", { id: id.slice(0, 8) }) : id.slice(0, 8)));
   clear($("#report-matches"), report.matches.length ? t("cr.matches") : t("cr.noMatch"),
     " ", ...matches.flatMap((link, i) => (i ? [", ", link] : [link])));
-  const text = report.text;
+  // The offsets count code points, as the server's text does; a JS string counts UTF-16 units
+  // (an emoji is two), so the text is cut as an array of code points.
+  const chars = Array.from(report.text);
+  const cut = (from, to) => chars.slice(from, to).join("");
   const parts = [];
   let at = 0;
   spans(report).forEach((span, index) => {
-    if (span.start > at) parts.push(text.slice(at, span.start));
+    if (span.start > at) parts.push(cut(at, span.start));
     const mark = el("mark", {
       class: `hl hl-${span.kind}`, id: `span-${index}`, tabindex: "0",
       title: `${t(`cr.kind.${span.kind}`)}: ${span.label}`,
       dataset: { kind: span.kind, proposal: span.proposal?.id || "" },
-    }, text.slice(span.start, span.end),
+    }, cut(span.start, span.end),
     el("span", { class: "vh" }, ` (${t(`cr.kind.${span.kind}`)})`));
     if (span.proposal) link(mark, span.proposal.id);
     parts.push(mark);
     at = span.end;
   });
-  parts.push(text.slice(at));
+  parts.push(cut(at));
   clear($("#report-body"), ...parts);
   clear($("#proposals"), ...report.proposals.map(proposalItem));
 }
