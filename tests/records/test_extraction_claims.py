@@ -618,3 +618,15 @@ def test_weapons_and_signals_map_to_threats(text: str, threats: list[str]) -> No
 )
 def test_a_figure_no_report_states_is_no_claim(text: str) -> None:
     assert extract(text, lang="en").draft.claims == []
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Overnight Russia attacked Kharkiv with 49 drones, 21 were shot down.", "en"),
+        ("Ночью враг атаковал Харьков: 49 дронов, 21 сбит.", "ru"),
+    ],
+)
+def test_n_weapons_then_m_shot_down_is_launched_and_intercepted(text: str, lang: str) -> None:
+    claims = {(c.measure, c.weapon, c.min, c.max) for c in extract(text, lang=lang).draft.claims}  # type: ignore[arg-type]
+    assert claims == {("launched", "uav", 49, 49), ("intercepted", "uav", 21, 21)}

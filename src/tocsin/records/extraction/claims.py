@@ -611,13 +611,18 @@ def _of(
     doc: _Text, sentence: Sentence, first: Count, second: Count | None
 ) -> list[tuple[Count, ClaimFinding]]:
     """ "21 of the 49 drones", "52 з 54", "9 из 11": intercepted and launched."""
-    if second is None or second.quantity.low < first.quantity.low:
+    if second is None:
         return []
     between = [t.text for t in doc.toks[first.head : second.first]]
     named = [j for j in range(first.head, second.first) if doc.weapons[j] is not None]
     joins = (
         between[len(named) :] if named == list(range(first.head, first.head + len(named))) else []
     )
+    downed = _intercepted_clause(doc, second)
+    if named and joins == [","] and second.quantity.low <= first.quantity.low and downed:
+        return _launched_then_intercepted(doc, first, second, named, downed)
+    if second.quantity.low < first.quantity.low:
+        return []
     if not joins or not set(joins) <= _N_OF_M or joins[0] not in _N_OF_M - {"the"}:
         return []
     noun, _, threat = _noun_after(doc, sentence, second)
@@ -640,6 +645,31 @@ def _of(
 _REACH: Final = 60
 """Tokens a count's clause, its weapon or its predicate is looked for on each side: a clause
 is far shorter, and a text of numbers with no punctuation costs linear time, not quadratic."""
+
+
+def _intercepted_clause(doc: _Text, count: Count) -> int | None:
+    """ "…, 21 were shot down", "…, 21 збито": the count's own clause says they were downed
+    (the index of the word that says it)."""
+    after = count.last + 1
+    if after < len(doc.toks) and doc.toks[after].text in _AUXILIARIES:
+        after += 1
+    return after if after < len(doc.toks) and doc.predicates[after] == "intercept" else None
+
+
+def _launched_then_intercepted(
+    doc: _Text, first: Count, second: Count, named: list[int], downed: int
+) -> list[tuple[Count, ClaimFinding]]:
+    """ "49 drones, 21 were shot down": 49 launched, 21 of them intercepted."""
+    threats = {doc.weapons[j] for j in named} - {None}
+    if len(threats) != 1:
+        return []
+    threat = threats.pop()
+    span = doc.toks[downed].end
+    launched = _finding(doc.text, Measure.LAUNCHED, first.quantity, first.start, span, threat)
+    intercepted = _finding(
+        doc.text, Measure.INTERCEPTED, second.quantity, first.start, span, threat
+    )
+    return [(first, launched), (second, intercepted)]
 
 
 def _clause_weapon(doc: _Text, sentence: Sentence, count: Count) -> str | None:
