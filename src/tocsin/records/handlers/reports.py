@@ -84,7 +84,7 @@ class ReportService:
         if actor.session_mode is not None and mode.value != actor.session_mode:
             raise Forbidden(
                 f"this console session is in {actor.session_mode} mode; switch the mode to "
-                f"submit a {mode.value} report",
+                f"submit a report in {mode.value} mode",
                 field="mode",
             )
         now = self.bus.clock.now()
