@@ -466,7 +466,11 @@ class Raiser:
     async def drop_stream(self) -> None:
         """The run's event stream and snapshot bucket go: a server given is left as it was."""
         js = self.nc.jetstream()
-        for stream in (f"{self.cluster}_events", f"KV_{self.cluster}_state"):
+        for stream in (
+            f"{self.cluster}_events",
+            f"KV_{self.cluster}_state",
+            f"KV_{self.cluster}_drill_streams",
+        ):
             with contextlib.suppress(Exception):
                 await js.delete_stream(stream)
 

@@ -153,7 +153,11 @@ async def drop_streams(url: str, cluster: str) -> None:
         connection = await nats.connect(url)
         try:
             js = connection.jetstream()
-            for stream in (f"{cluster}_events", f"KV_{cluster}_state"):
+            for stream in (
+                f"{cluster}_events",
+                f"KV_{cluster}_state",
+                f"KV_{cluster}_drill_streams",
+            ):
                 with contextlib.suppress(Exception):
                     await js.delete_stream(stream)
         finally:
