@@ -45,6 +45,10 @@ REQUIRE_SERVICES = os.environ.get("TOCSIN_REQUIRE_SERVICES") == "1"
 # every test database, copied from templates or shared across processes, is audited with one key
 AUDIT_KEY = "tocsin-tests-audit-key"
 os.environ.setdefault("TOCSIN_AUDIT_KEY", AUDIT_KEY)
+# the many servers the tests start (in process and as subprocesses, which inherit this) read
+# no report at start: each would spend seconds of CPU building the lexicons; the report tests
+# build them once per process on first use
+os.environ.setdefault("TOCSIN_REPORTS_WARM", "false")
 POSTGRES_URL = os.environ.get(
     "TOCSIN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )

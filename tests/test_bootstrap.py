@@ -64,3 +64,17 @@ async def test_a_new_subscription_reaches_the_running_channel(database_url: str)
         assert created.record.id in {r.id for r in channel.records.values()}
     finally:
         await tocsin.close()
+
+
+@pytest.mark.parametrize("warm", [True, False])
+async def test_the_server_builds_the_report_lexicons_at_start_only_when_asked(
+    database_url: str, warm: bool
+) -> None:
+    settings = Settings(database_url=database_url, channels=(), reports_warm=warm)
+    tocsin = await build(settings)
+    try:
+        await tocsin.start()
+        names = {task.get_name() for task in tocsin.tasks}
+        assert ("reports-warm" in names) is warm
+    finally:
+        await tocsin.close()

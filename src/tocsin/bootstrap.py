@@ -181,7 +181,8 @@ class Tocsin:
         # another node's region import (or the CLI's beside this server) reaches this tree too
         self.tasks.append(asyncio.create_task(self.regions.follow(self.log), name="regions"))
         # the lexicons for reading reports are built once, off the loop, before the first report
-        self.tasks.append(asyncio.create_task(self.reports.warm(), name="reports-warm"))
+        if self.settings.reports_warm:
+            self.tasks.append(asyncio.create_task(self.reports.warm(), name="reports-warm"))
         interval = self.settings.audit_checkpoint_interval
         drill_interval = self.settings.drill_streams_interval
         self.duties = [

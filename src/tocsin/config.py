@@ -343,6 +343,12 @@ class Settings(BaseSettings):
         description="in a cluster, how often (seconds, while the log moves) one writer puts the "
         "public state in the snapshot bucket that edge nodes start from",
     )
+    reports_warm: bool = Field(
+        True,
+        description="build the lexicons for reading reports when the server starts (about 4 s "
+        "of CPU and 150 MB, once per process), so the first report is read as fast as the "
+        "next; when off, the first report read pays for it",
+    )
     drill_streams_interval: float = Field(
         10.0,
         gt=0,
