@@ -19,7 +19,7 @@ from tocsin.records.extraction.model import (
     Lang,
 )
 from tocsin.records.extraction.pipeline import doc_sentences, doc_tokens, document
-from tocsin.records.extraction.text import normal, sentences, tokens
+from tocsin.records.extraction.text import ABBREVIATIONS, Sentence, Token, normal, tokens
 from tocsin.records.extraction.weapons import mentions
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "reports"
@@ -350,6 +350,34 @@ def test_what_happens_every_night_names_no_threat_of_the_event() -> None:
     draft = extract(text, lang="en", published_at=PUBLISHED).draft
     assert draft.threats == ["missile"]
     assert {(c.measure, c.min) for c in draft.claims} == {("impacts", 2), ("injured", 3)}
+
+
+def sentences(norm: str, toks: list[Token]) -> list[Sentence]:
+    """The splitting the pipeline must give, written plainly: an end mark followed by a gap,
+    unless it closes an abbreviation, or a line break; a paragraph after an empty line."""
+    found: list[Sentence] = []
+    paragraph = 0
+    first = 0
+    for i, tok in enumerate(toks):
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        gap = norm[tok.end : nxt.start] if nxt else ""
+        ends = nxt is None or "\n" in gap or (tok.text in ".!?…" and _ends_here(toks, i, gap))
+        if ends:
+            found.append(Sentence(toks[first].start, tok.end, paragraph, first, i + 1))
+            first = i + 1
+            if gap.count("\n") >= 2:
+                paragraph += 1
+    return found
+
+
+def _ends_here(toks: list[Token], i: int, gap: str) -> bool:
+    if not gap:
+        return False
+    if toks[i].text == "." and i > 0:
+        before = toks[i - 1]
+        if before.text in ABBREVIATIONS and before.end == toks[i].start:
+            return False
+    return True
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ so an offset found in it is an offset in the text as sent. Tokens are words (a h
 digits may follow: `kh-101`, `shahed-136`), runs of digits, and single punctuation marks.
 Sentences end at `.`, `!`, `?` or a line break, except after the usual abbreviations
 (`м.`, `с.`, `обл.`, `St.`), and paragraphs at an empty line. `extract` takes both from the
-spaCy pipeline (`pipeline`), whose tokenizer gives these tokens and whose sentences are those
-of `sentences`.
+spaCy pipeline (`pipeline`), whose tokenizer gives these tokens and which splits sentences by
+these rules.
 """
 
 from __future__ import annotations
@@ -87,30 +87,3 @@ class Sentence:
 
 def tokens(norm: str) -> list[Token]:
     return [Token(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(norm)]
-
-
-def sentences(norm: str, toks: list[Token]) -> list[Sentence]:
-    """Sentences over `toks` (the tokens of `norm`), with their paragraph's number."""
-    found: list[Sentence] = []
-    paragraph = 0
-    first = 0
-    for i, tok in enumerate(toks):
-        nxt = toks[i + 1] if i + 1 < len(toks) else None
-        gap = norm[tok.end : nxt.start] if nxt else ""
-        ends = nxt is None or "\n" in gap or (tok.text in ".!?…" and _ends_here(toks, i, gap))
-        if ends:
-            found.append(Sentence(toks[first].start, tok.end, paragraph, first, i + 1))
-            first = i + 1
-            if gap.count("\n") >= 2:
-                paragraph += 1
-    return found
-
-
-def _ends_here(toks: list[Token], i: int, gap: str) -> bool:
-    if not gap:
-        return False
-    if toks[i].text == "." and i > 0:
-        before = toks[i - 1]
-        if before.text in ABBREVIATIONS and before.end == toks[i].start:
-            return False
-    return True
