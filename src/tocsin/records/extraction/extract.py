@@ -20,14 +20,11 @@ gives the tokens, the sentences and the weapons named to everything else.
 
 from __future__ import annotations
 
-import functools
-import json
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from typing import Final
 
 from tocsin.records.domain.claims import WEAPON_MEASURES
@@ -93,7 +90,6 @@ def warm() -> None:
     """Build every lexicon and pipeline once, so the first report costs as much as the next."""
     numbers.warm()
     pipeline.warm()
-    _parents()
     extract("Вночі ворог атакував Харків 5 ударними БпЛА, 3 збито.", lang="uk")
     extract("Ночью 2 беспилотника атаковали Белгород, пострадавших нет.", lang="ru")
     extract("Overnight 21 of the 49 drones were shot down over Kyiv.", lang="en")
@@ -206,7 +202,7 @@ def _draft(
         for p in places
         if inside(p.evidence.start) and not _origin(norm, p.evidence.start, p.evidence.end)
     ]
-    draft.regions = _finest(p.region for p in draft.places)
+    draft.regions = finest(p.region for p in draft.places)
     mark = _UPDATE.search(norm)
     draft.claims = _consistent(
         _latest(_tied(claims, draft.threats), mark.start() if mark else len(norm))
@@ -273,21 +269,6 @@ def _origin(norm: str, start: int, end: int) -> bool:
     stops = [i for i in (norm.find(".", end, ceiling), norm.find("\n", end, ceiling)) if i >= 0]
     sentence = norm[left + 1 : min(stops) if stops else ceiling]
     return bool(_ORIGIN_CONTEXT.search(sentence))
-
-
-def _finest(codes: Iterable[str]) -> list[str]:
-    """`places.finest`, also dropping a raion when a hromada inside it is listed."""
-    kept = finest(codes)
-    parents = _parents()
-    inner = {parents.get(code) for code in kept}
-    return [code for code in kept if code not in inner]
-
-
-@functools.cache
-def _parents() -> Mapping[str, str | None]:
-    text = resources.files("tocsin.regions").joinpath("data/ua.geojson").read_text()
-    features = json.loads(text)["features"]
-    return {f["properties"]["code"]: f["properties"].get("parent") for f in features}
 
 
 def _paragraphs(part: Sequence[Sentence]) -> list[list[Sentence]]:
